@@ -1,0 +1,6 @@
+namespace Datapath.Cli;
+
+internal static class Program
+{
+    public static int Main(string[] args) => CommandLine.Run(args);
+}

@@ -1,0 +1,164 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace Datapath.Packets;
+
+// FlowKey
+// =======
+//
+// What?
+// -----
+// Every header field and every piece of pipeline metadata that an OpenFlow rule may match,
+// extracted from one frame (OVS's struct flow). Field names are the PascalCase forms of the
+// ovs-fields(7) names; FieldRegistry maps the text names (and NXM/OXM aliases) onto them.
+//
+// Design
+// ------
+// A fixed-size blittable struct of 64-bit words in OVS order: tunnel, metadata (registers,
+// in_port, conntrack), L2, L3, L4, and a last word of parse layout that is never matched.
+// A Match is two FlowKeys (value and mask), so masking, hashing and comparing are loops over
+// Words.  Storage is shared where OVS shares it: arp_spa/arp_tpa live in NwSrc/NwDst,
+// icmp_type/icmp_code in TpSrc/TpDst, nd_sll/nd_tll in ArpSha/ArpTha.
+//
+// Invariants
+// ----------
+//  - sizeof(FlowKey) == WordCount * 8 (a layout test checks it).
+//  - Multi-byte values are host order: 10.0.0.1 is 0x0A000001, a MAC's first octet is bit 47.
+//  - 128-bit values are stored low word first so a UInt128 read at the field's offset works.
+//  - Fields of headers that are absent are zero; Layout.Flags says how far parsing got.
+//  - Changes to the field list must be reflected in FieldRegistry (a test walks every field).
+[StructLayout(LayoutKind.Sequential, Pack = 8)]
+public struct FlowKey
+{
+    public const int WordCount = 42;
+
+    // ---- tunnel (words 0..10)
+    public ulong TunId;
+    public uint TunSrc;
+    public uint TunDst;
+    public ushort TunFlags;
+    public byte TunTos;
+    public byte TunTtl;
+    /// <summary>Bit N set: tun_metadataN is present (OVS's tun_metadata "present" map).</summary>
+    public uint TunMetadataPresent;
+    public TunMetadataArray TunMetadata;
+
+    // ---- metadata (words 11..26)
+    public ulong Metadata;
+    public RegisterArray Regs;
+    public uint InPort;
+    public uint RecircId;
+    public uint CtState;
+    public ushort CtZone;
+    public byte CtNwProto;
+    private readonly byte _pad0;
+    public uint CtMark;
+    public uint PktMark;
+    public ulong CtLabelLo;
+    public ulong CtLabelHi;
+    public uint CtNwSrc;
+    public uint CtNwDst;
+    public ushort CtTpSrc;
+    public ushort CtTpDst;
+    public uint ConjId;
+
+    // ---- L2 (words 27..31)
+    public ulong EthSrc;
+    public ulong EthDst;
+    public ushort EthType;
+    /// <summary>OVS vlan_tci: PCP(3) | CFI=1 when a tag is present (0x1000) | VID(12).</summary>
+    public ushort VlanTci;
+    /// <summary>Inner tag of a double-tagged (QinQ) frame, same encoding.</summary>
+    public ushort VlanTci2;
+    public ushort ArpOp;
+    public ulong ArpSha;
+    public ulong ArpTha;
+
+    // ---- L3 (words 32..39)
+    /// <summary>IPv4 source, or ARP spa.</summary>
+    public uint NwSrc;
+    /// <summary>IPv4 destination, or ARP tpa.</summary>
+    public uint NwDst;
+    public ulong Ipv6SrcLo;
+    public ulong Ipv6SrcHi;
+    public ulong Ipv6DstLo;
+    public ulong Ipv6DstHi;
+    public ulong NdTargetLo;
+    public ulong NdTargetHi;
+    public uint Ipv6Label;
+    public byte NwProto;
+    /// <summary>The DSCP bits in place (tos &amp; 0xfc), as OVS's nw_tos.</summary>
+    public byte NwTos;
+    public byte NwEcn;
+    public byte NwTtl;
+
+    // ---- L4 (word 40)
+    /// <summary>TCP/UDP/SCTP source port, or ICMP type.</summary>
+    public ushort TpSrc;
+    /// <summary>TCP/UDP/SCTP destination port, or ICMP code.</summary>
+    public ushort TpDst;
+    /// <summary>The 12 TCP flag bits (FIN=0x001 ... NS=0x100).</summary>
+    public ushort TcpFlags;
+    /// <summary>OVS nw_frag: bit 0 = any fragment, bit 1 = a later fragment.</summary>
+    public byte NwFrag;
+    private readonly byte _pad1;
+
+    // ---- parse layout (word 41), never matched
+    public PacketLayout Layout;
+
+    // ---- views
+    public MacAddress DlSrc { readonly get => new(EthSrc); set => EthSrc = value.Value; }
+    public MacAddress DlDst { readonly get => new(EthDst); set => EthDst = value.Value; }
+    public Ipv4Address Ipv4Src { readonly get => new(NwSrc); set => NwSrc = value.Value; }
+    public Ipv4Address Ipv4Dst { readonly get => new(NwDst); set => NwDst = value.Value; }
+    public Ipv6Address Ipv6Src { readonly get => new(Ipv6SrcHi, Ipv6SrcLo); set { Ipv6SrcHi = value.High; Ipv6SrcLo = value.Low; } }
+    public Ipv6Address Ipv6Dst { readonly get => new(Ipv6DstHi, Ipv6DstLo); set { Ipv6DstHi = value.High; Ipv6DstLo = value.Low; } }
+    public UInt128 CtLabel { readonly get => new(CtLabelHi, CtLabelLo); set { CtLabelHi = (ulong)(value >> 64); CtLabelLo = (ulong)value; } }
+    public readonly byte IcmpType => (byte)TpSrc;
+    public readonly byte IcmpCode => (byte)TpDst;
+    public readonly bool IsIpv4 => EthType == EtherTypes.IPv4;
+    public readonly bool IsIpv6 => EthType == EtherTypes.IPv6;
+    public readonly bool IsIp => EthType is EtherTypes.IPv4 or EtherTypes.IPv6;
+    public readonly bool IsArp => EthType is EtherTypes.Arp or EtherTypes.Rarp;
+
+    /// <summary>xregN: reg(2N) is the high half, reg(2N+1) the low half (ovs-fields(7)).</summary>
+    public readonly ulong GetXreg(int n) => ((ulong)Regs[2 * n] << 32) | Regs[2 * n + 1];
+
+    public void SetXreg(int n, ulong value)
+    {
+        Regs[2 * n] = (uint)(value >> 32);
+        Regs[2 * n + 1] = (uint)value;
+    }
+
+    /// <summary>xxregN: reg(4N) is the most significant quarter.</summary>
+    public readonly UInt128 GetXxreg(int n) => new(GetXreg(2 * n), GetXreg(2 * n + 1));
+
+    public void SetXxreg(int n, UInt128 value)
+    {
+        SetXreg(2 * n, (ulong)(value >> 64));
+        SetXreg(2 * n + 1, (ulong)value);
+    }
+
+    /// <summary>The key as words, for masking and hashing. The span aliases this key.</summary>
+    [UnscopedRef]
+    public Span<ulong> Words => MemoryMarshal.CreateSpan(ref Unsafe.As<FlowKey, ulong>(ref this), WordCount);
+
+    /// <summary>The key as bytes (host-order fields). The span aliases this key.</summary>
+    [UnscopedRef]
+    public Span<byte> Bytes => MemoryMarshal.AsBytes(Words);
+}
+
+/// <summary>Sixteen 32-bit registers reg0..reg15.</summary>
+[InlineArray(16)]
+public struct RegisterArray
+{
+    private uint _element0;
+}
+
+/// <summary>tun_metadata0..7, each up to 64 bits here (OVS allows up to 124 bytes; Antrea uses 4).</summary>
+[InlineArray(8)]
+public struct TunMetadataArray
+{
+    private ulong _element0;
+}
