@@ -14,6 +14,7 @@ public sealed class InMemoryUnderlayNetwork
     private readonly ConcurrentDictionary<uint, InMemoryGeneveUnderlay> _nodes = new();
 
     /// <summary>Attaches a node at <paramref name="address"/>.</summary>
+    /// <param name="address">The node's underlay address.</param>
     /// <param name="queueCapacity">Datagrams waiting beyond this are dropped (a full NIC ring).</param>
     /// <param name="batchCapacity">The most datagrams one Receive returns.</param>
     /// <exception cref="InvalidOperationException">The address is taken.</exception>

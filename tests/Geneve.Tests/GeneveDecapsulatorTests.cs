@@ -49,9 +49,9 @@ public class GeneveDecapsulatorTests
     [Fact]
     public void Fills_tun_id_oam_and_mapped_metadata()
     {
-        var frame = Frame("01806558 abcdef00 ffff0001 a0000001");
+        var frame = Frame("02806558 abcdef00 ffff0001 a0000001");
         Assert.Equal(GeneveDropReason.None, Decap(frame, out var key, out int offset));
-        Assert.Equal(54, offset);
+        Assert.Equal(58, offset);
         Assert.Equal(0xABCDEFul, key.TunId);
         Assert.Equal(GeneveTunnelFlags.Oam, key.TunFlags);
         Assert.Equal(1u, key.TunMetadataPresent);
@@ -62,9 +62,9 @@ public class GeneveDecapsulatorTests
     [Fact]
     public void Skips_unknown_non_critical_options()
     {
-        var frame = Frame("03006558 00000100 01020301 11111111 ffff0001 00000007");
+        var frame = Frame("04006558 00000100 01020301 11111111 ffff0001 00000007");
         Assert.Equal(GeneveDropReason.None, Decap(frame, out var key, out int offset));
-        Assert.Equal(62, offset);
+        Assert.Equal(66, offset);
         Assert.Equal(1u, key.TunMetadataPresent);
         Assert.Equal(7ul, key.TunMetadata[0]);
         Assert.Equal(1ul, key.TunId);
@@ -165,7 +165,7 @@ public class GeneveDecapsulatorTests
     [Fact]
     public void Copy_tunnel_fields_moves_every_tun_field()
     {
-        var frame = Frame("01806558 abcdef00 ffff0001 a0000001");
+        var frame = Frame("02806558 abcdef00 ffff0001 a0000001");
         Assert.Equal(GeneveDropReason.None, Decap(frame, out var tunnel, out int offset));
         FlowKey.Extract(frame.AsSpan(offset), 1, out var inner);
         GeneveDecapsulator.CopyTunnelFields(in tunnel, ref inner);

@@ -41,16 +41,15 @@ public class InMemoryGeneveUnderlayTests
     }
 
     [Fact]
-    public void Dispose_wakes_a_blocked_receiver_and_detaches()
+    public async Task Dispose_wakes_a_blocked_receiver_and_detaches()
     {
         var net = new InMemoryUnderlayNetwork();
         using var a = net.Attach(s_a);
         var b = net.Attach(s_b);
         var receiver = Task.Run(() => b.Receive(Timeout.InfiniteTimeSpan));
-        Thread.Sleep(50);
+        await Task.Delay(50);
         b.Dispose();
-        Assert.True(receiver.Wait(TimeSpan.FromSeconds(10)));
-        Assert.Equal(0, receiver.Result);
+        Assert.Equal(0, await receiver.WaitAsync(TimeSpan.FromSeconds(10)));
         Assert.False(a.TrySend(s_b, [1]));
         using var again = net.Attach(s_b);   // the address is free again
     }
