@@ -54,8 +54,8 @@ internal sealed class ConnectionTable
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public ulong Hash(in ConnKey key) => key.Hash(_seed);
 
-    /// <summary>Finds the live connection with <paramref name="key"/> as its original or reply key. Lock-free.</summary>
-    /// <param name="reply">True when <paramref name="key"/> is the connection's reply key.</param>
+    /// <summary>Finds the live connection with <paramref name="key"/> as its original or reply key
+    /// (<paramref name="reply"/> says which). <paramref name="hash"/> is <see cref="Hash"/> of the key. Lock-free.</summary>
     public Connection? Find(in ConnKey key, ulong hash, out bool reply)
     {
         var shard = _shards[(int)(hash >> ShardShift)];
