@@ -49,4 +49,12 @@ internal static class ChainCompiler
         chain.SegmentOf = segmentOf;
         chain.Segments = [.. segments];
     }
+
+    /// <summary>Drops a chain's dispatch segments so every rule is scanned (the reference the tests compare with).</summary>
+    internal static void Linearize(Chain chain)
+    {
+        chain.SegmentOf = new int[chain.RuleArray.Length];
+        Array.Fill(chain.SegmentOf, -1);
+        chain.Segments = [];
+    }
 }

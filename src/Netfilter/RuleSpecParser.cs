@@ -149,6 +149,11 @@ internal sealed class RuleSpecParser
         }
         if (invert)
             throw Error("'!' at the end of the rule");
+        var chain = _rule.Chain;
+        if (chain.IsBuiltin && _rule.InInterface.IsSet && chain.Name is "OUTPUT" or "POSTROUTING")
+            throw Error($"can't use -i with {chain.Name}");
+        if (chain.IsBuiltin && _rule.OutInterface.IsSet && chain.Name is "PREROUTING" or "INPUT")
+            throw Error($"can't use -o with {chain.Name}");
         Finish();
         return _jump;
     }
