@@ -104,7 +104,7 @@ if [[ " $PARTS " == *" ports "* ]]; then
   python3 - "$report" <<'PY'
 import re, sys
 for line in open(sys.argv[1]):
-    cells = [c.strip() for c in line.strip().strip('|').split('|')]
+    cells = [c.strip().strip('*') for c in line.strip().strip('|').split('|')]
     if len(cells) > 3 and cells[0] in ("Send64", "SendReceive64"):
         mean = next(c for c in cells if re.search(r'\d (ns|μs|us|ms)$', c))
         v, unit = mean.replace(',', '').split()
