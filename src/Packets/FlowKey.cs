@@ -29,7 +29,7 @@ namespace Datapath.Packets;
 //  - Fields of headers that are absent are zero; Layout.Flags says how far parsing got.
 //  - Changes to the field list must be reflected in FieldRegistry (a test walks every field).
 [StructLayout(LayoutKind.Sequential, Pack = 8)]
-public struct FlowKey
+public partial struct FlowKey
 {
     public const int WordCount = 42;
 

@@ -1,0 +1,519 @@
+using System.Buffers.Binary;
+using System.Runtime.InteropServices;
+
+namespace Datapath.Io.Live;
+
+// AF_PACKET port
+// ==============
+//
+// What?
+// -----
+// Raw access to an existing interface (a veth end, a physical NIC) through packet(7) sockets:
+// every frame the interface receives is delivered to us, and frames we send leave through it.
+//
+// Design
+// ------
+// Two sockets. The receive socket is SOCK_RAW bound to (ifindex, ETH_P_ALL) and read with
+// recvmmsg(2): one system call fills up to a whole FrameBatch. It is made with protocol 0 and
+// bound only after its options are set, so no frame from another interface is ever queued. Options:
+//  - PACKET_IGNORE_OUTGOING: we never see frames sent on the interface (ours or the host's);
+//    kernels before 4.20 lack it and we drop PACKET_OUTGOING frames by their sll_pkttype instead.
+//  - PACKET_AUXDATA: the kernel moves 802.1Q tags out of band (VLAN acceleration); we put the tag
+//    back into the frame in place, using the batch slot's headroom, as libpcap does.
+//  - PACKET_VNET_HDR: a virtio_net_hdr precedes each frame. Frames a local stack sent through a
+//    veth carry only a partial L4 checksum (CHECKSUM_PARTIAL, the "incorrect cksum" tcpdump shows
+//    on veths); the header says where the checksum starts and goes, and we complete it as the
+//    kernel's skb_checksum_help would, so the bytes we deliver are valid on any wire.
+//  - an optional BPF filter (libpcap compiles it; SO_ATTACH_FILTER) and promiscuous membership.
+// The send socket is bound to (ifindex, protocol 0), so it receives nothing; send(2) with
+// MSG_DONTWAIT: a full queue is a counted drop, never a stall. SendBatch uses sendmmsg(2).
+//
+// Faults: when the interface is deleted the kernel sets ENETDOWN on the socket; a link that only
+// went down reports ENETDOWN too and comes back on NETDEV_UP, so ENETDOWN faults the port only
+// when the ifindex no longer exists under our name. ENODEV/ENXIO always fault it.
+//
+// Invariants
+// ----------
+//  - _rxFd and _txFd are open from Open to Dispose; the scratch arrays hold _scratchCapacity messages.
+//  - A delivered frame is whole: longer ones (MSG_TRUNC) are counted as truncated drops.
+//
+// Thread-safety
+// -------------
+// As ILivePort. The receive scratch belongs to the receiving thread; sends use stack memory.
+//
+// Cost
+// ----
+// One recvmmsg per batch (plus one poll when idle), one send per frame or one sendmmsg per batch.
+// Native scratch: ~200 bytes per batch slot. No managed allocation after Open.
+
+/// <summary>An existing interface through AF_PACKET sockets (see the design notes in the source).</summary>
+public sealed unsafe class AfPacketPort : LivePort
+{
+    private const int SOL_PACKET = 263;
+    private const int PACKET_ADD_MEMBERSHIP = 1;
+    private const int PACKET_STATISTICS = 6;
+    private const int PACKET_AUXDATA = 8;
+    private const int PACKET_VNET_HDR = 15;
+    private const int PACKET_QDISC_BYPASS = 20;
+    private const int PACKET_IGNORE_OUTGOING = 23;
+    private const int PACKET_MR_PROMISC = 1;
+    private const byte PACKET_OUTGOING = 4;
+    private const ushort ETH_P_ALL = 0x0003;
+    private const uint TP_STATUS_VLAN_VALID = 0x10;
+    private const uint TP_STATUS_VLAN_TPID_VALID = 0x40;
+    private const byte VIRTIO_NET_HDR_F_NEEDS_CSUM = 1;
+    private const int VnetHeaderLength = 10;
+    private const int ControlLength = 64;
+    private const int SendChunk = 64;
+
+    private readonly int _rxFd;
+    private readonly int _txFd;
+    private readonly int _ifindex;
+    private readonly bool _filterOutgoing;
+    private int _scratchCapacity;
+    private LibC.MMsgHdr* _messages;
+    private LibC.IoVec* _iovecs;
+    private byte* _vnetHeaders;
+    private byte* _control;
+    private SockAddrLl* _names;
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct SockAddrLl
+    {
+        public ushort Family;
+        public ushort Protocol;     // network byte order
+        public int IfIndex;
+        public ushort HaType;
+        public byte PktType;
+        public byte HaLength;
+        public ulong Address;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct PacketMReq
+    {
+        public int IfIndex;
+        public ushort Type;
+        public ushort AddressLength;
+        public ulong Address;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct AuxData
+    {
+        public uint Status;
+        public uint Length;
+        public uint SnapLength;
+        public ushort Mac;
+        public ushort Net;
+        public ushort VlanTci;
+        public ushort VlanTpid;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct SockFprog
+    {
+        public ushort Length;
+        public ulong* Filter;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct PacketStats
+    {
+        public uint Packets;
+        public uint Drops;
+    }
+
+    private AfPacketPort(string name, int rxFd, int txFd, int ifindex, bool filterOutgoing)
+        : base(name)
+    {
+        _rxFd = rxFd;
+        _txFd = txFd;
+        _ifindex = ifindex;
+        _filterOutgoing = filterOutgoing;
+    }
+
+    /// <inheritdoc/>
+    public override LivePortBackend Backend => LivePortBackend.AfPacket;
+
+    /// <summary>The interface index the sockets are bound to.</summary>
+    public int InterfaceIndex => _ifindex;
+
+    /// <summary>Opens <paramref name="interfaceName"/> for raw receive and send; throws <see cref="LiveIoException"/> naming it and the errno.</summary>
+    public static AfPacketPort Open(string interfaceName, AfPacketPortOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(interfaceName);
+        options ??= new AfPacketPortOptions();
+        InterfaceControl.ValidateName(interfaceName);
+        ulong[]? filter = options.Filter is { Length: > 0 } text
+            ? Libpcap.CompileFilter(interfaceName, text, 65535)
+            : null;
+        int ifindex = InterfaceControl.IndexOf(interfaceName);
+        int rx = -1, tx = -1;
+        try
+        {
+            rx = OpenSocket(interfaceName);
+            bool filterOutgoing = !TrySetInt(rx, SOL_PACKET, PACKET_IGNORE_OUTGOING, 1);
+            SetInt(rx, SOL_PACKET, PACKET_AUXDATA, 1, interfaceName, "PACKET_AUXDATA");
+            SetInt(rx, SOL_PACKET, PACKET_VNET_HDR, 1, interfaceName, "PACKET_VNET_HDR");
+            if (!TrySetInt(rx, LibC.SOL_SOCKET, LibC.SO_RCVBUFFORCE, options.ReceiveBufferBytes))
+            {
+                TrySetInt(rx, LibC.SOL_SOCKET, LibC.SO_RCVBUF, options.ReceiveBufferBytes);
+            }
+
+            if (filter is not null)
+            {
+                fixed (ulong* insns = filter)
+                {
+                    SockFprog prog = new() { Length = (ushort)filter.Length, Filter = insns };
+                    if (LibC.SetSockOpt(rx, LibC.SOL_SOCKET, LibC.SO_ATTACH_FILTER, &prog, (uint)sizeof(SockFprog)) < 0)
+                    {
+                        throw LiveIoException.FromErrno(interfaceName, $"setsockopt SO_ATTACH_FILTER ('{options.Filter}')", LibC.LastErrno);
+                    }
+                }
+            }
+
+            Bind(rx, ifindex, ETH_P_ALL, interfaceName);
+            if (options.Promiscuous)
+            {
+                PacketMReq mreq = new() { IfIndex = ifindex, Type = PACKET_MR_PROMISC };
+                if (LibC.SetSockOpt(rx, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mreq, (uint)sizeof(PacketMReq)) < 0)
+                {
+                    throw LiveIoException.FromErrno(interfaceName, "setsockopt PACKET_ADD_MEMBERSHIP (promiscuous)", LibC.LastErrno);
+                }
+            }
+
+            tx = OpenSocket(interfaceName);
+            if (!TrySetInt(tx, LibC.SOL_SOCKET, LibC.SO_SNDBUFFORCE, options.SendBufferBytes))
+            {
+                TrySetInt(tx, LibC.SOL_SOCKET, LibC.SO_SNDBUF, options.SendBufferBytes);
+            }
+
+            if (options.QdiscBypass)
+            {
+                SetInt(tx, SOL_PACKET, PACKET_QDISC_BYPASS, 1, interfaceName, "PACKET_QDISC_BYPASS");
+            }
+
+            Bind(tx, ifindex, 0, interfaceName);
+            return new AfPacketPort(interfaceName, rx, tx, ifindex, filterOutgoing);
+        }
+        catch
+        {
+            if (rx >= 0)
+            {
+                LibC.Close(rx);
+            }
+
+            if (tx >= 0)
+            {
+                LibC.Close(tx);
+            }
+
+            throw;
+        }
+    }
+
+    private static int OpenSocket(string name)
+    {
+        int fd = LibC.Socket(LibC.AF_PACKET, LibC.SOCK_RAW | LibC.SOCK_NONBLOCK | LibC.SOCK_CLOEXEC, 0);
+        if (fd < 0)
+        {
+            throw LiveIoException.FromErrno(name, "socket(AF_PACKET, SOCK_RAW)", LibC.LastErrno);
+        }
+
+        return fd;
+    }
+
+    private static void Bind(int fd, int ifindex, ushort protocol, string name)
+    {
+        SockAddrLl sll = new()
+        {
+            Family = LibC.AF_PACKET,
+            Protocol = BinaryPrimitives.ReverseEndianness(protocol),
+            IfIndex = ifindex,
+        };
+        if (LibC.Bind(fd, &sll, (uint)sizeof(SockAddrLl)) < 0)
+        {
+            throw LiveIoException.FromErrno(name, $"bind AF_PACKET socket to ifindex {ifindex}", LibC.LastErrno);
+        }
+    }
+
+    private static bool TrySetInt(int fd, int level, int option, int value) =>
+        LibC.SetSockOpt(fd, level, option, &value, sizeof(int)) == 0;
+
+    private static void SetInt(int fd, int level, int option, int value, string name, string what)
+    {
+        if (!TrySetInt(fd, level, option, value))
+        {
+            throw LiveIoException.FromErrno(name, "setsockopt " + what, LibC.LastErrno);
+        }
+    }
+
+    private protected override bool IsInterfaceGone(int errno) =>
+        errno is LibC.ENODEV or LibC.ENXIO or LibC.EBADFD
+        || (errno == LibC.ENETDOWN && LibC.IfNameToIndex(Name) != (uint)_ifindex);
+
+    private protected override void ReceiveCore(FrameBatch batch, int timeoutMs)
+    {
+        EnsureScratch(batch.Capacity);
+        if (ReceiveReady(batch) == 0 && timeoutMs != 0 && Fault is null && WaitReadable(_rxFd, timeoutMs))
+        {
+            ReceiveReady(batch);
+        }
+    }
+
+    private void EnsureScratch(int capacity)
+    {
+        if (capacity <= _scratchCapacity)
+        {
+            return;
+        }
+
+        FreeScratch();
+        _messages = (LibC.MMsgHdr*)NativeMemory.AllocZeroed((nuint)capacity, (nuint)sizeof(LibC.MMsgHdr));
+        _iovecs = (LibC.IoVec*)NativeMemory.AllocZeroed((nuint)(2 * capacity), (nuint)sizeof(LibC.IoVec));
+        _vnetHeaders = (byte*)NativeMemory.AllocZeroed((nuint)capacity, 16);
+        _control = (byte*)NativeMemory.AllocZeroed((nuint)capacity, ControlLength);
+        _names = (SockAddrLl*)NativeMemory.AllocZeroed((nuint)capacity, (nuint)sizeof(SockAddrLl));
+        _scratchCapacity = capacity;
+    }
+
+    private void FreeScratch()
+    {
+        NativeMemory.Free(_messages);
+        NativeMemory.Free(_iovecs);
+        NativeMemory.Free(_vnetHeaders);
+        NativeMemory.Free(_control);
+        NativeMemory.Free(_names);
+        _messages = null;
+        _iovecs = null;
+        _vnetHeaders = null;
+        _control = null;
+        _names = null;
+        _scratchCapacity = 0;
+    }
+
+    private int ReceiveReady(FrameBatch batch)
+    {
+        int want = batch.Capacity - batch.Count;
+        int first = batch.Count;
+        for (int i = 0; i < want; i++)
+        {
+            LibC.IoVec* iov = _iovecs + (2 * i);
+            iov[0].Base = _vnetHeaders + (16 * i);
+            iov[0].Length = VnetHeaderLength;
+            iov[1].Base = batch.SlotData(first + i);
+            iov[1].Length = (nuint)batch.FrameCapacity;
+            ref LibC.MsgHdr h = ref _messages[i].Header;
+            h.Name = _names + i;
+            h.NameLength = (uint)sizeof(SockAddrLl);
+            h.Iov = iov;
+            h.IovLength = 2;
+            h.Control = _control + (ControlLength * i);
+            h.ControlLength = ControlLength;
+            h.Flags = 0;
+        }
+
+        int n = LibC.RecvMMsg(_rxFd, _messages, (uint)want, LibC.MSG_DONTWAIT | LibC.MSG_TRUNC, null);
+        if (n <= 0)
+        {
+            if (n < 0)
+            {
+                OnReceiveError(LibC.LastErrno, "recvmmsg");
+            }
+
+            return 0;
+        }
+
+        long bytes = 0;
+        for (int i = 0; i < n; i++)
+        {
+            ref LibC.MMsgHdr m = ref _messages[i];
+            int length = (int)m.Length - VnetHeaderLength;
+            if ((m.Header.Flags & LibC.MSG_TRUNC) != 0 || length > batch.FrameCapacity)
+            {
+                Counters.AddRxTruncated();
+                continue;
+            }
+
+            if (length < 14 || (_filterOutgoing && _names[i].PktType == PACKET_OUTGOING))
+            {
+                continue;
+            }
+
+            // The frame sits at the start of slot (first + i); frames dropped above leave gaps,
+            // so a kept frame may be committed into an earlier slot: move it down if so.
+            int slot = batch.Count;
+            byte* data = batch.SlotData(first + i);
+            if (slot != first + i)
+            {
+                Buffer.MemoryCopy(data, batch.SlotData(slot), batch.FrameCapacity, length);
+                data = batch.SlotData(slot);
+            }
+
+            CompleteChecksum(_vnetHeaders + (16 * i), data, length);
+            int offset = 0;
+            if (FindVlan(ref m.Header, out ushort tpid, out ushort tci))
+            {
+                // Put the 802.1Q tag back after the MAC addresses: move them 4 bytes into the headroom.
+                Buffer.MemoryCopy(data, data - 4, 12, 12);
+                BinaryPrimitives.WriteUInt16BigEndian(new Span<byte>(data + 8, 2), tpid);
+                BinaryPrimitives.WriteUInt16BigEndian(new Span<byte>(data + 10, 2), tci);
+                offset = -4;
+                length += 4;
+            }
+
+            batch.Commit(offset, length);
+            bytes += length;
+        }
+
+        int got = batch.Count - first;
+        Counters.AddRx(got, bytes);
+        return got;
+    }
+
+    private static bool FindVlan(ref LibC.MsgHdr h, out ushort tpid, out ushort tci)
+    {
+        byte* p = (byte*)h.Control;
+        byte* end = p + h.ControlLength;
+        while (p + sizeof(LibC.CMsgHdr) <= end)
+        {
+            LibC.CMsgHdr* c = (LibC.CMsgHdr*)p;
+            if (c->Length < (nuint)sizeof(LibC.CMsgHdr))
+            {
+                break;
+            }
+
+            if (c->Level == SOL_PACKET && c->Type == PACKET_AUXDATA && c->Length >= (nuint)(sizeof(LibC.CMsgHdr) + sizeof(AuxData)))
+            {
+                AuxData* aux = (AuxData*)(p + sizeof(LibC.CMsgHdr));
+                if ((aux->Status & TP_STATUS_VLAN_VALID) != 0)
+                {
+                    tci = aux->VlanTci;
+                    tpid = (aux->Status & TP_STATUS_VLAN_TPID_VALID) != 0 ? aux->VlanTpid : (ushort)0x8100;
+                    return true;
+                }
+
+                break;
+            }
+
+            p += (c->Length + 7) & ~(nuint)7; // CMSG_ALIGN
+        }
+
+        tpid = 0;
+        tci = 0;
+        return false;
+    }
+
+    /// <summary>Completes a CHECKSUM_PARTIAL frame (virtio_net_hdr NEEDS_CSUM) as skb_checksum_help does.</summary>
+    private static void CompleteChecksum(byte* vnet, byte* frame, int length)
+    {
+        if ((vnet[0] & VIRTIO_NET_HDR_F_NEEDS_CSUM) == 0)
+        {
+            return;
+        }
+
+        int start = vnet[6] | (vnet[7] << 8);    // csum_start, little-endian (host order)
+        int offset = vnet[8] | (vnet[9] << 8);   // csum_offset
+        if (start + offset + 2 > length)
+        {
+            return;
+        }
+
+        // The checksum field already holds the pseudo-header sum; sum everything from csum_start.
+        ushort folded = InternetChecksum.Compute(new ReadOnlySpan<byte>(frame + start, length - start));
+        BinaryPrimitives.WriteUInt16BigEndian(new Span<byte>(frame + start + offset, 2), folded == 0 ? (ushort)0xffff : folded);
+    }
+
+    private protected override bool SendCore(ReadOnlySpan<byte> frame)
+    {
+        fixed (byte* p = frame)
+        {
+            if (LibC.Send(_txFd, p, (nuint)frame.Length, LibC.MSG_DONTWAIT) < 0)
+            {
+                return OnSendError(LibC.LastErrno, "send");
+            }
+        }
+
+        Counters.AddTx(1, frame.Length);
+        return true;
+    }
+
+    /// <inheritdoc/>
+    public override int SendBatch(FrameBatch batch)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        ObjectDisposedException.ThrowIf(IsDisposed, this);
+        if (Fault is not null)
+        {
+            for (int i = 0; i < batch.Count; i++)
+            {
+                Counters.AddTxDropped();
+            }
+
+            return 0;
+        }
+
+        LibC.MMsgHdr* msgs = stackalloc LibC.MMsgHdr[SendChunk];
+        LibC.IoVec* iovs = stackalloc LibC.IoVec[SendChunk];
+        int sent = 0;
+        int index = 0;
+        while (index < batch.Count)
+        {
+            int chunk = Math.Min(SendChunk, batch.Count - index);
+            long bytes = 0;
+            for (int i = 0; i < chunk; i++)
+            {
+                int len = batch.GetLength(index + i);
+                iovs[i].Base = batch.FrameData(index + i);
+                iovs[i].Length = (nuint)len;
+                msgs[i] = default;
+                msgs[i].Header.Iov = iovs + i;
+                msgs[i].Header.IovLength = 1;
+            }
+
+            int n = LibC.SendMMsg(_txFd, msgs, (uint)chunk, LibC.MSG_DONTWAIT);
+            if (n < 0)
+            {
+                // The first message failed: account for it and go on with the rest.
+                OnSendError(LibC.LastErrno, "sendmmsg");
+                if (Fault is not null)
+                {
+                    return sent;
+                }
+
+                index++;
+                continue;
+            }
+
+            for (int i = 0; i < n; i++)
+            {
+                bytes += batch.GetLength(index + i);
+            }
+
+            Counters.AddTx(n, bytes);
+            sent += n;
+            index += n;
+        }
+
+        return sent;
+    }
+
+    private protected override void RefreshKernelCounters()
+    {
+        PacketStats stats;
+        uint len = (uint)sizeof(PacketStats);
+        if (LibC.GetSockOpt(_rxFd, SOL_PACKET, PACKET_STATISTICS, &stats, &len) == 0 && stats.Drops != 0)
+        {
+            Counters.AddRxDropped(stats.Drops);
+        }
+    }
+
+    /// <inheritdoc/>
+    protected override void Dispose(bool disposing)
+    {
+        LibC.Close(_rxFd);
+        LibC.Close(_txFd);
+        FreeScratch();
+    }
+}

@@ -1,0 +1,46 @@
+using System.Runtime.CompilerServices;
+using Datapath.Io.Live;
+
+namespace Datapath.Io.Tests.Live;
+
+/// <summary>The native struct layouts the ports hand to libc and libpcap (64-bit Linux ABI sizes).</summary>
+public sealed class InteropLayoutTests
+{
+    [Fact]
+    public void Libc_structs_have_the_linux_x64_sizes()
+    {
+        Assert.Equal(8, Unsafe.SizeOf<LibC.PollFd>());      // struct pollfd
+        Assert.Equal(16, Unsafe.SizeOf<LibC.IoVec>());      // struct iovec
+        Assert.Equal(56, Unsafe.SizeOf<LibC.MsgHdr>());     // struct msghdr
+        Assert.Equal(64, Unsafe.SizeOf<LibC.MMsgHdr>());    // struct mmsghdr
+        Assert.Equal(16, Unsafe.SizeOf<LibC.CMsgHdr>());    // struct cmsghdr
+        Assert.Equal(40, Unsafe.SizeOf<InterfaceControl.IfReq>()); // struct ifreq
+    }
+
+    [Fact]
+    public void Libpcap_structs_have_the_linux_x64_sizes()
+    {
+        Assert.Equal(24, Unsafe.SizeOf<Libpcap.PacketHeader>()); // struct pcap_pkthdr
+        Assert.Equal(16, Unsafe.SizeOf<Libpcap.BpfProgram>());   // struct bpf_program
+        Assert.Equal(12, Unsafe.SizeOf<Libpcap.Stat>());         // struct pcap_stat
+    }
+
+    [Theory]
+    // RFC 1071 section 3 example: 00 01 f2 03 f4 f5 f6 f7 sums to 0xddf2, checksum 0x220d.
+    [InlineData("0001f203f4f5f6f7", 0x220d)]
+    // Odd length pads with a zero byte: 0x0100 -> ~0x0100.
+    [InlineData("01", 0xfeff)]
+    public void InternetChecksum_matches_rfc1071(string hex, int expected)
+    {
+        Assert.Equal((ushort)expected, InternetChecksum.Compute(Convert.FromHexString(hex)));
+    }
+
+    [Fact]
+    public void Errno_text_names_the_symbol_and_number()
+    {
+        string text = LibC.Describe(LibC.ENODEV);
+        Assert.Contains("ENODEV", text, StringComparison.Ordinal);
+        Assert.Contains("19", text, StringComparison.Ordinal);
+        Assert.Contains("No such device", text, StringComparison.Ordinal);
+    }
+}

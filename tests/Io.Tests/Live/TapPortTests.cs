@@ -1,0 +1,99 @@
+using Datapath.Io.Live;
+using Datapath.Packets;
+
+namespace Datapath.Io.Tests.Live;
+
+public sealed class TapPortTests
+{
+    [LiveFact]
+    public void Open_creates_a_tap_with_mtu_mac_and_link_up_and_dispose_removes_it()
+    {
+        string name = "dp" + Guid.NewGuid().ToString("N")[..6] + "t";
+        MacAddress mac = MacAddress.Parse("02:00:5e:aa:bb:cc");
+        using (TapPort tap = TapPort.Open(new TapPortOptions { Name = name, Mtu = 1400, MacAddress = mac }))
+        {
+            Assert.Equal(name, tap.Name);
+            Assert.True(tap.Created);
+            Assert.Equal(LivePortBackend.Tap, tap.Backend);
+            string link = Shell.Check("ip", "-o", "link", "show", "dev", name);
+            Assert.Contains("mtu 1400", link, StringComparison.Ordinal);
+            Assert.Contains("02:00:5e:aa:bb:cc", link, StringComparison.Ordinal);
+            Assert.Contains(",UP", link, StringComparison.Ordinal);
+            Assert.Contains("tun", Shell.Check("ip", "-o", "-d", "link", "show", "dev", name), StringComparison.Ordinal);
+        }
+
+        Assert.NotEqual(0, Shell.Run("ip", "link", "show", "dev", name).Exit);
+    }
+
+    [LiveFact]
+    public void Persistent_tap_we_created_is_still_removed_on_dispose()
+    {
+        string name = "dp" + Guid.NewGuid().ToString("N")[..6] + "p";
+        using (TapPort tap = TapPort.Open(new TapPortOptions { Name = name, Persistent = true }))
+        {
+            Assert.Equal(0, Shell.Run("ip", "link", "show", "dev", name).Exit);
+        }
+
+        Assert.NotEqual(0, Shell.Run("ip", "link", "show", "dev", name).Exit);
+    }
+
+    [LiveFact]
+    public void Kernel_picks_a_name_when_none_is_given()
+    {
+        using TapPort tap = TapPort.Open(new TapPortOptions { BringUp = false });
+        Assert.StartsWith("tap", tap.Name, StringComparison.Ordinal);
+        Assert.Equal(0, Shell.Run("ip", "link", "show", "dev", tap.Name).Exit);
+    }
+
+    [LiveFact]
+    public void Ping_from_a_namespace_through_the_tap_is_answered_by_our_port()
+    {
+        using TestNetwork net = new();
+        using TapPort tap = TapPort.Open(new TapPortOptions { Name = net.LinkName("t") });
+        net.MoveIn(tap.Name); // works while we hold the fd
+        Responder responder = new();
+        using LiveReceiveLoop loop = LiveReceiveLoop.Start(tap, responder.OnBatch);
+
+        (int exit, string output, string err) = net.Exec("ping", "-c", "3", "-i", "0.2", "-W", "3", TestNetwork.PeerAddress);
+
+        Assert.True(exit == 0, $"ping through the TAP failed: {output}{err}");
+        Assert.True(responder.ArpRequests >= 1);
+        Assert.True(responder.EchoRequests >= 3);
+        loop.Stop();
+        LivePortStatistics stats = tap.Statistics;
+        Assert.True(stats.RxPackets >= 4);
+        Assert.True(stats.TxPackets >= 4);
+        Assert.Equal(LiveReceiveLoopExit.Stopped, loop.ExitReason);
+        Assert.Null(tap.Fault);
+    }
+
+    [LiveFact]
+    public void Deleting_the_tap_while_reading_faults_the_port_and_ends_the_loop_quietly()
+    {
+        string name = "dp" + Guid.NewGuid().ToString("N")[..6] + "d";
+        using TapPort tap = TapPort.Open(new TapPortOptions { Name = name });
+        TaskCompletionSource<LivePortFaultEventArgs> faulted = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        tap.Faulted += (_, e) => faulted.TrySetResult(e);
+        using LiveReceiveLoop loop = LiveReceiveLoop.Start(tap, (_, _) => { });
+
+        Shell.Check("ip", "link", "del", "dev", name);
+
+        Assert.True(loop.Completion.Wait(TimeSpan.FromSeconds(30)), "the receive loop did not end after the TAP was deleted");
+        Assert.Equal(LiveReceiveLoopExit.PortFaulted, loop.ExitReason);
+        Assert.True(faulted.Task.IsCompleted);
+        LivePortFaultEventArgs fault = faulted.Task.Result;
+        Assert.Equal(LivePortFaultKind.InterfaceGone, fault.Kind);
+        Assert.Contains(name, fault.Message, StringComparison.Ordinal);
+        Assert.False(tap.Send(new byte[60]));
+        Assert.Equal(0, tap.ReceiveBatch(new FrameBatch(), TimeSpan.Zero));
+    }
+
+    [Fact]
+    public void A_name_longer_than_15_bytes_is_an_input_error()
+    {
+        LiveIoException ex = Assert.Throws<LiveIoException>(() => TapPort.Open(new TapPortOptions { Name = "averyveryverylongname" }));
+        Assert.Equal(LiveIoErrorKind.Input, ex.Kind);
+        Assert.Equal(1, ex.ExitCode);
+        Assert.Contains("averyveryverylongname", ex.Message, StringComparison.Ordinal);
+    }
+}
