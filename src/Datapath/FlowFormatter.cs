@@ -10,8 +10,9 @@ namespace Datapath.Engine;
 /// </summary>
 public static class FlowFormatter
 {
-    public static string Format(in FlowKey key, IPortMap? ports)
+    public static string Format(in FlowKey flow, IPortMap? ports)
     {
+        FlowKey key = flow;
         var sb = new StringBuilder();
         void F(FieldId id, bool onlyNonZero = false)
         {

@@ -124,7 +124,7 @@ public static class GroupParser
         return new GroupBucket(id, actions, weight, watch, body);
     }
 
-    private static bool TryTakeParam(ref string rest, ref int offset, string name, out string? value)
+    private static bool TryTakeParam(ref string rest, ref int offset, string name, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out string? value)
     {
         value = null;
         if (!rest.StartsWith(name, StringComparison.Ordinal) || rest.Length <= name.Length || rest[name.Length] is not (':' or '='))

@@ -15,7 +15,7 @@ namespace Datapath.Engine;
 /// </summary>
 /// <remarks>Thread-safety: Process may run on any number of threads (one XlateContext per thread).
 /// Neighbours and ports are set up before traffic.</remarks>
-public sealed class Node
+public sealed class Node : IDisposable
 {
     private readonly Dictionary<uint, MacAddress> _neighbors = [];
     private readonly ThreadLocal<XlateContext> _contexts = new(() => new XlateContext());
@@ -46,6 +46,9 @@ public sealed class Node
     public bool TunnelChecksum { get; set; } = true;
     /// <summary>How many ct(table=N) recirculations one packet may take (OVS's datapath limits them too).</summary>
     public int MaxRecirculations { get; set; } = 8;
+
+    /// <summary>Releases the per-thread translation contexts.</summary>
+    public void Dispose() => _contexts.Dispose();
 
     public void AddNeighbor(Ipv4Address ip, MacAddress mac) => _neighbors[ip.Value] = mac;
 
@@ -80,6 +83,21 @@ public sealed class Node
     {
         var tun = tunnelFields;
         return ProcessCore(_contexts.Value!, inPort, innerFrame, sink, nowMs, trace, tun);
+    }
+
+    /// <summary>
+    /// Runs <c>ofproto/trace</c>-style flow text (<c>in_port=49,tcp,nw_src=...,tp_dst=80,tcp_flags=syn</c>):
+    /// builds the FlowKey and a frame from it and processes that frame on the flow's in_port. On the
+    /// tunnel port, tun_* fields in the text are taken as the decapsulated tunnel metadata.
+    /// </summary>
+    /// <exception cref="Classifier.FlowSyntaxException">The text does not parse (column given).</exception>
+    public PacketVerdict ProcessFlow(string flowText, IPacketSink? sink, long nowMs, Trace? trace, out byte[] frame)
+    {
+        var key = FlowText.ParseKey(flowText, Bridge, out _);
+        frame = FlowText.BuildFrame(in key);
+        if (Bridge.TryGetPort(key.InPort, out var port) && port.Kind == PortKind.Tunnel)
+            return ProcessDecapsulated(key.InPort, frame, in key, sink, nowMs, trace);
+        return Process(key.InPort, frame, sink, nowMs, trace);
     }
 
     private PacketVerdict ProcessCore(XlateContext ctx, uint inPort, ReadOnlySpan<byte> frame, IPacketSink? sink, long nowMs, Trace? trace, FlowKey? injectedTunnel)
@@ -133,8 +151,17 @@ public sealed class Node
         {
             _translator.Translate(ctx, table);
             if (ctx.Error is { } err)
+            {
+                if (ctx.Trace is { } te)
+                    te.FinalFlows[Name] = ctx.Key;
                 return Drop(ctx, port, err, ctx.ErrorTable, null);
-            ctx.Trace?.DatapathActions.Add(DescribeActions(ctx));
+            }
+            if (ctx.Trace is { } td)
+            {
+                string dp = DescribeActions(ctx);
+                td.DatapathActions.Add(dp);
+                td.Steps.Add(new TraceStep(Name, TraceKind.DatapathActions, 0) { Summary = dp });
+            }
             int next = Execute(ctx, sink, nowMs);
             if (next < 0)
                 break;
@@ -144,6 +171,8 @@ public sealed class Node
             if (ctx.Trace is { } tr)
                 tr.Steps.Add(new TraceStep(Name, TraceKind.Recirculation, 0) { Table = table, Summary = $"recirc({recirculations}): resume at table {table} with {FlowFormatter.FormatConntrack(in ctx.Key)}" });
         }
+        if (ctx.Trace is { } tf)
+            tf.FinalFlows[Name] = ctx.Key;
         if (ctx.Outputs > 0)
             return new PacketVerdict(ctx.Outputs, null, 0);
         var reason = ctx.LastDrop ?? DropReason.NoOutput;
@@ -159,7 +188,7 @@ public sealed class Node
             int? tableOrNull = table == DropCounters.NoTable ? null : table;
             t.Drops.Add(new TraceDrop(Name, tableOrNull, reason));
             if (detail is not null)
-                t.Steps.Add(new TraceStep(Name, TraceKind.Ingress, 0) { Summary = "drop: " + detail });
+                t.Steps.Add(new TraceStep(Name, TraceKind.Drop, 0) { Summary = "drop: " + detail });
         }
         return new PacketVerdict(0, reason, table);
     }

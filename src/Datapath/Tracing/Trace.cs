@@ -11,6 +11,9 @@ public sealed class Trace
     public List<TraceStep> Steps { get; } = [];
     public List<TraceOutput> Outputs { get; } = [];
     public List<TraceDrop> Drops { get; } = [];
+    /// <summary>The working key at the end of the last pass, per node (OVS's "Final flow:").</summary>
+    public Dictionary<string, Datapath.Packets.FlowKey> FinalFlows { get; } = [];
+
     /// <summary>Each pass's datapath actions (OVS's "Datapath actions:" line), in order.</summary>
     public List<string> DatapathActions { get; } = [];
 
