@@ -1,0 +1,507 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using Datapath.Packets;
+
+namespace Datapath.Classifier;
+
+// Flow classifier
+// ===============
+//
+// What?
+// -----
+// Holds the rules of one OpenFlow table and answers: which visible rule with the highest
+// priority matches this FlowKey?  Rules may be parts of conjunctive matches
+// (ovs-fields(7) "Conjunctive Match Fields"); the answer is then the conj_id=N rule.
+// Each lookup also reports the bits of the key it consulted (the wildcards a flow cache needs).
+//
+// Design: tuple space search
+// --------------------------
+// Rules with the same mask share one Subtable: a hash table from the masked key to the
+// MatchList of rules with that identical match, highest priority first.  Only the words the
+// mask touches are hashed and compared.  Subtables are kept in an array sorted by their highest
+// priority, so a lookup stops as soon as no remaining subtable can beat the best ordinary match
+// found: no lookup scans all rules, and a table of 100 k rules over 20 masks costs at most 20
+// probes.  Each subtable visited ORs its mask into the consulted bits; subtables skipped by the
+// priority bound cannot change the answer for any key that agrees on the consulted bits.
+//
+// Design: conjunctive match (OVS's classifier_lookup__, reproduced)
+// -----------------------------------------------------------------
+// The subtable walk yields the best ordinary ("hard") match and, from each subtable, a head rule
+// that may be conjunctive ("soft" match).  An ordinary rule wins a tie against soft matches of its
+// priority.  If soft matches outrank the hard one, the soft matches of the top soft priority are
+// combined: when every clause 1..n of some id has matched (counting only conjunctions with
+// n <= the number of soft matches at that priority, as OVS does), the table is searched again with
+// conj_id=id and conjunctive rules ignored; the first hit is the answer.  Otherwise each of those
+// soft matches is replaced by the next lower-priority rule with the identical match (a hard one may
+// become the hard match) and the step repeats.  When none is left, the hard match is the answer.
+//
+// Determinism (our one tie-break rule)
+// ------------------------------------
+// Where OpenFlow leaves the winner undefined (overlapping rules of equal priority) or OVS's
+// answer depends on memory layout (order of subtables and soft matches), the rule inserted
+// earlier wins: ties between ordinary matches go to the lower Sequence, and soft matches are
+// combined in Sequence order.  A replacing add keeps the replaced rule's Sequence.
+//
+// Versioning
+// ----------
+// Rules carry [AddVersion, RemoveVersion); a lookup sees the rules visible in the version it read
+// from the clock.  A bundle inserts at Current+1, marks removals at Current+1, then publishes:
+// readers see all of it or none.  Removed rules are unlinked later ("purged") under a sequence
+// counter; a lookup that overlaps a purge runs again (seqlock), so it never sees half of one.
+//
+// Invariants
+// ----------
+//  - Match.Value has no bit outside Match.Mask; the PacketLayout word is never matched.
+//  - Every rule physically present is in exactly one MatchList of the Subtable of its mask.
+//  - MatchList.Rules is sorted by (Priority desc, Sequence asc) and replaced, never mutated.
+//  - The published subtable array is sorted by its recorded MaxPriority (desc), each an upper
+//    bound of the priorities of rules physically present in that subtable when published.
+//  - At most one rule per (match, priority) is visible in any version.
+//
+// Thread-safety
+// -------------
+// Construction: single-threaded.  Modifiers (Insert/Remove/Purge, normally through FlowTableSet):
+// single writer; callers serialize.  Lookups: any thread, lock-free, allocation-free (soft
+// matches use a per-thread scratch array, conjunction clause sets a stack buffer).
+//
+// Cost
+// ----
+// Lookup: O(S * W) for S subtables visited and W mask words, plus the conjunction step when soft
+// matches outrank the hard one.  Insert: O(W + L) for a MatchList of L identical-match rules,
+// O(S log S) when a subtable's max priority changes.  Memory: a MatchList of the masked words per
+// distinct match, a slot array at most 50 % full per subtable.
+public sealed class FlowClassifier
+{
+    private static readonly bool s_needsFence = RuntimeInformation.ProcessArchitecture != Architecture.X64;
+
+    [ThreadStatic]
+    private static FlowRule?[]? t_soft;
+
+    private readonly VersionClock _clock;
+    private readonly Dictionary<MaskKey, Subtable> _byMask = [];
+    private SubtableEntry[] _ordered = [];
+    private readonly List<FlowRule> _removed = [];
+    private long _purgeSequence;
+    private long _nextSubtableOrder;
+    private long _nextSequence;
+
+    public FlowClassifier()
+        : this(new VersionClock())
+    {
+    }
+
+    internal FlowClassifier(VersionClock clock) => _clock = clock;
+
+    /// <summary>Rules physically present (visible, or removed but not yet purged).</summary>
+    public int PhysicalRuleCount { get; private set; }
+
+    /// <summary>Distinct masks (subtables) in use.</summary>
+    public int SubtableCount => _ordered.Length;
+
+    internal VersionClock Clock => _clock;
+
+    // ---- Lookups: any thread, lock-free.
+
+    /// <summary>
+    /// The winning rule for <paramref name="key"/> in the current version, conjunctions resolved
+    /// (the conj_id rule is returned, never a conjunctive rule), or null on a miss.
+    /// ORs the bits consulted into <paramref name="consulted"/>.
+    /// </summary>
+    public FlowRule? Lookup(in FlowKey key, ref FlowKey consulted)
+    {
+        while (true)
+        {
+            long seq = Volatile.Read(ref _purgeSequence);
+            if ((seq & 1) != 0)
+            {
+                Thread.SpinWait(4);
+                continue;
+            }
+            FlowRule? result = LookupCore(in key, _clock.Current, ref consulted, allowConjunctive: true);
+            if (s_needsFence)
+                Interlocked.MemoryBarrier();
+            if (Volatile.Read(ref _purgeSequence) == seq)
+                return result;
+        }
+    }
+
+    /// <summary>Lookup without the consulted bits.</summary>
+    public FlowRule? Lookup(in FlowKey key)
+    {
+        FlowKey ignored = default;
+        return Lookup(in key, ref ignored);
+    }
+
+    private FlowRule? LookupCore(in FlowKey key, long version, ref FlowKey consulted, bool allowConjunctive)
+    {
+        SubtableEntry[] subtables = Volatile.Read(ref _ordered);
+        FlowRule? hard = null;
+        int hardPri = -1;
+        FlowRule?[]? soft = null;
+        int nSoft = 0;
+        int softPri = -1;
+
+        for (int i = 0; i < subtables.Length; i++)
+        {
+            ref readonly SubtableEntry e = ref subtables[i];
+            // Visit subtables that can reach the hard priority (equal ones for the tie-break).
+            if (e.MaxPriority < hardPri)
+                break;
+            Subtable st = e.Subtable;
+            st.Unwildcard(ref consulted);
+            FlowRule? match = st.Find(in key)?.FirstVisible(version);
+            if (match is null || match.Priority < hardPri)
+                continue;
+            if (!match.IsConjunctive)
+            {
+                if (match.Priority > hardPri || match.Sequence < hard!.Sequence)
+                {
+                    hard = match;
+                    hardPri = match.Priority;
+                }
+            }
+            else if (allowConjunctive && match.Priority > hardPri)
+            {
+                soft ??= t_soft ??= new FlowRule?[64];
+                if (nSoft == soft.Length)
+                {
+                    Array.Resize(ref soft, soft.Length * 2);
+                    t_soft = soft;
+                }
+                soft[nSoft++] = match;
+                if (match.Priority > softPri)
+                    softPri = match.Priority;
+            }
+        }
+
+        if (hardPri >= softPri)
+        {
+            if (nSoft > 0)
+                Array.Clear(soft!, 0, nSoft);
+            return hard;
+        }
+        FlowRule? r = ResolveSoftMatches(in key, version, ref consulted, soft!, nSoft, hard, hardPri);
+        return r;
+    }
+
+    private struct ConjAccumulator
+    {
+        public uint Id;
+        public ulong Clauses;
+        public bool Tried;
+    }
+
+    private FlowRule? ResolveSoftMatches(in FlowKey key, long version, ref FlowKey consulted,
+        FlowRule?[] soft, int nSoft, FlowRule? hard, int hardPri)
+    {
+        Span<ConjAccumulator> stub = stackalloc ConjAccumulator[16];
+        try
+        {
+            while (true)
+            {
+                // Drop empty entries and those the hard match outranks or ties.
+                for (int i = 0; i < nSoft;)
+                {
+                    FlowRule? s = soft[i];
+                    if (s is null || s.Priority <= hardPri)
+                    {
+                        soft[i] = soft[--nSoft];
+                        soft[nSoft] = null;
+                    }
+                    else
+                    {
+                        i++;
+                    }
+                }
+                if (nSoft == 0)
+                    return hard;
+
+                int softPri = -1, nSoftPri = 0;
+                for (int i = 0; i < nSoft; i++)
+                {
+                    int p = soft[i]!.Priority;
+                    if (p > softPri)
+                    {
+                        softPri = p;
+                        nSoftPri = 1;
+                    }
+                    else if (p == softPri)
+                    {
+                        nSoftPri++;
+                    }
+                }
+
+                // Bring the top-priority soft matches to the front, in insertion order.
+                int front = 0;
+                for (int i = 0; i < nSoft; i++)
+                {
+                    if (soft[i]!.Priority == softPri)
+                        (soft[front], soft[i]) = (soft[i], soft[front++]);
+                }
+                for (int i = 1; i < nSoftPri; i++)
+                {
+                    FlowRule x = soft[i]!;
+                    int j = i - 1;
+                    while (j >= 0 && soft[j]!.Sequence > x.Sequence)
+                    {
+                        soft[j + 1] = soft[j];
+                        j--;
+                    }
+                    soft[j + 1] = x;
+                }
+
+                // Combine clauses (OVS find_conjunctive_match).
+                Span<ConjAccumulator> acc = stub;
+                ConjAccumulator[]? rented = null;
+                int nAcc = 0;
+                for (int i = 0; i < nSoftPri; i++)
+                {
+                    IReadOnlyList<Conjunction> conjs = soft[i]!.Conjunctions;
+                    for (int c = 0; c < conjs.Count; c++)
+                    {
+                        Conjunction cj = conjs[c];
+                        if (cj.ClauseCount > nSoftPri)
+                            continue;
+                        int a = 0;
+                        while (a < nAcc && acc[a].Id != cj.Id)
+                            a++;
+                        if (a == nAcc)
+                        {
+                            if (nAcc == acc.Length)
+                            {
+                                var bigger = new ConjAccumulator[acc.Length * 2];
+                                acc.CopyTo(bigger);
+                                rented = bigger;
+                                acc = bigger;
+                            }
+                            acc[a] = new ConjAccumulator
+                            {
+                                Id = cj.Id,
+                                Clauses = cj.ClauseCount >= 64 ? 0 : ulong.MaxValue << cj.ClauseCount,
+                            };
+                            nAcc++;
+                        }
+                        acc[a].Clauses |= 1UL << (cj.Clause - 1);
+                        if (acc[a].Clauses == ulong.MaxValue)
+                        {
+                            if (!acc[a].Tried)
+                            {
+                                acc[a].Tried = true;
+                                FlowKey withConjId = key;
+                                withConjId.ConjId = cj.Id;
+                                FlowRule? rule = LookupCore(in withConjId, version, ref consulted, allowConjunctive: false);
+                                if (rule is not null)
+                                    return rule;
+                            }
+                            // As OVS: a completed conjunction ends this soft match's contribution.
+                            break;
+                        }
+                    }
+                }
+                _ = rented;
+
+                // No real match at softPri: step each of those soft matches down its identical-match list.
+                for (int i = 0; i < nSoftPri; i++)
+                {
+                    FlowRule s = soft[i]!;
+                    FlowRule? next = s.List?.NextVisibleAfter(s, version);
+                    if (next is null)
+                    {
+                        soft[i] = null;
+                    }
+                    else if (next.IsConjunctive)
+                    {
+                        soft[i] = next;
+                    }
+                    else
+                    {
+                        if (next.Priority > hardPri || (next.Priority == hardPri && next.Sequence < hard!.Sequence))
+                        {
+                            hard = next;
+                            hardPri = next.Priority;
+                        }
+                        soft[i] = null;
+                    }
+                }
+            }
+        }
+        finally
+        {
+            Array.Clear(soft, 0, soft.Length);
+        }
+    }
+
+    // ---- Modifiers: single writer; callers serialize.
+
+    /// <summary>Inserts a rule visible from the current version on (standalone use; FlowTableSet stages versions itself).</summary>
+    public void Insert(FlowRule rule)
+    {
+        long v = _clock.Current + 1;
+        InsertAt(rule, v, null);
+        _clock.Publish(v);
+    }
+
+    /// <summary>Removes a rule at once (standalone use).</summary>
+    public void Remove(FlowRule rule)
+    {
+        long v = _clock.Current + 1;
+        MarkRemoved(rule, v);
+        _clock.Publish(v);
+        Purge(v);
+    }
+
+    internal void InsertAt(FlowRule rule, long version, long? sequence)
+    {
+        ArgumentNullException.ThrowIfNull(rule);
+        if (rule.List is not null)
+            throw new InvalidOperationException("the rule is already in a classifier");
+        rule.Sequence = sequence ?? _nextSequence++;
+        rule.AddVersion = version;
+        Volatile.Write(ref rule.RemoveVersion, long.MaxValue);
+        var key = new MaskKey(rule.Match);
+        if (!_byMask.TryGetValue(key, out Subtable? st))
+        {
+            st = new Subtable(KeyWords.Of(in rule.Match.Mask), _nextSubtableOrder++);
+            _byMask.Add(key, st);
+        }
+        int oldMax = st.MaxPriority;
+        st.Insert(rule);
+        PhysicalRuleCount++;
+        if (st.MaxPriority != oldMax || oldMax < 0)
+            Republish();
+    }
+
+    internal void MarkRemoved(FlowRule rule, long version)
+    {
+        Volatile.Write(ref rule.RemoveVersion, version);
+        _removed.Add(rule);
+    }
+
+    /// <summary>Undoes <see cref="MarkRemoved"/> (a failed bundle).</summary>
+    internal void UnmarkRemoved(FlowRule rule)
+    {
+        Volatile.Write(ref rule.RemoveVersion, long.MaxValue);
+        _removed.Remove(rule);
+    }
+
+    /// <summary>Unlinks a rule that was never published (a failed bundle); no reader can see it.</summary>
+    internal void Unlink(FlowRule rule)
+    {
+        if (rule.List is null)
+            return;
+        var key = new MaskKey(rule.Match);
+        if (_byMask.TryGetValue(key, out Subtable? st))
+        {
+            st.Remove(rule);
+            PhysicalRuleCount--;
+            rule.List = null;
+            if (st.RuleCount == 0)
+                _byMask.Remove(key);
+            Republish();
+        }
+    }
+
+    /// <summary>Unlinks rules removed in versions up to <paramref name="version"/> (already published).</summary>
+    internal void Purge(long version)
+    {
+        if (_removed.Count == 0)
+            return;
+        Interlocked.Increment(ref _purgeSequence);
+        try
+        {
+            bool changed = false;
+            for (int i = _removed.Count - 1; i >= 0; i--)
+            {
+                FlowRule r = _removed[i];
+                if (r.RemoveVersion > version)
+                    continue;
+                _removed.RemoveAt(i);
+                var key = new MaskKey(r.Match);
+                if (!_byMask.TryGetValue(key, out Subtable? st))
+                    continue;
+                int oldMax = st.MaxPriority;
+                st.Remove(r);
+                r.List = null;
+                PhysicalRuleCount--;
+                if (st.RuleCount == 0)
+                    _byMask.Remove(key);
+                changed |= st.RuleCount == 0 || st.MaxPriority != oldMax;
+            }
+            if (changed)
+                Republish();
+        }
+        finally
+        {
+            Interlocked.Increment(ref _purgeSequence);
+        }
+    }
+
+    private void Republish()
+    {
+        var list = new List<SubtableEntry>(_byMask.Count);
+        foreach (Subtable st in _byMask.Values)
+        {
+            if (st.RuleCount > 0)
+                list.Add(new SubtableEntry(st, st.MaxPriority));
+        }
+        list.Sort(static (a, b) => a.MaxPriority != b.MaxPriority ? b.MaxPriority.CompareTo(a.MaxPriority) : a.Subtable.Order.CompareTo(b.Subtable.Order));
+        Volatile.Write(ref _ordered, [.. list]);
+    }
+
+    /// <summary>The rule with this exact match and priority visible in <paramref name="version"/>, or null.</summary>
+    internal FlowRule? FindExact(Match match, ushort priority, long version)
+    {
+        if (!_byMask.TryGetValue(new MaskKey(match), out Subtable? st))
+            return null;
+        MatchList? list = st.FindList(match);
+        if (list is null)
+            return null;
+        foreach (FlowRule r in list.Rules)
+        {
+            if (r.Priority == priority && r.IsVisibleIn(version))
+                return r;
+        }
+        return null;
+    }
+
+    /// <summary>Rules visible in <paramref name="version"/>, in insertion (Sequence) order.</summary>
+    internal List<FlowRule> VisibleRules(long version)
+    {
+        var rules = new List<FlowRule>();
+        foreach (Subtable st in _byMask.Values)
+        {
+            foreach (FlowRule r in st.AllRules())
+            {
+                if (r.IsVisibleIn(version))
+                    rules.Add(r);
+            }
+        }
+        rules.Sort(static (a, b) => a.Sequence.CompareTo(b.Sequence));
+        return rules;
+    }
+
+    /// <summary>Rules visible now, in insertion order (writer side: not concurrent with modifiers).</summary>
+    public IReadOnlyList<FlowRule> Rules() => VisibleRules(_clock.Current);
+
+    private readonly record struct SubtableEntry(Subtable Subtable, int MaxPriority);
+
+    /// <summary>A mask as a dictionary key (writer side only).</summary>
+    private readonly struct MaskKey : IEquatable<MaskKey>
+    {
+        private readonly Match _match;
+
+        public MaskKey(Match match) => _match = match;
+
+        public bool Equals(MaskKey other) => _match.SameMask(other._match);
+
+        public override bool Equals(object? obj) => obj is MaskKey k && Equals(k);
+
+        public override int GetHashCode()
+        {
+            var hc = new HashCode();
+            foreach (ulong w in KeyWords.Of(in _match.Mask))
+                hc.Add(w);
+            return hc.ToHashCode();
+        }
+    }
+}

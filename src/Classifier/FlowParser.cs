@@ -1,0 +1,333 @@
+using System.Globalization;
+using Datapath.Packets;
+
+namespace Datapath.Classifier;
+
+/// <summary>
+/// Parses OpenFlow flow text as <c>ovs-ofctl(8)</c> "Flow Syntax" defines it: the lines of
+/// <c>add-flow</c>/<c>add-flows</c> input and of <c>dump-flows</c> output (whose statistics
+/// <c>duration=</c>, <c>n_packets=</c>, <c>n_bytes=</c>, <c>idle_age=</c>, <c>hard_age=</c> are
+/// accepted and kept, as ovs-ofctl accepts them so dumps can be fed back).
+/// </summary>
+/// <remarks>
+/// Tokens are split as OVS's <c>ofputil_parse_key_value</c> does: pairs separated by commas or
+/// white space, <c>key=value</c> or <c>key:value</c>; everything after the first <c>actions=</c>
+/// is the action text, kept verbatim.  Field prerequisites are checked after the whole match is
+/// read, so <c>tp_dst=80,tcp</c> is as good as <c>tcp,tp_dst=80</c>.  Errors are
+/// <see cref="FlowSyntaxException"/>s naming FILE:LINE:COL.
+/// </remarks>
+public static class FlowParser
+{
+    private static readonly Dictionary<string, (ushort DlType, byte NwProto)> s_shorthands = new(StringComparer.Ordinal)
+    {
+        ["ip"] = (EtherTypes.IPv4, 0),
+        ["ipv6"] = (EtherTypes.IPv6, 0),
+        ["icmp"] = (EtherTypes.IPv4, IpProtocols.Icmp),
+        ["icmp6"] = (EtherTypes.IPv6, IpProtocols.Icmpv6),
+        ["tcp"] = (EtherTypes.IPv4, IpProtocols.Tcp),
+        ["tcp6"] = (EtherTypes.IPv6, IpProtocols.Tcp),
+        ["udp"] = (EtherTypes.IPv4, IpProtocols.Udp),
+        ["udp6"] = (EtherTypes.IPv6, IpProtocols.Udp),
+        ["sctp"] = (EtherTypes.IPv4, IpProtocols.Sctp),
+        ["sctp6"] = (EtherTypes.IPv6, IpProtocols.Sctp),
+        ["igmp"] = (EtherTypes.IPv4, 2),
+        ["arp"] = (EtherTypes.Arp, 0),
+        ["rarp"] = (EtherTypes.Rarp, 0),
+    };
+
+    private static readonly string[] s_keywords =
+    [
+        "table", "priority", "cookie", "idle_timeout", "hard_timeout", "importance", "duration", "n_packets",
+        "n_bytes", "idle_age", "hard_age", "send_flow_rem", "check_overlap", "reset_counts", "no_packet_counts",
+        "no_byte_counts", "out_port", "out_group", "actions",
+    ];
+
+    /// <summary>Words that are not fields but may start a key (for "did you mean" suggestions).</summary>
+    public static IEnumerable<string> Keywords => s_keywords.Concat(s_shorthands.Keys);
+
+    /// <summary>Parses an add-flow / dump-flows line; <c>actions=</c> is required.</summary>
+    public static ParsedFlow Parse(string line, IPortMap? ports, string file = "<input>", int lineNumber = 1)
+        => ParseCore(line, ports, file, lineNumber, requireActions: true);
+
+    /// <summary>Parses a match-only line as <c>del-flows</c> and <c>dump-flows</c> filters take it (no actions).</summary>
+    public static ParsedFlow ParseFilter(string line, IPortMap? ports, string file = "<input>", int lineNumber = 1)
+        => ParseCore(line, ports, file, lineNumber, requireActions: false);
+
+    /// <summary>Parses every flow line of an add-flows file, skipping blank lines and <c>#</c> comments.</summary>
+    public static IEnumerable<ParsedFlow> ParseFile(TextReader reader, IPortMap? ports, string file = "<input>")
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        int n = 0;
+        while (reader.ReadLine() is { } line)
+        {
+            n++;
+            ReadOnlySpan<char> t = line.AsSpan().TrimStart();
+            if (t.IsEmpty || t[0] == '#')
+                continue;
+            yield return Parse(line, ports, file, n);
+        }
+    }
+
+    private static ParsedFlow ParseCore(string line, IPortMap? ports, string file, int lineNumber, bool requireActions)
+    {
+        ArgumentNullException.ThrowIfNull(line);
+        int actionsAt = line.IndexOf("action", StringComparison.Ordinal);
+        string? actions = null;
+        int actionsColumn = 0;
+        int matchEnd = line.Length;
+        if (actionsAt >= 0)
+        {
+            int eq = line.IndexOf('=', actionsAt);
+            if (eq < 0)
+                throw Error(file, lineNumber, actionsAt, "must specify an action after \"actions=\"");
+            matchEnd = actionsAt;
+            int start = eq + 1;
+            while (start < line.Length && char.IsWhiteSpace(line[start]))
+                start++;
+            actions = line[start..].TrimEnd();
+            actionsColumn = start + 1;
+            if (!requireActions)
+                throw Error(file, lineNumber, actionsAt, "actions are not allowed here (only a match)");
+        }
+        else if (requireActions)
+        {
+            throw Error(file, lineNumber, line.Length, "must specify an action (\"actions=...\")");
+        }
+
+        var b = new MatchBuilder();
+        var set = new List<(FieldInfo Field, int Column)>();
+        byte? table = null;
+        ushort? priority = null;
+        ulong cookie = 0, cookieMask = 0;
+        ushort idle = 0, hard = 0, importance = 0;
+        FlowModFlags flags = FlowModFlags.None;
+        uint? outPort = null;
+        TimeSpan? duration = null;
+        long? nPackets = null, nBytes = null, idleAge = null, hardAge = null;
+
+        int pos = 0;
+        while (NextPair(line, ref pos, matchEnd, out int keyAt, out string key, out int valueAt, out string? value))
+        {
+            switch (key)
+            {
+                case "table":
+                    table = (byte)ParseUInt(file, lineNumber, valueAt, key, value, 255);
+                    break;
+                case "priority":
+                    priority = (ushort)ParseUInt(file, lineNumber, valueAt, key, value, ushort.MaxValue);
+                    break;
+                case "cookie":
+                {
+                    string v = Need(file, lineNumber, keyAt, key, value);
+                    int slash = v.IndexOf('/', StringComparison.Ordinal);
+                    cookie = (ulong)ParseUInt(file, lineNumber, valueAt, key, slash < 0 ? v : v[..slash], ulong.MaxValue);
+                    if (slash >= 0)
+                    {
+                        string m = v[(slash + 1)..];
+                        cookieMask = m == "-1" ? ulong.MaxValue : (ulong)ParseUInt(file, lineNumber, valueAt + slash + 1, key, m, ulong.MaxValue);
+                    }
+                    break;
+                }
+                case "idle_timeout":
+                    idle = (ushort)ParseUInt(file, lineNumber, valueAt, key, value, ushort.MaxValue);
+                    break;
+                case "hard_timeout":
+                    hard = (ushort)ParseUInt(file, lineNumber, valueAt, key, value, ushort.MaxValue);
+                    break;
+                case "importance":
+                    importance = (ushort)ParseUInt(file, lineNumber, valueAt, key, value, ushort.MaxValue);
+                    break;
+                case "duration":
+                {
+                    string v = Need(file, lineNumber, keyAt, key, value).TrimEnd('s');
+                    if (!double.TryParse(v, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out double secs))
+                        throw Error(file, lineNumber, valueAt, $"duration: '{value}' is not a number of seconds");
+                    duration = TimeSpan.FromSeconds(secs);
+                    break;
+                }
+                case "n_packets":
+                    nPackets = (long)ParseUInt(file, lineNumber, valueAt, key, value, long.MaxValue);
+                    break;
+                case "n_bytes":
+                    nBytes = (long)ParseUInt(file, lineNumber, valueAt, key, value, long.MaxValue);
+                    break;
+                case "idle_age":
+                    idleAge = (long)ParseUInt(file, lineNumber, valueAt, key, value, long.MaxValue);
+                    break;
+                case "hard_age":
+                    hardAge = (long)ParseUInt(file, lineNumber, valueAt, key, value, long.MaxValue);
+                    break;
+                case "send_flow_rem":
+                    flags |= FlowModFlags.SendFlowRemoved;
+                    break;
+                case "check_overlap":
+                    flags |= FlowModFlags.CheckOverlap;
+                    break;
+                case "reset_counts":
+                    flags |= FlowModFlags.ResetCounts;
+                    break;
+                case "no_packet_counts":
+                    flags |= FlowModFlags.NoPacketCounts;
+                    break;
+                case "no_byte_counts":
+                    flags |= FlowModFlags.NoByteCounts;
+                    break;
+                case "out_port":
+                {
+                    FieldInfo inPort = FieldRegistry.Get(FieldId.InPort);
+                    if (!FieldSyntax.TryParseValue(inPort, Need(file, lineNumber, keyAt, key, value), ports, out UInt128 p, out _, out string? perr))
+                        throw Error(file, lineNumber, valueAt, perr!.Replace("in_port", "out_port", StringComparison.Ordinal));
+                    outPort = (uint)p;
+                    break;
+                }
+                default:
+                    if (s_shorthands.TryGetValue(key, out var sh))
+                    {
+                        if (value is not null && value.Length > 0)
+                            throw Error(file, lineNumber, keyAt, $"'{key}' is a protocol shorthand and takes no value");
+                        b.Set(FieldId.EthType, sh.DlType);
+                        if (sh.NwProto != 0)
+                            b.Set(FieldId.NwProto, sh.NwProto);
+                        break;
+                    }
+                    if (!FieldRegistry.TryGet(key, out FieldInfo? f))
+                        throw Error(file, lineNumber, keyAt, FieldSyntax.UnknownFieldMessage(key));
+                    string text = string.IsNullOrEmpty(value) ? "0/0" : value;
+                    UInt128 fv, fm;
+                    if (text == "0/0")
+                    {
+                        fv = 0;
+                        fm = 0;
+                    }
+                    else if (!FieldSyntax.TryParseValue(f, text, ports, out fv, out fm, out string? err))
+                    {
+                        throw Error(file, lineNumber, valueAt, err!);
+                    }
+                    b.Set(f, fv, fm);
+                    set.Add((f, keyAt));
+                    break;
+            }
+        }
+
+        Match match = b.Build();
+        foreach (var (f, col) in set)
+        {
+            if (match.GetMask(f) == 0)
+                continue;
+            if (Prerequisites.Check(match, f) is { } why)
+                throw Error(file, lineNumber, col, why);
+        }
+
+        IReadOnlyList<Conjunction> conj = [];
+        if (actions is not null)
+        {
+            try
+            {
+                conj = ConjunctionActions.Extract(actions);
+            }
+            catch (FormatException ex)
+            {
+                throw Error(file, lineNumber, actionsColumn - 1, ex.Message);
+            }
+        }
+
+        return new ParsedFlow
+        {
+            File = file,
+            Line = lineNumber,
+            Table = table,
+            PriorityGiven = priority,
+            Cookie = cookie,
+            CookieMask = cookieMask,
+            Match = match,
+            IdleTimeout = idle,
+            HardTimeout = hard,
+            Importance = importance,
+            Flags = flags,
+            OutPort = outPort,
+            ActionsText = actions,
+            ActionsColumn = actionsColumn,
+            Conjunctions = conj,
+            Duration = duration,
+            PacketCount = nPackets,
+            ByteCount = nBytes,
+            IdleAge = idleAge,
+            HardAge = hardAge,
+        };
+    }
+
+    // ofputil_parse_key_value: skip ", \t\r\n"; key ends at one of ":=(, \t\r\n"; a value after
+    // '=' or ':' ends at ", \t\r\n" outside quotes and parentheses; after '(' it ends at ')'.
+    private static bool NextPair(string s, ref int pos, int end, out int keyAt, out string key, out int valueAt, out string? value)
+    {
+        while (pos < end && s[pos] is ',' or ' ' or '\t' or '\r' or '\n')
+            pos++;
+        keyAt = pos;
+        valueAt = pos;
+        key = string.Empty;
+        value = null;
+        if (pos >= end)
+            return false;
+        int k = pos;
+        while (k < end && s[k] is not (':' or '=' or '(' or ',' or ' ' or '\t' or '\r' or '\n'))
+            k++;
+        key = s[pos..k];
+        char delim = k < end ? s[k] : '\0';
+        pos = k < end ? k + 1 : k;
+        if (delim is not (':' or '=' or '('))
+            return true;
+        valueAt = pos;
+        int depth = delim == '(' ? 1 : 0;
+        bool quoted = false;
+        int v = pos;
+        while (v < end)
+        {
+            char c = s[v];
+            if (quoted)
+            {
+                if (c == '\\' && v + 1 < end)
+                    v++;
+                else if (c == '"')
+                    quoted = false;
+            }
+            else if (c == '"')
+            {
+                quoted = true;
+            }
+            else if (c == '(')
+            {
+                depth++;
+            }
+            else if (c == ')')
+            {
+                depth--;
+                if (depth == 0 && delim == '(')
+                    break;
+            }
+            else if (depth == 0 && c is ',' or ' ' or '\t' or '\r' or '\n')
+            {
+                break;
+            }
+            v++;
+        }
+        value = s[pos..v];
+        pos = v < end && delim == '(' ? v + 1 : v;
+        return true;
+    }
+
+    private static string Need(string file, int line, int col, string key, string? value)
+        => string.IsNullOrEmpty(value) ? throw Error(file, line, col, $"{key} needs a value ({key}=...)") : value;
+
+    private static UInt128 ParseUInt(string file, int line, int col, string key, string? value, UInt128 max)
+    {
+        string v = Need(file, line, col, key, value);
+        if (!FieldSyntax.TryParseInteger(v, out UInt128 n))
+            throw Error(file, line, col, $"{key}: '{v}' is not a number");
+        if (n > max)
+            throw Error(file, line, col, $"{key}: {v} is out of range (at most {max})");
+        return n;
+    }
+
+    private static FlowSyntaxException Error(string file, int line, int zeroBasedColumn, string message)
+        => new(file, line, zeroBasedColumn + 1, message);
+}

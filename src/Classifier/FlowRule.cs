@@ -1,0 +1,165 @@
+using System.Globalization;
+using System.Text;
+
+namespace Datapath.Classifier;
+
+/// <summary>
+/// One OpenFlow flow entry: where it lives (table, priority), what it matches, its cookie, timeouts,
+/// actions (text kept verbatim, <see cref="Actions"/> set by the engine) and counters.
+/// A rule whose actions are only <c>conjunction(...)</c> (and <c>note</c>) is a conjunctive rule:
+/// it takes part in conjunctive matches and is never itself the result of a lookup.
+/// </summary>
+/// <remarks>
+/// Immutable except for the counters and <see cref="Actions"/>.  A rule belongs to at most one
+/// classifier; the classifier sets its visibility versions and insertion sequence.
+/// </remarks>
+public sealed class FlowRule
+{
+    private long _packetCount;
+    private long _byteCount;
+
+    public FlowRule(byte tableId, ushort priority, Match match, string actionsText,
+        IReadOnlyList<Conjunction>? conjunctions = null, ulong cookie = 0,
+        ushort idleTimeout = 0, ushort hardTimeout = 0, ushort importance = 0, FlowModFlags flags = FlowModFlags.None)
+    {
+        ArgumentNullException.ThrowIfNull(match);
+        ArgumentNullException.ThrowIfNull(actionsText);
+        TableId = tableId;
+        Priority = priority;
+        Match = match;
+        ActionsText = actionsText;
+        Conjunctions = conjunctions ?? [];
+        Cookie = cookie;
+        IdleTimeout = idleTimeout;
+        HardTimeout = hardTimeout;
+        Importance = importance;
+        Flags = flags;
+    }
+
+    public byte TableId { get; }
+    public ushort Priority { get; }
+    public ulong Cookie { get; }
+    public Match Match { get; }
+    /// <summary>Seconds; 0 = permanent.</summary>
+    public ushort IdleTimeout { get; }
+    /// <summary>Seconds; 0 = permanent.</summary>
+    public ushort HardTimeout { get; }
+    public ushort Importance { get; }
+    public FlowModFlags Flags { get; }
+
+    /// <summary>The conjunction(id,k/n) actions; non-empty means this is a conjunctive rule.</summary>
+    public IReadOnlyList<Conjunction> Conjunctions { get; }
+
+    public bool IsConjunctive => Conjunctions.Count > 0;
+
+    /// <summary>Where the rule was read from (file), if it came from text; warnings and errors name it.</summary>
+    public string? SourceFile { get; init; }
+
+    /// <summary>The 1-based line in <see cref="SourceFile"/>.</summary>
+    public int SourceLine { get; init; }
+
+    /// <summary>The action text as written (after <c>actions=</c>).</summary>
+    public string ActionsText { get; }
+
+    /// <summary>The parsed actions; set by the engine, opaque to the classifier.</summary>
+    public IFlowActions? Actions { get; set; }
+
+    public long PacketCount => Interlocked.Read(ref _packetCount);
+    public long ByteCount => Interlocked.Read(ref _byteCount);
+
+    /// <summary>Counts one packet of <paramref name="bytes"/> bytes (any thread).</summary>
+    public void AddStats(int bytes)
+    {
+        Interlocked.Increment(ref _packetCount);
+        Interlocked.Add(ref _byteCount, bytes);
+    }
+
+    /// <summary>Adds counts wholesale (a modify carries the old rule's counters to the new one).</summary>
+    public void AddStats(long packets, long bytes)
+    {
+        Interlocked.Add(ref _packetCount, packets);
+        Interlocked.Add(ref _byteCount, bytes);
+    }
+
+    // ---- classifier bookkeeping (single writer publishes; readers only read)
+
+    /// <summary>Insertion order within its classifier: the earlier rule wins ties (docs/classifier.md).</summary>
+    internal long Sequence { get; set; }
+
+    /// <summary>Visible to lookups in versions [AddVersion, RemoveVersion).</summary>
+    internal long AddVersion;
+    internal long RemoveVersion = long.MaxValue;
+
+    /// <summary>The identical-match list this rule sits in (for the soft-match "next lower rule" step).</summary>
+    internal MatchList? List;
+
+    internal bool IsVisibleIn(long version) => AddVersion <= version && version < Volatile.Read(ref RemoveVersion);
+
+    /// <summary>Creation time, for <c>duration=</c> (set by the table set from its TimeProvider).</summary>
+    public long CreatedTimestamp { get; internal set; }
+
+    /// <summary>
+    /// Prints the rule as <c>ovs-ofctl dump-flows</c> does: with stats
+    /// (<c>cookie=, duration=, table=, n_packets=, n_bytes=, ... idle_age=</c>) or as
+    /// <c>--no-stats</c> does (cookie only when non-zero, table only when non-zero).
+    /// </summary>
+    public string Format(IPortMap? ports, bool withStats) => Format(ports, withStats, TimeSpan.Zero, null);
+
+    /// <summary>As <see cref="Format(IPortMap?, bool)"/> with the rule's age and time since last hit for the stats.</summary>
+    public string Format(IPortMap? ports, bool withStats, TimeSpan duration, TimeSpan? idleAge)
+    {
+        var sb = new StringBuilder();
+        if (withStats || Cookie != 0)
+            sb.Append("cookie=0x").Append(Cookie.ToString("x", CultureInfo.InvariantCulture)).Append(", ");
+        if (withStats)
+        {
+            long ms = (long)duration.TotalMilliseconds;
+            sb.Append("duration=").Append((ms / 1000).ToString(CultureInfo.InvariantCulture)).Append('.')
+              .Append((ms % 1000).ToString("000", CultureInfo.InvariantCulture)).Append("s, ");
+        }
+        if (withStats || TableId != 0)
+            sb.Append("table=").Append(TableId.ToString(CultureInfo.InvariantCulture)).Append(", ");
+        if (withStats)
+        {
+            sb.Append("n_packets=").Append(PacketCount.ToString(CultureInfo.InvariantCulture)).Append(", ");
+            sb.Append("n_bytes=").Append(ByteCount.ToString(CultureInfo.InvariantCulture)).Append(", ");
+        }
+        if (IdleTimeout != 0)
+            sb.Append("idle_timeout=").Append(IdleTimeout.ToString(CultureInfo.InvariantCulture)).Append(", ");
+        if (HardTimeout != 0)
+            sb.Append("hard_timeout=").Append(HardTimeout.ToString(CultureInfo.InvariantCulture)).Append(", ");
+        if (Flags != FlowModFlags.None)
+            sb.Append(FormatFlags(Flags)).Append(", ");
+        if (Importance != 0)
+            sb.Append("importance=").Append(Importance.ToString(CultureInfo.InvariantCulture)).Append(", ");
+        if (withStats)
+        {
+            long idle = (long)(idleAge ?? duration).TotalSeconds;
+            sb.Append("idle_age=").Append(idle.ToString(CultureInfo.InvariantCulture)).Append(", ");
+        }
+        int before = sb.Length;
+        MatchFormatter.Format(sb, Match, ports, Priority);
+        if (sb.Length != before)
+            sb.Append(' ');
+        sb.Append("actions=").Append(Actions?.Format(ports) ?? ActionsText);
+        return sb.ToString();
+    }
+
+    public override string ToString() => Format(null, withStats: false);
+
+    internal static string FormatFlags(FlowModFlags flags)
+    {
+        var parts = new List<string>();
+        if ((flags & FlowModFlags.SendFlowRemoved) != 0)
+            parts.Add("send_flow_rem");
+        if ((flags & FlowModFlags.CheckOverlap) != 0)
+            parts.Add("check_overlap");
+        if ((flags & FlowModFlags.ResetCounts) != 0)
+            parts.Add("reset_counts");
+        if ((flags & FlowModFlags.NoPacketCounts) != 0)
+            parts.Add("no_packet_counts");
+        if ((flags & FlowModFlags.NoByteCounts) != 0)
+            parts.Add("no_byte_counts");
+        return string.Join(' ', parts);
+    }
+}

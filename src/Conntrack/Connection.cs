@@ -1,0 +1,92 @@
+using Datapath.Packets;
+
+namespace Datapath.Conntrack;
+
+/// <summary>
+/// One tracked connection (OVS's struct conn). Linked into two hash chains of the
+/// <see cref="ConnectionTable"/>: by <see cref="Orig"/> (through <see cref="NextOrig"/>) and by
+/// <see cref="Reply"/> (through <see cref="NextReply"/>).
+/// </summary>
+/// <remarks>
+/// Invariants: <see cref="Orig"/>, <see cref="Reply"/>, the hashes and <see cref="NatAction"/> are
+/// written before the connection is published and never change after. <see cref="Reply"/> is the
+/// reverse of the original tuple after NAT: the translated packet of the original direction has
+/// tuple <c>Reply.Reverse()</c>. Mutable protocol state, mark and label change under
+/// <c>lock (this)</c>; <see cref="ExpirationMs"/> and <see cref="Status"/> are read without it.
+/// Memory: 40 + 40 (keys) + 16 (links) + 8 (hashes) + 8 (expiry) + 4 + 16 (mark, label)
+/// + 24 (TCP peers) + 4 (small state) + 16 (object header) = 176 bytes.
+/// </remarks>
+internal sealed class Connection
+{
+    public readonly ConnKey Orig;
+    public ConnKey Reply;
+    public uint OrigHashLo;
+    public uint ReplyHashLo;
+    public Connection? NextOrig;
+    public Connection? NextReply;
+    public long ExpirationMs;
+    public uint Mark;
+    public ulong LabelLo;
+    public ulong LabelHi;
+    public TcpPeer Peer0;
+    public TcpPeer Peer1;
+    /// <summary>UDP/other: <see cref="OtherFirst"/>..<see cref="OtherBidir"/>; ICMP: <see cref="IcmpFirst"/>/<see cref="IcmpReplied"/>;
+    /// TCP: bit <see cref="TcpResetSeen"/>.</summary>
+    public byte L4State;
+    public CtTimeoutAttr TimeoutAttr;
+    /// <summary><see cref="CtStateFlags.SrcNat"/> and/or <see cref="CtStateFlags.DstNat"/>.</summary>
+    public byte NatAction;
+    /// <summary><see cref="StatusLive"/>, <see cref="StatusRemoved"/>.</summary>
+    public int Status;
+
+    public const byte OtherFirst = 0;
+    public const byte OtherMultiple = 1;
+    public const byte OtherBidir = 2;
+    public const byte IcmpFirst = 0;
+    public const byte IcmpReplied = 1;
+    public const byte TcpResetSeen = 1;
+
+    public const int StatusLive = 0;
+    public const int StatusRemoved = 1;
+
+    public Connection(in ConnKey orig) => Orig = orig;
+
+    public ushort Zone => Orig.Zone;
+    public byte NwProto => Orig.NwProto;
+    public bool IsRemoved => Volatile.Read(ref Status) != StatusLive;
+
+    public bool IsExpired(long nowMs) => Volatile.Read(ref ExpirationMs) <= nowMs;
+
+    public UInt128 Label => new(LabelHi, LabelLo);
+
+    /// <summary>The connection's TCP state in Linux terms, derived from the pf peers.</summary>
+    public TcpState GetTcpState()
+    {
+        if (NwProto != IpProtocols.Tcp)
+            return TcpState.None;
+        return DeriveTcpState(Peer0.State, Peer1.State, (L4State & TcpResetSeen) != 0);
+    }
+
+    /// <summary>
+    /// Linux's single TCP state from pf's two peer states: RST → CLOSE; both FINs acknowledged →
+    /// TIME_WAIT; both sides sent FIN → LAST_ACK; one FIN acknowledged → CLOSE_WAIT; one FIN
+    /// unacknowledged → FIN_WAIT; an end still opening → SYN_SENT (no reply yet) or SYN_RECV.
+    /// </summary>
+    public static TcpState DeriveTcpState(PeerState orig, PeerState reply, bool resetSeen)
+    {
+        if (resetSeen)
+            return TcpState.Close;
+        if (orig >= PeerState.FinWait2 && reply >= PeerState.FinWait2)
+            return TcpState.TimeWait;
+        if (orig >= PeerState.Closing && reply >= PeerState.Closing)
+            return TcpState.LastAck;
+        if (orig >= PeerState.Closing || reply >= PeerState.Closing)
+        {
+            var closer = orig >= PeerState.Closing ? orig : reply;
+            return closer >= PeerState.FinWait2 ? TcpState.CloseWait : TcpState.FinWait;
+        }
+        if (orig < PeerState.Established || reply < PeerState.Established)
+            return reply == PeerState.Closed ? TcpState.SynSent : TcpState.SynRecv;
+        return TcpState.Established;
+    }
+}

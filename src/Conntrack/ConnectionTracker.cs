@@ -1,0 +1,547 @@
+using System.Diagnostics;
+using Datapath.Packets;
+
+namespace Datapath.Conntrack;
+
+// Connection tracker
+// ==================
+//
+// What?
+// -----
+// The connection table behind OVS's ct() action and the host stack's netfilter: which
+// connection does this packet belong to, in which direction, in what state, and how must it
+// be translated?  It fills ct_state (new, est, rel, rpl, inv, trk, snat, dnat), ct_zone,
+// ct_mark, ct_label and the original-direction tuple (ct_nw_src/dst, ct_tp_src/dst,
+// ct_nw_proto) as OVS's userspace datapath does (lib/conntrack.c, ovs-fields(7) "Connection
+// Tracking Fields"), and it rewrites frames for NAT.  Two callers use it:
+//  - Execute(): the ct() action with OVS semantics (zone 65520 for Antrea): a packet is looked
+//    up; without commit a new connection is reported +new and nothing is stored; commit stores
+//    it (with exec() mark/label and a nat() binding); force restarts a connection seen from
+//    the reply side; nat applies the connection's binding, reversed on replies.
+//  - Nf*(): netfilter's kernel semantics (NetfilterApi in ConnectionTracker.Netfilter.cs):
+//    look up, set up DNAT and SNAT bindings on a not-yet-confirmed connection while the nat
+//    chains run, apply them, confirm at the end of POSTROUTING.
+//
+// Design
+// ------
+// A connection (Connection) holds its original key (zone, 5-tuple; ICMP id/type/code, OVS's
+// conn_key) and its reply key: the reverse of the original tuple after NAT.  The
+// ConnectionTable links each connection into two intrusive hash chains, one per key, so a
+// packet from either direction finds it with one probe sequence and the table holds no node
+// objects.  The table has 64 shards; readers never lock (see ConnectionTable).  Every
+// insertion and removal takes one writer lock (OVS's ct_lock): commits must check that no
+// other connection owns either key, and NAT must pick a free tuple, atomically.  Per-packet
+// protocol state (TCP windows, UDP/ICMP pseudo-states, mark, label) changes under the
+// connection's own monitor (OVS's conn->lock).
+// Protocols: TCP is pf's sequence-window tracker as OVS uses it (TcpTracker); UDP and other
+// IP protocols move first -> multiple -> bidirectional (conntrack-other.c); ICMP queries
+// first -> reply (conntrack-icmp.c); ICMP errors whose embedded header belongs to a tracked
+// connection are +rel.  No virtual dispatch: a switch on the protocol.
+// Time is a parameter (nowMs, milliseconds on the caller's clock; NowMs() reads the injected
+// TimeProvider for callers that have none).  A connection whose expiration passed is treated
+// as absent by every lookup at once; Sweep() unlinks expired connections shard by shard under
+// the writer lock, beside lock-free lookups.
+//
+// Invariants
+// ----------
+//  - A live connection's original and reply keys are unique among the keys of all live,
+//    unexpired connections of the table (checked under the writer lock at insertion).
+//  - Orig, Reply, NatAction and the chain hashes never change after publication.
+//  - Count == number of linked connections == sum of the zone counts.
+//  - Established connections are never evicted: limits only refuse new commits.
+//
+// Thread-safety
+// -------------
+//  - Construction: single-threaded.
+//  - Execute, NfLookup, NfApplyNat: any thread; established lookups take no shared lock.
+//  - Commits (Execute with commit, NfConfirm), Flush, Sweep: any thread, serialized by the
+//    writer lock.
+//  - Dump: any thread; a snapshot that may miss connections changed meanwhile.
+//
+// Cost
+// ----
+// Lookup: one hash of 40 bytes, one or two chain walks (load factor <= 1), a monitor on the
+// connection for the state update.  Commit: lookup + O(1) insertion (amortized doubling of one
+// shard's buckets); NAT adds a search of the range, O(1) while it has free tuples.
+// Memory: 176 bytes per connection object + 16-32 bytes of bucket slots; no allocation per
+// packet except one Connection per commit.
+public sealed partial class ConnectionTracker
+{
+    private const int ZoneCount = 65536;
+
+    private readonly ConnectionTable _table;
+    private readonly Lock _writeLock = new();
+    private readonly TimeoutPolicy[] _policies = new TimeoutPolicy[ZoneCount];
+    private readonly int[] _zoneLimits = new int[ZoneCount];
+    private readonly int[] _zoneCounts = new int[ZoneCount];
+    private readonly TimeProvider _time;
+    private readonly bool _tcpLoose;
+    private int _count;
+    private int _limit;
+    private volatile bool _tcpBeLiberal;
+    private ulong _rng; // xorshift state for NAT "random"; writer lock held
+
+    // Construction: single-threaded.
+
+    public ConnectionTracker(ConntrackOptions options, TimeProvider? time = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.ConnectionLimit <= 0)
+            throw new ArgumentOutOfRangeException(nameof(options), "ConnectionLimit must be positive");
+        _time = time ?? TimeProvider.System;
+        ulong seed = options.Seed ?? (ulong)Random.Shared.NextInt64();
+        _table = new ConnectionTable(seed);
+        _rng = seed | 1;
+        _limit = options.ConnectionLimit;
+        _tcpLoose = options.TcpLoose;
+        _tcpBeLiberal = options.TcpBeLiberal;
+        Array.Fill(_policies, options.DefaultPolicy ?? TimeoutPolicy.OvsDefaults);
+        foreach (var (zone, policy) in options.ZonePolicies)
+            _policies[zone] = policy;
+        Array.Fill(_zoneLimits, Math.Max(0, options.DefaultZoneLimit));
+        foreach (var (zone, limit) in options.ZoneLimits)
+            _zoneLimits[zone] = Math.Max(0, limit);
+    }
+
+    public ConnectionTracker() : this(new ConntrackOptions())
+    {
+    }
+
+    /// <summary>Event counters (table full, zone full, invalid, ...).</summary>
+    public ConntrackCounters Counters { get; } = new();
+
+    /// <summary>Connections in the table (expired ones count until swept).</summary>
+    public int Count => Volatile.Read(ref _count);
+
+    /// <summary>Connections of one zone in the table.</summary>
+    public int CountInZone(ushort zone) => Volatile.Read(ref _zoneCounts[zone]);
+
+    /// <summary>The tracker's clock in milliseconds (the injected TimeProvider); pass it as nowMs.</summary>
+    public long NowMs() => (long)(_time.GetTimestamp() * 1000.0 / _time.TimestampFrequency);
+
+    // Modifiers: any thread.
+
+    /// <summary>The table-wide limit (ovs-appctl dpctl/ct-set-maxconns).</summary>
+    public int ConnectionLimit
+    {
+        get => Volatile.Read(ref _limit);
+        set => Volatile.Write(ref _limit, value > 0 ? value : throw new ArgumentOutOfRangeException(nameof(value)));
+    }
+
+    /// <summary>Sets a zone's limit; 0 removes it (ovs-appctl dpctl/ct-set-limits zone=N,limit=M).</summary>
+    public void SetZoneLimit(ushort zone, int limit)
+        => Volatile.Write(ref _zoneLimits[zone], limit >= 0 ? limit : throw new ArgumentOutOfRangeException(nameof(limit)));
+
+    public int GetZoneLimit(ushort zone) => Volatile.Read(ref _zoneLimits[zone]);
+
+    /// <summary>Sets a zone's timeout policy; applies to the next packet of each connection.</summary>
+    public void SetZonePolicy(ushort zone, TimeoutPolicy policy)
+        => Volatile.Write(ref _policies[zone], policy ?? throw new ArgumentNullException(nameof(policy)));
+
+    public TimeoutPolicy GetZonePolicy(ushort zone) => Volatile.Read(ref _policies[zone]);
+
+    /// <summary>TCP liberal mode: accept segments outside the windows (OVS dpctl/ct-disable-tcp-seq-chk).</summary>
+    public bool TcpBeLiberal
+    {
+        get => _tcpBeLiberal;
+        set => _tcpBeLiberal = value;
+    }
+
+    // Lookups and commits: any thread.
+
+    /// <summary>
+    /// Runs the ct() action on one packet (OVS conntrack_execute for a batch of one): finds or,
+    /// with commit, creates its connection in <paramref name="cmd"/>'s zone, updates the protocol
+    /// state, applies exec() mark/label and NAT, and fills the key's ct_* fields. NAT rewrites the
+    /// frame and the key's nw/tp fields with incremental checksum updates. Never throws on packet
+    /// contents: what cannot be tracked is +inv+trk.
+    /// </summary>
+    public void Execute(ref FlowKey key, Span<byte> frame, in CtCommand cmd, long nowMs)
+    {
+        ushort zone = cmd.Zone;
+        var failure = ConnKeyExtractor.TryExtract(key, frame, zone, out var ck, out bool related);
+        if (failure != ExtractFailure.None)
+        {
+            Interlocked.Increment(ref Counters._invalid);
+            WriteMetadata(ref key, zone, CtStateFlags.Invalid, null);
+            return;
+        }
+        ulong hash = _table.Hash(ck);
+        var conn = FindLive(ck, hash, nowMs, out bool reply);
+
+        if (related)
+        {
+            if (conn is null)
+            {
+                Interlocked.Increment(ref Counters._invalid);
+                WriteMetadata(ref key, zone, CtStateFlags.Invalid, null);
+                return;
+            }
+            var rel = CtStateFlags.Related | (reply ? CtStateFlags.Reply : 0);
+            if (cmd.Nat is not null && conn.NatAction != 0)
+                ApplyNatRelated(conn, reply, ref key, frame, ref rel);
+            WriteMetadata(ref key, zone, rel, conn);
+            return;
+        }
+
+        TcpSegment seg = default;
+        bool isTcp = ck.NwProto == IpProtocols.Tcp;
+        if (isTcp && !TcpSegment.TryRead(frame, key, out seg))
+        {
+            Interlocked.Increment(ref Counters._invalid);
+            WriteMetadata(ref key, zone, CtStateFlags.Invalid, null);
+            return;
+        }
+
+        if (conn is not null && cmd.Force && cmd.Commit && reply)
+        {
+            RemoveConnection(conn);
+            conn = null;
+        }
+
+        CtStateFlags state = 0;
+        for (int attempt = 0; ; attempt++)
+        {
+            if (conn is not null)
+            {
+                var res = Update(conn, seg, reply, nowMs);
+                if (res == CtUpdate.New)
+                {
+                    RemoveConnection(conn);
+                    conn = null;
+                }
+                else
+                {
+                    state = res switch
+                    {
+                        CtUpdate.Invalid => CtStateFlags.Invalid,
+                        CtUpdate.ValidNew => CtStateFlags.New,
+                        _ => CtStateFlags.Established | (reply ? CtStateFlags.Reply : 0),
+                    };
+                    break;
+                }
+            }
+
+            if (!ValidNew(ck, seg))
+            {
+                Interlocked.Increment(ref Counters._invalid);
+                WriteMetadata(ref key, zone, CtStateFlags.Invalid, null);
+                return;
+            }
+            if (!cmd.Commit)
+            {
+                WriteMetadata(ref key, zone, CtStateFlags.New, null);
+                return;
+            }
+            conn = CommitNew(ck, hash, seg, cmd.Nat, nowMs, out bool created);
+            if (conn is null)
+            {
+                WriteMetadata(ref key, zone, CtStateFlags.New, null);
+                return;
+            }
+            if (created || attempt > 0)
+            {
+                state = CtStateFlags.New;
+                break;
+            }
+            // Another thread committed the same connection first: process the packet against it.
+            conn = FindLive(ck, hash, nowMs, out reply);
+            if (conn is null)
+                continue;
+        }
+
+        if (state == CtStateFlags.Invalid)
+        {
+            Interlocked.Increment(ref Counters._invalid);
+            WriteMetadata(ref key, zone, CtStateFlags.Invalid, conn);
+            return;
+        }
+        if (cmd.Commit && (cmd.MarkMask | cmd.LabelMask) != 0)
+            SetMarkAndLabel(conn, cmd.Mark, cmd.MarkMask, cmd.Label, cmd.LabelMask);
+        if (cmd.Nat is not null && conn.NatAction != 0)
+            ApplyNat(conn, reply, ref key, frame, ref state);
+        WriteMetadata(ref key, zone, state, conn);
+    }
+
+    private Connection? FindLive(in ConnKey ck, ulong hash, long nowMs, out bool reply)
+    {
+        var c = _table.Find(ck, hash, out reply);
+        return c is not null && !c.IsExpired(nowMs) ? c : null;
+    }
+
+    private bool ValidNew(in ConnKey ck, in TcpSegment seg) => ck.NwProto switch
+    {
+        IpProtocols.Tcp => TcpTracker.ValidNew(seg.Flags, _tcpLoose),
+        IpProtocols.Icmp or IpProtocols.Icmpv6 => ConnKeyExtractor.IsIcmpRequest(ck),
+        _ => true,
+    };
+
+    /// <summary>The protocol tracker's verdict on a packet of an existing connection; refreshes the timeout.</summary>
+    private CtUpdate Update(Connection c, in TcpSegment seg, bool reply, long nowMs)
+    {
+        var policy = _policies[c.Zone];
+        switch (c.NwProto)
+        {
+            case IpProtocols.Tcp:
+                lock (c)
+                {
+                    var res = TcpTracker.Update(c, seg, reply, _tcpBeLiberal);
+                    if (res == CtUpdate.Valid)
+                    {
+                        c.TimeoutAttr = TcpTracker.TimeoutAttr(c, policy.Mapping);
+                        Volatile.Write(ref c.ExpirationMs, nowMs + policy.GetMs(c.TimeoutAttr));
+                    }
+                    return res;
+                }
+            case IpProtocols.Icmp:
+            case IpProtocols.Icmpv6:
+                if (reply && c.L4State == Connection.IcmpFirst)
+                {
+                    lock (c)
+                    {
+                        c.L4State = Connection.IcmpReplied;
+                        c.TimeoutAttr = CtTimeoutAttr.IcmpReply;
+                    }
+                }
+                Volatile.Write(ref c.ExpirationMs, nowMs + policy.GetMs(c.TimeoutAttr));
+                return CtUpdate.Valid;
+            default:
+                var result = CtUpdate.Valid;
+                if (c.L4State != Connection.OtherBidir && (reply || c.L4State == Connection.OtherFirst))
+                {
+                    lock (c)
+                    {
+                        if (reply && c.L4State != Connection.OtherBidir)
+                        {
+                            c.L4State = Connection.OtherBidir;
+                            c.TimeoutAttr = CtTimeoutAttr.UdpMultiple;
+                        }
+                        else if (c.L4State == Connection.OtherFirst)
+                        {
+                            c.L4State = Connection.OtherMultiple;
+                            c.TimeoutAttr = CtTimeoutAttr.UdpSingle;
+                            result = CtUpdate.ValidNew;
+                        }
+                    }
+                }
+                Volatile.Write(ref c.ExpirationMs, nowMs + policy.GetMs(c.TimeoutAttr));
+                return result;
+        }
+    }
+
+    /// <summary>A new connection for <paramref name="ck"/>, initialized from the first packet but not linked.</summary>
+    private Connection NewConnection(in ConnKey ck, in TcpSegment seg, long nowMs)
+    {
+        var c = new Connection(ck) { Reply = ck.Reverse() };
+        switch (ck.NwProto)
+        {
+            case IpProtocols.Tcp:
+                TcpTracker.Init(c, seg);
+                c.TimeoutAttr = CtTimeoutAttr.TcpSynSent;
+                break;
+            case IpProtocols.Icmp:
+            case IpProtocols.Icmpv6:
+                c.L4State = Connection.IcmpFirst;
+                c.TimeoutAttr = CtTimeoutAttr.IcmpFirst;
+                break;
+            default:
+                c.L4State = Connection.OtherFirst;
+                c.TimeoutAttr = CtTimeoutAttr.UdpFirst;
+                break;
+        }
+        c.ExpirationMs = nowMs + _policies[ck.Zone].GetMs(c.TimeoutAttr);
+        return c;
+    }
+
+    /// <summary>
+    /// Commits a new connection (OVS conn_not_found with commit): limits, NAT binding, insertion.
+    /// Returns null when refused (limits, no free NAT tuple, reply key taken), or the existing
+    /// connection with <paramref name="created"/> false when another thread committed it first.
+    /// </summary>
+    private Connection? CommitNew(in ConnKey ck, ulong hash, in TcpSegment seg, NatSpec? nat, long nowMs, out bool created)
+    {
+        created = false;
+        lock (_writeLock)
+        {
+            var existing = FindLiveUnsynchronized(ck, hash, nowMs, out _);
+            if (existing is not null)
+                return existing;
+            if (!HasRoomUnsynchronized(ck.Zone, nowMs))
+                return null;
+
+            var c = NewConnection(ck, seg, nowMs);
+            if (nat is { Kind: NatKind.Snat or NatKind.Dnat })
+            {
+                if (!TrySelectNatUnsynchronized(c, nat, nowMs))
+                {
+                    Interlocked.Increment(ref Counters._natExhausted);
+                    return null;
+                }
+            }
+            else if (FindLiveUnsynchronized(c.Reply, _table.Hash(c.Reply), nowMs, out _) is not null)
+            {
+                Interlocked.Increment(ref Counters._insertConflict);
+                return null;
+            }
+            InsertUnsynchronized(c, hash);
+            created = true;
+            return c;
+        }
+    }
+
+    private void InsertUnsynchronized(Connection c, ulong origHash)
+    {
+        _table.InsertUnsynchronized(c, origHash, _table.Hash(c.Reply));
+        Volatile.Write(ref _count, _count + 1);
+        Volatile.Write(ref _zoneCounts[c.Zone], _zoneCounts[c.Zone] + 1);
+        Interlocked.Increment(ref Counters._created);
+    }
+
+    /// <summary>Room for one more connection in the table and the zone? Expired connections are
+    /// swept first when the table looks full (that is not eviction: they are already gone).</summary>
+    private bool HasRoomUnsynchronized(ushort zone, long nowMs)
+    {
+        for (int pass = 0; pass < 2; pass++)
+        {
+            int zoneLimit = Volatile.Read(ref _zoneLimits[zone]);
+            bool zoneFull = zoneLimit > 0 && _zoneCounts[zone] >= zoneLimit;
+            bool full = _count >= Volatile.Read(ref _limit);
+            if (!zoneFull && !full)
+                return true;
+            if (pass == 0)
+            {
+                SweepUnsynchronizedAll(nowMs);
+                continue;
+            }
+            if (zoneFull)
+                Interlocked.Increment(ref Counters._zoneFull);
+            else
+                Interlocked.Increment(ref Counters._full);
+        }
+        return false;
+    }
+
+    /// <summary>Finds a connection owning <paramref name="key"/>; unlinks expired ones met on the way. Writer lock held.</summary>
+    private Connection? FindLiveUnsynchronized(in ConnKey key, ulong hash, long nowMs, out bool reply)
+    {
+        while (true)
+        {
+            var c = _table.Find(key, hash, out reply);
+            if (c is null || !c.IsExpired(nowMs))
+                return c;
+            RemoveUnsynchronized(c, expired: true);
+        }
+    }
+
+    private void RemoveConnection(Connection c)
+    {
+        lock (_writeLock)
+            RemoveUnsynchronized(c, expired: false);
+    }
+
+    private bool RemoveUnsynchronized(Connection c, bool expired)
+    {
+        if (Interlocked.CompareExchange(ref c.Status, Connection.StatusRemoved, Connection.StatusLive) != Connection.StatusLive)
+            return false;
+        _table.RemoveUnsynchronized(c);
+        Volatile.Write(ref _count, _count - 1);
+        Volatile.Write(ref _zoneCounts[c.Zone], _zoneCounts[c.Zone] - 1);
+        if (expired)
+            Interlocked.Increment(ref Counters._expired);
+        return true;
+    }
+
+    private static void SetMarkAndLabel(Connection c, uint mark, uint markMask, UInt128 label, UInt128 labelMask)
+    {
+        lock (c)
+        {
+            c.Mark = (c.Mark & ~markMask) | (mark & markMask);
+            var l = (c.Label & ~labelMask) | (label & labelMask);
+            c.LabelHi = (ulong)(l >> 64);
+            c.LabelLo = (ulong)l;
+        }
+    }
+
+    /// <summary>OVS write_ct_md: ct_state gets +trk; mark, label and the original tuple come from the connection (zero without one).</summary>
+    private static void WriteMetadata(ref FlowKey key, ushort zone, CtStateFlags state, Connection? c)
+    {
+        key.CtState = (uint)(state | CtStateFlags.Tracked);
+        key.CtZone = zone;
+        if (c is null)
+        {
+            key.CtMark = 0;
+            key.CtLabelLo = key.CtLabelHi = 0;
+            key.CtNwProto = 0;
+            key.CtNwSrc = key.CtNwDst = 0;
+            key.CtTpSrc = key.CtTpDst = 0;
+            return;
+        }
+        key.CtMark = c.Mark;
+        key.CtLabelLo = c.LabelLo;
+        key.CtLabelHi = c.LabelHi;
+        ref readonly var o = ref c.Orig;
+        key.CtNwProto = o.NwProto;
+        // ct_nw_src/dst are IPv4 only; an IPv6 original tuple is ct_ipv6_src/dst, which FlowKey lacks.
+        key.CtNwSrc = o.IsIpv4 ? o.Src4 : 0;
+        key.CtNwDst = o.IsIpv4 ? o.Dst4 : 0;
+        if (o.IsIcmp)
+        {
+            // OVS: for ICMP the original tuple's "ports" are the type and code.
+            key.CtTpSrc = (ushort)(o.DstPort >> 8);
+            key.CtTpDst = (byte)o.DstPort;
+        }
+        else
+        {
+            key.CtTpSrc = o.SrcPort;
+            key.CtTpDst = o.DstPort;
+        }
+    }
+
+    // Expiry: any thread, beside lookups.
+
+    /// <summary>Unlinks every connection whose timeout passed at <paramref name="nowMs"/>, one shard
+    /// at a time (the writer lock is released between shards). Returns how many.</summary>
+    public int Sweep(long nowMs)
+    {
+        int n = 0;
+        var batch = new List<Connection>();
+        for (int s = 0; s < ConnectionTable.ShardCount; s++)
+        {
+            lock (_writeLock)
+                n += SweepShardUnsynchronized(s, nowMs, batch);
+        }
+        return n;
+    }
+
+    private int SweepShardUnsynchronized(int shard, long nowMs, List<Connection> batch)
+    {
+        batch.Clear();
+        _table.CollectShardUnsynchronized(shard, batch);
+        int n = 0;
+        foreach (var c in batch)
+        {
+            if (c.IsExpired(nowMs) && RemoveUnsynchronized(c, expired: true))
+                n++;
+        }
+        return n;
+    }
+
+    private void SweepUnsynchronizedAll(long nowMs)
+    {
+        var batch = new List<Connection>();
+        for (int s = 0; s < ConnectionTable.ShardCount; s++)
+            SweepShardUnsynchronized(s, nowMs, batch);
+    }
+
+    /// <summary>Sweeps every <paramref name="period"/> on the injected TimeProvider's timer.
+    /// Dispose the result to stop.</summary>
+    public IDisposable StartSweeper(TimeSpan period)
+        => _time.CreateTimer(_ => Sweep(NowMs()), null, period, period);
+
+    [Conditional("DEBUG")]
+    internal void AssertCountsUnsynchronized()
+    {
+        int linked = _table.All().Count();
+        Debug.Assert(linked == _count, $"linked {linked} != count {_count}");
+    }
+}

@@ -1,0 +1,184 @@
+using System.Buffers.Binary;
+using Datapath.Packets;
+
+namespace Datapath.Geneve;
+
+/// <summary>
+/// Pops GENEVE: validates a received frame (or a socket's UDP payload) and finds the inner frame,
+/// filling the tunnel fields of a FlowKey as OVS does on receive: tun_src/tun_dst from the outer
+/// addresses, tun_id = VNI, tun_flags = +oam when the O bit is set, tun_tos/tun_ttl from the outer
+/// IPv4 header, tun_metadataN (and its bit in TunMetadataPresent) from the options the
+/// <see cref="TlvMap"/> maps.
+/// </summary>
+/// <remarks>
+/// RFC 8926's receive rules: version ≠ 0 drops (§3.4); an option with the critical bit that we do
+/// not understand drops (§3.5); unknown non-critical options are skipped; option lengths running
+/// past the header drop.  A mapped (class, type) with another length drops, as in OVS.  Every
+/// problem is a <see cref="GeneveDropReason"/>; no input throws.  On failure the key is untouched.
+/// Static and allocation-free; any thread.
+/// </remarks>
+public static class GeneveDecapsulator
+{
+    private const int EthernetHeaderLength = 14;
+
+    /// <summary>
+    /// Decapsulates a whole outer frame carrying an Ethernet payload (protocol 0x6558). The inner
+    /// frame is <c>outerFrame[innerOffset..]</c> (up to the end of the outer UDP datagram; see the
+    /// overload with <c>innerLength</c> when the frame may carry trailing padding).
+    /// </summary>
+    public static bool TryDecapsulate(ReadOnlySpan<byte> outerFrame, in TlvMap map, out int innerOffset,
+        ref FlowKey tunnelFields, out GeneveDropReason reason)
+        => TryDecapsulate(outerFrame, in map, out innerOffset, out _, ref tunnelFields, out reason);
+
+    /// <summary>As the shorter overload, also giving the inner frame's length.</summary>
+    public static bool TryDecapsulate(ReadOnlySpan<byte> outerFrame, in TlvMap map, out int innerOffset, out int innerLength,
+        ref FlowKey tunnelFields, out GeneveDropReason reason)
+    {
+        innerOffset = 0;
+        innerLength = 0;
+        if (!GeneveOuterFrame.TryUnwrap(outerFrame, out var outer, out int payloadOffset, out int payloadLength, out reason))
+            return false;
+        if (outer.UdpDestination != GeneveHeader.UdpPort)
+        {
+            reason = GeneveDropReason.NotGeneve;
+            return false;
+        }
+        if (!TryDecapsulatePayload(outerFrame.Slice(payloadOffset, payloadLength), in map, in outer, out int offset, ref tunnelFields, out reason))
+            return false;
+        innerOffset = payloadOffset + offset;
+        innerLength = payloadLength - offset;
+        return true;
+    }
+
+    /// <summary>
+    /// Decapsulates a UDP payload (GENEVE header + options + Ethernet frame), as a UDP socket delivers
+    /// it; the outer fields come from the socket (source, local address; Tos/Ttl 0 when unknown).
+    /// The inner frame is <c>udpPayload[innerOffset..]</c>. The tunnel fields are written only on success.
+    /// </summary>
+    public static bool TryDecapsulatePayload(ReadOnlySpan<byte> udpPayload, in TlvMap map, in GeneveOuterFields outer,
+        out int innerOffset, ref FlowKey tunnelFields, out GeneveDropReason reason)
+    {
+        TunMetadataArray metadata = default;
+        if (!TryParse(udpPayload, in map, out innerOffset, out ushort protocolType, out uint vni, out bool oam, ref metadata, out uint present, out reason))
+            return false;
+        if (protocolType != EtherTypes.TransparentEthernetBridging)
+        {
+            innerOffset = 0;
+            reason = GeneveDropReason.UnsupportedProtocol;
+            return false;
+        }
+        if (udpPayload.Length - innerOffset < EthernetHeaderLength)
+        {
+            innerOffset = 0;
+            reason = GeneveDropReason.InnerTruncated;
+            return false;
+        }
+        Commit(ref tunnelFields, in outer, vni, oam, present, in metadata);
+        return true;
+    }
+
+    /// <summary>
+    /// The protocol-agnostic form: accepts any protocol type and reports it (0x6558 Ethernet,
+    /// 0x0800 IPv4, 0x86DD IPv6 ...); the caller decides what it can deliver. The tunnel fields are
+    /// written only on success.
+    /// </summary>
+    public static bool TryDecapsulatePayload(ReadOnlySpan<byte> udpPayload, in TlvMap map, in GeneveOuterFields outer,
+        out int innerOffset, out ushort protocolType, ref FlowKey tunnelFields, out GeneveDropReason reason)
+    {
+        TunMetadataArray metadata = default;
+        if (!TryParse(udpPayload, in map, out innerOffset, out protocolType, out uint vni, out bool oam, ref metadata, out uint present, out reason))
+            return false;
+        Commit(ref tunnelFields, in outer, vni, oam, present, in metadata);
+        return true;
+    }
+
+    private static bool TryParse(ReadOnlySpan<byte> udpPayload, in TlvMap map, out int innerOffset, out ushort protocolType,
+        out uint vni, out bool oam, ref TunMetadataArray metadata, out uint present, out GeneveDropReason reason)
+    {
+        innerOffset = 0;
+        protocolType = 0;
+        vni = 0;
+        oam = false;
+        present = 0;
+        if (udpPayload.Length < GeneveHeader.Length)
+        {
+            reason = GeneveDropReason.Truncated;
+            return false;
+        }
+        if (udpPayload[0] >> 6 != GeneveHeader.CurrentVersion)
+        {
+            reason = GeneveDropReason.UnsupportedVersion;
+            return false;
+        }
+        if (!GeneveHeader.TryRead(udpPayload, out var header))
+        {
+            reason = GeneveDropReason.OptionsTruncated;
+            return false;
+        }
+        if (header.OptionLengthWords != 0)
+        {
+            var options = header.EnumerateOptions();
+            while (options.MoveNext())
+            {
+                var option = options.Current;
+                if (map.TryFind(option.Class, option.Type, out var entry))
+                {
+                    if (option.DataLength != entry.Length)
+                    {
+                        reason = GeneveDropReason.OptionLengthMismatch;
+                        return false;
+                    }
+                    metadata[entry.Index] = entry.Length == 4
+                        ? BinaryPrimitives.ReadUInt32BigEndian(option.Data)
+                        : BinaryPrimitives.ReadUInt64BigEndian(option.Data);
+                    present |= 1u << entry.Index;
+                }
+                else if (option.IsCritical)
+                {
+                    reason = GeneveDropReason.UnknownCriticalOption;
+                    return false;
+                }
+            }
+            if (options.IsMalformed)
+            {
+                reason = GeneveDropReason.OptionsTruncated;
+                return false;
+            }
+        }
+        vni = header.Vni;
+        oam = header.Oam;
+        protocolType = header.ProtocolType;
+        innerOffset = header.HeaderLength;
+        reason = GeneveDropReason.None;
+        return true;
+    }
+
+    private static void Commit(ref FlowKey key, in GeneveOuterFields outer, uint vni, bool oam, uint present, in TunMetadataArray metadata)
+    {
+        key.TunId = vni;
+        key.TunSrc = outer.Source.Value;
+        key.TunDst = outer.Destination.Value;
+        key.TunFlags = oam ? GeneveTunnelFlags.Oam : (ushort)0;
+        key.TunTos = outer.Tos;
+        key.TunTtl = outer.Ttl;
+        key.TunMetadataPresent = present;
+        key.TunMetadata = metadata;
+    }
+
+    /// <summary>
+    /// Copies the tunnel fields (tun_id, tun_src, tun_dst, tun_flags, tun_tos, tun_ttl, tun_metadata)
+    /// from one key to another: decapsulate into a scratch key, FlowKey.Extract the inner frame, then
+    /// copy the tunnel fields over.
+    /// </summary>
+    public static void CopyTunnelFields(in FlowKey source, ref FlowKey destination)
+    {
+        destination.TunId = source.TunId;
+        destination.TunSrc = source.TunSrc;
+        destination.TunDst = source.TunDst;
+        destination.TunFlags = source.TunFlags;
+        destination.TunTos = source.TunTos;
+        destination.TunTtl = source.TunTtl;
+        destination.TunMetadataPresent = source.TunMetadataPresent;
+        destination.TunMetadata = source.TunMetadata;
+    }
+}

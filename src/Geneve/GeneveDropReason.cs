@@ -1,0 +1,34 @@
+namespace Datapath.Geneve;
+
+/// <summary>Why a received GENEVE frame or datagram was dropped; callers count these (OVS coverage counters).</summary>
+public enum GeneveDropReason : byte
+{
+    /// <summary>Not dropped.</summary>
+    None = 0,
+    /// <summary>The frame ends before the outer headers or the 8-byte GENEVE header do.</summary>
+    Truncated,
+    /// <summary>Not IPv4/UDP to port 6081 (the caller handed us something that is not GENEVE).</summary>
+    NotGeneve,
+    /// <summary>Outer IPv4 header malformed: version, IHL, or a total length past the frame.</summary>
+    BadIpHeader,
+    /// <summary>Outer IPv4 header checksum wrong.</summary>
+    BadIpChecksum,
+    /// <summary>The outer IPv4 packet is a fragment (reassembly is the host's job, not the tunnel's).</summary>
+    Fragmented,
+    /// <summary>UDP length shorter than its header or past the IP payload.</summary>
+    BadUdpLength,
+    /// <summary>Non-zero UDP checksum that does not verify.</summary>
+    BadUdpChecksum,
+    /// <summary>GENEVE version other than 0 (RFC 8926 §3.4: MUST drop).</summary>
+    UnsupportedVersion,
+    /// <summary>Opt Len past the end of the packet, or an option past the option area.</summary>
+    OptionsTruncated,
+    /// <summary>An option with the critical bit set that the TLV map does not know (RFC 8926 §3.5: MUST drop).</summary>
+    UnknownCriticalOption,
+    /// <summary>A mapped (class, type) whose data length differs from the TLV map's len (OVS treats this as an error).</summary>
+    OptionLengthMismatch,
+    /// <summary>The protocol type is not the one the caller can deliver (an Ethernet port needs 0x6558).</summary>
+    UnsupportedProtocol,
+    /// <summary>The encapsulated Ethernet frame is shorter than an Ethernet header.</summary>
+    InnerTruncated,
+}

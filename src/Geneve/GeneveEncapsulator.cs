@@ -1,0 +1,193 @@
+using System.Buffers.Binary;
+using System.Numerics;
+using Datapath.Packets;
+
+namespace Datapath.Geneve;
+
+/// <summary>
+/// Pushes GENEVE: builds the outer Ethernet/IPv4/UDP/GENEVE headers (RFC 8926) around an inner
+/// Ethernet frame from the tunnel fields of a FlowKey, as OVS's native tunnel push does for a port
+/// with <c>remote_ip=flow, key=flow</c>:
+/// tun_dst/tun_src → outer addresses, tun_id → VNI (low 24 bits), tun_tos → outer TOS,
+/// tun_ttl → outer TTL (0 means 64), tun_metadataN present in TunMetadataPresent → options
+/// through the <see cref="TlvMap"/>, TunFlags (<see cref="GeneveTunnelFlags"/>) → O bit, DF, UDP checksum.
+/// </summary>
+/// <remarks>
+/// The UDP source port carries the inner flow's entropy (RFC 8926 §3.3): a stable hash of the
+/// inner addresses, protocol and ports mapped into 49152..65535, so ECMP keeps a flow on one path.
+/// IPv4 id is 0 with DF (an atomic datagram, RFC 6864), as OVS sends it.
+/// Static and allocation-free; any thread.
+/// </remarks>
+public static class GeneveEncapsulator
+{
+    /// <summary>tun_ttl 0 means "the default", 64 as OVS's tunnel ports use.</summary>
+    public const byte DefaultTtl = 64;
+    /// <summary>The ephemeral range the UDP source port is drawn from (RFC 8926 §3.3, RFC 6335).</summary>
+    public const ushort SourcePortMin = 49152;
+
+    /// <summary>
+    /// Encapsulates <paramref name="innerFrame"/> into <paramref name="destination"/> as a whole outer
+    /// frame (what goes out of the uplink). False when the destination is too short, tun_src or tun_dst
+    /// is 0, or the result would not fit in an IPv4 packet; nothing useful is written then.
+    /// </summary>
+    public static bool TryEncapsulate(ReadOnlySpan<byte> innerFrame, in FlowKey tunnelFields, in TlvMap map,
+        MacAddress outerSrc, MacAddress outerDst, Span<byte> destination, out int bytesWritten)
+        => TryEncapsulate(innerFrame, in tunnelFields, in map, outerSrc, outerDst, InnerFlowHash(innerFrame), 0, destination, out bytesWritten);
+
+    /// <summary>
+    /// As the shorter overload, with the inner flow hash supplied by the caller (e.g. the hash its
+    /// flow cache already computed) and the IPv4 id to use (0 with DF; without DF pass a per-packet
+    /// counter, RFC 6864).
+    /// </summary>
+    public static bool TryEncapsulate(ReadOnlySpan<byte> innerFrame, in FlowKey tunnelFields, in TlvMap map,
+        MacAddress outerSrc, MacAddress outerDst, uint flowHash, ushort ipId, Span<byte> destination, out int bytesWritten)
+    {
+        bytesWritten = 0;
+        if (tunnelFields.TunSrc == 0 || tunnelFields.TunDst == 0 || destination.Length < GeneveOuterFrame.Ipv4HeadersLength)
+            return false;
+        if (!TryWritePayload(innerFrame, in tunnelFields, in map, destination[GeneveOuterFrame.Ipv4HeadersLength..], out int payloadLength)
+            || payloadLength > GeneveOuterFrame.MaxUdpPayloadLength)
+            return false;
+        ushort flags = tunnelFields.TunFlags;
+        var outer = new GeneveOuterFields
+        {
+            EthSrc = outerSrc,
+            EthDst = outerDst,
+            Source = new Ipv4Address(tunnelFields.TunSrc),
+            Destination = new Ipv4Address(tunnelFields.TunDst),
+            Tos = tunnelFields.TunTos,
+            Ttl = tunnelFields.TunTtl == 0 ? DefaultTtl : tunnelFields.TunTtl,
+            DontFragment = (flags & GeneveTunnelFlags.DontFragment) != 0,
+            IpId = ipId,
+            UdpSource = SourcePort(flowHash),
+            UdpDestination = GeneveHeader.UdpPort,
+            UdpChecksum = (flags & GeneveTunnelFlags.Csum) != 0,
+        };
+        int total = GeneveOuterFrame.Ipv4HeadersLength + payloadLength;
+        GeneveOuterFrame.WriteHeadersCore(destination[..total], in outer);
+        bytesWritten = total;
+        return true;
+    }
+
+    /// <summary>
+    /// Writes the UDP payload only: GENEVE header, options and the inner frame (what a UDP socket
+    /// sends; the kernel adds the outer headers). False when the destination is too short.
+    /// </summary>
+    public static bool TryWritePayload(ReadOnlySpan<byte> innerFrame, in FlowKey tunnelFields, in TlvMap map,
+        Span<byte> destination, out int bytesWritten)
+    {
+        bytesWritten = 0;
+        int optionsLength = OptionsLength(in tunnelFields, in map);
+        int headerLength = GeneveHeader.Length + optionsLength;
+        int total = headerLength + innerFrame.Length;
+        if (destination.Length < total)
+            return false;
+
+        bool critical = false;
+        if (optionsLength != 0)
+        {
+            var options = destination[GeneveHeader.Length..headerLength];
+            uint present = tunnelFields.TunMetadataPresent & map.MappedIndexes;
+            int pos = 0;
+            while (present != 0)
+            {
+                int index = BitOperations.TrailingZeroCount(present);
+                present &= present - 1;
+                map.TryFindByIndex(index, out var entry);
+                GeneveOption.WriteHeaderCore(options[pos..], entry.OptionClass, entry.Type, entry.Length / 4);
+                ulong value = tunnelFields.TunMetadata[index];
+                if (entry.Length == 4)
+                    BinaryPrimitives.WriteUInt32BigEndian(options[(pos + GeneveOption.HeaderLength)..], (uint)value);
+                else
+                    BinaryPrimitives.WriteUInt64BigEndian(options[(pos + GeneveOption.HeaderLength)..], value);
+                critical |= (entry.Type & GeneveOption.CriticalTypeBit) != 0;
+                pos += GeneveOption.HeaderLength + entry.Length;
+            }
+        }
+        GeneveHeader.WriteCore(destination, (uint)tunnelFields.TunId & GeneveHeader.MaxVni, EtherTypes.TransparentEthernetBridging,
+            optionsLength / 4, oam: (tunnelFields.TunFlags & GeneveTunnelFlags.Oam) != 0, critical);
+        innerFrame.CopyTo(destination[headerLength..]);
+        bytesWritten = total;
+        return true;
+    }
+
+    /// <summary>Bytes the encapsulation adds in front of the inner frame (outer headers + GENEVE + options).</summary>
+    public static int Overhead(in FlowKey tunnelFields, in TlvMap map)
+        => GeneveOuterFrame.Ipv4HeadersLength + GeneveHeader.Length + OptionsLength(in tunnelFields, in map);
+
+    private static int OptionsLength(in FlowKey tunnelFields, in TlvMap map)
+    {
+        uint present = tunnelFields.TunMetadataPresent;
+        if (present == 0)
+            return 0;
+        int length = 0;
+        foreach (var e in map.Entries)
+        {
+            if ((present & (1u << e.Index)) != 0)
+                length += GeneveOption.HeaderLength + e.Length;
+        }
+        return length;
+    }
+
+    /// <summary>The UDP source port for a flow hash: 49152..65535 (the top 14 bits of the hash).</summary>
+    public static ushort SourcePort(uint flowHash) => (ushort)(SourcePortMin | (flowHash >> 18));
+
+    /// <summary>
+    /// A stable hash of the inner flow: IPv4/IPv6 addresses, protocol and TCP/UDP/SCTP ports (not of
+    /// later fragments), or the Ethernet addresses and type for other frames. Up to two VLAN tags
+    /// are skipped. Never throws; a truncated frame hashes what it has.
+    /// </summary>
+    public static uint InnerFlowHash(ReadOnlySpan<byte> frame)
+    {
+        if (frame.Length < 14)
+            return Finish(Mix(0x5EED, (uint)frame.Length));
+        int l3 = 12;
+        ushort type = BinaryPrimitives.ReadUInt16BigEndian(frame[l3..]);
+        for (int tags = 0; tags < 2 && type is EtherTypes.Vlan or EtherTypes.QinQ && frame.Length >= l3 + 6; tags++)
+        {
+            l3 += 4;
+            type = BinaryPrimitives.ReadUInt16BigEndian(frame[l3..]);
+        }
+        l3 += 2;
+        var l3Bytes = frame[l3..];
+        if (type == EtherTypes.IPv4 && l3Bytes.Length >= 20)
+        {
+            int ihl = (l3Bytes[0] & 0x0F) * 4;
+            byte proto = l3Bytes[9];
+            uint h = Mix(Mix(Mix(0x4, BinaryPrimitives.ReadUInt32BigEndian(l3Bytes[12..])), BinaryPrimitives.ReadUInt32BigEndian(l3Bytes[16..])), proto);
+            bool later = (BinaryPrimitives.ReadUInt16BigEndian(l3Bytes[6..]) & 0x1FFF) != 0;
+            if (!later && HasPorts(proto) && ihl >= 20 && l3Bytes.Length >= ihl + 4)
+                h = Mix(h, BinaryPrimitives.ReadUInt32BigEndian(l3Bytes[ihl..]));
+            return Finish(h);
+        }
+        if (type == EtherTypes.IPv6 && l3Bytes.Length >= 40)
+        {
+            uint h = 0x6;
+            for (int i = 8; i < 40; i += 4)
+                h = Mix(h, BinaryPrimitives.ReadUInt32BigEndian(l3Bytes[i..]));
+            byte next = l3Bytes[6];
+            h = Mix(h, next);
+            if (HasPorts(next) && l3Bytes.Length >= 44)
+                h = Mix(h, BinaryPrimitives.ReadUInt32BigEndian(l3Bytes[40..]));
+            return Finish(h);
+        }
+        uint e = Mix(Mix(Mix(Mix(0xE, BinaryPrimitives.ReadUInt32BigEndian(frame)), BinaryPrimitives.ReadUInt32BigEndian(frame[4..])),
+            BinaryPrimitives.ReadUInt32BigEndian(frame[8..])), type);
+        return Finish(e);
+    }
+
+    private static bool HasPorts(byte proto) => proto is IpProtocols.Tcp or IpProtocols.Udp or IpProtocols.Sctp;
+
+    private static uint Mix(uint h, uint data) => BitOperations.RotateLeft(h ^ (data * 0xCC9E2D51u), 13) * 5 + 0xE6546B64u;
+
+    /// <summary>murmur3's fmix32: every input bit reaches every output bit, the top 14 included.</summary>
+    private static uint Finish(uint h)
+    {
+        h ^= h >> 16;
+        h *= 0x85EBCA6Bu;
+        h ^= h >> 13;
+        h *= 0xC2B2AE35u;
+        h ^= h >> 16;
+        return h;
+    }
+}

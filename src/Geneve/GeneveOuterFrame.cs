@@ -1,0 +1,195 @@
+using System.Buffers.Binary;
+using Datapath.Packets;
+
+namespace Datapath.Geneve;
+
+/// <summary>
+/// Goes between the two forms of one GENEVE datagram: the whole outer frame (Ethernet + IPv4 +
+/// UDP + payload, as tcpdump on the uplink shows it and pcaps hold it) and the UDP payload
+/// (GENEVE header + options + inner frame, what a UDP socket sends and receives).
+/// </summary>
+/// <remarks>Static, stateless, allocation-free; any thread.</remarks>
+public static class GeneveOuterFrame
+{
+    /// <summary>Ethernet (14) + IPv4 without options (20) + UDP (8): where the UDP payload starts in frames we write.</summary>
+    public const int Ipv4HeadersLength = EthernetLength + Ipv4Length + UdpLength;
+
+    internal const int EthernetLength = 14;
+    internal const int Ipv4Length = 20;
+    internal const int UdpLength = 8;
+    private const ushort DfBit = 0x4000;
+    private const ushort MoreFragmentsBit = 0x2000;
+    private const ushort FragmentOffsetMask = 0x1FFF;
+    /// <summary>The largest UDP payload an IPv4 packet can carry.</summary>
+    public const int MaxUdpPayloadLength = ushort.MaxValue - Ipv4Length - UdpLength;
+
+    /// <summary>
+    /// Writes <paramref name="udpPayload"/> wrapped in Ethernet/IPv4/UDP headers made from
+    /// <paramref name="outer"/>, with correct lengths, IPv4 header checksum and (when
+    /// <see cref="GeneveOuterFields.UdpChecksum"/>) UDP checksum. False when the destination is too
+    /// short or the payload too long for IPv4; nothing is written then.
+    /// </summary>
+    public static bool TryWrap(ReadOnlySpan<byte> udpPayload, in GeneveOuterFields outer, Span<byte> destination, out int bytesWritten)
+    {
+        int total = Ipv4HeadersLength + udpPayload.Length;
+        if (udpPayload.Length > MaxUdpPayloadLength || destination.Length < total)
+        {
+            bytesWritten = 0;
+            return false;
+        }
+        udpPayload.CopyTo(destination[Ipv4HeadersLength..]);
+        WriteHeadersCore(destination[..total], in outer);
+        bytesWritten = total;
+        return true;
+    }
+
+    /// <summary>
+    /// Writes the 42 bytes of outer headers in front of a UDP payload already at
+    /// <c>frame[Ipv4HeadersLength..]</c>; <paramref name="frame"/> ends where the payload ends.
+    /// </summary>
+    internal static void WriteHeadersCore(Span<byte> frame, in GeneveOuterFields outer)
+    {
+        int udpLength = frame.Length - EthernetLength - Ipv4Length;
+        outer.EthDst.Write(frame);
+        outer.EthSrc.Write(frame[6..]);
+        BinaryPrimitives.WriteUInt16BigEndian(frame[12..], EtherTypes.IPv4);
+
+        var ip = frame.Slice(EthernetLength, Ipv4Length);
+        ip[0] = 0x45;
+        ip[1] = outer.Tos;
+        BinaryPrimitives.WriteUInt16BigEndian(ip[2..], (ushort)(Ipv4Length + udpLength));
+        BinaryPrimitives.WriteUInt16BigEndian(ip[4..], outer.IpId);
+        BinaryPrimitives.WriteUInt16BigEndian(ip[6..], outer.DontFragment ? DfBit : (ushort)0);
+        ip[8] = outer.Ttl;
+        ip[9] = IpProtocols.Udp;
+        ip[10] = 0;
+        ip[11] = 0;
+        BinaryPrimitives.WriteUInt32BigEndian(ip[12..], outer.Source.Value);
+        BinaryPrimitives.WriteUInt32BigEndian(ip[16..], outer.Destination.Value);
+        BinaryPrimitives.WriteUInt16BigEndian(ip[10..], Checksum.Ipv4Header(ip));
+
+        var udp = frame[(EthernetLength + Ipv4Length)..];
+        BinaryPrimitives.WriteUInt16BigEndian(udp, outer.UdpSource);
+        BinaryPrimitives.WriteUInt16BigEndian(udp[2..], outer.UdpDestination);
+        BinaryPrimitives.WriteUInt16BigEndian(udp[4..], (ushort)udpLength);
+        udp[6] = 0;
+        udp[7] = 0;
+        if (outer.UdpChecksum)   // TransportV4 sends a computed 0 as 0xffff (RFC 768); 0 means "no checksum"
+            BinaryPrimitives.WriteUInt16BigEndian(udp[6..], Checksum.TransportV4(udp, outer.Source.Value, outer.Destination.Value, IpProtocols.Udp));
+    }
+
+    /// <summary>
+    /// Validates the outer Ethernet (one optional 802.1Q tag), IPv4 and UDP headers of a frame
+    /// and finds its UDP payload, as OVS's native tunnel receive does (ip_extract_tnl_md,
+    /// udp_extract_tnl_md): IPv4 header checksum verified, fragments refused, a non-zero UDP
+    /// checksum verified, bytes past the IPv4 total length (Ethernet padding) ignored.
+    /// Any UDP destination port is accepted here; the decapsulator insists on 6081.
+    /// </summary>
+    public static bool TryUnwrap(ReadOnlySpan<byte> outerFrame, out GeneveOuterFields outer, out int payloadOffset,
+        out int payloadLength, out GeneveDropReason reason)
+    {
+        outer = default;
+        payloadOffset = 0;
+        payloadLength = 0;
+        if (outerFrame.Length < EthernetLength)
+        {
+            reason = GeneveDropReason.Truncated;
+            return false;
+        }
+        int l3 = EthernetLength;
+        ushort ethType = BinaryPrimitives.ReadUInt16BigEndian(outerFrame[12..]);
+        if (ethType == EtherTypes.Vlan)
+        {
+            if (outerFrame.Length < EthernetLength + 4)
+            {
+                reason = GeneveDropReason.Truncated;
+                return false;
+            }
+            ethType = BinaryPrimitives.ReadUInt16BigEndian(outerFrame[16..]);
+            l3 += 4;
+        }
+        if (ethType != EtherTypes.IPv4)
+        {
+            reason = GeneveDropReason.NotGeneve;
+            return false;
+        }
+        if (outerFrame.Length < l3 + Ipv4Length)
+        {
+            reason = GeneveDropReason.Truncated;
+            return false;
+        }
+        var ip = outerFrame[l3..];
+        int ihl = (ip[0] & 0x0F) * 4;
+        int totalLength = BinaryPrimitives.ReadUInt16BigEndian(ip[2..]);
+        if (ip[0] >> 4 != 4 || ihl < Ipv4Length || totalLength < ihl)
+        {
+            reason = GeneveDropReason.BadIpHeader;
+            return false;
+        }
+        if (totalLength > ip.Length)
+        {
+            reason = GeneveDropReason.Truncated;
+            return false;
+        }
+        ip = ip[..totalLength];
+        if (Checksum.Fold(Checksum.Add(ip[..ihl])) != 0)
+        {
+            reason = GeneveDropReason.BadIpChecksum;
+            return false;
+        }
+        ushort frag = BinaryPrimitives.ReadUInt16BigEndian(ip[6..]);
+        if ((frag & (MoreFragmentsBit | FragmentOffsetMask)) != 0)
+        {
+            reason = GeneveDropReason.Fragmented;
+            return false;
+        }
+        if (ip[9] != IpProtocols.Udp)
+        {
+            reason = GeneveDropReason.NotGeneve;
+            return false;
+        }
+        var udp = ip[ihl..];
+        if (udp.Length < UdpLength)
+        {
+            reason = GeneveDropReason.Truncated;
+            return false;
+        }
+        int udpLength = BinaryPrimitives.ReadUInt16BigEndian(udp[4..]);
+        if (udpLength < UdpLength || udpLength > udp.Length)
+        {
+            reason = GeneveDropReason.BadUdpLength;
+            return false;
+        }
+        udp = udp[..udpLength];
+        uint src = BinaryPrimitives.ReadUInt32BigEndian(ip[12..]);
+        uint dst = BinaryPrimitives.ReadUInt32BigEndian(ip[16..]);
+        ushort udpChecksum = BinaryPrimitives.ReadUInt16BigEndian(udp[6..]);
+        if (udpChecksum != 0)
+        {
+            uint sum = Checksum.PseudoHeaderV4(src, dst, IpProtocols.Udp, (ushort)udpLength);
+            if (Checksum.Fold(Checksum.Add(udp, sum)) != 0)
+            {
+                reason = GeneveDropReason.BadUdpChecksum;
+                return false;
+            }
+        }
+        outer = new GeneveOuterFields
+        {
+            EthDst = MacAddress.Read(outerFrame),
+            EthSrc = MacAddress.Read(outerFrame[6..]),
+            Source = new Ipv4Address(src),
+            Destination = new Ipv4Address(dst),
+            Tos = ip[1],
+            Ttl = ip[8],
+            DontFragment = (frag & DfBit) != 0,
+            IpId = BinaryPrimitives.ReadUInt16BigEndian(ip[4..]),
+            UdpSource = BinaryPrimitives.ReadUInt16BigEndian(udp),
+            UdpDestination = BinaryPrimitives.ReadUInt16BigEndian(udp[2..]),
+            UdpChecksum = udpChecksum != 0,
+        };
+        payloadOffset = l3 + ihl + UdpLength;
+        payloadLength = udpLength - UdpLength;
+        reason = GeneveDropReason.None;
+        return true;
+    }
+}
