@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Runs every test. Installs the independent judges the tests use (tshark, libpcap, iptables,
-# ipset, iproute2, curl, python3) when they are missing, then `dotnet test` over the solution.
+# ipset, iproute2, ping, curl, python3) when they are missing, then `dotnet test` over the solution.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
 command -v tshark >/dev/null 2>&1 || need+=(tshark)
+command -v tcpdump >/dev/null 2>&1 || need+=(tcpdump)
+command -v ping >/dev/null 2>&1 || need+=(iputils-ping)
 [ -e /usr/lib/x86_64-linux-gnu/libpcap.so.0.8 ] || ls /usr/lib/*/libpcap.so.0.8 >/dev/null 2>&1 || need+=(libpcap0.8)
 command -v iptables-restore >/dev/null 2>&1 || need+=(iptables)
 command -v ipset >/dev/null 2>&1 || need+=(ipset)
