@@ -31,6 +31,9 @@ internal static class ConnKeyExtractor
             return ExtractFailure.NotIp;
         if (key.NwFrag != 0)
             return ExtractFailure.Fragment;
+        int l3 = key.Layout.L3Offset;
+        if (l3 == 0 || (key.Layout.Flags & ParseFlags.Malformed) != 0 || frame.Length < l3 + (v4 ? 20 : 40))
+            return ExtractFailure.Truncated;
         byte proto = key.NwProto;
         bool complete = (key.Layout.Flags & ParseFlags.L4Complete) != 0 && key.Layout.L4Offset != 0;
 

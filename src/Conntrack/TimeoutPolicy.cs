@@ -84,36 +84,23 @@ public sealed record TimeoutPolicy
         TcpCloseWait = TimeSpan.FromHours(1),
     };
 
-    private long[]? _ms;
-
-    /// <summary>Milliseconds of each <see cref="CtTimeoutAttr"/>, computed once.</summary>
-    internal long[] Milliseconds => _ms ??= Build();
-
-    internal long GetMs(CtTimeoutAttr attr) => Milliseconds[(int)attr];
-
-    private long[] Build()
+    /// <summary>Milliseconds of one attribute (a switch, no cache: <c>with</c> copies stay exact).</summary>
+    internal long GetMs(CtTimeoutAttr attr) => (attr switch
     {
-        var ms = new long[(int)CtTimeoutAttr.Count];
-        ms[(int)CtTimeoutAttr.TcpSynSent] = (long)TcpSynSent.TotalMilliseconds;
-        ms[(int)CtTimeoutAttr.TcpSynRecv] = (long)TcpSynRecv.TotalMilliseconds;
-        ms[(int)CtTimeoutAttr.TcpEstablished] = (long)TcpEstablished.TotalMilliseconds;
-        ms[(int)CtTimeoutAttr.TcpFinWait] = (long)TcpFinWait.TotalMilliseconds;
-        ms[(int)CtTimeoutAttr.TcpCloseWait] = (long)TcpCloseWait.TotalMilliseconds;
-        ms[(int)CtTimeoutAttr.TcpLastAck] = (long)TcpLastAck.TotalMilliseconds;
-        ms[(int)CtTimeoutAttr.TcpTimeWait] = (long)TcpTimeWait.TotalMilliseconds;
-        ms[(int)CtTimeoutAttr.TcpClose] = (long)TcpClose.TotalMilliseconds;
-        ms[(int)CtTimeoutAttr.UdpFirst] = (long)UdpFirst.TotalMilliseconds;
-        ms[(int)CtTimeoutAttr.UdpSingle] = (long)UdpSingle.TotalMilliseconds;
-        ms[(int)CtTimeoutAttr.UdpMultiple] = (long)UdpMultiple.TotalMilliseconds;
-        ms[(int)CtTimeoutAttr.IcmpFirst] = (long)IcmpFirst.TotalMilliseconds;
-        ms[(int)CtTimeoutAttr.IcmpReply] = (long)IcmpReply.TotalMilliseconds;
-        return ms;
-    }
-
-    public bool Equals(TimeoutPolicy? other)
-        => other is not null && Mapping == other.Mapping && Milliseconds.AsSpan().SequenceEqual(other.Milliseconds);
-
-    public override int GetHashCode() => HashCode.Combine(Mapping, TcpEstablished, UdpFirst);
+        CtTimeoutAttr.TcpSynSent => TcpSynSent,
+        CtTimeoutAttr.TcpSynRecv => TcpSynRecv,
+        CtTimeoutAttr.TcpEstablished => TcpEstablished,
+        CtTimeoutAttr.TcpFinWait => TcpFinWait,
+        CtTimeoutAttr.TcpCloseWait => TcpCloseWait,
+        CtTimeoutAttr.TcpLastAck => TcpLastAck,
+        CtTimeoutAttr.TcpTimeWait => TcpTimeWait,
+        CtTimeoutAttr.TcpClose => TcpClose,
+        CtTimeoutAttr.UdpFirst => UdpFirst,
+        CtTimeoutAttr.UdpSingle => UdpSingle,
+        CtTimeoutAttr.UdpMultiple => UdpMultiple,
+        CtTimeoutAttr.IcmpFirst => IcmpFirst,
+        _ => IcmpReply,
+    }).Ticks / TimeSpan.TicksPerMillisecond;
 }
 
 /// <summary>How a <see cref="TimeoutPolicy"/> maps protocol states to its attributes.</summary>

@@ -1,0 +1,56 @@
+namespace Datapath.Netfilter;
+
+/// <summary>
+/// A chain of one table: built-in (with a policy and policy counters) or user-defined. After COMMIT its
+/// rules are frozen and split into dispatch segments (see <see cref="NetfilterEngine"/>).
+/// </summary>
+public sealed class Chain
+{
+    private long _policyPackets;
+    private long _policyBytes;
+    internal readonly List<Rule> PendingRules = [];
+    internal Rule[] RuleArray = [];
+    /// <summary>For each rule, the index of its segment in <see cref="Segments"/>, or -1 when scanned linearly.</summary>
+    internal int[] SegmentOf = [];
+    internal DispatchSegment[] Segments = [];
+
+    internal Chain(NetfilterTable table, string name, bool builtin, NetfilterVerdict policy)
+    {
+        Table = table;
+        Name = name;
+        IsBuiltin = builtin;
+        Policy = policy;
+    }
+
+    public NetfilterTable Table { get; }
+
+    public string Name { get; }
+
+    public bool IsBuiltin { get; }
+
+    /// <summary>ACCEPT or DROP for built-in chains; ignored for user chains (<c>-</c> in iptables-save).</summary>
+    public NetfilterVerdict Policy { get; internal set; }
+
+    public IReadOnlyList<Rule> Rules => RuleArray;
+
+    public long PolicyPackets => Volatile.Read(ref _policyPackets);
+
+    public long PolicyBytes => Volatile.Read(ref _policyBytes);
+
+    /// <summary>How many indexed segments this chain has (0: scanned linearly).</summary>
+    public int IndexedSegmentCount => Segments.Length;
+
+    internal void AddPolicyStats(int bytes)
+    {
+        Interlocked.Increment(ref _policyPackets);
+        Interlocked.Add(ref _policyBytes, bytes);
+    }
+
+    internal void SetPolicyCounters(long packets, long bytes)
+    {
+        _policyPackets = packets;
+        _policyBytes = bytes;
+    }
+
+    public override string ToString() => $"{Table.Name}:{Name}";
+}
