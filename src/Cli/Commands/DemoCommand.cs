@@ -74,7 +74,7 @@ internal sealed class DemoCommand : ICliCommand
                 stdout.WriteLine($"{i}. {phase.Title}");
                 stdout.WriteLine($"   in on {phase.Node}/{phase.InPort}: {phase.Description}");
                 stdout.WriteLine(rule);
-                stdout.Write(TraceTextRenderer.Render(trace, frames: !parse.GetValue(noFrames)));
+                TraceReport.WriteText(stdout, trace, hexFrames: !parse.GetValue(noFrames));
                 stdout.WriteLine();
             }
             return ExitCodes.Ok;

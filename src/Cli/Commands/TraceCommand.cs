@@ -79,7 +79,7 @@ internal sealed class TraceCommand : ICliCommand
             if (parse.GetValue(args.Json))
                 stdout.WriteLine(TraceJsonWriter.Write(trace, indented: true));
             else
-                stdout.Write(TraceTextRenderer.Render(trace, frames: !parse.GetValue(noFrames)));
+                TraceReport.WriteText(stdout, trace, hexFrames: !parse.GetValue(noFrames));
             return ExitCodes.Ok;
         });
         return command;
