@@ -99,7 +99,17 @@ public sealed class FlowTableSet
             try
             {
                 foreach (FlowMod mod in mods)
-                    ApplyOne(mod, v, added, removed, touched, conjTouched);
+                {
+                    try
+                    {
+                        ApplyOne(mod, v, added, removed, touched, conjTouched);
+                    }
+                    catch (Exception ex) when (ex is InvalidOperationException or ArgumentOutOfRangeException && mod.Rule?.SourceFile is { } file)
+                    {
+                        // A flow read from text: report it at its line, as a parse error would be.
+                        throw new FlowSyntaxException(file, Math.Max(1, mod.Rule.SourceLine), 1, ex.Message);
+                    }
+                }
                 foreach (byte t in conjTouched)
                     newWarnings.AddRange(CheckConjunctions(t, v, strict));
             }
