@@ -118,30 +118,65 @@ internal static class ConjunctionOverlapDetector
 
     private static (FlowRule A, FlowRule B)? FindWitness(Conj a, Conj b)
     {
-        // Variables: every dimension of both, smallest domain first.
+        // Variables: every dimension of both.  Forward checking: after each choice, prune every
+        // remaining domain to the rules compatible with it; an empty domain backtracks at once.
         var dims = a.Dimensions.Select(d => (Rules: d, FromA: true))
-            .Concat(b.Dimensions.Select(d => (Rules: d, FromA: false)))
-            .OrderBy(d => d.Rules.Count).ToArray();
-        var chosen = new FlowRule[dims.Length];
+            .Concat(b.Dimensions.Select(d => (Rules: d, FromA: false))).ToArray();
+        var chosen = new FlowRule?[dims.Length];
         int steps = 0;
-        return Search(0) ? (chosen[Array.FindIndex(dims, d => d.FromA)], chosen[Array.FindIndex(dims, d => !d.FromA)]) : null;
-
-        bool Search(int depth)
+        List<FlowRule>[] domains = [.. dims.Select(d => d.Rules.Distinct().ToList())];
+        bool found = Search(domains);
+        if (!found)
+            return null;
+        FlowRule? ra = null, rb = null;
+        for (int i = 0; i < dims.Length; i++)
         {
-            if (depth == dims.Length)
-                return true;
-            foreach (FlowRule candidate in dims[depth].Rules)
+            if (dims[i].FromA)
+                ra ??= chosen[i];
+            else
+                rb ??= chosen[i];
+        }
+        return (ra!, rb!);
+
+        bool Search(List<FlowRule>[] doms)
+        {
+            // Most constrained open variable first.
+            int pick = -1;
+            for (int i = 0; i < doms.Length; i++)
             {
-                if (++steps > StepBudget)
-                    return false;
+                if (chosen[i] is null && (pick < 0 || doms[i].Count < doms[pick].Count))
+                    pick = i;
+            }
+            if (pick < 0)
+                return true;
+            foreach (FlowRule candidate in doms[pick])
+            {
+                chosen[pick] = candidate;
+                var next = new List<FlowRule>[doms.Length];
                 bool ok = true;
-                for (int k = 0; k < depth && ok; k++)
-                    ok = candidate.Match.Intersects(chosen[k].Match);
-                if (!ok)
-                    continue;
-                chosen[depth] = candidate;
-                if (Search(depth + 1))
+                for (int i = 0; i < doms.Length && ok; i++)
+                {
+                    if (chosen[i] is not null)
+                    {
+                        next[i] = doms[i];
+                        continue;
+                    }
+                    next[i] = [];
+                    foreach (FlowRule r in doms[i])
+                    {
+                        if (++steps > StepBudget)
+                        {
+                            chosen[pick] = null;
+                            return false;
+                        }
+                        if (r.Match.Intersects(candidate.Match))
+                            next[i].Add(r);
+                    }
+                    ok = next[i].Count > 0;
+                }
+                if (ok && Search(next))
                     return true;
+                chosen[pick] = null;
                 if (steps > StepBudget)
                     return false;
             }

@@ -1,3 +1,4 @@
+using Datapath.Conntrack;
 namespace Datapath.Netfilter;
 
 /// <summary>
@@ -5,7 +6,7 @@ namespace Datapath.Netfilter;
 /// 65520). The engine calls it at the kernel's places: <see cref="Track"/> at the conntrack hook
 /// (PREROUTING and OUTPUT, priority -200), the NAT methods at the nat hooks (DNAT -100 at PREROUTING/OUTPUT,
 /// SNAT +100 at POSTROUTING/INPUT), <see cref="Confirm"/> last at POSTROUTING and INPUT.
-/// The conntrack binding in this project implements it over Datapath.Conntrack's ConnectionTracker.
+/// <see cref="ConntrackNatBinding"/> implements it over Datapath.Conntrack's ConnectionTracker.
 /// </summary>
 public interface INatConntrack
 {
@@ -22,12 +23,14 @@ public interface INatConntrack
 
     /// <summary>Records the nat table's decision on the (unconfirmed) connection: a range, or null for the
     /// identity ("null binding") when no NAT rule matched. Chooses a unique tuple (nf_nat_setup_info).</summary>
-    void SetupNat(ref NetfilterPacket packet, NatManip manip, NatRange? range);
+    /// <returns>False when no tuple is free (the kernel drops the packet).</returns>
+    bool SetupNat(ref NetfilterPacket packet, NatManip manip, NatRange? range);
 
     /// <summary>Rewrites the packet (key and frame, checksums fixed) by the connection's binding for
     /// <paramref name="manip"/> in the packet's direction: a reply has the inverse applied (nf_nat_packet).</summary>
     void ApplyNat(ref NetfilterPacket packet, NatManip manip);
 
     /// <summary>Inserts a new connection with its bindings into the table (__nf_conntrack_confirm).</summary>
-    void Confirm(ref NetfilterPacket packet);
+    /// <returns>False — drop the packet — when the table is full or another connection took its tuples.</returns>
+    bool Confirm(ref NetfilterPacket packet);
 }

@@ -1,3 +1,4 @@
+using Datapath.Conntrack;
 using System.Globalization;
 using System.Text;
 using Datapath.Packets;

@@ -1,3 +1,4 @@
+using Datapath.Conntrack;
 using System.Runtime.CompilerServices;
 using Datapath.Netfilter.Matches;
 using Datapath.Packets;
@@ -197,7 +198,8 @@ public sealed class NetfilterEngine
                     break;
                 }
                 default:
-                    ct?.Confirm(ref packet);
+                    if (ct is not null && !ct.Confirm(ref packet))
+                        return NetfilterVerdict.Drop;
                     break;
             }
         }
@@ -218,7 +220,8 @@ public sealed class NetfilterEngine
                     if (v != NetfilterVerdict.Accept)
                         return v;
                 }
-                ct.SetupNat(ref packet, manip, packet.HasNatRange ? packet.NatRange : null);
+                if (!ct.SetupNat(ref packet, manip, packet.HasNatRange ? packet.NatRange : null))
+                    return NetfilterVerdict.Drop;
             }
             else if (packet.Trace is { } trace)
             {

@@ -41,8 +41,8 @@ public ref struct NetfilterPacket
 
     public ushort CtReplyTpDst;
 
-    /// <summary>The connection the conntrack binding found or created for this packet; opaque to the engine.</summary>
-    public object? Connection;
+    /// <summary>The connection the conntrack binding found or created for this packet (the skb's nfct).</summary>
+    public Datapath.Conntrack.NfConntrack Connection;
 
     /// <summary>When not null, every rule that matches, every return and policy is appended (TRACE-style).</summary>
     public List<NetfilterTraceStep>? Trace;

@@ -1,3 +1,4 @@
+using Datapath.Conntrack;
 using Datapath.Packets;
 
 namespace Datapath.Netfilter.Tests;
@@ -155,14 +156,19 @@ public sealed class ServiceDnatTests
             return NeedsDecision;
         }
 
-        public void SetupNat(ref NetfilterPacket packet, NatManip manip, NatRange? range)
+        public bool SetupNat(ref NetfilterPacket packet, NatManip manip, NatRange? range)
         {
             Calls.Add("SetupNat:" + manip);
             LastRange = range;
+            return true;
         }
 
         public void ApplyNat(ref NetfilterPacket packet, NatManip manip) => Calls.Add("ApplyNat:" + manip);
 
-        public void Confirm(ref NetfilterPacket packet) => Calls.Add("Confirm");
+        public bool Confirm(ref NetfilterPacket packet)
+        {
+            Calls.Add("Confirm");
+            return true;
+        }
     }
 }
