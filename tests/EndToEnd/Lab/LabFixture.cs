@@ -89,8 +89,8 @@ public sealed class LabFixture : IDisposable
                 LabEnvironment.Run("kill", "-KILL", pid.Trim());
             LabEnvironment.Run("ip", "netns", "del", ns);
         }
-        foreach (var pod in new[] { "frontend", "backend1", "backend2" })
-            LabEnvironment.Run("ip", "link", "del", "dev", Prefix + "tap-" + pod);
+        foreach (var tap in new[] { "fe", "b1", "b2" })
+            LabEnvironment.Run("ip", "link", "del", "dev", Prefix + "tap-" + tap);
         if (Directory.Exists(Dir))
             Directory.Delete(Dir, recursive: true);
     }
