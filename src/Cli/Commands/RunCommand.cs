@@ -64,7 +64,8 @@ internal sealed class RunCommand : ICliCommand
 
         using (daemon)
         {
-            using var stop = stopWhen ?? new ManualResetEventSlim();
+            using var owned = stopWhen is null ? new ManualResetEventSlim() : null;
+            var stop = stopWhen ?? owned!;
             using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Signal);
             using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Signal);
             void Signal(PosixSignalContext context)
