@@ -9,8 +9,13 @@ public sealed partial class ConnectionTracker
     /// </summary>
     public IReadOnlyList<CtEntry> Entries(ushort? zone = null, long? nowMs = null)
     {
+        // Copy the references under the writer lock (a resize must not show a connection twice),
+        // format outside it.
+        List<Connection> all;
+        lock (_writeLock)
+            all = [.. _table.All()];
         var list = new List<CtEntry>();
-        foreach (var c in _table.All())
+        foreach (var c in all)
         {
             if (c.IsRemoved || (zone is { } z && c.Zone != z) || (nowMs is { } now && c.IsExpired(now)))
                 continue;

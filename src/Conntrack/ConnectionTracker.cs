@@ -80,6 +80,7 @@ public sealed partial class ConnectionTracker
     private int _limit;
     private volatile bool _tcpBeLiberal;
     private ulong _rng; // xorshift state for NAT "random"; writer lock held
+    private long _lastFullSweepMs = long.MinValue / 2; // writer lock held
 
     // Construction: single-threaded.
 
@@ -408,8 +409,11 @@ public sealed partial class ConnectionTracker
             bool full = _count >= Volatile.Read(ref _limit);
             if (!zoneFull && !full)
                 return true;
-            if (pass == 0)
+            // At most one full sweep per second: a table full of live connections must not turn
+            // every refused commit into an O(n) scan.
+            if (pass == 0 && nowMs - _lastFullSweepMs >= 1000)
             {
+                _lastFullSweepMs = nowMs;
                 SweepUnsynchronizedAll(nowMs);
                 continue;
             }
@@ -417,6 +421,7 @@ public sealed partial class ConnectionTracker
                 Interlocked.Increment(ref Counters._zoneFull);
             else
                 Interlocked.Increment(ref Counters._full);
+            return false;
         }
         return false;
     }

@@ -77,35 +77,35 @@ public static class GeneveEncapsulator
         Span<byte> destination, out int bytesWritten)
     {
         bytesWritten = 0;
-        int optionsLength = OptionsLength(in tunnelFields, in map);
-        int headerLength = GeneveHeader.Length + optionsLength;
+        bool critical = false;
+        int headerLength = GeneveHeader.Length;
+        uint present = tunnelFields.TunMetadataPresent & map.MappedIndexes;
+        if (present != 0)
+        {
+            // Options in TLV map order, written before the header so one pass learns their length.
+            foreach (var entry in map.Entries)
+            {
+                if ((present & (1u << entry.Index)) == 0)
+                    continue;
+                int optionLength = GeneveOption.HeaderLength + entry.Length;
+                if (destination.Length < headerLength + optionLength)
+                    return false;
+                var option = destination.Slice(headerLength, optionLength);
+                GeneveOption.WriteHeaderCore(option, entry.OptionClass, entry.Type, entry.Length / 4);
+                ulong value = tunnelFields.TunMetadata[entry.Index];
+                if (entry.Length == 4)
+                    BinaryPrimitives.WriteUInt32BigEndian(option[GeneveOption.HeaderLength..], (uint)value);
+                else
+                    BinaryPrimitives.WriteUInt64BigEndian(option[GeneveOption.HeaderLength..], value);
+                critical |= (entry.Type & GeneveOption.CriticalTypeBit) != 0;
+                headerLength += optionLength;
+            }
+        }
         int total = headerLength + innerFrame.Length;
         if (destination.Length < total)
             return false;
-
-        bool critical = false;
-        if (optionsLength != 0)
-        {
-            var options = destination[GeneveHeader.Length..headerLength];
-            uint present = tunnelFields.TunMetadataPresent & map.MappedIndexes;
-            int pos = 0;
-            while (present != 0)
-            {
-                int index = BitOperations.TrailingZeroCount(present);
-                present &= present - 1;
-                map.TryFindByIndex(index, out var entry);
-                GeneveOption.WriteHeaderCore(options[pos..], entry.OptionClass, entry.Type, entry.Length / 4);
-                ulong value = tunnelFields.TunMetadata[index];
-                if (entry.Length == 4)
-                    BinaryPrimitives.WriteUInt32BigEndian(options[(pos + GeneveOption.HeaderLength)..], (uint)value);
-                else
-                    BinaryPrimitives.WriteUInt64BigEndian(options[(pos + GeneveOption.HeaderLength)..], value);
-                critical |= (entry.Type & GeneveOption.CriticalTypeBit) != 0;
-                pos += GeneveOption.HeaderLength + entry.Length;
-            }
-        }
         GeneveHeader.WriteCore(destination, (uint)tunnelFields.TunId & GeneveHeader.MaxVni, EtherTypes.TransparentEthernetBridging,
-            optionsLength / 4, oam: (tunnelFields.TunFlags & GeneveTunnelFlags.Oam) != 0, critical);
+            (headerLength - GeneveHeader.Length) / 4, oam: (tunnelFields.TunFlags & GeneveTunnelFlags.Oam) != 0, critical);
         innerFrame.CopyTo(destination[headerLength..]);
         bytesWritten = total;
         return true;
@@ -117,7 +117,7 @@ public static class GeneveEncapsulator
 
     private static int OptionsLength(in FlowKey tunnelFields, in TlvMap map)
     {
-        uint present = tunnelFields.TunMetadataPresent;
+        uint present = tunnelFields.TunMetadataPresent & map.MappedIndexes;
         if (present == 0)
             return 0;
         int length = 0;
@@ -140,7 +140,7 @@ public static class GeneveEncapsulator
     public static uint InnerFlowHash(ReadOnlySpan<byte> frame)
     {
         if (frame.Length < 14)
-            return Finish(Mix(0x5EED, (uint)frame.Length));
+            return Finish((ulong)frame.Length, 0);
         int l3 = 12;
         ushort type = BinaryPrimitives.ReadUInt16BigEndian(frame[l3..]);
         for (int tags = 0; tags < 2 && type is EtherTypes.Vlan or EtherTypes.QinQ && frame.Length >= l3 + 6; tags++)
@@ -148,46 +148,40 @@ public static class GeneveEncapsulator
             l3 += 4;
             type = BinaryPrimitives.ReadUInt16BigEndian(frame[l3..]);
         }
-        l3 += 2;
-        var l3Bytes = frame[l3..];
+        var l3Bytes = frame[(l3 + 2)..];
         if (type == EtherTypes.IPv4 && l3Bytes.Length >= 20)
         {
             int ihl = (l3Bytes[0] & 0x0F) * 4;
             byte proto = l3Bytes[9];
-            uint h = Mix(Mix(Mix(0x4, BinaryPrimitives.ReadUInt32BigEndian(l3Bytes[12..])), BinaryPrimitives.ReadUInt32BigEndian(l3Bytes[16..])), proto);
+            ulong addresses = BinaryPrimitives.ReadUInt64LittleEndian(l3Bytes[12..]);   // src and dst, any fixed order
+            ulong rest = proto;
             bool later = (BinaryPrimitives.ReadUInt16BigEndian(l3Bytes[6..]) & 0x1FFF) != 0;
             if (!later && HasPorts(proto) && ihl >= 20 && l3Bytes.Length >= ihl + 4)
-                h = Mix(h, BinaryPrimitives.ReadUInt32BigEndian(l3Bytes[ihl..]));
-            return Finish(h);
+                rest |= (ulong)BinaryPrimitives.ReadUInt32LittleEndian(l3Bytes[ihl..]) << 8;
+            return Finish(addresses, rest | 0x4_0000_0000_00UL);
         }
         if (type == EtherTypes.IPv6 && l3Bytes.Length >= 40)
         {
-            uint h = 0x6;
-            for (int i = 8; i < 40; i += 4)
-                h = Mix(h, BinaryPrimitives.ReadUInt32BigEndian(l3Bytes[i..]));
+            ulong a = BinaryPrimitives.ReadUInt64LittleEndian(l3Bytes[8..]) ^ BitOperations.RotateLeft(BinaryPrimitives.ReadUInt64LittleEndian(l3Bytes[16..]), 17);
+            ulong b = BinaryPrimitives.ReadUInt64LittleEndian(l3Bytes[24..]) ^ BitOperations.RotateLeft(BinaryPrimitives.ReadUInt64LittleEndian(l3Bytes[32..]), 17);
             byte next = l3Bytes[6];
-            h = Mix(h, next);
+            ulong rest = next;
             if (HasPorts(next) && l3Bytes.Length >= 44)
-                h = Mix(h, BinaryPrimitives.ReadUInt32BigEndian(l3Bytes[40..]));
-            return Finish(h);
+                rest |= (ulong)BinaryPrimitives.ReadUInt32LittleEndian(l3Bytes[40..]) << 8;
+            return Finish(a ^ BitOperations.RotateLeft(b, 31), rest | 0x6_0000_0000_00UL);
         }
-        uint e = Mix(Mix(Mix(Mix(0xE, BinaryPrimitives.ReadUInt32BigEndian(frame)), BinaryPrimitives.ReadUInt32BigEndian(frame[4..])),
-            BinaryPrimitives.ReadUInt32BigEndian(frame[8..])), type);
-        return Finish(e);
+        ulong macs = BinaryPrimitives.ReadUInt64LittleEndian(frame) ^ ((ulong)BinaryPrimitives.ReadUInt32LittleEndian(frame[8..]) << 16);
+        return Finish(macs, type | 0xE_0000_0000_00UL);
+    }
+
+    /// <summary>Two 64-bit multiplies and a fold: every input bit reaches the top 14 bits that pick the port.</summary>
+    private static uint Finish(ulong a, ulong b)
+    {
+        ulong h = (a ^ 0x9E37_79B9_7F4A_7C15UL) * 0xBF58_476D_1CE4_E5B9UL;
+        h ^= (b + (h >> 29)) * 0x94D0_49BB_1331_11EBUL;
+        h ^= h >> 31;
+        return (uint)(h >> 32) ^ (uint)h;
     }
 
     private static bool HasPorts(byte proto) => proto is IpProtocols.Tcp or IpProtocols.Udp or IpProtocols.Sctp;
-
-    private static uint Mix(uint h, uint data) => BitOperations.RotateLeft(h ^ (data * 0xCC9E2D51u), 13) * 5 + 0xE6546B64u;
-
-    /// <summary>murmur3's fmix32: every input bit reaches every output bit, the top 14 included.</summary>
-    private static uint Finish(uint h)
-    {
-        h ^= h >> 16;
-        h *= 0x85EBCA6Bu;
-        h ^= h >> 13;
-        h *= 0xC2B2AE35u;
-        h ^= h >> 16;
-        return h;
-    }
 }

@@ -50,32 +50,44 @@ public static class GeneveOuterFrame
     internal static void WriteHeadersCore(Span<byte> frame, in GeneveOuterFields outer)
     {
         int udpLength = frame.Length - EthernetLength - Ipv4Length;
+        int totalLength = Ipv4Length + udpLength;
+        uint src = outer.Source.Value;
+        uint dst = outer.Destination.Value;
         outer.EthDst.Write(frame);
         outer.EthSrc.Write(frame[6..]);
         BinaryPrimitives.WriteUInt16BigEndian(frame[12..], EtherTypes.IPv4);
 
+        // The header checksum is summed from the field values (O(1), no second pass over the bytes),
+        // as OVS patches its pre-built tunnel header instead of re-summing it.
         var ip = frame.Slice(EthernetLength, Ipv4Length);
-        ip[0] = 0x45;
-        ip[1] = outer.Tos;
-        BinaryPrimitives.WriteUInt16BigEndian(ip[2..], (ushort)(Ipv4Length + udpLength));
+        ushort versionTos = (ushort)(0x4500 | outer.Tos);
+        ushort flags = outer.DontFragment ? DfBit : (ushort)0;
+        ushort ttlProto = (ushort)((outer.Ttl << 8) | IpProtocols.Udp);
+        BinaryPrimitives.WriteUInt16BigEndian(ip, versionTos);
+        BinaryPrimitives.WriteUInt16BigEndian(ip[2..], (ushort)totalLength);
         BinaryPrimitives.WriteUInt16BigEndian(ip[4..], outer.IpId);
-        BinaryPrimitives.WriteUInt16BigEndian(ip[6..], outer.DontFragment ? DfBit : (ushort)0);
-        ip[8] = outer.Ttl;
-        ip[9] = IpProtocols.Udp;
-        ip[10] = 0;
-        ip[11] = 0;
-        BinaryPrimitives.WriteUInt32BigEndian(ip[12..], outer.Source.Value);
-        BinaryPrimitives.WriteUInt32BigEndian(ip[16..], outer.Destination.Value);
-        BinaryPrimitives.WriteUInt16BigEndian(ip[10..], Checksum.Ipv4Header(ip));
+        BinaryPrimitives.WriteUInt16BigEndian(ip[6..], flags);
+        BinaryPrimitives.WriteUInt16BigEndian(ip[8..], ttlProto);
+        BinaryPrimitives.WriteUInt32BigEndian(ip[12..], src);
+        BinaryPrimitives.WriteUInt32BigEndian(ip[16..], dst);
+        uint ipSum = Checksum.PseudoHeaderV4(src, dst, 0, 0) + versionTos + (uint)totalLength + outer.IpId + flags + ttlProto;
+        BinaryPrimitives.WriteUInt16BigEndian(ip[10..], Checksum.Fold(ipSum));
 
         var udp = frame[(EthernetLength + Ipv4Length)..];
         BinaryPrimitives.WriteUInt16BigEndian(udp, outer.UdpSource);
         BinaryPrimitives.WriteUInt16BigEndian(udp[2..], outer.UdpDestination);
         BinaryPrimitives.WriteUInt16BigEndian(udp[4..], (ushort)udpLength);
-        udp[6] = 0;
-        udp[7] = 0;
-        if (outer.UdpChecksum)   // TransportV4 sends a computed 0 as 0xffff (RFC 768); 0 means "no checksum"
-            BinaryPrimitives.WriteUInt16BigEndian(udp[6..], Checksum.TransportV4(udp, outer.Source.Value, outer.Destination.Value, IpProtocols.Udp));
+        ushort udpChecksum = 0;
+        if (outer.UdpChecksum)
+        {
+            // Pseudo-header and UDP header from their values, then one pass over the payload.
+            uint sum = Checksum.PseudoHeaderV4(src, dst, IpProtocols.Udp, (ushort)udpLength)
+                + outer.UdpSource + outer.UdpDestination + (uint)udpLength;
+            udpChecksum = Checksum.Fold(Checksum.Add(udp[UdpLength..], sum));
+            if (udpChecksum == 0)
+                udpChecksum = 0xFFFF;   // RFC 768: a computed 0 is sent as all ones; 0 means "no checksum"
+        }
+        BinaryPrimitives.WriteUInt16BigEndian(udp[6..], udpChecksum);
     }
 
     /// <summary>

@@ -45,3 +45,97 @@ public class PacketEditorTests
         public ushort Value => (ushort)((frame[l4 + 16] << 8) | frame[l4 + 17]);
     }
 }
+
+public class PacketEditorFieldTests
+{
+    [Fact]
+    public void ApplyKey_rewrites_arp_fields()
+    {
+        byte[] f = TestFrames.Arp();
+        FlowKey.Extract(f, 1, out var k);
+        var m = k;
+        m.ArpOp = ArpPacket.OpRequest;
+        m.ArpSha = 0x0200000000ee;
+        m.ArpTha = 0;
+        m.NwSrc = 0x0a0a0a0a;
+        m.NwDst = 0x0b0b0b0b;
+        Assert.True(PacketEditor.ApplyKey(f, k, m));
+        FlowKey.Extract(f, 1, out var after);
+        Assert.True(m.Bytes.SequenceEqual(after.Bytes));
+    }
+
+    [Fact]
+    public void ApplyKey_rewrites_the_vlan_tci_without_cfi_on_the_wire()
+    {
+        byte[] f = TestFrames.VlanTcp();
+        FlowKey.Extract(f, 1, out var k);
+        var m = k;
+        m.VlanTci = VlanTag.Cfi | 0x2000 | 42;
+        Assert.True(PacketEditor.ApplyKey(f, k, m));
+        Assert.Equal(0x20, f[14]);   // PCP 1, DEI 0, VID 42
+        Assert.Equal(42, f[15]);
+        FlowKey.Extract(f, 1, out var after);
+        Assert.Equal(m.VlanTci, after.VlanTci);
+    }
+
+    [Fact]
+    public void ApplyKey_reports_differences_it_cannot_write_in_place()
+    {
+        byte[] f = TestFrames.Tcp();
+        FlowKey.Extract(f, 1, out var k);
+        var pushVlan = k;
+        pushVlan.VlanTci = VlanTag.Cfi | 5;
+        Assert.False(PacketEditor.ApplyKey(f, k, pushVlan));
+        var otherProto = k;
+        otherProto.NwProto = IpProtocols.Udp;
+        Assert.False(PacketEditor.ApplyKey(f, k, otherProto));
+        Assert.Equal(TestFrames.Tcp(), f);
+    }
+
+    [Fact]
+    public void Setters_refuse_frames_without_the_header()
+    {
+        byte[] arp = TestFrames.Arp();
+        FlowKey.Extract(arp, 1, out var ka);
+        Assert.False(PacketEditor.SetIpv4Src(arp, ka.Layout, 1));
+        Assert.False(PacketEditor.SetTpDst(arp, ka.Layout, 1));
+        Assert.False(PacketEditor.SetIpTtl(arp, ka.Layout, 1));
+
+        byte[] later = TestFrames.Ipv4LaterFragment();
+        FlowKey.Extract(later, 1, out var kl);
+        Assert.False(PacketEditor.SetTpSrc(later, kl.Layout, 1));
+        Assert.True(PacketEditor.SetIpv4Dst(later, kl.Layout, 0x01020304));
+        Assert.True(Ipv4Header.TryRead(later.AsSpan(14), out var ip));
+        Assert.True(ip.IsChecksumValid);
+
+        byte[] udp6 = TestFrames.Udp6();
+        FlowKey.Extract(udp6, 1, out var k6);
+        Assert.False(PacketEditor.SetIpv4Src(udp6, k6.Layout, 1));
+        Assert.False(PacketEditor.SetArpOp(udp6, k6.Layout, 1));
+        Assert.False(PacketEditor.SetVlanTci(udp6, k6.Layout, 1));
+    }
+
+    [Fact]
+    public void Icmp_type_rewrite_fixes_the_icmp_checksum()
+    {
+        byte[] f = TestFrames.Icmp();
+        FlowKey.Extract(f, 1, out var k);
+        Assert.True(PacketEditor.SetTpSrc(f, k.Layout, IcmpHeader.TypeEchoReply));
+        Assert.Equal(0, Checksum.Fold(Checksum.Add(f.AsSpan(34))));
+    }
+
+    [Fact]
+    public void Ipv6_hop_limit_tos_and_label()
+    {
+        byte[] f = TestFrames.Tcp6();
+        FlowKey.Extract(f, 1, out var k);
+        Assert.True(PacketEditor.SetIpTtl(f, k.Layout, 3));
+        Assert.True(PacketEditor.SetIpTos(f, k.Layout, 0xb8));
+        Assert.True(PacketEditor.SetIpEcn(f, k.Layout, 2));
+        Assert.True(PacketEditor.SetIpv6Label(f, k.Layout, 0x54321));
+        Assert.True(Ipv6Header.TryRead(f.AsSpan(14), out var h));
+        Assert.Equal(3, h.HopLimit);
+        Assert.Equal(0xba, h.TrafficClass);
+        Assert.Equal(0x54321u, h.FlowLabel);
+    }
+}

@@ -1,0 +1,84 @@
+using System.CommandLine;
+using System.Text.Json;
+using Datapath.Cli.Demo;
+using Datapath.Cli.Output;
+using Datapath.Cli.Scenario;
+using Datapath.Engine.Tracing;
+
+namespace Datapath.Cli.Commands;
+
+/// <summary>
+/// `datapath demo`: the packet walk of the seed articles on the embedded seed cluster — the frontend's
+/// SYN to the backendsvc ClusterIP through worker1's tables, the host's DNAT, the tunnel, worker2's
+/// tables and backend2's port; the SYN-ACK's way back; and the side stories (a spoofed source, ARP).
+/// </summary>
+internal sealed class DemoCommand : ICliCommand
+{
+    public int Order => 10;
+
+    public Command Create()
+    {
+        var args = new ScenarioArguments();
+        var noFrames = new Option<bool>("--no-frames") { Description = "Do not print the frames that leave (hex)" };
+        var command = new Command("demo", "Walk the seed articles' packets through the embedded seed cluster, all phases") { noFrames };
+        args.AddTo(command, node: false);
+        command.SetAction(parse =>
+        {
+            var stdout = parse.InvocationConfiguration.Output;
+            var stderr = parse.InvocationConfiguration.Error;
+            var scenario = args.Load(parse, stderr, out int code);
+            if (scenario is null)
+                return code;
+            var walk = new PacketWalk(scenario, WalkScope.Cluster, parse.GetValue(args.Seed) ?? 1);
+            bool json = parse.GetValue(args.Json);
+            var phases = DemoPhases.All;
+            var results = new List<(DemoPhase Phase, Trace Trace)>();
+            long nowMs = 1_000;
+            foreach (var phase in phases)
+            {
+                var node = scenario.GetNode(phase.Node);
+                var port = node.Bridge.GetPort(phase.InPort);
+                var trace = new Trace();
+                walk.Run(node, port, phase.Frame(), sink: null, nowMs, trace);
+                nowMs += 1;
+                results.Add((phase, trace));
+            }
+            if (json)
+            {
+                JsonOutput.WriteDocument(stdout, w =>
+                {
+                    w.WriteStartObject();
+                    w.WriteStartArray("phases");
+                    foreach (var (phase, trace) in results)
+                    {
+                        w.WriteStartObject();
+                        w.WriteString("title", phase.Title);
+                        w.WriteString("node", phase.Node);
+                        w.WriteString("in_port", phase.InPort);
+                        w.WritePropertyName("trace");
+                        using (var doc = JsonDocument.Parse(TraceJsonWriter.Write(trace)))
+                            doc.RootElement.WriteTo(w);
+                        w.WriteEndObject();
+                    }
+                    w.WriteEndArray();
+                    w.WriteEndObject();
+                });
+                return ExitCodes.Ok;
+            }
+            int i = 0;
+            foreach (var (phase, trace) in results)
+            {
+                i++;
+                string rule = new('=', 100);
+                stdout.WriteLine(rule);
+                stdout.WriteLine($"{i}. {phase.Title}");
+                stdout.WriteLine($"   in on {phase.Node}/{phase.InPort}: {phase.Description}");
+                stdout.WriteLine(rule);
+                TraceReport.WriteText(stdout, trace, hexFrames: !parse.GetValue(noFrames));
+                stdout.WriteLine();
+            }
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,171 @@
+using System.CommandLine;
+using Datapath.Antrea;
+using Datapath.Cli.Output;
+using Datapath.Cli.Scenario;
+using Datapath.Engine;
+using Datapath.Io.Capture;
+using Spectre.Console;
+
+namespace Datapath.Cli.Commands;
+
+/// <summary>
+/// `datapath replay [--scenario DIR] --node N --in-port PORT IN.pcap --out DIR`: every frame of a
+/// capture in on one port of one node; `DIR/&lt;port&gt;.pcap` per port that sends, and a summary
+/// (frames in, out per port, drops per table and reason; in = out + drops, checked).
+/// `datapath replay --cluster IN.pcapng --out DIR`: each frame enters where it was captured (the
+/// pcapng interface name is NODE/PORT) and the walk follows tunnels; `DIR/NODE/PORT.pcap`.
+/// </summary>
+internal sealed class ReplayCommand : ICliCommand
+{
+    public int Order => 35;
+
+    public Command Create()
+    {
+        var args = new ScenarioArguments();
+        args.Node.Required = false;
+        var input = new Argument<string>("IN") { Description = "A pcap or pcapng file" };
+        var inPort = new Option<string?>("--in-port") { Description = "The port every frame enters on (name or ofport); with --node" };
+        var cluster = new Option<bool>("--cluster") { Description = "Inject each frame at its pcapng interface NODE/PORT and follow it across nodes" };
+        var output = new Option<string>("--out") { Description = "Directory for the per-port pcaps", Required = true };
+        var bridgeOnly = new Option<bool>("--bridge-only") { Description = "Stop at the bridge's ports (no host stack)" };
+        var dumpConntrack = new Option<bool>("--dump-conntrack") { Description = "Print the conntrack table afterwards, as ovs-appctl dpctl/dump-conntrack" };
+        var dumpFlows = new Option<bool>("--dump-flows") { Description = "Print the flow tables with their stats afterwards, as ovs-ofctl dump-flows" };
+        var command = new Command("replay", "Run a capture through a node (or the cluster) and write what each port sends")
+        {
+            input, inPort, cluster, output, bridgeOnly, dumpConntrack, dumpFlows,
+        };
+        args.AddTo(command);
+        command.SetAction(parse =>
+        {
+            var stdout = parse.InvocationConfiguration.Output;
+            var stderr = parse.InvocationConfiguration.Error;
+            bool isCluster = parse.GetValue(cluster);
+            string? nodeName = parse.GetValue(args.Node);
+            string? portName = parse.GetValue(inPort);
+            if (isCluster && (nodeName is not null || portName is not null))
+                return CliError.BadInput(stderr, "--cluster takes each frame's node and port from the capture; drop --node/--in-port");
+            if (!isCluster && (nodeName is null || portName is null))
+                return CliError.BadInput(stderr, "give --node N --in-port PORT, or --cluster");
+            var scenario = args.Load(parse, stderr, out int code);
+            if (scenario is null)
+                return code;
+            Node? node = null;
+            BridgePort? port = null;
+            if (!isCluster)
+            {
+                node = ScenarioArguments.FindNode(scenario, nodeName!, stderr, out code);
+                if (node is null)
+                    return code;
+                port = ScenarioArguments.FindPort(node, portName!, stderr, out code);
+                if (port is null)
+                    return code;
+            }
+            var scope = isCluster ? WalkScope.Cluster : parse.GetValue(bridgeOnly) ? WalkScope.Bridge : WalkScope.Node;
+            var walk = new PacketWalk(scenario, scope, parse.GetValue(args.Seed));
+            string path = parse.GetValue(input)!;
+            string outDir = parse.GetValue(output)!;
+            bool json = parse.GetValue(args.Json);
+
+            var summary = new ReplaySummary();
+            try
+            {
+                Directory.CreateDirectory(outDir);
+                using var sink = new ReplaySink(outDir, perNode: isCluster);
+                using var reader = PacketFileReader.Open(path);
+                long size = new FileInfo(path).Length;
+                bool progress = !json && !Console.IsOutputRedirected && ReferenceEquals(stdout, Console.Out) && size > 32 << 20;
+                void RunAll(Action<long>? advance)
+                {
+                    while (reader.TryReadNext(out var frame))
+                    {
+                        Node n = node!;
+                        BridgePort p = port!;
+                        if (isCluster && !ResolveInterface(scenario, frame, out n, out p, out string? why))
+                            throw new CaptureFileException(path, frame.FileOffset, why!);
+                        sink.TimestampNanoseconds = frame.TimestampNanoseconds;
+                        summary.Add(walk.Run(n, p, frame.Span, sink, frame.TimestampNanoseconds / 1_000_000, trace: null));
+                        advance?.Invoke(frame.FileOffset);
+                    }
+                }
+                if (progress)
+                {
+                    AnsiConsole.Progress().Start(ctx =>
+                    {
+                        var task = ctx.AddTask($"replay {Path.GetFileName(path)}", maxValue: size);
+                        RunAll(offset => task.Value = offset);
+                        task.Value = size;
+                    });
+                }
+                else
+                {
+                    RunAll(null);
+                }
+                foreach (var (k, v) in sink.Counts)
+                    summary.Outputs[k] = v;
+            }
+            catch (Exception e) when (CliError.TryReport(stderr, e, path, out int c))
+            {
+                return c;
+            }
+
+            if (json)
+            {
+                JsonOutput.WriteDocument(stdout, summary.WriteJson);
+            }
+            else
+            {
+                summary.WriteText(stdout);
+                stdout.WriteLine($"pcaps written to {outDir}");
+            }
+            var nodes = node is null ? scenario.Cluster.Nodes : [node];
+            if (parse.GetValue(dumpConntrack))
+            {
+                foreach (var n in nodes)
+                    foreach (var line in n.Conntrack.Dump(null))
+                        stdout.WriteLine(nodes.Count > 1 ? $"{n.Name}: {line}" : line);
+            }
+            if (parse.GetValue(dumpFlows))
+            {
+                foreach (var n in nodes)
+                {
+                    if (nodes.Count > 1)
+                        stdout.WriteLine($"{n.Name}:");
+                    foreach (var line in n.Bridge.DumpFlows(withStats: true))
+                        stdout.WriteLine(line);
+                }
+            }
+            return summary.Balanced ? ExitCodes.Ok : ExitCodes.Environment;
+        });
+        return command;
+    }
+
+    /// <summary>A cluster capture names each frame's place as its pcapng interface: NODE/PORT.</summary>
+    private static bool ResolveInterface(AntreaScenario scenario, in CapturedFrame frame, out Node node, out BridgePort port, out string? why)
+    {
+        node = null!;
+        port = null!;
+        string? name = frame.InterfaceName;
+        int slash = name?.IndexOf('/', StringComparison.Ordinal) ?? -1;
+        if (name is null || slash <= 0)
+        {
+            why = $"interface {frame.InterfaceIndex} is named '{name}'; a cluster capture names interfaces NODE/PORT (e.g. worker2/backend2-202ff6)";
+            return false;
+        }
+        string nodeName = name[..slash];
+        var n = scenario.Cluster.Nodes.FirstOrDefault(x => x.Name == nodeName);
+        if (n is null)
+        {
+            why = $"interface '{name}': no node '{nodeName}' in the scenario";
+            return false;
+        }
+        if (!n.Bridge.TryGetPort(name[(slash + 1)..], out var p))
+        {
+            why = $"interface '{name}': no port '{name[(slash + 1)..]}' on {nodeName}";
+            return false;
+        }
+        node = n;
+        port = p;
+        why = null;
+        return true;
+    }
+}

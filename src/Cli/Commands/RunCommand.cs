@@ -1,0 +1,100 @@
+using System.CommandLine;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using Datapath.Antrea;
+using Datapath.Classifier;
+using Datapath.Cli.Live;
+using Datapath.Cli.Output;
+using Datapath.Io.Live;
+
+namespace Datapath.Cli.Commands;
+
+/// <summary>
+/// `datapath run LAB.yaml [--node N]`: the live daemon (docs/lab.md). Builds the lab's nodes, binds
+/// their ports to TAPs or interfaces and their tunnels to UDP sockets, serves a control socket per
+/// node, and runs until SIGINT or SIGTERM, then stops cleanly (loops stopped, TAPs it created removed,
+/// sockets closed). Log lines go to stderr.
+/// </summary>
+internal sealed class RunCommand : ICliCommand
+{
+    public int Order => 70;
+
+    public Command Create()
+    {
+        var lab = new Argument<string>("LAB.yaml") { Description = "The lab file (docs/lab.md): scenario, per node the port bindings, underlay address and control socket" };
+        var node = new Option<string?>("--node") { Description = "Run only this node of the lab (run one process per node to exchange GENEVE over real UDP)" };
+        var command = new Command("run", "Run the datapath live: bridge TAPs and interfaces through the lab's nodes, GENEVE over UDP, control sockets") { lab, node };
+        command.SetAction(parse => Run(parse.GetValue(lab)!, parse.GetValue(node), parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error, stopWhen: null));
+        return command;
+    }
+
+    /// <summary>Runs the daemon until a signal (or until <paramref name="stopWhen"/> is set, for tests). Returns the exit code.</summary>
+    internal static int Run(string labPath, string? onlyNode, TextWriter stdout, TextWriter stderr, ManualResetEventSlim? stopWhen)
+    {
+        var log = TextWriter.Synchronized(stderr);
+        void Log(string message)
+        {
+            log.WriteLine($"datapath[{Environment.ProcessId}] {message}");
+            log.Flush();
+        }
+
+        LabFile lab;
+        LiveDaemon daemon;
+        try
+        {
+            lab = LabFileParser.Load(labPath);
+            daemon = LiveDaemon.Build(lab, onlyNode, Log);
+        }
+        catch (LabFileException e)
+        {
+            return CliError.BadInput(stderr, e.File, e.Line, e.Column, e.Message);
+        }
+        catch (ScenarioException e)
+        {
+            return CliError.BadInput(stderr, e.File, e.Line, e.Column, e.Message);
+        }
+        catch (FlowSyntaxException e)
+        {
+            return CliError.BadInput(stderr, e.File, e.Line, e.Column, e.Message);
+        }
+        catch (Exception e) when (CliError.TryReport(stderr, e, labPath, out int code))
+        {
+            return code;
+        }
+
+        using (daemon)
+        {
+            using var stop = stopWhen ?? new ManualResetEventSlim();
+            using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Signal);
+            using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Signal);
+            void Signal(PosixSignalContext context)
+            {
+                context.Cancel = true;
+                Log($"{context.Signal}: stopping");
+                stop.Set();
+            }
+
+            try
+            {
+                daemon.Start(TimeProvider.System);
+            }
+            catch (LiveIoException e)
+            {
+                return e.ExitCode == ExitCodes.BadInput ? CliError.BadInput(stderr, e.Message) : CliError.Environment(stderr, e.Message);
+            }
+            catch (SocketException e)
+            {
+                return CliError.Environment(stderr, $"cannot bind the underlay socket: {e.Message} (is another daemon using this address? on loopback, any 127.x.y.z works)");
+            }
+            catch (IOException e)
+            {
+                return CliError.Environment(stderr, e.Message);
+            }
+            stdout.WriteLine($"datapath run {lab.Path}: {string.Join(", ", daemon.Nodes.Select(n => $"{n.Node.Name} (control {n.Lab.ControlSocket})"))} up; SIGINT or SIGTERM stops");
+            stdout.Flush();
+            stop.Wait();
+            daemon.Stop();
+        }
+        return ExitCodes.Ok;
+    }
+}

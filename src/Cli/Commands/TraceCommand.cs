@@ -1,0 +1,119 @@
+using System.CommandLine;
+using Datapath.Classifier;
+using Datapath.Cli.Output;
+using Datapath.Cli.Scenario;
+using Datapath.Engine;
+using Datapath.Engine.Tracing;
+using Datapath.Io.Capture;
+
+namespace Datapath.Cli.Commands;
+
+/// <summary>
+/// `datapath trace [--scenario DIR] --node N --in-port PORT 'FLOW'` or `--pcap F [--frame K]`:
+/// the packet's whole walk — every table, rule, action effect, conntrack result, recirculation,
+/// tunnel and the final verdict — readable like `ovs-appctl ofproto/trace`, or as JSON.
+/// </summary>
+internal sealed class TraceCommand : ICliCommand
+{
+    public int Order => 30;
+
+    public Command Create()
+    {
+        var args = new ScenarioArguments();
+        var inPort = new Option<string>("--in-port") { Description = "The port the frame enters on: a name (frontend-a3ba2f) or an ofport (49)", Required = true };
+        var flow = new Argument<string?>("FLOW") { Description = "A flow as ofproto/trace takes it, e.g. tcp,dl_src=..,nw_src=..,nw_dst=..,tp_dst=80,tcp_flags=syn", Arity = ArgumentArity.ZeroOrOne };
+        var pcap = new Option<string?>("--pcap") { Description = "Take the frame from a pcap/pcapng file instead of a flow" };
+        var frameIndex = new Option<int>("--frame") { Description = "Which frame of --pcap (1-based)", DefaultValueFactory = _ => 1 };
+        var bridgeOnly = new Option<bool>("--bridge-only") { Description = "Stay inside the node's bridge and stop at its ports, as ovs-appctl ofproto/trace does" };
+        var noFrames = new Option<bool>("--no-frames") { Description = "Do not print the frames that leave (hex)" };
+        var command = new Command("trace", "Show a packet's walk through tables, chains, tunnels and nodes") { flow, inPort, pcap, frameIndex, bridgeOnly, noFrames };
+        args.AddTo(command);
+        command.SetAction(parse =>
+        {
+            var stdout = parse.InvocationConfiguration.Output;
+            var stderr = parse.InvocationConfiguration.Error;
+            string? flowText = parse.GetValue(flow);
+            string? pcapPath = parse.GetValue(pcap);
+            if ((flowText is null) == (pcapPath is null))
+                return CliError.BadInput(stderr, "give either a FLOW or --pcap FILE (one of them)");
+            var scenario = args.Load(parse, stderr, out int code);
+            if (scenario is null)
+                return code;
+            var node = ScenarioArguments.FindNode(scenario, parse.GetValue(args.Node)!, stderr, out code);
+            if (node is null)
+                return code;
+            var port = ScenarioArguments.FindPort(node, parse.GetValue(inPort)!, stderr, out code);
+            if (port is null)
+                return code;
+            var walk = new PacketWalk(scenario, parse.GetValue(bridgeOnly) ? WalkScope.Bridge : WalkScope.Cluster, parse.GetValue(args.Seed));
+            var trace = new Trace();
+
+            if (flowText is not null)
+            {
+                string text = flowText.Contains("in_port", StringComparison.Ordinal) ? flowText : $"in_port={port.OfPort}," + flowText;
+                try
+                {
+                    if (walk.Scope == WalkScope.Bridge || port.Kind == PortKind.Tunnel)
+                    {
+                        node.ProcessFlow(text, sink: null, nowMs: 0, trace, out _);
+                    }
+                    else
+                    {
+                        var key = FlowText.ParseKey(text, node.Bridge, out _);
+                        walk.Run(node, port, FlowText.BuildFrame(in key), null, 0, trace);
+                    }
+                }
+                catch (FlowSyntaxException e)
+                {
+                    return CliError.BadInput(stderr, $"FLOW:{e.Line}:{e.Column}: {e.Message}");
+                }
+            }
+            else
+            {
+                byte[]? frame = ReadFrame(pcapPath!, parse.GetValue(frameIndex), stderr, out code, out long nowMs);
+                if (frame is null)
+                    return code;
+                walk.Run(node, port, frame, null, nowMs, trace);
+            }
+
+            if (parse.GetValue(args.Json))
+                stdout.WriteLine(TraceJsonWriter.Write(trace, indented: true));
+            else
+                TraceReport.WriteText(stdout, trace, hexFrames: !parse.GetValue(noFrames));
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    /// <summary>The K-th frame of a capture file (1-based), and its timestamp in milliseconds.</summary>
+    internal static byte[]? ReadFrame(string path, int index, TextWriter stderr, out int exitCode, out long timestampMs)
+    {
+        exitCode = ExitCodes.Ok;
+        timestampMs = 0;
+        if (index < 1)
+        {
+            exitCode = CliError.BadInput(stderr, $"--frame {index}: frames are numbered from 1");
+            return null;
+        }
+        try
+        {
+            using var reader = PacketFileReader.Open(path);
+            int n = 0;
+            while (reader.TryReadNext(out var f))
+            {
+                if (++n == index)
+                {
+                    timestampMs = f.TimestampNanoseconds / 1_000_000;
+                    return f.Span.ToArray();
+                }
+            }
+            exitCode = CliError.BadInput(stderr, $"{path}: has {n} frame(s), no frame {index}");
+            return null;
+        }
+        catch (Exception e) when (CliError.TryReport(stderr, e, path, out int code))
+        {
+            exitCode = code;
+            return null;
+        }
+    }
+}

@@ -1,0 +1,343 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Datapath.Classifier;
+using Datapath.Conntrack;
+using Datapath.Engine;
+using Datapath.Engine.Actions;
+using Datapath.Engine.Tracing;
+using Datapath.Geneve;
+
+namespace Datapath.Cli.Live;
+
+/// <summary>
+/// The commands a node's control socket answers, in ovs-ofctl / ovs-appctl style, on the live
+/// state: dump-flows (with live n_packets/n_bytes), add-flow, del-flows, mod-flows, dump-ports,
+/// dump-conntrack, flush-conntrack, trace, stats, help. Flow-mods are serialized by a lock (the
+/// classifier publishes each atomically to the data threads, which never wait for it).
+/// Every error is a reply (exit code 1, <c>error: ...</c>, flow errors as <c>&lt;ctl&gt;:1:COL: ...</c>); nothing here stops the daemon.
+/// </summary>
+internal sealed class ControlCommands(LiveNode live, TimeProvider time)
+{
+    private const string Source = "<ctl>";
+    private readonly Lock _modLock = new();
+    private readonly long _startedAt = time.GetTimestamp();
+
+    public static string Usage =>
+        """
+        commands (as ovs-ofctl / ovs-appctl take them):
+          dump-flows [--no-stats] [table=N | FILTER]   the rules with live n_packets/n_bytes
+          add-flow FLOW                                 add or replace a rule
+          del-flows [--strict] [FILTER]                 delete matching rules (all without FILTER)
+          mod-flows [--strict] FLOW                     replace the actions of matching rules
+          dump-ports                                    bridge and live port counters
+          dump-conntrack [zone=N]                       conntrack entries (dpctl/dump-conntrack)
+          flush-conntrack [zone=N]                      delete conntrack entries
+          trace [--json] FLOW                           ofproto/trace on the live tables (conntrack: see docs/lab.md)
+          stats [--json]                                daemon counters: ports, underlay, gateway, drops, faults
+          help                                          this text
+
+        """;
+
+    public ControlReply Execute(string[] args)
+    {
+        if (args.Length == 0)
+            return ControlReply.Error("no command (try 'help')");
+        string cmd = args[0];
+        var rest = args.AsSpan(1);
+        try
+        {
+            return cmd switch
+            {
+                "dump-flows" => DumpFlows(rest),
+                "add-flow" or "add-flows" => AddFlow(rest),
+                "del-flows" => DelFlows(rest),
+                "mod-flows" => ModFlows(rest),
+                "dump-ports" => DumpPorts(rest),
+                "dump-conntrack" => DumpConntrack(rest),
+                "flush-conntrack" => FlushConntrack(rest),
+                "trace" => Trace(rest),
+                "stats" => Stats(rest),
+                "help" or "--help" or "-h" => ControlReply.Ok(Usage),
+                _ => ControlReply.Error($"unknown command '{cmd}' (try 'help')"),
+            };
+        }
+        catch (FlowSyntaxException e)
+        {
+            return ControlReply.Error(e.ToString());
+        }
+        catch (ArgumentException e)
+        {
+            return ControlReply.Error(e.Message);
+        }
+        catch (InvalidOperationException e)
+        {
+            return ControlReply.Error(e.Message);
+        }
+    }
+
+    private Bridge Bridge => live.Node.Bridge;
+
+    private static (bool Flag, List<string> Others) TakeFlag(ReadOnlySpan<string> args, string flag)
+    {
+        bool found = false;
+        var rest = new List<string>();
+        foreach (var a in args)
+        {
+            if (a == flag)
+                found = true;
+            else
+                rest.Add(a);
+        }
+        return (found, rest);
+    }
+
+    private static string Lines(IEnumerable<string> lines)
+    {
+        var sb = new StringBuilder();
+        foreach (var l in lines)
+            sb.Append(l).Append('\n');
+        return sb.ToString();
+    }
+
+    // ---- flows
+
+    private ControlReply DumpFlows(ReadOnlySpan<string> args)
+    {
+        var (noStats, rest) = TakeFlag(args, "--no-stats");
+        string filterText = string.Join(',', rest);
+        if (filterText.Length == 0)
+            return ControlReply.Ok(Lines(Bridge.DumpFlows(!noStats)));
+        var filter = FlowParser.ParseFilter(filterText, Bridge, Source);
+        var rules = Bridge.Tables.Rules(filter.Table).Where(r => r.Match.IsWithin(filter.Match));
+        return ControlReply.Ok(Lines(rules.Select(r => r.Format(Bridge, !noStats))));
+    }
+
+    private ControlReply AddFlow(ReadOnlySpan<string> args)
+    {
+        if (args.Length == 0)
+            return ControlReply.Error("add-flow needs a FLOW (e.g. 'table=0,priority=10,in_port=1,actions=output:2')");
+        string text = string.Join(' ', args.ToArray());
+        lock (_modLock)
+            Bridge.AddFlow(text, Source);
+        return ControlReply.Ok("");
+    }
+
+    private ControlReply DelFlows(ReadOnlySpan<string> args)
+    {
+        var (strict, rest) = TakeFlag(args, "--strict");
+        string text = string.Join(',', rest);
+        FlowMod mod;
+        if (text.Length == 0)
+        {
+            if (strict)
+                return ControlReply.Error("del-flows --strict needs a FLOW with its priority");
+            mod = FlowMod.Delete(Match.CatchAll);
+        }
+        else
+        {
+            var pf = FlowParser.ParseFilter(text, Bridge, Source);
+            mod = FlowMod.FromParsed(pf, strict ? FlowModCommand.DeleteStrict : FlowModCommand.Delete);
+        }
+        FlowModResult result;
+        lock (_modLock)
+            result = Bridge.Tables.Apply(mod);
+        return ControlReply.Ok($"deleted {result.Removed.Count} flow(s)\n");
+    }
+
+    private ControlReply ModFlows(ReadOnlySpan<string> args)
+    {
+        var (strict, rest) = TakeFlag(args, "--strict");
+        if (rest.Count == 0)
+            return ControlReply.Error("mod-flows needs a FLOW with actions (e.g. 'table=90,tcp,tp_dst=22,actions=drop')");
+        string text = string.Join(' ', rest);
+        var pf = FlowParser.Parse(text, Bridge, Source);
+        var template = pf.ToRule();
+        ActionList actions;
+        try
+        {
+            actions = ActionParser.Parse(pf.ActionsText ?? "", Bridge);
+            ActionValidator.Check(actions, pf.Match);
+        }
+        catch (ActionSyntaxException e)
+        {
+            throw new FlowSyntaxException(Source, 1, Math.Max(1, pf.ActionsColumn) + e.Offset, e.Message);
+        }
+        template.Actions = actions;
+        var mod = FlowMod.Modify(pf.Match, template, pf.Table, strict, pf.Priority, pf.Cookie, pf.CookieMask,
+            pf.CookieMask == 0 && pf.Cookie != 0 ? pf.Cookie : null);
+        FlowModResult result;
+        lock (_modLock)
+            result = Bridge.Tables.Apply(mod);
+        return ControlReply.Ok($"modified {result.Added.Count} flow(s)\n");
+    }
+
+    // ---- ports and conntrack
+
+    private ControlReply DumpPorts(ReadOnlySpan<string> args)
+    {
+        if (args.Length > 0)
+            return ControlReply.Error("dump-ports takes no arguments");
+        var sb = new StringBuilder();
+        sb.Append(CultureInfo.InvariantCulture, $"OFPST_PORT reply (node {live.Node.Name}, bridge {Bridge.Name}): {Bridge.Ports.Count()} ports\n");
+        foreach (var line in Bridge.DumpPorts())
+            sb.Append(line).Append('\n');
+        foreach (var b in live.Ports)
+        {
+            var s = b.LivePort.Statistics;
+            sb.Append(CultureInfo.InvariantCulture,
+                $"  live {b.BridgePort.Name} {b.Binding.Describe()}: rx pkts={s.RxPackets}, bytes={s.RxBytes}, drop={s.RxDropped}, truncated={s.RxTruncated}; tx pkts={s.TxPackets}, bytes={s.TxBytes}, drop={s.TxDropped}; errors={s.Errors}; {(b.LivePort.Fault is { } f ? "FAULT: " + f.Message : "up")}\n");
+        }
+        return ControlReply.Ok(sb.ToString());
+    }
+
+    private static bool TryZone(ReadOnlySpan<string> args, out ushort? zone, out string? error)
+    {
+        zone = null;
+        error = null;
+        if (args.Length == 0)
+            return true;
+        if (args.Length == 1 && args[0].StartsWith("zone=", StringComparison.Ordinal)
+            && ushort.TryParse(args[0].AsSpan(5), NumberStyles.None, CultureInfo.InvariantCulture, out ushort z))
+        {
+            zone = z;
+            return true;
+        }
+        error = $"expected [zone=N] (N from 0 to 65535), got '{string.Join(' ', args.ToArray())}'";
+        return false;
+    }
+
+    private ControlReply DumpConntrack(ReadOnlySpan<string> args)
+    {
+        if (!TryZone(args, out var zone, out var error))
+            return ControlReply.Error(error!);
+        var ct = live.Node.Conntrack;
+        return ControlReply.Ok(Lines(ct.Dump(zone, ct.NowMs())));
+    }
+
+    private ControlReply FlushConntrack(ReadOnlySpan<string> args)
+    {
+        if (!TryZone(args, out var zone, out var error))
+            return ControlReply.Error(error!);
+        int n = zone is { } z ? live.Node.Conntrack.Flush(z) : live.Node.Conntrack.Flush();
+        return ControlReply.Ok($"flushed {n} connection(s)\n");
+    }
+
+    // ---- trace
+
+    private ControlReply Trace(ReadOnlySpan<string> args)
+    {
+        var (json, rest) = TakeFlag(args, "--json");
+        if (rest.Count == 0)
+            return ControlReply.Error("trace needs a FLOW as ofproto/trace takes it (e.g. 'in_port=frontend-a3ba2f,tcp,nw_src=10.222.1.48,nw_dst=10.222.2.34,tp_dst=80')");
+        string text = string.Join(',', rest);
+        var node = live.Node;
+        // A scratch node over the live bridge: the live tables and counters, a fresh conntrack (so,
+        // like ofproto/trace, the traced packet is ct_state=new and commits nothing to the live table).
+        using var scratch = new Node(node.Name, node.Bridge, node.NodeIp, node.NodeMac, new ConnectionTracker(new ConntrackOptions()))
+        {
+            UnderlayGateway = node.UnderlayGateway,
+            TunnelChecksum = node.TunnelChecksum,
+            MaxRecirculations = node.MaxRecirculations,
+        };
+        foreach (var (ip, mac) in node.Neighbors)
+            scratch.AddNeighbor(ip, mac);
+        var trace = new Trace();
+        scratch.ProcessFlow(text, null, node.Conntrack.NowMs(), trace, out _);
+        return ControlReply.Ok(json ? TraceJsonWriter.Write(trace, indented: true) + "\n" : TraceTextRenderer.Render(trace));
+    }
+
+    // ---- stats
+
+    private ControlReply Stats(ReadOnlySpan<string> args)
+    {
+        var (json, rest) = TakeFlag(args, "--json");
+        if (rest.Count > 0)
+            return ControlReply.Error("stats takes only [--json]");
+        var c = live.Counters;
+        var node = live.Node;
+        double uptime = time.GetElapsedTime(_startedAt).TotalSeconds;
+        var decap = Enum.GetValues<GeneveDropReason>().Where(r => c.DecapDrops(r) > 0).Select(r => (r, c.DecapDrops(r))).ToList();
+        var drops = Bridge.Drops.NonZero().ToList();
+        if (json)
+        {
+            using var ms = new MemoryStream();
+            using (var w = new Utf8JsonWriter(ms, new JsonWriterOptions { Indented = true }))
+            {
+                w.WriteStartObject();
+                w.WriteString("node", node.Name);
+                w.WriteString("node_ip", node.NodeIp.ToString());
+                w.WriteNumber("uptime_s", Math.Round(uptime, 3));
+                w.WriteStartArray("ports");
+                foreach (var b in live.Ports)
+                {
+                    var s = b.LivePort.Statistics;
+                    w.WriteStartObject();
+                    w.WriteString("port", b.BridgePort.Name);
+                    w.WriteNumber("ofport", b.BridgePort.OfPort);
+                    w.WriteString("bind", b.Binding.Describe());
+                    w.WriteString("interface", b.LivePort.Name);
+                    w.WriteNumber("rx_packets", s.RxPackets);
+                    w.WriteNumber("rx_bytes", s.RxBytes);
+                    w.WriteNumber("rx_dropped", s.RxDropped + b.BridgePort.Counters.RxDropped);
+                    w.WriteNumber("rx_truncated", s.RxTruncated);
+                    w.WriteNumber("tx_packets", s.TxPackets);
+                    w.WriteNumber("tx_bytes", s.TxBytes);
+                    w.WriteNumber("tx_dropped", s.TxDropped);
+                    w.WriteNumber("errors", s.Errors);
+                    w.WriteString("state", b.LivePort.Fault is null ? "up" : "faulted");
+                    if (b.LivePort.Fault is { } f)
+                        w.WriteString("fault", f.Message);
+                    w.WriteEndObject();
+                }
+                w.WriteEndArray();
+                w.WriteStartObject("underlay");
+                w.WriteString("local", live.DescribeUnderlay());
+                w.WriteNumber("rx_datagrams", c.UnderlayRx);
+                w.WriteNumber("rx_bytes", c.UnderlayRxBytes);
+                w.WriteNumber("tx_datagrams", c.UnderlayTx);
+                w.WriteNumber("tx_bytes", c.UnderlayTxBytes);
+                w.WriteNumber("send_errors", c.UnderlaySendErrors);
+                w.WriteNumber("unknown_peer", c.UnderlayUnknownPeer);
+                w.WriteNumber("no_peer", c.UnderlayNoPeer);
+                w.WriteStartObject("decap_drops");
+                foreach (var (r, n) in decap)
+                    w.WriteNumber(r.ToString(), n);
+                w.WriteEndObject();
+                w.WriteEndObject();
+                w.WriteNumber("gateway_unhandled", c.GatewayUnhandled);
+                w.WriteNumber("unbound_outputs", c.Unbound);
+                w.WriteNumber("port_faults", c.PortFaults);
+                w.WriteNumber("handler_failures", c.HandlerFailures);
+                w.WriteStartObject("drops");
+                foreach (var (t, r, n) in drops)
+                    w.WriteNumber(DropReasonNames.Describe(t, r), n);
+                w.WriteEndObject();
+                w.WriteNumber("drops_total", Bridge.Drops.Total);
+                w.WriteNumber("conntrack_connections", node.Conntrack.Count);
+                w.WriteEndObject();
+            }
+            return ControlReply.Ok(Encoding.UTF8.GetString(ms.ToArray()) + "\n");
+        }
+        var sb = new StringBuilder();
+        var inv = CultureInfo.InvariantCulture;
+        sb.Append(inv, $"node {node.Name} ({node.NodeIp}): up {uptime:F1} s\n");
+        sb.Append("ports:\n");
+        foreach (var b in live.Ports)
+        {
+            var s = b.LivePort.Statistics;
+            sb.Append(inv, $"  {b.BridgePort.OfPort}({b.BridgePort.Name}) {b.Binding.Describe()}: rx {s.RxPackets} pkts {s.RxBytes} bytes (dropped {s.RxDropped + b.BridgePort.Counters.RxDropped}, truncated {s.RxTruncated}); tx {s.TxPackets} pkts {s.TxBytes} bytes (dropped {s.TxDropped}); errors {s.Errors}; {(b.LivePort.Fault is { } f ? "FAULT: " + f.Message : "up")}\n");
+        }
+        sb.Append(inv, $"underlay {live.DescribeUnderlay()}: rx {c.UnderlayRx} datagrams {c.UnderlayRxBytes} bytes; tx {c.UnderlayTx} datagrams {c.UnderlayTxBytes} bytes; send errors {c.UnderlaySendErrors}; unknown peer {c.UnderlayUnknownPeer}; no peer {c.UnderlayNoPeer}");
+        foreach (var (r, n) in decap)
+            sb.Append(inv, $"; decap {r} {n}");
+        sb.Append('\n');
+        sb.Append(inv, $"gateway: {c.GatewayUnhandled} frames unhandled (no host stack)\n");
+        sb.Append(inv, $"unbound outputs: {c.Unbound}\nport faults: {c.PortFaults}\nhandler failures: {c.HandlerFailures}\n");
+        sb.Append(inv, $"drops: {Bridge.Drops.Total}\n");
+        foreach (var (t, r, n) in drops)
+            sb.Append(inv, $"  {DropReasonNames.Describe(t, r)}: {n}\n");
+        sb.Append(inv, $"conntrack: {node.Conntrack.Count} connections\n");
+        return ControlReply.Ok(sb.ToString());
+    }
+}

@@ -1,0 +1,7 @@
+using System.Text.Json.Serialization;
+
+namespace Datapath.Cli.Live;
+
+/// <summary>Source-generated JSON for the control protocol's request (a string array).</summary>
+[JsonSerializable(typeof(IReadOnlyList<string>))]
+internal sealed partial class ControlJsonContext : JsonSerializerContext;

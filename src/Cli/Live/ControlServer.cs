@@ -1,0 +1,165 @@
+using System.Net.Sockets;
+
+namespace Datapath.Cli.Live;
+
+/// <summary>
+/// The daemon's control socket: a Unix domain stream socket (mode 0600, so only its owner may
+/// change the flows) that serves one <see cref="ControlProtocol"/> request per connection. Each
+/// connection is served on the thread pool; a malformed request gets an error reply and the
+/// server goes on. Dispose closes the socket and removes its file.
+/// </summary>
+internal sealed class ControlServer : IDisposable
+{
+    private readonly Socket _listener;
+    private readonly Func<string[], ControlReply> _handler;
+    private readonly Action<string> _log;
+    private readonly Thread _acceptThread;
+    private volatile bool _disposed;
+
+    private ControlServer(string path, Socket listener, Func<string[], ControlReply> handler, Action<string> log)
+    {
+        Path = path;
+        _listener = listener;
+        _handler = handler;
+        _log = log;
+        _acceptThread = new Thread(AcceptLoop) { IsBackground = true, Name = "control " + path };
+    }
+
+    public string Path { get; }
+
+    /// <summary>Binds <paramref name="path"/> (removing a stale socket file no daemon answers on) and starts serving.</summary>
+    /// <exception cref="IOException">Another daemon answers on the path, or it cannot be bound (the message says why).</exception>
+    public static ControlServer Start(string path, Func<string[], ControlReply> handler, Action<string> log)
+    {
+        if (File.Exists(path))
+        {
+            using var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            try
+            {
+                probe.Connect(new UnixDomainSocketEndPoint(path));
+                throw new IOException($"control socket {path} is in use by a running daemon (stop it, or choose another 'control' path)");
+            }
+            catch (SocketException)
+            {
+                File.Delete(path); // stale: left by a daemon that was killed
+            }
+        }
+        string? dir = System.IO.Path.GetDirectoryName(path);
+        if (!string.IsNullOrEmpty(dir))
+            Directory.CreateDirectory(dir);
+        var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            listener.Bind(new UnixDomainSocketEndPoint(path));
+            if (!OperatingSystem.IsWindows())
+                File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            listener.Listen(16);
+        }
+        catch (SocketException e)
+        {
+            listener.Dispose();
+            throw new IOException($"cannot create control socket {path}: {e.Message}", e);
+        }
+        var server = new ControlServer(path, listener, handler, log);
+        server._acceptThread.Start();
+        return server;
+    }
+
+    private void AcceptLoop()
+    {
+        while (!_disposed)
+        {
+            Socket client;
+            try
+            {
+                client = _listener.Accept();
+            }
+            catch (Exception e) when (e is SocketException or ObjectDisposedException)
+            {
+                if (_disposed)
+                    return;
+                _log($"control socket {Path}: accept failed: {e.Message}");
+                Thread.Sleep(100);
+                continue;
+            }
+            ThreadPool.UnsafeQueueUserWorkItem(static state => state.Self.Serve(state.Client), (Self: this, Client: client), preferLocal: false);
+        }
+    }
+
+    private void Serve(Socket client)
+    {
+        using (client)
+        {
+            try
+            {
+                client.ReceiveTimeout = 10_000;
+                client.SendTimeout = 10_000;
+                byte[] buffer = new byte[4096];
+                int length = 0;
+                int newline = -1;
+                while (newline < 0)
+                {
+                    if (length == buffer.Length)
+                    {
+                        if (buffer.Length >= ControlProtocol.MaxRequestBytes)
+                        {
+                            Reply(client, ControlReply.Error($"request longer than {ControlProtocol.MaxRequestBytes} bytes"));
+                            return;
+                        }
+                        Array.Resize(ref buffer, buffer.Length * 2);
+                    }
+                    int n = client.Receive(buffer.AsSpan(length));
+                    if (n == 0)
+                        break;
+                    int at = Array.IndexOf(buffer, (byte)'\n', length, n);
+                    length += n;
+                    newline = at;
+                }
+                var line = buffer.AsSpan(0, newline < 0 ? length : newline);
+                ControlReply reply = ControlProtocol.TryDecodeRequest(line, out var args, out var error)
+                    ? Handle(args)
+                    : ControlReply.Error("malformed request: " + error);
+                Reply(client, reply);
+            }
+            catch (SocketException e)
+            {
+                _log($"control socket {Path}: client went away: {e.Message}");
+            }
+        }
+    }
+
+    private ControlReply Handle(string[] args)
+    {
+        try
+        {
+            return _handler(args);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            _log($"control command '{string.Join(' ', args)}' failed: {e}");
+            return new ControlReply(ExitCodes.Environment, $"error: {e.GetType().Name}: {e.Message}\n");
+        }
+    }
+
+    private static void Reply(Socket client, ControlReply reply)
+    {
+        client.Send(ControlProtocol.EncodeReply(reply));
+        client.Shutdown(SocketShutdown.Send);
+    }
+
+    public void Dispose()
+    {
+        if (_disposed)
+            return;
+        _disposed = true;
+        _listener.Dispose();
+        try
+        {
+            File.Delete(Path);
+        }
+        catch (IOException)
+        {
+        }
+        _acceptThread.Join(TimeSpan.FromSeconds(2));
+    }
+}

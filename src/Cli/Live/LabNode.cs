@@ -1,0 +1,30 @@
+using System.Net;
+
+namespace Datapath.Cli.Live;
+
+/// <summary>One node of a lab file: its port bindings, underlay endpoint, peers and control socket.</summary>
+internal sealed class LabNode
+{
+    public required string Name { get; init; }
+
+    /// <summary>Where the control socket is made (absolute, or relative to the lab file's directory, resolved).</summary>
+    public required string ControlSocket { get; init; }
+
+    /// <summary>The UDP endpoint the node's tunnel port sends and receives GENEVE on, or null (no tunnel traffic).</summary>
+    public IPEndPoint? Underlay { get; init; }
+
+    /// <summary>Other nodes' underlay addresses, by node name or node IP (as written), with the position for errors.</summary>
+    public required IReadOnlyList<LabPeer> Peers { get; init; }
+
+    public required IReadOnlyList<LabPortBinding> Ports { get; init; }
+
+    /// <summary>For a node that is not in the scenario: its flows (add-flows text) and where they came from.</summary>
+    public string? FlowsText { get; init; }
+
+    public string? FlowsSource { get; init; }
+
+    /// <summary>The 1-based position of the node's entry (for errors found while building it).</summary>
+    public int Line { get; init; }
+
+    public int Column { get; init; }
+}

@@ -1,0 +1,180 @@
+using System.Globalization;
+using Datapath.Antrea;
+using Datapath.Conntrack;
+using Datapath.Engine;
+using Datapath.Packets;
+
+namespace Datapath.Cli.Live;
+
+/// <summary>
+/// `datapath run`: the nodes of a lab file (all of them, or one with --node) built from the
+/// scenario, bound to their live ports and underlay sockets, each with its control socket.
+/// Build checks everything it can before opening anything (errors name LAB:LINE:COL); Start
+/// opens and starts; Stop undoes it all (loops stopped, TAPs we created gone, sockets closed and
+/// their files removed).
+/// </summary>
+internal sealed class LiveDaemon : IDisposable
+{
+    private readonly List<(LiveNode Node, ControlServer Server)> _running = [];
+    private readonly List<(Node Node, LabNode Lab, Dictionary<uint, Ipv4Address> Peers)> _plan;
+    private readonly Action<string> _log;
+
+    private LiveDaemon(LabFile lab, List<(Node, LabNode, Dictionary<uint, Ipv4Address>)> plan, Action<string> log)
+    {
+        Lab = lab;
+        _plan = plan;
+        _log = log;
+    }
+
+    public LabFile Lab { get; }
+
+    public IEnumerable<LiveNode> Nodes => _running.Select(r => r.Node);
+
+    /// <summary>Builds the engine nodes of <paramref name="lab"/> (only <paramref name="onlyNode"/> if given) and checks every binding.</summary>
+    /// <exception cref="LabFileException">A binding, peer or node is wrong (position given).</exception>
+    /// <exception cref="ScenarioException">The scenario does not load.</exception>
+    /// <exception cref="Classifier.FlowSyntaxException">A node's own flows do not parse.</exception>
+    public static LiveDaemon Build(LabFile lab, string? onlyNode, Action<string> log)
+    {
+        ArgumentNullException.ThrowIfNull(lab);
+        AntreaScenario? scenario = lab.Scenario switch
+        {
+            "none" => null,
+            "embedded" => AntreaScenario.LoadEmbedded(),
+            _ => AntreaScenario.Load(lab.Scenario),
+        };
+        var selected = lab.Nodes.Where(n => onlyNode is null || n.Name == onlyNode).ToList();
+        if (selected.Count == 0)
+            throw new LabFileException(lab.Path, 1, 1, $"no node named '{onlyNode}' in the lab (have: {string.Join(", ", lab.Nodes.Select(n => n.Name))})");
+
+        // Node IPs of every lab node with an underlay: each one's peers by default.
+        var nodeIps = new Dictionary<string, Ipv4Address>(StringComparer.Ordinal);
+        if (scenario is not null)
+        {
+            foreach (var n in scenario.Cluster.Nodes)
+                nodeIps[n.Name] = n.NodeIp;
+        }
+
+        var plan = new List<(Node, LabNode, Dictionary<uint, Ipv4Address>)>();
+        foreach (var ln in selected)
+        {
+            Node node = BuildNode(lab, ln, scenario);
+            var peers = new Dictionary<uint, Ipv4Address>();
+            if (ln.Underlay is not null)
+            {
+                foreach (var other in lab.Nodes)
+                {
+                    if (other != ln && other.Underlay is { } ep && nodeIps.TryGetValue(other.Name, out var ip))
+                        peers[ip.Value] = Ipv4Address.Read(ep.Address.GetAddressBytes());
+                }
+                foreach (var p in ln.Peers)
+                {
+                    Ipv4Address peerIp;
+                    if (nodeIps.TryGetValue(p.NodeOrIp, out var byName))
+                        peerIp = byName;
+                    else if (!Ipv4Address.TryParse(p.NodeOrIp, out peerIp))
+                        throw new LabFileException(lab.Path, p.Line, p.Column, $"node {ln.Name}: peer '{p.NodeOrIp}' is neither a node of the scenario ({string.Join(", ", nodeIps.Keys)}) nor an IPv4 address");
+                    peers[peerIp.Value] = Ipv4Address.Read(p.Endpoint.Address.GetAddressBytes());
+                }
+            }
+            plan.Add((node, ln, peers));
+        }
+        return new LiveDaemon(lab, plan, log);
+    }
+
+    private static Node BuildNode(LabFile lab, LabNode ln, AntreaScenario? scenario)
+    {
+        Node? node = scenario?.Cluster.Nodes.FirstOrDefault(n => n.Name == ln.Name);
+        if (node is not null)
+        {
+            if (ln.FlowsText is not null)
+                throw new LabFileException(lab.Path, ln.Line, ln.Column, $"node {ln.Name} comes from the scenario, which gives its flows; 'flows' is for nodes the lab defines itself (change them live with `datapath ctl SOCKET add-flow`)");
+            foreach (var b in ln.Ports)
+            {
+                if (!node.Bridge.TryGetPort(b.Port, out var port))
+                    throw new LabFileException(lab.Path, b.Line, b.Column, $"node {ln.Name} has no port '{b.Port}' (ports: {string.Join(", ", node.Bridge.Ports.Select(p => p.Name))})");
+                if (port.Kind == PortKind.Tunnel)
+                    throw new LabFileException(lab.Path, b.Line, b.Column, $"node {ln.Name}: port '{b.Port}' is the tunnel port; give the node an 'underlay' address instead");
+                if (b.OfPort is { } of && of != port.OfPort)
+                    throw new LabFileException(lab.Path, b.Line, b.Column, $"node {ln.Name}: port '{b.Port}' is ofport {port.OfPort} in the scenario, not {of}");
+            }
+            return node;
+        }
+        if (ln.FlowsText is null)
+        {
+            string known = scenario is null ? "the lab says 'scenario: none'" : $"the scenario has {string.Join(", ", scenario.Cluster.Nodes.Select(n => n.Name))}";
+            throw new LabFileException(lab.Path, ln.Line, ln.Column, $"node {ln.Name} is not in the scenario ({known}): give it 'ports' with ofports and 'flows' or 'flowsText'");
+        }
+        var bridge = new Bridge("br0");
+        foreach (var b in ln.Ports)
+        {
+            if (b.OfPort is not { } of)
+                throw new LabFileException(lab.Path, b.Line, b.Column, $"node {ln.Name}: port '{b.Port}' needs an 'ofport' (the node defines its own bridge)");
+            var mac = b.Mac is { } m ? MacAddress.Parse(m) : MacAddress.Parse(string.Create(CultureInfo.InvariantCulture, $"02:00:00:00:{of >> 8:x2}:{of & 0xff:x2}"));
+            try
+            {
+                bridge.AddPort(of, b.Port, mac, PortKind.Pod);
+            }
+            catch (InvalidOperationException e)
+            {
+                throw new LabFileException(lab.Path, b.Line, b.Column, $"node {ln.Name}: {e.Message}");
+            }
+        }
+        using (var reader = new StringReader(ln.FlowsText))
+            bridge.LoadFlows(reader, ln.FlowsSource ?? lab.Path);
+        return new Node(ln.Name, bridge, new Ipv4Address(0), default, new ConnectionTracker(new ConntrackOptions()));
+    }
+
+    /// <summary>Opens every node's ports, underlay and control socket and starts the loops. On failure, closes what it opened and rethrows.</summary>
+    public void Start(TimeProvider time)
+    {
+        try
+        {
+            foreach (var (node, lab, peers) in _plan)
+            {
+                string prefix = node.Name;
+                Action<string> log = m => _log($"{prefix}: {m}");
+                var live = LiveNode.Open(node, lab, peers, log);
+                ControlServer server;
+                try
+                {
+                    var commands = new ControlCommands(live, time);
+                    server = ControlServer.Start(lab.ControlSocket, commands.Execute, log);
+                }
+                catch
+                {
+                    live.Dispose();
+                    throw;
+                }
+                _running.Add((live, server));
+                live.Start();
+                log($"running: {string.Join(", ", live.Ports.Select(p => $"{p.BridgePort.OfPort}({p.BridgePort.Name})={p.Binding.Describe()}"))}; "
+                    + $"underlay {live.DescribeUnderlay()}{(peers.Count > 0 ? " peers " + string.Join(", ", peers.Select(kv => $"{new Ipv4Address(kv.Key)}->{kv.Value}")) : "")}; control {server.Path}");
+            }
+        }
+        catch
+        {
+            Stop();
+            throw;
+        }
+    }
+
+    /// <summary>Stops every node: control sockets first (no more commands), then loops, ports and sockets.</summary>
+    public void Stop()
+    {
+        foreach (var (live, server) in _running)
+        {
+            server.Dispose();
+            live.Dispose();
+            _log($"{live.Node.Name}: stopped");
+        }
+        _running.Clear();
+    }
+
+    public void Dispose()
+    {
+        Stop();
+        foreach (var (node, _, _) in _plan)
+            node.Dispose();
+    }
+}

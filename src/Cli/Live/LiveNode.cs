@@ -1,0 +1,312 @@
+using System.Buffers.Binary;
+using System.Net;
+using System.Net.Sockets;
+using Datapath.Engine;
+using Datapath.Geneve;
+using Datapath.Io.Live;
+using Datapath.Io.Underlay;
+using Datapath.Packets;
+
+namespace Datapath.Cli.Live;
+
+// Live node
+// =========
+//
+// What?
+// -----
+// One emulated node running on real traffic: the engine's Node (bridge, conntrack) with its pod
+// ports bound to live ports (TAP, AF_PACKET, libpcap) and its tunnel port bound to a UDP socket
+// carrying GENEVE to the other nodes' sockets.  This is `datapath run`'s data plane.
+//
+// Design
+// ------
+// One LiveReceiveLoop thread per bound port and one thread for the underlay socket; each hands
+// every frame to Node.Process on its own thread (the engine keeps one translation context per
+// thread; conntrack and rule counters are shared and thread-safe).  The LiveNode is the
+// IPacketSink of every Process call, so outputs go straight out:
+//   - to a bound port: ILivePort.Send (any thread may send while another receives);
+//   - to the tunnel port: the engine hands us the whole outer frame (Ethernet/IPv4/UDP/GENEVE, as
+//     it would leave the uplink); we send its UDP payload to the underlay address of the node
+//     whose IP is the outer destination, and the kernel adds its own outer headers;
+//   - to the gateway port when no live port serves it: counted (GatewayUnhandled) until a host
+//     stack answers there;
+//   - to any other unbound port: counted (Unbound).
+// A datagram from the underlay is mapped back from the sender's underlay address to its node IP
+// (tun_src), decapsulated against the bridge's TLV map, and its inner frame processed on the
+// tunnel port with those tunnel fields (Node.ProcessDecapsulated) — what the tunnel port would
+// have done with the outer frame, without rebuilding it.
+//
+// Invariants
+// ----------
+//  - _bound[ofport] is the binding of bridge port ofport, or null; never changes after Open.
+//  - Every frame received becomes outputs or one counted drop (the bridge's, or LiveCounters'
+//    for the underlay edge); nothing is thrown into a loop thread.
+//  - Stop stops every loop before disposing the ports and the socket (ILivePort's rule).
+//
+// Thread-safety
+// -------------
+// Open/Start/Stop: one thread (the daemon's).  Output: any thread.  Counters: any thread.
+//
+// Cost
+// ----
+// Per frame: Node.Process plus one send system call; the sink allocates nothing (array index for
+// ports, dictionary lookups keyed by uint for peers).  Threads: ports + 1.
+internal sealed class LiveNode : IPacketSink, IDisposable
+{
+    private readonly BoundPort?[] _bound;
+    private readonly List<BoundPort> _ports;
+    private readonly UdpGeneveUnderlay? _underlay;
+    private readonly Dictionary<uint, Ipv4Address> _underlayByNodeIp;
+    private readonly Dictionary<uint, uint> _nodeIpByUnderlay;
+    private readonly uint _tunnelOfPort;
+    private readonly Action<string> _log;
+    private readonly CancellationTokenSource _stop = new();
+    private Thread? _underlayThread;
+    private bool _stopped;
+
+    private LiveNode(Node node, LabNode lab, List<BoundPort> ports, UdpGeneveUnderlay? underlay,
+        Dictionary<uint, Ipv4Address> underlayByNodeIp, Action<string> log)
+    {
+        Node = node;
+        Lab = lab;
+        _ports = ports;
+        _underlay = underlay;
+        _underlayByNodeIp = underlayByNodeIp;
+        _nodeIpByUnderlay = underlayByNodeIp.ToDictionary(kv => kv.Value.Value, kv => kv.Key);
+        _log = log;
+        uint max = node.Bridge.Ports.Select(p => p.OfPort).DefaultIfEmpty(0u).Max();
+        _bound = new BoundPort?[max + 1];
+        foreach (var b in ports)
+            _bound[b.BridgePort.OfPort] = b;
+        _tunnelOfPort = node.Bridge.Ports.FirstOrDefault(p => p.Kind == PortKind.Tunnel)?.OfPort ?? 0;
+    }
+
+    public Node Node { get; }
+
+    public LabNode Lab { get; }
+
+    public LiveCounters Counters { get; } = new();
+
+    public IReadOnlyList<BoundPort> Ports => _ports;
+
+    public UdpGeneveUnderlay? Underlay => _underlay;
+
+    /// <summary>Peer node IP → underlay address.</summary>
+    public IReadOnlyDictionary<uint, Ipv4Address> Peers => _underlayByNodeIp;
+
+    // ---- Construction and lifetime: the daemon's thread.
+
+    /// <summary>
+    /// Opens the live ports and the underlay socket of <paramref name="lab"/> for <paramref name="node"/>.
+    /// On failure everything opened so far is closed and the exception propagates
+    /// (<see cref="LiveIoException"/> for a port, <see cref="SocketException"/> for the underlay).
+    /// </summary>
+    public static LiveNode Open(Node node, LabNode lab, Dictionary<uint, Ipv4Address> underlayByNodeIp, Action<string> log)
+    {
+        var opened = new List<BoundPort>();
+        UdpGeneveUnderlay? underlay = null;
+        try
+        {
+            foreach (var b in lab.Ports)
+            {
+                var bridgePort = node.Bridge.GetPort(b.Port);
+                ILivePort live = b.Kind switch
+                {
+                    LabPortKind.Tap => TapPort.Open(new TapPortOptions { Name = b.Interface, Mtu = b.Mtu, BringUp = true }),
+                    LabPortKind.AfPacket => AfPacketPort.Open(b.Interface),
+                    _ => PcapPort.Open(b.Interface),
+                };
+                opened.Add(new BoundPort(bridgePort, live, b));
+            }
+            if (lab.Underlay is { } ep)
+                underlay = new UdpGeneveUnderlay(ep);
+            return new LiveNode(node, lab, opened, underlay, underlayByNodeIp, log);
+        }
+        catch
+        {
+            foreach (var b in opened)
+                b.LivePort.Dispose();
+            underlay?.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Starts one receive loop per port and the underlay thread.</summary>
+    public void Start()
+    {
+        foreach (var b in _ports)
+        {
+            var bound = b;
+            uint ofport = b.BridgePort.OfPort;
+            b.LivePort.Faulted += (_, e) =>
+            {
+                Counters.PortFault();
+                _log($"port {bound.BridgePort.Name} ({bound.Binding.Describe()}) stopped: {e.Message}; the other ports keep running");
+            };
+            b.Loop = LiveReceiveLoop.Start(b.LivePort, (_, batch) => OnBatch(ofport, batch),
+                new LiveReceiveLoopOptions { ThreadName = $"{Node.Name} rx {b.Binding.Describe()}" }, _stop.Token);
+        }
+        if (_underlay is not null)
+        {
+            _underlayThread = new Thread(UnderlayLoop) { IsBackground = true, Name = $"{Node.Name} rx underlay" };
+            _underlayThread.Start();
+        }
+    }
+
+    /// <summary>Stops the loops (draining what is queued), then closes the ports (TAPs we made disappear) and the socket.</summary>
+    public void Stop()
+    {
+        if (_stopped)
+            return;
+        _stopped = true;
+        _stop.Cancel();
+        foreach (var b in _ports)
+            b.Loop?.Stop();
+        _underlayThread?.Join();
+        foreach (var b in _ports)
+        {
+            b.Loop?.Dispose();
+            b.LivePort.Dispose();
+        }
+        _underlay?.Dispose();
+    }
+
+    public void Dispose()
+    {
+        Stop();
+        _stop.Dispose();
+    }
+
+    // ---- Data plane: loop threads.
+
+    private void OnBatch(uint ofport, FrameBatch batch)
+    {
+        long now = Node.Conntrack.NowMs();
+        for (int i = 0; i < batch.Count; i++)
+        {
+            try
+            {
+                Node.Process(ofport, batch[i], this, now);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                // The engine reports packet problems as verdicts; an exception is a bug. Count it, keep the port running.
+                if (Counters.HandlerFailures < 10)
+                    _log($"frame on port {ofport} raised {e.GetType().Name}: {e.Message}");
+                Counters.HandlerFailure();
+            }
+        }
+    }
+
+    private void UnderlayLoop()
+    {
+        var underlay = _underlay!;
+        var token = _stop.Token;
+        while (!token.IsCancellationRequested)
+        {
+            int n = underlay.Receive(TimeSpan.FromMilliseconds(100));
+            if (n == 0)
+                continue;
+            long now = Node.Conntrack.NowMs();
+            var map = Node.Bridge.TlvMap;
+            for (int i = 0; i < n; i++)
+            {
+                try
+                {
+                    ReceiveDatagram(underlay.ReceivedPayload(i), underlay.ReceivedSource(i), in map, now);
+                }
+                catch (Exception e) when (e is not OutOfMemoryException)
+                {
+                    if (Counters.HandlerFailures < 10)
+                        _log($"underlay datagram raised {e.GetType().Name}: {e.Message}");
+                    Counters.HandlerFailure();
+                }
+            }
+        }
+    }
+
+    private void ReceiveDatagram(ReadOnlySpan<byte> payload, Ipv4Address source, in TlvMap map, long now)
+    {
+        Counters.UnderlayReceived(payload.Length);
+        if (!_nodeIpByUnderlay.TryGetValue(source.Value, out uint peerNodeIp))
+        {
+            Counters.UnknownPeer();
+            return;
+        }
+        var outer = new GeneveOuterFields
+        {
+            Source = new Ipv4Address(peerNodeIp),
+            Destination = Node.NodeIp,
+            Ttl = 64,
+            UdpDestination = GeneveHeader.UdpPort,
+        };
+        FlowKey tunnel = default;
+        if (!GeneveDecapsulator.TryDecapsulatePayload(payload, in map, in outer, out int innerOffset, ref tunnel, out var reason))
+        {
+            Counters.DecapDrop(reason);
+            return;
+        }
+        Node.ProcessDecapsulated(_tunnelOfPort, payload[innerOffset..], in tunnel, this, now);
+    }
+
+    /// <summary>IPacketSink: where each output of Node.Process goes (see the design notes).</summary>
+    public void Output(Node node, BridgePort port, ReadOnlySpan<byte> frame)
+    {
+        uint of = port.OfPort;
+        if (of < (uint)_bound.Length && _bound[of] is { } b)
+        {
+            b.LivePort.Send(frame); // a refused send is counted by the port (tx dropped)
+            return;
+        }
+        switch (port.Kind)
+        {
+            case PortKind.Tunnel:
+                SendUnderlay(frame);
+                break;
+            case PortKind.Gateway:
+                Counters.GatewayOutput();
+                break;
+            default:
+                Counters.UnboundOutput();
+                break;
+        }
+    }
+
+    private void SendUnderlay(ReadOnlySpan<byte> frame)
+    {
+        const int EthernetLength = 14, UdpLength = 8;
+        if (_underlay is null)
+        {
+            Counters.NoPeer();
+            return;
+        }
+        if (frame.Length < EthernetLength + 20 + UdpLength || BinaryPrimitives.ReadUInt16BigEndian(frame[12..]) != EtherTypes.IPv4)
+        {
+            Counters.BadTunnelFrame();
+            return;
+        }
+        int ipHeaderLength = (frame[EthernetLength] & 0x0f) * 4;
+        int payloadOffset = EthernetLength + ipHeaderLength + UdpLength;
+        if (ipHeaderLength < 20 || payloadOffset > frame.Length)
+        {
+            Counters.BadTunnelFrame();
+            return;
+        }
+        uint destination = BinaryPrimitives.ReadUInt32BigEndian(frame[(EthernetLength + 16)..]);
+        if (!_underlayByNodeIp.TryGetValue(destination, out var underlayAddress))
+        {
+            Counters.NoPeer();
+            return;
+        }
+        var payload = frame[payloadOffset..];
+        if (_underlay.TrySend(underlayAddress, payload))
+            Counters.UnderlaySent(payload.Length);
+        else
+            Counters.UnderlaySendError();
+    }
+
+    /// <summary>The underlay endpoint as text, or "none".</summary>
+    public string DescribeUnderlay() => _underlay is { } u ? u.LocalEndPoint.ToString() : "none";
+
+    internal static IPEndPoint? EndPoint(UdpGeneveUnderlay? u) => u?.LocalEndPoint;
+}

@@ -1,0 +1,80 @@
+using System.CommandLine;
+using Datapath.Antrea;
+using Datapath.Classifier;
+using Datapath.Cli.Output;
+using Datapath.Engine;
+
+namespace Datapath.Cli.Scenario;
+
+/// <summary>
+/// The options every scenario command shares (<c>--scenario DIR</c>, <c>--node N</c>, <c>--json</c>,
+/// <c>--seed N</c>) and loading the scenario with errors reported as DESIGN.md asks: the file, line and
+/// column and what is wrong, exit code 1, no stack trace.
+/// </summary>
+internal sealed class ScenarioArguments
+{
+    public Option<string?> Scenario { get; } = new("--scenario")
+    {
+        Description = "A directory laid out like the seed scenario (cluster.yaml naming the flows, iptables and ipset files); default: the embedded seed lab",
+    };
+
+    public Option<string> Node { get; } = new("--node") { Description = "The node (e.g. worker1)", Required = true };
+
+    public Option<bool> Json { get; } = new("--json") { Description = "Machine-readable output (DESIGN.md's shapes)" };
+
+    public Option<int?> Seed { get; } = new("--seed") { Description = "Seed for random choices (iptables statistic --mode random, select groups)" };
+
+    public void AddTo(Command command, bool node = true)
+    {
+        command.Options.Add(Scenario);
+        if (node)
+            command.Options.Add(Node);
+        command.Options.Add(Json);
+        command.Options.Add(Seed);
+    }
+
+    /// <summary>Loads the scenario named by the options; on failure writes the error and returns null with the exit code.</summary>
+    public AntreaScenario? Load(ParseResult parse, TextWriter stderr, out int exitCode)
+    {
+        string? dir = parse.GetValue(Scenario);
+        exitCode = ExitCodes.Ok;
+        try
+        {
+            return dir is null ? AntreaScenario.LoadEmbedded() : AntreaScenario.Load(dir);
+        }
+        catch (ScenarioException e)
+        {
+            exitCode = CliError.BadInput(stderr, e.ToString().Replace("error: ", "", StringComparison.Ordinal));
+        }
+        catch (FlowSyntaxException e)
+        {
+            exitCode = CliError.BadInput(stderr, e.ToString());
+        }
+        catch (Exception e) when (CliError.TryReport(stderr, e, dir ?? "<embedded>", out int code))
+        {
+            exitCode = code;
+        }
+        return null;
+    }
+
+    /// <summary>Finds a node by name; writes the error (listing the nodes) when there is none.</summary>
+    public static Node? FindNode(AntreaScenario scenario, string name, TextWriter stderr, out int exitCode)
+    {
+        exitCode = ExitCodes.Ok;
+        var node = scenario.Cluster.Nodes.FirstOrDefault(n => n.Name == name);
+        if (node is null)
+            exitCode = CliError.BadInput(stderr, $"no node named '{name}' in the scenario (nodes: {string.Join(", ", scenario.Cluster.Nodes.Select(n => n.Name))})");
+        return node;
+    }
+
+    /// <summary>Finds a port by name or ofport on a node's bridge.</summary>
+    public static BridgePort? FindPort(Node node, string nameOrNumber, TextWriter stderr, out int exitCode)
+    {
+        exitCode = ExitCodes.Ok;
+        if (node.Bridge.TryGetPort(nameOrNumber, out var port)
+            || (uint.TryParse(nameOrNumber, out uint ofport) && node.Bridge.TryGetPort(ofport, out port)))
+            return port;
+        exitCode = CliError.BadInput(stderr, $"no port '{nameOrNumber}' on {node.Name}'s {node.Bridge.Name} (ports: {string.Join(", ", node.Bridge.Ports.OrderBy(p => p.OfPort).Select(p => $"{p.OfPort}({p.Name})"))})");
+        return null;
+    }
+}

@@ -1,0 +1,22 @@
+namespace Datapath.Engine.Actions;
+
+/// <summary>The OpenFlow actions this engine runs (ovs-actions(7) names).</summary>
+public enum ActionKind
+{
+    /// <summary>load, set_field, mod_dl_src/dst, mod_nw_src/dst, mod_nw_tos, mod_tp_src/dst, mod_vlan_vid/pcp.</summary>
+    SetField,
+    Move,
+    Output,
+    /// <summary>resubmit(port,table) and goto_table.</summary>
+    Resubmit,
+    Ct,
+    CtClear,
+    Conjunction,
+    Group,
+    DecTtl,
+    Drop,
+    PushVlan,
+    PopVlan,
+    Note,
+    Controller,
+}

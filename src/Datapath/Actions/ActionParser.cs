@@ -1,0 +1,495 @@
+using System.Globalization;
+using Datapath.Classifier;
+using Datapath.Conntrack;
+using Datapath.Packets;
+
+namespace Datapath.Engine.Actions;
+
+/// <summary>
+/// Parses the <c>actions=</c> part of an ovs-ofctl flow (ovs-actions(7) syntax) into an
+/// <see cref="ActionList"/>. Not a hot path. Errors throw <see cref="ActionSyntaxException"/> with
+/// the offset of the offending token; port names are resolved through <see cref="IPortMap"/>.
+/// </summary>
+public static class ActionParser
+{
+    /// <summary>Parses a comma-separated action list. An empty text or <c>drop</c> alone gives an empty list.</summary>
+    public static ActionList Parse(string text, IPortMap? ports)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var items = new List<FlowAction>();
+        var offsets = new List<int>();
+        foreach (var (start, length) in SplitTopLevel(text, 0, text.Length))
+        {
+            var action = ParseOne(text, start, length, ports);
+            if (action is not null)
+            {
+                items.Add(action);
+                offsets.Add(start);
+            }
+        }
+        return new ActionList([.. items], [.. offsets]);
+    }
+
+    /// <summary>Splits [start, start+length) at commas outside parentheses, trimming spaces.</summary>
+    internal static List<(int Start, int Length)> SplitTopLevel(string text, int start, int length)
+    {
+        var parts = new List<(int, int)>();
+        int depth = 0, begin = start, end = start + length;
+        for (int i = start; i <= end; i++)
+        {
+            char c = i < end ? text[i] : ',';
+            if (c == '(')
+                depth++;
+            else if (c == ')')
+            {
+                if (--depth < 0)
+                    throw new ActionSyntaxException("unbalanced ')'", i);
+            }
+            else if (c == ',' && depth == 0)
+            {
+                int s = begin, e = i;
+                while (s < e && char.IsWhiteSpace(text[s]))
+                    s++;
+                while (e > s && char.IsWhiteSpace(text[e - 1]))
+                    e--;
+                if (e > s)
+                    parts.Add((s, e - s));
+                else if (i < end || parts.Count > 0)
+                    throw new ActionSyntaxException("empty action", s);
+                begin = i + 1;
+            }
+        }
+        if (depth != 0)
+            throw new ActionSyntaxException("unbalanced '('", start + length);
+        return parts;
+    }
+
+    private static FlowAction? ParseOne(string text, int start, int length, IPortMap? ports)
+    {
+        string token = text.Substring(start, length);
+        int colon = token.IndexOf(':', StringComparison.Ordinal);
+        int paren = token.IndexOf('(', StringComparison.Ordinal);
+        string keyword;
+        string? arg = null;
+        int argOffset = start;
+        bool parenForm = false;
+        if (paren >= 0 && (colon < 0 || paren < colon))
+        {
+            if (token[^1] != ')')
+                throw new ActionSyntaxException($"'{token}': text after ')'", start + length - 1);
+            keyword = token[..paren];
+            arg = token[(paren + 1)..^1];
+            argOffset = start + paren + 1;
+            parenForm = true;
+        }
+        else if (colon >= 0)
+        {
+            keyword = token[..colon];
+            arg = token[(colon + 1)..];
+            argOffset = start + colon + 1;
+        }
+        else
+            keyword = token;
+
+        string kw = keyword.ToLowerInvariant();
+        switch (kw)
+        {
+            case "drop" when arg is null:
+                return new SimpleAction(ActionKind.Drop, "drop");
+            case "dec_ttl" when arg is null || (parenForm && arg.Length == 0):
+                return new SimpleAction(ActionKind.DecTtl, "dec_ttl");
+            case "pop_vlan" or "strip_vlan" when arg is null:
+                return new SimpleAction(ActionKind.PopVlan, keyword);
+            case "ct_clear" when arg is null:
+                return new SimpleAction(ActionKind.CtClear, "ct_clear");
+            case "output":
+                return ParseOutput(RequireArg(arg, keyword, start), argOffset, ports);
+            case "load":
+                return ParseLoad(RequireArg(arg, keyword, start), argOffset);
+            case "set_field":
+                return ParseSetField(RequireArg(arg, keyword, start), argOffset, ports);
+            case "move":
+                return ParseMove(RequireArg(arg, keyword, start), argOffset);
+            case "mod_dl_src" or "mod_dl_dst":
+                return ParseMod(keyword, RequireArg(arg, keyword, start), argOffset, kw == "mod_dl_src" ? FieldId.EthSrc : FieldId.EthDst);
+            case "mod_nw_src" or "mod_nw_dst":
+                return ParseMod(keyword, RequireArg(arg, keyword, start), argOffset, kw == "mod_nw_src" ? FieldId.NwSrc : FieldId.NwDst);
+            case "mod_tp_src" or "mod_tp_dst":
+                return ParseMod(keyword, RequireArg(arg, keyword, start), argOffset, kw == "mod_tp_src" ? FieldId.TpSrc : FieldId.TpDst);
+            case "mod_nw_tos":
+                return ParseMod(keyword, RequireArg(arg, keyword, start), argOffset, FieldId.NwTos);
+            case "mod_vlan_vid":
+                return ParseVlan(keyword, RequireArg(arg, keyword, start), argOffset, pcp: false);
+            case "mod_vlan_pcp":
+                return ParseVlan(keyword, RequireArg(arg, keyword, start), argOffset, pcp: true);
+            case "resubmit":
+                return ParseResubmit(RequireArg(arg, keyword, start), argOffset, parenForm, ports);
+            case "goto_table":
+                return new ResubmitAction(null, ParseTable(RequireArg(arg, keyword, start), argOffset), gotoTable: true);
+            case "ct":
+                return ParseCt(arg ?? "", argOffset, ports);
+            case "conjunction" when parenForm:
+                return ParseConjunction(arg!, argOffset);
+            case "group":
+                return new GroupAction(ParseUInt32(RequireArg(arg, keyword, start), argOffset, "group id"));
+            case "push_vlan":
+                {
+                    ushort et = (ushort)ParseUInt32(RequireArg(arg, keyword, start), argOffset, "ethertype");
+                    if (et is not (EtherTypes.Vlan or EtherTypes.QinQ))
+                        throw new ActionSyntaxException($"push_vlan: ethertype 0x{et:x4} is not 0x8100 or 0x88a8", argOffset);
+                    return new PushVlanAction(et);
+                }
+            case "note":
+                return ParseNote(RequireArg(arg, keyword, start), argOffset);
+            case "controller":
+                return new ControllerAction(token);
+            case "learn" or "clone" or "sample" or "enqueue" or "meter" or "write_actions" or "fin_timeout" or "bundle" or "multipath" or "check_pkt_larger":
+                throw new ActionSyntaxException($"action '{keyword}' is not supported by this datapath", start);
+        }
+        if (arg is null)
+        {
+            // A bare port: a number, a reserved name (IN_PORT, NORMAL, LOCAL...) or a port name.
+            if (TryParsePort(token, ports, out uint port))
+                return new OutputAction(port, token, bare: true);
+        }
+        throw new ActionSyntaxException($"unknown action '{keyword}'", start);
+    }
+
+    private static string RequireArg(string? arg, string keyword, int offset)
+        => string.IsNullOrEmpty(arg) ? throw new ActionSyntaxException($"{keyword}: argument missing", offset) : arg;
+
+    // ---- fields
+
+    /// <summary>Parses <c>NAME</c>, <c>NAME[]</c>, <c>NAME[n]</c> or <c>NAME[a..b]</c>.</summary>
+    public static FieldRef ParseFieldRef(string text, int offset)
+    {
+        text = text.Trim();
+        int lb = text.IndexOf('[', StringComparison.Ordinal);
+        string name = lb < 0 ? text : text[..lb];
+        if (!FieldRegistry.TryGet(name, out var field))
+            throw new ActionSyntaxException($"unknown field '{name}'", offset);
+        if (lb < 0)
+            return FieldRef.Whole(field, name, brackets: false);
+        if (text[^1] != ']')
+            throw new ActionSyntaxException($"'{text}': missing ']'", offset + text.Length);
+        string range = text[(lb + 1)..^1];
+        if (range.Length == 0)
+            return FieldRef.Whole(field, name);
+        int dots = range.IndexOf("..", StringComparison.Ordinal);
+        int a, b;
+        if (dots < 0)
+        {
+            if (!int.TryParse(range, NumberStyles.None, CultureInfo.InvariantCulture, out a))
+                throw new ActionSyntaxException($"'{range}' is not a bit number", offset + lb + 1);
+            b = a;
+        }
+        else if (!int.TryParse(range.AsSpan(0, dots), NumberStyles.None, CultureInfo.InvariantCulture, out a)
+                 || !int.TryParse(range.AsSpan(dots + 2), NumberStyles.None, CultureInfo.InvariantCulture, out b))
+            throw new ActionSyntaxException($"'{range}' is not a bit range (a..b)", offset + lb + 1);
+        if (b < a || b >= field.BitWidth)
+            throw new ActionSyntaxException($"bits {a}..{b} are outside {field.Name}, which has {field.BitWidth} bits", offset + lb + 1);
+        return new FieldRef(field, a, b - a + 1, name);
+    }
+
+    private static FieldRef ParseWritable(string text, int offset)
+    {
+        var f = ParseFieldRef(text, offset);
+        if (!f.Field.Writable)
+            throw new ActionSyntaxException($"field {f.Field.Name} is read-only", offset);
+        return f;
+    }
+
+    private static (string Left, string Right, int RightOffset) SplitArrow(string arg, int offset, string keyword)
+    {
+        int arrow = arg.IndexOf("->", StringComparison.Ordinal);
+        if (arrow < 0)
+            throw new ActionSyntaxException($"{keyword}: expected 'SRC->DST'", offset);
+        return (arg[..arrow], arg[(arrow + 2)..], offset + arrow + 2);
+    }
+
+    private static SetFieldAction ParseLoad(string arg, int offset)
+    {
+        var (left, right, rightOffset) = SplitArrow(arg, offset, "load");
+        var dst = ParseWritable(right, rightOffset);
+        UInt128 value = ParseUInt128(left, offset, "load value");
+        if ((value & ~dst.ValueMask) != UInt128.Zero)
+            throw new ActionSyntaxException($"load: value {left} does not fit in {dst.Count} bits of {dst}", offset);
+        return new SetFieldAction(dst, value, dst.ValueMask, SetFieldSyntax.Load);
+    }
+
+    private static SetFieldAction ParseSetField(string arg, int offset, IPortMap? ports)
+    {
+        var (left, right, rightOffset) = SplitArrow(arg, offset, "set_field");
+        var dst = ParseWritable(right, rightOffset);
+        if (!FieldSyntax.TryParseValue(dst.Field, left, ports, out var value, out var mask, out var error))
+            throw new ActionSyntaxException($"set_field: {error}", offset);
+        if (!dst.IsWhole)
+        {
+            value = (value >> dst.Start) & dst.ValueMask;
+            mask = (mask >> dst.Start) & dst.ValueMask;
+            if (mask == UInt128.Zero)
+                mask = dst.ValueMask;
+        }
+        return new SetFieldAction(dst, value, mask, SetFieldSyntax.SetField, valueText: left);
+    }
+
+    private static MoveAction ParseMove(string arg, int offset)
+    {
+        var (left, right, rightOffset) = SplitArrow(arg, offset, "move");
+        var src = ParseFieldRef(left, offset);
+        var dst = ParseWritable(right, rightOffset);
+        if (src.Count != dst.Count)
+            throw new ActionSyntaxException($"move: source {src} has {src.Count} bits but destination {dst} has {dst.Count}", offset);
+        return new MoveAction(src, dst);
+    }
+
+    private static SetFieldAction ParseMod(string keyword, string arg, int offset, FieldId id)
+    {
+        var field = FieldRegistry.Get(id);
+        UInt128 value;
+        switch (field.Format)
+        {
+            case FieldFormat.Mac:
+                if (!MacAddress.TryParse(arg, out var mac))
+                    throw new ActionSyntaxException($"{keyword}: '{arg}' is not a MAC address", offset);
+                value = mac.Value;
+                break;
+            case FieldFormat.Ipv4:
+                if (!Ipv4Address.TryParse(arg, out var ip))
+                    throw new ActionSyntaxException($"{keyword}: '{arg}' is not an IPv4 address", offset);
+                value = ip.Value;
+                break;
+            default:
+                value = ParseUInt128(arg, offset, keyword);
+                if (id == FieldId.NwTos && (value > 255 || (value & 3) != 0))
+                    throw new ActionSyntaxException($"{keyword}: {arg} is not a DSCP value in place (a multiple of 4, at most 252)", offset);
+                if ((value & ~field.FullMask) != UInt128.Zero)
+                    throw new ActionSyntaxException($"{keyword}: {arg} does not fit in {field.BitWidth} bits", offset);
+                break;
+        }
+        return new SetFieldAction(FieldRef.Whole(field), value, field.FullMask, SetFieldSyntax.Mod, keyword, arg);
+    }
+
+    private static SetFieldAction ParseVlan(string keyword, string arg, int offset, bool pcp)
+    {
+        uint v = ParseUInt32(arg, offset, keyword);
+        if (pcp ? v > 7 : v > 4095)
+            throw new ActionSyntaxException($"{keyword}: {arg} is out of range (0..{(pcp ? 7 : 4095)})", offset);
+        var tci = FieldRegistry.Get(FieldId.VlanTci);
+        // The CFI/"present" bit is set too: modifying the VID of an untagged packet pushes a tag (OpenFlow 1.0).
+        return pcp
+            ? new SetFieldAction(FieldRef.Whole(tci), (v << 13) | 0x1000, 0xf000, SetFieldSyntax.Mod, keyword, arg)
+            : new SetFieldAction(FieldRef.Whole(tci), v | 0x1000, 0x1fff, SetFieldSyntax.Mod, keyword, arg);
+    }
+
+    // ---- ports and tables
+
+    private static bool TryParsePort(string text, IPortMap? ports, out uint port)
+    {
+        text = text.Trim();
+        if (text.Length >= 2 && text[0] == '"' && text[^1] == '"')
+            text = text[1..^1];
+        if (uint.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out port))
+            return port is > 0 and < OpenFlowPorts.Max;
+        if (OpenFlowPorts.TryParseReserved(text, out port))
+            return true;
+        if (ports is not null && ports.TryGetPort(text, out port))
+            return true;
+        port = 0;
+        return false;
+    }
+
+    private static uint ParsePort(string text, int offset, IPortMap? ports)
+        => TryParsePort(text, ports, out uint port)
+            ? port
+            : throw new ActionSyntaxException(
+                ports is null ? $"'{text}': a port name needs the bridge's ports" : $"unknown port '{text.Trim('"')}'", offset);
+
+    private static OutputAction ParseOutput(string arg, int offset, IPortMap? ports)
+    {
+        if (arg.Contains('[', StringComparison.Ordinal))
+        {
+            var src = ParseFieldRef(arg, offset);
+            if (src.Count > 32)
+                throw new ActionSyntaxException($"output: {src} has {src.Count} bits; a port number has at most 32", offset);
+            return new OutputAction(src);
+        }
+        return new OutputAction(ParsePort(arg, offset, ports), arg);
+    }
+
+    private static byte ParseTable(string text, int offset)
+    {
+        uint t = ParseUInt32(text, offset, "table");
+        if (t > 254)
+            throw new ActionSyntaxException($"table {t} is out of range (0..254)", offset);
+        return (byte)t;
+    }
+
+    private static ResubmitAction ParseResubmit(string arg, int offset, bool parenForm, IPortMap? ports)
+    {
+        if (!parenForm)
+            return new ResubmitAction(ParsePort(arg, offset, ports), null, portText: arg);
+        string[] parts = arg.Split(',');
+        if (parts.Length is < 1 or > 3)
+            throw new ActionSyntaxException("resubmit: expected resubmit(port,table[,ct])", offset);
+        uint? port = null;
+        string? portText = null;
+        if (parts[0].Trim().Length > 0)
+        {
+            portText = parts[0].Trim();
+            port = ParsePort(portText, offset, ports);
+        }
+        byte? table = null;
+        int tableOffset = offset + parts[0].Length + 1;
+        if (parts.Length > 1 && parts[1].Trim().Length > 0)
+            table = ParseTable(parts[1].Trim(), tableOffset);
+        bool ct = false;
+        if (parts.Length == 3)
+        {
+            if (parts[2].Trim() != "ct")
+                throw new ActionSyntaxException($"resubmit: unknown option '{parts[2]}'", tableOffset + parts[1].Length + 1);
+            ct = true;
+        }
+        if (port is null && table is null)
+            throw new ActionSyntaxException("resubmit: at least one of port and table is required", offset);
+        return new ResubmitAction(port, table, portText: portText, ct: ct);
+    }
+
+    // ---- ct
+
+    private static CtAction ParseCt(string arg, int offset, IPortMap? ports)
+    {
+        bool commit = false, force = false;
+        byte? table = null;
+        ushort zone = 0;
+        FieldRef? zoneSource = null;
+        NatSpec? nat = null;
+        var exec = new List<FlowAction>();
+        foreach (var (s, len) in SplitTopLevel(arg, 0, arg.Length))
+        {
+            string part = arg.Substring(s, len);
+            int at = offset + s;
+            if (part == "commit")
+                commit = true;
+            else if (part == "force")
+            {
+                force = true;
+                commit = true;
+            }
+            else if (part.StartsWith("table=", StringComparison.Ordinal))
+                table = ParseTable(part[6..], at + 6);
+            else if (part.StartsWith("zone=", StringComparison.Ordinal))
+            {
+                string z = part[5..];
+                if (z.Length > 0 && char.IsAsciiDigit(z[0]))
+                {
+                    uint v = ParseUInt32(z, at + 5, "zone");
+                    if (v > ushort.MaxValue)
+                        throw new ActionSyntaxException($"ct: zone {v} is out of range (0..65535)", at + 5);
+                    zone = (ushort)v;
+                }
+                else
+                {
+                    var f = ParseFieldRef(z, at + 5);
+                    if (f.Count != 16)
+                        throw new ActionSyntaxException($"ct: zone field {f} must be 16 bits wide", at + 5);
+                    zoneSource = f;
+                }
+            }
+            else if (part == "nat" || part.StartsWith("nat(", StringComparison.Ordinal))
+                nat = ParseNat(part, at);
+            else if (part.StartsWith("exec(", StringComparison.Ordinal) && part[^1] == ')')
+            {
+                string inner = part[5..^1];
+                foreach (var (es, elen) in SplitTopLevel(inner, 0, inner.Length))
+                {
+                    var a = ParseOne(inner, es, elen, ports);
+                    int eat = at + 5 + es;
+                    FieldRef? dst = a switch
+                    {
+                        SetFieldAction sf => sf.Destination,
+                        MoveAction mv => mv.Destination,
+                        _ => null,
+                    };
+                    if (dst is not { } d || d.Field.Id is not (FieldId.CtMark or FieldId.CtLabel))
+                        throw new ActionSyntaxException("ct: exec() may only load, set or move into ct_mark and ct_label", eat);
+                    exec.Add(a!);
+                }
+            }
+            else if (part.StartsWith("alg=", StringComparison.Ordinal))
+                throw new ActionSyntaxException("ct: alg= is not supported by this datapath", at);
+            else
+                throw new ActionSyntaxException($"ct: unknown argument '{part}'", at);
+        }
+        if (exec.Count > 0 && !commit)
+            throw new ActionSyntaxException("ct: exec() needs commit (OVS rejects setting ct_mark/ct_label without it)", offset);
+        return new CtAction
+        {
+            Commit = commit,
+            Force = force,
+            Table = table,
+            Zone = zoneSource is null ? zone : (ushort)0,
+            ZoneSource = zoneSource,
+            Nat = nat,
+            Exec = exec,
+        };
+    }
+
+    private static NatSpec ParseNat(string part, int offset)
+    {
+        string inner = part == "nat" ? "" : part[4..^1];
+        return NatSpec.TryParse(inner, out var spec, out var error)
+            ? spec!
+            : throw new ActionSyntaxException($"ct: {error}", offset);
+    }
+
+    // ---- others
+
+    private static ConjunctionAction ParseConjunction(string arg, int offset)
+    {
+        int comma = arg.IndexOf(',', StringComparison.Ordinal);
+        int slash = arg.IndexOf('/', StringComparison.Ordinal);
+        if (comma < 0 || slash < comma)
+            throw new ActionSyntaxException("conjunction: expected conjunction(id,k/n)", offset);
+        uint id = ParseUInt32(arg[..comma], offset, "conjunction id");
+        uint k = ParseUInt32(arg[(comma + 1)..slash], offset + comma + 1, "clause");
+        uint n = ParseUInt32(arg[(slash + 1)..], offset + slash + 1, "clause count");
+        if (n is < 2 or > 64 || k < 1 || k > n)
+            throw new ActionSyntaxException($"conjunction: clause {k}/{n} is invalid (need 1 <= k <= n, 2 <= n <= 64)", offset + comma + 1);
+        return new ConjunctionAction(id, (byte)k, (byte)n);
+    }
+
+    private static NoteAction ParseNote(string arg, int offset)
+    {
+        var bytes = new List<byte>();
+        int i = 0;
+        while (i < arg.Length)
+        {
+            if (arg[i] == '.')
+            {
+                i++;
+                continue;
+            }
+            if (i + 1 >= arg.Length || !byte.TryParse(arg.AsSpan(i, 2), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out byte b))
+                throw new ActionSyntaxException($"note: '{arg}' is not hex bytes (e.g. 00.01.02)", offset + i);
+            bytes.Add(b);
+            i += 2;
+        }
+        return new NoteAction([.. bytes], arg);
+    }
+
+    internal static uint ParseUInt32(string text, int offset, string what)
+    {
+        UInt128 v = ParseUInt128(text, offset, what);
+        return v > uint.MaxValue ? throw new ActionSyntaxException($"{what} {text} is too large", offset) : (uint)v;
+    }
+
+    internal static UInt128 ParseUInt128(string text, int offset, string what)
+    {
+        text = text.Trim();
+        bool ok = text.StartsWith("0x", StringComparison.OrdinalIgnoreCase)
+            ? UInt128.TryParse(text.AsSpan(2), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var v)
+            : UInt128.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out v);
+        return ok ? v : throw new ActionSyntaxException($"{what}: '{text}' is not a number", offset);
+    }
+}

@@ -1,0 +1,55 @@
+using Datapath.Classifier;
+using Datapath.Packets;
+
+namespace Datapath.Engine.Actions;
+
+/// <summary>
+/// Load-time checks of an action list against its rule's match, as OVS's ofpact_check does: a
+/// field written or read by an action must have its prerequisites guaranteed by the match
+/// (<c>mod_tp_dst</c> needs tcp/udp/sctp, <c>load:...->NXM_OF_ARP_OP[]</c> needs arp), and ct()
+/// needs an IP match.
+/// </summary>
+public static class ActionValidator
+{
+    /// <summary>Throws <see cref="ActionSyntaxException"/> (offset of the action) on the first inconsistency.</summary>
+    public static void Check(ActionList actions, Match match)
+    {
+        ArgumentNullException.ThrowIfNull(actions);
+        ArgumentNullException.ThrowIfNull(match);
+        for (int i = 0; i < actions.Items.Length; i++)
+        {
+            string? error = CheckOne(actions.Items[i], match);
+            if (error is not null)
+                throw new ActionSyntaxException($"{actions.Items[i]}: {error}", actions.OffsetOf(i));
+        }
+    }
+
+    private static string? CheckOne(FlowAction action, Match match)
+    {
+        switch (action)
+        {
+            case SetFieldAction sf:
+                return Prerequisites.Check(match, sf.Destination.Field);
+            case MoveAction mv:
+                return Prerequisites.Check(match, mv.Source.Field) ?? Prerequisites.Check(match, mv.Destination.Field);
+            case OutputAction { Source: { } src }:
+                return Prerequisites.Check(match, src.Field);
+            case CtAction ct:
+                {
+                    string? ip = Prerequisites.Check(match, FieldRegistry.Get(FieldId.NwProto));
+                    if (ip is not null)
+                        return "ct needs a match on ip or ipv6 (" + ip + ")";
+                    if (ct.ZoneSource is { } z && Prerequisites.Check(match, z.Field) is { } ze)
+                        return ze;
+                    foreach (var e in ct.Exec)
+                    {
+                        if (CheckOne(e, match) is { } ee)
+                            return ee;
+                    }
+                    return null;
+                }
+            default:
+                return null;
+        }
+    }
+}

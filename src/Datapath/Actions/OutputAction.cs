@@ -1,0 +1,56 @@
+using System.Globalization;
+using System.Text;
+using Datapath.Classifier;
+
+namespace Datapath.Engine.Actions;
+
+/// <summary>
+/// <c>output:PORT</c>, <c>output:FIELD[range]</c>, or a bare port (<c>IN_PORT</c>, <c>NORMAL</c>, <c>LOCAL</c>, <c>2</c>).
+/// Reserved ports keep OVS's meaning: IN_PORT sends back out of the ingress port, NORMAL runs
+/// the MAC-learning switch, FLOOD/ALL send to every port but the ingress.
+/// </summary>
+public sealed class OutputAction : FlowAction
+{
+    /// <summary>Output to a fixed port (physical or reserved).</summary>
+    public OutputAction(uint port, string? portText = null, bool bare = false) : base(ActionKind.Output)
+    {
+        Port = port;
+        PortText = portText;
+        Bare = bare;
+    }
+
+    /// <summary>Output to the port number held in a field (<c>output:NXM_NX_REG1[]</c>).</summary>
+    public OutputAction(FieldRef source) : base(ActionKind.Output)
+    {
+        Source = source;
+        Port = OpenFlowPorts.None;
+    }
+
+    /// <summary>The port when <see cref="Source"/> is null.</summary>
+    public uint Port { get; }
+    public FieldRef? Source { get; }
+    /// <summary>The port as written (a name, a number, a reserved name).</summary>
+    public string? PortText { get; }
+    /// <summary>Written without the <c>output:</c> keyword.</summary>
+    public bool Bare { get; }
+
+    public override void Format(StringBuilder sb, IPortMap? ports)
+    {
+        if (Source is { } src)
+        {
+            sb.Append("output:");
+            src.Format(sb);
+            return;
+        }
+        if (!Bare)
+            sb.Append("output:");
+        if (PortText is not null)
+            sb.Append(PortText);
+        else if (OpenFlowPorts.ReservedName(Port) is { } reserved)
+            sb.Append(reserved);
+        else if (ports is not null && ports.TryGetName(Port, out var name) && name is not null)
+            sb.Append(name);
+        else
+            sb.Append(Port.ToString(CultureInfo.InvariantCulture));
+    }
+}

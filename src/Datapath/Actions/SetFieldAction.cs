@@ -1,0 +1,99 @@
+using System.Globalization;
+using System.Text;
+using Datapath.Classifier;
+using Datapath.Packets;
+
+namespace Datapath.Engine.Actions;
+
+/// <summary>How a field write was spelled, so it prints back the same.</summary>
+public enum SetFieldSyntax
+{
+    /// <summary><c>load:VALUE->DST[range]</c></summary>
+    Load,
+    /// <summary><c>set_field:VALUE[/MASK]->FIELD</c></summary>
+    SetField,
+    /// <summary><c>mod_dl_src:MAC</c>, <c>mod_nw_dst:IP</c>, <c>mod_tp_dst:N</c>, ... (the keyword is kept).</summary>
+    Mod,
+}
+
+/// <summary>
+/// Writes a value into a field or a bit range of one: load, set_field and the mod_* actions
+/// (ovs-actions(7) "Field Modification Actions"). The write is <c>(old &amp; ~Mask) | (Value &amp; Mask)</c>
+/// over the range of <see cref="Destination"/>.
+/// </summary>
+public sealed class SetFieldAction : FlowAction
+{
+    public SetFieldAction(FieldRef destination, UInt128 value, UInt128 mask, SetFieldSyntax syntax, string? keyword = null, string? valueText = null)
+        : base(ActionKind.SetField)
+    {
+        Destination = destination;
+        Mask = mask & destination.ValueMask;
+        Value = value & Mask;
+        Syntax = syntax;
+        Keyword = keyword ?? (syntax == SetFieldSyntax.Load ? "load" : "set_field");
+        ValueText = valueText;
+    }
+
+    public FieldRef Destination { get; }
+    /// <summary>Right-aligned to the destination range.</summary>
+    public UInt128 Value { get; }
+    /// <summary>Which bits of the range are written (all ones unless set_field had /mask).</summary>
+    public UInt128 Mask { get; }
+    public SetFieldSyntax Syntax { get; }
+    public string Keyword { get; }
+    /// <summary>The value as written, for set_field and mod_* (a MAC, an address, flags).</summary>
+    public string? ValueText { get; }
+
+    public void Execute(ref FlowKey key)
+    {
+        if (Mask == Destination.ValueMask)
+        {
+            Destination.Write(ref key, Value);
+            return;
+        }
+        UInt128 old = Destination.Read(in key);
+        Destination.Write(ref key, (old & ~Mask) | Value);
+    }
+
+    public override void Format(StringBuilder sb, IPortMap? ports)
+    {
+        switch (Syntax)
+        {
+            case SetFieldSyntax.Load:
+                sb.Append("load:");
+                AppendHex(sb, Value);
+                sb.Append("->");
+                Destination.Format(sb);
+                break;
+            case SetFieldSyntax.SetField:
+                sb.Append("set_field:");
+                if (ValueText is not null)
+                    sb.Append(ValueText);
+                else
+                {
+                    AppendHex(sb, Value);
+                    if (Mask != Destination.ValueMask)
+                        AppendHex(sb.Append('/'), Mask);
+                }
+                sb.Append("->");
+                Destination.Format(sb);
+                break;
+            default:
+                sb.Append(Keyword).Append(':');
+                if (ValueText is not null)
+                    sb.Append(ValueText);
+                else
+                    sb.Append(Value.ToString(CultureInfo.InvariantCulture));
+                break;
+        }
+    }
+
+    /// <summary>OVS's form for loaded values: <c>0</c>, else <c>0x</c> and lowercase hex.</summary>
+    internal static void AppendHex(StringBuilder sb, UInt128 v)
+    {
+        if (v == UInt128.Zero)
+            sb.Append('0');
+        else
+            sb.Append("0x").Append(v.ToString("x", CultureInfo.InvariantCulture));
+    }
+}

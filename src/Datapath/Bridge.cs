@@ -1,0 +1,231 @@
+using System.Diagnostics.CodeAnalysis;
+using Datapath.Classifier;
+using Datapath.Engine.Actions;
+using Datapath.Geneve;
+using Datapath.Packets;
+
+namespace Datapath.Engine;
+
+// Bridge
+// ======
+//
+// What?
+// -----
+// One Open vSwitch bridge (br-int): its ports, up to 255 OpenFlow tables of rules, its groups,
+// the NORMAL action's MAC table, the tunnel-metadata TLV map, and the counters a user asks
+// about (per rule n_packets/n_bytes, per port rx/tx/drop, drops per table and reason, punts).
+//
+// Design
+// ------
+// The bridge is data; the walk is the Translator's (OVS's split between ofproto and
+// ofproto-dpif-xlate).  Rules come from the classifier's FlowTableSet; their actions are parsed
+// here (ActionParser) and attached as the rule's IFlowActions, so the classifier never learns
+// what an action is.  Ports are also indexed by ofport in an array so output is one load.
+// Loading checks what can be known at load time (unknown port names, bad fields, an action on a
+// field whose prerequisites the rule's match does not guarantee — OVS's OFPBAC_MATCH_INCONSISTENT)
+// and reports FILE:LINE:COL; what can only be known per packet becomes a counted drop.
+//
+// Invariants
+// ----------
+//  - Every rule in Tables has Actions set to an ActionList.
+//  - _byOfPort[p] is the port numbered p, or null.
+//  - Every packet offered to the bridge becomes outputs or exactly one drop counted in Drops.
+//
+// Thread-safety
+// -------------
+// Construction (AddPort, LoadFlows, AddGroup): single-threaded, before traffic.
+// Lookups and counters: any thread (FlowTableSet lookups are lock-free; counters Interlocked).
+//
+// Cost
+// ----
+// Port lookup O(1); rule lookup is the classifier's (tuple space search); memory is the rules,
+// one ActionList per rule and a 64 Ki-entry port array at most.
+public sealed class Bridge : IPortMap
+{
+    private readonly Dictionary<string, BridgePort> _byName = new(StringComparer.Ordinal);
+    private BridgePort?[] _byOfPort = new BridgePort?[64];
+    private readonly SortedDictionary<uint, BridgePort> _ports = [];
+    private readonly Dictionary<uint, FlowGroup> _groups = [];
+    private readonly List<string> _warnings = [];
+    private long _punts;
+
+    public Bridge(string name = "br-int")
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        Name = name;
+    }
+
+    public string Name { get; }
+    public FlowTableSet Tables { get; } = new();
+    /// <summary>The tunnel-metadata map (<c>ovs-ofctl add-tlv-map</c>).</summary>
+    public TlvMap TlvMap { get; set; }
+    public MacLearningTable MacTable { get; } = new();
+    public DropCounters Drops { get; } = new();
+    /// <summary>Packets sent to the controller (there is none: each is also counted as a drop unless output elsewhere).</summary>
+    public long Punts => Volatile.Read(ref _punts);
+    /// <summary>Load-time warnings (FILE:LINE:COL: text): resubmits to empty tables, groups not defined.</summary>
+    public IReadOnlyList<string> LoadWarnings => _warnings;
+
+    // ---- Construction: single-threaded.
+
+    public BridgePort AddPort(uint ofPort, string name, MacAddress mac, PortKind kind)
+    {
+        var port = new BridgePort(ofPort, name, mac, kind);
+        if (_ports.ContainsKey(ofPort))
+            throw new InvalidOperationException($"bridge {Name} already has a port {ofPort}");
+        if (!_byName.TryAdd(name, port))
+            throw new InvalidOperationException($"bridge {Name} already has a port named {name}");
+        _ports.Add(ofPort, port);
+        if (ofPort >= _byOfPort.Length)
+            Array.Resize(ref _byOfPort, (int)Math.Min(Classifier.OpenFlowPorts.Max, Math.Max(ofPort + 1, (uint)_byOfPort.Length * 2)));
+        _byOfPort[ofPort] = port;
+        return port;
+    }
+
+    /// <summary>Loads <c>add-flows</c>/<c>dump-flows --no-stats</c> text; errors name FILE:LINE:COL.</summary>
+    public IReadOnlyList<FlowRule> LoadFlows(TextReader reader, string file = "<input>")
+    {
+        var added = new List<FlowRule>();
+        foreach (var pf in FlowParser.ParseFile(reader, this, file))
+            added.Add(AddParsed(pf));
+        CheckReferences(added);
+        return added;
+    }
+
+    /// <summary>Adds one flow (<c>ovs-ofctl add-flow</c> syntax).</summary>
+    public FlowRule AddFlow(string line, string file = "<input>", int lineNumber = 1)
+    {
+        var rule = AddParsed(FlowParser.Parse(line, this, file, lineNumber));
+        CheckReferences([rule]);
+        return rule;
+    }
+
+    /// <summary>Adds a group (<c>ovs-ofctl add-group</c> syntax).</summary>
+    public FlowGroup AddGroup(string text, string file = "<input>", int lineNumber = 1)
+    {
+        var g = GroupParser.Parse(text, this, file, lineNumber);
+        if (!_groups.TryAdd(g.GroupId, g))
+            throw new FlowSyntaxException(file, lineNumber, 1, $"group {g.GroupId} already exists");
+        return g;
+    }
+
+    /// <summary>Loads one group per line (comments and blank lines skipped).</summary>
+    public void LoadGroups(TextReader reader, string file = "<input>")
+    {
+        int n = 0;
+        while (reader.ReadLine() is { } line)
+        {
+            n++;
+            string t = line.Trim();
+            if (t.Length == 0 || t[0] == '#')
+                continue;
+            AddGroup(t, file, n);
+        }
+    }
+
+    private FlowRule AddParsed(ParsedFlow pf)
+    {
+        var rule = pf.ToRule();
+        string text = pf.ActionsText ?? "";
+        ActionList actions;
+        try
+        {
+            actions = ActionParser.Parse(text, this);
+            ActionValidator.Check(actions, rule.Match);
+        }
+        catch (ActionSyntaxException e)
+        {
+            throw new FlowSyntaxException(pf.File, pf.Line, Math.Max(1, pf.ActionsColumn) + e.Offset, e.Message);
+        }
+        rule.Actions = actions;
+        Tables.Add(rule);
+        _locations[rule] = (pf.File, pf.Line, pf.ActionsColumn);
+        return rule;
+    }
+
+    private readonly Dictionary<FlowRule, (string File, int Line, int Column)> _locations = new(ReferenceEqualityComparer.Instance);
+
+    private void CheckReferences(List<FlowRule> rules)
+    {
+        foreach (var rule in rules)
+        {
+            if (rule.Actions is not ActionList list)
+                continue;
+            var (file, line, col) = _locations[rule];
+            for (int i = 0; i < list.Items.Length; i++)
+            {
+                int at = col + list.OffsetOf(i);
+                switch (list.Items[i])
+                {
+                    case ResubmitAction { Table: { } t } when !Tables.Rules(t).Any():
+                        _warnings.Add($"{file}:{line}:{at}: {(list.Items[i] is ResubmitAction { IsGotoTable: true } ? "goto_table" : "resubmit")} to table {t}, which has no rules (packets will be dropped there as no-match)");
+                        break;
+                    case GroupAction g when !_groups.ContainsKey(g.GroupId):
+                        _warnings.Add($"{file}:{line}:{at}: group {g.GroupId} is not defined (packets will be dropped as group-missing)");
+                        break;
+                }
+            }
+        }
+    }
+
+    // ---- Lookups: any thread.
+
+    public IEnumerable<BridgePort> Ports => _ports.Values;
+
+    public bool TryGetPort(uint ofPort, [NotNullWhen(true)] out BridgePort? port)
+    {
+        var a = _byOfPort;
+        port = ofPort < (uint)a.Length ? a[ofPort] : null;
+        return port is not null;
+    }
+
+    public bool TryGetPort(string name, [NotNullWhen(true)] out BridgePort? port) => _byName.TryGetValue(name, out port);
+
+    /// <summary>A port by name or number (<c>antrea-gw0</c>, <c>2</c>).</summary>
+    public BridgePort GetPort(string nameOrNumber)
+        => TryGetPort(nameOrNumber, out var p) ? p
+            : uint.TryParse(nameOrNumber, out uint n) && TryGetPort(n, out p) ? p
+            : throw new ArgumentException($"bridge {Name} has no port '{nameOrNumber}'", nameof(nameOrNumber));
+
+    public bool TryGetGroup(uint groupId, [NotNullWhen(true)] out FlowGroup? group) => _groups.TryGetValue(groupId, out group);
+
+    public IEnumerable<FlowGroup> Groups => _groups.Values.OrderBy(g => g.GroupId);
+
+    bool IPortMap.TryGetPort(string name, out uint ofport)
+    {
+        if (_byName.TryGetValue(name, out var p))
+        {
+            ofport = p.OfPort;
+            return true;
+        }
+        ofport = 0;
+        return false;
+    }
+
+    bool IPortMap.TryGetName(uint ofport, out string? name)
+    {
+        name = TryGetPort(ofport, out var p) ? p.Name : null;
+        return name is not null;
+    }
+
+    /// <summary>The rules as <c>ovs-ofctl dump-flows [--no-stats] [table=T]</c> prints them, in load order.</summary>
+    public IEnumerable<string> DumpFlows(bool withStats = true, byte? table = null)
+        => Tables.Rules(table).Select(r => r.Format(this, withStats));
+
+    /// <summary>Port counters as <c>ovs-ofctl dump-ports</c> summarises them.</summary>
+    public IEnumerable<string> DumpPorts()
+        => Ports.Select(p => $"  port {p.OfPort,2}({p.Name}): rx pkts={p.Counters.RxPackets}, bytes={p.Counters.RxBytes}, drop={p.Counters.RxDropped}; tx pkts={p.Counters.TxPackets}, bytes={p.Counters.TxBytes}, drop={p.Counters.TxDropped}");
+
+    internal void CountPunt() => Interlocked.Increment(ref _punts);
+
+    /// <summary>Zeroes rule, port and drop counters (rules stay).</summary>
+    public void ClearCounters()
+    {
+        foreach (var r in Tables.Rules(null))
+            r.AddStats(-r.PacketCount, -r.ByteCount);
+        foreach (var p in _ports.Values)
+            p.Counters.Clear();
+        Drops.Clear();
+        Interlocked.Exchange(ref _punts, 0);
+    }
+}

@@ -1,0 +1,32 @@
+using Datapath.Conntrack;
+
+namespace Datapath.Engine;
+
+/// <summary>The datapath actions the translator emits (OVS's ODP actions, minus what we fold into key snapshots).</summary>
+internal enum DpKind : byte
+{
+    /// <summary>Send a copy to a port (GENEVE-encapsulated for the tunnel port).</summary>
+    Output,
+    /// <summary>ct(zone, commit, nat, mark, label), then recirc(table) when <see cref="DpAction.Recirc"/>.</summary>
+    Ct,
+    PushVlan,
+    PopVlan,
+    /// <summary>Userspace/controller action: counted as a punt.</summary>
+    Punt,
+}
+
+/// <summary>
+/// One datapath action. <see cref="Snapshot"/> indexes the key snapshot the frame must reflect
+/// before the action runs: the executor writes the difference with PacketEditor.ApplyKey, which
+/// is OVS's set(eth(...)),set(ipv4(...)) actions in one step.
+/// </summary>
+internal struct DpAction
+{
+    public DpKind Kind;
+    public int Snapshot;
+    public uint Port;
+    public CtCommand Ct;
+    public bool Recirc;
+    public byte RecircTable;
+    public ushort EtherType;
+}

@@ -1,0 +1,38 @@
+namespace Datapath.Engine;
+
+/// <summary>Why a packet left the bridge on no port (OVS's xlate errors and drop reasons, named for users).</summary>
+public enum DropReason
+{
+    /// <summary>No rule matched in the table (OpenFlow table miss: drop).</summary>
+    NoMatch,
+    /// <summary>The matching rule's actions were <c>drop</c>.</summary>
+    ExplicitDrop,
+    /// <summary>The actions ended without any output.</summary>
+    NoOutput,
+    /// <summary>dec_ttl on a packet whose TTL/hop limit was 0 or 1.</summary>
+    TtlExpired,
+    /// <summary>More than 64 nested resubmits to the same or an earlier table (OVS MAX_DEPTH).</summary>
+    ResubmitDepth,
+    /// <summary>More than 4096 resubmits in one translation (OVS MAX_RESUBMITS).</summary>
+    TooManyResubmits,
+    /// <summary>More recirculations than the datapath allows (a ct(table=) loop).</summary>
+    RecirculationLimit,
+    /// <summary>output to a port the bridge does not have.</summary>
+    OutputPortMissing,
+    /// <summary>output to the packet's own in_port without IN_PORT (OVS skips it).</summary>
+    OutputToInPort,
+    /// <summary>The frame arrived on a port the bridge does not have.</summary>
+    IngressPortMissing,
+    /// <summary>The frame is shorter than its headers say, or a header is malformed.</summary>
+    Malformed,
+    /// <summary>group:N with no such group, or a group with no bucket to run.</summary>
+    GroupMissing,
+    /// <summary>Sent to the controller, and this datapath has none (counted as a punt).</summary>
+    ControllerPunt,
+    /// <summary>A GENEVE frame on the tunnel port that could not be decapsulated (bad header, critical unknown option, not for us).</summary>
+    TunnelDecap,
+    /// <summary>Output to the tunnel port without a usable tun_dst (zero, our own address, no neighbour).</summary>
+    TunnelEncap,
+    /// <summary>An action needed header fields the packet does not have, or the frame could not be rewritten.</summary>
+    ActionFailed,
+}

@@ -1,0 +1,139 @@
+using System.Globalization;
+using Datapath.Classifier;
+using Datapath.Engine.Actions;
+
+namespace Datapath.Engine;
+
+/// <summary>Parses <c>ovs-ofctl add-group</c> text (ovs-ofctl(8) "Group Syntax").</summary>
+public static class GroupParser
+{
+    /// <summary>Parses one group; errors throw <see cref="FlowSyntaxException"/> naming file, line and column.</summary>
+    public static FlowGroup Parse(string text, IPortMap? ports, string file = "<input>", int line = 1)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        try
+        {
+            return ParseCore(text, ports);
+        }
+        catch (ActionSyntaxException e)
+        {
+            throw new FlowSyntaxException(file, line, e.Offset + 1, e.Message);
+        }
+    }
+
+    private static FlowGroup ParseCore(string text, IPortMap? ports)
+    {
+        // Everything after the first "bucket=" is buckets; each bucket runs to the next ",bucket=".
+        int firstBucket = text.IndexOf("bucket=", StringComparison.Ordinal);
+        string head = firstBucket < 0 ? text : text[..firstBucket].TrimEnd(',', ' ');
+        uint? id = null;
+        GroupType type = GroupType.All;
+        string? method = null, fields = null;
+        foreach (var (s, len) in ActionParser.SplitTopLevel(head, 0, head.Length))
+        {
+            string part = head.Substring(s, len);
+            int eq = part.IndexOf('=', StringComparison.Ordinal);
+            string key = eq < 0 ? part : part[..eq];
+            string val = eq < 0 ? "" : part[(eq + 1)..];
+            switch (key)
+            {
+                case "group_id":
+                    id = ActionParser.ParseUInt32(val, s + eq + 1, "group_id");
+                    break;
+                case "type":
+                    type = val switch
+                    {
+                        "all" => GroupType.All,
+                        "select" => GroupType.Select,
+                        "indirect" => GroupType.Indirect,
+                        "ff" or "fast_failover" => GroupType.FastFailover,
+                        _ => throw new ActionSyntaxException($"unknown group type '{val}'", s + eq + 1),
+                    };
+                    break;
+                case "selection_method":
+                    if (val is not ("hash" or "dp_hash"))
+                        throw new ActionSyntaxException($"unknown selection_method '{val}' (hash or dp_hash)", s + eq + 1);
+                    method = val;
+                    break;
+                case "selection_method_param":
+                    break;
+                default:
+                    if (part.StartsWith("fields(", StringComparison.Ordinal) && part.EndsWith(')'))
+                        fields = part[7..^1];
+                    else
+                        throw new ActionSyntaxException($"unknown group keyword '{key}'", s);
+                    break;
+            }
+        }
+        if (id is null)
+            throw new ActionSyntaxException("group_id is required", 0);
+
+        var buckets = new List<GroupBucket>();
+        int pos = firstBucket;
+        while (pos >= 0)
+        {
+            int bodyStart = pos + "bucket=".Length;
+            int next = text.IndexOf(",bucket=", bodyStart, StringComparison.Ordinal);
+            string body = next < 0 ? text[bodyStart..] : text[bodyStart..next];
+            buckets.Add(ParseBucket(body, bodyStart, (uint)buckets.Count, ports));
+            pos = next < 0 ? -1 : next + 1;
+        }
+        if (type == GroupType.Indirect && buckets.Count != 1)
+            throw new ActionSyntaxException("an indirect group has exactly one bucket", 0);
+        return new FlowGroup(id.Value, type, buckets, method, fields);
+    }
+
+    private static GroupBucket ParseBucket(string body, int offset, uint defaultId, IPortMap? ports)
+    {
+        // bucket=[bucket_id:N,][weight:N,][watch_port:P,][actions=]ACTIONS
+        ushort weight = 1;
+        uint id = defaultId;
+        uint? watch = null;
+        string rest = body;
+        int restOffset = offset;
+        while (true)
+        {
+            if (TryTakeParam(ref rest, ref restOffset, "weight", out string? w))
+                weight = (ushort)Math.Min(ushort.MaxValue, ActionParser.ParseUInt32(w, restOffset, "weight"));
+            else if (TryTakeParam(ref rest, ref restOffset, "bucket_id", out string? b))
+                id = ActionParser.ParseUInt32(b, restOffset, "bucket_id");
+            else if (TryTakeParam(ref rest, ref restOffset, "watch_port", out string? p))
+                watch = uint.TryParse(p, NumberStyles.None, CultureInfo.InvariantCulture, out uint n) ? n
+                    : ports is not null && ports.TryGetPort(p, out n) ? n
+                    : throw new ActionSyntaxException($"unknown port '{p}'", restOffset);
+            else if (TryTakeParam(ref rest, ref restOffset, "watch_group", out _))
+            {
+            }
+            else
+                break;
+        }
+        if (rest.StartsWith("actions=", StringComparison.Ordinal))
+        {
+            rest = rest[8..];
+            restOffset += 8;
+        }
+        ActionList actions;
+        try
+        {
+            actions = ActionParser.Parse(rest, ports);
+        }
+        catch (ActionSyntaxException e)
+        {
+            throw new ActionSyntaxException(e.Message, restOffset + e.Offset);
+        }
+        return new GroupBucket(id, actions, weight, watch, body);
+    }
+
+    private static bool TryTakeParam(ref string rest, ref int offset, string name, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out string? value)
+    {
+        value = null;
+        if (!rest.StartsWith(name, StringComparison.Ordinal) || rest.Length <= name.Length || rest[name.Length] is not (':' or '='))
+            return false;
+        int end = rest.IndexOf(',', StringComparison.Ordinal);
+        value = end < 0 ? rest[(name.Length + 1)..] : rest[(name.Length + 1)..end];
+        int consumed = end < 0 ? rest.Length : end + 1;
+        rest = rest[consumed..];
+        offset += consumed;
+        return true;
+    }
+}

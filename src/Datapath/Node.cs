@@ -1,0 +1,376 @@
+using System.Diagnostics.CodeAnalysis;
+using Datapath.Conntrack;
+using Datapath.Engine.Tracing;
+using Datapath.Geneve;
+using Datapath.Packets;
+
+namespace Datapath.Engine;
+
+/// <summary>
+/// One emulated Kubernetes node as the datapath sees it: its bridge, its conntrack (OVS's zones,
+/// 65520 for Antrea), its underlay address and MAC, and the neighbour table used to address
+/// GENEVE frames leaving the uplink. <see cref="Process(uint, ReadOnlySpan{byte}, IPacketSink?, long, Trace?)"/>
+/// is the entry point: a frame in on a port becomes outputs (each given to the sink) or one
+/// counted drop.
+/// </summary>
+/// <remarks>Thread-safety: Process may run on any number of threads (one XlateContext per thread).
+/// Neighbours and ports are set up before traffic.</remarks>
+public sealed class Node : IDisposable
+{
+    private readonly Dictionary<uint, MacAddress> _neighbors = [];
+    private readonly ThreadLocal<XlateContext> _contexts = new(() => new XlateContext());
+    private readonly Translator _translator;
+
+    public Node(string name, Bridge bridge, Ipv4Address nodeIp, MacAddress nodeMac, ConnectionTracker? conntrack = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        ArgumentNullException.ThrowIfNull(bridge);
+        Name = name;
+        Bridge = bridge;
+        NodeIp = nodeIp;
+        NodeMac = nodeMac;
+        Conntrack = conntrack ?? new ConnectionTracker(new ConntrackOptions());
+        _translator = new Translator(this);
+    }
+
+    public string Name { get; }
+    public Bridge Bridge { get; }
+    /// <summary>The underlay address: the outer source of GENEVE frames.</summary>
+    public Ipv4Address NodeIp { get; }
+    /// <summary>The uplink MAC: the outer Ethernet source of GENEVE frames.</summary>
+    public MacAddress NodeMac { get; }
+    public ConnectionTracker Conntrack { get; }
+    /// <summary>The underlay default gateway, used when a tunnel destination has no neighbour entry.</summary>
+    public Ipv4Address? UnderlayGateway { get; set; }
+    /// <summary>Set the GENEVE UDP checksum on frames sent (Antrea's tunnel csum=true).</summary>
+    public bool TunnelChecksum { get; set; } = true;
+    /// <summary>How many ct(table=N) recirculations one packet may take (OVS's datapath limits them too).</summary>
+    public int MaxRecirculations { get; set; } = 8;
+
+    /// <summary>Releases the per-thread translation contexts.</summary>
+    public void Dispose() => _contexts.Dispose();
+
+    public void AddNeighbor(Ipv4Address ip, MacAddress mac) => _neighbors[ip.Value] = mac;
+
+    public bool TryGetNeighbor(Ipv4Address ip, out MacAddress mac) => _neighbors.TryGetValue(ip.Value, out mac);
+
+    public IEnumerable<(Ipv4Address Ip, MacAddress Mac)> Neighbors => _neighbors.Select(kv => (new Ipv4Address(kv.Key), kv.Value));
+
+    /// <summary>The MAC a frame for <paramref name="dst"/> goes to on the underlay: its neighbour entry or the gateway's.</summary>
+    public bool TryResolveUnderlay(Ipv4Address dst, out MacAddress mac)
+    {
+        if (_neighbors.TryGetValue(dst.Value, out mac))
+            return true;
+        return UnderlayGateway is { } gw && _neighbors.TryGetValue(gw.Value, out mac);
+    }
+
+    // ---- Processing: any thread.
+
+    /// <summary>Runs one frame received on <paramref name="inPort"/> through the bridge.</summary>
+    /// <param name="inPort">The ofport it arrived on. Frames on the tunnel port are GENEVE frames from the uplink.</param>
+    /// <param name="frame">The frame; not modified (the node works on its own copy).</param>
+    /// <param name="sink">Receives every copy sent, or null to only count.</param>
+    /// <param name="nowMs">The time for conntrack, in milliseconds.</param>
+    /// <param name="trace">When non-null, every step is recorded into it.</param>
+    public PacketVerdict Process(uint inPort, ReadOnlySpan<byte> frame, IPacketSink? sink, long nowMs, Trace? trace = null)
+        => ProcessCore(_contexts.Value!, inPort, frame, sink, nowMs, trace, injectedTunnel: null);
+
+    /// <summary>
+    /// Runs an inner frame as if it had been decapsulated on the tunnel port with these tunnel fields
+    /// (tun_src, tun_dst, tun_id, tun_metadata...) — what <c>ofproto/trace in_port=TUNNEL,tun_src=...</c> does.
+    /// </summary>
+    public PacketVerdict ProcessDecapsulated(uint inPort, ReadOnlySpan<byte> innerFrame, in FlowKey tunnelFields, IPacketSink? sink, long nowMs, Trace? trace = null)
+    {
+        var tun = tunnelFields;
+        return ProcessCore(_contexts.Value!, inPort, innerFrame, sink, nowMs, trace, tun);
+    }
+
+    /// <summary>
+    /// Runs <c>ofproto/trace</c>-style flow text (<c>in_port=49,tcp,nw_src=...,tp_dst=80,tcp_flags=syn</c>):
+    /// builds the FlowKey and a frame from it and processes that frame on the flow's in_port. On the
+    /// tunnel port, tun_* fields in the text are taken as the decapsulated tunnel metadata.
+    /// </summary>
+    /// <exception cref="Classifier.FlowSyntaxException">The text does not parse (column given).</exception>
+    public PacketVerdict ProcessFlow(string flowText, IPacketSink? sink, long nowMs, Trace? trace, out byte[] frame)
+    {
+        var key = FlowText.ParseKey(flowText, Bridge, out _);
+        frame = FlowText.BuildFrame(in key);
+        if (Bridge.TryGetPort(key.InPort, out var port) && port.Kind == PortKind.Tunnel)
+            return ProcessDecapsulated(key.InPort, frame, in key, sink, nowMs, trace);
+        return Process(key.InPort, frame, sink, nowMs, trace);
+    }
+
+    private PacketVerdict ProcessCore(XlateContext ctx, uint inPort, ReadOnlySpan<byte> frame, IPacketSink? sink, long nowMs, Trace? trace, FlowKey? injectedTunnel)
+    {
+        ctx.ResetPacket(trace, Name);
+        if (!Bridge.TryGetPort(inPort, out var port))
+            return Drop(ctx, null, DropReason.IngressPortMissing, DropCounters.NoTable, $"no port {inPort} on {Bridge.Name}");
+        port.Counters.Rx(frame.Length);
+        if (frame.Length > XlateContext.MaxFrame || frame.Length < 14)
+            return Drop(ctx, port, DropReason.Malformed, DropCounters.NoTable, $"frame of {frame.Length} bytes");
+        frame.CopyTo(ctx.Buffer.AsSpan(XlateContext.Headroom));
+        ctx.FrameStart = XlateContext.Headroom;
+        ctx.FrameLength = frame.Length;
+
+        FlowKey tun = default;
+        bool fromTunnel = false;
+        if (injectedTunnel is { } injected)
+        {
+            tun = injected;
+            fromTunnel = true;
+        }
+        else if (port.Kind == PortKind.Tunnel)
+        {
+            var map = Bridge.TlvMap;
+            if (!GeneveDecapsulator.TryDecapsulate(ctx.Frame, in map, out int innerOffset, out int innerLength, ref tun, out var why))
+                return Drop(ctx, port, DropReason.TunnelDecap, DropCounters.NoTable, $"GENEVE decapsulation failed: {why}");
+            if (tun.TunDst != NodeIp.Value)
+                return Drop(ctx, port, DropReason.TunnelDecap, DropCounters.NoTable, $"GENEVE frame for {new Ipv4Address(tun.TunDst)}, not this node ({NodeIp})");
+            if (ctx.Trace is { } tt)
+                tt.Steps.Add(new TraceStep(Name, TraceKind.Tunnel, 0) { Summary = $"GENEVE decap on {port.Name}: tun_src={new Ipv4Address(tun.TunSrc)} tun_dst={new Ipv4Address(tun.TunDst)} tun_id=0x{tun.TunId:x}, inner frame {innerLength} bytes" }
+                    .Add("op", "decap").Add("tun_src", new Ipv4Address(tun.TunSrc).ToString()).Add("tun_dst", new Ipv4Address(tun.TunDst).ToString()).Add("tun_id", "0x" + tun.TunId.ToString("x")));
+            ctx.FrameStart += innerOffset;
+            ctx.FrameLength = innerLength;
+            fromTunnel = true;
+        }
+
+        FlowKey.Extract(ctx.Frame, inPort, out ctx.Key);
+        if ((ctx.Key.Layout.Flags & (ParseFlags.Truncated | ParseFlags.Malformed)) != 0)
+            return Drop(ctx, port, DropReason.Malformed, DropCounters.NoTable, $"frame is {((ctx.Key.Layout.Flags & ParseFlags.Truncated) != 0 ? "truncated" : "malformed")}");
+        if (fromTunnel)
+            CopyTunnel(ref ctx.Key, in tun);
+        ctx.PacketBytes = ctx.FrameLength;
+        ctx.Applied = ctx.Key;
+        if (ctx.Trace is { } t0)
+            t0.Steps.Add(new TraceStep(Name, TraceKind.Ingress, 0) { Summary = $"{port.OfPort}({port.Name}): {FlowFormatter.Format(in ctx.Key, Bridge)}" }
+                .Add("in_port", port.Name).Add("flow", FlowFormatter.Format(in ctx.Key, Bridge)));
+
+        byte table = 0;
+        int recirculations = 0;
+        while (true)
+        {
+            _translator.Translate(ctx, table);
+            if (ctx.Error is { } err)
+            {
+                if (ctx.Trace is { } te)
+                    te.FinalFlows[Name] = ctx.Key;
+                return Drop(ctx, port, err, ctx.ErrorTable, null);
+            }
+            if (ctx.Trace is { } td)
+            {
+                string dp = DescribeActions(ctx);
+                td.DatapathActions.Add(dp);
+                td.Steps.Add(new TraceStep(Name, TraceKind.DatapathActions, 0) { Summary = dp });
+            }
+            int next = Execute(ctx, sink, nowMs);
+            if (next < 0)
+                break;
+            if (++recirculations > MaxRecirculations)
+                return Drop(ctx, port, DropReason.RecirculationLimit, (byte)next, $"more than {MaxRecirculations} recirculations");
+            table = (byte)next;
+            if (ctx.Trace is { } tr)
+                tr.Steps.Add(new TraceStep(Name, TraceKind.Recirculation, 0) { Table = table, Summary = $"recirc({recirculations}): resume at table {table} with {FlowFormatter.FormatConntrack(in ctx.Key)}" });
+        }
+        if (ctx.Trace is { } tf)
+            tf.FinalFlows[Name] = ctx.Key;
+        if (ctx.Outputs > 0)
+            return new PacketVerdict(ctx.Outputs, null, 0);
+        var reason = ctx.LastDrop ?? DropReason.NoOutput;
+        return Drop(ctx, port, reason, ctx.LastDrop is null ? ctx.TableId : ctx.LastDropTable, null);
+    }
+
+    private PacketVerdict Drop(XlateContext ctx, BridgePort? port, DropReason reason, byte table, string? detail)
+    {
+        Bridge.Drops.Add(table, reason);
+        port?.Counters.RxDrop();
+        if (ctx.Trace is { } t)
+        {
+            int? tableOrNull = table == DropCounters.NoTable ? null : table;
+            t.Drops.Add(new TraceDrop(Name, tableOrNull, reason));
+            if (detail is not null)
+                t.Steps.Add(new TraceStep(Name, TraceKind.Drop, 0) { Summary = "drop: " + detail });
+        }
+        return new PacketVerdict(0, reason, table);
+    }
+
+    private static void CopyTunnel(ref FlowKey key, in FlowKey tun)
+    {
+        key.TunId = tun.TunId;
+        key.TunSrc = tun.TunSrc;
+        key.TunDst = tun.TunDst;
+        key.TunFlags = tun.TunFlags;
+        key.TunTos = tun.TunTos;
+        key.TunTtl = tun.TunTtl;
+        key.TunMetadataPresent = tun.TunMetadataPresent;
+        key.TunMetadata = tun.TunMetadata;
+    }
+
+    // ---- executing datapath actions
+
+    /// <summary>Runs one pass's datapath actions on the frame; returns the table to recirculate to, or -1.</summary>
+    private int Execute(XlateContext ctx, IPacketSink? sink, long nowMs)
+    {
+        int applied = -1;
+        for (int i = 0; i < ctx.ActionCount; i++)
+        {
+            ref DpAction a = ref ctx.Actions[i];
+            if (a.Snapshot != applied)
+            {
+                ref FlowKey snap = ref ctx.Snapshots[a.Snapshot];
+                snap.Layout = ctx.Applied.Layout;
+                PacketEditor.ApplyKey(ctx.Frame, in ctx.Applied, in snap);
+                ctx.Applied = snap;
+                applied = a.Snapshot;
+            }
+            switch (a.Kind)
+            {
+                case DpKind.Output:
+                    Deliver(ctx, a.Port, sink);
+                    break;
+                case DpKind.Ct:
+                    {
+                        FlowKey ctKey = ctx.Applied;
+                        Conntrack.Execute(ref ctKey, ctx.Frame, in a.Ct, nowMs);
+                        ctx.Applied = ctKey;
+                        applied = -1;
+                        if (ctx.Trace is { } t)
+                        {
+                            t.Steps.Add(new TraceStep(Name, TraceKind.Conntrack, 0)
+                            {
+                                Summary = $"ct(zone={a.Ct.Zone}{(a.Ct.Commit ? ",commit" : "")}{(a.Ct.Nat is { } n ? "," + n : "")}{(a.Ct.MarkMask != 0 ? $",mark=0x{a.Ct.Mark:x}" : "")}) -> {FlowFormatter.FormatConntrack(in ctKey)}",
+                            }
+                            .Add("zone", a.Ct.Zone.ToString(System.Globalization.CultureInfo.InvariantCulture))
+                            .Add("commit", a.Ct.Commit ? "true" : "false")
+                            .Add("ct_state", FlowFormatter.FormatCtState(ctKey.CtState))
+                            .Add("ct_mark", "0x" + ctKey.CtMark.ToString("x")));
+                        }
+                        if (a.Recirc)
+                        {
+                            ctx.Key = ctKey;
+                            return a.RecircTable;
+                        }
+                        break;
+                    }
+                case DpKind.PushVlan:
+                    PushVlan(ctx, a.EtherType);
+                    break;
+                case DpKind.PopVlan:
+                    PopVlan(ctx);
+                    break;
+                case DpKind.Punt:
+                    Bridge.CountPunt();
+                    break;
+            }
+        }
+        return -1;
+    }
+
+    private void Deliver(XlateContext ctx, uint portNumber, IPacketSink? sink)
+    {
+        if (!Bridge.TryGetPort(portNumber, out var port))
+        {
+            ctx.RecordDrop(DropReason.OutputPortMissing);
+            return;
+        }
+        ReadOnlySpan<byte> frame = ctx.Frame;
+        if (port.Kind == PortKind.Tunnel)
+        {
+            ref FlowKey k = ref ctx.Applied;
+            string? problem = null;
+            MacAddress nextHop = default;
+            if (k.TunDst == 0)
+                problem = "no tun_dst";
+            else if (k.TunDst == NodeIp.Value)
+                problem = "not tunneling to our own address";
+            else if (!TryResolveUnderlay(new Ipv4Address(k.TunDst), out nextHop))
+                problem = $"no neighbour for {new Ipv4Address(k.TunDst)}";
+            if (problem is null)
+            {
+                FlowKey tun = k;
+                tun.TunSrc = NodeIp.Value;
+                tun.TunFlags |= (ushort)(GeneveTunnelFlags.DontFragment | GeneveTunnelFlags.Key | (TunnelChecksum ? GeneveTunnelFlags.Csum : 0));
+                var map = Bridge.TlvMap;
+                if (GeneveEncapsulator.TryEncapsulate(frame, in tun, in map, NodeMac, nextHop, ctx.EncapBuffer, out int n))
+                {
+                    frame = ctx.EncapBuffer.AsSpan(0, n);
+                    if (ctx.Trace is { } tt)
+                        tt.Steps.Add(new TraceStep(Name, TraceKind.Tunnel, 0) { Summary = $"GENEVE encap on {port.Name}: {NodeIp} > {new Ipv4Address(k.TunDst)} vni 0x{k.TunId & 0xffffff:x}, {n} bytes, {NodeMac} > {nextHop}" }
+                            .Add("op", "encap").Add("tun_src", NodeIp.ToString()).Add("tun_dst", new Ipv4Address(k.TunDst).ToString()).Add("tun_id", "0x" + k.TunId.ToString("x")));
+                }
+                else
+                    problem = "GENEVE encapsulation failed";
+            }
+            if (problem is not null)
+            {
+                port.Counters.TxDrop();
+                ctx.RecordDrop(DropReason.TunnelEncap);
+                if (ctx.Trace is { } tt)
+                    tt.Steps.Add(new TraceStep(Name, TraceKind.Tunnel, 0) { Summary = $"output to {port.Name} dropped: {problem}" });
+                return;
+            }
+        }
+        port.Counters.Tx(frame.Length);
+        ctx.Outputs++;
+        sink?.Output(this, port, frame);
+        ctx.Trace?.Outputs.Add(new TraceOutput(Name, port.Name, port.OfPort, frame.ToArray()));
+    }
+
+    private static void PushVlan(XlateContext ctx, ushort tpid)
+    {
+        if (ctx.FrameStart < 4)
+            return;
+        var buf = ctx.Buffer.AsSpan();
+        buf.Slice(ctx.FrameStart, 12).CopyTo(buf.Slice(ctx.FrameStart - 4, 12));
+        ctx.FrameStart -= 4;
+        ctx.FrameLength += 4;
+        buf[ctx.FrameStart + 12] = (byte)(tpid >> 8);
+        buf[ctx.FrameStart + 13] = (byte)tpid;
+        buf[ctx.FrameStart + 14] = 0;
+        buf[ctx.FrameStart + 15] = 0;
+        Reparse(ctx);
+    }
+
+    private static void PopVlan(XlateContext ctx)
+    {
+        var buf = ctx.Buffer.AsSpan();
+        if (ctx.FrameLength < 18)
+            return;
+        buf.Slice(ctx.FrameStart, 12).CopyTo(buf.Slice(ctx.FrameStart + 4, 12));
+        ctx.FrameStart += 4;
+        ctx.FrameLength -= 4;
+        Reparse(ctx);
+    }
+
+    /// <summary>After a header push/pop: the frame's layout and tag changed; everything else is as applied.</summary>
+    private static void Reparse(XlateContext ctx)
+    {
+        FlowKey.Extract(ctx.Frame, ctx.Applied.InPort, out var fresh);
+        ctx.Applied.Layout = fresh.Layout;
+        ctx.Applied.VlanTci = fresh.VlanTci;
+        ctx.Applied.VlanTci2 = fresh.VlanTci2;
+    }
+
+    private string DescribeActions(XlateContext ctx)
+    {
+        if (ctx.ActionCount == 0)
+            return "drop";
+        var parts = new List<string>();
+        for (int i = 0; i < ctx.ActionCount; i++)
+        {
+            ref DpAction a = ref ctx.Actions[i];
+            parts.Add(a.Kind switch
+            {
+                DpKind.Output => Bridge.TryGetPort(a.Port, out var p) ? $"{p.Name}({p.OfPort})" : a.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                DpKind.Ct => $"ct(zone={a.Ct.Zone}{(a.Ct.Commit ? ",commit" : "")}{(a.Ct.MarkMask != 0 ? $",mark=0x{a.Ct.Mark:x}/0x{a.Ct.MarkMask:x}" : "")}{(a.Ct.Nat is { } n ? "," + n : "")}){(a.Recirc ? $",recirc(table={a.RecircTable})" : "")}",
+                DpKind.PushVlan => $"push_vlan(tpid=0x{a.EtherType:x4})",
+                DpKind.PopVlan => "pop_vlan",
+                _ => "userspace(controller)",
+            });
+        }
+        return string.Join(",", parts);
+    }
+
+    /// <summary>Conntrack entries as <c>ovs-appctl dpctl/dump-conntrack</c> prints them.</summary>
+    [SuppressMessage("Performance", "CA1822", Justification = "API shape")]
+    public IEnumerable<string> DumpConntrack(ushort? zone = null) => Conntrack.Dump(zone);
+}

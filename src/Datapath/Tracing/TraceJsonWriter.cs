@@ -1,0 +1,118 @@
+using System.Text.Json;
+
+namespace Datapath.Engine.Tracing;
+
+/// <summary>
+/// Writes a <see cref="Trace"/> in DESIGN.md's <c>--json</c> shape:
+/// <c>{"steps":[{"node","kind","table","rule",...}],"verdict":{"outputs":[{"node","port","ofport","frame"}],"drops":[{"node","table","reason"}]}}</c>.
+/// </summary>
+public static class TraceJsonWriter
+{
+    public static string Write(Trace trace, bool indented = false)
+    {
+        using var ms = new MemoryStream();
+        using (var w = new Utf8JsonWriter(ms, new JsonWriterOptions { Indented = indented }))
+            Write(w, trace);
+        return System.Text.Encoding.UTF8.GetString(ms.ToArray());
+    }
+
+    public static void Write(Utf8JsonWriter w, Trace trace)
+    {
+        ArgumentNullException.ThrowIfNull(w);
+        ArgumentNullException.ThrowIfNull(trace);
+        w.WriteStartObject();
+        w.WriteStartArray("steps");
+        foreach (var s in trace.Steps)
+        {
+            w.WriteStartObject();
+            w.WriteString("node", s.Node);
+            w.WriteString("kind", KindName(s.Kind));
+            if (s.Kind == TraceKind.OpenFlow)
+            {
+                w.WriteNumber("table", s.Table.GetValueOrDefault());
+                if (s.RuleText is null)
+                    w.WriteNull("rule");
+                else
+                    w.WriteString("rule", s.RuleText);
+                if (s.Rule is { } r)
+                {
+                    w.WriteNumber("priority", r.Priority);
+                    w.WriteString("cookie", "0x" + r.Cookie.ToString("x"));
+                }
+                if (s.Depth > 0)
+                    w.WriteNumber("depth", s.Depth);
+            }
+            else if (s.Table is { } t)
+                w.WriteNumber("table", t);
+            if (s.Actions.Count > 0)
+            {
+                w.WriteStartArray("actions");
+                foreach (var a in s.Actions)
+                {
+                    w.WriteStartObject();
+                    w.WriteString("action", a.Text);
+                    if (a.Effects.Count > 0)
+                    {
+                        w.WriteStartArray("effects");
+                        foreach (var e in a.Effects)
+                            w.WriteStringValue(e);
+                        w.WriteEndArray();
+                    }
+                    w.WriteEndObject();
+                }
+                w.WriteEndArray();
+            }
+            if (s.Summary is not null)
+                w.WriteString("summary", s.Summary);
+            foreach (var (k, v) in s.Details)
+            {
+                if (k is "node" or "kind" or "table" or "rule" or "summary" or "actions")
+                    continue;
+                w.WriteString(k, v);
+            }
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+        w.WriteStartObject("verdict");
+        w.WriteStartArray("outputs");
+        foreach (var o in trace.Outputs)
+        {
+            w.WriteStartObject();
+            w.WriteString("node", o.Node);
+            w.WriteString("port", o.Port);
+            w.WriteNumber("ofport", o.OfPort);
+            w.WriteString("frame", Convert.ToHexStringLower(o.Frame));
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+        w.WriteStartArray("drops");
+        foreach (var d in trace.Drops)
+        {
+            w.WriteStartObject();
+            w.WriteString("node", d.Node);
+            if (d.Table is { } t)
+                w.WriteNumber("table", t);
+            else
+                w.WriteNull("table");
+            w.WriteString("reason", d.ReasonName);
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+        w.WriteEndObject();
+        w.WriteEndObject();
+    }
+
+    public static string KindName(TraceKind kind) => kind switch
+    {
+        TraceKind.Ingress => "ingress",
+        TraceKind.OpenFlow => "openflow",
+        TraceKind.Conntrack => "conntrack",
+        TraceKind.Recirculation => "recirculation",
+        TraceKind.Tunnel => "tunnel",
+        TraceKind.Normal => "normal",
+        TraceKind.Group => "group",
+        TraceKind.DatapathActions => "datapath-actions",
+        TraceKind.Drop => "drop",
+        _ => kind.ToString().ToLowerInvariant(),
+    };
+}

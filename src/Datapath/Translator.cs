@@ -1,0 +1,498 @@
+using System.Text;
+using Datapath.Classifier;
+using Datapath.Conntrack;
+using Datapath.Engine.Actions;
+using Datapath.Engine.Tracing;
+using Datapath.Packets;
+
+namespace Datapath.Engine;
+
+// Translator
+// ==========
+//
+// What?
+// -----
+// The slow path (OVS's ofproto-dpif-xlate): walks the bridge's tables from a start table for one
+// FlowKey, runs each matching rule's actions on a working copy of the key, and emits datapath
+// actions (outputs, ct + recirculation, VLAN push/pop, punts) plus the bits of the key that were
+// consulted, so a flow cache keyed on (recirc table, masked key) can replay the result later.
+//
+// Design
+// ------
+// One pass ends at the end of table 0's action list, at an error, or at ct(table=N), which ends
+// the translation (the rest of the action list is not run: DESIGN.md's rule; OVS forks instead,
+// which gives the same result for every Antrea flow) and asks the executor to run conntrack and
+// translate again from table N with ct_* filled in.  Field changes are not emitted one by one:
+// each datapath action carries the index of a key snapshot, and the executor writes the
+// difference to the frame with PacketEditor.ApplyKey (incremental checksums).
+//
+// Invariants
+// ----------
+//  - Depth counts only resubmits to the same or an earlier table; it never exceeds MaxDepth and
+//    the resubmit total never exceeds MaxResubmits: a loop is a counted drop, not a hang.
+//  - After a resubmit, in_port is what it was before (OVS restores it).
+//  - Group buckets run on a copy of the key (OVS clones them).
+//
+// Thread-safety
+// -------------
+// Any number of threads, each with its own XlateContext. Rule stats and MAC learning are the
+// only shared writes (Interlocked / ConcurrentDictionary).
+//
+// Cost
+// ----
+// One classifier lookup per table visited; no allocation unless tracing.
+internal sealed class Translator
+{
+    private readonly Node _node;
+    private readonly Bridge _bridge;
+
+    public Translator(Node node)
+    {
+        _node = node;
+        _bridge = node.Bridge;
+    }
+
+    /// <summary>Translates one pass starting at <paramref name="table"/>.</summary>
+    public void Translate(XlateContext ctx, byte table)
+    {
+        ctx.ResetPass();
+        LookupAndRun(ctx, table);
+    }
+
+    private void LookupAndRun(XlateContext ctx, byte table)
+    {
+        ctx.TableId = table;
+        var rule = _bridge.Tables.Lookup(table, in ctx.Key, ref ctx.Consulted);
+        if (rule is null)
+        {
+            ctx.RecordDrop(DropReason.NoMatch);
+            if (ctx.Trace is { } t)
+                t.Steps.Add(new TraceStep(ctx.NodeName, TraceKind.OpenFlow, ctx.Depth) { Table = table, Summary = "no match: drop" });
+            return;
+        }
+        rule.AddStats(ctx.PacketBytes);
+        TraceStep? step = null;
+        if (ctx.Trace is { } trace)
+        {
+            step = new TraceStep(ctx.NodeName, TraceKind.OpenFlow, ctx.Depth)
+            {
+                Table = table,
+                Rule = rule,
+                RuleText = rule.Format(_bridge, withStats: false),
+                RuleSummary = Summarize(rule),
+            };
+            trace.Steps.Add(step);
+        }
+        var actions = rule.Actions as ActionList ?? ActionList.Empty;
+        if (actions.Count == 0)
+        {
+            ctx.RecordDrop(DropReason.ExplicitDrop);
+            step?.Actions.Add(new TraceAction("drop"));
+            return;
+        }
+        DoActions(ctx, actions, step);
+    }
+
+    private string Summarize(FlowRule rule)
+    {
+        string m = rule.Match.Format(_bridge);
+        var sb = new StringBuilder();
+        if (m.Length > 0)
+            sb.Append(m).Append(", ");
+        sb.Append("priority ").Append(rule.Priority).Append(", cookie 0x").Append(rule.Cookie.ToString("x"));
+        return sb.ToString();
+    }
+
+    private void DoActions(XlateContext ctx, ActionList list, TraceStep? step)
+    {
+        var items = list.Items;
+        for (int i = 0; i < items.Length; i++)
+        {
+            if (ctx.Exit)
+                return;
+            var action = items[i];
+            TraceAction? ta = null;
+            if (step is not null)
+            {
+                var sb = new StringBuilder();
+                action.Format(sb, _bridge);
+                ta = new TraceAction(sb.ToString());
+                step.Actions.Add(ta);
+            }
+            switch (action.Kind)
+            {
+                case ActionKind.SetField:
+                    {
+                        var sf = (SetFieldAction)action;
+                        UInt128 old = ta is null ? default : FieldRegistry.Read(in ctx.Key, sf.Destination.Field);
+                        sf.Execute(ref ctx.Key);
+                        ctx.Dirty = true;
+                        if (ta is not null)
+                            ta.Effects.Add(Change(sf.Destination.Field, old, in ctx.Key));
+                        break;
+                    }
+                case ActionKind.Move:
+                    {
+                        var mv = (MoveAction)action;
+                        mv.Source.Consult(ref ctx.Consulted);
+                        UInt128 old = ta is null ? default : FieldRegistry.Read(in ctx.Key, mv.Destination.Field);
+                        mv.Execute(ref ctx.Key);
+                        ctx.Dirty = true;
+                        if (ta is not null)
+                            ta.Effects.Add(Change(mv.Destination.Field, old, in ctx.Key));
+                        break;
+                    }
+                case ActionKind.Output:
+                    Output(ctx, (OutputAction)action, ta);
+                    break;
+                case ActionKind.Resubmit:
+                    Resubmit(ctx, (ResubmitAction)action, ta);
+                    break;
+                case ActionKind.Ct:
+                    Ct(ctx, (CtAction)action, ta);
+                    break;
+                case ActionKind.CtClear:
+                    ClearConntrack(ref ctx.Key);
+                    ctx.Dirty = true;
+                    break;
+                case ActionKind.Conjunction:
+                case ActionKind.Note:
+                    break;
+                case ActionKind.Group:
+                    Group(ctx, (GroupAction)action, ta);
+                    break;
+                case ActionKind.DecTtl:
+                    if (!DecTtl(ctx, ta))
+                        return;
+                    break;
+                case ActionKind.Drop:
+                    ctx.RecordDrop(DropReason.ExplicitDrop);
+                    break;
+                case ActionKind.PushVlan:
+                    if ((ctx.Key.VlanTci & 0x1000) != 0)
+                    {
+                        ctx.RecordDrop(DropReason.ActionFailed);
+                        ta?.Effects.Add("packet is already tagged: double tagging is not supported");
+                        return;
+                    }
+                    ctx.Emit(DpKind.PushVlan).EtherType = ((PushVlanAction)action).EtherType;
+                    ctx.Key.VlanTci = 0x1000;
+                    ctx.Dirty = true;
+                    break;
+                case ActionKind.PopVlan:
+                    if ((ctx.Key.VlanTci & 0x1000) != 0)
+                    {
+                        ctx.Emit(DpKind.PopVlan);
+                        ctx.Key.VlanTci = 0;
+                        ctx.Dirty = true;
+                    }
+                    break;
+                case ActionKind.Controller:
+                    ctx.Emit(DpKind.Punt);
+                    ctx.RecordDrop(DropReason.ControllerPunt);
+                    ta?.Effects.Add("punted to the controller (none attached)");
+                    break;
+            }
+        }
+    }
+
+    private string Change(FieldInfo field, UInt128 old, in FlowKey key)
+        => $"{field.Name}: {FieldSyntax.FormatValue(field, old, _bridge)} -> {FieldSyntax.FormatValue(field, FieldRegistry.Read(in key, field), _bridge)}";
+
+    // ---- output, NORMAL, flood
+
+    private void Output(XlateContext ctx, OutputAction oa, TraceAction? ta)
+    {
+        uint port;
+        if (oa.Source is { } src)
+        {
+            src.Consult(ref ctx.Consulted);
+            UInt128 v = src.Read(in ctx.Key);
+            port = v > uint.MaxValue ? OpenFlowPorts.None : (uint)v;
+        }
+        else
+            port = oa.Port;
+
+        switch (port)
+        {
+            case OpenFlowPorts.InPort:
+                EmitOutput(ctx, ctx.Key.InPort, ta, allowInPort: true);
+                return;
+            case OpenFlowPorts.Normal:
+                Normal(ctx, ta);
+                return;
+            case OpenFlowPorts.Flood:
+            case OpenFlowPorts.All:
+                foreach (var p in _bridge.Ports)
+                {
+                    if (p.OfPort != ctx.Key.InPort)
+                        EmitOutput(ctx, p.OfPort, ta, allowInPort: false);
+                }
+                return;
+            case OpenFlowPorts.Controller:
+                ctx.Emit(DpKind.Punt);
+                ctx.RecordDrop(DropReason.ControllerPunt);
+                ta?.Effects.Add("punted to the controller (none attached)");
+                return;
+            case OpenFlowPorts.None:
+            case OpenFlowPorts.Table:
+                ta?.Effects.Add("output to NONE/TABLE: nothing sent");
+                return;
+            default:
+                EmitOutput(ctx, port, ta, allowInPort: false);
+                return;
+        }
+    }
+
+    private void EmitOutput(XlateContext ctx, uint port, TraceAction? ta, bool allowInPort)
+    {
+        if (!allowInPort && port == ctx.Key.InPort)
+        {
+            ctx.RecordDrop(DropReason.OutputToInPort);
+            ta?.Effects.Add($"skipping output to input port {port}");
+            return;
+        }
+        if (!_bridge.TryGetPort(port, out var p))
+        {
+            ctx.RecordDrop(DropReason.OutputPortMissing);
+            ta?.Effects.Add($"output port {port} does not exist: drop");
+            return;
+        }
+        ref var a = ref ctx.Emit(DpKind.Output);
+        a.Port = port;
+        if (ta is not null)
+            ta.Effects.Add(p.Kind == PortKind.Tunnel
+                ? $"output to {p.OfPort}({p.Name}), tunnel to tun_dst={new Ipv4Address(ctx.Key.TunDst)} tun_id=0x{ctx.Key.TunId:x}"
+                : $"output to {p.OfPort}({p.Name})");
+    }
+
+    private void Normal(XlateContext ctx, TraceAction? ta)
+    {
+        var eth = FieldRegistry.Get(FieldId.EthSrc);
+        FieldRegistry.Write(ref ctx.Consulted, eth, eth.FullMask);
+        var ethDst = FieldRegistry.Get(FieldId.EthDst);
+        FieldRegistry.Write(ref ctx.Consulted, ethDst, ethDst.FullMask);
+        ctx.Consulted.VlanTci |= 0x1fff;
+        ctx.Consulted.InPort = uint.MaxValue;
+
+        ushort vid = (ushort)(ctx.Key.VlanTci & 0xfff);
+        uint inPort = ctx.Key.InPort;
+        var src = new MacAddress(ctx.Key.EthSrc);
+        var dst = new MacAddress(ctx.Key.EthDst);
+        if (_bridge.TryGetPort(inPort, out _) && _bridge.MacTable.Learn(src, vid, inPort))
+            ta?.Effects.Add($"learned {src} on port {inPort} in VLAN {vid}");
+        if (!dst.IsMulticast && _bridge.MacTable.TryLookup(dst, vid, out uint known))
+        {
+            if (known == inPort)
+            {
+                ctx.RecordDrop(DropReason.OutputToInPort);
+                ta?.Effects.Add($"{dst} is on the input port {inPort}: not forwarded");
+                return;
+            }
+            ta?.Effects.Add($"forwarding to learned port {known}");
+            EmitOutput(ctx, known, ta, allowInPort: false);
+            return;
+        }
+        ta?.Effects.Add(dst.IsMulticast ? "broadcast/multicast: flooding" : $"no learned port for {dst}: flooding");
+        int before = ctx.ActionCount;
+        foreach (var p in _bridge.Ports)
+        {
+            // OVS's NORMAL here floods to every port but the ingress and the tunnel (scenario README).
+            if (p.OfPort != inPort && p.Kind != PortKind.Tunnel)
+                EmitOutput(ctx, p.OfPort, ta, allowInPort: false);
+        }
+        if (ctx.ActionCount == before)
+            ctx.RecordDrop(DropReason.NoOutput);
+    }
+
+    // ---- resubmit
+
+    private void Resubmit(XlateContext ctx, ResubmitAction r, TraceAction? ta)
+    {
+        byte current = ctx.TableId;
+        byte table = r.Table ?? current;
+        bool counts = table <= current;
+        if (counts && ctx.Depth >= XlateContext.MaxDepth)
+        {
+            ctx.Fail(DropReason.ResubmitDepth);
+            ta?.Effects.Add($"over max translation depth {XlateContext.MaxDepth}: drop");
+            return;
+        }
+        if (++ctx.Resubmits > XlateContext.MaxResubmits)
+        {
+            ctx.Fail(DropReason.TooManyResubmits);
+            ta?.Effects.Add($"over {XlateContext.MaxResubmits} resubmit actions: drop");
+            return;
+        }
+        uint savedInPort = ctx.Key.InPort;
+        if (r.InPort is { } p && p != OpenFlowPorts.InPort)
+            ctx.Key.InPort = p;
+        if (counts)
+            ctx.Depth++;
+        LookupAndRun(ctx, table);
+        if (counts)
+            ctx.Depth--;
+        ctx.Key.InPort = savedInPort;
+        ctx.TableId = current;
+    }
+
+    // ---- ct
+
+    private static void Ct(XlateContext ctx, CtAction ct, TraceAction? ta)
+    {
+        if (ct.ZoneSource is { } zs)
+            zs.Consult(ref ctx.Consulted);
+        var cmd = new CtCommand(ct.ZoneFor(in ctx.Key), ct.Commit) { Force = ct.Force, Nat = ct.Nat };
+        foreach (var e in ct.Exec)
+        {
+            FieldRef dst;
+            UInt128 value, mask;
+            if (e is SetFieldAction sf)
+            {
+                dst = sf.Destination;
+                value = sf.Value;
+                mask = sf.Mask;
+            }
+            else
+            {
+                var mv = (MoveAction)e;
+                dst = mv.Destination;
+                value = mv.Source.Read(in ctx.Key);
+                mask = mv.Destination.ValueMask;
+                mv.Source.Consult(ref ctx.Consulted);
+            }
+            value <<= dst.Start;
+            mask <<= dst.Start;
+            if (dst.Field.Id == FieldId.CtMark)
+            {
+                cmd.Mark = (cmd.Mark & ~(uint)mask) | (uint)value;
+                cmd.MarkMask |= (uint)mask;
+            }
+            else
+            {
+                cmd.Label = (cmd.Label & ~mask) | value;
+                cmd.LabelMask |= mask;
+            }
+        }
+        ref var a = ref ctx.Emit(DpKind.Ct);
+        a.Ct = cmd;
+        if (ct.Table is { } table)
+        {
+            a.Recirc = true;
+            a.RecircTable = table;
+            ctx.Exit = true;
+            ta?.Effects.Add($"conntrack in zone {cmd.Zone}{(cmd.Commit ? ", commit" : "")}; the pipeline resumes at table {table} (recirculation)");
+        }
+        else
+        {
+            ClearConntrack(ref ctx.Key);
+            ctx.Dirty = true;
+            ta?.Effects.Add($"conntrack in zone {cmd.Zone}{(cmd.Commit ? ", commit" : "")}; the packet continues untracked");
+        }
+    }
+
+    private static void ClearConntrack(ref FlowKey key)
+    {
+        key.CtState = 0;
+        key.CtZone = 0;
+        key.CtMark = 0;
+        key.CtLabelLo = key.CtLabelHi = 0;
+        key.CtNwSrc = key.CtNwDst = 0;
+        key.CtTpSrc = key.CtTpDst = 0;
+        key.CtNwProto = 0;
+    }
+
+    // ---- dec_ttl
+
+    /// <summary>False when the TTL expired (the rest of this action list is skipped, as OVS does).</summary>
+    private static bool DecTtl(XlateContext ctx, TraceAction? ta)
+    {
+        if (!ctx.Key.IsIp)
+        {
+            ta?.Effects.Add("not IP: no-op");
+            return true;
+        }
+        ctx.Consulted.NwTtl = 0xff;
+        if (ctx.Key.NwTtl <= 1)
+        {
+            ctx.RecordDrop(DropReason.TtlExpired);
+            ta?.Effects.Add($"nw_ttl {ctx.Key.NwTtl} expired: drop");
+            return false;
+        }
+        ctx.Key.NwTtl--;
+        ctx.Dirty = true;
+        ta?.Effects.Add($"nw_ttl: {ctx.Key.NwTtl + 1} -> {ctx.Key.NwTtl}");
+        return true;
+    }
+
+    // ---- groups
+
+    private void Group(XlateContext ctx, GroupAction ga, TraceAction? ta)
+    {
+        if (!_bridge.TryGetGroup(ga.GroupId, out var group))
+        {
+            ctx.RecordDrop(DropReason.GroupMissing);
+            ta?.Effects.Add($"group {ga.GroupId} does not exist: drop");
+            return;
+        }
+        switch (group.Type)
+        {
+            case GroupType.Select:
+                {
+                    ctx.Consulted.NwSrc = ctx.Consulted.NwDst = uint.MaxValue;
+                    ctx.Consulted.NwProto = 0xff;
+                    ctx.Consulted.TpSrc = ctx.Consulted.TpDst = 0xffff;
+                    var b = group.Select(SymmetricHash(in ctx.Key));
+                    if (b is null)
+                    {
+                        ctx.RecordDrop(DropReason.GroupMissing);
+                        ta?.Effects.Add($"group {group.GroupId} has no bucket with weight: drop");
+                        return;
+                    }
+                    RunBucket(ctx, group, b, ta);
+                    break;
+                }
+            case GroupType.All:
+                foreach (var b in group.Buckets)
+                    RunBucket(ctx, group, b, ta);
+                break;
+            default:
+                if (group.Buckets.Count == 0)
+                {
+                    ctx.RecordDrop(DropReason.GroupMissing);
+                    return;
+                }
+                RunBucket(ctx, group, group.Buckets[0], ta);
+                break;
+        }
+    }
+
+    private void RunBucket(XlateContext ctx, FlowGroup group, GroupBucket bucket, TraceAction? ta)
+    {
+        bucket.AddStats(ctx.PacketBytes);
+        ta?.Effects.Add($"group {group.GroupId}: bucket {bucket.BucketId}");
+        TraceStep? step = null;
+        if (ctx.Trace is { } t)
+        {
+            step = new TraceStep(ctx.NodeName, TraceKind.Group, ctx.Depth) { Summary = $"group {group.GroupId} bucket {bucket.BucketId}" };
+            t.Steps.Add(step);
+        }
+        FlowKey saved = ctx.Key;
+        byte table = ctx.TableId;
+        DoActions(ctx, bucket.Actions, step);
+        ctx.Key = saved;
+        ctx.TableId = table;
+        ctx.Dirty = true;
+    }
+
+    /// <summary>A hash of the 5-tuple that is the same in both directions (OVS's flow_hash_symmetric_l4 in spirit).</summary>
+    internal static uint SymmetricHash(in FlowKey key)
+    {
+        uint a = key.NwSrc ^ key.NwDst;
+        uint p = (uint)(key.TpSrc ^ key.TpDst);
+        uint h = a * 0x9E3779B1u ^ (p << 16 | key.NwProto) * 0x85EBCA77u;
+        h ^= h >> 15;
+        h *= 0xC2B2AE3Du;
+        return h ^ (h >> 13);
+    }
+}

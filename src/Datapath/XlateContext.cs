@@ -1,0 +1,111 @@
+using Datapath.Engine.Tracing;
+using Datapath.Packets;
+
+namespace Datapath.Engine;
+
+/// <summary>
+/// Per-thread scratch of the slow path (OVS's struct xlate_ctx plus the packet buffer): the
+/// working key, the consulted-bits mask, key snapshots, the datapath action list and the frame.
+/// Reused packet after packet, so translation allocates nothing once warmed up.
+/// Limits as ofproto-dpif-xlate.c: <see cref="MaxDepth"/> counts only resubmits to the same or
+/// an earlier table (a forward resubmit cannot loop), <see cref="MaxResubmits"/> counts them all.
+/// </summary>
+internal sealed class XlateContext
+{
+    public const int MaxDepth = 64;
+    public const int MaxResubmits = MaxDepth * MaxDepth;
+    /// <summary>Room before the frame for push_vlan.</summary>
+    public const int Headroom = 64;
+    public const int MaxFrame = 65535;
+
+    public FlowKey Key;
+    public FlowKey Consulted;
+    /// <summary>What the frame in <see cref="Buffer"/> currently holds (headers and layout).</summary>
+    public FlowKey Applied;
+
+    public FlowKey[] Snapshots = new FlowKey[8];
+    public int SnapshotCount;
+    public bool Dirty;
+
+    public DpAction[] Actions = new DpAction[16];
+    public int ActionCount;
+
+    public int Depth;
+    public int Resubmits;
+    public byte TableId;
+    public bool Exit;
+    public DropReason? Error;
+    public byte ErrorTable;
+    public DropReason? LastDrop;
+    public byte LastDropTable;
+    public int Outputs;
+    public int PacketBytes;
+    public Trace? Trace;
+    public string NodeName = "";
+
+    public readonly byte[] Buffer = GC.AllocateUninitializedArray<byte>(Headroom + MaxFrame, pinned: true);
+    public readonly byte[] EncapBuffer = GC.AllocateUninitializedArray<byte>(MaxFrame + 256, pinned: true);
+    public int FrameStart;
+    public int FrameLength;
+
+    public Span<byte> Frame => Buffer.AsSpan(FrameStart, FrameLength);
+
+    public void ResetPacket(Trace? trace, string nodeName)
+    {
+        Trace = trace;
+        NodeName = nodeName;
+        Error = null;
+        LastDrop = null;
+        Outputs = 0;
+        FrameStart = Headroom;
+        FrameLength = 0;
+    }
+
+    public void ResetPass()
+    {
+        Consulted = default;
+        SnapshotCount = 0;
+        Dirty = true;
+        ActionCount = 0;
+        Depth = 0;
+        Resubmits = 0;
+        Exit = false;
+    }
+
+    /// <summary>The index of a snapshot equal to the current key, taking one if the key changed.</summary>
+    public int CurrentSnapshot()
+    {
+        if (!Dirty && SnapshotCount > 0)
+            return SnapshotCount - 1;
+        if (SnapshotCount == Snapshots.Length)
+            Array.Resize(ref Snapshots, Snapshots.Length * 2);
+        Snapshots[SnapshotCount] = Key;
+        Dirty = false;
+        return SnapshotCount++;
+    }
+
+    public ref DpAction Emit(DpKind kind)
+    {
+        int snap = CurrentSnapshot();
+        if (ActionCount == Actions.Length)
+            Array.Resize(ref Actions, Actions.Length * 2);
+        ref DpAction a = ref Actions[ActionCount++];
+        a = default;
+        a.Kind = kind;
+        a.Snapshot = snap;
+        return ref a;
+    }
+
+    public void RecordDrop(DropReason reason)
+    {
+        LastDrop = reason;
+        LastDropTable = TableId;
+    }
+
+    public void Fail(DropReason reason)
+    {
+        Error ??= reason;
+        ErrorTable = TableId;
+        Exit = true;
+    }
+}

@@ -1,0 +1,71 @@
+using Datapath.Classifier;
+using Datapath.Engine;
+using Datapath.Packets;
+
+namespace Datapath.Antrea.Tests;
+
+public sealed class AntreaScenarioTests
+{
+    [Fact]
+    public void Embedded_seed_scenario_builds_both_workers_with_their_ports()
+    {
+        var s = AntreaScenario.LoadEmbedded();
+        Assert.Equal(["worker1", "worker2"], s.Cluster.Nodes.Select(n => n.Name));
+        var w1 = s.GetNode("worker1").Bridge;
+        Assert.Equal(
+            ["1(antrea-tun0)", "2(antrea-gw0)", "3(coredns--3e3abf)", "4(antrea-o-830766)", "48(backend1-bab86f)", "49(frontend-a3ba2f)"],
+            w1.Ports.Select(p => p.ToString()));
+        Assert.Equal(PortKind.Tunnel, w1.GetPort("antrea-tun0").Kind);
+        Assert.Equal(PortKind.Gateway, w1.GetPort("2").Kind);
+        Assert.Equal(MacAddress.Parse("e6:88:e2:ed:64:82"), w1.GetPort("frontend-a3ba2f").Mac);
+        Assert.Equal(1, w1.TlvMap.Count);
+        Assert.Empty(w1.LoadWarnings);
+        Assert.Equal(Ipv4Address.Parse("10.79.1.201"), s.GetNode("worker1").NodeIp);
+        Assert.True(s.GetNode("worker1").TryResolveUnderlay(Ipv4Address.Parse("10.79.1.202"), out var mac));
+        Assert.Equal(MacAddress.Parse("00:50:56:8f:1c:f6"), mac);
+        Assert.NotNull(s.ReadFile("worker1.iptables"));
+        Assert.Equal("frontend-a3ba2f", s.FindPod("frontend")!.Value.Pod.Port);
+    }
+
+    [Fact]
+    public void Directory_scenario_with_an_unknown_port_name_reports_file_line_column()
+    {
+        var embedded = AntreaScenario.LoadEmbedded();
+        string dir = Directory.CreateTempSubdirectory("scenario").FullName;
+        try
+        {
+            foreach (var f in new[] { "cluster.yaml", "worker1.flows", "worker2.flows", "worker1.iptables", "worker2.iptables", "ipsets.save", "manifests.yaml" })
+                File.WriteAllText(Path.Combine(dir, f), embedded.ReadFile(f));
+            var lines = File.ReadAllLines(Path.Combine(dir, "worker2.flows")).ToList();
+            int at = lines.FindIndex(l => l.StartsWith("cookie=", StringComparison.Ordinal));
+            lines[at] = "cookie=0x1, priority=1,in_port=\"nosuchport\" actions=drop";
+            File.WriteAllLines(Path.Combine(dir, "worker2.flows"), lines);
+            var e = Assert.Throws<FlowSyntaxException>(() => AntreaScenario.Load(dir));
+            Assert.Equal("worker2.flows", e.File);
+            Assert.Equal(at + 1, e.Line);
+            Assert.Contains("nosuchport", e.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Missing_directory_is_a_scenario_error()
+        => Assert.Throws<ScenarioException>(() => AntreaScenario.Load("/nonexistent/scenario"));
+
+    [Fact]
+    public void Register_marks_print_as_the_seed_flows_write_them()
+    {
+        Assert.Equal("load:0x1->NXM_NX_REG0[0..15]", AntreaFields.FromGateway.LoadAction);
+        Assert.Equal("reg0=0x1/0xffff", AntreaFields.FromGateway.MatchText);
+        Assert.Equal("reg0=0x10000/0x10000", AntreaFields.PortFound.MatchText);
+        Assert.Equal("NXM_NX_REG0[19]", AntreaFields.MacRewrite.ToString());
+        Assert.Equal("L2ForwardingOutTable", AntreaTables.Name(110));
+        var key = new FlowKey();
+        key.Regs[0] = 0x10002;
+        Assert.True(AntreaFields.FromLocal.IsSet(in key));
+        Assert.True(AntreaFields.PortFound.IsSet(in key));
+    }
+}

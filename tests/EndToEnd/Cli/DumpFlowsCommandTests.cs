@@ -1,0 +1,65 @@
+namespace Datapath.EndToEnd.Tests.Cli;
+
+/// <summary>`datapath dump-flows`: the embedded seed tables print back as they were loaded.</summary>
+public class DumpFlowsCommandTests
+{
+    [Theory]
+    [InlineData("worker1")]
+    [InlineData("worker2")]
+    public void No_stats_dump_equals_the_loaded_flow_file(string node)
+    {
+        var (code, text, err) = CliRunner.Run("dump-flows", "--node", node, "--no-stats");
+        Assert.True(code == 0, err);
+        string file = Path.Combine(CliRunner.RepoRoot, "src", "Antrea", "Scenario", node + ".flows");
+        var expected = File.ReadAllLines(file).Select(l => l.Trim()).Where(l => l.Length > 0 && !l.StartsWith('#')).ToArray();
+        var actual = text.Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0).ToArray();
+        Assert.Equal(Normalize(expected), Normalize(actual));
+    }
+
+    [Fact]
+    public void With_stats_every_line_has_counters_and_a_table_filter_keeps_one_table()
+    {
+        var (code, text, err) = CliRunner.Run("dump-flows", "--node", "worker1", "table=50");
+        Assert.True(code == 0, err);
+        var lines = text.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.NotEmpty(lines);
+        Assert.All(lines, l =>
+        {
+            Assert.Contains("n_packets=0", l, StringComparison.Ordinal);
+            Assert.Contains("table=50", l, StringComparison.Ordinal);
+        });
+    }
+
+    [Fact]
+    public void A_bad_table_filter_is_an_input_error()
+    {
+        var (code, _, err) = CliRunner.Run("dump-flows", "--node", "worker1", "table=300");
+        Assert.Equal(1, code);
+        Assert.Contains("table=300", err, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_scenario_directory_with_a_typo_names_file_line_and_column()
+    {
+        var dir = Directory.CreateTempSubdirectory("dp-scn-").FullName;
+        try
+        {
+            foreach (var f in Directory.GetFiles(Path.Combine(CliRunner.RepoRoot, "src", "Antrea", "Scenario")))
+                File.Copy(f, Path.Combine(dir, Path.GetFileName(f)));
+            string flows = Path.Combine(dir, "worker1.flows");
+            File.WriteAllText(flows, File.ReadAllText(flows).Replace("ip,nw_dst=10.96.0.0/12", "ip,w_dst=10.96.0.0/12", StringComparison.Ordinal));
+            var (code, _, err) = CliRunner.Run("dump-flows", "--scenario", dir, "--node", "worker1");
+            Assert.Equal(1, code);
+            Assert.Contains("worker1.flows:", err, StringComparison.Ordinal);
+            Assert.Contains("w_dst", err, StringComparison.Ordinal);
+            Assert.DoesNotContain("   at ", err, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    private static string[] Normalize(IEnumerable<string> lines)
+        => lines.Select(l => string.Join(' ', l.Split((char[])[' ', '\t'], StringSplitOptions.RemoveEmptyEntries)).Replace(", ", ",", StringComparison.Ordinal)).ToArray();
+}
