@@ -86,6 +86,9 @@ public sealed class FlowTableSet
     /// <paramref name="strict"/>) nothing is applied and the exception propagates.
     /// </summary>
     public FlowModResult ApplyBundle(IReadOnlyList<FlowMod> mods, bool strict = false)
+        => ApplyBundleCore(mods, strict, fromText: false);
+
+    private FlowModResult ApplyBundleCore(IReadOnlyList<FlowMod> mods, bool strict, bool fromText)
     {
         ArgumentNullException.ThrowIfNull(mods);
         lock (_writeLock)
@@ -99,7 +102,17 @@ public sealed class FlowTableSet
             try
             {
                 foreach (FlowMod mod in mods)
-                    ApplyOne(mod, v, added, removed, touched, conjTouched);
+                {
+                    try
+                    {
+                        ApplyOne(mod, v, added, removed, touched, conjTouched);
+                    }
+                    catch (Exception ex) when (fromText && ex is InvalidOperationException or ArgumentOutOfRangeException && mod.Rule?.SourceFile is { } file)
+                    {
+                        // A flow read from text: report it at its line, as a parse error would be.
+                        throw new FlowSyntaxException(file, Math.Max(1, mod.Rule.SourceLine), 1, ex.Message);
+                    }
+                }
                 foreach (byte t in conjTouched)
                     newWarnings.AddRange(CheckConjunctions(t, v, strict));
             }
@@ -244,7 +257,7 @@ public sealed class FlowTableSet
                 throw new FlowSyntaxException(f.File, f.Line, 1, "flow additions cannot use a cookie mask");
             mods.Add(FlowMod.FromParsed(f, FlowModCommand.Add));
         }
-        return ApplyBundle(mods, strict);
+        return ApplyBundleCore(mods, strict, fromText: true);
     }
 
     /// <summary>Parses and loads an add-flows file.</summary>

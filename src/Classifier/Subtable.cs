@@ -19,7 +19,9 @@ internal sealed class Subtable
     private MatchList?[] _slots = new MatchList?[8];
     private int _used;      // slots holding a list (live or tombstone)
     private int _tombstones;
-    private readonly SortedDictionary<ushort, int> _priorities = [];
+    private readonly Dictionary<ushort, int> _priorities = [];
+    private readonly SortedSet<ushort> _priorityOrder = [];
+    private int _maxPriority = -1;
 
     public Subtable(ReadOnlySpan<ulong> mask, long order)
     {
@@ -50,7 +52,7 @@ internal sealed class Subtable
     public int RuleCount { get; private set; }
 
     /// <summary>Highest priority of any rule physically present (an upper bound for visible ones).</summary>
-    public int MaxPriority => _priorities.Count == 0 ? -1 : _priorities.Keys.Last();
+    public int MaxPriority => _maxPriority;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ulong Mix(ulong h, ulong w)
@@ -183,7 +185,12 @@ internal sealed class Subtable
         }
         rule.List = list;
         RuleCount++;
-        _priorities[rule.Priority] = _priorities.GetValueOrDefault(rule.Priority) + 1;
+        int count = _priorities.GetValueOrDefault(rule.Priority);
+        _priorities[rule.Priority] = count + 1;
+        if (count == 0)
+            _priorityOrder.Add(rule.Priority);
+        if (rule.Priority > _maxPriority)
+            _maxPriority = rule.Priority;
     }
 
     public void Remove(FlowRule rule)
@@ -194,9 +201,16 @@ internal sealed class Subtable
         RuleCount--;
         int n = _priorities[rule.Priority] - 1;
         if (n == 0)
+        {
             _priorities.Remove(rule.Priority);
+            _priorityOrder.Remove(rule.Priority);
+            if (rule.Priority == _maxPriority)
+                _maxPriority = _priorityOrder.Count == 0 ? -1 : _priorityOrder.Max;
+        }
         else
+        {
             _priorities[rule.Priority] = n;
+        }
         if (list.Rules.Length == 0)
         {
             _tombstones++;

@@ -58,8 +58,7 @@ public static class GeneveDecapsulator
     public static bool TryDecapsulatePayload(ReadOnlySpan<byte> udpPayload, in TlvMap map, in GeneveOuterFields outer,
         out int innerOffset, ref FlowKey tunnelFields, out GeneveDropReason reason)
     {
-        TunMetadataArray metadata = default;
-        if (!TryParse(udpPayload, in map, out innerOffset, out ushort protocolType, out uint vni, out bool oam, ref metadata, out uint present, out reason))
+        if (!TryValidate(udpPayload, in map, out innerOffset, out ushort protocolType, out reason))
             return false;
         if (protocolType != EtherTypes.TransparentEthernetBridging)
         {
@@ -73,7 +72,7 @@ public static class GeneveDecapsulator
             reason = GeneveDropReason.InnerTruncated;
             return false;
         }
-        Commit(ref tunnelFields, in outer, vni, oam, present, in metadata);
+        Commit(udpPayload, in map, in outer, ref tunnelFields);
         return true;
     }
 
@@ -85,21 +84,21 @@ public static class GeneveDecapsulator
     public static bool TryDecapsulatePayload(ReadOnlySpan<byte> udpPayload, in TlvMap map, in GeneveOuterFields outer,
         out int innerOffset, out ushort protocolType, ref FlowKey tunnelFields, out GeneveDropReason reason)
     {
-        TunMetadataArray metadata = default;
-        if (!TryParse(udpPayload, in map, out innerOffset, out protocolType, out uint vni, out bool oam, ref metadata, out uint present, out reason))
+        if (!TryValidate(udpPayload, in map, out innerOffset, out protocolType, out reason))
             return false;
-        Commit(ref tunnelFields, in outer, vni, oam, present, in metadata);
+        Commit(udpPayload, in map, in outer, ref tunnelFields);
         return true;
     }
 
-    private static bool TryParse(ReadOnlySpan<byte> udpPayload, in TlvMap map, out int innerOffset, out ushort protocolType,
-        out uint vni, out bool oam, ref TunMetadataArray metadata, out uint present, out GeneveDropReason reason)
+    /// <summary>
+    /// First pass: RFC 8926's checks on the header and every option, touching nothing. The option
+    /// walk is GeneveOptionEnumerator's, inlined over raw offsets (the hot path of every received frame).
+    /// </summary>
+    private static bool TryValidate(ReadOnlySpan<byte> udpPayload, in TlvMap map, out int innerOffset, out ushort protocolType,
+        out GeneveDropReason reason)
     {
         innerOffset = 0;
         protocolType = 0;
-        vni = 0;
-        oam = false;
-        present = 0;
         if (udpPayload.Length < GeneveHeader.Length)
         {
             reason = GeneveDropReason.Truncated;
@@ -110,59 +109,76 @@ public static class GeneveDecapsulator
             reason = GeneveDropReason.UnsupportedVersion;
             return false;
         }
-        if (!GeneveHeader.TryRead(udpPayload, out var header))
+        int headerLength = GeneveHeader.Length + (udpPayload[0] & GeneveHeader.MaxOptionLengthWords) * 4;
+        if (udpPayload.Length < headerLength)
         {
             reason = GeneveDropReason.OptionsTruncated;
             return false;
         }
-        if (header.OptionLengthWords != 0)
+        var options = udpPayload[GeneveHeader.Length..headerLength];
+        int pos = 0;
+        while (pos < options.Length)
         {
-            var options = header.EnumerateOptions();
-            while (options.MoveNext())
-            {
-                var option = options.Current;
-                if (map.TryFind(option.Class, option.Type, out var entry))
-                {
-                    if (option.DataLength != entry.Length)
-                    {
-                        reason = GeneveDropReason.OptionLengthMismatch;
-                        return false;
-                    }
-                    metadata[entry.Index] = entry.Length == 4
-                        ? BinaryPrimitives.ReadUInt32BigEndian(option.Data)
-                        : BinaryPrimitives.ReadUInt64BigEndian(option.Data);
-                    present |= 1u << entry.Index;
-                }
-                else if (option.IsCritical)
-                {
-                    reason = GeneveDropReason.UnknownCriticalOption;
-                    return false;
-                }
-            }
-            if (options.IsMalformed)
+            if (options.Length - pos < GeneveOption.HeaderLength)
             {
                 reason = GeneveDropReason.OptionsTruncated;
                 return false;
             }
+            ushort optionClass = BinaryPrimitives.ReadUInt16BigEndian(options[pos..]);
+            byte type = options[pos + 2];
+            int dataLength = (options[pos + 3] & GeneveOption.MaxLengthWords) * 4;
+            if (options.Length - pos - GeneveOption.HeaderLength < dataLength)
+            {
+                reason = GeneveDropReason.OptionsTruncated;
+                return false;
+            }
+            if (map.TryFind(optionClass, type, out var entry))
+            {
+                if (dataLength != entry.Length)
+                {
+                    reason = GeneveDropReason.OptionLengthMismatch;
+                    return false;
+                }
+            }
+            else if ((type & GeneveOption.CriticalTypeBit) != 0)
+            {
+                reason = GeneveDropReason.UnknownCriticalOption;
+                return false;
+            }
+            pos += GeneveOption.HeaderLength + dataLength;
         }
-        vni = header.Vni;
-        oam = header.Oam;
-        protocolType = header.ProtocolType;
-        innerOffset = header.HeaderLength;
+        protocolType = BinaryPrimitives.ReadUInt16BigEndian(udpPayload[2..]);
+        innerOffset = headerLength;
         reason = GeneveDropReason.None;
         return true;
     }
 
-    private static void Commit(ref FlowKey key, in GeneveOuterFields outer, uint vni, bool oam, uint present, in TunMetadataArray metadata)
+    /// <summary>Second pass, on a validated header: writes the tunnel fields (later duplicates of an option win).</summary>
+    private static void Commit(ReadOnlySpan<byte> udpPayload, in TlvMap map, in GeneveOuterFields outer, ref FlowKey key)
     {
-        key.TunId = vni;
+        key.TunId = BinaryPrimitives.ReadUInt32BigEndian(udpPayload[4..]) >> 8;
         key.TunSrc = outer.Source.Value;
         key.TunDst = outer.Destination.Value;
-        key.TunFlags = oam ? GeneveTunnelFlags.Oam : (ushort)0;
+        key.TunFlags = (udpPayload[1] & 0x80) != 0 ? GeneveTunnelFlags.Oam : (ushort)0;
         key.TunTos = outer.Tos;
         key.TunTtl = outer.Ttl;
+        key.TunMetadata = default;
+        uint present = 0;
+        int headerLength = GeneveHeader.Length + (udpPayload[0] & GeneveHeader.MaxOptionLengthWords) * 4;
+        var options = udpPayload[GeneveHeader.Length..headerLength];
+        int pos = 0;
+        while (pos < options.Length)
+        {
+            int dataLength = (options[pos + 3] & GeneveOption.MaxLengthWords) * 4;
+            if (map.TryFind(BinaryPrimitives.ReadUInt16BigEndian(options[pos..]), options[pos + 2], out var entry))
+            {
+                var data = options[(pos + GeneveOption.HeaderLength)..];
+                key.TunMetadata[entry.Index] = entry.Length == 4 ? BinaryPrimitives.ReadUInt32BigEndian(data) : BinaryPrimitives.ReadUInt64BigEndian(data);
+                present |= 1u << entry.Index;
+            }
+            pos += GeneveOption.HeaderLength + dataLength;
+        }
         key.TunMetadataPresent = present;
-        key.TunMetadata = metadata;
     }
 
     /// <summary>

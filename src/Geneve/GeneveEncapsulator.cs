@@ -77,35 +77,35 @@ public static class GeneveEncapsulator
         Span<byte> destination, out int bytesWritten)
     {
         bytesWritten = 0;
-        int optionsLength = OptionsLength(in tunnelFields, in map);
-        int headerLength = GeneveHeader.Length + optionsLength;
+        bool critical = false;
+        int headerLength = GeneveHeader.Length;
+        uint present = tunnelFields.TunMetadataPresent & map.MappedIndexes;
+        if (present != 0)
+        {
+            // Options in TLV map order, written before the header so one pass learns their length.
+            foreach (var entry in map.Entries)
+            {
+                if ((present & (1u << entry.Index)) == 0)
+                    continue;
+                int optionLength = GeneveOption.HeaderLength + entry.Length;
+                if (destination.Length < headerLength + optionLength)
+                    return false;
+                var option = destination.Slice(headerLength, optionLength);
+                GeneveOption.WriteHeaderCore(option, entry.OptionClass, entry.Type, entry.Length / 4);
+                ulong value = tunnelFields.TunMetadata[entry.Index];
+                if (entry.Length == 4)
+                    BinaryPrimitives.WriteUInt32BigEndian(option[GeneveOption.HeaderLength..], (uint)value);
+                else
+                    BinaryPrimitives.WriteUInt64BigEndian(option[GeneveOption.HeaderLength..], value);
+                critical |= (entry.Type & GeneveOption.CriticalTypeBit) != 0;
+                headerLength += optionLength;
+            }
+        }
         int total = headerLength + innerFrame.Length;
         if (destination.Length < total)
             return false;
-
-        bool critical = false;
-        if (optionsLength != 0)
-        {
-            var options = destination[GeneveHeader.Length..headerLength];
-            uint present = tunnelFields.TunMetadataPresent & map.MappedIndexes;
-            int pos = 0;
-            while (present != 0)
-            {
-                int index = BitOperations.TrailingZeroCount(present);
-                present &= present - 1;
-                map.TryFindByIndex(index, out var entry);
-                GeneveOption.WriteHeaderCore(options[pos..], entry.OptionClass, entry.Type, entry.Length / 4);
-                ulong value = tunnelFields.TunMetadata[index];
-                if (entry.Length == 4)
-                    BinaryPrimitives.WriteUInt32BigEndian(options[(pos + GeneveOption.HeaderLength)..], (uint)value);
-                else
-                    BinaryPrimitives.WriteUInt64BigEndian(options[(pos + GeneveOption.HeaderLength)..], value);
-                critical |= (entry.Type & GeneveOption.CriticalTypeBit) != 0;
-                pos += GeneveOption.HeaderLength + entry.Length;
-            }
-        }
         GeneveHeader.WriteCore(destination, (uint)tunnelFields.TunId & GeneveHeader.MaxVni, EtherTypes.TransparentEthernetBridging,
-            optionsLength / 4, oam: (tunnelFields.TunFlags & GeneveTunnelFlags.Oam) != 0, critical);
+            (headerLength - GeneveHeader.Length) / 4, oam: (tunnelFields.TunFlags & GeneveTunnelFlags.Oam) != 0, critical);
         innerFrame.CopyTo(destination[headerLength..]);
         bytesWritten = total;
         return true;
@@ -117,7 +117,7 @@ public static class GeneveEncapsulator
 
     private static int OptionsLength(in FlowKey tunnelFields, in TlvMap map)
     {
-        uint present = tunnelFields.TunMetadataPresent;
+        uint present = tunnelFields.TunMetadataPresent & map.MappedIndexes;
         if (present == 0)
             return 0;
         int length = 0;

@@ -17,6 +17,7 @@ namespace Datapath.Geneve;
 public readonly struct TlvMap : IEquatable<TlvMap>
 {
     private readonly TlvMapEntry[]? _entries;
+    private readonly uint _mappedIndexes;
 
     /// <summary>Builds a map, rejecting duplicate (class, type) pairs and duplicate tun_metadata indexes.</summary>
     /// <exception cref="ArgumentException">A duplicate.</exception>
@@ -24,13 +25,25 @@ public readonly struct TlvMap : IEquatable<TlvMap>
     {
         ArgumentNullException.ThrowIfNull(entries);
         var list = entries.ToArray();
-        if (TryValidate(list, out string? error))
-            _entries = list.Length == 0 ? null : list;
-        else
+        if (!TryValidate(list, out string? error))
             throw new ArgumentException(error, nameof(entries));
+        _entries = list.Length == 0 ? null : list;
+        _mappedIndexes = IndexBits(list);
     }
 
-    private TlvMap(TlvMapEntry[] validated, bool _) => _entries = validated.Length == 0 ? null : validated;
+    private TlvMap(TlvMapEntry[] validated, bool _)
+    {
+        _entries = validated.Length == 0 ? null : validated;
+        _mappedIndexes = IndexBits(validated);
+    }
+
+    private static uint IndexBits(TlvMapEntry[] entries)
+    {
+        uint bits = 0;
+        foreach (var e in entries)
+            bits |= 1u << e.Index;
+        return bits;
+    }
 
     /// <summary>The map with no entries.</summary>
     public static TlvMap Empty => default;
@@ -79,16 +92,7 @@ public readonly struct TlvMap : IEquatable<TlvMap>
     }
 
     /// <summary>Bit N set: tun_metadataN is mapped.</summary>
-    public uint MappedIndexes
-    {
-        get
-        {
-            uint bits = 0;
-            foreach (var e in Entries)
-                bits |= 1u << e.Index;
-            return bits;
-        }
-    }
+    public uint MappedIndexes => _mappedIndexes;
 
     /// <summary>A map with the entries of both; the same duplicates rules apply (add-tlv-map on a non-empty table).</summary>
     /// <exception cref="ArgumentException">A duplicate.</exception>

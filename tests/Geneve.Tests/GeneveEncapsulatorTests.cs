@@ -87,7 +87,7 @@ public class GeneveEncapsulatorTests
     }
 
     [Fact]
-    public void Writes_mapped_tun_metadata_as_options_and_sets_the_c_bit_for_critical_ones()
+    public void Writes_mapped_tun_metadata_as_options_in_map_order_and_sets_the_c_bit_for_critical_ones()
     {
         var map = TlvMap.Parse("{class=0xffff,type=0,len=4}->tun_metadata0,{class=0x102,type=0x85,len=8}->tun_metadata2");
         var key = SeedFrames.TunnelFields();

@@ -1,0 +1,96 @@
+using Datapath.Classifier;
+using Datapath.Packets;
+
+namespace Datapath.Benchmarks.Classifier;
+
+/// <summary>
+/// Deterministic random rule sets for the classifier benchmarks: rules over a fixed set of
+/// fields (in_port, dl_type, nw_src/nw_dst prefixes, nw_proto, tp_dst, reg0), with a chosen number
+/// of distinct masks, and keys of which about half hit a rule exactly.
+/// </summary>
+internal sealed class RuleSetGenerator(int seed)
+{
+    private readonly Random _r = new(seed);
+
+    private static readonly int[] s_prefixes = [8, 16, 24, 32];
+
+    /// <summary>A mask template: which fields, and the prefix lengths for the addresses.</summary>
+    internal readonly record struct Shape(bool InPort, int SrcPrefix, int DstPrefix, bool Proto, bool TpDst, bool Reg0);
+
+    public List<Shape> Shapes(int count)
+    {
+        var set = new HashSet<Shape>();
+        while (set.Count < count)
+        {
+            set.Add(new Shape(
+                _r.Next(2) == 0,
+                _r.Next(3) == 0 ? 0 : s_prefixes[_r.Next(4)],
+                _r.Next(3) == 0 ? 0 : s_prefixes[_r.Next(4)],
+                _r.Next(2) == 0,
+                _r.Next(2) == 0,
+                _r.Next(4) == 0));
+        }
+        return [.. set];
+    }
+
+    public FlowKey RandomKey() => new()
+    {
+        InPort = (uint)_r.Next(1, 64),
+        EthType = EtherTypes.IPv4,
+        NwSrc = (uint)_r.Next() | 0x0A000000,
+        NwDst = (uint)_r.Next() | 0x0A000000,
+        NwProto = _r.Next(2) == 0 ? IpProtocols.Tcp : IpProtocols.Udp,
+        TpSrc = (ushort)_r.Next(1024, 65535),
+        TpDst = (ushort)_r.Next(1, 1024),
+    };
+
+    public Match MatchFor(Shape s, in FlowKey key)
+    {
+        var b = new MatchBuilder();
+        b.Set(FieldId.EthType, EtherTypes.IPv4);
+        if (s.InPort)
+            b.Set(FieldId.InPort, key.InPort);
+        if (s.SrcPrefix > 0)
+            b.Set(FieldId.NwSrc, key.NwSrc, Ipv4Address.PrefixMask(s.SrcPrefix));
+        if (s.DstPrefix > 0)
+            b.Set(FieldId.NwDst, key.NwDst, Ipv4Address.PrefixMask(s.DstPrefix));
+        if (s.Proto || s.TpDst)
+            b.Set(FieldId.NwProto, key.NwProto);
+        if (s.TpDst)
+            b.Set(FieldId.TpDst, key.TpDst);
+        if (s.Reg0)
+            b.Set(FieldId.Reg0, key.Regs[0], 0xffff);
+        return b.Build();
+    }
+
+    /// <summary><paramref name="count"/> rules over <paramref name="masks"/> distinct masks, and the keys they were cut from.</summary>
+    public (List<FlowRule> Rules, List<FlowKey> Sources) Rules(int count, int masks, int priorities = 1000, byte table = 0)
+    {
+        List<Shape> shapes = Shapes(masks);
+        var rules = new List<FlowRule>(count);
+        var keys = new List<FlowKey>(count);
+        var seen = new HashSet<(Match, int)>();
+        while (rules.Count < count)
+        {
+            FlowKey k = RandomKey();
+            Match m = MatchFor(shapes[_r.Next(shapes.Count)], in k);
+            ushort p = (ushort)_r.Next(priorities);
+            if (!seen.Add((m, p)))
+                continue;
+            rules.Add(new FlowRule(table, p, m, "drop"));
+            keys.Add(k);
+        }
+        return (rules, keys);
+    }
+
+    /// <summary>Lookup keys: every other one is a rule's source key (a hit), the rest random (mostly misses or wide matches).</summary>
+    public FlowKey[] Keys(List<FlowKey> sources, int count)
+    {
+        var keys = new FlowKey[count];
+        for (int i = 0; i < count; i++)
+            keys[i] = i % 2 == 0 ? sources[_r.Next(sources.Count)] : RandomKey();
+        return keys;
+    }
+
+    public int Next(int n) => _r.Next(n);
+}
