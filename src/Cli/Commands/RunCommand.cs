@@ -83,6 +83,14 @@ internal sealed class RunCommand : ICliCommand
             {
                 return e.ExitCode == ExitCodes.BadInput ? CliError.BadInput(stderr, e.Message) : CliError.Environment(stderr, e.Message);
             }
+            catch (Engine.Host.HostConfigException e)
+            {
+                return CliError.BadInput(stderr, e.File, e.Line, e.Column, e.Message);
+            }
+            catch (Netfilter.NetfilterSyntaxException e)
+            {
+                return CliError.BadInput(stderr, e.File, e.Line, 1, e.Message);
+            }
             catch (SocketException e)
             {
                 return CliError.Environment(stderr, $"cannot bind the underlay socket: {e.Message} (is another daemon using this address? on loopback, any 127.x.y.z works)");
