@@ -25,6 +25,8 @@ public sealed class HostInterface
     public string Name { get; }
     /// <summary>The kernel's ifindex, assigned by the <see cref="HostStack"/> in the order interfaces are added (lo is 1).</summary>
     public int Index { get; internal set; }
+    /// <summary>This device's number in its host's neighbour table (set by the host).</summary>
+    internal int NeighborId { get; set; }
     public MacAddress Mac { get; }
     public Ipv4Address Address { get; }
     public int PrefixLength { get; }

@@ -175,7 +175,7 @@ public sealed partial class HostStack
         if (!outIf.HasCarrier)
             return Drop(ctx, HostDropReason.LinkDown, $"{outIf.Name} has no carrier");
         uint nextHop = route.Gateway != 0 ? route.Gateway : key.NwDst;
-        if (!Neighbors.TryGet(outIf.Name, nextHop, out var mac))
+        if (!Neighbors.TryGet(outIf.NeighborId, nextHop, out var mac))
         {
             TraceNeighbor(ctx, outIf, nextHop, null);
             SendIcmpError(ctx, buf, IcmpHeader.TypeDestinationUnreachable, 1, 0); // host unreachable (arp failed)

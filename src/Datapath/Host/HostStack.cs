@@ -156,6 +156,7 @@ public sealed partial class HostStack : INetfilterHost, IDisposable
         if (!_byName.TryAdd(iface.Name, iface))
             throw new ArgumentException($"host {Name}: interface '{iface.Name}' is given twice", nameof(iface));
         iface.Index = _interfaces.Count + 1;
+        iface.NeighborId = Neighbors.GetDeviceId(iface.Name);
         _interfaces.Add(iface);
     }
 

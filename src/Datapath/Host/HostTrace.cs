@@ -3,23 +3,19 @@ using Datapath.Engine.Tracing;
 namespace Datapath.Engine.Host;
 
 /// <summary>
-/// The trace kinds and drop reasons the host stack records, resolved once by name against the engine's
-/// <see cref="TraceKind"/> and <see cref="DropReason"/> (<c>Netfilter</c>, <c>Route</c>, <c>Neighbor</c>,
-/// <c>Drop</c>; <c>NoRoute</c>, <c>TtlExpired</c>...). A name the engine does not define yet falls back to a
-/// value outside the enum for kinds (printed by number) and to <see cref="DropReason.NoOutput"/> for drops, with
-/// the host's own reason in the step's details.
+/// The trace kinds and drop reasons the host stack records: the engine's <see cref="TraceKind"/> values for
+/// netfilter, routing and neighbour steps, and each <see cref="HostDropReason"/> mapped by name onto the
+/// engine's <see cref="DropReason"/> (falling back to <see cref="DropReason.NoOutput"/>, with the host's own
+/// reason in the step's details).
 /// </summary>
 internal static class HostTrace
 {
-    public static readonly TraceKind Netfilter = Kind("Netfilter", 100);
-    public static readonly TraceKind Route = Kind("Route", 101);
-    public static readonly TraceKind Neighbor = Kind("Neighbor", 102);
-    public static readonly TraceKind Drop = Kind("Drop", 103);
+    public const TraceKind Netfilter = TraceKind.Netfilter;
+    public const TraceKind Route = TraceKind.Route;
+    public const TraceKind Neighbor = TraceKind.Neighbor;
+    public const TraceKind Drop = TraceKind.Drop;
     /// <summary>Local delivery (INPUT done): a step of kind route with the summary saying so.</summary>
-    public static readonly TraceKind Deliver = Route;
-
-    private static TraceKind Kind(string name, int fallback)
-        => Enum.TryParse<TraceKind>(name, ignoreCase: false, out var k) ? k : (TraceKind)fallback;
+    public const TraceKind Deliver = Route;
 
     private static readonly DropReason[] s_drops = [.. Enum.GetValues<HostDropReason>().Select(MapDrop)];
 

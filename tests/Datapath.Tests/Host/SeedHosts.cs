@@ -27,25 +27,9 @@ internal static class SeedHosts
     {
         var n = s.Model.Nodes.Single(x => x.Name == node);
         var gw = n.Gateway!;
-        Assert.True(RouteParser.TryParsePrefix(gw.Ip!.Split('/')[0] + "/32", out uint gwIp, out _, out _));
-        int prefix = int.Parse(gw.Ip.Split('/')[1], System.Globalization.CultureInfo.InvariantCulture);
-        return new HostStackConfig
-        {
-            Name = n.Name,
-            Interfaces =
-            [
-                new HostInterface(gw.Name ?? "antrea-gw0", MacAddress.Parse(gw.Mac!), new Ipv4Address(gwIp), prefix, gw.Mtu > 0 ? gw.Mtu : 1500),
-                new HostInterface(n.Uplink ?? "eth0", MacAddress.Parse(n.NodeMac), Ipv4Address.Parse(n.NodeIp), 0),
-            ],
-            Routes = n.Routes,
-            RoutesFile = "cluster.yaml",
-            Neighbors = [.. n.Neighbors.Select(nb => new NeighborEntry(Ipv4Address.Parse(nb.Ip), MacAddress.Parse(nb.Mac), nb.Dev))],
-            Iptables = s.ReadFile(n.Iptables!),
-            IptablesFile = n.Iptables!,
-            Ipsets = s.ReadFile(n.Ipsets!),
-            IpsetsFile = n.Ipsets!,
-            Options = new HostStackOptions { Seed = seed },
-        };
+        return HostStackConfig.ForNode(n.Name, gw.Name ?? "antrea-gw0", gw.Mac!, gw.Ip!, gw.Mtu, n.Uplink ?? "eth0", n.NodeMac, n.NodeIp,
+            n.Routes, n.Neighbors.Select(nb => (nb.Ip, nb.Mac, nb.Dev)),
+            s.ReadFile(n.Iptables!), n.Iptables!, s.ReadFile(n.Ipsets!), n.Ipsets!, new HostStackOptions { Seed = seed });
     }
 
     public static HostStack SeedHost(string node, ulong seed = 1) => HostStack.Create(Config(AntreaScenario.LoadEmbedded(), node, seed));
