@@ -90,7 +90,7 @@ if [[ " $PARTS " == *" datapath "* ]]; then
     [ -S /tmp/dpbench.sock ] || { echo "datapath did not start:"; cat /tmp/dpbench.log; exit 1; }
     measure datapath
     dotnet src/Cli/bin/Release/net10.0/datapath.dll ctl /tmp/dpbench.sock dump-ports | sed 's/^/  /'
-    kill -INT $DP_PID; wait $DP_PID || true
+    kill -TERM $DP_PID; wait $DP_PID || true   # TERM: a background job of a script ignores SIGINT
     cleanup
     python3 - "$RESULT_kernel_GBPS" "$RESULT_datapath_GBPS" "$RESULT_kernel_RTT" "$RESULT_datapath_RTT" <<'PY'
 import sys

@@ -24,7 +24,7 @@ internal static class LabEnvironment
             return "the lab needs root (network namespaces, TAP devices): run the tests as root";
         if (!File.Exists("/dev/net/tun"))
             return "the lab needs /dev/net/tun (modprobe tun)";
-        foreach (var (tool, package) in new[] { ("ip", "iproute2"), ("python3", "python3"), ("curl", "curl"), ("setsid", "util-linux") })
+        foreach (var (tool, package) in new[] { ("ip", "iproute2"), ("python3", "python3"), ("curl", "curl"), ("setsid", "util-linux"), ("ping", "iputils-ping") })
         {
             if (!HasCommand(tool))
             {

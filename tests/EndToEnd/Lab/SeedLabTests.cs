@@ -58,6 +58,52 @@ public sealed class SeedLabTests(LabFixture lab) : IClassFixture<LabFixture>
     }
 
     [LabFact]
+    public void A2b_TheClusterIpReachesBothBackendsThroughTheHostStack()
+    {
+        RequireLab();
+        var seen = new Dictionary<string, int>();
+        for (int i = 0; i < 50; i++)
+        {
+            var (code, output, error) = Curl("frontend", "http://10.104.65.133/");
+            Assert.True(code == 0, $"request {i}: curl exit {code}: {error}\n{lab.Logs()}");
+            string page = output.Trim();
+            Assert.True(page is Backend1Page or Backend2Page, $"unexpected page: {page}");
+            seen[page] = seen.GetValueOrDefault(page) + 1;
+        }
+        Assert.Equal(2, seen.Count);
+        Assert.True(Stats("worker1").GetProperty("host").GetProperty("forwarded").GetInt64() > 0);
+    }
+
+    [LabFact]
+    public void A2c_TheGatewayAnswersArpAndPingOnceThePolicyLetsIcmpOut()
+    {
+        RequireLab();
+        string[] ping = ["ip", "netns", "exec", lab.Ns("backend2"), "ping", "-c", "3", "-i", "0.2", "-W", "2", "10.222.2.1"];
+        // The seed's policies deny the pods' egress but TCP 80 / UDP 53: the echo request is dropped in table 60...
+        long before = Drops(Stats("worker2"), "drop-action in table 60");
+        var denied = LabEnvironment.RunFor(TimeSpan.FromSeconds(20), ping[0], ping[1..]);
+        Assert.NotEqual(0, denied.Code);
+        Assert.True(Drops(Stats("worker2"), "drop-action in table 60") > before, "the echo request was not dropped by the egress policy");
+        // ...while the pod's ARP for its gateway was answered by the host stack (no static entry: lab up does not add one).
+        Assert.Contains("10.222.2.1 dev eth0 lladdr 02:d8:4e:3f:92:1d", LabEnvironment.Run("ip", "-n", lab.Ns("backend2"), "neigh", "show").Out, StringComparison.Ordinal);
+        Assert.True(Stats("worker2").GetProperty("host").GetProperty("arp_replies").GetInt64() >= 1);
+
+        const string Allow = "table=60,priority=300,icmp,nw_src=10.222.2.34,nw_dst=10.222.2.1";
+        Assert.Equal(0, Ctl("worker2", "add-flow", Allow + ",actions=resubmit(,70)").Code);
+        try
+        {
+            var (code, output, error) = LabEnvironment.RunFor(TimeSpan.FromSeconds(20), ping[0], ping[1..]);
+            Assert.True(code == 0, $"ping exit {code}: {output}{error}");
+            Assert.Contains("3 received", output, StringComparison.Ordinal);
+            Assert.True(Stats("worker2").GetProperty("host").GetProperty("echo_replies").GetInt64() >= 3);
+        }
+        finally
+        {
+            Assert.Equal(0, Ctl("worker2", "del-flows", "--strict", Allow).Code);
+        }
+    }
+
+    [LabFact]
     public void A3_Tcp22ToABackendIsDroppedByTheNetworkPolicy()
     {
         RequireLab();
