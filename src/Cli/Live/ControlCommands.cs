@@ -31,7 +31,7 @@ internal sealed class ControlCommands(LiveNode live, TimeProvider time)
           del-flows [--strict] [FILTER]                 delete matching rules (all without FILTER)
           mod-flows [--strict] FLOW                     replace the actions of matching rules
           dump-ports                                    bridge and live port counters
-          dump-conntrack [zone=N]                       conntrack entries (dpctl/dump-conntrack)
+          dump-conntrack [--host] [zone=N]              conntrack entries (dpctl/dump-conntrack; --host: the host's, conntrack -L)
           flush-conntrack [zone=N]                      delete conntrack entries
           trace [--json] FLOW                           ofproto/trace on the live tables (conntrack: see docs/lab.md)
           stats [--json]                                daemon counters: ports, underlay, gateway, drops, faults
@@ -209,9 +209,12 @@ internal sealed class ControlCommands(LiveNode live, TimeProvider time)
 
     private ControlReply DumpConntrack(ReadOnlySpan<string> args)
     {
-        if (!TryZone(args, out var zone, out var error))
+        var (host, rest) = TakeFlag(args, "--host");
+        if (!TryZone(rest.ToArray(), out var zone, out var error))
             return ControlReply.Error(error!);
-        var ct = live.Node.Conntrack;
+        if (host && live.Host is null)
+            return ControlReply.Error("this node runs no host stack");
+        var ct = host ? live.Host!.Conntrack : live.Node.Conntrack;
         return ControlReply.Ok(Lines(ct.Dump(zone, ct.NowMs())));
     }
 

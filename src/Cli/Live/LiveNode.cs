@@ -273,6 +273,8 @@ internal sealed class LiveNode : IPacketSink, IHostSink, IDisposable
     /// <summary>Runs the frames that crossed between the bridge and the host during the last Process, and what they cause.</summary>
     private void Drain(long now)
     {
+        if (Host is null)
+            return; // nothing ever crosses: skip the per-thread lookup
         var queue = _pending.Value!;
         int crossings = 0;
         while (queue.TryDequeue(out var item))

@@ -72,6 +72,9 @@ public sealed class SeedLabTests(LabFixture lab) : IClassFixture<LabFixture>
         }
         Assert.Equal(2, seen.Count);
         Assert.True(Stats("worker1").GetProperty("host").GetProperty("forwarded").GetInt64() > 0);
+        var hostCt = Ctl("worker1", "dump-conntrack", "--host");
+        Assert.Equal(0, hostCt.Code);
+        Assert.Contains("dst=10.104.65.133", hostCt.Out, StringComparison.Ordinal);
     }
 
     [LabFact]
