@@ -128,8 +128,7 @@ public sealed class FlowClassifier
     /// <summary>Lookup without the consulted bits.</summary>
     public FlowRule? Lookup(in FlowKey key)
     {
-        FlowKey ignored = default;
-        return Lookup(in key, ref ignored);
+        return Lookup(in key, ref Unsafe.NullRef<FlowKey>());
     }
 
     private FlowRule? LookupCore(in FlowKey key, long version, ref FlowKey consulted, bool allowConjunctive)
@@ -148,8 +147,9 @@ public sealed class FlowClassifier
             if (e.MaxPriority < hardPri)
                 break;
             Subtable st = e.Subtable;
-            st.Unwildcard(ref consulted);
-            FlowRule? match = st.Find(in key)?.FirstVisible(version);
+            if (!Unsafe.IsNullRef(ref consulted))
+                st.Unwildcard(ref consulted);
+            FlowRule? match = st.FindVisible(in key, version);
             if (match is null || match.Priority < hardPri)
                 continue;
             if (!match.IsConjunctive)
@@ -256,8 +256,8 @@ public sealed class FlowClassifier
                 int nAcc = 0;
                 for (int i = 0; i < nSoftPri; i++)
                 {
-                    IReadOnlyList<Conjunction> conjs = soft[i]!.Conjunctions;
-                    for (int c = 0; c < conjs.Count; c++)
+                    ReadOnlySpan<Conjunction> conjs = soft[i]!.ConjunctionSpan;
+                    for (int c = 0; c < conjs.Length; c++)
                     {
                         Conjunction cj = conjs[c];
                         if (cj.ClauseCount > nSoftPri)
