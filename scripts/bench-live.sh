@@ -76,14 +76,21 @@ if [[ " $PARTS " == *" datapath "* ]]; then
   # (AF_PACKET backend) joined by a normal L2 pipeline, e.g. flows "priority=0,actions=NORMAL" or
   # "in_port=1,actions=output:2" + "in_port=2,actions=output:1"; the datapath runs inside dpb-sw.
   # ---------------------------------------------------------------------------------------------
+  DATAPATH_LAB=${DATAPATH_LAB:-scripts/bench-live.lab.yaml}
   if [ -n "${DATAPATH_LAB:-}" ]; then
+    command -v ethtool >/dev/null 2>&1 || apt-get install -y -qq ethtool >/dev/null 2>&1 || true
     topology
+    # AF_PACKET ports take frames up to 2048 bytes: let the namespaces' stacks segment (no TSO/GSO).
+    for ns in dpb-a dpb-b; do ip netns exec $ns ethtool -K eth0 tso off gso off gro off >/dev/null 2>&1 || true; done
     dotnet build -c Release src/Cli >/dev/null
-    ip netns exec dpb-sw dotnet src/Cli/bin/Release/net10.0/datapath.dll run "$DATAPATH_LAB" &
+    rm -f /tmp/dpbench.sock
+    ip netns exec dpb-sw dotnet src/Cli/bin/Release/net10.0/datapath.dll run "$DATAPATH_LAB" >/tmp/dpbench.log 2>&1 &
     DP_PID=$!
-    sleep 3
+    for _ in $(seq 1 300); do [ -S /tmp/dpbench.sock ] && break; sleep 0.2; done
+    [ -S /tmp/dpbench.sock ] || { echo "datapath did not start:"; cat /tmp/dpbench.log; exit 1; }
     measure datapath
-    kill -INT $DP_PID; wait $DP_PID || true
+    dotnet src/Cli/bin/Release/net10.0/datapath.dll ctl /tmp/dpbench.sock dump-ports | sed 's/^/  /'
+    kill -TERM $DP_PID; wait $DP_PID || true   # TERM: a background job of a script ignores SIGINT
     cleanup
     python3 - "$RESULT_kernel_GBPS" "$RESULT_datapath_GBPS" "$RESULT_kernel_RTT" "$RESULT_datapath_RTT" <<'PY'
 import sys

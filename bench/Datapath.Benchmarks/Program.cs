@@ -10,7 +10,8 @@ internal static class Program
 #if DEBUG
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, new DebugInProcessConfig());
 #else
-        BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+        // Two shared cores build the generated project slowly: give it ten minutes, not BDN's default two.
+        BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, DefaultConfig.Instance.WithBuildTimeout(TimeSpan.FromMinutes(10)));
 #endif
     }
 }

@@ -3,27 +3,24 @@ using Datapath.Packets;
 namespace Datapath.Conntrack;
 
 /// <summary>
-/// One tracked connection (OVS's struct conn). Linked into two hash chains of the
-/// <see cref="ConnectionTable"/>: by <see cref="Orig"/> (through <see cref="NextOrig"/>) and by
-/// <see cref="Reply"/> (through <see cref="NextReply"/>).
+/// One tracked connection (OVS's struct conn). Entered twice in the <see cref="ConnectionTable"/>:
+/// under <see cref="Orig"/> and under <see cref="Reply"/>; the table's slots hold the hashes, so the
+/// connection carries no links and no GC references.
 /// </summary>
 /// <remarks>
-/// Invariants: <see cref="Orig"/>, <see cref="Reply"/>, the hashes and <see cref="NatAction"/> are
+/// Invariants: <see cref="Orig"/>, <see cref="Reply"/> and <see cref="NatAction"/> are
 /// written before the connection is published and never change after. <see cref="Reply"/> is the
 /// reverse of the original tuple after NAT: the translated packet of the original direction has
 /// tuple <c>Reply.Reverse()</c>. Mutable protocol state, mark and label change under
 /// <c>lock (this)</c>; <see cref="ExpirationMs"/> and <see cref="Status"/> are read without it.
-/// Memory: 40 + 40 (keys) + 16 (links) + 8 (hashes) + 8 (expiry) + 4 + 16 (mark, label)
-/// + 24 (TCP peers) + 4 (small state) + 16 (object header) = 176 bytes.
+/// Memory: 40 + 40 (keys) + 8 (expiry) + 4 + 16 (mark, label) + 24 (TCP peers) + 3 (small state)
+/// + 4 (status) + 16 (object header) = 155 bytes, at most 160 allocated; no field holds a GC
+/// reference (ConnectionTableTests checks both).
 /// </remarks>
 internal sealed class Connection
 {
     public readonly ConnKey Orig;
     public ConnKey Reply;
-    public uint OrigHashLo;
-    public uint ReplyHashLo;
-    public Connection? NextOrig;
-    public Connection? NextReply;
     public long ExpirationMs;
     public uint Mark;
     public ulong LabelLo;

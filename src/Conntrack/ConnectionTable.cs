@@ -4,24 +4,42 @@ using System.Runtime.CompilerServices;
 namespace Datapath.Conntrack;
 
 /// <summary>
-/// The hash table of connections: each connection is reachable by its original key and by its
-/// reply key, through intrusive chains (<see cref="Connection.NextOrig"/>/<see cref="Connection.NextReply"/>)
-/// so the table costs two bucket slots per connection and no node objects.
+/// The hash table of connections: every connection is entered twice, once under its original
+/// key and once under its reply key, in open-addressed slots holding (tag, reference), so a
+/// packet from either direction finds its connection with one probe sequence.
 /// </summary>
 /// <remarks>
-/// Design: <see cref="ShardCount"/> shards selected by the top bits of the key hash; each shard has
-/// two bucket arrays (chains of original keys, chains of reply keys) that double when their load
-/// passes 1. Readers are lock-free: inserts publish a fully built connection with a volatile
-/// write of the bucket head, removals unlink without touching the removed node's link, so a reader
-/// walking a chain always reaches its end. Only a resize rewires links; it makes the shard's
-/// <c>Version</c> odd while it runs, and a reader that saw the version change retries.
-/// Writers (insert, remove, resize) are serialized by the caller's writer lock, as OVS's ct_lock.
+/// <para>Design: <see cref="ShardCount"/> shards picked by the top 6 bits of the 64-bit key hash
+/// (<see cref="ConnKey.Hash"/>, seeded). A shard is one <see cref="Slot"/> array with linear
+/// probing; the home slot is the hash's bits 1..32 scaled to the capacity (multiply-high, so the
+/// capacity need not be a power of two and memory grows by 1.5x steps, not 2x). A slot's
+/// <see cref="Slot.Tag"/> is the key's hash with bit 0 replaced by the direction (0 original,
+/// 1 reply), so a lookup compares 64 bits of hash before it touches a connection and then compares
+/// only the key of the direction the tag names: one cache miss for the slot line, one for the
+/// connection. Removal leaves a tombstone (<see cref="s_tombstone"/>), which insertion reuses;
+/// a rebuild (growth, or the same size when tombstones pile up) drops them.</para>
+/// <para>Invariants: a slot only ever goes empty → entry → tombstone → entry ...; it never becomes
+/// empty again except in a freshly built array. Every array has an empty slot (used ≤ 3/4 of the
+/// capacity), so every probe ends. A live connection has exactly two entries (one per direction).</para>
+/// <para>Thread-safety: readers are lock-free. They read the shard's published array once and
+/// probe it; writers (insert, remove, rebuild) are serialized by the caller's writer lock (the
+/// tracker's, as OVS's ct_lock) and write a slot's reference before its tag, each with release
+/// semantics. A rebuild fills a new array and publishes it with one volatile write; the old array
+/// is never written again, so a reader still probing it sees every connection that was live when
+/// the rebuild began (removed ones are filtered by <see cref="Connection.IsRemoved"/>). A reader
+/// trusts no tag: it always compares the full key of the connection it reads, so a torn
+/// (tag, reference) pair costs a compare, never a wrong answer.</para>
+/// <para>Cost: lookup O(1) expected (load between 1/2 and 3/4 after a rebuild); insert O(1)
+/// amortized; memory 16 bytes per slot, 2 slots per connection: 43–64 bytes per connection.</para>
 /// </remarks>
 internal sealed class ConnectionTable
 {
     public const int ShardCount = 64;
     private const int ShardShift = 58; // top 6 bits pick the shard
-    private const int InitialBuckets = 256;
+    internal const int InitialCapacity = 64;
+
+    /// <summary>Marks a removed entry. Its keys are all zero (family 0), which no real key has.</summary>
+    private static readonly Connection s_tombstone = new(default) { Status = Connection.StatusRemoved };
 
     private readonly Shard[] _shards;
     private readonly ulong _seed;
@@ -36,194 +54,199 @@ internal sealed class ConnectionTable
 
     public ulong Seed => _seed;
 
-    private sealed class Shard
+    /// <summary>One entry: the tag (hash of the key, bit 0 = direction) and the connection.
+    /// <see cref="Conn"/> null means empty (ends a probe); <see cref="s_tombstone"/> means removed.</summary>
+    internal struct Slot
     {
-        public Buckets Orig = new(InitialBuckets);
-        public Buckets Reply = new(InitialBuckets);
-        public int OrigCount;
-        public int ReplyCount;
-        public int Version;
+        public ulong Tag;
+        public Connection? Conn;
     }
 
-    private sealed class Buckets(int length)
+    private sealed class Shard
     {
-        public readonly Connection?[] Heads = new Connection?[length];
-        public readonly int Mask = length - 1;
+        /// <summary>The published array; readers read it once per lookup.</summary>
+        public Slot[] Slots = new Slot[InitialCapacity];
+        /// <summary>Entries that are live (writer only).</summary>
+        public int Live;
+        /// <summary>Entries that are live or tombstones (writer only).</summary>
+        public int Used;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public ulong Hash(in ConnKey key) => key.Hash(_seed);
 
+    /// <summary>The home slot of <paramref name="hash"/> in an array of <paramref name="capacity"/> slots.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int Home(ulong hash, int capacity) => (int)(((hash >> 1) & 0xFFFF_FFFFUL) * (ulong)capacity >> 32);
+
     /// <summary>Finds the live connection with <paramref name="key"/> as its original or reply key
     /// (<paramref name="reply"/> says which). <paramref name="hash"/> is <see cref="Hash"/> of the key. Lock-free.</summary>
     public Connection? Find(in ConnKey key, ulong hash, out bool reply)
     {
-        var shard = _shards[(int)(hash >> ShardShift)];
-        uint lo = (uint)hash;
+        var slots = Volatile.Read(ref _shards[(int)(hash >> ShardShift)].Slots);
+        ulong tag = hash & ~1UL;
+        int i = Home(hash, slots.Length);
         while (true)
         {
-            int version = Volatile.Read(ref shard.Version);
-            if ((version & 1) == 0)
+            ref var slot = ref slots[i];
+            ulong t = Volatile.Read(ref slot.Tag);
+            var c = Volatile.Read(ref slot.Conn);
+            if (c is null)
+                break;
+            if ((t & ~1UL) == tag)
             {
-                var c = FindIn(shard, key, lo, out reply);
-                if (c is not null || Volatile.Read(ref shard.Version) == version)
+                // The tag's direction picks the key to compare; whichever key matches, the answer is true.
+                bool r = (t & 1) != 0;
+                if ((r ? c.Reply.Equals(key) : c.Orig.Equals(key)) && !c.IsRemoved)
+                {
+                    reply = r;
                     return c;
+                }
             }
-            Thread.SpinWait(4);
-        }
-    }
-
-    private static Connection? FindIn(Shard shard, in ConnKey key, uint lo, out bool reply)
-    {
-        var orig = Volatile.Read(ref shard.Orig);
-        for (var c = Volatile.Read(ref orig.Heads[lo & orig.Mask]); c is not null; c = Volatile.Read(ref c.NextOrig))
-        {
-            if (c.OrigHashLo == lo && c.Orig.Equals(key) && !c.IsRemoved)
-            {
-                reply = false;
-                return c;
-            }
-        }
-        var rep = Volatile.Read(ref shard.Reply);
-        for (var c = Volatile.Read(ref rep.Heads[lo & rep.Mask]); c is not null; c = Volatile.Read(ref c.NextReply))
-        {
-            if (c.ReplyHashLo == lo && c.Reply.Equals(key) && !c.IsRemoved)
-            {
-                reply = true;
-                return c;
-            }
+            if (++i == slots.Length)
+                i = 0;
         }
         reply = false;
         return null;
     }
 
-    /// <summary>Links a fully initialized connection by both keys. Caller holds the writer lock.</summary>
+    /// <summary>Enters a fully initialized connection under both keys. Caller holds the writer lock
+    /// and checked that neither key has a live entry.</summary>
     public void InsertUnsynchronized(Connection c, ulong origHash, ulong replyHash)
     {
-        c.OrigHashLo = (uint)origHash;
-        c.ReplyHashLo = (uint)replyHash;
-
-        var so = _shards[(int)(origHash >> ShardShift)];
-        if (so.OrigCount >= so.Orig.Heads.Length)
-            Grow(so, orig: true);
-        ref var headO = ref so.Orig.Heads[c.OrigHashLo & so.Orig.Mask];
-        c.NextOrig = headO;
-        so.OrigCount++;
-
-        var sr = _shards[(int)(replyHash >> ShardShift)];
-        if (sr.ReplyCount >= sr.Reply.Heads.Length)
-            Grow(sr, orig: false);
-        ref var headR = ref sr.Reply.Heads[c.ReplyHashLo & sr.Reply.Mask];
-        c.NextReply = headR;
-        sr.ReplyCount++;
-
-        // Publish: every field of c is written before it becomes reachable.
-        Volatile.Write(ref headO, c);
-        Volatile.Write(ref headR, c);
+        Debug.Assert(origHash == Hash(c.Orig) && replyHash == Hash(c.Reply));
+        InsertEntry(c, origHash & ~1UL);
+        InsertEntry(c, replyHash | 1UL);
     }
 
-    /// <summary>Unlinks <paramref name="c"/> from both chains. Caller holds the writer lock and has
-    /// marked it removed. The node's own links are left intact for readers standing on it.</summary>
+    private void InsertEntry(Connection c, ulong tag)
+    {
+        var shard = _shards[(int)(tag >> ShardShift)];
+        var slots = shard.Slots;
+        if ((shard.Used + 1) * 4L > slots.Length * 3L)
+            slots = Rebuild(shard);
+        int i = Home(tag, slots.Length);
+        while (true)
+        {
+            var o = slots[i].Conn;
+            if (o is null)
+            {
+                shard.Used++;
+                break;
+            }
+            if (ReferenceEquals(o, s_tombstone))
+                break;
+            if (++i == slots.Length)
+                i = 0;
+        }
+        shard.Live++;
+        // Publish: the reference (to a fully built connection) before the tag that lets readers match it.
+        Volatile.Write(ref slots[i].Conn, c);
+        Volatile.Write(ref slots[i].Tag, tag);
+    }
+
+    /// <summary>Removes both entries of <paramref name="c"/>. Caller holds the writer lock and has
+    /// marked it removed; readers standing on it see <see cref="Connection.IsRemoved"/>.</summary>
     public void RemoveUnsynchronized(Connection c)
     {
         Debug.Assert(c.IsRemoved);
-        var so = _shards[ShardOf(c.Orig)];
-        ref var link = ref so.Orig.Heads[c.OrigHashLo & so.Orig.Mask];
-        while (link is not null)
-        {
-            if (ReferenceEquals(link, c))
-            {
-                Volatile.Write(ref link, c.NextOrig);
-                so.OrigCount--;
-                break;
-            }
-            link = ref link.NextOrig;
-        }
-
-        var sr = _shards[ShardOf(c.Reply)];
-        ref var rlink = ref sr.Reply.Heads[c.ReplyHashLo & sr.Reply.Mask];
-        while (rlink is not null)
-        {
-            if (ReferenceEquals(rlink, c))
-            {
-                Volatile.Write(ref rlink, c.NextReply);
-                sr.ReplyCount--;
-                break;
-            }
-            rlink = ref rlink.NextReply;
-        }
+        RemoveEntry(c, Hash(c.Orig) & ~1UL);
+        RemoveEntry(c, Hash(c.Reply) | 1UL);
     }
 
-    private int ShardOf(in ConnKey key) => (int)(Hash(key) >> ShardShift);
-
-    private static void Grow(Shard shard, bool orig)
+    private void RemoveEntry(Connection c, ulong tag)
     {
-        var old = orig ? shard.Orig : shard.Reply;
-        var next = new Buckets(old.Heads.Length * 2);
-        Volatile.Write(ref shard.Version, shard.Version + 1); // odd: readers retry
-        Interlocked.MemoryBarrier();
-        foreach (var head in old.Heads)
+        var shard = _shards[(int)(tag >> ShardShift)];
+        var slots = shard.Slots;
+        int i = Home(tag, slots.Length);
+        while (true)
         {
-            var c = head;
-            while (c is not null)
+            ref var slot = ref slots[i];
+            if (slot.Conn is null)
             {
-                if (orig)
-                {
-                    var following = c.NextOrig;
-                    ref var slot = ref next.Heads[c.OrigHashLo & next.Mask];
-                    c.NextOrig = slot;
-                    slot = c;
-                    c = following;
-                }
-                else
-                {
-                    var following = c.NextReply;
-                    ref var slot = ref next.Heads[c.ReplyHashLo & next.Mask];
-                    c.NextReply = slot;
-                    slot = c;
-                    c = following;
-                }
+                Debug.Fail("connection entry not found");
+                return;
             }
+            if (ReferenceEquals(slot.Conn, c) && slot.Tag == tag)
+            {
+                Volatile.Write(ref slot.Conn, s_tombstone);
+                Volatile.Write(ref slot.Tag, 0UL);
+                shard.Live--;
+                return;
+            }
+            if (++i == slots.Length)
+                i = 0;
         }
-        if (orig)
-            Volatile.Write(ref shard.Orig, next);
-        else
-            Volatile.Write(ref shard.Reply, next);
-        Interlocked.MemoryBarrier();
-        Volatile.Write(ref shard.Version, shard.Version + 1);
     }
 
-    /// <summary>Every connection once (walks the original-key chains). Caller holds the writer lock,
-    /// or accepts a view that may miss connections inserted or moved meanwhile.</summary>
+    /// <summary>Copies the live entries of a shard into a new array sized for a load of 1/2 after
+    /// the next insertion (growth, or tombstone cleanup at the same size) and publishes it.</summary>
+    private static Slot[] Rebuild(Shard shard)
+    {
+        var old = shard.Slots;
+        int capacity = Math.Max(InitialCapacity, (int)Math.Min(Array.MaxLength, (shard.Live + 1) * 2L));
+        var next = new Slot[capacity];
+        foreach (var s in old)
+        {
+            if (s.Conn is null || ReferenceEquals(s.Conn, s_tombstone))
+                continue;
+            int i = Home(s.Tag, capacity);
+            while (next[i].Conn is not null)
+            {
+                if (++i == capacity)
+                    i = 0;
+            }
+            next[i] = s;
+        }
+        shard.Used = shard.Live;
+        Volatile.Write(ref shard.Slots, next); // readers switch over; the old array stays intact
+        return next;
+    }
+
+    /// <summary>Every connection once (its original-key entry). Caller holds the writer lock, or
+    /// accepts a view that may miss connections inserted or moved meanwhile.</summary>
     public IEnumerable<Connection> All()
     {
         foreach (var shard in _shards)
         {
-            var heads = Volatile.Read(ref shard.Orig).Heads;
-            foreach (var head in heads)
+            var slots = Volatile.Read(ref shard.Slots);
+            for (int i = 0; i < slots.Length; i++)
             {
-                for (var c = head; c is not null; c = c.NextOrig)
+                var c = slots[i].Conn;
+                if (c is not null && !ReferenceEquals(c, s_tombstone) && (slots[i].Tag & 1) == 0)
                     yield return c;
             }
         }
     }
 
-    /// <summary>Appends the connections of one shard to <paramref name="into"/>. Caller holds the writer lock.</summary>
+    /// <summary>Appends the connections whose original key lives in one shard to <paramref name="into"/>.
+    /// Caller holds the writer lock.</summary>
     public void CollectShardUnsynchronized(int shard, List<Connection> into)
     {
-        foreach (var head in _shards[shard].Orig.Heads)
+        foreach (var s in _shards[shard].Slots)
         {
-            for (var c = head; c is not null; c = c.NextOrig)
-                into.Add(c);
+            if (s.Conn is not null && !ReferenceEquals(s.Conn, s_tombstone) && (s.Tag & 1) == 0)
+                into.Add(s.Conn);
         }
     }
 
-    /// <summary>Bytes held by the bucket arrays (for the memory-per-connection figure).</summary>
-    public long BucketBytes()
+    /// <summary>Bytes held by the slot arrays (for the memory-per-connection figure).</summary>
+    public long SlotBytes()
     {
         long n = 0;
         foreach (var s in _shards)
-            n += 8L * (s.Orig.Heads.Length + s.Reply.Heads.Length);
+            n += (long)Unsafe.SizeOf<Slot>() * Volatile.Read(ref s.Slots).Length;
         return n;
     }
+
+    // Introspection for tests: writer lock held or no concurrent writers.
+
+    /// <summary>Slot array length of one shard.</summary>
+    internal int CapacityOf(int shard) => Volatile.Read(ref _shards[shard].Slots).Length;
+
+    /// <summary>Live entries and tombstones of one shard.</summary>
+    internal (int Live, int Tombstones) CountsOf(int shard) => (_shards[shard].Live, _shards[shard].Used - _shards[shard].Live);
+
+    /// <summary>The shard an entry for <paramref name="hash"/> lives in.</summary>
+    internal static int ShardOf(ulong hash) => (int)(hash >> ShardShift);
 }

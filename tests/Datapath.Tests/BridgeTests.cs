@@ -148,9 +148,16 @@ public sealed class BridgeTests : IDisposable
         var f = Tcp();
         for (int i = 0; i < 100; i++)
             _node.Process(1, f, null, 0);
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 1000; i++)
-            _node.Process(1, f, null, 0);
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        // The runtime may allocate on this thread while tiering a method up (call counting); a steady
+        // state allocates nothing, so the best of three rounds must be zero.
+        long best = long.MaxValue;
+        for (int round = 0; round < 3 && best != 0; round++)
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 1000; i++)
+                _node.Process(1, f, null, 0);
+            best = Math.Min(best, GC.GetAllocatedBytesForCurrentThread() - before);
+        }
+        Assert.Equal(0, best);
     }
 }

@@ -1,4 +1,5 @@
 using System.Reflection;
+using Datapath.Benchmarks.Netfilter;
 
 namespace Datapath.Netfilter.Tests;
 
@@ -18,6 +19,8 @@ public sealed class KernelAcceptanceTests
         }
         yield return ("worker1.iptables", File.ReadAllText(RepoPaths.Scenario("worker1.iptables")));
         yield return ("worker2.iptables", File.ReadAllText(RepoPaths.Scenario("worker2.iptables")));
+        yield return ("kube-proxy, 10 services", KubeProxyRuleGenerator.Generate(10));
+        yield return ("kube-proxy, 1000 services", KubeProxyRuleGenerator.Generate(1000));
     }
 
     private static void InNamespace(Action<string> body)

@@ -39,7 +39,7 @@ internal sealed class DemoCommand : ICliCommand
                 var node = scenario.GetNode(phase.Node);
                 var port = node.Bridge.GetPort(phase.InPort);
                 var trace = new Trace();
-                walk.Run(node, port, phase.Frame(), sink: null, nowMs, trace);
+                walk.Run(node, port, phase.Frame(), nowMs, trace);
                 nowMs += 1;
                 results.Add((phase, trace));
             }

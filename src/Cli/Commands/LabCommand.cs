@@ -21,7 +21,7 @@ internal sealed class LabCommand : ICliCommand
         var dir = new Option<string>("--dir") { Description = "Where the lab keeps its files (lab.yaml, logs, control sockets, lab.state)", DefaultValueFactory = _ => "/tmp/datapath-lab" };
         var prefix = new Option<string>("--prefix") { Description = "Prefix for the namespaces and TAPs made (frontend -> PREFIXfrontend); at most 6 characters", DefaultValueFactory = _ => "" };
         var underlay = new Option<string>("--underlay") { Description = "The two workers' underlay addresses (loopback), A,B", DefaultValueFactory = _ => "127.0.0.11,127.0.0.12" };
-        var staticArp = new Option<bool>("--static-gateway-arp") { Description = "Give each pod a permanent neighbour entry for its gateway (needed until the daemon's host stack answers ARP on antrea-gw0)", DefaultValueFactory = _ => true };
+        var staticArp = new Option<bool>("--static-gateway-arp") { Description = "Give each pod a permanent neighbour entry for its gateway instead of letting the host stack answer its ARP" };
         var command = new Command("lab", "Build (up) or remove (down) the seed lab on real traffic: namespaces, TAPs, two datapath workers, HTTP servers") { action, dir, prefix, underlay, staticArp };
         command.SetAction(parse =>
         {

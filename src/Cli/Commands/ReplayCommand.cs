@@ -27,7 +27,7 @@ internal sealed class ReplayCommand : ICliCommand
         var inPort = new Option<string?>("--in-port") { Description = "The port every frame enters on (name or ofport); with --node" };
         var cluster = new Option<bool>("--cluster") { Description = "Inject each frame at its pcapng interface NODE/PORT and follow it across nodes" };
         var output = new Option<string>("--out") { Description = "Directory for the per-port pcaps", Required = true };
-        var bridgeOnly = new Option<bool>("--bridge-only") { Description = "Stop at the bridge's ports (no host stack)" };
+        var bridgeOnly = new Option<bool>("--bridge-only") { Description = "Stop at the bridge's ports, as ofproto/trace does (no host stack behind antrea-gw0)" };
         var dumpConntrack = new Option<bool>("--dump-conntrack") { Description = "Print the conntrack table afterwards, as ovs-appctl dpctl/dump-conntrack" };
         var dumpFlows = new Option<bool>("--dump-flows") { Description = "Print the flow tables with their stats afterwards, as ovs-ofctl dump-flows" };
         var command = new Command("replay", "Run a capture through a node (or the cluster) and write what each port sends")
@@ -66,7 +66,7 @@ internal sealed class ReplayCommand : ICliCommand
             string outDir = parse.GetValue(output)!;
             bool json = parse.GetValue(args.Json);
 
-            var summary = new ReplaySummary();
+            var summary = new ReplaySummary(perNode: isCluster);
             try
             {
                 Directory.CreateDirectory(outDir);
@@ -82,8 +82,9 @@ internal sealed class ReplayCommand : ICliCommand
                         BridgePort p = port!;
                         if (isCluster && !ResolveInterface(scenario, frame, out n, out p, out string? why))
                             throw new CaptureFileException(path, frame.FileOffset, why!);
-                        sink.TimestampNanoseconds = frame.TimestampNanoseconds;
-                        summary.Add(walk.Run(n, p, frame.Span, sink, frame.TimestampNanoseconds / 1_000_000, trace: null));
+                        var result = walk.Run(n, p, frame.Span, frame.TimestampNanoseconds / 1_000_000, trace: null);
+                        sink.Write(result, frame.TimestampNanoseconds);
+                        summary.Add(result);
                         advance?.Invoke(frame.FileOffset);
                     }
                 }
@@ -100,8 +101,6 @@ internal sealed class ReplayCommand : ICliCommand
                 {
                     RunAll(null);
                 }
-                foreach (var (k, v) in sink.Counts)
-                    summary.Outputs[k] = v;
             }
             catch (Exception e) when (CliError.TryReport(stderr, e, path, out int c))
             {

@@ -64,7 +64,8 @@ internal sealed class RunCommand : ICliCommand
 
         using (daemon)
         {
-            using var stop = stopWhen ?? new ManualResetEventSlim();
+            using var owned = stopWhen is null ? new ManualResetEventSlim() : null;
+            var stop = stopWhen ?? owned!;
             using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Signal);
             using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Signal);
             void Signal(PosixSignalContext context)
@@ -81,6 +82,14 @@ internal sealed class RunCommand : ICliCommand
             catch (LiveIoException e)
             {
                 return e.ExitCode == ExitCodes.BadInput ? CliError.BadInput(stderr, e.Message) : CliError.Environment(stderr, e.Message);
+            }
+            catch (Engine.Host.HostConfigException e)
+            {
+                return CliError.BadInput(stderr, e.File, e.Line, e.Column, e.Message);
+            }
+            catch (Netfilter.NetfilterSyntaxException e)
+            {
+                return CliError.BadInput(stderr, e.File, e.Line, 1, e.Message);
             }
             catch (SocketException e)
             {

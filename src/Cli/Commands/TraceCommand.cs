@@ -60,7 +60,7 @@ internal sealed class TraceCommand : ICliCommand
                     else
                     {
                         var key = FlowText.ParseKey(text, node.Bridge, out _);
-                        walk.Run(node, port, FlowText.BuildFrame(in key), null, 0, trace);
+                        walk.Run(node, port, FlowText.BuildFrame(in key), 0, trace);
                     }
                 }
                 catch (FlowSyntaxException e)
@@ -73,7 +73,7 @@ internal sealed class TraceCommand : ICliCommand
                 byte[]? frame = ReadFrame(pcapPath!, parse.GetValue(frameIndex), stderr, out code, out long nowMs);
                 if (frame is null)
                     return code;
-                walk.Run(node, port, frame, null, nowMs, trace);
+                walk.Run(node, port, frame, nowMs, trace);
             }
 
             if (parse.GetValue(args.Json))

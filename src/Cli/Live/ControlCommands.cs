@@ -31,7 +31,7 @@ internal sealed class ControlCommands(LiveNode live, TimeProvider time)
           del-flows [--strict] [FILTER]                 delete matching rules (all without FILTER)
           mod-flows [--strict] FLOW                     replace the actions of matching rules
           dump-ports                                    bridge and live port counters
-          dump-conntrack [zone=N]                       conntrack entries (dpctl/dump-conntrack)
+          dump-conntrack [--host] [zone=N]              conntrack entries (dpctl/dump-conntrack; --host: the host's, conntrack -L)
           flush-conntrack [zone=N]                      delete conntrack entries
           trace [--json] FLOW                           ofproto/trace on the live tables (conntrack: see docs/lab.md)
           stats [--json]                                daemon counters: ports, underlay, gateway, drops, faults
@@ -209,9 +209,12 @@ internal sealed class ControlCommands(LiveNode live, TimeProvider time)
 
     private ControlReply DumpConntrack(ReadOnlySpan<string> args)
     {
-        if (!TryZone(args, out var zone, out var error))
+        var (host, rest) = TakeFlag(args, "--host");
+        if (!TryZone(rest.ToArray(), out var zone, out var error))
             return ControlReply.Error(error!);
-        var ct = live.Node.Conntrack;
+        if (host && live.Host is null)
+            return ControlReply.Error("this node runs no host stack");
+        var ct = host ? live.Host!.Conntrack : live.Node.Conntrack;
         return ControlReply.Ok(Lines(ct.Dump(zone, ct.NowMs())));
     }
 
@@ -306,6 +309,24 @@ internal sealed class ControlCommands(LiveNode live, TimeProvider time)
                 w.WriteEndObject();
                 w.WriteEndObject();
                 w.WriteNumber("gateway_unhandled", c.GatewayUnhandled);
+                if (live.Host is { } host)
+                {
+                    w.WriteStartObject("host");
+                    w.WriteNumber("forwarded", host.Forwarded);
+                    w.WriteNumber("delivered", host.Delivered);
+                    w.WriteNumber("transmitted", host.Transmitted);
+                    w.WriteNumber("arp_replies", host.ArpReplies);
+                    w.WriteNumber("echo_replies", host.EchoReplies);
+                    w.WriteNumber("icmp_errors", host.IcmpErrors);
+                    w.WriteNumber("uplink_unhandled", c.HostUplink);
+                    w.WriteNumber("crossing_limit_drops", c.CrossingLimitDrops);
+                    w.WriteStartObject("drops");
+                    foreach (var (r, n) in host.NonZeroDrops())
+                        w.WriteNumber(r.ToString(), n);
+                    w.WriteEndObject();
+                    w.WriteNumber("conntrack_connections", host.Conntrack.Count);
+                    w.WriteEndObject();
+                }
                 w.WriteNumber("unbound_outputs", c.Unbound);
                 w.WriteNumber("port_faults", c.PortFaults);
                 w.WriteNumber("handler_failures", c.HandlerFailures);
@@ -332,7 +353,14 @@ internal sealed class ControlCommands(LiveNode live, TimeProvider time)
         foreach (var (r, n) in decap)
             sb.Append(inv, $"; decap {r} {n}");
         sb.Append('\n');
-        sb.Append(inv, $"gateway: {c.GatewayUnhandled} frames unhandled (no host stack)\n");
+        if (live.Host is { } h)
+        {
+            sb.Append(inv, $"host stack behind the gateway: forwarded {h.Forwarded}, delivered {h.Delivered}, transmitted {h.Transmitted}, arp replies {h.ArpReplies}, echo replies {h.EchoReplies}, icmp errors {h.IcmpErrors}; uplink unhandled {c.HostUplink}; crossing-limit drops {c.CrossingLimitDrops}; conntrack {h.Conntrack.Count}\n");
+            foreach (var (r, n) in h.NonZeroDrops())
+                sb.Append(inv, $"  host drop {r}: {n}\n");
+        }
+        else
+            sb.Append(inv, $"gateway: {c.GatewayUnhandled} frames unhandled (no host stack)\n");
         sb.Append(inv, $"unbound outputs: {c.Unbound}\nport faults: {c.PortFaults}\nhandler failures: {c.HandlerFailures}\n");
         sb.Append(inv, $"drops: {Bridge.Drops.Total}\n");
         foreach (var (t, r, n) in drops)

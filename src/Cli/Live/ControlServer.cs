@@ -47,17 +47,23 @@ internal sealed class ControlServer : IDisposable
         string? dir = System.IO.Path.GetDirectoryName(path);
         if (!string.IsNullOrEmpty(dir))
             Directory.CreateDirectory(dir);
+        // Bound, restricted and listening under a temporary name, then renamed: a client that sees the
+        // file can connect at once, and nobody else ever could.
+        string temporary = path + ".new-" + Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture);
         var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try
         {
-            listener.Bind(new UnixDomainSocketEndPoint(path));
+            File.Delete(temporary);
+            listener.Bind(new UnixDomainSocketEndPoint(temporary));
             if (!OperatingSystem.IsWindows())
-                File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+                File.SetUnixFileMode(temporary, UnixFileMode.UserRead | UnixFileMode.UserWrite);
             listener.Listen(16);
+            File.Move(temporary, path, overwrite: false);
         }
-        catch (SocketException e)
+        catch (Exception e) when (e is SocketException or IOException)
         {
             listener.Dispose();
+            File.Delete(temporary);
             throw new IOException($"cannot create control socket {path}: {e.Message}", e);
         }
         var server = new ControlServer(path, listener, handler, log);

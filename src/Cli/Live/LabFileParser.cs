@@ -13,7 +13,7 @@ namespace Datapath.Cli.Live;
 internal static class LabFileParser
 {
     private static readonly string[] s_topKeys = ["scenario", "nodes"];
-    private static readonly string[] s_nodeKeys = ["control", "underlay", "peers", "ports", "flows", "flowsText"];
+    private static readonly string[] s_nodeKeys = ["control", "underlay", "peers", "ports", "flows", "flowsText", "host"];
     private static readonly string[] s_portKeys = ["bind", "ofport", "mac", "mtu"];
 
     /// <summary>Reads and checks <paramref name="path"/>.</summary>
@@ -114,9 +114,21 @@ internal static class LabFileParser
             flowsText = Scalar(ft, path, "flowsText");
             flowsSource = $"{path}:{ft.Start.Line}";
         }
+        bool host = true;
+        if (Get(map, "host") is { } hn)
+        {
+            string v = Scalar(hn, path, "host");
+            host = v switch
+            {
+                "true" or "on" or "yes" => true,
+                "false" or "off" or "no" => false,
+                _ => throw At(hn, path, $"node {name}: host: '{v}' is not true or false"),
+            };
+        }
         return new LabNode
         {
             Name = name,
+            Host = host,
             ControlSocket = control,
             Underlay = underlay,
             Peers = peers,

@@ -18,6 +18,9 @@ internal sealed class LabNode
 
     public required IReadOnlyList<LabPortBinding> Ports { get; init; }
 
+    /// <summary>Run the scenario's Linux host (routes, neighbours, iptables) behind the gateway port (default true).</summary>
+    public bool Host { get; init; } = true;
+
     /// <summary>For a node that is not in the scenario: its flows (add-flows text) and where they came from.</summary>
     public string? FlowsText { get; init; }
 

@@ -121,7 +121,8 @@ internal sealed class LabRunner(LabOptions options, TextWriter stdout, TextWrite
         }
     }
 
-    private string TapName(string pod) => options.Prefix + "tap-" + pod;
+    /// <summary>The TAP of a pod: PREFIXtap-fe, -b1, -b2 (interface names have at most 15 characters).</summary>
+    private string TapName(string pod) => options.Prefix + "tap-" + (pod == "frontend" ? "fe" : "b" + pod[^1]);
 
     private string LabYaml(AntreaScenario scenario)
     {

@@ -2,6 +2,7 @@ using System.Globalization;
 using Datapath.Antrea;
 using Datapath.Conntrack;
 using Datapath.Engine;
+using Datapath.Engine.Host;
 using Datapath.Packets;
 
 namespace Datapath.Cli.Live;
@@ -16,10 +17,10 @@ namespace Datapath.Cli.Live;
 internal sealed class LiveDaemon : IDisposable
 {
     private readonly List<(LiveNode Node, ControlServer Server)> _running = [];
-    private readonly List<(Node Node, LabNode Lab, Dictionary<uint, Ipv4Address> Peers)> _plan;
+    private readonly List<(Node Node, LabNode Lab, Dictionary<uint, Ipv4Address> Peers, HostStackConfig? Host)> _plan;
     private readonly Action<string> _log;
 
-    private LiveDaemon(LabFile lab, List<(Node, LabNode, Dictionary<uint, Ipv4Address>)> plan, Action<string> log)
+    private LiveDaemon(LabFile lab, List<(Node, LabNode, Dictionary<uint, Ipv4Address>, HostStackConfig?)> plan, Action<string> log)
     {
         Lab = lab;
         _plan = plan;
@@ -55,7 +56,7 @@ internal sealed class LiveDaemon : IDisposable
                 nodeIps[n.Name] = n.NodeIp;
         }
 
-        var plan = new List<(Node, LabNode, Dictionary<uint, Ipv4Address>)>();
+        var plan = new List<(Node, LabNode, Dictionary<uint, Ipv4Address>, HostStackConfig?)>();
         foreach (var ln in selected)
         {
             Node node = BuildNode(lab, ln, scenario);
@@ -77,9 +78,21 @@ internal sealed class LiveDaemon : IDisposable
                     peers[peerIp.Value] = Ipv4Address.Read(p.Endpoint.Address.GetAddressBytes());
                 }
             }
-            plan.Add((node, ln, peers));
+            plan.Add((node, ln, peers, ln.Host && scenario is not null ? HostConfig(scenario, ln.Name) : null));
         }
         return new LiveDaemon(lab, plan, log);
+    }
+
+    /// <summary>The Linux host behind a scenario node's gateway (interfaces, routes, neighbours, iptables, ipsets), or null when it has none.</summary>
+    private static HostStackConfig? HostConfig(AntreaScenario scenario, string name)
+    {
+        var n = scenario.Model.Nodes.FirstOrDefault(x => x.Name == name);
+        if (n?.Gateway is not { Ip: { } gwIp } gw || n.Iptables is null)
+            return null;
+        string? iptables = scenario.ReadFile(n.Iptables);
+        string? ipsets = n.Ipsets is null ? null : scenario.ReadFile(n.Ipsets);
+        return HostStackConfig.ForNode(n.Name, gw.Name ?? "antrea-gw0", gw.Mac ?? "", gwIp, gw.Mtu, n.Uplink ?? "eth0", n.NodeMac, n.NodeIp,
+            n.Routes, n.Neighbors.Select(nb => (nb.Ip, nb.Mac, nb.Dev)), iptables, n.Iptables, ipsets, n.Ipsets ?? "<ipsets>");
     }
 
     private static Node BuildNode(LabFile lab, LabNode ln, AntreaScenario? scenario)
@@ -130,11 +143,21 @@ internal sealed class LiveDaemon : IDisposable
     {
         try
         {
-            foreach (var (node, lab, peers) in _plan)
+            foreach (var (node, lab, peers, hostConfig) in _plan)
             {
                 string prefix = node.Name;
                 Action<string> log = m => _log($"{prefix}: {m}");
-                var live = LiveNode.Open(node, lab, peers, log);
+                var host = hostConfig is null ? null : HostStack.Create(hostConfig);
+                LiveNode live;
+                try
+                {
+                    live = LiveNode.Open(node, lab, peers, host, log);
+                }
+                catch
+                {
+                    host?.Dispose();
+                    throw;
+                }
                 ControlServer server;
                 try
                 {
@@ -149,6 +172,7 @@ internal sealed class LiveDaemon : IDisposable
                 _running.Add((live, server));
                 live.Start();
                 log($"running: {string.Join(", ", live.Ports.Select(p => $"{p.BridgePort.OfPort}({p.BridgePort.Name})={p.Binding.Describe()}"))}; "
+                    + $"host stack {(live.Host is null ? "none" : "behind " + (node.Bridge.Ports.FirstOrDefault(p => p.Kind == PortKind.Gateway)?.Name ?? "?"))}; "
                     + $"underlay {live.DescribeUnderlay()}{(peers.Count > 0 ? " peers " + string.Join(", ", peers.Select(kv => $"{new Ipv4Address(kv.Key)}->{kv.Value}")) : "")}; control {server.Path}");
             }
         }
@@ -174,7 +198,7 @@ internal sealed class LiveDaemon : IDisposable
     public void Dispose()
     {
         Stop();
-        foreach (var (node, _, _) in _plan)
+        foreach (var (node, _, _, _) in _plan)
             node.Dispose();
     }
 }

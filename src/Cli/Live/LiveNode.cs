@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
-using System.Net;
 using System.Net.Sockets;
 using Datapath.Engine;
+using Datapath.Engine.Host;
 using Datapath.Geneve;
 using Datapath.Io.Live;
 using Datapath.Io.Underlay;
@@ -28,8 +28,13 @@ namespace Datapath.Cli.Live;
 //   - to the tunnel port: the engine hands us the whole outer frame (Ethernet/IPv4/UDP/GENEVE, as
 //     it would leave the uplink); we send its UDP payload to the underlay address of the node
 //     whose IP is the outer destination, and the kernel adds its own outer headers;
-//   - to the gateway port when no live port serves it: counted (GatewayUnhandled) until a host
-//     stack answers there;
+//   - to the gateway port when no live port serves it: to the node's HostStack (the Linux host
+//     behind antrea-gw0: ARP and ICMP for 10.222.X.1, routing, kube-proxy's iptables DNAT), whose
+//     transmissions on antrea-gw0 enter the bridge again on the gateway port; without a host stack
+//     they are counted (GatewayUnhandled). The bridge and the host never call each other re-entrantly
+//     (each keeps per-thread state for the packet in flight): a frame crossing between them is copied
+//     to the thread's pending queue and run after the current one returns (Drain), up to
+//     MaxCrossings per received frame;
 //   - to any other unbound port: counted (Unbound).
 // A datagram from the underlay is mapped back from the sender's underlay address to its node IP
 // (tun_src), decapsulated against the bridge's TLV map, and its inner frame processed on the
@@ -51,8 +56,13 @@ namespace Datapath.Cli.Live;
 // ----
 // Per frame: Node.Process plus one send system call; the sink allocates nothing (array index for
 // ports, dictionary lookups keyed by uint for peers).  Threads: ports + 1.
-internal sealed class LiveNode : IPacketSink, IDisposable
+internal sealed class LiveNode : IPacketSink, IHostSink, IDisposable
 {
+    /// <summary>How many bridge/host crossings one received frame may cause (a routing loop ends here, counted).</summary>
+    public const int MaxCrossings = 32;
+
+    private readonly ThreadLocal<Queue<(bool ToHost, byte[] Frame)>> _pending = new(() => new Queue<(bool, byte[])>());
+    private readonly BridgePort? _gateway;
     private readonly BoundPort?[] _bound;
     private readonly List<BoundPort> _ports;
     private readonly UdpGeneveUnderlay? _underlay;
@@ -65,9 +75,10 @@ internal sealed class LiveNode : IPacketSink, IDisposable
     private bool _stopped;
 
     private LiveNode(Node node, LabNode lab, List<BoundPort> ports, UdpGeneveUnderlay? underlay,
-        Dictionary<uint, Ipv4Address> underlayByNodeIp, Action<string> log)
+        Dictionary<uint, Ipv4Address> underlayByNodeIp, HostStack? host, Action<string> log)
     {
         Node = node;
+        Host = host;
         Lab = lab;
         _ports = ports;
         _underlay = underlay;
@@ -79,7 +90,13 @@ internal sealed class LiveNode : IPacketSink, IDisposable
         foreach (var b in ports)
             _bound[b.BridgePort.OfPort] = b;
         _tunnelOfPort = node.Bridge.Ports.FirstOrDefault(p => p.Kind == PortKind.Tunnel)?.OfPort ?? 0;
+        _gateway = node.Bridge.Ports.FirstOrDefault(p => p.Kind == PortKind.Gateway);
+        if (_gateway is not null && _bound[_gateway.OfPort] is not null)
+            Host = null; // the gateway is bound to a live port: a real host answers there
     }
+
+    /// <summary>The host stack behind the gateway port, or null.</summary>
+    public HostStack? Host { get; }
 
     public Node Node { get; }
 
@@ -101,7 +118,7 @@ internal sealed class LiveNode : IPacketSink, IDisposable
     /// On failure everything opened so far is closed and the exception propagates
     /// (<see cref="LiveIoException"/> for a port, <see cref="SocketException"/> for the underlay).
     /// </summary>
-    public static LiveNode Open(Node node, LabNode lab, Dictionary<uint, Ipv4Address> underlayByNodeIp, Action<string> log)
+    public static LiveNode Open(Node node, LabNode lab, Dictionary<uint, Ipv4Address> underlayByNodeIp, HostStack? host, Action<string> log)
     {
         var opened = new List<BoundPort>();
         UdpGeneveUnderlay? underlay = null;
@@ -120,7 +137,7 @@ internal sealed class LiveNode : IPacketSink, IDisposable
             }
             if (lab.Underlay is { } ep)
                 underlay = new UdpGeneveUnderlay(ep);
-            return new LiveNode(node, lab, opened, underlay, underlayByNodeIp, log);
+            return new LiveNode(node, lab, opened, underlay, underlayByNodeIp, host, log);
         }
         catch
         {
@@ -175,6 +192,8 @@ internal sealed class LiveNode : IPacketSink, IDisposable
     {
         Stop();
         _stop.Dispose();
+        _pending.Dispose();
+        Host?.Dispose();
     }
 
     // ---- Data plane: loop threads.
@@ -187,6 +206,7 @@ internal sealed class LiveNode : IPacketSink, IDisposable
             try
             {
                 Node.Process(ofport, batch[i], this, now);
+                Drain(now);
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
@@ -247,6 +267,38 @@ internal sealed class LiveNode : IPacketSink, IDisposable
             return;
         }
         Node.ProcessDecapsulated(_tunnelOfPort, payload[innerOffset..], in tunnel, this, now);
+        Drain(now);
+    }
+
+    /// <summary>Runs the frames that crossed between the bridge and the host during the last Process, and what they cause.</summary>
+    private void Drain(long now)
+    {
+        if (Host is null)
+            return; // nothing ever crosses: skip the per-thread lookup
+        var queue = _pending.Value!;
+        int crossings = 0;
+        while (queue.TryDequeue(out var item))
+        {
+            if (++crossings > MaxCrossings)
+            {
+                Counters.CrossingLimit(queue.Count + 1);
+                queue.Clear();
+                return;
+            }
+            if (item.ToHost)
+                Host!.Receive(_gateway!.Name, item.Frame, this, now);
+            else
+                Node.Process(_gateway!.OfPort, item.Frame, this, now);
+        }
+    }
+
+    /// <summary>IHostSink: what the host transmits. On the gateway device it enters the bridge; elsewhere (the uplink) it has nowhere to go here.</summary>
+    public void Transmit(HostStack host, HostInterface device, ReadOnlySpan<byte> frame)
+    {
+        if (_gateway is not null && device.Name == _gateway.Name)
+            _pending.Value!.Enqueue((false, frame.ToArray()));
+        else
+            Counters.HostUplinkOutput();
     }
 
     /// <summary>IPacketSink: where each output of Node.Process goes (see the design notes).</summary>
@@ -264,7 +316,10 @@ internal sealed class LiveNode : IPacketSink, IDisposable
                 SendUnderlay(frame);
                 break;
             case PortKind.Gateway:
-                Counters.GatewayOutput();
+                if (Host is not null)
+                    _pending.Value!.Enqueue((true, frame.ToArray()));
+                else
+                    Counters.GatewayOutput();
                 break;
             default:
                 Counters.UnboundOutput();
@@ -307,6 +362,4 @@ internal sealed class LiveNode : IPacketSink, IDisposable
 
     /// <summary>The underlay endpoint as text, or "none".</summary>
     public string DescribeUnderlay() => _underlay is { } u ? u.LocalEndPoint.ToString() : "none";
-
-    internal static IPEndPoint? EndPoint(UdpGeneveUnderlay? u) => u?.LocalEndPoint;
 }

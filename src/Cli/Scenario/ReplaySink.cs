@@ -1,36 +1,32 @@
-using Datapath.Engine;
+using Datapath.Engine.Host;
 using Datapath.Io.Capture;
 
 namespace Datapath.Cli.Scenario;
 
 /// <summary>
 /// Writes every frame a replay sends to <c>DIR/&lt;port&gt;.pcap</c> (or <c>DIR/&lt;node&gt;/&lt;port&gt;.pcap</c>
-/// for a cluster replay), opening each file on its first frame, and counts the frames per port.
-/// Frames sent to a tunnel port are the GENEVE frames as they leave the node's uplink.
+/// for a cluster replay), opening each file on its first frame. Frames sent to a tunnel port are the
+/// GENEVE frames as they leave the node's uplink, including those the peer node then received.
 /// </summary>
-internal sealed class ReplaySink(string directory, bool perNode) : IPacketSink, IDisposable
+internal sealed class ReplaySink(string directory, bool perNode) : IDisposable
 {
     private readonly Dictionary<(string Node, string Port), PcapWriter> _writers = [];
-    private readonly Dictionary<string, long> _counts = new(StringComparer.Ordinal);
 
-    /// <summary>The capture time of the frame being replayed; outputs carry it.</summary>
-    public long TimestampNanoseconds { get; set; }
+    public static string Key(HostedOutput o, bool perNode) => perNode ? $"{o.Node}/{o.Port}" : o.Port;
 
-    /// <summary>Frames sent, by port name (or NODE/PORT for a cluster replay).</summary>
-    public IReadOnlyDictionary<string, long> Counts => _counts;
-
-    public void Output(Node node, BridgePort port, ReadOnlySpan<byte> frame)
+    public void Write(HostedResult result, long timestampNanoseconds)
     {
-        if (!_writers.TryGetValue((node.Name, port.Name), out var writer))
+        foreach (var o in result.Transits.Concat(result.Outputs))
         {
-            string dir = perNode ? Path.Combine(directory, node.Name) : directory;
-            Directory.CreateDirectory(dir);
-            writer = PcapWriter.Create(Path.Combine(dir, port.Name + ".pcap"));
-            _writers.Add((node.Name, port.Name), writer);
+            if (!_writers.TryGetValue((o.Node, o.Port), out var writer))
+            {
+                string dir = perNode ? Path.Combine(directory, o.Node) : directory;
+                Directory.CreateDirectory(dir);
+                writer = PcapWriter.Create(Path.Combine(dir, o.Port + ".pcap"));
+                _writers.Add((o.Node, o.Port), writer);
+            }
+            writer.WriteFrame(o.Frame, timestampNanoseconds);
         }
-        writer.WriteFrame(frame, TimestampNanoseconds);
-        string key = perNode ? $"{node.Name}/{port.Name}" : port.Name;
-        _counts[key] = _counts.GetValueOrDefault(key) + 1;
     }
 
     public void Dispose()

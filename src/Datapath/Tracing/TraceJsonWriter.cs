@@ -66,7 +66,11 @@ public static class TraceJsonWriter
                 w.WriteString("summary", s.Summary);
             foreach (var (k, v) in s.Details)
             {
-                if (k is "node" or "kind" or "table" or "rule" or "summary" or "actions")
+                // table and rule are already written for openflow steps (numbers); a netfilter step's
+                // table ("nat") and rule ("4", "policy") come from its details.
+                bool written = k is "node" or "kind" or "summary" or "actions"
+                    || (k is "table" or "rule" && (s.Kind == TraceKind.OpenFlow || s.Table is not null));
+                if (written)
                     continue;
                 w.WriteString(k, v);
             }
@@ -113,6 +117,9 @@ public static class TraceJsonWriter
         TraceKind.Group => "group",
         TraceKind.DatapathActions => "datapath-actions",
         TraceKind.Drop => "drop",
+        TraceKind.Netfilter => "netfilter",
+        TraceKind.Route => "route",
+        TraceKind.Neighbor => "neighbor",
         _ => kind.ToString().ToLowerInvariant(),
     };
 }

@@ -21,4 +21,10 @@ public enum TraceKind
     DatapathActions,
     /// <summary>The packet was dropped before or outside the tables (detail in the summary).</summary>
     Drop,
+    /// <summary>A host's netfilter: table, chain, rule and verdict, as xtables-monitor --trace prints them.</summary>
+    Netfilter,
+    /// <summary>A host's routing decision (or local delivery).</summary>
+    Route,
+    /// <summary>A host's neighbour (ARP) resolution.</summary>
+    Neighbor,
 }

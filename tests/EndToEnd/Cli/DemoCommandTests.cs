@@ -16,7 +16,21 @@ public class DemoCommandTests
         var outputs = phases.SelectMany(p => p.GetProperty("trace").GetProperty("verdict").GetProperty("outputs").EnumerateArray())
             .Select(o => $"{o.GetProperty("node").GetString()}/{o.GetProperty("port").GetString()}").ToArray();
         Assert.Contains("worker2/backend2-202ff6", outputs);
-        Assert.Contains("worker1/antrea-gw0", outputs);
+        // Phase 4: the SYN-ACK comes back through worker1's host, un-DNATed, to the frontend.
+        Assert.Contains("worker1/frontend-a3ba2f", outputs);
+        var steps = phases[0].GetProperty("trace").GetProperty("steps").EnumerateArray().ToArray();
+        var netfilter = steps.Where(s => s.GetProperty("kind").GetString() == "netfilter").ToArray();
+        Assert.NotEmpty(netfilter);
+        Assert.All(netfilter, s =>
+        {
+            Assert.Equal("worker1", s.GetProperty("node").GetString());
+            Assert.True(s.TryGetProperty("table", out _));
+            Assert.True(s.TryGetProperty("chain", out _));
+            Assert.True(s.TryGetProperty("rule", out _));
+            Assert.True(s.TryGetProperty("verdict", out _));
+        });
+        Assert.Contains(netfilter, s => s.GetProperty("chain").GetString() == "KUBE-SERVICES");
+        Assert.Contains(steps, s => s.GetProperty("kind").GetString() == "route");
     }
 
     [Fact]
@@ -26,6 +40,7 @@ public class DemoCommandTests
         Assert.True(code == 0, err);
         Assert.Contains("Phase 4", text, StringComparison.Ordinal);
         Assert.Contains("node worker2", text, StringComparison.Ordinal);
-        Assert.Contains("is-at", text, StringComparison.Ordinal);
+        Assert.Contains("KUBE-SVC-EKL7ZEFK3VFJKKGJ", text, StringComparison.Ordinal);
+        Assert.Contains("10.222.2.1", text, StringComparison.Ordinal);
     }
 }

@@ -1,0 +1,45 @@
+using Datapath.Engine.Tracing;
+using Datapath.Netfilter;
+using Datapath.Packets;
+
+namespace Datapath.Engine.Host;
+
+/// <summary>
+/// One thread's working state for the host stack: the frame being processed (a pinned copy the host may
+/// rewrite: NAT, TTL, MACs), its key, its conntrack handle, the trace being filled, and the packets the host
+/// generated while processing it (replies and ICMP errors), sent once the packet's own path is done.
+/// </summary>
+internal sealed class HostContext
+{
+    public const int MaxFrame = 65535 + 18;
+
+    public readonly byte[] Buffer = GC.AllocateUninitializedArray<byte>(MaxFrame, pinned: true);
+    public FlowKey Key;
+    public Trace? Trace;
+    public List<NetfilterTraceStep>? NetfilterTrace;
+    public IHostSink? Sink;
+    public long NowMs;
+    public int Transmitted;
+    public int GeneratedDrops;
+    public HostDropReason? GeneratedDropReason;
+    /// <summary>True while a generated packet runs: no ICMP error is sent about it.</summary>
+    public bool Generating;
+    public readonly Queue<byte[]> Pending = new();
+
+    public void Reset(Trace? trace, IHostSink? sink, long nowMs)
+    {
+        Trace = trace;
+        Sink = sink;
+        NowMs = nowMs;
+        Transmitted = 0;
+        GeneratedDrops = 0;
+        GeneratedDropReason = null;
+        Generating = false;
+        Pending.Clear();
+        if (trace is not null)
+        {
+            NetfilterTrace ??= [];
+            NetfilterTrace.Clear();
+        }
+    }
+}

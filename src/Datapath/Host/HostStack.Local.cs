@@ -1,0 +1,208 @@
+using Datapath.Netfilter;
+using Datapath.Packets;
+
+namespace Datapath.Engine.Host;
+
+public sealed partial class HostStack
+{
+    /// <summary>INPUT, then local delivery: the host answers ICMP echo requests to its unicast addresses.</summary>
+    private HostVerdict LocalIn(HostContext ctx, NetfilterEngine? nf, ref NetfilterPacket packet, Span<byte> buf)
+    {
+        packet.OutInterface = null;
+        if (nf is not null && RunHook(ctx, nf, NetfilterHook.Input, ref packet) is { } dropped)
+            return dropped;
+        Interlocked.Increment(ref _delivered);
+        ref var key = ref ctx.Key;
+        if (key.NwProto == IpProtocols.Icmp && key.IcmpType == IcmpHeader.TypeEchoRequest && key.IcmpCode == 0
+            && (key.NwFrag & 1) == 0 && IsOwnUnicastAddress(key.NwDst)
+            && IcmpHeader.TryRead(buf[key.Layout.L4Offset..], out var icmp))
+        {
+            // icmp_echo: the reply carries the request's identifier, sequence number and data, from the address pinged.
+            var reply = PacketBuilder.IcmpEcho(MacAddress.Zero, MacAddress.Zero, new Ipv4Address(key.NwDst), new Ipv4Address(key.NwSrc),
+                reply: true, icmp.Identifier, icmp.SequenceNumber, buf[(key.Layout.L4Offset + IcmpHeader.Length)..], Options.DefaultTtl);
+            ctx.Pending.Enqueue(reply);
+            Interlocked.Increment(ref _echoReplies);
+        }
+        TraceDeliver(ctx);
+        return new HostVerdict(0, true, null);
+    }
+
+    /// <summary>
+    /// arp_process with the defaults (arp_ignore=0, arp_filter=0): a request for any of the host's addresses is
+    /// answered on the interface it came in on, and the sender is entered in the cache; a reply to us updates the
+    /// cache; anything else only refreshes an existing entry of its sender.
+    /// </summary>
+    private HostVerdict ReceiveArp(HostContext ctx, HostInterface iface, Span<byte> buf)
+    {
+        if (!ArpPacket.TryRead(buf[EthernetHeader.Length..], out var arp) || arp.HardwareType != ArpPacket.HardwareTypeEthernet
+            || arp.ProtocolType != EtherTypes.IPv4 || arp.HardwareLength != MacAddress.Length || arp.ProtocolLength != Ipv4Address.Length)
+            return Drop(ctx, HostDropReason.Malformed, "not an Ethernet/IPv4 ARP packet");
+        var spa = arp.SenderProtocolAddress;
+        var sha = arp.SenderHardwareAddress;
+        var tpa = arp.TargetProtocolAddress;
+        bool forUs = tpa.Value != 0 && IsOwnUnicastAddress(tpa.Value) && (tpa.Value >> 24) != 127;
+        if (forUs && arp.Operation == ArpPacket.OpRequest)
+        {
+            if (spa.Value != 0)
+                Neighbors.Set(iface.Name, spa, sha);
+            var reply = PacketBuilder.Arp(ArpPacket.OpReply, iface.Mac, tpa, sha, spa, iface.Mac, sha);
+            TraceArp(ctx, iface, $"ARP who-has {tpa} tell {spa}: reply {tpa} is-at {iface.Mac} to {sha} on {iface.Name}");
+            Interlocked.Increment(ref _arpReplies);
+            Interlocked.Increment(ref _delivered);
+            Transmit(ctx, iface, reply);
+            return new HostVerdict(0, true, null);
+        }
+        if (forUs && arp.Operation == ArpPacket.OpReply)
+        {
+            Neighbors.Set(iface.Name, spa, sha);
+            TraceArp(ctx, iface, $"ARP reply {spa} is-at {sha}: neighbour entry on {iface.Name}");
+            Interlocked.Increment(ref _delivered);
+            return new HostVerdict(0, true, null);
+        }
+        if (spa.Value != 0 && Neighbors.TryGet(iface.Name, spa.Value, out var old) && old != sha)
+            Neighbors.Set(iface.Name, spa, sha);
+        return Drop(ctx, HostDropReason.ArpIgnored, $"ARP {(arp.Operation == ArpPacket.OpRequest ? "request" : "op " + arp.Operation)} for {tpa}, not ours");
+    }
+
+    /// <summary>ip_local_out for a frame the host generates or is asked to send (L2 header ignored).</summary>
+    private HostVerdict LocalOut(HostContext ctx, ReadOnlySpan<byte> frame)
+    {
+        if (frame.Length < EthernetHeader.Length + Ipv4Header.MinLength || frame.Length > HostContext.MaxFrame)
+            return Drop(ctx, HostDropReason.Malformed, $"frame of {frame.Length} bytes");
+        frame.CopyTo(ctx.Buffer);
+        Span<byte> buf = ctx.Buffer.AsSpan(0, frame.Length);
+        ref var key = ref ctx.Key;
+        FlowKey.Extract(buf, 0, out key);
+        if (key.EthType != EtherTypes.IPv4 || (key.Layout.Flags & (ParseFlags.Truncated | ParseFlags.Malformed)) != 0
+            || !Ipv4Header.TryRead(buf[key.Layout.L3Offset..], out var ip) || key.Layout.L3Offset + ip.TotalLength > buf.Length)
+            return Drop(ctx, HostDropReason.Malformed, "not a well-formed IPv4 frame");
+        buf = buf[..(key.Layout.L3Offset + ip.TotalLength)];
+
+        uint dst = key.NwDst;
+        if (IsLocalDestination(dst))
+        {
+            TraceLocalRoute(ctx, dst);
+            Interlocked.Increment(ref _delivered);
+            return new HostVerdict(0, true, null); // loopback
+        }
+        if (!TryRouteCore(dst, out var route))
+        {
+            TraceRoute(ctx, dst, null);
+            return Drop(ctx, HostDropReason.NoRoute, $"no route to {new Ipv4Address(dst)} (ENETUNREACH)");
+        }
+        TraceRoute(ctx, dst, route);
+        if (route.Type != RouteType.Unicast)
+            return Drop(ctx, HostDropReason.RouteRejected, $"{route.Type.ToString().ToLowerInvariant()} route {route}");
+        var outIf = _byName[route.Device!];
+        var packet = new NetfilterPacket(ref key, buf)
+        {
+            OutInterface = outIf.Name,
+            NowMs = ctx.NowMs,
+            Trace = ctx.NetfilterTrace,
+        };
+        var nf = Volatile.Read(ref _netfilter);
+        if (nf is not null && RunHook(ctx, nf, NetfilterHook.Output, ref packet) is { } dropped)
+            return dropped;
+        if (key.NwDst != dst)
+        {
+            // ip_route_me_harder: OUTPUT's DNAT changed the destination.
+            dst = key.NwDst;
+            if (IsLocalDestination(dst))
+            {
+                TraceLocalRoute(ctx, dst);
+                Interlocked.Increment(ref _delivered);
+                return new HostVerdict(0, true, null);
+            }
+            if (!TryRouteCore(dst, out route) || route.Type != RouteType.Unicast)
+            {
+                TraceRoute(ctx, dst, null);
+                return Drop(ctx, HostDropReason.NoRoute, $"no route to {new Ipv4Address(dst)} after DNAT");
+            }
+            TraceRoute(ctx, dst, route);
+            outIf = _byName[route.Device!];
+        }
+        return PostroutingAndTransmit(ctx, nf, ref packet, buf, route, outIf);
+    }
+
+    private void FlushPending(HostContext ctx)
+    {
+        while (ctx.Pending.TryDequeue(out var frame))
+        {
+            ctx.Generating = true;
+            if (LocalOut(ctx, frame).DropReason is { } reason)
+            {
+                ctx.GeneratedDrops++;
+                ctx.GeneratedDropReason ??= reason;
+            }
+        }
+        ctx.Generating = false;
+    }
+
+    /// <summary>
+    /// icmp_send: an ICMP error about the packet in <paramref name="buf"/>, quoting as much of it as fits in 576
+    /// bytes, from the address the route back to its source prefers. Never about ICMP errors, later fragments,
+    /// or packets from/to broadcast, multicast or unspecified addresses.
+    /// </summary>
+    private void SendIcmpError(HostContext ctx, ReadOnlySpan<byte> buf, byte type, byte code, uint restOfHeader)
+    {
+        if (!Options.SendIcmpErrors || ctx.Generating)
+            return;
+        ref var key = ref ctx.Key;
+        if (key.NwProto == IpProtocols.Icmp && !IsIcmpQuery(key.IcmpType))
+            return;
+        if ((key.NwFrag & 2) != 0 || IsMartianSource(key.NwSrc) || (key.NwDst & 0xF000_0000) == 0xE000_0000 || key.NwDst == uint.MaxValue
+            || key.DlDst.IsMulticast)
+            return;
+        if (!TryRouteCore(key.NwSrc, out var back) || back.Device is null)
+            return;
+        uint src = back.PreferredSource != 0 ? back.PreferredSource : _byName[back.Device].Address.Value;
+        int l3 = key.Layout.L3Offset;
+        int quoted = Math.Min(buf.Length - l3, 576 - Ipv4Header.MinLength - IcmpHeader.Length);
+        var error = PacketBuilder.Icmp(MacAddress.Zero, MacAddress.Zero, new Ipv4Address(src), new Ipv4Address(key.NwSrc), type, code, restOfHeader,
+            buf.Slice(l3, quoted), Options.DefaultTtl);
+        ctx.Pending.Enqueue(error);
+        Interlocked.Increment(ref _icmpErrors);
+    }
+
+    private static bool IsIcmpQuery(byte type) => type is 0 or 8 or 13 or 14 or 15 or 16 or 17 or 18;
+
+    /// <summary>What the REJECT target sends (ipt_REJECT: an ICMP unreachable, or a TCP reset for TCP).</summary>
+    private void SendReject(HostContext ctx, ReadOnlySpan<byte> buf, RejectWith with)
+    {
+        ref var key = ref ctx.Key;
+        if (with == RejectWith.TcpReset)
+        {
+            if (key.NwProto != IpProtocols.Tcp || ctx.Generating || (key.TcpFlags & (ushort)TcpFlags.Rst) != 0
+                || !TcpHeader.TryRead(buf[key.Layout.L4Offset..], out var tcp))
+                return;
+            int payload = buf.Length - key.Layout.PayloadOffset;
+            uint seq = 0, ack;
+            var flags = TcpFlags.Rst;
+            if ((key.TcpFlags & (ushort)TcpFlags.Ack) != 0)
+            {
+                seq = tcp.AcknowledgmentNumber;
+                ack = 0;
+            }
+            else
+            {
+                ack = tcp.SequenceNumber + (uint)payload + ((key.TcpFlags & (ushort)TcpFlags.Syn) != 0 ? 1u : 0u) + ((key.TcpFlags & (ushort)TcpFlags.Fin) != 0 ? 1u : 0u);
+                flags |= TcpFlags.Ack;
+            }
+            var rst = PacketBuilder.Tcp(MacAddress.Zero, MacAddress.Zero, new Ipv4Address(key.NwDst), new Ipv4Address(key.NwSrc),
+                key.TpDst, key.TpSrc, flags, seq, ack, 0, ttl: Options.DefaultTtl);
+            ctx.Pending.Enqueue(rst);
+            return;
+        }
+        byte code = with switch
+        {
+            RejectWith.IcmpNetUnreachable => 0,
+            RejectWith.IcmpHostUnreachable => 1,
+            RejectWith.IcmpProtoUnreachable => 2,
+            RejectWith.IcmpNetProhibited => 9,
+            RejectWith.IcmpHostProhibited => 10,
+            RejectWith.IcmpAdminProhibited => 13,
+            _ => 3, // port unreachable, REJECT's default
+        };
+        SendIcmpError(ctx, buf, IcmpHeader.TypeDestinationUnreachable, code, 0);
+    }
+}

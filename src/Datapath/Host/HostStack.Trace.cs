@@ -1,0 +1,98 @@
+using System.Globalization;
+using Datapath.Engine.Tracing;
+using Datapath.Netfilter;
+using Datapath.Packets;
+
+namespace Datapath.Engine.Host;
+
+public sealed partial class HostStack
+{
+    // Trace recording: only called when ctx.Trace is not null.
+
+    private void TraceNetfilter(HostContext ctx)
+    {
+        var list = ctx.NetfilterTrace;
+        if (ctx.Trace is not { } trace || list is null)
+            return;
+        foreach (var s in list)
+        {
+            trace.Steps.Add(new TraceStep(Name, HostTrace.Netfilter, 0) { Summary = s.ToString() }
+                .Add("hook", HookName(s.Hook))
+                .Add("table", s.Table)
+                .Add("chain", s.Chain)
+                .Add("rule", s.Kind == NetfilterTraceKind.Rule ? s.RuleNumber.ToString(CultureInfo.InvariantCulture) : s.Kind.ToString().ToLowerInvariant())
+                .Add("verdict", s.Verdict));
+        }
+        list.Clear();
+    }
+
+    internal static string HookName(NetfilterHook hook) => hook switch
+    {
+        NetfilterHook.Prerouting => "PREROUTING",
+        NetfilterHook.Input => "INPUT",
+        NetfilterHook.Forward => "FORWARD",
+        NetfilterHook.Output => "OUTPUT",
+        _ => "POSTROUTING",
+    };
+
+    private void TraceRoute(HostContext ctx, uint dst, RouteEntry? route)
+    {
+        if (ctx.Trace is not { } trace)
+            return;
+        string d = new Ipv4Address(dst).ToString();
+        var step = new TraceStep(Name, HostTrace.Route, 0)
+        {
+            Summary = route is null ? $"route {d}: no route (network unreachable)" : $"route {d}: {route}",
+        }.Add("destination", d);
+        if (route is not null)
+        {
+            step.Add("route", route.ToString());
+            if (route.Device is { } dev)
+                step.Add("dev", dev);
+            if (route.Gateway != 0)
+                step.Add("via", new Ipv4Address(route.Gateway).ToString());
+        }
+        trace.Steps.Add(step);
+    }
+
+    private void TraceLocalRoute(HostContext ctx, uint dst)
+    {
+        if (ctx.Trace is not { } trace)
+            return;
+        string d = new Ipv4Address(dst).ToString();
+        trace.Steps.Add(new TraceStep(Name, HostTrace.Route, 0) { Summary = $"route {d}: local (table local)" }
+            .Add("destination", d).Add("route", "local " + d));
+    }
+
+    private void TraceNeighbor(HostContext ctx, HostInterface dev, uint nextHop, MacAddress? mac)
+    {
+        if (ctx.Trace is not { } trace)
+            return;
+        string nh = new Ipv4Address(nextHop).ToString();
+        var step = new TraceStep(Name, HostTrace.Neighbor, 0)
+        {
+            Summary = mac is { } m
+                ? $"neighbor {nh} dev {dev.Name} lladdr {m}: send {dev.Mac} > {m} on {dev.Name}"
+                : $"neighbor {nh} dev {dev.Name}: no entry (INCOMPLETE)",
+        }.Add("address", nh).Add("dev", dev.Name);
+        if (mac is { } mm)
+            step.Add("lladdr", mm.ToString());
+        trace.Steps.Add(step);
+    }
+
+    private void TraceArp(HostContext ctx, HostInterface dev, string summary)
+        => ctx.Trace?.Steps.Add(new TraceStep(Name, HostTrace.Neighbor, 0) { Summary = summary }.Add("dev", dev.Name).Add("arp", "true"));
+
+    private void TraceDeliver(HostContext ctx)
+        => ctx.Trace?.Steps.Add(new TraceStep(Name, HostTrace.Deliver, 0) { Summary = $"deliver to the host (INPUT accepted){(ctx.Pending.Count > 0 ? ", reply queued" : "")}" }
+            .Add("deliver", "local"));
+
+    private void TraceDrop(HostContext ctx, HostDropReason reason, string detail)
+    {
+        if (ctx.Trace is not { } trace)
+            return;
+        string name = HostDropReasonNames.Name(reason);
+        trace.Steps.Add(new TraceStep(Name, HostTrace.Drop, 0) { Summary = $"drop: {name}: {detail}" }.Add("reason", name));
+        trace.Drops.Add(new TraceDrop(Name, null, HostTrace.ToDropReason(reason)));
+    }
+}

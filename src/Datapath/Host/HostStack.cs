@@ -1,0 +1,306 @@
+using System.Diagnostics.CodeAnalysis;
+using Datapath.Conntrack;
+using Datapath.Netfilter;
+using Datapath.Netfilter.IpSets;
+using Datapath.Packets;
+
+namespace Datapath.Engine.Host;
+
+// Host stack
+// ==========
+//
+// What?
+// -----
+// The Linux host of one Kubernetes node as the datapath sees it from behind OVS's internal port antrea-gw0:
+// its interfaces and addresses (`ip address`), the main routing table (`ip route`), the ARP cache (`arp -a`),
+// IPv4 forwarding with TTL decrement, and kube-proxy's and Antrea's iptables rules run by the netfilter engine
+// with their own conntrack (the kernel's default zone, Linux timeouts as kube-proxy sets them; not OVS's zone
+// 65520 table). A frame OVS outputs on antrea-gw0 is received here; what the host routes back to antrea-gw0 is
+// handed to the sink, to re-enter the bridge on ofport 2 with the neighbour's MAC as destination
+// (aa:bb:cc:dd:ee:ff for the remote pod subnets) and the gateway MAC as source.
+//
+// Design: the kernel's path, in the kernel's order
+// -------------------------------------------------
+//   receive(dev)  L2 filter (our MAC, broadcast, multicast) -> ARP (answer for our addresses, learn the sender)
+//                 -> ip_rcv checks (header checksum, lengths; Ethernet padding trimmed)
+//   PREROUTING    raw, conntrack in, mangle, nat (DNAT on a connection's first packet, then the binding)
+//   routing       local table first (our addresses, subnet broadcasts) then main: longest prefix match
+//     local  ->   INPUT (mangle, filter, nat SNAT, confirm) -> deliver: ICMP echo request -> echo reply
+//     remote ->   ip_forward: TTL <= 1 -> ICMP time exceeded; MTU check; TTL - 1; FORWARD (mangle, filter)
+//   POSTROUTING   mangle, nat (SNAT/MASQUERADE with the egress interface's address via INetfilterHost), confirm
+//   neighbour     next hop = via or the destination; the ARP cache of the output device gives the MAC
+//   transmit      eth_src = the device's MAC, eth_dst = the neighbour's; the sink gets the frame.
+// Packets the host itself generates (ARP replies, echo replies, ICMP errors) run ip_local_out: routing, OUTPUT
+// (raw, conntrack, mangle, nat, filter; re-routed if DNAT changed the destination), POSTROUTING, neighbour.
+// They run after the packet that caused them has finished its path, so a trace reads in order.
+// Conntrack is reached through the netfilter engine's INatConntrack seam, bound to ConnectionTracker's netfilter
+// API (zone 0) by Netfilter's ConntrackNatBinding; the packet's handle travels in the NetfilterPacket (a struct).
+//
+// Invariants
+// ----------
+//  - Every received frame ends as exactly one of: transmitted (forwarded), delivered locally, or one counted
+//    drop (HostDropReason). Generated replies and errors are counted separately (Transmitted).
+//  - Every route's device is one of the host's interfaces (checked when the host is built).
+//  - The host never sends an ICMP error about an ICMP error, a non-first fragment, or a broadcast/multicast packet.
+//
+// Thread-safety
+// -------------
+// Construction: single-threaded. Receive/SendLocal: any thread (one HostContext per thread; conntrack, neighbour
+// table, routing table and the netfilter engine are safe for concurrent use). Reseed: between runs.
+//
+// Cost
+// ----
+// Per forwarded packet: one copy of the frame into the context buffer, one FlowKey extraction, 3 netfilter hooks
+// (a conntrack lookup, the nat binding, FORWARD's rules), one hash probe per distinct prefix length in the
+// routing table, one neighbour lookup. No allocation unless tracing, or a connection's first packet (its entry).
+public sealed partial class HostStack : INetfilterHost, IDisposable
+{
+    private readonly Dictionary<string, HostInterface> _byName = new(StringComparer.Ordinal);
+    private readonly List<HostInterface> _interfaces = [];
+    private readonly ThreadLocal<HostContext> _contexts = new(static () => new HostContext());
+    private readonly ConntrackNatBinding _binding;
+    private readonly RuleSet? _rules;
+    private readonly IpSetCollection? _sets;
+    private readonly long[] _drops = new long[Enum.GetValues<HostDropReason>().Length];
+    private NetfilterEngine? _netfilter;
+    private long _forwarded, _delivered, _transmitted, _arpReplies, _echoReplies, _icmpErrors;
+
+    /// <summary>Builds a host from its parts. <c>lo</c> (127.0.0.1/8) is added first (ifindex 1).</summary>
+    /// <exception cref="ArgumentException">An interface name repeats, or a route names a device the host does not have.</exception>
+    public HostStack(string name, IEnumerable<HostInterface> interfaces, IEnumerable<RouteEntry> routes, IEnumerable<NeighborEntry> neighbors,
+        RuleSet? rules = null, IpSetCollection? sets = null, HostStackOptions? options = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        ArgumentNullException.ThrowIfNull(interfaces);
+        ArgumentNullException.ThrowIfNull(routes);
+        ArgumentNullException.ThrowIfNull(neighbors);
+        Name = name;
+        Options = options ?? new HostStackOptions();
+        AddInterface(new HostInterface("lo", MacAddress.Zero, new Ipv4Address(127, 0, 0, 1), 8, 65536));
+        foreach (var i in interfaces)
+            AddInterface(i);
+        foreach (var r in routes)
+        {
+            if (r.Device is not null && !_byName.ContainsKey(r.Device))
+                throw new ArgumentException($"host {name}: route '{r}' names device '{r.Device}', which the host does not have", nameof(routes));
+            Routes.Add(r);
+        }
+        foreach (var n in neighbors)
+        {
+            if (!_byName.ContainsKey(n.Device))
+                throw new ArgumentException($"host {name}: neighbour '{n}' is on device '{n.Device}', which the host does not have", nameof(neighbors));
+            Neighbors.Set(n.Device, n.Address, n.Mac);
+        }
+        var ctOptions = new ConntrackOptions
+        {
+            DefaultPolicy = Options.ConntrackTimeouts,
+            ZonePolicies = { [Options.ConntrackZone] = Options.ConntrackTimeouts },
+            Seed = Options.Seed,
+            ConnectionLimit = Options.ConntrackMax > 0 ? Options.ConntrackMax : ConntrackOptions.DefaultConnectionLimit,
+        };
+        Conntrack = new ConnectionTracker(ctOptions);
+        _binding = new ConntrackNatBinding(Conntrack, Options.ConntrackZone);
+        _rules = rules;
+        _sets = sets;
+        Reseed(Options.Seed);
+    }
+
+    /// <summary>
+    /// Builds a host from text as the tools print it: <c>ip route</c> lines, <c>arp -a</c> entries, an
+    /// <c>iptables-save</c> and an <c>ipset save</c> document. Interfaces that only kernel routes imply
+    /// (<c>172.17.0.0/16 dev docker0 proto kernel scope link src 172.17.0.1 linkdown</c>) are created with that
+    /// address, and a given interface whose prefix length is 0 takes the prefix of its kernel route.
+    /// </summary>
+    /// <exception cref="HostConfigException">A route line does not parse (file, line, column).</exception>
+    /// <exception cref="NetfilterSyntaxException">The iptables or ipset text does not parse.</exception>
+    public static HostStack Create(HostStackConfig config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        var routes = new List<RouteEntry>();
+        for (int i = 0; i < config.Routes.Count; i++)
+            routes.Add(RouteParser.Parse(config.Routes[i], config.RoutesFile, config.RoutesFirstLine + i));
+        var interfaces = new List<HostInterface>();
+        foreach (var iface in config.Interfaces)
+        {
+            var kernel = routes.FirstOrDefault(r => r.Device == iface.Name && r.Gateway == 0 && r.PreferredSource == iface.Address.Value && r.Protocol == "kernel");
+            interfaces.Add(iface.PrefixLength == 0 && kernel is not null
+                ? new HostInterface(iface.Name, iface.Mac, iface.Address, kernel.PrefixLength, iface.Mtu, iface.HasCarrier && !kernel.LinkDown)
+                : iface);
+        }
+        foreach (var r in routes)
+        {
+            if (r.Device is null || r.PreferredSource == 0 || r.Gateway != 0 || interfaces.Exists(i => i.Name == r.Device))
+                continue;
+            interfaces.Add(new HostInterface(r.Device, SyntheticMac(r.Device), new Ipv4Address(r.PreferredSource), r.PrefixLength, 1500, !r.LinkDown));
+        }
+        IpSetCollection? sets = null;
+        if (config.Ipsets is { } ipsets)
+            sets = IpsetSaveParser.ParseText(ipsets, config.IpsetsFile);
+        RuleSet? rules = null;
+        if (config.Iptables is { } iptables)
+            rules = IptablesSaveParser.ParseText(iptables, config.IptablesFile);
+        return new HostStack(config.Name, interfaces, routes, config.Neighbors, rules, sets, config.Options);
+    }
+
+    /// <summary>A locally administered MAC derived from the device name (for devices the scenario does not describe).</summary>
+    private static MacAddress SyntheticMac(string device)
+    {
+        ulong h = 0xcbf29ce484222325UL;
+        foreach (char c in device)
+            h = (h ^ c) * 0x100000001b3UL;
+        return new MacAddress(((h & 0xFEFF_FFFF_FFFFUL) | 0x0200_0000_0000UL) & MacAddress.Mask);
+    }
+
+    private void AddInterface(HostInterface iface)
+    {
+        if (!_byName.TryAdd(iface.Name, iface))
+            throw new ArgumentException($"host {Name}: interface '{iface.Name}' is given twice", nameof(iface));
+        iface.Index = _interfaces.Count + 1;
+        iface.NeighborId = Neighbors.GetDeviceId(iface.Name);
+        _interfaces.Add(iface);
+    }
+
+    // ---- Configuration: read any time.
+
+    public string Name { get; }
+    public HostStackOptions Options { get; }
+    public IReadOnlyList<HostInterface> Interfaces => _interfaces;
+    public RoutingTable Routes { get; } = new();
+    public NeighborTable Neighbors { get; } = new();
+    /// <summary>The host's connection table (zone <see cref="HostStackOptions.ConntrackZone"/>): what <c>conntrack -L</c> shows.</summary>
+    public ConnectionTracker Conntrack { get; }
+    /// <summary>The iptables rules in force, or null when the host has none (everything is accepted, nothing is tracked).</summary>
+    public NetfilterEngine? Netfilter => Volatile.Read(ref _netfilter);
+
+    /// <summary>Releases the per-thread contexts.</summary>
+    public void Dispose() => _contexts.Dispose();
+
+    public bool TryGetInterface(string name, [NotNullWhen(true)] out HostInterface? iface) => _byName.TryGetValue(name, out iface);
+
+    /// <summary>
+    /// Restarts the <c>statistic --mode random</c> draws from <paramref name="seed"/> (a new netfilter engine over
+    /// the same rules; counters, conntrack and recent lists are kept). Call between runs, not during one.
+    /// </summary>
+    public void Reseed(ulong seed)
+    {
+        if (_rules is null)
+            return;
+        Volatile.Write(ref _netfilter, new NetfilterEngine(_rules, new NetfilterEngineOptions
+        {
+            Sets = _sets,
+            Conntrack = _binding,
+            Host = this,
+            RandomSeed = seed,
+        }));
+    }
+
+    // ---- Counters: lock-free, read any time.
+
+    public long Forwarded => Volatile.Read(ref _forwarded);
+    public long Delivered => Volatile.Read(ref _delivered);
+    /// <summary>Frames handed to the sink (forwarded and generated).</summary>
+    public long Transmitted => Volatile.Read(ref _transmitted);
+    public long ArpReplies => Volatile.Read(ref _arpReplies);
+    public long EchoReplies => Volatile.Read(ref _echoReplies);
+    public long IcmpErrors => Volatile.Read(ref _icmpErrors);
+
+    public long GetDrops(HostDropReason reason) => Volatile.Read(ref _drops[(int)reason]);
+
+    public long TotalDrops => _drops.Sum();
+
+    /// <summary>The non-zero drop counters.</summary>
+    public IEnumerable<(HostDropReason Reason, long Count)> NonZeroDrops()
+    {
+        for (int i = 0; i < _drops.Length; i++)
+        {
+            long c = Volatile.Read(ref _drops[i]);
+            if (c != 0)
+                yield return ((HostDropReason)i, c);
+        }
+    }
+
+    // ---- What the tools print.
+
+    /// <summary><c>ip route</c>.</summary>
+    public IEnumerable<string> DumpRoutes() => Routes.Routes.Select(r => r.ToString());
+
+    /// <summary><c>arp -a</c>.</summary>
+    public IEnumerable<string> DumpNeighbors() => Neighbors.Entries.Select(e => e.ToString());
+
+    /// <summary><c>ip -brief address</c>-like lines.</summary>
+    public IEnumerable<string> DumpAddresses() => _interfaces.Select(i => i.ToString());
+
+    // ---- INetfilterHost: what -m addrtype and MASQUERADE ask.
+
+    /// <summary>The type of <paramref name="address"/> as the local and main tables classify it (<c>-m addrtype</c>).</summary>
+    public AddressTypes Classify(uint address, string? limitInterface)
+    {
+        if (address == 0)
+            return AddressTypes.Unspec;
+        if ((address & 0xF000_0000) == 0xE000_0000)
+            return AddressTypes.Multicast;
+        if (address == uint.MaxValue)
+            return AddressTypes.Broadcast;
+        foreach (var i in _interfaces)
+        {
+            if (limitInterface is not null && i.Name != limitInterface)
+                continue;
+            if (i.Address.Value == address || (i.Name == "lo" && (address >> 24) == 127))
+                return AddressTypes.Local;
+            if (i.PrefixLength < 31 && i.Broadcast == address)
+                return AddressTypes.Broadcast;
+        }
+        if (limitInterface is null && Routes.TryLookup(address, out var route))
+        {
+            return route.Type switch
+            {
+                RouteType.Blackhole => AddressTypes.Blackhole,
+                RouteType.Unreachable => AddressTypes.Unreachable,
+                RouteType.Prohibit => AddressTypes.Prohibit,
+                _ => AddressTypes.Unicast,
+            };
+        }
+        return AddressTypes.Unicast;
+    }
+
+    /// <summary>
+    /// The source MASQUERADE uses: the egress interface's primary address, preferring one whose subnet holds
+    /// the next hop (the kernel's inet_select_addr(out, nexthop, RT_SCOPE_UNIVERSE)).
+    /// </summary>
+    public bool TrySelectSourceAddress(string outInterface, uint destination, out uint address)
+    {
+        address = 0;
+        if (!_byName.TryGetValue(outInterface, out var iface) || iface.Address.Value == 0)
+            return false;
+        address = iface.Address.Value;
+        return true;
+    }
+
+    /// <summary>Is <paramref name="address"/> one the host receives for itself (its addresses, subnet and limited broadcast, 127/8)?</summary>
+    public bool IsLocalDestination(uint address)
+    {
+        if (address == uint.MaxValue || (address >> 24) == 127)
+            return true;
+        var list = _interfaces;
+        for (int i = 0; i < list.Count; i++)
+        {
+            var iface = list[i];
+            if (iface.Address.Value == address || (iface.PrefixLength < 31 && iface.Broadcast == address))
+                return true;
+        }
+        return false;
+    }
+
+    private bool IsOwnUnicastAddress(uint address)
+    {
+        var list = _interfaces;
+        for (int i = 0; i < list.Count; i++)
+        {
+            if (list[i].Address.Value == address)
+                return true;
+        }
+        return false;
+    }
+
+    private void CountDrop(HostDropReason reason) => Interlocked.Increment(ref _drops[(int)reason]);
+}

@@ -1,0 +1,72 @@
+namespace Datapath.Engine.Host;
+
+/// <summary>
+/// A host described as text, the way a scenario gives it: interfaces (antrea-gw0 with its /24 and the gateway
+/// MAC; the uplink with the node IP and MAC, prefix 0 = take it from the kernel route), <c>ip route</c> lines,
+/// <c>arp -a</c> entries, an <c>iptables-save</c> and an <c>ipset save</c> document. <see cref="HostStack.Create"/> builds it.
+/// </summary>
+public sealed class HostStackConfig
+{
+    public required string Name { get; init; }
+    public List<HostInterface> Interfaces { get; init; } = [];
+    /// <summary><c>ip route</c> lines.</summary>
+    public List<string> Routes { get; init; } = [];
+    /// <summary>Where the route lines come from, for error messages (FILE:LINE:COL).</summary>
+    public string RoutesFile { get; init; } = "<routes>";
+    /// <summary>The line number of the first route line in <see cref="RoutesFile"/>.</summary>
+    public int RoutesFirstLine { get; init; } = 1;
+    public List<NeighborEntry> Neighbors { get; init; } = [];
+    /// <summary>The iptables-save document, or null for a host without rules.</summary>
+    public string? Iptables { get; init; }
+    public string IptablesFile { get; init; } = "<iptables>";
+    /// <summary>The ipset save document, or null.</summary>
+    public string? Ipsets { get; init; }
+    public string IpsetsFile { get; init; } = "<ipsets>";
+    public HostStackOptions Options { get; init; } = new();
+
+    /// <summary>
+    /// The config of an Antrea node as a scenario describes it: the gateway interface (<c>antrea-gw0</c>,
+    /// <c>10.222.1.1/24</c>, the gateway MAC, its MTU), the uplink (<c>ens160</c> with the node IP and MAC; its
+    /// prefix comes from the kernel route), <c>ip route</c> lines, <c>arp -a</c> entries as (ip, mac, dev),
+    /// and the iptables-save / ipset save texts (null when the node has none).
+    /// </summary>
+    /// <exception cref="HostConfigException">An address, prefix or MAC does not parse (named in the message).</exception>
+    public static HostStackConfig ForNode(string name, string gatewayName, string gatewayMac, string gatewayCidr, int gatewayMtu,
+        string uplinkName, string nodeMac, string nodeIp, IEnumerable<string> routes, IEnumerable<(string Ip, string Mac, string Dev)> neighbors,
+        string? iptables, string iptablesFile, string? ipsets, string ipsetsFile, HostStackOptions? options = null, string routesFile = "cluster.yaml")
+    {
+        ArgumentNullException.ThrowIfNull(gatewayCidr);
+        ArgumentNullException.ThrowIfNull(routes);
+        ArgumentNullException.ThrowIfNull(neighbors);
+        int slash = gatewayCidr.IndexOf('/', StringComparison.Ordinal);
+        string gwAddress = slash < 0 ? gatewayCidr : gatewayCidr[..slash];
+        if (!RouteParser.TryParsePrefix(gwAddress, out uint gw, out _, out string? why))
+            throw new HostConfigException(routesFile, 1, 1, $"node {name}: gateway address: {why}");
+        int prefix = 32;
+        if (slash >= 0 && (!int.TryParse(gatewayCidr.AsSpan(slash + 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out prefix) || prefix > 32))
+            throw new HostConfigException(routesFile, 1, 1, $"node {name}: gateway '{gatewayCidr}' has no valid prefix length");
+        return new HostStackConfig
+        {
+            Name = name,
+            Interfaces =
+            [
+                new HostInterface(gatewayName, ParseMac(gatewayMac, name, routesFile), new Packets.Ipv4Address(gw), prefix, gatewayMtu > 0 ? gatewayMtu : 1500),
+                new HostInterface(uplinkName, ParseMac(nodeMac, name, routesFile), ParseIp(nodeIp, name, routesFile), 0),
+            ],
+            Routes = [.. routes],
+            RoutesFile = routesFile,
+            Neighbors = [.. neighbors.Select(n => new NeighborEntry(ParseIp(n.Ip, name, routesFile), ParseMac(n.Mac, name, routesFile), n.Dev))],
+            Iptables = iptables,
+            IptablesFile = iptablesFile,
+            Ipsets = ipsets,
+            IpsetsFile = ipsetsFile,
+            Options = options ?? new HostStackOptions(),
+        };
+    }
+
+    private static Packets.MacAddress ParseMac(string text, string node, string file)
+        => Packets.MacAddress.TryParse(text, out var mac) ? mac : throw new HostConfigException(file, 1, 1, $"node {node}: '{text}' is not a MAC address");
+
+    private static Packets.Ipv4Address ParseIp(string text, string node, string file)
+        => Packets.Ipv4Address.TryParse(text, out var ip) ? ip : throw new HostConfigException(file, 1, 1, $"node {node}: '{text}' is not an IPv4 address");
+}

@@ -1,0 +1,20 @@
+namespace Datapath.Engine.Host;
+
+/// <summary>
+/// What the host did with one received frame: how many frames it transmitted (the frame forwarded, or the
+/// reply it generated: ARP reply, ICMP echo reply, ICMP error), whether it delivered the frame to itself
+/// (INPUT: a local socket or the ICMP/ARP code), or why it dropped it. A dropped frame may still cause a
+/// transmission (the ICMP error about it). Packets the host generated (replies, errors) may be dropped too
+/// (no route or neighbour back): <see cref="GeneratedDrops"/> counts them, <see cref="GeneratedDropReason"/> says
+/// why the first was.
+/// </summary>
+public readonly record struct HostVerdict(int Transmitted, bool Delivered, HostDropReason? DropReason,
+    int GeneratedDrops = 0, HostDropReason? GeneratedDropReason = null)
+{
+    public bool Dropped => DropReason is not null;
+
+    public override string ToString()
+        => DropReason is { } r ? $"drop: {HostDropReasonNames.Name(r)}{(Transmitted > 0 ? $" ({Transmitted} sent)" : "")}"
+            : Delivered ? $"delivered locally{(Transmitted > 0 ? $", {Transmitted} sent" : "")}"
+            : $"{Transmitted} sent";
+}

@@ -1,0 +1,11 @@
+namespace Datapath.Engine.Host;
+
+/// <summary>
+/// Receives the frames a host stack transmits: one call per frame, with the device and the frame as it
+/// leaves (Ethernet source = the device's MAC, destination = the neighbour's). The span is valid only during
+/// the call; copy it to keep it.
+/// </summary>
+public interface IHostSink
+{
+    void Transmit(HostStack host, HostInterface device, ReadOnlySpan<byte> frame);
+}

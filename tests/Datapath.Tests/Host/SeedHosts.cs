@@ -1,0 +1,67 @@
+using Datapath.Antrea;
+using Datapath.Engine.Host;
+using Datapath.Packets;
+
+namespace Datapath.Engine.Tests.Host;
+
+/// <summary>
+/// Builds the seed lab's hosts from the embedded scenario (cluster.yaml's gateway, node IP/MAC, uplink, routes,
+/// neighbours; worker{1,2}.iptables; ipsets.save) and the hosted cluster over the scenario's bridges.
+/// </summary>
+internal static class SeedHosts
+{
+    public static readonly MacAddress FrontendMac = MacAddress.Parse("be:2c:bf:e4:ec:c5");
+    public static readonly MacAddress Backend1Mac = MacAddress.Parse("f2:32:d8:07:e2:a6");
+    public static readonly MacAddress Backend2Mac = MacAddress.Parse("c6:f4:b5:76:10:38");
+    public static readonly MacAddress Gw1Mac = MacAddress.Parse("4e:99:08:c1:53:be");
+    public static readonly MacAddress Gw2Mac = MacAddress.Parse("02:d8:4e:3f:92:1d");
+    public static readonly MacAddress VirtualMac = MacAddress.Parse("aa:bb:cc:dd:ee:ff");
+    public static readonly Ipv4Address Frontend = Ipv4Address.Parse("10.222.1.48");
+    public static readonly Ipv4Address Backend1 = Ipv4Address.Parse("10.222.1.47");
+    public static readonly Ipv4Address Backend2 = Ipv4Address.Parse("10.222.2.34");
+    public static readonly Ipv4Address ServiceIp = Ipv4Address.Parse("10.104.65.133");
+    public static readonly Ipv4Address Gw1 = Ipv4Address.Parse("10.222.1.1");
+    public static readonly Ipv4Address Gw2 = Ipv4Address.Parse("10.222.2.1");
+
+    public static HostStackConfig Config(AntreaScenario s, string node, ulong seed = 1)
+    {
+        var n = s.Model.Nodes.Single(x => x.Name == node);
+        var gw = n.Gateway!;
+        return HostStackConfig.ForNode(n.Name, gw.Name ?? "antrea-gw0", gw.Mac!, gw.Ip!, gw.Mtu, n.Uplink ?? "eth0", n.NodeMac, n.NodeIp,
+            n.Routes, n.Neighbors.Select(nb => (nb.Ip, nb.Mac, nb.Dev)),
+            s.ReadFile(n.Iptables!), n.Iptables!, s.ReadFile(n.Ipsets!), n.Ipsets!, new HostStackOptions { Seed = seed });
+    }
+
+    public static HostStack SeedHost(string node, ulong seed = 1) => HostStack.Create(Config(AntreaScenario.LoadEmbedded(), node, seed));
+
+    public static HostedCluster SeedCluster(ulong seed = 1)
+    {
+        var s = AntreaScenario.LoadEmbedded();
+        var configs = s.Cluster.Nodes.Select(n => Config(s, n.Name, seed));
+        return HostedCluster.Build(s.Cluster, configs);
+    }
+
+    /// <summary>The frontend's SYN of the seed (tcpdump, seed 001 §9): be:2c:bf:e4:ec:c5 > 4e:99:08:c1:53:be, 10.222.1.48.56670 > 10.104.65.133.80.</summary>
+    public static byte[] Phase1Syn(ushort sport = 56670, byte ttl = 64)
+        => PacketBuilder.Tcp(FrontendMac, Gw1Mac, Frontend, ServiceIp, sport, 80, TcpFlags.Syn, seq: 569506855, window: 64860,
+            options: PacketBuilder.LinuxSynOptions(1410, 3688671724, 0, 7), ttl: ttl);
+
+    /// <summary>The same SYN after kube-proxy's DNAT to backend2, as tcpdump shows it on antrea-gw0 (seed 001 §9.10): TTL 63.</summary>
+    public static byte[] Phase2SynToBackend2()
+        => PacketBuilder.Tcp(Gw1Mac, VirtualMac, Frontend, Backend2, 56670, 80, TcpFlags.Syn, seq: 569506855, window: 64860,
+            options: PacketBuilder.LinuxSynOptions(1410, 3688671724, 0, 7), ttl: 63);
+
+    public static FlowKey Key(ReadOnlySpan<byte> frame)
+    {
+        FlowKey.Extract(frame, 0, out var key);
+        return key;
+    }
+}
+
+/// <summary>Collects what a host transmits.</summary>
+internal sealed class HostCapture : IHostSink
+{
+    public List<(string Device, byte[] Frame)> Frames { get; } = [];
+
+    public void Transmit(HostStack host, HostInterface device, ReadOnlySpan<byte> frame) => Frames.Add((device.Name, frame.ToArray()));
+}

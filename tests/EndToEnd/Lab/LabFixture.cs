@@ -1,0 +1,97 @@
+using System.Globalization;
+using System.Text.Json;
+
+namespace Datapath.EndToEnd.Tests.Lab;
+
+/// <summary>
+/// One seed lab for the whole test class: `datapath lab up` with a random prefix (namespaces
+/// dtXXX-frontend...), a temporary directory and loopback underlay addresses of its own, so it
+/// collides with nothing. Dispose removes everything it made even when tests failed: `lab down`,
+/// then any namespace, TAP or process with its names that is still there.
+/// </summary>
+public sealed class LabFixture : IDisposable
+{
+    public LabFixture()
+    {
+        string id = Random.Shared.Next(0x100, 0xfff).ToString("x3", CultureInfo.InvariantCulture);
+        Prefix = $"dt{id}-";
+        Dir = Path.Combine(Path.GetTempPath(), "dpt-lab-" + id);
+        int octet = Random.Shared.Next(2, 250);
+        Underlay = ($"127.{octet}.0.11", $"127.{octet}.0.12");
+        if (LabEnvironment.SkipReason is not null)
+            return;
+        var (code, output, error) = LabEnvironment.Datapath("lab", "up", "--dir", Dir, "--prefix", Prefix, "--underlay", $"{Underlay.Item1},{Underlay.Item2}");
+        UpOutput = output + error;
+        if (code != 0)
+            Error = $"lab up failed ({code}):\n{output}\n{error}";
+        else
+            Pids = ReadPids();
+    }
+
+    public string Prefix { get; }
+
+    public string Dir { get; }
+
+    public (string, string) Underlay { get; }
+
+    /// <summary>Why lab up failed, or null.</summary>
+    public string? Error { get; }
+
+    public string UpOutput { get; } = "";
+
+    /// <summary>Every pid lab up recorded (workers, HTTP servers), for the last-resort cleanup.</summary>
+    public IReadOnlyList<int> Pids { get; } = [];
+
+    public string Socket(string node) => Path.Combine(Dir, node + ".sock");
+
+    public string Ns(string pod) => Prefix + pod;
+
+    public int WorkerPid(string node)
+    {
+        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(Dir, "lab.state")));
+        return doc.RootElement.GetProperty("workers").EnumerateArray().First(w => w.GetProperty("name").GetString() == node).GetProperty("pid").GetInt32();
+    }
+
+    private List<int> ReadPids()
+    {
+        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(Dir, "lab.state")));
+        return [.. doc.RootElement.GetProperty("workers").EnumerateArray().Concat(doc.RootElement.GetProperty("servers").EnumerateArray()).Select(p => p.GetProperty("pid").GetInt32())];
+    }
+
+    /// <summary>The logs of the workers, for failure messages.</summary>
+    public string Logs()
+    {
+        var parts = new List<string>();
+        foreach (var f in new[] { "worker1.log", "worker2.log" })
+        {
+            string path = Path.Combine(Dir, f);
+            if (File.Exists(path))
+                parts.Add($"--- {f}\n{string.Join('\n', File.ReadAllLines(path).TakeLast(20))}");
+        }
+        return string.Join('\n', parts);
+    }
+
+    public void Dispose()
+    {
+        if (LabEnvironment.SkipReason is not null)
+            return;
+        if (File.Exists(Path.Combine(Dir, "lab.state")))
+            LabEnvironment.Datapath("lab", "down", "--dir", Dir);
+        // Last resort: whatever is left with our names.
+        foreach (int pid in Pids)
+        {
+            if (File.Exists($"/proc/{pid}/cmdline") && File.ReadAllText($"/proc/{pid}/cmdline").Contains("datapath", StringComparison.Ordinal))
+                LabEnvironment.Run("kill", "-KILL", pid.ToString(CultureInfo.InvariantCulture));
+        }
+        foreach (var ns in LabEnvironment.Run("ip", "netns", "list").Out.Split('\n').Select(l => l.Split(' ')[0]).Where(n => n.StartsWith(Prefix, StringComparison.Ordinal)))
+        {
+            foreach (var pid in LabEnvironment.Run("ip", "netns", "pids", ns).Out.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+                LabEnvironment.Run("kill", "-KILL", pid.Trim());
+            LabEnvironment.Run("ip", "netns", "del", ns);
+        }
+        foreach (var tap in new[] { "fe", "b1", "b2" })
+            LabEnvironment.Run("ip", "link", "del", "dev", Prefix + "tap-" + tap);
+        if (Directory.Exists(Dir))
+            Directory.Delete(Dir, recursive: true);
+    }
+}

@@ -1,0 +1,246 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+
+namespace Datapath.EndToEnd.Tests.Lab;
+
+/// <summary>
+/// The seed lab on real traffic (issue 8): `datapath lab up` builds namespaces frontend, backend1
+/// (worker1) and backend2 (worker2) joined by two `dotnet datapath.dll run --node` processes that
+/// exchange GENEVE over UDP on loopback; real curl and a real HTTP server judge the result, and the
+/// faults (malformed frame, vanished interface, bad control command, killed worker) are provoked
+/// for real. One lab for the class (LabFixture); tests run in name order, the destructive ones last.
+/// </summary>
+[TestCaseOrderer("Datapath.EndToEnd.Tests.Lab.ByNameOrderer", "Datapath.EndToEnd.Tests")]
+public sealed class SeedLabTests(LabFixture lab) : IClassFixture<LabFixture>
+{
+    private const string Backend1Page = "Praqma Network MultiTool (with NGINX) - backend1 - 10.222.1.47/24";
+    private const string Backend2Page = "Praqma Network MultiTool (with NGINX) - backend2 - 10.222.2.34/24";
+
+    private void RequireLab() => Assert.True(lab.Error is null, lab.Error + "\n" + lab.Logs());
+
+    private (int Code, string Out, string Err) Curl(string pod, string url, int seconds = 5)
+        => LabEnvironment.RunFor(TimeSpan.FromSeconds(seconds + 10), "ip", "netns", "exec", lab.Ns(pod), "curl", "-s", "-m", seconds.ToString(System.Globalization.CultureInfo.InvariantCulture), url);
+
+    private (int Code, string Out, string Err) Ctl(string node, params string[] args)
+        => LabEnvironment.Datapath(["ctl", lab.Socket(node), .. args]);
+
+    private JsonElement Stats(string node)
+    {
+        var (code, output, error) = Ctl(node, "stats", "--json");
+        Assert.True(code == 0, $"stats on {node}: {code} {error}");
+        return JsonDocument.Parse(output).RootElement.Clone();
+    }
+
+    private static long Drops(JsonElement stats, string key)
+        => stats.GetProperty("drops").TryGetProperty(key, out var v) ? v.GetInt64() : 0;
+
+    [LabFact]
+    public void A1_CurlFromTheFrontendReachesBackend2AcrossTheTunnel()
+    {
+        RequireLab();
+        var (code, output, error) = Curl("frontend", "http://10.222.2.34/");
+        Assert.True(code == 0, $"curl exit {code}: {error}\n{lab.Logs()}");
+        Assert.Equal(Backend2Page, output.Trim());
+        var w1 = Stats("worker1");
+        Assert.True(w1.GetProperty("underlay").GetProperty("tx_datagrams").GetInt64() > 0, "worker1 sent nothing on the underlay");
+        Assert.True(Stats("worker2").GetProperty("underlay").GetProperty("rx_datagrams").GetInt64() > 0, "worker2 received nothing on the underlay");
+    }
+
+    [LabFact]
+    public void A2_CurlFromTheFrontendReachesBackend1OnTheSameNode()
+    {
+        RequireLab();
+        var (code, output, error) = Curl("frontend", "http://10.222.1.47/");
+        Assert.True(code == 0, $"curl exit {code}: {error}\n{lab.Logs()}");
+        Assert.Equal(Backend1Page, output.Trim());
+    }
+
+    [LabFact]
+    public void A2b_TheClusterIpReachesBothBackendsThroughTheHostStack()
+    {
+        RequireLab();
+        var seen = new Dictionary<string, int>();
+        for (int i = 0; i < 50; i++)
+        {
+            var (code, output, error) = Curl("frontend", "http://10.104.65.133/");
+            Assert.True(code == 0, $"request {i}: curl exit {code}: {error}\n{lab.Logs()}");
+            string page = output.Trim();
+            Assert.True(page is Backend1Page or Backend2Page, $"unexpected page: {page}");
+            seen[page] = seen.GetValueOrDefault(page) + 1;
+        }
+        Assert.Equal(2, seen.Count);
+        Assert.True(Stats("worker1").GetProperty("host").GetProperty("forwarded").GetInt64() > 0);
+        var hostCt = Ctl("worker1", "dump-conntrack", "--host");
+        Assert.Equal(0, hostCt.Code);
+        Assert.Contains("dst=10.104.65.133", hostCt.Out, StringComparison.Ordinal);
+    }
+
+    [LabFact]
+    public void A2c_TheGatewayAnswersArpAndPingOnceThePolicyLetsIcmpOut()
+    {
+        RequireLab();
+        string[] ping = ["ip", "netns", "exec", lab.Ns("backend2"), "ping", "-c", "3", "-i", "0.2", "-W", "2", "10.222.2.1"];
+        // The seed's policies deny the pods' egress but TCP 80 / UDP 53: the echo request is dropped in table 60...
+        long before = Drops(Stats("worker2"), "drop-action in table 60");
+        var denied = LabEnvironment.RunFor(TimeSpan.FromSeconds(20), ping[0], ping[1..]);
+        Assert.NotEqual(0, denied.Code);
+        Assert.True(Drops(Stats("worker2"), "drop-action in table 60") > before, "the echo request was not dropped by the egress policy");
+        // ...while the pod's ARP for its gateway was answered by the host stack (no static entry: lab up does not add one).
+        Assert.Contains("10.222.2.1 dev eth0 lladdr 02:d8:4e:3f:92:1d", LabEnvironment.Run("ip", "-n", lab.Ns("backend2"), "neigh", "show").Out, StringComparison.Ordinal);
+        Assert.True(Stats("worker2").GetProperty("host").GetProperty("arp_replies").GetInt64() >= 1);
+
+        const string Allow = "table=60,priority=300,icmp,nw_src=10.222.2.34,nw_dst=10.222.2.1";
+        Assert.Equal(0, Ctl("worker2", "add-flow", Allow + ",actions=resubmit(,70)").Code);
+        try
+        {
+            var (code, output, error) = LabEnvironment.RunFor(TimeSpan.FromSeconds(20), ping[0], ping[1..]);
+            Assert.True(code == 0, $"ping exit {code}: {output}{error}");
+            Assert.Contains("3 received", output, StringComparison.Ordinal);
+            Assert.True(Stats("worker2").GetProperty("host").GetProperty("echo_replies").GetInt64() >= 3);
+        }
+        finally
+        {
+            Assert.Equal(0, Ctl("worker2", "del-flows", "--strict", Allow).Code);
+        }
+    }
+
+    [LabFact]
+    public void A3_Tcp22ToABackendIsDroppedByTheNetworkPolicy()
+    {
+        RequireLab();
+        long before = Drops(Stats("worker1"), "drop-action in table 60");
+        // Both backends listen on 22 too, so anything but a drop would answer (or refuse) at once.
+        var (code, _, _) = Curl("frontend", "http://10.222.2.34:22/", seconds: 2);
+        Assert.Equal(28, code); // curl: operation timed out
+        Assert.True(Drops(Stats("worker1"), "drop-action in table 60") > before, "the SYN to port 22 was not dropped by worker1's egress policy (table 60)");
+    }
+
+    [LabFact]
+    public void A4_AddFlowTakesEffectOnLiveTrafficAndDelFlowsUndoesIt()
+    {
+        RequireLab();
+        const string Rule = "table=90,priority=300,tcp,nw_src=10.222.1.48,tp_dst=80";
+        var add = Ctl("worker2", "add-flow", Rule + ",actions=drop");
+        Assert.True(add.Code == 0, add.Err);
+        try
+        {
+            Assert.Contains("priority=300", Ctl("worker2", "dump-flows", "table=90").Out, StringComparison.Ordinal);
+            Assert.Equal(28, Curl("frontend", "http://10.222.2.34/", seconds: 2).Code);
+        }
+        finally
+        {
+            var del = Ctl("worker2", "del-flows", "--strict", Rule);
+            Assert.True(del.Code == 0, del.Err);
+            Assert.Contains("deleted 1 flow(s)", del.Out, StringComparison.Ordinal);
+        }
+        Assert.Equal(Backend2Page, Curl("frontend", "http://10.222.2.34/").Out.Trim());
+    }
+
+    [LabFact]
+    public void A5_DumpFlowsShowsLiveCountersAndDumpConntrackTheConnections()
+    {
+        RequireLab();
+        Assert.Equal(0, Curl("frontend", "http://10.222.2.34/").Code);
+        var flows = Ctl("worker2", "dump-flows", "table=90").Out;
+        var allowRule = flows.Split('\n').Single(l => l.Contains("conj_id=3", StringComparison.Ordinal));
+        Assert.DoesNotContain("n_packets=0,", allowRule, StringComparison.Ordinal);
+        var ct = Ctl("worker2", "dump-conntrack", "zone=65520");
+        Assert.Equal(0, ct.Code);
+        Assert.Contains("src=10.222.1.48,dst=10.222.2.34", ct.Out, StringComparison.Ordinal);
+        Assert.Contains("port 35(backend2-202ff6)", Ctl("worker2", "dump-ports").Out, StringComparison.Ordinal);
+    }
+
+    [LabFact]
+    public void A6_TraceRunsOnTheLiveTables()
+    {
+        RequireLab();
+        var (code, output, error) = Ctl("worker1", "trace", "in_port=frontend-a3ba2f,tcp,dl_src=be:2c:bf:e4:ec:c5,dl_dst=4e:99:08:c1:53:be,nw_src=10.222.1.48,nw_dst=10.222.2.34,tp_dst=80,tcp_flags=syn");
+        Assert.True(code == 0, error);
+        Assert.Contains("antrea-tun0", output, StringComparison.Ordinal);
+        Assert.Contains("GENEVE encap", output, StringComparison.Ordinal);
+        var json = Ctl("worker1", "trace", "--json", "in_port=frontend-a3ba2f,tcp,dl_src=be:2c:bf:e4:ec:c5,dl_dst=4e:99:08:c1:53:be,nw_src=10.222.1.48,nw_dst=10.222.2.34,tp_dst=22,tcp_flags=syn");
+        using var doc = JsonDocument.Parse(json.Out);
+        var drop = doc.RootElement.GetProperty("verdict").GetProperty("drops")[0];
+        Assert.Equal(60, drop.GetProperty("table").GetInt32());
+    }
+
+    [LabFact]
+    public void A7_MalformedControlCommandsGetAnErrorAndTheDaemonStaysUp()
+    {
+        RequireLab();
+        var unknown = Ctl("worker1", "frobnicate");
+        Assert.Equal(1, unknown.Code);
+        Assert.Contains("unknown command 'frobnicate'", unknown.Err, StringComparison.Ordinal);
+        var badFlow = Ctl("worker1", "add-flow", "table=0,priority=1,nw_dts=10.0.0.1,actions=drop");
+        Assert.Equal(1, badFlow.Code);
+        Assert.Contains("<ctl>:1:", badFlow.Err, StringComparison.Ordinal);
+        // Not even the protocol: raw garbage on the socket.
+        using (var s = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified))
+        {
+            s.Connect(new UnixDomainSocketEndPoint(lab.Socket("worker1")));
+            s.Send(Encoding.UTF8.GetBytes("{not json\n"));
+            var buffer = new byte[4096];
+            int n = s.Receive(buffer);
+            Assert.StartsWith("status 1\nerror: malformed request", Encoding.UTF8.GetString(buffer, 0, n), StringComparison.Ordinal);
+        }
+        Assert.Equal(0, Ctl("worker1", "stats").Code);
+        Assert.Equal(Backend2Page, Curl("frontend", "http://10.222.2.34/").Out.Trim());
+    }
+
+    [LabFact]
+    public void B1_AMalformedFrameFromATapIsACountedDrop()
+    {
+        RequireLab();
+        long before = Drops(Stats("worker1"), "malformed");
+        // 14-byte Ethernet header (frontend -> its gateway, IPv4) and only 3 bytes of IPv4 header.
+        const string Script = "import socket; s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW); s.bind(('eth0', 0)); "
+            + "s.send(bytes.fromhex('4e9908c153be' 'be2cbfe4ecc5' '0800' '450000'))";
+        var (code, _, error) = LabEnvironment.Run("ip", "netns", "exec", lab.Ns("frontend"), "python3", "-c", Script);
+        Assert.True(code == 0, error);
+        var sw = Stopwatch.StartNew();
+        while (Drops(Stats("worker1"), "malformed") <= before && sw.Elapsed < TimeSpan.FromSeconds(10))
+            Thread.Sleep(100);
+        Assert.True(Drops(Stats("worker1"), "malformed") > before, "the truncated frame was not counted as a malformed drop");
+        Assert.Equal(Backend2Page, Curl("frontend", "http://10.222.2.34/").Out.Trim());
+    }
+
+    [LabFact]
+    public void B2_AnInterfaceThatDisappearsIsCountedAndTheRestKeepsRunning()
+    {
+        RequireLab();
+        var (code, _, error) = LabEnvironment.Run("ip", "-n", lab.Ns("backend1"), "link", "del", "dev", "eth0");
+        Assert.True(code == 0, error);
+        var sw = Stopwatch.StartNew();
+        while (Stats("worker1").GetProperty("port_faults").GetInt64() == 0 && sw.Elapsed < TimeSpan.FromSeconds(10))
+            Thread.Sleep(100);
+        var stats = Stats("worker1");
+        Assert.Equal(1, stats.GetProperty("port_faults").GetInt64());
+        var port = stats.GetProperty("ports").EnumerateArray().Single(p => p.GetProperty("port").GetString() == "backend1-bab86f");
+        Assert.Equal("faulted", port.GetProperty("state").GetString());
+        Assert.Equal(Backend2Page, Curl("frontend", "http://10.222.2.34/").Out.Trim());
+    }
+
+    [LabFact]
+    public void C1_LabDownNoticesAKilledWorkerAndRemovesEverything()
+    {
+        RequireLab();
+        int worker1 = lab.WorkerPid("worker1");
+        int worker2 = lab.WorkerPid("worker2");
+        LabEnvironment.Run("kill", "-KILL", worker2.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        var sw = Stopwatch.StartNew();
+        while (File.Exists($"/proc/{worker2}/cmdline") && File.ReadAllText($"/proc/{worker2}/cmdline").Length > 0 && sw.Elapsed < TimeSpan.FromSeconds(10))
+            Thread.Sleep(100);
+
+        var (code, _, error) = LabEnvironment.Datapath("lab", "down", "--dir", lab.Dir);
+        Assert.Equal(2, code);
+        Assert.Contains($"worker worker2 (pid {worker2}) was not running", error, StringComparison.Ordinal);
+        Assert.False(File.Exists($"/proc/{worker1}/cmdline") && File.ReadAllText($"/proc/{worker1}/cmdline").Contains("datapath", StringComparison.Ordinal),
+            "worker1 still runs after lab down");
+        string namespaces = LabEnvironment.Run("ip", "netns", "list").Out;
+        Assert.DoesNotContain(lab.Prefix, namespaces, StringComparison.Ordinal);
+        Assert.DoesNotContain(lab.Prefix + "tap-", LabEnvironment.Run("ip", "link", "show").Out, StringComparison.Ordinal);
+        Assert.False(File.Exists(lab.Socket("worker1")));
+    }
+}
