@@ -24,6 +24,17 @@ namespace Datapath.Classifier;
 // probes.  Each subtable visited ORs its mask into the consulted bits; subtables skipped by the
 // priority bound cannot change the answer for any key that agrees on the consulted bits.
 //
+// Design: the probe (where lookup time goes)
+// ------------------------------------------
+// Measured: a lookup is bound by cache and TLB misses, one probe after another, not by hashing.
+// So a subtable keeps struct arrays, not a graph of objects: a slot array of packed
+// (fingerprint, list index) words, and per list its masked words inline, its head rule and its
+// MatchList.  A miss reads one slot line; a hit reads the slot, the values, the head and the
+// head rule; the MatchList is read only when the head is not visible in the lookup's version.
+// The lookup path makes no interface calls (conjunctions are read as a span) and, without
+// consulted bits, zeroes no FlowKey.  Tried and dropped: touching the home slots of a batch of
+// subtables before probing them (a software prefetch) was slower under load.
+//
 // Design: conjunctive match (OVS's classifier_lookup__, reproduced)
 // -----------------------------------------------------------------
 // The subtable walk yields the best ordinary ("hard") match and, from each subtable, a head rule
@@ -68,8 +79,9 @@ namespace Datapath.Classifier;
 // ----
 // Lookup: O(S * W) for S subtables visited and W mask words, plus the conjunction step when soft
 // matches outrank the hard one.  Insert: O(W + L) for a MatchList of L identical-match rules,
-// O(S log S) when a subtable's max priority changes.  Memory: a MatchList of the masked words per
-// distinct match, a slot array at most 50 % full per subtable.
+// O(S log S) when a subtable's max priority changes, amortised O(1) table growth.  Memory per
+// subtable: 8 bytes per slot (at most 50 % full, at least 12.5 % after growth), and per
+// distinct match W words of values, a head reference and a MatchList.
 public sealed class FlowClassifier
 {
     private static readonly bool s_needsFence = RuntimeInformation.ProcessArchitecture != Architecture.X64;
@@ -128,8 +140,7 @@ public sealed class FlowClassifier
     /// <summary>Lookup without the consulted bits.</summary>
     public FlowRule? Lookup(in FlowKey key)
     {
-        FlowKey ignored = default;
-        return Lookup(in key, ref ignored);
+        return Lookup(in key, ref Unsafe.NullRef<FlowKey>());
     }
 
     private FlowRule? LookupCore(in FlowKey key, long version, ref FlowKey consulted, bool allowConjunctive)
@@ -148,8 +159,9 @@ public sealed class FlowClassifier
             if (e.MaxPriority < hardPri)
                 break;
             Subtable st = e.Subtable;
-            st.Unwildcard(ref consulted);
-            FlowRule? match = st.Find(in key)?.FirstVisible(version);
+            if (!Unsafe.IsNullRef(ref consulted))
+                st.Unwildcard(ref consulted);
+            FlowRule? match = st.FindVisible(in key, version);
             if (match is null || match.Priority < hardPri)
                 continue;
             if (!match.IsConjunctive)
@@ -256,8 +268,8 @@ public sealed class FlowClassifier
                 int nAcc = 0;
                 for (int i = 0; i < nSoftPri; i++)
                 {
-                    IReadOnlyList<Conjunction> conjs = soft[i]!.Conjunctions;
-                    for (int c = 0; c < conjs.Count; c++)
+                    ReadOnlySpan<Conjunction> conjs = soft[i]!.ConjunctionSpan;
+                    for (int c = 0; c < conjs.Length; c++)
                     {
                         Conjunction cj = conjs[c];
                         if (cj.ClauseCount > nSoftPri)

@@ -29,6 +29,7 @@ public sealed class FlowRule
         Match = match;
         ActionsText = actionsText;
         Conjunctions = conjunctions ?? [];
+        _conjunctions = [.. Conjunctions];
         Cookie = cookie;
         IdleTimeout = idleTimeout;
         HardTimeout = hardTimeout;
@@ -50,7 +51,12 @@ public sealed class FlowRule
     /// <summary>The conjunction(id,k/n) actions; non-empty means this is a conjunctive rule.</summary>
     public IReadOnlyList<Conjunction> Conjunctions { get; }
 
-    public bool IsConjunctive => Conjunctions.Count > 0;
+    public bool IsConjunctive => _conjunctions.Length > 0;
+
+    /// <summary>The conjunctions as an array (no interface dispatch on the lookup path).</summary>
+    internal ReadOnlySpan<Conjunction> ConjunctionSpan => _conjunctions;
+
+    private readonly Conjunction[] _conjunctions;
 
     /// <summary>Where the rule was read from (file), if it came from text; warnings and errors name it.</summary>
     public string? SourceFile { get; init; }

@@ -22,6 +22,9 @@ internal sealed class MatchList
 
     public ulong Hash { get; }
 
+    /// <summary>Where the subtable's current table keeps this list's values and head (writer side).</summary>
+    public int Index { get; set; }
+
     private FlowRule[] _rules;
 
     public FlowRule[] Rules

@@ -9,19 +9,57 @@ namespace Datapath.Classifier;
 /// masked key to the <see cref="MatchList"/> of rules with that identical match.
 /// </summary>
 /// <remarks>
-/// Only the words the mask touches are hashed and compared (<see cref="Words"/> is precomputed).
-/// Open addressing with linear probing; slots are only ever filled or replaced wholesale (resize,
-/// tombstone sweep), so a lock-free reader sees either the old or the new array, both valid.
-/// An emptied MatchList stays in its slot as a tombstone until the next sweep.
+/// <para>Layout (chosen so that a probe touches as few cache lines as possible).  Only the words the
+/// mask touches are hashed and compared (<see cref="_words"/> is precomputed).  A published
+/// <see cref="Table"/> holds struct arrays indexed two ways:</para>
+/// <list type="bullet">
+/// <item><c>Slots</c>, open addressing with linear probing, one <c>ulong</c> per slot:
+/// <c>fingerprint &lt;&lt; 32 | (list index + 1)</c>, 0 = empty.  A miss, the common case, reads one
+/// or two adjacent slots and nothing else.</item>
+/// <item>Dense per-list arrays: the masked values (<c>Values</c>, stride = mask word count), the
+/// head rule (<c>Heads</c>: the list's first rule, the answer unless it is not yet or no longer
+/// visible) and the <see cref="MatchList"/> itself (consulted only when the head is not visible).
+/// A hit reads the slot, the values, the head and the head rule.</item>
+/// </list>
+/// <para>Lock-free readers: a list index is written (values, list, head) before the slot that
+/// points at it is published with a release write, and is never reused within one Table.  An
+/// emptied MatchList stays as a tombstone (head null) until the next rebuild; rebuilds (growth,
+/// tombstone sweep) make a whole new Table and publish it at once, so a reader sees either the old
+/// or the new one, both valid.  Heads are rewritten after the list's Rules array and before the
+/// version clock is published, so a head a reader sees is either right or a rule it cannot see
+/// (then it falls back to <see cref="MatchList.FirstVisible"/>).</para>
 /// </remarks>
 internal sealed class Subtable
 {
-    private MatchList?[] _slots = new MatchList?[8];
-    private int _used;      // slots holding a list (live or tombstone)
+    private readonly int[] _words;
+    private readonly ulong[] _maskWords;
+    private Table _table;
+    private int _live;      // lists with at least one rule
     private int _tombstones;
     private readonly Dictionary<ushort, int> _priorities = [];
     private readonly SortedSet<ushort> _priorityOrder = [];
     private int _maxPriority = -1;
+
+    /// <summary>One published generation of the hash table (see the type remarks).</summary>
+    private sealed class Table
+    {
+        public readonly ulong[] Slots;
+        public readonly ulong[] Values;
+        public readonly MatchList?[] Lists;
+        public readonly FlowRule?[] Heads;
+        public int Count;   // list indices handed out (writer side)
+
+        public Table(int slotCount, int wordCount)
+        {
+            Slots = new ulong[slotCount];
+            int capacity = slotCount / 2;
+            Values = new ulong[capacity * Math.Max(1, wordCount)];
+            Lists = new MatchList?[capacity];
+            Heads = new FlowRule?[capacity];
+        }
+
+        public int Capacity => Lists.Length;
+    }
 
     public Subtable(ReadOnlySpan<ulong> mask, long order)
     {
@@ -35,16 +73,17 @@ internal sealed class Subtable
                 masks.Add(mask[i]);
             }
         }
-        Words = [.. words];
-        MaskWords = [.. masks];
+        _words = [.. words];
+        _maskWords = [.. masks];
         Order = order;
+        _table = new Table(8, _words.Length);
     }
 
     /// <summary>Indices of the FlowKey words the mask touches.</summary>
-    public int[] Words { get; }
+    public int[] Words => _words;
 
     /// <summary>The mask's non-zero words, parallel to <see cref="Words"/>.</summary>
-    public ulong[] MaskWords { get; }
+    public ulong[] MaskWords => _maskWords;
 
     /// <summary>Creation order (ties between equal MaxPriority subtables are broken by it).</summary>
     public long Order { get; }
@@ -54,15 +93,10 @@ internal sealed class Subtable
     /// <summary>Highest priority of any rule physically present (an upper bound for visible ones).</summary>
     public int MaxPriority => _maxPriority;
 
+    // ---- hashing: one multiply-rotate step per masked word, a murmur finaliser at the end.
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static ulong Mix(ulong h, ulong w)
-    {
-        w *= 0x87c37b91114253d5UL;
-        w = BitOperations.RotateLeft(w, 31);
-        w *= 0x4cf5ad432745937fUL;
-        h ^= w;
-        return (BitOperations.RotateLeft(h, 27) * 5) + 0x52dce729;
-    }
+    private static ulong Mix(ulong h, ulong w) => BitOperations.RotateLeft((h ^ w) * 0x9E3779B97F4A7C15UL, 29);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ulong Finish(ulong h)
@@ -73,19 +107,7 @@ internal sealed class Subtable
         return h;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private ulong HashKey(in FlowKey key)
-    {
-        ref ulong k = ref KeyWords.Ref(in key, 0);
-        int[] words = Words;
-        ulong[] masks = MaskWords;
-        ulong h = (ulong)words.Length;
-        for (int j = 0; j < words.Length; j++)
-            h = Mix(h, Unsafe.Add(ref k, words[j]) & masks[j]);
-        return Finish(h);
-    }
-
-    private static ulong HashValues(ulong[] values)
+    private static ulong HashValues(ReadOnlySpan<ulong> values)
     {
         ulong h = (ulong)values.Length;
         foreach (ulong v in values)
@@ -93,41 +115,63 @@ internal sealed class Subtable
         return Finish(h);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong Fingerprint(ulong h) => (h >> 32) << 32;
+
     /// <summary>ORs this subtable's mask into <paramref name="consulted"/> (the bits a lookup looked at).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Unwildcard(ref FlowKey consulted)
     {
         ref ulong c = ref Unsafe.As<FlowKey, ulong>(ref consulted);
-        int[] words = Words;
-        ulong[] masks = MaskWords;
-        for (int j = 0; j < words.Length; j++)
+        int[] words = _words;
+        ulong[] masks = _maskWords;
+        for (int j = 0; j < words.Length && j < masks.Length; j++)
             Unsafe.Add(ref c, words[j]) |= masks[j];
     }
 
-    /// <summary>The list of rules whose match equals the key under this mask, or null.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public MatchList? Find(in FlowKey key)
+    /// <summary>
+    /// The first rule visible in <paramref name="version"/> whose match equals the key under this
+    /// mask (the head of the identical-match list, as OVS's find_match_wc), or null.
+    /// </summary>
+    public FlowRule? FindVisible(in FlowKey key, long version)
     {
-        ulong h = HashKey(in key);
-        MatchList?[] slots = Volatile.Read(ref _slots);
-        int mask = slots.Length - 1;
+        int[] words = _words;
+        ulong[] masks = _maskWords;
+        int n = words.Length;
+        if (masks.Length != n)
+            return null;
         ref ulong k = ref KeyWords.Ref(in key, 0);
-        int[] words = Words;
-        ulong[] masks = MaskWords;
-        for (int i = (int)h & mask; ; i = (i + 1) & mask)
+
+        ulong h = (ulong)n;
+        for (int j = 0; j < n; j++)
+            h = Mix(h, Unsafe.Add(ref k, words[j]) & masks[j]);
+        h = Finish(h);
+
+        Table t = Volatile.Read(ref _table);
+        ulong[] slots = t.Slots;
+        ulong fp = Fingerprint(h);
+        int slotMask = slots.Length - 1;
+        for (int i = (int)h & slotMask; ; i = (i + 1) & slotMask)
         {
-            MatchList? l = Volatile.Read(ref slots[i]);
-            if (l is null)
+            ulong s = Volatile.Read(ref slots[i]);
+            if (s == 0)
                 return null;
-            if (l.Hash == h)
-            {
-                ulong[] values = l.Values;
-                int j = 0;
-                while (j < words.Length && (Unsafe.Add(ref k, words[j]) & masks[j]) == values[j])
-                    j++;
-                if (j == words.Length)
-                    return l;
-            }
+            if ((s & 0xFFFF_FFFF_0000_0000UL) != fp)
+                continue;
+            int index = (int)(uint)s - 1;
+            ulong[] values = t.Values;
+            int at = index * n;
+            if ((uint)(at + n) > (uint)values.Length)
+                return null;
+            int j = 0;
+            while (j < n && (Unsafe.Add(ref k, words[j]) & masks[j]) == values[at + j])
+                j++;
+            if (j != n)
+                continue;
+            FlowRule? head = t.Heads[index];
+            if (head is not null && head.IsVisibleIn(version))
+                return head;
+            return t.Lists[index]?.FirstVisible(version);
         }
     }
 
@@ -136,52 +180,74 @@ internal sealed class Subtable
     private ulong[] MaskedValues(Match match)
     {
         ReadOnlySpan<ulong> v = KeyWords.Of(in match.Value);
-        var values = new ulong[Words.Length];
-        for (int j = 0; j < Words.Length; j++)
-            values[j] = v[Words[j]] & MaskWords[j];
+        var values = new ulong[_words.Length];
+        for (int j = 0; j < _words.Length; j++)
+            values[j] = v[_words[j]] & _maskWords[j];
         return values;
+    }
+
+    private int FindIndex(Table t, ReadOnlySpan<ulong> values, ulong h)
+    {
+        ulong[] slots = t.Slots;
+        int n = _words.Length;
+        ulong fp = Fingerprint(h);
+        int slotMask = slots.Length - 1;
+        for (int i = (int)h & slotMask; ; i = (i + 1) & slotMask)
+        {
+            ulong s = slots[i];
+            if (s == 0)
+                return -1;
+            if ((s & 0xFFFF_FFFF_0000_0000UL) != fp)
+                continue;
+            int index = (int)(uint)s - 1;
+            if (t.Values.AsSpan(index * n, n).SequenceEqual(values))
+                return index;
+        }
     }
 
     /// <summary>The list for an identical match, or null.</summary>
     public MatchList? FindList(Match match)
     {
         ulong[] values = MaskedValues(match);
-        ulong h = HashValues(values);
-        MatchList?[] slots = _slots;
-        int mask = slots.Length - 1;
-        for (int i = (int)h & mask; ; i = (i + 1) & mask)
-        {
-            MatchList? l = slots[i];
-            if (l is null)
-                return null;
-            if (l.Hash == h && l.Values.AsSpan().SequenceEqual(values))
-                return l;
-        }
+        Table t = _table;
+        int index = FindIndex(t, values, HashValues(values));
+        return index < 0 ? null : t.Lists[index];
     }
 
     public void Insert(FlowRule rule)
     {
-        MatchList? list = FindList(rule.Match);
-        if (list is null)
+        ulong[] values = MaskedValues(rule.Match);
+        ulong h = HashValues(values);
+        Table t = _table;
+        int index = FindIndex(t, values, h);
+        MatchList list;
+        if (index < 0)
         {
-            if ((_used + 1) * 2 > _slots.Length)
-                Rehash(Math.Max(8, (int)BitOperations.RoundUpToPowerOf2((uint)((_used - _tombstones + 1) * 4))));
-            ulong[] values = MaskedValues(rule.Match);
-            list = new MatchList(values, HashValues(values));
-            MatchList?[] slots = _slots;
-            int mask = slots.Length - 1;
-            int i = (int)list.Hash & mask;
-            while (slots[i] is not null)
-                i = (i + 1) & mask;
+            if (t.Count == t.Capacity)
+            {
+                Rebuild(Math.Max(8, (int)BitOperations.RoundUpToPowerOf2((uint)((_live + 1) * 4))));
+                t = _table;
+            }
+            list = new MatchList(values, h);
             list.Add(rule);
-            Volatile.Write(ref slots[i], list);
-            _used++;
+            index = t.Count++;
+            list.Index = index;
+            values.CopyTo(t.Values.AsSpan(index * _words.Length));
+            t.Lists[index] = list;
+            t.Heads[index] = rule;
+            PublishSlot(t, h, index, release: true);
+            _live++;
         }
         else
         {
+            list = t.Lists[index]!;
             if (list.Rules.Length == 0)
+            {
                 _tombstones--;
+                _live++;
+            }
             list.Add(rule);
+            Volatile.Write(ref t.Heads[index], list.Rules[0]);
         }
         rule.List = list;
         RuleCount++;
@@ -193,11 +259,29 @@ internal sealed class Subtable
             _maxPriority = rule.Priority;
     }
 
+    private static void PublishSlot(Table t, ulong h, int index, bool release)
+    {
+        ulong[] slots = t.Slots;
+        int slotMask = slots.Length - 1;
+        int i = (int)h & slotMask;
+        while (slots[i] != 0)
+            i = (i + 1) & slotMask;
+        ulong s = Fingerprint(h) | (uint)(index + 1);
+        if (release)
+            Volatile.Write(ref slots[i], s);
+        else
+            slots[i] = s;
+    }
+
     public void Remove(FlowRule rule)
     {
         MatchList? list = rule.List;
         if (list is null || !list.Remove(rule))
             return;
+        Table t = _table;
+        FlowRule[] rules = list.Rules;
+        if ((uint)list.Index < (uint)t.Count && ReferenceEquals(t.Lists[list.Index], list))
+            Volatile.Write(ref t.Heads[list.Index], rules.Length == 0 ? null : rules[0]);
         RuleCount--;
         int n = _priorities[rule.Priority] - 1;
         if (n == 0)
@@ -211,40 +295,45 @@ internal sealed class Subtable
         {
             _priorities[rule.Priority] = n;
         }
-        if (list.Rules.Length == 0)
+        if (rules.Length == 0)
         {
             _tombstones++;
-            if (_tombstones > 16 && _tombstones * 2 > _used)
-                Rehash(Math.Max(8, (int)BitOperations.RoundUpToPowerOf2((uint)Math.Max(1, (_used - _tombstones) * 4))));
+            _live--;
+            if (_tombstones > 16 && _tombstones * 2 > t.Count)
+                Rebuild(Math.Max(8, (int)BitOperations.RoundUpToPowerOf2((uint)Math.Max(1, _live * 4))));
         }
     }
 
-    private void Rehash(int size)
+    /// <summary>Builds a new table of <paramref name="slotCount"/> slots holding the live lists, and publishes it.</summary>
+    private void Rebuild(int slotCount)
     {
-        var slots = new MatchList?[size];
-        int mask = size - 1;
-        int used = 0;
-        foreach (MatchList? l in _slots)
+        Table old = _table;
+        var t = new Table(slotCount, _words.Length);
+        int n = _words.Length;
+        for (int i = 0; i < old.Count; i++)
         {
+            MatchList? l = old.Lists[i];
             if (l is null || l.Rules.Length == 0)
                 continue;
-            int i = (int)l.Hash & mask;
-            while (slots[i] is not null)
-                i = (i + 1) & mask;
-            slots[i] = l;
-            used++;
+            int index = t.Count++;
+            l.Index = index;
+            old.Values.AsSpan(i * n, n).CopyTo(t.Values.AsSpan(index * n));
+            t.Lists[index] = l;
+            t.Heads[index] = l.Rules[0];
+            PublishSlot(t, l.Hash, index, release: false);
         }
-        Volatile.Write(ref _slots, slots);
-        _used = used;
+        Volatile.Write(ref _table, t);
         _tombstones = 0;
+        _live = t.Count;
     }
 
     /// <summary>Every rule physically present (writer side).</summary>
     public IEnumerable<FlowRule> AllRules()
     {
-        foreach (MatchList? l in _slots)
+        Table t = _table;
+        for (int i = 0; i < t.Count; i++)
         {
-            if (l is null)
+            if (t.Lists[i] is not { } l)
                 continue;
             foreach (FlowRule r in l.Rules)
                 yield return r;

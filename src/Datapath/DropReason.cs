@@ -35,4 +35,30 @@ public enum DropReason
     TunnelEncap,
     /// <summary>An action needed header fields the packet does not have, or the frame could not be rewritten.</summary>
     ActionFailed,
+
+    // Drops in a node's host stack (behind antrea-gw0); HostTrace maps HostDropReason onto these by name.
+    /// <summary>A frame for a host device the host does not have.</summary>
+    NoSuchInterface,
+    /// <summary>Addressed to another host's MAC.</summary>
+    OtherHost,
+    /// <summary>A protocol the host stack does not handle.</summary>
+    UnsupportedProtocol,
+    /// <summary>An ARP request for an address that is not the host's.</summary>
+    ArpIgnored,
+    /// <summary>netfilter said DROP (or a NAT/confirm failure).</summary>
+    NetfilterDrop,
+    /// <summary>netfilter said REJECT.</summary>
+    NetfilterReject,
+    /// <summary>No route to the destination.</summary>
+    NoRoute,
+    /// <summary>A blackhole, unreachable or prohibit route.</summary>
+    RouteRejected,
+    /// <summary>IP forwarding is off.</summary>
+    NotForwarded,
+    /// <summary>No neighbour (ARP) entry for the next hop.</summary>
+    NoNeighbor,
+    /// <summary>The egress link is down.</summary>
+    LinkDown,
+    /// <summary>Larger than the egress MTU with DF set.</summary>
+    MtuExceeded,
 }

@@ -21,6 +21,18 @@ public static class DropReasonNames
         DropReason.TunnelDecap => "tunnel-decap",
         DropReason.TunnelEncap => "tunnel-encap",
         DropReason.ActionFailed => "action-failed",
+        DropReason.NoSuchInterface => "no-such-interface",
+        DropReason.OtherHost => "other-host",
+        DropReason.UnsupportedProtocol => "unsupported-protocol",
+        DropReason.ArpIgnored => "arp-ignored",
+        DropReason.NetfilterDrop => "netfilter-drop",
+        DropReason.NetfilterReject => "netfilter-reject",
+        DropReason.NoRoute => "no-route",
+        DropReason.RouteRejected => "route-rejected",
+        DropReason.NotForwarded => "not-forwarded",
+        DropReason.NoNeighbor => "no-neighbor",
+        DropReason.LinkDown => "link-down",
+        DropReason.MtuExceeded => "mtu-exceeded",
         _ => reason.ToString(),
     };
 

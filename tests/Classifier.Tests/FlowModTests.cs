@@ -144,7 +144,8 @@ public class FlowModTests
         set.Add(Gen(0));
         using var stop = new CancellationTokenSource();
         int misses = 0, backwards = 0, reads = 0;
-        Task reader = Task.Run(() =>
+        using var started = new ManualResetEventSlim();
+        Task reader = Task.Factory.StartNew(() =>
         {
             FlowKey key = Key("10.0.0.1");
             int last = 0;
@@ -162,8 +163,11 @@ public class FlowModTests
                     Interlocked.Increment(ref backwards);
                 last = gen;
                 Interlocked.Increment(ref reads);
+                started.Set();
             }
-        });
+        }, TaskCreationOptions.LongRunning);
+        // On a loaded machine the reader may start late: the bundles must race a running reader.
+        Assert.True(started.Wait(TimeSpan.FromSeconds(30)), "the reader never ran");
         FlowRule current = set.Rules(0).Single();
         for (int gen = 1; gen <= 3000; gen++)
         {

@@ -22,13 +22,20 @@ public class ResourceTests
             ack.Ct(t, cmd);
             udp.Ct(t, cmd);
         }
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 1000; i++)
+        // The runtime may allocate on this thread while tiering a method up; a steady state allocates
+        // nothing, so the best of three rounds must be zero.
+        long best = long.MaxValue;
+        for (int round = 0; round < 3 && best != 0; round++)
         {
-            t.Execute(ref ack.Key, ack.Frame, cmd, i);
-            t.Execute(ref udp.Key, udp.Frame, cmd, i);
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 1000; i++)
+            {
+                t.Execute(ref ack.Key, ack.Frame, cmd, i);
+                t.Execute(ref udp.Key, udp.Frame, cmd, i);
+            }
+            best = Math.Min(best, GC.GetAllocatedBytesForCurrentThread() - before);
         }
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(0, best);
         Assert.Equal(Pkt.EstTrk, ack.State);
     }
 

@@ -6,7 +6,7 @@ namespace Datapath.Cli.Scenario;
 /// <summary>
 /// Writes every frame a replay sends to <c>DIR/&lt;port&gt;.pcap</c> (or <c>DIR/&lt;node&gt;/&lt;port&gt;.pcap</c>
 /// for a cluster replay), opening each file on its first frame. Frames sent to a tunnel port are the
-/// GENEVE frames as they leave the node's uplink.
+/// GENEVE frames as they leave the node's uplink, including those the peer node then received.
 /// </summary>
 internal sealed class ReplaySink(string directory, bool perNode) : IDisposable
 {
@@ -16,7 +16,7 @@ internal sealed class ReplaySink(string directory, bool perNode) : IDisposable
 
     public void Write(HostedResult result, long timestampNanoseconds)
     {
-        foreach (var o in result.Outputs)
+        foreach (var o in result.Transits.Concat(result.Outputs))
         {
             if (!_writers.TryGetValue((o.Node, o.Port), out var writer))
             {

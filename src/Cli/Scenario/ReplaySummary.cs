@@ -18,6 +18,8 @@ internal sealed class ReplaySummary(bool perNode)
     /// <summary>Frames that produced nothing at all — never expected; a non-zero count is a bug.</summary>
     public long Lost { get; private set; }
     public Dictionary<string, long> Outputs { get; } = new(StringComparer.Ordinal);
+    /// <summary>GENEVE frames carried to a peer node, per sending tunnel port (not results: the peer's are).</summary>
+    public Dictionary<string, long> Transits { get; } = new(StringComparer.Ordinal);
     public Dictionary<string, long> Drops { get; } = new(StringComparer.Ordinal);
     /// <summary>Drops by "node place: reason" for the text report.</summary>
     public Dictionary<string, long> DropsByPlace { get; } = new(StringComparer.Ordinal);
@@ -35,6 +37,11 @@ internal sealed class ReplaySummary(bool perNode)
         {
             string key = ReplaySink.Key(o, perNode);
             Outputs[key] = Outputs.GetValueOrDefault(key) + 1;
+        }
+        foreach (var t in result.Transits)
+        {
+            string key = ReplaySink.Key(t, perNode);
+            Transits[key] = Transits.GetValueOrDefault(key) + 1;
         }
         foreach (var d in result.Drops)
         {
@@ -60,6 +67,13 @@ internal sealed class ReplaySummary(bool perNode)
         w.WriteEndObject();
         if (Copies > 0)
             w.WriteNumber("copies", Copies);
+        if (Transits.Count > 0)
+        {
+            w.WriteStartObject("tunnel_transits");
+            foreach (var (k, v) in Transits.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+                w.WriteNumber(k, v);
+            w.WriteEndObject();
+        }
         if (Delivered > 0)
             w.WriteNumber("delivered", Delivered);
         w.WriteBoolean("balanced", Balanced);
@@ -79,6 +93,8 @@ internal sealed class ReplaySummary(bool perNode)
             o.WriteLine($"  {k,-48} {v}");
         if (DropsByPlace.Count == 0)
             o.WriteLine("  (none)");
+        foreach (var (k, v) in Transits.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+            o.WriteLine($"through the tunnel to a peer node: {k} {v}");
         if (Delivered > 0)
             o.WriteLine($"delivered to a host: {Delivered}");
         if (Copies > 0)

@@ -141,6 +141,7 @@ public sealed class HostedCluster
                     queue.Enqueue(new Work(w.Node, ToHost: true, w.Node.GatewayInterface.Name, 0, frame, w.Hop + 1));
                     break;
                 case PortKind.Tunnel when TryFindPeer(w.Node, frame, out var peer):
+                    result.Transits.Add(new HostedOutput(w.Node.Name, port.Name, port.OfPort, frame));
                     queue.Enqueue(new Work(peer, ToHost: false, peer.Tunnel!.Name, peer.Tunnel.OfPort, frame, w.Hop + 1));
                     break;
                 default:

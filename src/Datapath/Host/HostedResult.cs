@@ -8,6 +8,12 @@ public sealed class HostedResult
 {
     public List<HostedOutput> Outputs { get; } = [];
     public List<HostedDrop> Drops { get; } = [];
+    /// <summary>
+    /// GENEVE frames a node sent through its tunnel port that the peer node then processed: not results
+    /// (the peer's outputs and drops are), but what the sending node's uplink carried — a replay writes them
+    /// to that tunnel port's capture.
+    /// </summary>
+    public List<HostedOutput> Transits { get; } = [];
     /// <summary>Frames a host accepted for itself (INPUT): an echo request it answered, an ARP request, a segment to a local socket.</summary>
     public int Delivered { get; internal set; }
     /// <summary>Bridge and host traversals the walk took.</summary>

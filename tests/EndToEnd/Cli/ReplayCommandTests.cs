@@ -79,6 +79,13 @@ public sealed class ReplayCommandTests : IDisposable
         using var doc = JsonDocument.Parse(json);
         Assert.Equal(1, doc.RootElement.GetProperty("outputs").GetProperty("worker2/backend2-202ff6").GetInt64());
         Assert.True(File.Exists(Path.Combine(outDir, "worker2", "backend2-202ff6.pcap")));
+        // worker1's uplink carried the GENEVE frame: its tunnel port's capture holds it.
+        Assert.Equal(1, doc.RootElement.GetProperty("tunnel_transits").GetProperty("worker1/antrea-tun0").GetInt64());
+        using (var tun = PacketFileReader.Open(Path.Combine(outDir, "worker1", "antrea-tun0.pcap")))
+        {
+            Assert.True(tun.TryReadNext(out var g));
+            Assert.Equal(54 + 50, g.Span.Length); // the 54-byte SYN plus outer Ethernet, IPv4, UDP and GENEVE
+        }
         Assert.True(doc.RootElement.GetProperty("balanced").GetBoolean());
     }
 
