@@ -24,7 +24,9 @@ namespace Datapath.Cli.Live;
 // every frame to Node.Process on its own thread (the engine keeps one translation context per
 // thread; conntrack and rule counters are shared and thread-safe).  The LiveNode is the
 // IPacketSink of every Process call, so outputs go straight out:
-//   - to a bound port: ILivePort.Send (any thread may send while another receives);
+//   - to a bound port: queued in the receiving thread's per-port transmit batch and sent with one
+//     SendBatch (sendmmsg on AF_PACKET) when the received batch is done, in order; outside a
+//     receive loop (the underlay thread) ILivePort.Send at once (any thread may send while another receives);
 //   - to the tunnel port: the engine hands us the whole outer frame (Ethernet/IPv4/UDP/GENEVE, as
 //     it would leave the uplink); we send its UDP payload to the underlay address of the node
 //     whose IP is the outer destination, and the kernel adds its own outer headers;
@@ -60,6 +62,9 @@ internal sealed class LiveNode : IPacketSink, IHostSink, IDisposable
 {
     /// <summary>How many bridge/host crossings one received frame may cause (a routing loop ends here, counted).</summary>
     public const int MaxCrossings = 32;
+
+    [ThreadStatic]
+    private static TransmitBatches? t_transmit;
 
     private readonly ThreadLocal<Queue<(bool ToHost, byte[] Frame)>> _pending = new(() => new Queue<(bool, byte[])>());
     private readonly BridgePort? _gateway;
@@ -160,7 +165,8 @@ internal sealed class LiveNode : IPacketSink, IHostSink, IDisposable
                 Counters.PortFault();
                 _log($"port {bound.BridgePort.Name} ({bound.Binding.Describe()}) stopped: {e.Message}; the other ports keep running");
             };
-            b.Loop = LiveReceiveLoop.Start(b.LivePort, (_, batch) => OnBatch(ofport, batch),
+            var transmit = new TransmitBatches(this, _bound.Length);
+            b.Loop = LiveReceiveLoop.Start(b.LivePort, (_, batch) => OnBatch(ofport, batch, transmit),
                 new LiveReceiveLoopOptions { ThreadName = $"{Node.Name} rx {b.Binding.Describe()}" }, _stop.Token);
         }
         if (_underlay is not null)
@@ -198,9 +204,23 @@ internal sealed class LiveNode : IPacketSink, IHostSink, IDisposable
 
     // ---- Data plane: loop threads.
 
-    private void OnBatch(uint ofport, FrameBatch batch)
+    private void OnBatch(uint ofport, FrameBatch batch, TransmitBatches transmit)
     {
         long now = Node.Conntrack.NowMs();
+        t_transmit = transmit;
+        try
+        {
+            ProcessBatch(ofport, batch, now);
+        }
+        finally
+        {
+            t_transmit = null;
+            transmit.Flush();
+        }
+    }
+
+    private void ProcessBatch(uint ofport, FrameBatch batch, long now)
+    {
         for (int i = 0; i < batch.Count; i++)
         {
             try
@@ -307,7 +327,10 @@ internal sealed class LiveNode : IPacketSink, IHostSink, IDisposable
         uint of = port.OfPort;
         if (of < (uint)_bound.Length && _bound[of] is { } b)
         {
-            b.LivePort.Send(frame); // a refused send is counted by the port (tx dropped)
+            if (t_transmit is { } tx && tx.Owner == this)
+                tx.Add(b, frame);
+            else
+                b.LivePort.Send(frame); // a refused send is counted by the port (tx dropped)
             return;
         }
         switch (port.Kind)
@@ -362,4 +385,46 @@ internal sealed class LiveNode : IPacketSink, IHostSink, IDisposable
 
     /// <summary>The underlay endpoint as text, or "none".</summary>
     public string DescribeUnderlay() => _underlay is { } u ? u.LocalEndPoint.ToString() : "none";
+
+    /// <summary>
+    /// One receive loop's transmit side: a FrameBatch per bound port, filled while a received batch
+    /// is processed and sent (SendBatch) when it is done. Owned by one loop thread.
+    /// </summary>
+    private sealed class TransmitBatches(LiveNode owner, int ports)
+    {
+        private readonly FrameBatch?[] _byOfPort = new FrameBatch?[ports];
+        private readonly List<BoundPort> _dirty = [];
+
+        public LiveNode Owner { get; } = owner;
+
+        public void Add(BoundPort port, ReadOnlySpan<byte> frame)
+        {
+            uint of = port.BridgePort.OfPort;
+            var batch = _byOfPort[of] ??= new FrameBatch(FrameBatch.DefaultCapacity, FrameBatch.DefaultFrameCapacity);
+            if (batch.Count == 0)
+                _dirty.Add(port);
+            if (batch.TryAdd(frame))
+                return;
+            if (frame.Length > batch.FrameCapacity)
+            {
+                port.LivePort.Send(frame); // larger than a slot: send it alone (the port counts a refusal)
+                return;
+            }
+            port.LivePort.SendBatch(batch); // full: send what we have, keep order
+            batch.Clear();
+            batch.TryAdd(frame);
+        }
+
+        public void Flush()
+        {
+            foreach (var port in _dirty)
+            {
+                var batch = _byOfPort[port.BridgePort.OfPort]!;
+                if (batch.Count > 0)
+                    port.LivePort.SendBatch(batch);
+                batch.Clear();
+            }
+            _dirty.Clear();
+        }
+    }
 }
