@@ -1,3 +1,4 @@
+using Datapath.Packets;
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 
@@ -421,7 +422,7 @@ public sealed unsafe class AfPacketPort : LivePort
         }
 
         // The checksum field already holds the pseudo-header sum; sum everything from csum_start.
-        ushort folded = InternetChecksum.Compute(new ReadOnlySpan<byte>(frame + start, length - start));
+        ushort folded = Checksum.Fold(Checksum.Add(new ReadOnlySpan<byte>(frame + start, length - start)));
         BinaryPrimitives.WriteUInt16BigEndian(new Span<byte>(frame + start + offset, 2), folded == 0 ? (ushort)0xffff : folded);
     }
 

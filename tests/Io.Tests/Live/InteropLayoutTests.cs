@@ -25,16 +25,6 @@ public sealed class InteropLayoutTests
         Assert.Equal(12, Unsafe.SizeOf<Libpcap.Stat>());         // struct pcap_stat
     }
 
-    [Theory]
-    // RFC 1071 section 3 example: 00 01 f2 03 f4 f5 f6 f7 sums to 0xddf2, checksum 0x220d.
-    [InlineData("0001f203f4f5f6f7", 0x220d)]
-    // Odd length pads with a zero byte: 0x0100 -> ~0x0100.
-    [InlineData("01", 0xfeff)]
-    public void InternetChecksum_matches_rfc1071(string hex, int expected)
-    {
-        Assert.Equal((ushort)expected, InternetChecksum.Compute(Convert.FromHexString(hex)));
-    }
-
     [Fact]
     public void Errno_text_names_the_symbol_and_number()
     {

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace Datapath.Cli.Tests;
+namespace Datapath.Tests.Shared;
 
 /// <summary>Finds (and if missing installs with apt-get) the independent judges the tests run.</summary>
 internal static class ExternalTools
@@ -32,6 +32,21 @@ internal static class ExternalTools
             return Find(tool) ?? throw new InvalidOperationException(
                 $"{tool} is required as an independent judge; install it with: sudo apt-get install -y {package}");
         }
+    }
+
+    /// <summary>Runs a tool and returns its standard output; fails the test on a non-zero exit.</summary>
+    public static string Run(string path, params string[] args)
+    {
+        var psi = new ProcessStartInfo(path) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in args)
+            psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        var stderr = p.StandardError.ReadToEndAsync();
+        string stdout = p.StandardOutput.ReadToEnd();
+        p.WaitForExit();
+        if (p.ExitCode != 0)
+            throw new InvalidOperationException($"{path} {string.Join(' ', args)} exited {p.ExitCode}: {stderr.Result}");
+        return stdout;
     }
 
     private static string? Find(string tool)
