@@ -1,7 +1,6 @@
-using System.Globalization;
+using System.Diagnostics.CodeAnalysis;
 using Datapath.Engine;
 using Datapath.Engine.Host;
-using Datapath.Packets;
 
 namespace Datapath.Antrea;
 
@@ -13,31 +12,26 @@ namespace Datapath.Antrea;
 public static class ScenarioHosts
 {
     /// <summary>The host stack description of one node of the scenario.</summary>
+    /// <exception cref="ScenarioException">The scenario has no such node, or the node has no gateway.</exception>
     public static HostStackConfig Config(AntreaScenario scenario, string node, ulong seed)
+        => TryConfig(scenario, node, seed, out var config)
+            ? config
+            : throw new ScenarioException("cluster.yaml", 1, 1, $"node '{node}' is not in the scenario or has no gateway address");
+
+    /// <summary>The host stack description of one node, or false when the node has no gateway (no host behind it).</summary>
+    public static bool TryConfig(AntreaScenario scenario, string node, ulong seed, [NotNullWhen(true)] out HostStackConfig? config)
     {
         ArgumentNullException.ThrowIfNull(scenario);
-        var n = scenario.Model.Nodes.FirstOrDefault(x => x.Name == node)
-            ?? throw new ScenarioException("cluster.yaml", 1, 1, $"no node named '{node}'");
-        var gw = n.Gateway ?? throw new ScenarioException("cluster.yaml", 1, 1, $"node {node} has no gateway");
-        string[] ipAndPrefix = (gw.Ip ?? throw new ScenarioException("cluster.yaml", 1, 1, $"node {node}'s gateway has no ip")).Split('/');
-        int prefix = ipAndPrefix.Length > 1 ? int.Parse(ipAndPrefix[1], CultureInfo.InvariantCulture) : 24;
-        return new HostStackConfig
-        {
-            Name = n.Name,
-            Interfaces =
-            [
-                new HostInterface(gw.Name ?? "antrea-gw0", MacAddress.Parse(gw.Mac!), Ipv4Address.Parse(ipAndPrefix[0]), prefix, gw.Mtu > 0 ? gw.Mtu : 1500),
-                new HostInterface(n.Uplink ?? "eth0", MacAddress.Parse(n.NodeMac), Ipv4Address.Parse(n.NodeIp), 0),
-            ],
-            Routes = n.Routes,
-            RoutesFile = "cluster.yaml",
-            Neighbors = [.. n.Neighbors.Select(nb => new NeighborEntry(Ipv4Address.Parse(nb.Ip), MacAddress.Parse(nb.Mac), nb.Dev))],
-            Iptables = n.Iptables is { } ipt ? scenario.ReadFile(ipt) : null,
-            IptablesFile = n.Iptables ?? "<none>",
-            Ipsets = n.Ipsets is { } ips ? scenario.ReadFile(ips) : null,
-            IpsetsFile = n.Ipsets ?? "<none>",
-            Options = new HostStackOptions { Seed = seed },
-        };
+        config = null;
+        var n = scenario.Model.Nodes.FirstOrDefault(x => x.Name == node);
+        if (n?.Gateway is not { Ip: { } gatewayCidr } gw)
+            return false;
+        config = HostStackConfig.ForNode(n.Name, gw.Name ?? "antrea-gw0", gw.Mac ?? "", gatewayCidr, gw.Mtu, n.Uplink ?? "eth0", n.NodeMac, n.NodeIp,
+            n.Routes, n.Neighbors.Select(nb => (nb.Ip, nb.Mac, nb.Dev)),
+            n.Iptables is { } ipt ? scenario.ReadFile(ipt) : null, n.Iptables ?? "<iptables>",
+            n.Ipsets is { } ips ? scenario.ReadFile(ips) : null, n.Ipsets ?? "<ipsets>",
+            new HostStackOptions { Seed = seed });
+        return true;
     }
 
     /// <summary>Every node of the scenario with its bridge and its host, joined by the GENEVE underlay.</summary>

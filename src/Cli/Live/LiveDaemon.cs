@@ -85,15 +85,7 @@ internal sealed class LiveDaemon : IDisposable
 
     /// <summary>The Linux host behind a scenario node's gateway (interfaces, routes, neighbours, iptables, ipsets), or null when it has none.</summary>
     private static HostStackConfig? HostConfig(AntreaScenario scenario, string name)
-    {
-        var n = scenario.Model.Nodes.FirstOrDefault(x => x.Name == name);
-        if (n?.Gateway is not { Ip: { } gwIp } gw || n.Iptables is null)
-            return null;
-        string? iptables = scenario.ReadFile(n.Iptables);
-        string? ipsets = n.Ipsets is null ? null : scenario.ReadFile(n.Ipsets);
-        return HostStackConfig.ForNode(n.Name, gw.Name ?? "antrea-gw0", gw.Mac ?? "", gwIp, gw.Mtu, n.Uplink ?? "eth0", n.NodeMac, n.NodeIp,
-            n.Routes, n.Neighbors.Select(nb => (nb.Ip, nb.Mac, nb.Dev)), iptables, n.Iptables, ipsets, n.Ipsets ?? "<ipsets>");
-    }
+        => ScenarioHosts.TryConfig(scenario, name, seed: 1, out var config) ? config : null;
 
     private static Node BuildNode(LabFile lab, LabNode ln, AntreaScenario? scenario)
     {
