@@ -138,7 +138,7 @@ public sealed class Node : IDisposable
         if ((ctx.Key.Layout.Flags & (ParseFlags.Truncated | ParseFlags.Malformed)) != 0)
             return Drop(ctx, port, DropReason.Malformed, DropCounters.NoTable, $"frame is {((ctx.Key.Layout.Flags & ParseFlags.Truncated) != 0 ? "truncated" : "malformed")}");
         if (fromTunnel)
-            CopyTunnel(ref ctx.Key, in tun);
+            GeneveDecapsulator.CopyTunnelFields(in tun, ref ctx.Key);
         ctx.PacketBytes = ctx.FrameLength;
         ctx.Applied = ctx.Key;
         if (ctx.Trace is { } t0)
@@ -191,18 +191,6 @@ public sealed class Node : IDisposable
                 t.Steps.Add(new TraceStep(Name, TraceKind.Drop, 0) { Summary = "drop: " + detail });
         }
         return new PacketVerdict(0, reason, table);
-    }
-
-    private static void CopyTunnel(ref FlowKey key, in FlowKey tun)
-    {
-        key.TunId = tun.TunId;
-        key.TunSrc = tun.TunSrc;
-        key.TunDst = tun.TunDst;
-        key.TunFlags = tun.TunFlags;
-        key.TunTos = tun.TunTos;
-        key.TunTtl = tun.TunTtl;
-        key.TunMetadataPresent = tun.TunMetadataPresent;
-        key.TunMetadata = tun.TunMetadata;
     }
 
     // ---- executing datapath actions
