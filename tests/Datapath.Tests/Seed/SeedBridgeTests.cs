@@ -44,9 +44,9 @@ public sealed class SeedBridgeTests
         var macs = new[] { "be:2c:bf:e4:ec:c5", "4e:99:08:c1:53:be", "f2:32:d8:07:e2:a6", "aa:bb:cc:dd:ee:ff", "02:00:00:00:00:01" }.Select(MacAddress.Parse).ToArray();
         var ips = new[] { "10.222.1.48", "10.222.1.47", "10.104.65.133", "10.222.2.34", "10.222.1.99", "10.96.0.10", "10.222.1.1" }.Select(Ipv4Address.Parse).ToArray();
         var sink = new CountingSink();
-        var stats = new ReplayStats(sink);
         const int N = 100_000;
         int withOutput = 0, dropped = 0;
+        long outputsByVerdict = 0;
         for (int i = 0; i < N; i++)
         {
             byte[] f = (rng.Next(6)) switch
@@ -59,8 +59,8 @@ public sealed class SeedBridgeTests
                 _ => Truncate(PacketBuilder.Tcp(macs[0], macs[1], ips[0], ips[2], 1000, 80, TcpFlags.Syn), rng),
             };
             uint port = rng.Next(20) == 0 ? 77u : ports[rng.Next(ports.Length)];
-            var v = w1.Process(port, f, stats, i);
-            stats.Record(v);
+            var v = w1.Process(port, f, sink, i);
+            outputsByVerdict += v.Outputs;
             if (v.Outputs > 0)
                 withOutput++;
             else
@@ -75,13 +75,8 @@ public sealed class SeedBridgeTests
         Assert.True(w1.Bridge.Drops.Get(DropReason.Malformed) > 0);
         Assert.True(w1.Bridge.Drops.Get(10, DropReason.ExplicitDrop) > 0);
         Assert.True(withOutput > 0);
-        Assert.True(stats.IsBalanced);
-        Assert.Equal(N, stats.FramesIn);
-        Assert.Equal(dropped, stats.Drops.Values.Sum());
-        Assert.Equal(sink.Count, stats.Outputs.Values.Sum());
-        Assert.Equal(sink.Count, stats.FramesOut + stats.Copies);
-        using var json = System.Text.Json.JsonDocument.Parse(stats.ToJson());
-        Assert.Equal(N, json.RootElement.GetProperty("frames_in").GetInt32());
+        // Every copy a verdict reports reached the sink, and no other frame did.
+        Assert.Equal(sink.Count, outputsByVerdict);
     }
 
     private static byte[] NonIp(Random rng)
