@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics.X86;
 
 namespace Datapath.Conntrack;
 
@@ -108,6 +109,54 @@ internal sealed class ConnectionTable
         }
         reply = false;
         return null;
+    }
+
+    /// <summary>Software prefetch of the home slot line of <paramref name="hash"/> (a hint: no
+    /// effect on results). The batch path issues it for every packet before probing any.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public unsafe void PrefetchHome(ulong hash)
+    {
+        if (!Sse.IsSupported)
+            return;
+        var slots = _shards[(int)(hash >> ShardShift)].Slots;
+        Sse.Prefetch0(Unsafe.AsPointer(ref slots[Home(hash, slots.Length)]));
+    }
+
+    /// <summary>
+    /// Walks the probe sequence of <paramref name="hash"/> comparing tags only (no connection is
+    /// read) and prefetches every cache line of the first connection whose tag matches. Returns
+    /// false when the probe ended on an empty slot without a tag match (the key is almost surely
+    /// absent). A hint: may give up early and changes nothing.
+    /// </summary>
+    public unsafe bool PrefetchCandidate(ulong hash)
+    {
+        var slots = _shards[(int)(hash >> ShardShift)].Slots;
+        ulong tag = hash & ~1UL;
+        int i = Home(hash, slots.Length);
+        for (int n = 0; n < 8; n++)
+        {
+            ref var slot = ref slots[i];
+            var c = slot.Conn;
+            if (c is null)
+                return false;
+            if ((slot.Tag & ~1UL) == tag)
+            {
+                if (Sse.IsSupported)
+                {
+                    // The object's address as the GC sees it now; a stale one after a relocation only
+                    // wastes the prefetch. Lines from the header (lock word) to the last field.
+                    nint p = Unsafe.As<Connection, nint>(ref c);
+                    nint line = (p - IntPtr.Size) & ~(nint)63;
+                    nint last = (p + Connection.ApproxSize - 1) & ~(nint)63;
+                    for (; line <= last; line += 64)
+                        Sse.Prefetch0((void*)line);
+                }
+                return true;
+            }
+            if (++i == slots.Length)
+                i = 0;
+        }
+        return true;
     }
 
     /// <summary>Enters a fully initialized connection under both keys. Caller holds the writer lock
