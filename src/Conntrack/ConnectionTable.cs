@@ -30,6 +30,9 @@ namespace Datapath.Conntrack;
 /// the rebuild began (removed ones are filtered by <see cref="Connection.IsRemoved"/>). A reader
 /// trusts no tag: it always compares the full key of the connection it reads, so a torn
 /// (tag, reference) pair costs a compare, never a wrong answer.</para>
+/// <para>Batching: <see cref="PrefetchHome"/> and <see cref="PrefetchCandidate"/> only read
+/// tags and references and issue software prefetches (hints, no effect on any result); the
+/// tracker's batch path calls them for a whole batch before any <see cref="Find"/>.</para>
 /// <para>Cost: lookup O(1) expected (load between 1/2 and 3/4 after a rebuild); insert O(1)
 /// amortized; memory 16 bytes per slot, 2 slots per connection: 43–64 bytes per connection.</para>
 /// </remarks>
