@@ -102,6 +102,8 @@ internal static class MatchFormatter
         Field(sb, match, FieldId.TunId, ports);
         Field(sb, match, FieldId.TunSrc, ports);
         Field(sb, match, FieldId.TunDst, ports);
+        Field(sb, match, FieldId.TunIpv6Src, ports);
+        Field(sb, match, FieldId.TunIpv6Dst, ports);
         Field(sb, match, FieldId.TunTos, ports);
         Field(sb, match, FieldId.TunTtl, ports);
         Field(sb, match, FieldId.TunFlags, ports);

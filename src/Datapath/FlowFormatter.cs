@@ -40,11 +40,13 @@ public static class FlowFormatter
         Word(Shorthand(in key));
         for (int i = 0; i < 16; i++)
             F(FieldId.Reg0 + i, true);
-        if (key.TunDst != 0 || key.TunSrc != 0)
+        if (key.TunDst != 0 || key.TunSrc != 0 || key.HasTunIpv6)
         {
             F(FieldId.TunId);
-            F(FieldId.TunSrc);
-            F(FieldId.TunDst);
+            F(FieldId.TunSrc, key.HasTunIpv6);
+            F(FieldId.TunDst, key.HasTunIpv6);
+            F(FieldId.TunIpv6Src, true);
+            F(FieldId.TunIpv6Dst, true);
             F(FieldId.TunFlags, true);
         }
         for (int i = 0; i < 8; i++)

@@ -182,7 +182,7 @@ public static class GeneveDecapsulator
     }
 
     /// <summary>
-    /// Copies the tunnel fields (tun_id, tun_src, tun_dst, tun_flags, tun_tos, tun_ttl, tun_metadata)
+    /// Copies the tunnel fields (tun_id, tun_src, tun_dst, tun_ipv6_src, tun_ipv6_dst, tun_flags, tun_tos, tun_ttl, tun_metadata)
     /// from one key to another: decapsulate into a scratch key, FlowKey.Extract the inner frame, then
     /// copy the tunnel fields over.
     /// </summary>
@@ -191,6 +191,10 @@ public static class GeneveDecapsulator
         destination.TunId = source.TunId;
         destination.TunSrc = source.TunSrc;
         destination.TunDst = source.TunDst;
+        destination.TunIpv6SrcLo = source.TunIpv6SrcLo;
+        destination.TunIpv6SrcHi = source.TunIpv6SrcHi;
+        destination.TunIpv6DstLo = source.TunIpv6DstLo;
+        destination.TunIpv6DstHi = source.TunIpv6DstHi;
         destination.TunFlags = source.TunFlags;
         destination.TunTos = source.TunTos;
         destination.TunTtl = source.TunTtl;

@@ -3,7 +3,7 @@ namespace Datapath.Packets;
 /// <summary>Every field of <see cref="FlowKey"/> that rules can match or actions can write, in OVS's order.</summary>
 public enum FieldId
 {
-    TunId, TunSrc, TunDst, TunFlags, TunTos, TunTtl,
+    TunId, TunSrc, TunDst, TunIpv6Src, TunIpv6Dst, TunFlags, TunTos, TunTtl,
     TunMetadata0, TunMetadata1, TunMetadata2, TunMetadata3, TunMetadata4, TunMetadata5, TunMetadata6, TunMetadata7,
     Metadata,
     Reg0, Reg1, Reg2, Reg3, Reg4, Reg5, Reg6, Reg7, Reg8, Reg9, Reg10, Reg11, Reg12, Reg13, Reg14, Reg15,

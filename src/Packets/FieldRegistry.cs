@@ -132,6 +132,8 @@ public static class FieldRegistry
         Add(FieldId.TunId, "tun_id", FieldStorage.U64, Off(ref k.TunId), 64, true, None, FieldFormat.Hex, ["tunnel_id", "NXM_NX_TUN_ID", "OXM_OF_TUNNEL_ID"]);
         Add(FieldId.TunSrc, "tun_src", FieldStorage.U32, Off(ref k.TunSrc), 32, true, None, FieldFormat.Ipv4, ["NXM_NX_TUN_IPV4_SRC"]);
         Add(FieldId.TunDst, "tun_dst", FieldStorage.U32, Off(ref k.TunDst), 32, true, None, FieldFormat.Ipv4, ["NXM_NX_TUN_IPV4_DST"]);
+        Add(FieldId.TunIpv6Src, "tun_ipv6_src", FieldStorage.U128, Off(ref k.TunIpv6SrcLo), 128, true, None, FieldFormat.Ipv6, ["NXM_NX_TUN_IPV6_SRC"]);
+        Add(FieldId.TunIpv6Dst, "tun_ipv6_dst", FieldStorage.U128, Off(ref k.TunIpv6DstLo), 128, true, None, FieldFormat.Ipv6, ["NXM_NX_TUN_IPV6_DST"]);
         Add(FieldId.TunFlags, "tun_flags", FieldStorage.U16, Off(ref k.TunFlags), 16, true, None, FieldFormat.TunFlags, ["NXM_NX_TUN_FLAGS"]);
         Add(FieldId.TunTos, "tun_tos", FieldStorage.U8, Off(ref k.TunTos), 8, false, None, FieldFormat.Decimal, []);
         Add(FieldId.TunTtl, "tun_ttl", FieldStorage.U8, Off(ref k.TunTtl), 8, false, None, FieldFormat.Decimal, []);

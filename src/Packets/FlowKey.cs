@@ -31,12 +31,20 @@ namespace Datapath.Packets;
 [StructLayout(LayoutKind.Sequential, Pack = 8)]
 public partial struct FlowKey
 {
-    public const int WordCount = 42;
+    public const int WordCount = 46;
 
-    // ---- tunnel (words 0..10)
+    // ---- tunnel (words 0..14)
     public ulong TunId;
+    /// <summary>Outer IPv4 source (tun_src); zero when the outer header is IPv6.</summary>
     public uint TunSrc;
+    /// <summary>Outer IPv4 destination (tun_dst); zero when the outer header is IPv6.</summary>
     public uint TunDst;
+    /// <summary>Outer IPv6 source (tun_ipv6_src), low word first; zero when the outer header is IPv4.</summary>
+    public ulong TunIpv6SrcLo;
+    public ulong TunIpv6SrcHi;
+    /// <summary>Outer IPv6 destination (tun_ipv6_dst), low word first; zero when the outer header is IPv4.</summary>
+    public ulong TunIpv6DstLo;
+    public ulong TunIpv6DstHi;
     public ushort TunFlags;
     public byte TunTos;
     public byte TunTtl;
@@ -44,7 +52,7 @@ public partial struct FlowKey
     public uint TunMetadataPresent;
     public TunMetadataArray TunMetadata;
 
-    // ---- metadata (words 11..26)
+    // ---- metadata (words 15..30)
     public ulong Metadata;
     public RegisterArray Regs;
     public uint InPort;
@@ -63,7 +71,7 @@ public partial struct FlowKey
     public ushort CtTpDst;
     public uint ConjId;
 
-    // ---- L2 (words 27..31)
+    // ---- L2 (words 31..35)
     public ulong EthSrc;
     public ulong EthDst;
     public ushort EthType;
@@ -75,7 +83,7 @@ public partial struct FlowKey
     public ulong ArpSha;
     public ulong ArpTha;
 
-    // ---- L3 (words 32..39)
+    // ---- L3 (words 36..43)
     /// <summary>IPv4 source, or ARP spa.</summary>
     public uint NwSrc;
     /// <summary>IPv4 destination, or ARP tpa.</summary>
@@ -93,7 +101,7 @@ public partial struct FlowKey
     public byte NwEcn;
     public byte NwTtl;
 
-    // ---- L4 (word 40)
+    // ---- L4 (word 44)
     /// <summary>TCP/UDP/SCTP source port, or ICMP type.</summary>
     public ushort TpSrc;
     /// <summary>TCP/UDP/SCTP destination port, or ICMP code.</summary>
@@ -104,7 +112,7 @@ public partial struct FlowKey
     public byte NwFrag;
     private readonly byte _pad1;
 
-    // ---- parse layout (word 41), never matched
+    // ---- parse layout (word 45), never matched
     public PacketLayout Layout;
 
     // ---- views
@@ -114,6 +122,10 @@ public partial struct FlowKey
     public Ipv4Address Ipv4Dst { readonly get => new(NwDst); set => NwDst = value.Value; }
     public Ipv6Address Ipv6Src { readonly get => new(Ipv6SrcHi, Ipv6SrcLo); set { Ipv6SrcHi = value.High; Ipv6SrcLo = value.Low; } }
     public Ipv6Address Ipv6Dst { readonly get => new(Ipv6DstHi, Ipv6DstLo); set { Ipv6DstHi = value.High; Ipv6DstLo = value.Low; } }
+    public Ipv6Address TunIpv6Src { readonly get => new(TunIpv6SrcHi, TunIpv6SrcLo); set { TunIpv6SrcHi = value.High; TunIpv6SrcLo = value.Low; } }
+    public Ipv6Address TunIpv6Dst { readonly get => new(TunIpv6DstHi, TunIpv6DstLo); set { TunIpv6DstHi = value.High; TunIpv6DstLo = value.Low; } }
+    /// <summary>The tunnel's outer header is (to be) IPv6: tun_ipv6_src or tun_ipv6_dst is set (OVS's flow_tnl_dst_is_set order: IPv4 first).</summary>
+    public readonly bool HasTunIpv6 => (TunIpv6DstLo | TunIpv6DstHi | TunIpv6SrcLo | TunIpv6SrcHi) != 0;
     public UInt128 CtLabel { readonly get => new(CtLabelHi, CtLabelLo); set { CtLabelHi = (ulong)(value >> 64); CtLabelLo = (ulong)value; } }
     public readonly byte IcmpType => (byte)TpSrc;
     public readonly byte IcmpCode => (byte)TpDst;

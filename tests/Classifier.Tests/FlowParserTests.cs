@@ -99,6 +99,8 @@ public class FlowParserTests
     [InlineData("dl_type=0x88cc", "dl_type=0x88cc")]
     [InlineData("in_port=LOCAL", "in_port=LOCAL")]
     [InlineData("in_port=7,tun_id=0x5,tun_dst=10.0.0.2", "tun_id=0x5,tun_dst=10.0.0.2,in_port=7")]
+    [InlineData("in_port=7,tun_ipv6_dst=fd00::2,tun_flags=+oam,tun_ipv6_src=fd00::/64,tun_id=0x5", "tun_id=0x5,tun_ipv6_src=fd00::/64,tun_ipv6_dst=fd00::2,tun_flags=+oam,in_port=7")]
+    [InlineData("NXM_NX_TUN_IPV6_DST=fd00::2", "tun_ipv6_dst=fd00::2")]
     [InlineData("conj_id=9,ip", "conj_id=9,ip")]
     [InlineData("priority=32768,ip", "ip")]
     public void Matches_print_in_OVS_order_and_form(string input, string printed)

@@ -17,7 +17,7 @@ internal static class FlowKeyJson
     /// <param name="writer">Positioned inside an object.</param>
     /// <param name="key">The key extracted from the frame.</param>
     /// <param name="frameLength">Captured bytes of the frame the key came from.</param>
-    /// <param name="tunnel">Also write tun_id, tun_src, tun_dst, tun_tos and tun_ttl (the key is the inner frame of a tunnel).</param>
+    /// <param name="tunnel">Also write tun_id, tun_src and tun_dst (or tun_ipv6_src and tun_ipv6_dst), tun_tos and tun_ttl (the key is the inner frame of a tunnel).</param>
     public static void WriteFields(Utf8JsonWriter writer, in FlowKey key, int frameLength, bool tunnel)
     {
         foreach (FieldInfo field in FieldRegistry.Fields)
@@ -33,8 +33,12 @@ internal static class FlowKeyJson
         bool l2 = frameLength >= EthernetHeader.Length;
         switch (field.Id)
         {
-            case FieldId.TunId or FieldId.TunSrc or FieldId.TunDst or FieldId.TunTos or FieldId.TunTtl:
+            case FieldId.TunId or FieldId.TunTos or FieldId.TunTtl:
                 return tunnel;
+            case FieldId.TunSrc or FieldId.TunDst:
+                return tunnel && !key.HasTunIpv6;
+            case FieldId.TunIpv6Src or FieldId.TunIpv6Dst:
+                return tunnel && key.HasTunIpv6;
             case FieldId.EthSrc or FieldId.EthDst or FieldId.EthType or FieldId.VlanTci:
                 return l2;
         }
