@@ -89,9 +89,14 @@ public sealed class FlowClassifier
     [ThreadStatic]
     private static FlowRule?[]? t_soft;
 
+    // Terms of a plan with more than MaxTerms of them (a nested lookup for a conjunction reuses it
+    // only after the outer lookup's subtable walk is over).
+    [ThreadStatic]
+    private static ulong[]? t_terms;
+
     private readonly VersionClock _clock;
     private readonly Dictionary<MaskKey, Subtable> _byMask = [];
-    private SubtableEntry[] _ordered = [];
+    private Plan _plan = Plan.Empty;
     private readonly List<FlowRule> _removed = [];
     private long _purgeSequence;
     private long _nextSubtableOrder;
@@ -108,7 +113,7 @@ public sealed class FlowClassifier
     public int PhysicalRuleCount { get; private set; }
 
     /// <summary>Distinct masks (subtables) in use.</summary>
-    public int SubtableCount => _ordered.Length;
+    public int SubtableCount => _plan.Subtables.Length;
 
     internal VersionClock Clock => _clock;
 
@@ -143,46 +148,116 @@ public sealed class FlowClassifier
         return Lookup(in key, ref Unsafe.NullRef<FlowKey>());
     }
 
+    /// <summary>Most subtables whose filters are evaluated together before any is probed (at most 32).</summary>
+    private const int MaxBatch = 16;
+
     private FlowRule? LookupCore(in FlowKey key, long version, ref FlowKey consulted, bool allowConjunctive)
     {
-        SubtableEntry[] subtables = Volatile.Read(ref _ordered);
+        Plan plan = Volatile.Read(ref _plan);
+        Subtable[] subtables = plan.Subtables;
+        ulong[][] filters = plan.Filters;
+        int[] maxPriority = plan.MaxPriority;
+        int[] start = plan.Start;
+        int[] termOf = plan.TermOf;
+        int[] termLimit = plan.TermLimit;
+        int[] termWord = plan.TermWord;
+        ulong[] termMask = plan.TermMask;
+        ulong[] termMul = plan.TermMul;
+        int count = subtables.Length;
+        int termCount = termWord.Length;
+        if (maxPriority.Length < count || filters.Length < count || start.Length <= count || termLimit.Length <= count
+            || termMask.Length < termCount || termMul.Length < termCount)
+            return null;
+        bool wantConsulted = !Unsafe.IsNullRef(ref consulted);
+        ref ulong k = ref KeyWords.Ref(in key, 0);
+        ref ulong c = ref Unsafe.As<FlowKey, ulong>(ref consulted);
+        Span<ulong> hashes = stackalloc ulong[MaxBatch];
+        Span<int> bounds = stackalloc int[MaxBatch];
+        Span<ulong> terms = termCount <= MaxTerms
+            ? stackalloc ulong[termCount]
+            : (t_terms is { } tt && tt.Length >= termCount ? tt : t_terms = new ulong[termCount]);
+        int termsDone = 0;
+
         FlowRule? hard = null;
         int hardPri = -1;
         FlowRule?[]? soft = null;
         int nSoft = 0;
         int softPri = -1;
 
-        for (int i = 0; i < subtables.Length; i++)
+        // Batches of 4, 8, 16, 16... subtables in MaxPriority order: a table whose priorities
+        // decide early (the bound below) evaluates few filters and consults few masks.
+        for (int b = 0, batch = 4; b < count; b += batch, batch = Math.Min(MaxBatch, batch * 2))
         {
-            ref readonly SubtableEntry e = ref subtables[i];
             // Visit subtables that can reach the hard priority (equal ones for the tie-break).
-            if (e.MaxPriority < hardPri)
+            if (maxPriority[b] < hardPri)
                 break;
-            Subtable st = e.Subtable;
-            if (!Unsafe.IsNullRef(ref consulted))
-                st.Unwildcard(ref consulted);
-            FlowRule? match = st.FindVisible(in key, version);
-            if (match is null || match.Priority < hardPri)
-                continue;
-            if (!match.IsConjunctive)
+            int end = Math.Min(count, b + batch);
+            if (end - b > bounds.Length)
+                break;
+
+            // Pass 1: hash the masked key for each subtable of the batch and read its filter's
+            // priority bound (no probe yet: the filters' loads and the hashing overlap).  A
+            // subtable's hash sums its terms, (key word & mask word) * multiplier, each computed
+            // once per lookup; terms are numbered by first use, so this batch needs those below
+            // TermLimit[end].  Every filter read decides what follows, so its subtable's mask is
+            // consulted: the masks of all terms used so far.
+            int limit = termLimit[end];
+            for (int t = termsDone; t < limit; t++)
             {
-                if (match.Priority > hardPri || match.Sequence < hard!.Sequence)
-                {
-                    hard = match;
-                    hardPri = match.Priority;
-                }
+                terms[t] = (Unsafe.Add(ref k, termWord[t]) & termMask[t]) * termMul[t];
+                if (wantConsulted)
+                    Unsafe.Add(ref c, termWord[t]) |= termMask[t];
             }
-            else if (allowConjunctive && match.Priority > hardPri)
+            termsDone = limit;
+            for (int i = b; i < end; i++)
             {
-                soft ??= t_soft ??= new FlowRule?[64];
-                if (nSoft == soft.Length)
+                ulong h = 0;
+                for (int x = start[i]; x < start[i + 1]; x++)
+                    h += terms[termOf[x]];
+                h = Subtable.Finish(h);
+                hashes[i - b] = h;
+                bounds[i - b] = maxPriority[i] < hardPri ? -1 : Subtable.FilterBound(filters[i], h);
+            }
+
+            // Pass 2: probe the candidates by decreasing bound; stop when no bound reaches the
+            // hard priority (an equal one may still win the tie-break).
+            while (true)
+            {
+                int best = -1, bestBound = -1;
+                for (int j = 0; j < end - b; j++)
                 {
-                    Array.Resize(ref soft, soft.Length * 2);
-                    t_soft = soft;
+                    if (bounds[j] > bestBound)
+                    {
+                        bestBound = bounds[j];
+                        best = j;
+                    }
                 }
-                soft[nSoft++] = match;
-                if (match.Priority > softPri)
-                    softPri = match.Priority;
+                if (best < 0 || bestBound < hardPri)
+                    break;
+                bounds[best] = -1;
+                FlowRule? match = subtables[b + best].FindVisible(in key, hashes[best], version);
+                if (match is null || match.Priority < hardPri)
+                    continue;
+                if (!match.IsConjunctive)
+                {
+                    if (match.Priority > hardPri || match.Sequence < hard!.Sequence)
+                    {
+                        hard = match;
+                        hardPri = match.Priority;
+                    }
+                }
+                else if (allowConjunctive && match.Priority > hardPri)
+                {
+                    soft ??= t_soft ??= new FlowRule?[64];
+                    if (nSoft == soft.Length)
+                    {
+                        Array.Resize(ref soft, soft.Length * 2);
+                        t_soft = soft;
+                    }
+                    soft[nSoft++] = match;
+                    if (match.Priority > softPri)
+                        softPri = match.Priority;
+                }
             }
         }
 
@@ -379,7 +454,7 @@ public sealed class FlowClassifier
         int oldMax = st.MaxPriority;
         st.Insert(rule);
         PhysicalRuleCount++;
-        if (st.MaxPriority != oldMax || oldMax < 0)
+        if (st.MaxPriority != oldMax || oldMax < 0 || st.Rebuilt)
             Republish();
     }
 
@@ -437,7 +512,7 @@ public sealed class FlowClassifier
                 PhysicalRuleCount--;
                 if (st.RuleCount == 0)
                     _byMask.Remove(key);
-                changed |= st.RuleCount == 0 || st.MaxPriority != oldMax;
+                changed |= st.RuleCount == 0 || st.MaxPriority != oldMax || st.Rebuilt;
             }
             if (changed)
                 Republish();
@@ -450,14 +525,15 @@ public sealed class FlowClassifier
 
     private void Republish()
     {
-        var list = new List<SubtableEntry>(_byMask.Count);
+        var list = new List<Subtable>(_byMask.Count);
         foreach (Subtable st in _byMask.Values)
         {
+            st.Rebuilt = false;
             if (st.RuleCount > 0)
-                list.Add(new SubtableEntry(st, st.MaxPriority));
+                list.Add(st);
         }
-        list.Sort(static (a, b) => a.MaxPriority != b.MaxPriority ? b.MaxPriority.CompareTo(a.MaxPriority) : a.Subtable.Order.CompareTo(b.Subtable.Order));
-        Volatile.Write(ref _ordered, [.. list]);
+        list.Sort(static (a, b) => a.MaxPriority != b.MaxPriority ? b.MaxPriority.CompareTo(a.MaxPriority) : a.Order.CompareTo(b.Order));
+        Volatile.Write(ref _plan, new Plan(list));
     }
 
     /// <summary>The rule with this exact match and priority visible in <paramref name="version"/>, or null.</summary>
@@ -495,7 +571,73 @@ public sealed class FlowClassifier
     /// <summary>Rules visible now, in insertion order (writer side: not concurrent with modifiers).</summary>
     public IReadOnlyList<FlowRule> Rules() => VisibleRules(_clock.Current);
 
-    private readonly record struct SubtableEntry(Subtable Subtable, int MaxPriority);
+    /// <summary>Most distinct (word, mask) terms a lookup keeps on the stack (more: a per-thread array).</summary>
+    private const int MaxTerms = 512;
+
+    /// <summary>
+    /// The published lookup order: subtables sorted by recorded MaxPriority (desc, then creation
+    /// order), each with its current filter, and their masks as terms: the distinct
+    /// (FlowKey word, mask word) pairs, numbered by first use in that order, so that a lookup
+    /// computes each term once and the terms of the first n subtables are those below
+    /// TermLimit[n].  Replaced, never mutated.
+    /// </summary>
+    private sealed class Plan
+    {
+        public static readonly Plan Empty = new([]);
+
+        public readonly Subtable[] Subtables;
+        /// <summary>Each subtable's current filter (a rebuild replaces it, and then the plan).</summary>
+        public readonly ulong[][] Filters;
+        public readonly int[] MaxPriority;
+        /// <summary>Subtable i's terms are TermOf[Start[i]..Start[i + 1]) (length Count + 1).</summary>
+        public readonly int[] Start;
+        public readonly int[] TermOf;
+        /// <summary>Terms used by subtables 0..n-1 are 0..TermLimit[n]-1 (length Count + 1).</summary>
+        public readonly int[] TermLimit;
+        public readonly int[] TermWord;
+        public readonly ulong[] TermMask;
+        public readonly ulong[] TermMul;
+
+        public Plan(List<Subtable> ordered)
+        {
+            int n = ordered.Count;
+            Subtables = [.. ordered];
+            MaxPriority = new int[n];
+            Filters = new ulong[n][];
+            Start = new int[n + 1];
+            TermLimit = new int[n + 1];
+            var termIds = new Dictionary<(int Word, ulong Mask), int>();
+            var termOf = new List<int>();
+            var termWord = new List<int>();
+            var termMask = new List<ulong>();
+            for (int i = 0; i < n; i++)
+            {
+                Subtable st = ordered[i];
+                MaxPriority[i] = st.MaxPriority;
+                Filters[i] = st.Filter;
+                Start[i] = termOf.Count;
+                TermLimit[i] = termWord.Count;
+                for (int j = 0; j < st.Words.Length; j++)
+                {
+                    (int, ulong) term = (st.Words[j], st.MaskWords[j]);
+                    if (!termIds.TryGetValue(term, out int id))
+                    {
+                        id = termWord.Count;
+                        termIds.Add(term, id);
+                        termWord.Add(st.Words[j]);
+                        termMask.Add(st.MaskWords[j]);
+                    }
+                    termOf.Add(id);
+                }
+            }
+            Start[n] = termOf.Count;
+            TermLimit[n] = termWord.Count;
+            TermOf = [.. termOf];
+            TermWord = [.. termWord];
+            TermMask = [.. termMask];
+            TermMul = [.. termWord.Select(Subtable.Multiplier)];
+        }
+    }
 
     /// <summary>A mask as a dictionary key (writer side only).</summary>
     private readonly struct MaskKey : IEquatable<MaskKey>

@@ -43,6 +43,10 @@ internal sealed class Connection
     public const byte IcmpReplied = 1;
     public const byte TcpResetSeen = 1;
 
+    /// <summary>Bytes from the object reference to the end of its fields, for prefetching
+    /// (ConnectionTableTests checks the object is no larger).</summary>
+    internal const int ApproxSize = 152;
+
     public const int StatusLive = 0;
     public const int StatusRemoved = 1;
 

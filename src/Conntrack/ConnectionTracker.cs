@@ -64,6 +64,9 @@ namespace Datapath.Conntrack;
 // ----
 // Lookup: one hash of 40 bytes, one linear probe (load 1/2..3/4: about two cache misses, the
 // slot line and the connection), a monitor on the connection only when its state changes.
+// ExecuteBatch (ConnectionTracker.Batch.cs) runs a batch of packets sharing one ct() with the
+// same per-packet logic after prefetching every packet's slot line, then every candidate
+// connection, so the misses of up to 32 packets overlap instead of serializing.
 // Commit: lookup + two O(1) slot insertions (amortized 1.5x rebuild of one shard); NAT adds a
 // search of the range, O(1) while it has free tuples.
 // Memory: at most 160 bytes per connection object (no references: the GC never scans it) + 2 slots of
@@ -163,15 +166,21 @@ public sealed partial class ConnectionTracker
     /// </summary>
     public void Execute(ref FlowKey key, Span<byte> frame, in CtCommand cmd, long nowMs)
     {
-        ushort zone = cmd.Zone;
-        var failure = ConnKeyExtractor.TryExtract(key, frame, zone, out var ck, out bool related);
+        var failure = ConnKeyExtractor.TryExtract(key, frame, cmd.Zone, out var ck, out bool related);
         if (failure != ExtractFailure.None)
         {
             Interlocked.Increment(ref Counters._invalid);
-            WriteMetadata(ref key, zone, CtStateFlags.Invalid, null);
+            WriteMetadata(ref key, cmd.Zone, CtStateFlags.Invalid, null);
             return;
         }
-        ulong hash = _table.Hash(ck);
+        ExecuteKeyed(ref key, frame, cmd, nowMs, ck, _table.Hash(ck), related);
+    }
+
+    /// <summary>Execute after a successful key extraction: <paramref name="hash"/> is the table hash
+    /// of <paramref name="ck"/>. Shared by <see cref="Execute"/> and the batch entry point.</summary>
+    private void ExecuteKeyed(ref FlowKey key, Span<byte> frame, in CtCommand cmd, long nowMs, in ConnKey ck, ulong hash, bool related)
+    {
+        ushort zone = cmd.Zone;
         var conn = FindLive(ck, hash, nowMs, out bool reply);
 
         if (related)
