@@ -233,7 +233,8 @@ public sealed unsafe class AfPacketPort : LivePort
                 fallback = why is null ? fallback : fallback is null ? why : fallback + "; " + why;
             }
 
-            if (txRing is null && !TrySetInt(tx, LibC.SOL_SOCKET, LibC.SO_SNDBUFFORCE, options.SendBufferBytes))
+            // The ring path allocates its skbs against the send buffer too (tpacket_snd): keep it large either way.
+            if (!TrySetInt(tx, LibC.SOL_SOCKET, LibC.SO_SNDBUFFORCE, options.SendBufferBytes))
             {
                 TrySetInt(tx, LibC.SOL_SOCKET, LibC.SO_SNDBUF, options.SendBufferBytes);
             }

@@ -13,7 +13,7 @@ public sealed class AfPacketPortOptions
     /// <summary>Kernel receive buffer (SO_RCVBUFFORCE), bytes, for the recvmmsg path. Default 4 MiB.</summary>
     public int ReceiveBufferBytes { get; init; } = 4 << 20;
 
-    /// <summary>Kernel send buffer (SO_SNDBUFFORCE), bytes, for the sendmmsg path. Default 4 MiB.</summary>
+    /// <summary>Kernel send buffer (SO_SNDBUFFORCE), bytes: bounds the frames in flight on either send path. Default 4 MiB.</summary>
     public int SendBufferBytes { get; init; } = 4 << 20;
 
     /// <summary>Send straight to the driver, skipping the interface's qdisc (PACKET_QDISC_BYPASS). Default false.</summary>
