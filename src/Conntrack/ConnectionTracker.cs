@@ -182,6 +182,12 @@ public sealed partial class ConnectionTracker
     {
         ushort zone = cmd.Zone;
         var conn = FindLive(ck, hash, nowMs, out bool reply);
+        if (conn is null && cmd.Commit && !related && cmd.Nat is not { Kind: NatKind.Snat or NatKind.Dnat })
+        {
+            // A commit will probe the reply key's slot next: start that miss now, beside the
+            // validation, the writer lock and the connection's allocation.
+            _table.PrefetchHome(_table.Hash(ck.Reverse()));
+        }
 
         if (related)
         {
