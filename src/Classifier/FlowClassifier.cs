@@ -89,9 +89,14 @@ public sealed class FlowClassifier
     [ThreadStatic]
     private static FlowRule?[]? t_soft;
 
+    // Terms of a plan with more than MaxTerms of them (a nested lookup for a conjunction reuses it
+    // only after the outer lookup's subtable walk is over).
+    [ThreadStatic]
+    private static ulong[]? t_terms;
+
     private readonly VersionClock _clock;
     private readonly Dictionary<MaskKey, Subtable> _byMask = [];
-    private SubtableEntry[] _ordered = [];
+    private Plan _plan = Plan.Empty;
     private readonly List<FlowRule> _removed = [];
     private long _purgeSequence;
     private long _nextSubtableOrder;
@@ -108,7 +113,7 @@ public sealed class FlowClassifier
     public int PhysicalRuleCount { get; private set; }
 
     /// <summary>Distinct masks (subtables) in use.</summary>
-    public int SubtableCount => _ordered.Length;
+    public int SubtableCount => _plan.Subtables.Length;
 
     internal VersionClock Clock => _clock;
 
@@ -143,46 +148,112 @@ public sealed class FlowClassifier
         return Lookup(in key, ref Unsafe.NullRef<FlowKey>());
     }
 
+    /// <summary>Most subtables whose filters are evaluated together before any is probed (at most 32).</summary>
+    private const int MaxBatch = 16;
+
     private FlowRule? LookupCore(in FlowKey key, long version, ref FlowKey consulted, bool allowConjunctive)
     {
-        SubtableEntry[] subtables = Volatile.Read(ref _ordered);
+        Plan plan = Volatile.Read(ref _plan);
+        Subtable[] subtables = plan.Subtables;
+        int count = subtables.Length;
+        int termCount = plan.Terms.Length;
+        if (plan.Infos.Length != count)
+            return null;
+        // The plan is immutable and consistent (see Plan), so the walk below reads it unchecked.
+        ref SubtableInfo info0 = ref MemoryMarshal.GetArrayDataReference(plan.Infos);
+        ref TermInfo term0 = ref MemoryMarshal.GetArrayDataReference(plan.Terms);
+        ref int termOf0 = ref MemoryMarshal.GetArrayDataReference(plan.TermOf);
+        bool wantConsulted = !Unsafe.IsNullRef(ref consulted);
+        ref ulong k = ref KeyWords.Ref(in key, 0);
+        ref ulong c = ref Unsafe.As<FlowKey, ulong>(ref consulted);
+        Span<ulong> hashes = stackalloc ulong[MaxBatch];
+        Span<int> bounds = stackalloc int[MaxBatch];
+        Span<ulong> terms = termCount <= MaxTerms
+            ? stackalloc ulong[termCount]
+            : (t_terms is { } tt && tt.Length >= termCount ? tt : t_terms = new ulong[termCount]);
+        ref ulong tv = ref MemoryMarshal.GetReference(terms);
+        int termsDone = 0;
+
         FlowRule? hard = null;
         int hardPri = -1;
         FlowRule?[]? soft = null;
         int nSoft = 0;
         int softPri = -1;
 
-        for (int i = 0; i < subtables.Length; i++)
+        // Batches of 4, 8, 16, 16... subtables in MaxPriority order: a table whose priorities
+        // decide early (the bound below) evaluates few filters and consults few masks.
+        for (int b = 0, batch = 4; b < count; b += batch, batch = Math.Min(MaxBatch, batch * 2))
         {
-            ref readonly SubtableEntry e = ref subtables[i];
             // Visit subtables that can reach the hard priority (equal ones for the tie-break).
-            if (e.MaxPriority < hardPri)
+            if (Unsafe.Add(ref info0, b).MaxPriority < hardPri)
                 break;
-            Subtable st = e.Subtable;
-            if (!Unsafe.IsNullRef(ref consulted))
-                st.Unwildcard(ref consulted);
-            FlowRule? match = st.FindVisible(in key, version);
-            if (match is null || match.Priority < hardPri)
-                continue;
-            if (!match.IsConjunctive)
+            int end = Math.Min(count, b + batch);
+
+            // Pass 1: hash the masked key for each subtable of the batch and read its filter's
+            // priority bound (no probe yet: the filters' loads and the hashing overlap).  A
+            // subtable's hash sums its terms, (key word & mask word) * multiplier, each computed
+            // once per lookup; terms are numbered by first use, so this batch needs those below
+            // TermsThrough of its last subtable.  Every filter read decides what follows, so its
+            // subtable's mask is consulted: the masks of all terms used so far.
+            int limit = Unsafe.Add(ref info0, end - 1).TermsThrough;
+            for (int t = termsDone; t < limit; t++)
             {
-                if (match.Priority > hardPri || match.Sequence < hard!.Sequence)
-                {
-                    hard = match;
-                    hardPri = match.Priority;
-                }
+                ref TermInfo ti = ref Unsafe.Add(ref term0, t);
+                Unsafe.Add(ref tv, t) = (Unsafe.Add(ref k, ti.Word) & ti.Mask) * ti.Multiplier;
+                if (wantConsulted)
+                    Unsafe.Add(ref c, ti.Word) |= ti.Mask;
             }
-            else if (allowConjunctive && match.Priority > hardPri)
+            termsDone = limit;
+            for (int i = b; i < end; i++)
             {
-                soft ??= t_soft ??= new FlowRule?[64];
-                if (nSoft == soft.Length)
+                ref SubtableInfo si = ref Unsafe.Add(ref info0, i);
+                ulong h = 0;
+                for (int x = si.TermStart; x < si.TermEnd; x++)
+                    h += Unsafe.Add(ref tv, Unsafe.Add(ref termOf0, x));
+                h = Subtable.Finish(h);
+                hashes[i - b] = h;
+                bounds[i - b] = si.MaxPriority < hardPri ? -1 : Subtable.FilterBound(si.Filter, h);
+            }
+
+            // Pass 2: probe the candidates by decreasing bound; stop when no bound reaches the
+            // hard priority (an equal one may still win the tie-break).
+            while (true)
+            {
+                int best = -1, bestBound = -1;
+                for (int j = 0; j < end - b; j++)
                 {
-                    Array.Resize(ref soft, soft.Length * 2);
-                    t_soft = soft;
+                    if (bounds[j] > bestBound)
+                    {
+                        bestBound = bounds[j];
+                        best = j;
+                    }
                 }
-                soft[nSoft++] = match;
-                if (match.Priority > softPri)
-                    softPri = match.Priority;
+                if (best < 0 || bestBound < hardPri)
+                    break;
+                bounds[best] = -1;
+                FlowRule? match = subtables[b + best].FindVisible(in key, hashes[best], version);
+                if (match is null || match.Priority < hardPri)
+                    continue;
+                if (!match.IsConjunctive)
+                {
+                    if (match.Priority > hardPri || match.Sequence < hard!.Sequence)
+                    {
+                        hard = match;
+                        hardPri = match.Priority;
+                    }
+                }
+                else if (allowConjunctive && match.Priority > hardPri)
+                {
+                    soft ??= t_soft ??= new FlowRule?[64];
+                    if (nSoft == soft.Length)
+                    {
+                        Array.Resize(ref soft, soft.Length * 2);
+                        t_soft = soft;
+                    }
+                    soft[nSoft++] = match;
+                    if (match.Priority > softPri)
+                        softPri = match.Priority;
+                }
             }
         }
 
@@ -379,7 +450,7 @@ public sealed class FlowClassifier
         int oldMax = st.MaxPriority;
         st.Insert(rule);
         PhysicalRuleCount++;
-        if (st.MaxPriority != oldMax || oldMax < 0)
+        if (st.MaxPriority != oldMax || oldMax < 0 || st.Rebuilt)
             Republish();
     }
 
@@ -437,7 +508,7 @@ public sealed class FlowClassifier
                 PhysicalRuleCount--;
                 if (st.RuleCount == 0)
                     _byMask.Remove(key);
-                changed |= st.RuleCount == 0 || st.MaxPriority != oldMax;
+                changed |= st.RuleCount == 0 || st.MaxPriority != oldMax || st.Rebuilt;
             }
             if (changed)
                 Republish();
@@ -450,14 +521,15 @@ public sealed class FlowClassifier
 
     private void Republish()
     {
-        var list = new List<SubtableEntry>(_byMask.Count);
+        var list = new List<Subtable>(_byMask.Count);
         foreach (Subtable st in _byMask.Values)
         {
+            st.Rebuilt = false;
             if (st.RuleCount > 0)
-                list.Add(new SubtableEntry(st, st.MaxPriority));
+                list.Add(st);
         }
-        list.Sort(static (a, b) => a.MaxPriority != b.MaxPriority ? b.MaxPriority.CompareTo(a.MaxPriority) : a.Subtable.Order.CompareTo(b.Subtable.Order));
-        Volatile.Write(ref _ordered, [.. list]);
+        list.Sort(static (a, b) => a.MaxPriority != b.MaxPriority ? b.MaxPriority.CompareTo(a.MaxPriority) : a.Order.CompareTo(b.Order));
+        Volatile.Write(ref _plan, new Plan(list));
     }
 
     /// <summary>The rule with this exact match and priority visible in <paramref name="version"/>, or null.</summary>
@@ -475,6 +547,13 @@ public sealed class FlowClassifier
         }
         return null;
     }
+
+    /// <summary>
+    /// The filter's priority bound for a key with <paramref name="match"/>'s masked value in the
+    /// subtable of its mask (-1: filtered out, or no such subtable); writer side, for tests.
+    /// </summary>
+    internal int FilterBound(Match match)
+        => _byMask.TryGetValue(new MaskKey(match), out Subtable? st) ? st.FilterBoundOf(match) : -1;
 
     /// <summary>Rules visible in <paramref name="version"/>, in insertion (Sequence) order.</summary>
     internal List<FlowRule> VisibleRules(long version)
@@ -495,7 +574,85 @@ public sealed class FlowClassifier
     /// <summary>Rules visible now, in insertion order (writer side: not concurrent with modifiers).</summary>
     public IReadOnlyList<FlowRule> Rules() => VisibleRules(_clock.Current);
 
-    private readonly record struct SubtableEntry(Subtable Subtable, int MaxPriority);
+    /// <summary>Most distinct (word, mask) terms a lookup keeps on the stack (more: a per-thread array).</summary>
+    private const int MaxTerms = 512;
+
+    /// <summary>A subtable as the lookup walk reads it.</summary>
+    private struct SubtableInfo
+    {
+        /// <summary>The subtable's current filter (a rebuild replaces it, and then the plan).</summary>
+        public ulong[] Filter;
+        public int MaxPriority;
+        /// <summary>The subtable's terms are TermOf[TermStart..TermEnd).</summary>
+        public int TermStart;
+        public int TermEnd;
+        /// <summary>Terms used by this subtable and those before it are 0..TermsThrough-1.</summary>
+        public int TermsThrough;
+    }
+
+    /// <summary>A distinct (FlowKey word, mask word) pair of some subtable's mask.</summary>
+    private struct TermInfo
+    {
+        public ulong Mask;
+        public ulong Multiplier;
+        public int Word;
+    }
+
+    /// <summary>
+    /// The published lookup order: subtables sorted by recorded MaxPriority (desc, then creation
+    /// order), each with its current filter, and their masks as terms: the distinct
+    /// (FlowKey word, mask word) pairs, numbered by first use in that order, so that a lookup
+    /// computes each term once and needs only the first TermsThrough for a prefix of the order.
+    /// Replaced, never mutated; consistent by construction (the lookup reads it unchecked):
+    /// Infos and Subtables have one entry per subtable, every TermOf entry is below Terms.Length,
+    /// TermStart &lt;= TermEnd &lt;= TermOf.Length, TermsThrough &lt;= Terms.Length and every
+    /// Word &lt; FlowKey.WordCount.
+    /// </summary>
+    private sealed class Plan
+    {
+        public static readonly Plan Empty = new([]);
+
+        public readonly Subtable[] Subtables;
+        public readonly SubtableInfo[] Infos;
+        public readonly int[] TermOf;
+        public readonly TermInfo[] Terms;
+
+        public Plan(List<Subtable> ordered)
+        {
+            int n = ordered.Count;
+            Subtables = [.. ordered];
+            Infos = new SubtableInfo[n];
+            var termIds = new Dictionary<(int Word, ulong Mask), int>();
+            var termOf = new List<int>();
+            var terms = new List<TermInfo>();
+            for (int i = 0; i < n; i++)
+            {
+                Subtable st = ordered[i];
+                int termStart = termOf.Count;
+                for (int j = 0; j < st.Words.Length; j++)
+                {
+                    (int, ulong) term = (st.Words[j], st.MaskWords[j]);
+                    if (!termIds.TryGetValue(term, out int id))
+                    {
+                        id = terms.Count;
+                        termIds.Add(term, id);
+                        terms.Add(new TermInfo { Word = st.Words[j], Mask = st.MaskWords[j], Multiplier = Subtable.Multiplier(st.Words[j]) });
+                    }
+                    termOf.Add(id);
+                }
+                Infos[i] = new SubtableInfo
+                {
+                    Filter = st.Filter,
+                    MaxPriority = st.MaxPriority,
+                    TermStart = termStart,
+                    TermEnd = termOf.Count,
+                    TermsThrough = terms.Count,
+                };
+            }
+            TermOf = [.. termOf];
+            Terms = [.. terms];
+        }
+    }
 
     /// <summary>A mask as a dictionary key (writer side only).</summary>
     private readonly struct MaskKey : IEquatable<MaskKey>

@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using Datapath.Packets;
 
 namespace Datapath.Classifier;
@@ -47,12 +48,14 @@ internal sealed class Subtable
         public readonly ulong[] Values;
         public readonly MatchList?[] Lists;
         public readonly FlowRule?[] Heads;
+        public readonly ulong[] Filter;
         public int Count;   // list indices handed out (writer side)
 
         public Table(int slotCount, int wordCount)
         {
             Slots = new ulong[slotCount];
             int capacity = slotCount / 2;
+            Filter = new ulong[2 * Math.Max(1, capacity / FilterEntriesPerBlock)];
             Values = new ulong[capacity * Math.Max(1, wordCount)];
             Lists = new MatchList?[capacity];
             Heads = new FlowRule?[capacity];
@@ -93,47 +96,96 @@ internal sealed class Subtable
     /// <summary>Highest priority of any rule physically present (an upper bound for visible ones).</summary>
     public int MaxPriority => _maxPriority;
 
-    // ---- hashing: one multiply-rotate step per masked word, a murmur finaliser at the end.
+    // ---- hashing: one independent multiply per masked word (they overlap in the pipeline, and the
+    // classifier shares them between subtables with the same (word, mask)), summed, then murmur3's
+    // 64-bit finaliser.  Bits 32..63 are the slot fingerprint, the low bits the home
+    // slot, bits 40.. the filter word and bits 0..17 the three filter bits.
+
+    /// <summary>Capacity entries per filter block (16 filter bits per list the table can hold).</summary>
+    private const int FilterEntriesPerBlock = 8;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static ulong Mix(ulong h, ulong w) => BitOperations.RotateLeft((h ^ w) * 0x9E3779B97F4A7C15UL, 29);
+    internal static ulong Term(ulong v, int word) => v * Multiplier(word);
+
+    /// <summary>The odd multiplier of FlowKey word <paramref name="word"/> (the same in every subtable, so the classifier computes each (word, mask) term once per lookup).</summary>
+    internal static ulong Multiplier(int word) => 0x9E3779B97F4A7C15UL + ((ulong)word << 33) + ((ulong)word << 1);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static ulong Finish(ulong h)
+    internal static ulong Finish(ulong h)
     {
-        h ^= h >> 33;
-        h *= 0xff51afd7ed558ccdUL;
-        h ^= h >> 33;
+        // One xor-shift-multiply round: the terms are products already (their high bits mixed).
+        h ^= h >> 32;
+        h *= 0xd6e8feb86659fd93UL;
+        h ^= h >> 32;
         return h;
     }
 
-    private static ulong HashValues(ReadOnlySpan<ulong> values)
+    /// <summary>The hash of masked values: the sum of <see cref="Term"/> over the mask's words, finished.</summary>
+    private ulong HashValues(ReadOnlySpan<ulong> values)
     {
-        ulong h = (ulong)values.Length;
-        foreach (ulong v in values)
-            h = Mix(h, v);
+        ulong h = 0;
+        for (int j = 0; j < values.Length && j < _words.Length; j++)
+            h += Term(values[j], _words[j]);
         return Finish(h);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ulong Fingerprint(ulong h) => (h >> 32) << 32;
 
-    /// <summary>ORs this subtable's mask into <paramref name="consulted"/> (the bits a lookup looked at).</summary>
+    // ---- the filter (see the type remarks): blocks of two words, [Bloom bits, 4 x 16-bit priority lanes].
+
+    /// <summary>The three bits of the block's Bloom word that a hash sets (k = 3).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Unwildcard(ref FlowKey consulted)
+    internal static ulong FilterBits(ulong h) => (1UL << (int)h) | (1UL << (int)(h >> 6)) | (1UL << (int)(h >> 12));
+
+    /// <summary>Index of the block's first word in a filter of <paramref name="filterLength"/> words.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static int FilterBlock(ulong h, int filterLength) => ((int)(h >> 40) & ((filterLength >> 1) - 1)) << 1;
+
+    /// <summary>Bit offset of the hash's 16-bit priority lane in the block's second word.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static int FilterLane(ulong h) => (int)(h >> 14) & 0x30;
+
+    /// <summary>
+    /// An upper bound of the priority of any rule of this subtable whose match the key (hashing to
+    /// <paramref name="h"/>) can equal, or -1 when there is none (no false negatives).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static int FilterBound(ulong[] filter, ulong h)
     {
-        ref ulong c = ref Unsafe.As<FlowKey, ulong>(ref consulted);
-        int[] words = _words;
-        ulong[] masks = _maskWords;
-        for (int j = 0; j < words.Length && j < masks.Length; j++)
-            Unsafe.Add(ref c, words[j]) |= masks[j];
+        // filter.Length is a power of two >= 2 (see Table), so the block is in range.
+        ref ulong block = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(filter), FilterBlock(h, filter.Length));
+        ulong bits = FilterBits(h);
+        // Branch-free, so that the filter loads of a batch overlap instead of waiting on
+        // mispredicted branches: absent = all ones when a bit is missing, else zero.
+        ulong missing = (block & bits) ^ bits;
+        int absent = (int)((missing | (0 - missing)) >> 63) * -1;
+        return (int)(ushort)(Unsafe.Add(ref block, 1) >> FilterLane(h)) | absent;
     }
+
+    /// <summary>Records a list hashing to <paramref name="h"/> whose rules reach <paramref name="priority"/>.</summary>
+    private static void FilterAdd(ulong[] filter, ulong h, ushort priority)
+    {
+        int at = FilterBlock(h, filter.Length);
+        int lane = FilterLane(h);
+        ulong p = filter[at + 1];
+        if ((ushort)(p >> lane) < priority)
+            Volatile.Write(ref filter[at + 1], (p & ~(0xFFFFUL << lane)) | ((ulong)priority << lane));
+        Volatile.Write(ref filter[at], filter[at] | FilterBits(h));
+    }
+
+    /// <summary>The current table's filter (the classifier's plan holds it; see <see cref="Rebuilt"/>).</summary>
+    public ulong[] Filter => _table.Filter;
+
+    /// <summary>Set when a rebuild replaced the table (and its filter); the classifier republishes its plan and clears it.</summary>
+    public bool Rebuilt { get; set; }
 
     /// <summary>
     /// The first rule visible in <paramref name="version"/> whose match equals the key under this
     /// mask (the head of the identical-match list, as OVS's find_match_wc), or null.
+    /// <paramref name="h"/> is the hash of the key's masked words (<see cref="Term"/>, <see cref="Finish"/>).
     /// </summary>
-    public FlowRule? FindVisible(in FlowKey key, long version)
+    public FlowRule? FindVisible(in FlowKey key, ulong h, long version)
     {
         int[] words = _words;
         ulong[] masks = _maskWords;
@@ -141,12 +193,6 @@ internal sealed class Subtable
         if (masks.Length != n)
             return null;
         ref ulong k = ref KeyWords.Ref(in key, 0);
-
-        ulong h = (ulong)n;
-        for (int j = 0; j < n; j++)
-            h = Mix(h, Unsafe.Add(ref k, words[j]) & masks[j]);
-        h = Finish(h);
-
         Table t = Volatile.Read(ref _table);
         ulong[] slots = t.Slots;
         ulong fp = Fingerprint(h);
@@ -205,6 +251,9 @@ internal sealed class Subtable
         }
     }
 
+    /// <summary>The current filter's bound for <paramref name="match"/>'s masked value (writer side).</summary>
+    public int FilterBoundOf(Match match) => FilterBound(_table.Filter, HashValues(MaskedValues(match)));
+
     /// <summary>The list for an identical match, or null.</summary>
     public MatchList? FindList(Match match)
     {
@@ -247,6 +296,7 @@ internal sealed class Subtable
                 _live++;
             }
             list.Add(rule);
+            FilterAdd(t.Filter, h, list.Rules[0].Priority);
             Volatile.Write(ref t.Heads[index], list.Rules[0]);
         }
         rule.List = list;
@@ -261,6 +311,8 @@ internal sealed class Subtable
 
     private static void PublishSlot(Table t, ulong h, int index, bool release)
     {
+        // The filter first: a reader that finds the slot must also pass the filter.
+        FilterAdd(t.Filter, h, t.Lists[index]!.Rules[0].Priority);
         ulong[] slots = t.Slots;
         int slotMask = slots.Length - 1;
         int i = (int)h & slotMask;
@@ -323,6 +375,7 @@ internal sealed class Subtable
             PublishSlot(t, l.Hash, index, release: false);
         }
         Volatile.Write(ref _table, t);
+        Rebuilt = true;
         _tombstones = 0;
         _live = t.Count;
     }

@@ -135,7 +135,7 @@ internal sealed class LiveNode : IPacketSink, IHostSink, IDisposable
                 ILivePort live = b.Kind switch
                 {
                     LabPortKind.Tap => TapPort.Open(new TapPortOptions { Name = b.Interface, Mtu = b.Mtu, BringUp = true }),
-                    LabPortKind.AfPacket => AfPacketPort.Open(b.Interface),
+                    LabPortKind.AfPacket => OpenAfPacket(b),
                     _ => PcapPort.Open(b.Interface),
                 };
                 opened.Add(new BoundPort(bridgePort, live, b));
@@ -153,6 +153,26 @@ internal sealed class LiveNode : IPacketSink, IHostSink, IDisposable
         }
     }
 
+    /// <summary>
+    /// The receive ring of an afpacket port without a <c>ring:</c> key (docs/live-io.md, "PACKET_MMAP rings"):
+    /// TPACKET_V2, which hands each frame over as soon as it is written, with a TPACKET_V2 transmit ring and
+    /// qdisc bypass; 8192 frame slots (16 MiB) so a burst survives the thread being descheduled.
+    /// (TPACKET_V3 holds a partly filled block until its retire timer, a jiffy or more: 4 ms at HZ=250.)
+    /// </summary>
+    public const AfPacketRxRing DefaultRing = AfPacketRxRing.V2;
+
+    private static AfPacketPort OpenAfPacket(LabPortBinding b)
+    {
+        var ring = b.Ring ?? DefaultRing;
+        return AfPacketPort.Open(b.Interface, new AfPacketPortOptions
+        {
+            RxRing = ring,
+            RxFrameCount = 8192,
+            TxRing = ring != AfPacketRxRing.None,
+            QdiscBypass = ring != AfPacketRxRing.None,
+        });
+    }
+
     /// <summary>Starts one receive loop per port and the underlay thread.</summary>
     public void Start()
     {
@@ -160,6 +180,8 @@ internal sealed class LiveNode : IPacketSink, IHostSink, IDisposable
         {
             var bound = b;
             uint ofport = b.BridgePort.OfPort;
+            if (b.LivePort is AfPacketPort { RingFallbackReason: { } why })
+                _log($"port {b.BridgePort.Name} ({b.Binding.Describe()}): no PACKET_MMAP ring ({why}); using recvmmsg/sendmmsg");
             b.LivePort.Faulted += (_, e) =>
             {
                 Counters.PortFault();
