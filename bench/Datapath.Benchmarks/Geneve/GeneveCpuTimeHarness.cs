@@ -9,8 +9,9 @@ namespace Datapath.Benchmarks.Geneve;
 /// The CPU-time measurement behind bench/results/geneve.md: the same round trips as
 /// <see cref="GeneveEncapDecapBenchmarks"/>, timed with clock_gettime(CLOCK_THREAD_CPUTIME_ID) so
 /// other processes' load on the shared cores does not inflate the figure (only cache and frequency
-/// effects remain). Best of several rounds; also checks that the loop allocated nothing.
-/// Run from any host: <c>GeneveCpuTimeHarness.Run(10_000_000)</c> (a throwaway console referencing
+/// effects remain). The minimum over many short rounds (~10 ms each, shorter than a scheduler
+/// slice on a loaded machine) filters out the rounds whose caches a neighbour disturbed; the
+/// allocation column sums every round. Run from any host: <c>GeneveCpuTimeHarness.Run()</c> (a throwaway console referencing
 /// this file, src/Geneve and src/Packets does it in seconds without BenchmarkDotNet's build).
 /// </summary>
 public static class GeneveCpuTimeHarness
@@ -33,7 +34,7 @@ public static class GeneveCpuTimeHarness
         return ts.Sec * 1_000_000_000 + ts.Nsec;
     }
 
-    public static string Run(int iterations, int rounds = 5)
+    public static string Run(int iterationsPerRound = 100_000, int rounds = 60)
     {
         var b = new GeneveEncapDecapBenchmarks();
         b.Setup();
@@ -49,10 +50,16 @@ public static class GeneveCpuTimeHarness
             ("payload only (socket form), one option", b.PayloadOneOption),
         };
         var sb = new StringBuilder();
+        ThreadCpuNs();   // bind the P/Invoke before any allocation is counted
         foreach (var (name, op) in cases)
         {
-            for (int i = 0; i < 100_000; i++)
-                op();
+            // Warm up past tiering (call counting, OSR, the background tier-1 JIT) before timing.
+            for (int w = 0; w < 3; w++)
+            {
+                for (int i = 0; i < 200_000; i++)
+                    op();
+                Thread.Sleep(100);
+            }
             double best = double.MaxValue;
             long allocated = 0;
             for (int r = 0; r < rounds; r++)
@@ -60,13 +67,13 @@ public static class GeneveCpuTimeHarness
                 long a0 = GC.GetAllocatedBytesForCurrentThread();
                 long t0 = ThreadCpuNs();
                 int sink = 0;
-                for (int i = 0; i < iterations; i++)
+                for (int i = 0; i < iterationsPerRound; i++)
                     sink += op();
                 long t1 = ThreadCpuNs();
                 allocated += GC.GetAllocatedBytesForCurrentThread() - a0;
                 if (sink == 0)
                     throw new InvalidOperationException("no work done");
-                best = Math.Min(best, (t1 - t0) / (double)iterations);
+                best = Math.Min(best, (t1 - t0) / (double)iterationsPerRound);
             }
             sb.AppendLine(System.FormattableString.Invariant($"| {name} | {best:F1} ns | {1000 / best:F1} M/s | {allocated} B |"));
         }
