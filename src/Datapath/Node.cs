@@ -1,4 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
 using Datapath.Conntrack;
 using Datapath.Engine.Tracing;
 using Datapath.Geneve;
@@ -81,17 +82,14 @@ public sealed class Node : IDisposable
     /// <param name="nowMs">The time for conntrack, in milliseconds.</param>
     /// <param name="trace">When non-null, every step is recorded into it.</param>
     public PacketVerdict Process(uint inPort, ReadOnlySpan<byte> frame, IPacketSink? sink, long nowMs, Trace? trace = null)
-        => ProcessCore(_contexts.Value!, inPort, frame, sink, nowMs, trace, injectedTunnel: null);
+        => ProcessCore(_contexts.Value!, inPort, frame, sink, nowMs, trace, in Unsafe.NullRef<FlowKey>());
 
     /// <summary>
     /// Runs an inner frame as if it had been decapsulated on the tunnel port with these tunnel fields
     /// (tun_src, tun_dst, tun_id, tun_metadata...) — what <c>ofproto/trace in_port=TUNNEL,tun_src=...</c> does.
     /// </summary>
     public PacketVerdict ProcessDecapsulated(uint inPort, ReadOnlySpan<byte> innerFrame, in FlowKey tunnelFields, IPacketSink? sink, long nowMs, Trace? trace = null)
-    {
-        var tun = tunnelFields;
-        return ProcessCore(_contexts.Value!, inPort, innerFrame, sink, nowMs, trace, tun);
-    }
+        => ProcessCore(_contexts.Value!, inPort, innerFrame, sink, nowMs, trace, in tunnelFields);
 
     /// <summary>
     /// Runs <c>ofproto/trace</c>-style flow text (<c>in_port=49,tcp,nw_src=...,tp_dst=80,tcp_flags=syn</c>):
@@ -108,7 +106,9 @@ public sealed class Node : IDisposable
         return Process(key.InPort, frame, sink, nowMs, trace);
     }
 
-    private PacketVerdict ProcessCore(XlateContext ctx, uint inPort, ReadOnlySpan<byte> frame, IPacketSink? sink, long nowMs, Trace? trace, FlowKey? injectedTunnel)
+    // injectedTunnel: the tunnel fields of an already decapsulated frame, or a null ref (passed by
+    // reference: a FlowKey is 336 bytes and this runs per frame).
+    private PacketVerdict ProcessCore(XlateContext ctx, uint inPort, ReadOnlySpan<byte> frame, IPacketSink? sink, long nowMs, Trace? trace, ref readonly FlowKey injectedTunnel)
     {
         ctx.ResetPacket(trace, Name);
         if (!Bridge.TryGetPort(inPort, out var port))
@@ -120,16 +120,17 @@ public sealed class Node : IDisposable
         ctx.FrameStart = XlateContext.Headroom;
         ctx.FrameLength = frame.Length;
 
-        FlowKey tun = default;
+        ref FlowKey tun = ref ctx.Tunnel;
         bool fromTunnel = false;
-        if (injectedTunnel is { } injected)
+        if (!Unsafe.IsNullRef(in injectedTunnel))
         {
-            tun = injected;
+            tun = injectedTunnel;
             fromTunnel = true;
         }
         else if (port.Kind == PortKind.Tunnel)
         {
             var map = Bridge.TlvMap;
+            tun = default;
             if (!GeneveDecapsulator.TryDecapsulate(ctx.Frame, in map, out int innerOffset, out int innerLength, ref tun, out var why))
                 return Drop(ctx, port, DropReason.TunnelDecap, DropCounters.NoTable, $"GENEVE decapsulation failed: {why}");
             if (tun.HasTunIpv6 ? tun.TunIpv6Dst != NodeIp6 : tun.TunDst != NodeIp.Value)
@@ -225,9 +226,8 @@ public sealed class Node : IDisposable
                     break;
                 case DpKind.Ct:
                     {
-                        FlowKey ctKey = ctx.Applied;
+                        ref FlowKey ctKey = ref ctx.Applied;
                         Conntrack.Execute(ref ctKey, ctx.Frame, in a.Ct, nowMs);
-                        ctx.Applied = ctKey;
                         applied = -1;
                         if (ctx.Trace is { } t)
                         {

@@ -14,8 +14,10 @@ namespace Datapath.Engine;
 // -----
 // The slow path (OVS's ofproto-dpif-xlate): walks the bridge's tables from a start table for one
 // FlowKey, runs each matching rule's actions on a working copy of the key, and emits datapath
-// actions (outputs, ct + recirculation, VLAN push/pop, punts) plus the bits of the key that were
-// consulted, so a flow cache keyed on (recirc table, masked key) can replay the result later.
+// actions (outputs, ct + recirculation, VLAN push/pop, punts) and, when the context asks for them
+// (XlateContext.TrackConsulted), the bits of the key that were consulted, so a flow cache keyed on
+// (recirc table, masked key) could replay the result later.  Nothing asks yet: without them each
+// lookup is the classifier's cheapest variant (no mask merged per subtable, no key zeroed).
 //
 // Design
 // ------
@@ -38,18 +40,25 @@ namespace Datapath.Engine;
 // Any number of threads, each with its own XlateContext. Rule stats and MAC learning are the
 // only shared writes (Interlocked / ConcurrentDictionary).
 //
-// Cost
+// Cost (where a frame's time goes: bench/results/pipeline.md)
 // ----
-// One classifier lookup per table visited; no allocation unless tracing.
+// One classifier lookup per table visited (most of the time), one Interlocked stats update per
+// rule hit, one 336-byte key snapshot per datapath action emitted after a key change; field writes
+// are compiled at flow load (KeyBits: one masked store); no allocation unless tracing.
 internal sealed class Translator
 {
     private readonly Node _node;
     private readonly Bridge _bridge;
+    /// <summary>The bridge's per-table classifiers (fixed for the bridge's life), so a lookup skips the table-set's range check.</summary>
+    private readonly FlowClassifier[] _classifiers;
 
     public Translator(Node node)
     {
         _node = node;
         _bridge = node.Bridge;
+        _classifiers = new FlowClassifier[FlowTableSet.TableCount];
+        for (int t = 0; t < _classifiers.Length; t++)
+            _classifiers[t] = _bridge.Tables[(byte)t];
     }
 
     /// <summary>Translates one pass starting at <paramref name="table"/>.</summary>
@@ -62,7 +71,10 @@ internal sealed class Translator
     private void LookupAndRun(XlateContext ctx, byte table)
     {
         ctx.TableId = table;
-        var rule = _bridge.Tables.Lookup(table, in ctx.Key, ref ctx.Consulted);
+        // The cheapest classifier variant unless a caller asked for the consulted bits.
+        var rule = ctx.TrackConsulted
+            ? _bridge.Tables.Lookup(table, in ctx.Key, ref ctx.Consulted)
+            : (table < _classifiers.Length ? _classifiers[table] : _bridge.Tables[table]).Lookup(in ctx.Key);
         if (rule is null)
         {
             ctx.RecordDrop(DropReason.NoMatch);
@@ -134,7 +146,8 @@ internal sealed class Translator
                 case ActionKind.Move:
                     {
                         var mv = (MoveAction)action;
-                        mv.Source.Consult(ref ctx.Consulted);
+                        if (ctx.TrackConsulted)
+                            mv.Source.Consult(ref ctx.Consulted);
                         UInt128 old = ta is null ? default : FieldRegistry.Read(in ctx.Key, mv.Destination.Field);
                         mv.Execute(ref ctx.Key);
                         ctx.Dirty = true;
@@ -204,9 +217,17 @@ internal sealed class Translator
     private void Output(XlateContext ctx, OutputAction oa, TraceAction? ta)
     {
         uint port;
-        if (oa.Source is { } src)
+        if (oa.SourceBits.IsSet)
         {
-            src.Consult(ref ctx.Consulted);
+            if (ctx.TrackConsulted)
+                oa.Source!.Value.Consult(ref ctx.Consulted);
+            ulong v = oa.SourceBits.Read(in ctx.Key);
+            port = v > uint.MaxValue ? OpenFlowPorts.None : (uint)v;
+        }
+        else if (oa.Source is { } src)
+        {
+            if (ctx.TrackConsulted)
+                src.Consult(ref ctx.Consulted);
             UInt128 v = src.Read(in ctx.Key);
             port = v > uint.MaxValue ? OpenFlowPorts.None : (uint)v;
         }
@@ -268,12 +289,15 @@ internal sealed class Translator
 
     private void Normal(XlateContext ctx, TraceAction? ta)
     {
-        var eth = FieldRegistry.Get(FieldId.EthSrc);
-        FieldRegistry.Write(ref ctx.Consulted, eth, eth.FullMask);
-        var ethDst = FieldRegistry.Get(FieldId.EthDst);
-        FieldRegistry.Write(ref ctx.Consulted, ethDst, ethDst.FullMask);
-        ctx.Consulted.VlanTci |= 0x1fff;
-        ctx.Consulted.InPort = uint.MaxValue;
+        if (ctx.TrackConsulted)
+        {
+            var eth = FieldRegistry.Get(FieldId.EthSrc);
+            FieldRegistry.Write(ref ctx.Consulted, eth, eth.FullMask);
+            var ethDst = FieldRegistry.Get(FieldId.EthDst);
+            FieldRegistry.Write(ref ctx.Consulted, ethDst, ethDst.FullMask);
+            ctx.Consulted.VlanTci |= 0x1fff;
+            ctx.Consulted.InPort = uint.MaxValue;
+        }
 
         ushort vid = (ushort)(ctx.Key.VlanTci & 0xfff);
         uint inPort = ctx.Key.InPort;
@@ -340,10 +364,10 @@ internal sealed class Translator
 
     private static void Ct(XlateContext ctx, CtAction ct, TraceAction? ta)
     {
-        if (ct.ZoneSource is { } zs)
+        if (ctx.TrackConsulted && ct.ZoneSource is { } zs)
             zs.Consult(ref ctx.Consulted);
         var cmd = new CtCommand(ct.ZoneFor(in ctx.Key), ct.Commit) { Force = ct.Force, Nat = ct.Nat };
-        foreach (var e in ct.Exec)
+        foreach (var e in ct.ExecItems)
         {
             FieldRef dst;
             UInt128 value, mask;
@@ -359,7 +383,8 @@ internal sealed class Translator
                 dst = mv.Destination;
                 value = mv.Source.Read(in ctx.Key);
                 mask = mv.Destination.ValueMask;
-                mv.Source.Consult(ref ctx.Consulted);
+                if (ctx.TrackConsulted)
+                    mv.Source.Consult(ref ctx.Consulted);
             }
             value <<= dst.Start;
             mask <<= dst.Start;
@@ -412,7 +437,8 @@ internal sealed class Translator
             ta?.Effects.Add("not IP: no-op");
             return true;
         }
-        ctx.Consulted.NwTtl = 0xff;
+        if (ctx.TrackConsulted)
+            ctx.Consulted.NwTtl = 0xff;
         if (ctx.Key.NwTtl <= 1)
         {
             ctx.RecordDrop(DropReason.TtlExpired);
@@ -439,9 +465,12 @@ internal sealed class Translator
         {
             case GroupType.Select:
                 {
-                    ctx.Consulted.NwSrc = ctx.Consulted.NwDst = uint.MaxValue;
-                    ctx.Consulted.NwProto = 0xff;
-                    ctx.Consulted.TpSrc = ctx.Consulted.TpDst = 0xffff;
+                    if (ctx.TrackConsulted)
+                    {
+                        ctx.Consulted.NwSrc = ctx.Consulted.NwDst = uint.MaxValue;
+                        ctx.Consulted.NwProto = 0xff;
+                        ctx.Consulted.TpSrc = ctx.Consulted.TpDst = 0xffff;
+                    }
                     var b = group.Select(SymmetricHash(in ctx.Key));
                     if (b is null)
                     {

@@ -19,9 +19,19 @@ internal sealed class XlateContext
     public const int MaxFrame = 65535;
 
     public FlowKey Key;
+    /// <summary>
+    /// When set, each pass ORs the bits of the key it consulted into <see cref="Consulted"/> (the
+    /// wildcards a flow cache would key on). Off by default: nothing reads them yet (there is no
+    /// flow cache), and asking the classifier for them costs a mask merge per subtable visited.
+    /// </summary>
+    public bool TrackConsulted;
+    /// <summary>The consulted bits of the current pass; meaningful only when <see cref="TrackConsulted"/> is set.</summary>
     public FlowKey Consulted;
     /// <summary>What the frame in <see cref="Buffer"/> currently holds (headers and layout).</summary>
     public FlowKey Applied;
+
+    /// <summary>The tunnel fields of the frame being processed (GENEVE decapsulation or injected); valid only for tunnel frames.</summary>
+    public FlowKey Tunnel;
 
     public FlowKey[] Snapshots = new FlowKey[8];
     public int SnapshotCount;
@@ -63,7 +73,8 @@ internal sealed class XlateContext
 
     public void ResetPass()
     {
-        Consulted = default;
+        if (TrackConsulted)
+            Consulted = default;
         SnapshotCount = 0;
         Dirty = true;
         ActionCount = 0;

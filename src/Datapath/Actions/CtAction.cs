@@ -25,7 +25,10 @@ public sealed class CtAction : FlowAction
     public FieldRef? ZoneSource { get; init; }
     public NatSpec? Nat { get; init; }
     /// <summary>load/set_field/move actions on ct_mark and ct_label, applied when committing.</summary>
-    public IReadOnlyList<FlowAction> Exec { get; init; } = [];
+    public IReadOnlyList<FlowAction> Exec { get => ExecItems; init => ExecItems = [.. value]; }
+
+    /// <summary><see cref="Exec"/> as an array, so the translator walks it without an enumerator.</summary>
+    internal FlowAction[] ExecItems { get; private init; } = [];
 
     /// <summary>The zone for this packet.</summary>
     public ushort ZoneFor(in FlowKey key) => ZoneSource is { } src ? (ushort)src.Read(in key) : Zone;

@@ -24,7 +24,11 @@ public sealed class OutputAction : FlowAction
     {
         Source = source;
         Port = OpenFlowPorts.None;
+        SourceBits = KeyBits.For(source);
     }
+
+    /// <summary><see cref="Source"/> compiled at load (unset when it is not one integer, or absent).</summary>
+    internal KeyBits SourceBits { get; }
 
     /// <summary>The port when <see cref="Source"/> is null.</summary>
     public uint Port { get; }

@@ -32,7 +32,15 @@ public sealed class SetFieldAction : FlowAction
         Syntax = syntax;
         Keyword = keyword ?? (syntax == SetFieldSyntax.Load ? "load" : "set_field");
         ValueText = valueText;
+        _bits = KeyBits.For(destination);
+        _value = (ulong)Value;
+        _mask = (ulong)Mask;
     }
+
+    // Compiled at load (KeyBits): the write is one masked store when the destination is one integer.
+    private readonly KeyBits _bits;
+    private readonly ulong _value;
+    private readonly ulong _mask;
 
     public FieldRef Destination { get; }
     /// <summary>Right-aligned to the destination range.</summary>
@@ -46,6 +54,11 @@ public sealed class SetFieldAction : FlowAction
 
     public void Execute(ref FlowKey key)
     {
+        if (_bits.IsSet)
+        {
+            _bits.Write(ref key, _value, _mask);
+            return;
+        }
         if (Mask == Destination.ValueMask)
         {
             Destination.Write(ref key, Value);
