@@ -179,6 +179,7 @@ public sealed class FlowClassifier
     /// <summary>Most subtables whose filters are evaluated together before any is probed (at most 32).</summary>
     private const int MaxBatch = 16;
 
+    [SkipLocalsInit]
     private FlowRule? LookupCore(in FlowKey key, long version, ref FlowKey consulted, bool allowConjunctive)
     {
         Plan plan = Volatile.Read(ref _plan);
@@ -196,10 +197,14 @@ public sealed class FlowClassifier
         ref ulong c = ref Unsafe.As<FlowKey, ulong>(ref consulted);
         Span<ulong> hashes = stackalloc ulong[MaxBatch];
         Span<int> bounds = stackalloc int[MaxBatch];
-        Span<ulong> terms = termCount <= MaxTerms
-            ? stackalloc ulong[termCount]
-            : (t_terms is { } tt && tt.Length >= termCount ? tt : t_terms = new ulong[termCount]);
+        // Terms 0..termCount-1, then the zero term (unused inline term slots point at it).
+        Span<ulong> terms = termCount < MaxTerms
+            ? stackalloc ulong[termCount + 1]
+            : (t_terms is { } tt && tt.Length > termCount ? tt : t_terms = new ulong[termCount + 1]);
         ref ulong tv = ref MemoryMarshal.GetReference(terms);
+        ref ulong hv = ref MemoryMarshal.GetReference(hashes);
+        ref int bv = ref MemoryMarshal.GetReference(bounds);
+        Unsafe.Add(ref tv, termCount) = 0;
         int termsDone = 0;
 
         FlowRule? hard = null;
@@ -235,12 +240,13 @@ public sealed class FlowClassifier
             for (int i = b; i < end; i++)
             {
                 ref SubtableInfo si = ref Unsafe.Add(ref info0, i);
-                ulong h = 0;
+                ulong h = Unsafe.Add(ref tv, si.Term0) + Unsafe.Add(ref tv, si.Term1)
+                    + Unsafe.Add(ref tv, si.Term2) + Unsafe.Add(ref tv, si.Term3);
                 for (int x = si.TermStart; x < si.TermEnd; x++)
                     h += Unsafe.Add(ref tv, Unsafe.Add(ref termOf0, x));
                 h = Subtable.Finish(h);
-                hashes[i - b] = h;
-                bounds[i - b] = si.MaxPriority < hardPri ? -1 : Subtable.FilterBound(si.Filter, h);
+                Unsafe.Add(ref hv, i - b) = h;
+                Unsafe.Add(ref bv, i - b) = si.MaxPriority < hardPri ? -1 : Subtable.FilterBound(si.Filter, h);
             }
 
             // Pass 2: probe the candidates by decreasing bound; stop when no bound reaches the
@@ -611,7 +617,9 @@ public sealed class FlowClassifier
         /// <summary>The subtable's current filter (a rebuild replaces it, and then the plan).</summary>
         public ulong[] Filter;
         public int MaxPriority;
-        /// <summary>The subtable's terms are TermOf[TermStart..TermEnd).</summary>
+        /// <summary>The subtable's first four terms (the zero term, Terms.Length, where it has fewer).</summary>
+        public int Term0, Term1, Term2, Term3;
+        /// <summary>Its further terms are TermOf[TermStart..TermEnd).</summary>
         public int TermStart;
         public int TermEnd;
         /// <summary>Terms used by this subtable and those before it are 0..TermsThrough-1.</summary>
@@ -633,6 +641,7 @@ public sealed class FlowClassifier
     /// computes each term once and needs only the first TermsThrough for a prefix of the order.
     /// Replaced, never mutated; consistent by construction (the lookup reads it unchecked):
     /// Infos and Subtables have one entry per subtable, every TermOf entry is below Terms.Length,
+    /// Term0..Term3 are at most Terms.Length (the zero term),
     /// TermStart &lt;= TermEnd &lt;= TermOf.Length, TermsThrough &lt;= Terms.Length and every
     /// Word &lt; FlowKey.WordCount.
     /// </summary>
@@ -656,6 +665,7 @@ public sealed class FlowClassifier
             for (int i = 0; i < n; i++)
             {
                 Subtable st = ordered[i];
+                var first = new List<int>(4);
                 int termStart = termOf.Count;
                 for (int j = 0; j < st.Words.Length; j++)
                 {
@@ -666,12 +676,19 @@ public sealed class FlowClassifier
                         termIds.Add(term, id);
                         terms.Add(new TermInfo { Word = st.Words[j], Mask = st.MaskWords[j], Multiplier = Subtable.Multiplier(st.Words[j]) });
                     }
-                    termOf.Add(id);
+                    if (first.Count < 4)
+                        first.Add(id);
+                    else
+                        termOf.Add(id);
                 }
                 Infos[i] = new SubtableInfo
                 {
                     Filter = st.Filter,
                     MaxPriority = st.MaxPriority,
+                    Term0 = first.Count > 0 ? first[0] : -1,
+                    Term1 = first.Count > 1 ? first[1] : -1,
+                    Term2 = first.Count > 2 ? first[2] : -1,
+                    Term3 = first.Count > 3 ? first[3] : -1,
                     TermStart = termStart,
                     TermEnd = termOf.Count,
                     TermsThrough = terms.Count,
@@ -679,6 +696,19 @@ public sealed class FlowClassifier
             }
             TermOf = [.. termOf];
             Terms = [.. terms];
+            for (int i = 0; i < n; i++)
+            {
+                // The zero term is Terms.Length (the lookup keeps a 0 there).
+                ref SubtableInfo si = ref Infos[i];
+                if (si.Term0 < 0)
+                    si.Term0 = Terms.Length;
+                if (si.Term1 < 0)
+                    si.Term1 = Terms.Length;
+                if (si.Term2 < 0)
+                    si.Term2 = Terms.Length;
+                if (si.Term3 < 0)
+                    si.Term3 = Terms.Length;
+            }
         }
     }
 
