@@ -13,7 +13,7 @@ namespace Datapath.Cli.Live;
 internal static class LabFileParser
 {
     private static readonly string[] s_topKeys = ["scenario", "nodes"];
-    private static readonly string[] s_nodeKeys = ["control", "underlay", "peers", "ports", "flows", "flowsText", "host"];
+    private static readonly string[] s_nodeKeys = ["control", "underlay", "peers", "ports", "flows", "flowsText", "addFlows", "host"];
     private static readonly string[] s_portKeys = ["bind", "ofport", "mac", "mtu", "ring"];
 
     /// <summary>Reads and checks <paramref name="path"/>.</summary>
@@ -114,6 +114,12 @@ internal static class LabFileParser
             flowsText = Scalar(ft, path, "flowsText");
             flowsSource = $"{path}:{ft.Start.Line}";
         }
+        string? addFlowsText = null, addFlowsSource = null;
+        if (Get(map, "addFlows") is { } af)
+        {
+            addFlowsText = Scalar(af, path, "addFlows");
+            addFlowsSource = $"{path}:{af.Start.Line}";
+        }
         bool host = true;
         if (Get(map, "host") is { } hn)
         {
@@ -135,6 +141,8 @@ internal static class LabFileParser
             Ports = ports,
             FlowsText = flowsText,
             FlowsSource = flowsSource,
+            AddFlowsText = addFlowsText,
+            AddFlowsSource = addFlowsSource,
             Line = (int)keyNode.Start.Line,
             Column = (int)keyNode.Start.Column,
         };

@@ -19,6 +19,8 @@ public sealed class LabFileTests
               backend1-bab86f: { bind: tap:w1-backend1, mtu: 1450 }
           worker2:
             underlay: 127.0.0.12
+            addFlows: |
+              table=90, priority=210,ip,nw_src=10.222.2.1 actions=resubmit(,105)
             ports:
               backend2-202ff6: { bind: afpacket:veth-b2, ring: v3 }
         """;
@@ -41,6 +43,8 @@ public sealed class LabFileTests
         Assert.Equal(LabPortKind.AfPacket, w2.Ports[0].Kind);
         Assert.Equal(Datapath.Io.Live.AfPacketRxRing.V3, w2.Ports[0].Ring);
         Assert.Null(w1.Ports[0].Ring); // the daemon's default (LiveNode.DefaultRing)
+        Assert.Null(w1.AddFlowsText);
+        Assert.Equal("table=90, priority=210,ip,nw_src=10.222.2.1 actions=resubmit(,105)\n", w2.AddFlowsText);
     }
 
     [Theory]
