@@ -11,9 +11,19 @@
 # Part "datapath": switch = our datapath on the same veth ends.   <<< THE LEAD ENABLES THIS PART >>>
 # Part "ports":    raw port rx/tx of 64-byte UDP frames through one veth pair (BenchmarkDotNet,
 #                  bench/Datapath.Benchmarks/Io/Live/LivePortBenchmarks.cs), target >= 300 k frames/s.
+# Part "udp64":    64-byte UDP frames end to end through one `datapath run` pinned to one core
+#                  (taskset -c $DP_CPU): a generator in ns dpb-a (python, TPACKET_V2 transmit ring,
+#                  pinned to $GEN_CPU) floods dpb-a's eth0 for $SECONDS_UDP s; frames/s = growth of
+#                  dpb-b eth0's rx_packets / wall time; also the datapath's CPU time per frame
+#                  (/proc/PID/stat utime+stime), which the machine's load does not inflate. Once per
+#                  receive ring (RINGS="v2 v3"), each with a ping RTT through the same daemon.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-PARTS=${PARTS:-"kernel datapath ports"}
+PARTS=${PARTS:-"kernel datapath ports udp64"}
+SECONDS_UDP=${SECONDS_UDP:-10}
+DP_CPU=${DP_CPU:-1}
+GEN_CPU=${GEN_CPU:-0}
+RINGS=${RINGS:-"v2 v3"}
 SECONDS_IPERF=${SECONDS_IPERF:-5}
 
 need=()
@@ -100,6 +110,77 @@ PY
   else
     echo "datapath   skipped: set DATAPATH_LAB=LAB.yaml once 'datapath run' exists (see this script)"
   fi
+fi
+
+if [[ " $PARTS " == *" udp64 "* ]]; then
+  dotnet build -c Release src/Cli >/dev/null
+  cat >/tmp/dpbench-gen.py <<'PY'
+# 64-byte UDP flood through a TPACKET_V2 transmit ring: the ring's slots are filled once, then only
+# their status words are set to SEND_REQUEST and one send() hands a batch to the kernel.
+import mmap, socket, struct, sys, time
+ifname, seconds = sys.argv[1], float(sys.argv[2])
+SOL_PACKET, PACKET_VERSION, PACKET_TX_RING, PACKET_QDISC_BYPASS, TPACKET_V2 = 263, 10, 13, 20, 1
+FS, BS, NB = 128, 4096, 128
+N = BS // FS * NB
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, 0)
+s.setsockopt(SOL_PACKET, PACKET_VERSION, TPACKET_V2)
+s.setsockopt(SOL_PACKET, PACKET_QDISC_BYPASS, 1)
+s.setsockopt(SOL_PACKET, PACKET_TX_RING, struct.pack("IIII", BS, NB, FS, N))
+m = mmap.mmap(s.fileno(), BS * NB, mmap.MAP_SHARED, mmap.PROT_READ | mmap.PROT_WRITE)
+s.bind((ifname, 0))
+# 02:00:00:00:00:99 is nobody's MAC: the far namespace counts the frame (rx_packets) and drops it at once.
+frame = bytes.fromhex("020000000099" "02005e100001" "0800"
+                      "4500002e00000000401100000a6300010a630002" "1388270f001a0000") + bytes(18)
+ip = bytearray(frame[14:34]); c = sum(struct.unpack("!10H", ip)); c = (c & 0xffff) + (c >> 16); c = (c & 0xffff) + (c >> 16)
+frame = frame[:24] + struct.pack("!H", ~c & 0xffff) + frame[26:]
+for i in range(N):
+    m[i * FS + 32:i * FS + 32 + len(frame)] = frame
+    struct.pack_into("I", m, i * FS + 4, len(frame))
+sent, i, end = 0, 0, time.time() + seconds
+while time.time() < end:
+    for _ in range(256):
+        off = i * FS
+        if m[off] != 0:
+            break
+        m[off] = 1
+        i = i + 1 if i + 1 < N else 0
+        sent += 1
+    try:
+        s.send(b"", socket.MSG_DONTWAIT)
+    except OSError:
+        pass
+print(sent)
+PY
+  for ring in $RINGS; do
+    topology
+    sed "s/bind: afpacket:\(dpb[AB]-s\) }/bind: afpacket:\1, ring: $ring }/" scripts/bench-live.lab.yaml >/tmp/dpbench-$ring.yaml
+    rm -f /tmp/dpbench.sock
+    ip netns exec dpb-sw taskset -c "$DP_CPU" dotnet src/Cli/bin/Release/net10.0/datapath.dll run /tmp/dpbench-$ring.yaml >/tmp/dpbench-$ring.log 2>&1 &
+    DP_PID=$!
+    for _ in $(seq 1 300); do [ -S /tmp/dpbench.sock ] && break; sleep 0.2; done
+    [ -S /tmp/dpbench.sock ] || { echo "datapath did not start:"; cat /tmp/dpbench-$ring.log; exit 1; }
+    rtt=$(ip netns exec dpb-a ping -q -c 50 -i 0.02 10.99.0.2 | awk -F'/' '/^rtt/ {print $5}')
+    rx0=$(ip netns exec dpb-b cat /sys/class/net/eth0/statistics/rx_packets)
+    cpu0=$(awk '{print $14 + $15}' /proc/$DP_PID/stat)
+    t0=$(date +%s.%N)
+    load=$(cut -d' ' -f1-3 /proc/loadavg)
+    gen=$(ip netns exec dpb-a taskset -c "$GEN_CPU" python3 /tmp/dpbench-gen.py eth0 "$SECONDS_UDP")
+    sleep 0.5   # let the datapath drain its ring
+    t1=$(date +%s.%N)
+    cpu1=$(awk '{print $14 + $15}' /proc/$DP_PID/stat)
+    rx1=$(ip netns exec dpb-b cat /sys/class/net/eth0/statistics/rx_packets)
+    python3 - "$ring" "$gen" "$((rx1 - rx0))" "$t0" "$t1" "$((cpu1 - cpu0))" "$(getconf CLK_TCK)" "$rtt" "$load" <<'PY'
+import sys
+ring, gen, got, t0, t1, ticks, hz, rtt, load = sys.argv[1:]
+gen, got, wall, cpu = int(gen), int(got), float(t1) - float(t0), int(ticks) / int(hz)
+print(f"udp64 ring={ring:<4} offered {gen/wall/1e3:7.0f} k frames/s, forwarded {got/wall/1e3:7.0f} k frames/s "
+      f"({got} of {gen}); datapath CPU {cpu:.2f} s = {got/max(cpu,1e-9)/1e3:.0f} k frames per CPU-second "
+      f"({1e9*cpu/max(got,1):.0f} ns/frame); ping avg {rtt} ms; load {load}")
+PY
+    dotnet src/Cli/bin/Release/net10.0/datapath.dll ctl /tmp/dpbench.sock dump-ports | sed 's/^/  /'
+    kill -TERM $DP_PID; wait $DP_PID || true
+    cleanup
+  done
 fi
 
 if [[ " $PARTS " == *" ports "* ]]; then

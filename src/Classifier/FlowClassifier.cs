@@ -155,19 +155,14 @@ public sealed class FlowClassifier
     {
         Plan plan = Volatile.Read(ref _plan);
         Subtable[] subtables = plan.Subtables;
-        ulong[][] filters = plan.Filters;
-        int[] maxPriority = plan.MaxPriority;
-        int[] start = plan.Start;
-        int[] termOf = plan.TermOf;
-        int[] termLimit = plan.TermLimit;
-        int[] termWord = plan.TermWord;
-        ulong[] termMask = plan.TermMask;
-        ulong[] termMul = plan.TermMul;
         int count = subtables.Length;
-        int termCount = termWord.Length;
-        if (maxPriority.Length < count || filters.Length < count || start.Length <= count || termLimit.Length <= count
-            || termMask.Length < termCount || termMul.Length < termCount)
+        int termCount = plan.Terms.Length;
+        if (plan.Infos.Length != count)
             return null;
+        // The plan is immutable and consistent (see Plan), so the walk below reads it unchecked.
+        ref SubtableInfo info0 = ref MemoryMarshal.GetArrayDataReference(plan.Infos);
+        ref TermInfo term0 = ref MemoryMarshal.GetArrayDataReference(plan.Terms);
+        ref int termOf0 = ref MemoryMarshal.GetArrayDataReference(plan.TermOf);
         bool wantConsulted = !Unsafe.IsNullRef(ref consulted);
         ref ulong k = ref KeyWords.Ref(in key, 0);
         ref ulong c = ref Unsafe.As<FlowKey, ulong>(ref consulted);
@@ -176,6 +171,7 @@ public sealed class FlowClassifier
         Span<ulong> terms = termCount <= MaxTerms
             ? stackalloc ulong[termCount]
             : (t_terms is { } tt && tt.Length >= termCount ? tt : t_terms = new ulong[termCount]);
+        ref ulong tv = ref MemoryMarshal.GetReference(terms);
         int termsDone = 0;
 
         FlowRule? hard = null;
@@ -189,34 +185,34 @@ public sealed class FlowClassifier
         for (int b = 0, batch = 4; b < count; b += batch, batch = Math.Min(MaxBatch, batch * 2))
         {
             // Visit subtables that can reach the hard priority (equal ones for the tie-break).
-            if (maxPriority[b] < hardPri)
+            if (Unsafe.Add(ref info0, b).MaxPriority < hardPri)
                 break;
             int end = Math.Min(count, b + batch);
-            if (end - b > bounds.Length)
-                break;
 
             // Pass 1: hash the masked key for each subtable of the batch and read its filter's
             // priority bound (no probe yet: the filters' loads and the hashing overlap).  A
             // subtable's hash sums its terms, (key word & mask word) * multiplier, each computed
             // once per lookup; terms are numbered by first use, so this batch needs those below
-            // TermLimit[end].  Every filter read decides what follows, so its subtable's mask is
-            // consulted: the masks of all terms used so far.
-            int limit = termLimit[end];
+            // TermsThrough of its last subtable.  Every filter read decides what follows, so its
+            // subtable's mask is consulted: the masks of all terms used so far.
+            int limit = Unsafe.Add(ref info0, end - 1).TermsThrough;
             for (int t = termsDone; t < limit; t++)
             {
-                terms[t] = (Unsafe.Add(ref k, termWord[t]) & termMask[t]) * termMul[t];
+                ref TermInfo ti = ref Unsafe.Add(ref term0, t);
+                Unsafe.Add(ref tv, t) = (Unsafe.Add(ref k, ti.Word) & ti.Mask) * ti.Multiplier;
                 if (wantConsulted)
-                    Unsafe.Add(ref c, termWord[t]) |= termMask[t];
+                    Unsafe.Add(ref c, ti.Word) |= ti.Mask;
             }
             termsDone = limit;
             for (int i = b; i < end; i++)
             {
+                ref SubtableInfo si = ref Unsafe.Add(ref info0, i);
                 ulong h = 0;
-                for (int x = start[i]; x < start[i + 1]; x++)
-                    h += terms[termOf[x]];
+                for (int x = si.TermStart; x < si.TermEnd; x++)
+                    h += Unsafe.Add(ref tv, Unsafe.Add(ref termOf0, x));
                 h = Subtable.Finish(h);
                 hashes[i - b] = h;
-                bounds[i - b] = maxPriority[i] < hardPri ? -1 : Subtable.FilterBound(filters[i], h);
+                bounds[i - b] = si.MaxPriority < hardPri ? -1 : Subtable.FilterBound(si.Filter, h);
             }
 
             // Pass 2: probe the candidates by decreasing bound; stop when no bound reaches the
@@ -552,6 +548,13 @@ public sealed class FlowClassifier
         return null;
     }
 
+    /// <summary>
+    /// The filter's priority bound for a key with <paramref name="match"/>'s masked value in the
+    /// subtable of its mask (-1: filtered out, or no such subtable); writer side, for tests.
+    /// </summary>
+    internal int FilterBound(Match match)
+        => _byMask.TryGetValue(new MaskKey(match), out Subtable? st) ? st.FilterBoundOf(match) : -1;
+
     /// <summary>Rules visible in <paramref name="version"/>, in insertion (Sequence) order.</summary>
     internal List<FlowRule> VisibleRules(long version)
     {
@@ -574,68 +577,80 @@ public sealed class FlowClassifier
     /// <summary>Most distinct (word, mask) terms a lookup keeps on the stack (more: a per-thread array).</summary>
     private const int MaxTerms = 512;
 
+    /// <summary>A subtable as the lookup walk reads it.</summary>
+    private struct SubtableInfo
+    {
+        /// <summary>The subtable's current filter (a rebuild replaces it, and then the plan).</summary>
+        public ulong[] Filter;
+        public int MaxPriority;
+        /// <summary>The subtable's terms are TermOf[TermStart..TermEnd).</summary>
+        public int TermStart;
+        public int TermEnd;
+        /// <summary>Terms used by this subtable and those before it are 0..TermsThrough-1.</summary>
+        public int TermsThrough;
+    }
+
+    /// <summary>A distinct (FlowKey word, mask word) pair of some subtable's mask.</summary>
+    private struct TermInfo
+    {
+        public ulong Mask;
+        public ulong Multiplier;
+        public int Word;
+    }
+
     /// <summary>
     /// The published lookup order: subtables sorted by recorded MaxPriority (desc, then creation
     /// order), each with its current filter, and their masks as terms: the distinct
     /// (FlowKey word, mask word) pairs, numbered by first use in that order, so that a lookup
-    /// computes each term once and the terms of the first n subtables are those below
-    /// TermLimit[n].  Replaced, never mutated.
+    /// computes each term once and needs only the first TermsThrough for a prefix of the order.
+    /// Replaced, never mutated; consistent by construction (the lookup reads it unchecked):
+    /// Infos and Subtables have one entry per subtable, every TermOf entry is below Terms.Length,
+    /// TermStart &lt;= TermEnd &lt;= TermOf.Length, TermsThrough &lt;= Terms.Length and every
+    /// Word &lt; FlowKey.WordCount.
     /// </summary>
     private sealed class Plan
     {
         public static readonly Plan Empty = new([]);
 
         public readonly Subtable[] Subtables;
-        /// <summary>Each subtable's current filter (a rebuild replaces it, and then the plan).</summary>
-        public readonly ulong[][] Filters;
-        public readonly int[] MaxPriority;
-        /// <summary>Subtable i's terms are TermOf[Start[i]..Start[i + 1]) (length Count + 1).</summary>
-        public readonly int[] Start;
+        public readonly SubtableInfo[] Infos;
         public readonly int[] TermOf;
-        /// <summary>Terms used by subtables 0..n-1 are 0..TermLimit[n]-1 (length Count + 1).</summary>
-        public readonly int[] TermLimit;
-        public readonly int[] TermWord;
-        public readonly ulong[] TermMask;
-        public readonly ulong[] TermMul;
+        public readonly TermInfo[] Terms;
 
         public Plan(List<Subtable> ordered)
         {
             int n = ordered.Count;
             Subtables = [.. ordered];
-            MaxPriority = new int[n];
-            Filters = new ulong[n][];
-            Start = new int[n + 1];
-            TermLimit = new int[n + 1];
+            Infos = new SubtableInfo[n];
             var termIds = new Dictionary<(int Word, ulong Mask), int>();
             var termOf = new List<int>();
-            var termWord = new List<int>();
-            var termMask = new List<ulong>();
+            var terms = new List<TermInfo>();
             for (int i = 0; i < n; i++)
             {
                 Subtable st = ordered[i];
-                MaxPriority[i] = st.MaxPriority;
-                Filters[i] = st.Filter;
-                Start[i] = termOf.Count;
-                TermLimit[i] = termWord.Count;
+                int termStart = termOf.Count;
                 for (int j = 0; j < st.Words.Length; j++)
                 {
                     (int, ulong) term = (st.Words[j], st.MaskWords[j]);
                     if (!termIds.TryGetValue(term, out int id))
                     {
-                        id = termWord.Count;
+                        id = terms.Count;
                         termIds.Add(term, id);
-                        termWord.Add(st.Words[j]);
-                        termMask.Add(st.MaskWords[j]);
+                        terms.Add(new TermInfo { Word = st.Words[j], Mask = st.MaskWords[j], Multiplier = Subtable.Multiplier(st.Words[j]) });
                     }
                     termOf.Add(id);
                 }
+                Infos[i] = new SubtableInfo
+                {
+                    Filter = st.Filter,
+                    MaxPriority = st.MaxPriority,
+                    TermStart = termStart,
+                    TermEnd = termOf.Count,
+                    TermsThrough = terms.Count,
+                };
             }
-            Start[n] = termOf.Count;
-            TermLimit[n] = termWord.Count;
             TermOf = [.. termOf];
-            TermWord = [.. termWord];
-            TermMask = [.. termMask];
-            TermMul = [.. termWord.Select(Subtable.Multiplier)];
+            Terms = [.. terms];
         }
     }
 

@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using Datapath.Packets;
 
 namespace Datapath.Classifier;
@@ -112,11 +113,10 @@ internal sealed class Subtable
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static ulong Finish(ulong h)
     {
-        h ^= h >> 33;
-        h *= 0xff51afd7ed558ccdUL;
-        h ^= h >> 33;
-        h *= 0xc4ceb9fe1a85ec53UL;
-        h ^= h >> 33;
+        // One xor-shift-multiply round: the terms are products already (their high bits mixed).
+        h ^= h >> 32;
+        h *= 0xd6e8feb86659fd93UL;
+        h ^= h >> 32;
         return h;
     }
 
@@ -153,11 +153,14 @@ internal sealed class Subtable
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static int FilterBound(ulong[] filter, ulong h)
     {
-        int at = FilterBlock(h, filter.Length);
+        // filter.Length is a power of two >= 2 (see Table), so the block is in range.
+        ref ulong block = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(filter), FilterBlock(h, filter.Length));
         ulong bits = FilterBits(h);
-        if ((uint)(at + 1) >= (uint)filter.Length || (filter[at] & bits) != bits)
-            return -1;
-        return (int)(ushort)(filter[at + 1] >> FilterLane(h));
+        // Branch-free, so that the filter loads of a batch overlap instead of waiting on
+        // mispredicted branches: absent = all ones when a bit is missing, else zero.
+        ulong missing = (block & bits) ^ bits;
+        int absent = (int)((missing | (0 - missing)) >> 63) * -1;
+        return (int)(ushort)(Unsafe.Add(ref block, 1) >> FilterLane(h)) | absent;
     }
 
     /// <summary>Records a list hashing to <paramref name="h"/> whose rules reach <paramref name="priority"/>.</summary>
@@ -247,6 +250,9 @@ internal sealed class Subtable
                 return index;
         }
     }
+
+    /// <summary>The current filter's bound for <paramref name="match"/>'s masked value (writer side).</summary>
+    public int FilterBoundOf(Match match) => FilterBound(_table.Filter, HashValues(MaskedValues(match)));
 
     /// <summary>The list for an identical match, or null.</summary>
     public MatchList? FindList(Match match)

@@ -25,7 +25,8 @@ public interface ICtPacketBatch
 // ----------------------------------------------------------
 // With a million connections, an established lookup is two dependent DRAM misses (the slot
 // line, then the connection's lines) plus TLB misses, ~350 ns each on our machines; one packet
-// at a time they serialize. ExecuteBatch takes up to MaxBatch packets at a time in three passes:
+// at a time they serialize. ExecuteBatch takes the batch Chunk (8) packets at a time, in three
+// passes over the chunk:
 //   1. key extraction and hash of every packet; software prefetch of each home slot line;
 //   2. a tag-only walk of each probe sequence (the slot lines have arrived or are in flight):
 //      prefetch every line of the candidate connection; a packet with no candidate is probably
@@ -34,30 +35,30 @@ public interface ICtPacketBatch
 //   3. the unchanged per-packet logic (ExecuteKeyed, as Execute) in batch order.
 // Passes 1-2 only read and prefetch: results are identical to calling Execute on each packet in
 // order (BatchEquivalenceTests). Packet i is processed after packets 0..i-1 have been, so a
-// connection committed by an earlier packet of the batch is seen by a later one, as one by one.
+// connection committed by an earlier packet of the batch is seen by a later one, as one by one;
+// pass 3 probes the table afresh, so a prefetch made stale by an earlier packet costs a miss,
+// never a wrong answer. (A software pipeline, prefetching packet i + D while processing packet
+// i, measured 20-30% slower than these passes for every D from 8 to 30.)
 public sealed partial class ConnectionTracker
 {
-    /// <summary>Packets whose misses the batch path overlaps at a time (OVS's NETDEV_MAX_BURST).</summary>
-    public const int MaxBatch = 32;
-
     /// <summary>
     /// Runs the ct() action <paramref name="cmd"/> on every packet of <paramref name="batch"/>, in
     /// order, with exactly the results of calling <see cref="Execute"/> on each packet one by one,
-    /// but with the memory accesses of up to <see cref="MaxBatch"/> packets overlapped (the
-    /// engine can call it for a run of frames whose actions reach the same ct()). No allocation.
+    /// but with the cache misses of 8 packets at a time overlapped (the engine can call it for a
+    /// run of frames whose actions reach the same ct(), e.g. a receive batch of 32). Any count; no allocation.
     /// </summary>
     [SkipLocalsInit]
     public void ExecuteBatch<TBatch>(ref TBatch batch, in CtCommand cmd, long nowMs)
         where TBatch : ICtPacketBatch, allows ref struct
     {
         int count = batch.Count;
-        Span<ConnKey> keys = stackalloc ConnKey[MaxBatch];
-        Span<ulong> hashes = stackalloc ulong[MaxBatch];
-        Span<byte> flags = stackalloc byte[MaxBatch]; // FlagOk, FlagRelated
+        Span<ConnKey> keys = stackalloc ConnKey[Chunk];
+        Span<ulong> hashes = stackalloc ulong[Chunk];
+        Span<byte> flags = stackalloc byte[Chunk]; // 0 (not keyed) or FlagOk | FlagRelated
         bool commitPrefetch = cmd.Commit && cmd.Nat is not { Kind: NatKind.Snat or NatKind.Dnat };
-        for (int start = 0; start < count; start += MaxBatch)
+        for (int start = 0; start < count; start += Chunk)
         {
-            int n = Math.Min(MaxBatch, count - start);
+            int n = Math.Min(Chunk, count - start);
             for (int i = 0; i < n; i++)
             {
                 var failure = ConnKeyExtractor.TryExtract(batch.Key(start + i), batch.Frame(start + i), cmd.Zone, out keys[i], out bool related);
@@ -109,6 +110,11 @@ public sealed partial class ConnectionTracker
         var b = new ArrayBatch(keys, frames);
         ExecuteBatch(ref b, cmd, nowMs);
     }
+
+    /// <summary>Packets per pass. Measured (2026-12-03, thread CPU time, 1 M connections): 8 beats
+    /// 4, 12, 16, 32 and 64, and a software pipeline with prefetch distance 8..30: 8 packets'
+    /// slots, connections, keys and frames stay within the L1 cache and L1 TLB between passes.</summary>
+    private const int Chunk = 8;
 
     private const byte FlagOk = 1;
     private const byte FlagRelated = 2;

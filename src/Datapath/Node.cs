@@ -19,6 +19,7 @@ namespace Datapath.Engine;
 public sealed class Node : IDisposable
 {
     private readonly Dictionary<uint, MacAddress> _neighbors = [];
+    private readonly Dictionary<UInt128, MacAddress> _neighbors6 = [];
     private readonly ThreadLocal<XlateContext> _contexts = new(() => new XlateContext());
     private readonly Translator _translator;
 
@@ -38,6 +39,8 @@ public sealed class Node : IDisposable
     public Bridge Bridge { get; }
     /// <summary>The underlay address: the outer source of GENEVE frames.</summary>
     public Ipv4Address NodeIp { get; }
+    /// <summary>The IPv6 underlay address: the outer source of GENEVE frames sent over IPv6 (tun_ipv6_dst set); zero when none.</summary>
+    public Ipv6Address NodeIp6 { get; set; }
     /// <summary>The uplink MAC: the outer Ethernet source of GENEVE frames.</summary>
     public MacAddress NodeMac { get; }
     public ConnectionTracker Conntrack { get; }
@@ -52,6 +55,11 @@ public sealed class Node : IDisposable
     public void Dispose() => _contexts.Dispose();
 
     public void AddNeighbor(Ipv4Address ip, MacAddress mac) => _neighbors[ip.Value] = mac;
+
+    public void AddNeighbor(Ipv6Address ip, MacAddress mac) => _neighbors6[ip.Value] = mac;
+
+    /// <summary>The MAC a frame for IPv6 underlay address <paramref name="dst"/> goes to (neighbour entries only).</summary>
+    public bool TryResolveUnderlay(Ipv6Address dst, out MacAddress mac) => _neighbors6.TryGetValue(dst.Value, out mac);
 
     public bool TryGetNeighbor(Ipv4Address ip, out MacAddress mac) => _neighbors.TryGetValue(ip.Value, out mac);
 
@@ -125,11 +133,11 @@ public sealed class Node : IDisposable
             tun = default;
             if (!GeneveDecapsulator.TryDecapsulate(ctx.Frame, in map, out int innerOffset, out int innerLength, ref tun, out var why))
                 return Drop(ctx, port, DropReason.TunnelDecap, DropCounters.NoTable, $"GENEVE decapsulation failed: {why}");
-            if (tun.TunDst != NodeIp.Value)
-                return Drop(ctx, port, DropReason.TunnelDecap, DropCounters.NoTable, $"GENEVE frame for {new Ipv4Address(tun.TunDst)}, not this node ({NodeIp})");
+            if (tun.HasTunIpv6 ? tun.TunIpv6Dst != NodeIp6 : tun.TunDst != NodeIp.Value)
+                return Drop(ctx, port, DropReason.TunnelDecap, DropCounters.NoTable, $"GENEVE frame for {TunnelAddress(in tun, dst: true)}, not this node ({(tun.HasTunIpv6 ? NodeIp6.ToString() : NodeIp.ToString())})");
             if (ctx.Trace is { } tt)
-                tt.Steps.Add(new TraceStep(Name, TraceKind.Tunnel, 0) { Summary = $"GENEVE decap on {port.Name}: tun_src={new Ipv4Address(tun.TunSrc)} tun_dst={new Ipv4Address(tun.TunDst)} tun_id=0x{tun.TunId:x}, inner frame {innerLength} bytes" }
-                    .Add("op", "decap").Add("tun_src", new Ipv4Address(tun.TunSrc).ToString()).Add("tun_dst", new Ipv4Address(tun.TunDst).ToString()).Add("tun_id", "0x" + tun.TunId.ToString("x")));
+                tt.Steps.Add(new TraceStep(Name, TraceKind.Tunnel, 0) { Summary = $"GENEVE decap on {port.Name}: tun_src={TunnelAddress(in tun, dst: false)} tun_dst={TunnelAddress(in tun, dst: true)} tun_id=0x{tun.TunId:x}, inner frame {innerLength} bytes" }
+                    .Add("op", "decap").Add("tun_src", TunnelAddress(in tun, dst: false)).Add("tun_dst", TunnelAddress(in tun, dst: true)).Add("tun_id", "0x" + tun.TunId.ToString("x")));
             ctx.FrameStart += innerOffset;
             ctx.FrameLength = innerLength;
             fromTunnel = true;
@@ -266,7 +274,12 @@ public sealed class Node : IDisposable
             ref FlowKey k = ref ctx.Applied;
             string? problem = null;
             MacAddress nextHop = default;
-            if (k.TunDst == 0)
+            bool ipv6 = GeneveEncapsulator.UsesIpv6Outer(in k);
+            if (ipv6)
+                problem = NodeIp6.Value == 0 ? "no IPv6 underlay address for tun_ipv6_dst"
+                    : k.TunIpv6Dst == NodeIp6 ? "not tunneling to our own address"
+                    : !TryResolveUnderlay(k.TunIpv6Dst, out nextHop) ? $"no neighbour for {k.TunIpv6Dst}" : null;
+            else if (k.TunDst == 0)
                 problem = "no tun_dst";
             else if (k.TunDst == NodeIp.Value)
                 problem = "not tunneling to our own address";
@@ -275,15 +288,18 @@ public sealed class Node : IDisposable
             if (problem is null)
             {
                 FlowKey tun = k;
-                tun.TunSrc = NodeIp.Value;
+                if (ipv6)
+                    tun.TunIpv6Src = NodeIp6;
+                else
+                    tun.TunSrc = NodeIp.Value;
                 tun.TunFlags |= (ushort)(GeneveTunnelFlags.DontFragment | GeneveTunnelFlags.Key | (TunnelChecksum ? GeneveTunnelFlags.Csum : 0));
                 var map = Bridge.TlvMap;
                 if (GeneveEncapsulator.TryEncapsulate(frame, in tun, in map, NodeMac, nextHop, ctx.EncapBuffer, out int n))
                 {
                     frame = ctx.EncapBuffer.AsSpan(0, n);
                     if (ctx.Trace is { } tt)
-                        tt.Steps.Add(new TraceStep(Name, TraceKind.Tunnel, 0) { Summary = $"GENEVE encap on {port.Name}: {NodeIp} > {new Ipv4Address(k.TunDst)} vni 0x{k.TunId & 0xffffff:x}, {n} bytes, {NodeMac} > {nextHop}" }
-                            .Add("op", "encap").Add("tun_src", NodeIp.ToString()).Add("tun_dst", new Ipv4Address(k.TunDst).ToString()).Add("tun_id", "0x" + k.TunId.ToString("x")));
+                        tt.Steps.Add(new TraceStep(Name, TraceKind.Tunnel, 0) { Summary = $"GENEVE encap on {port.Name}: {TunnelAddress(in tun, dst: false)} > {TunnelAddress(in tun, dst: true)} vni 0x{k.TunId & 0xffffff:x}, {n} bytes, {NodeMac} > {nextHop}" }
+                            .Add("op", "encap").Add("tun_src", TunnelAddress(in tun, dst: false)).Add("tun_dst", TunnelAddress(in tun, dst: true)).Add("tun_id", "0x" + k.TunId.ToString("x")));
                 }
                 else
                     problem = "GENEVE encapsulation failed";
@@ -302,6 +318,12 @@ public sealed class Node : IDisposable
         sink?.Output(this, port, frame);
         ctx.Trace?.Outputs.Add(new TraceOutput(Name, port.Name, port.OfPort, frame.ToArray()));
     }
+
+    /// <summary>tun_src or tun_dst as text, or tun_ipv6_src/dst when the tunnel's outer header is IPv6 (traces only).</summary>
+    private static string TunnelAddress(in FlowKey tun, bool dst)
+        => tun.HasTunIpv6 && tun.TunDst == 0
+            ? (dst ? tun.TunIpv6Dst : tun.TunIpv6Src).ToString()
+            : new Ipv4Address(dst ? tun.TunDst : tun.TunSrc).ToString();
 
     private static void PushVlan(XlateContext ctx, ushort tpid)
     {

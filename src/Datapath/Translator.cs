@@ -283,7 +283,7 @@ internal sealed class Translator
         a.Port = port;
         if (ta is not null)
             ta.Effects.Add(p.Kind == PortKind.Tunnel
-                ? $"output to {p.OfPort}({p.Name}), tunnel to tun_dst={new Ipv4Address(ctx.Key.TunDst)} tun_id=0x{ctx.Key.TunId:x}"
+                ? $"output to {p.OfPort}({p.Name}), tunnel to {(Geneve.GeneveEncapsulator.UsesIpv6Outer(in ctx.Key) ? $"tun_ipv6_dst={ctx.Key.TunIpv6Dst}" : $"tun_dst={new Ipv4Address(ctx.Key.TunDst)}")} tun_id=0x{ctx.Key.TunId:x}"
                 : $"output to {p.OfPort}({p.Name})");
     }
 

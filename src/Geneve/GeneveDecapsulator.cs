@@ -6,8 +6,9 @@ namespace Datapath.Geneve;
 /// <summary>
 /// Pops GENEVE: validates a received frame (or a socket's UDP payload) and finds the inner frame,
 /// filling the tunnel fields of a FlowKey as OVS does on receive: tun_src/tun_dst from the outer
-/// addresses, tun_id = VNI, tun_flags = +oam when the O bit is set, tun_tos/tun_ttl from the outer
-/// IPv4 header, tun_metadataN (and its bit in TunMetadataPresent) from the options the
+/// IPv4 addresses or tun_ipv6_src/tun_ipv6_dst from the outer IPv6 ones (the other family's fields
+/// zeroed), tun_id = VNI, tun_flags = +oam when the O bit is set, tun_tos/tun_ttl from the outer
+/// IPv4 TOS/TTL or IPv6 traffic class/hop limit, tun_metadataN (and its bit in TunMetadataPresent) from the options the
 /// <see cref="TlvMap"/> maps.
 /// </summary>
 /// <remarks>
@@ -157,8 +158,19 @@ public static class GeneveDecapsulator
     private static void Commit(ReadOnlySpan<byte> udpPayload, in TlvMap map, in GeneveOuterFields outer, ref FlowKey key)
     {
         key.TunId = BinaryPrimitives.ReadUInt32BigEndian(udpPayload[4..]) >> 8;
-        key.TunSrc = outer.Source.Value;
-        key.TunDst = outer.Destination.Value;
+        if (outer.IsIpv6)
+        {
+            key.TunSrc = 0;
+            key.TunDst = 0;
+            key.TunIpv6Src = outer.Source6;
+            key.TunIpv6Dst = outer.Destination6;
+        }
+        else
+        {
+            key.TunSrc = outer.Source.Value;
+            key.TunDst = outer.Destination.Value;
+            key.TunIpv6SrcLo = key.TunIpv6SrcHi = key.TunIpv6DstLo = key.TunIpv6DstHi = 0;
+        }
         key.TunFlags = (udpPayload[1] & 0x80) != 0 ? GeneveTunnelFlags.Oam : (ushort)0;
         key.TunTos = outer.Tos;
         key.TunTtl = outer.Ttl;

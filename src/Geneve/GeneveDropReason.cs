@@ -7,9 +7,9 @@ public enum GeneveDropReason : byte
     None = 0,
     /// <summary>The frame ends before the outer headers or the 8-byte GENEVE header do.</summary>
     Truncated,
-    /// <summary>Not IPv4/UDP to port 6081 (the caller handed us something that is not GENEVE).</summary>
+    /// <summary>Not IPv4 or IPv6 carrying UDP to port 6081 (IPv6 extension headers included) (the caller handed us something that is not GENEVE).</summary>
     NotGeneve,
-    /// <summary>Outer IPv4 header malformed: version, IHL, or a total length past the frame.</summary>
+    /// <summary>Outer IPv4 header malformed (version, IHL, total length shorter than the header), or outer IPv6 header with another version or a zero payload length.</summary>
     BadIpHeader,
     /// <summary>Outer IPv4 header checksum wrong.</summary>
     BadIpChecksum,
@@ -31,4 +31,6 @@ public enum GeneveDropReason : byte
     UnsupportedProtocol,
     /// <summary>The encapsulated Ethernet frame is shorter than an Ethernet header.</summary>
     InnerTruncated,
+    /// <summary>An IPv6 outer datagram with a zero UDP checksum (RFC 8200 §8.1: receivers discard it).</summary>
+    ZeroUdpChecksumIpv6,
 }

@@ -5,10 +5,12 @@ using Datapath.Packets;
 namespace Datapath.Geneve;
 
 /// <summary>
-/// Pushes GENEVE: builds the outer Ethernet/IPv4/UDP/GENEVE headers (RFC 8926) around an inner
+/// Pushes GENEVE: builds the outer Ethernet/IPv4 (or IPv6)/UDP/GENEVE headers (RFC 8926) around an inner
 /// Ethernet frame from the tunnel fields of a FlowKey, as OVS's native tunnel push does for a port
 /// with <c>remote_ip=flow, key=flow</c>:
-/// tun_dst/tun_src → outer addresses, tun_id → VNI (low 24 bits), tun_tos → outer TOS,
+/// tun_dst/tun_src → outer IPv4 addresses, or, when tun_dst is 0, tun_ipv6_dst/tun_ipv6_src → outer
+/// IPv6 addresses (traffic class from tun_tos, hop limit from tun_ttl, flow label from the inner flow
+/// hash, UDP checksum always), tun_id → VNI (low 24 bits), tun_tos → outer TOS,
 /// tun_ttl → outer TTL (0 means 64), tun_metadataN present in TunMetadataPresent → options
 /// through the <see cref="TlvMap"/>, TunFlags (<see cref="GeneveTunnelFlags"/>) → O bit, DF, UDP checksum.
 /// </summary>
@@ -27,22 +29,33 @@ public static class GeneveEncapsulator
 
     /// <summary>
     /// Encapsulates <paramref name="innerFrame"/> into <paramref name="destination"/> as a whole outer
-    /// frame (what goes out of the uplink). False when the destination is too short, tun_src or tun_dst
-    /// is 0, or the result would not fit in an IPv4 packet; nothing useful is written then.
+    /// frame (what goes out of the uplink): IPv4 outer from tun_src/tun_dst, or IPv6 outer from
+    /// tun_ipv6_src/tun_ipv6_dst when <see cref="UsesIpv6Outer"/>. False when the destination is too
+    /// short, the addresses of the chosen family are 0, or the result would not fit in one IP packet;
+    /// nothing useful is written then.
     /// </summary>
     public static bool TryEncapsulate(ReadOnlySpan<byte> innerFrame, in FlowKey tunnelFields, in TlvMap map,
         MacAddress outerSrc, MacAddress outerDst, Span<byte> destination, out int bytesWritten)
         => TryEncapsulate(innerFrame, in tunnelFields, in map, outerSrc, outerDst, InnerFlowHash(innerFrame), 0, destination, out bytesWritten);
 
     /// <summary>
+    /// True when the outer header is IPv6: tun_dst is 0 and tun_ipv6_dst is set (OVS's flow_tnl_dst()
+    /// prefers the IPv4 destination when both are set).
+    /// </summary>
+    public static bool UsesIpv6Outer(in FlowKey tunnelFields)
+        => tunnelFields.TunDst == 0 && (tunnelFields.TunIpv6DstLo | tunnelFields.TunIpv6DstHi) != 0;
+
+    /// <summary>
     /// As the shorter overload, with the inner flow hash supplied by the caller (e.g. the hash its
     /// flow cache already computed) and the IPv4 id to use (0 with DF; without DF pass a per-packet
-    /// counter, RFC 6864).
+    /// counter, RFC 6864). Over IPv6 the hash also gives the flow label and the id is unused.
     /// </summary>
     public static bool TryEncapsulate(ReadOnlySpan<byte> innerFrame, in FlowKey tunnelFields, in TlvMap map,
         MacAddress outerSrc, MacAddress outerDst, uint flowHash, ushort ipId, Span<byte> destination, out int bytesWritten)
     {
         bytesWritten = 0;
+        if (UsesIpv6Outer(in tunnelFields))
+            return TryEncapsulateIpv6(innerFrame, in tunnelFields, in map, outerSrc, outerDst, flowHash, destination, out bytesWritten);
         if (tunnelFields.TunSrc == 0 || tunnelFields.TunDst == 0 || destination.Length < GeneveOuterFrame.Ipv4HeadersLength)
             return false;
         if (!TryWritePayload(innerFrame, in tunnelFields, in map, destination[GeneveOuterFrame.Ipv4HeadersLength..], out int payloadLength)
@@ -65,6 +78,35 @@ public static class GeneveEncapsulator
         };
         int total = GeneveOuterFrame.Ipv4HeadersLength + payloadLength;
         GeneveOuterFrame.WriteHeadersCore(destination[..total], in outer);
+        bytesWritten = total;
+        return true;
+    }
+
+    private static bool TryEncapsulateIpv6(ReadOnlySpan<byte> innerFrame, in FlowKey tunnelFields, in TlvMap map,
+        MacAddress outerSrc, MacAddress outerDst, uint flowHash, Span<byte> destination, out int bytesWritten)
+    {
+        bytesWritten = 0;
+        if ((tunnelFields.TunIpv6SrcLo | tunnelFields.TunIpv6SrcHi) == 0 || destination.Length < GeneveOuterFrame.Ipv6HeadersLength)
+            return false;
+        if (!TryWritePayload(innerFrame, in tunnelFields, in map, destination[GeneveOuterFrame.Ipv6HeadersLength..], out int payloadLength)
+            || payloadLength > GeneveOuterFrame.MaxUdpPayloadLengthIpv6)
+            return false;
+        var outer = new GeneveOuterFields
+        {
+            EthSrc = outerSrc,
+            EthDst = outerDst,
+            IsIpv6 = true,
+            Source6 = tunnelFields.TunIpv6Src,
+            Destination6 = tunnelFields.TunIpv6Dst,
+            FlowLabel = FlowLabel(flowHash),
+            Tos = tunnelFields.TunTos,
+            Ttl = tunnelFields.TunTtl == 0 ? DefaultTtl : tunnelFields.TunTtl,
+            UdpSource = SourcePort(flowHash),
+            UdpDestination = GeneveHeader.UdpPort,
+            UdpChecksum = true,
+        };
+        int total = GeneveOuterFrame.Ipv6HeadersLength + payloadLength;
+        GeneveOuterFrame.WriteHeadersIpv6Core(destination[..total], in outer);
         bytesWritten = total;
         return true;
     }
@@ -113,7 +155,7 @@ public static class GeneveEncapsulator
 
     /// <summary>Bytes the encapsulation adds in front of the inner frame (outer headers + GENEVE + options).</summary>
     public static int Overhead(in FlowKey tunnelFields, in TlvMap map)
-        => GeneveOuterFrame.Ipv4HeadersLength + GeneveHeader.Length + OptionsLength(in tunnelFields, in map);
+        => (UsesIpv6Outer(in tunnelFields) ? GeneveOuterFrame.Ipv6HeadersLength : GeneveOuterFrame.Ipv4HeadersLength) + GeneveHeader.Length + OptionsLength(in tunnelFields, in map);
 
     private static int OptionsLength(in FlowKey tunnelFields, in TlvMap map)
     {
@@ -131,6 +173,9 @@ public static class GeneveEncapsulator
 
     /// <summary>The UDP source port for a flow hash: 49152..65535 (the top 14 bits of the hash).</summary>
     public static ushort SourcePort(uint flowHash) => (ushort)(SourcePortMin | (flowHash >> 18));
+
+    /// <summary>The outer IPv6 flow label for a flow hash (RFC 6438: a tunnel's flow label carries the inner flow's entropy): the low 20 bits.</summary>
+    public static uint FlowLabel(uint flowHash) => flowHash & 0xF_FFFF;
 
     /// <summary>
     /// A stable hash of the inner flow: IPv4/IPv6 addresses, protocol and TCP/UDP/SCTP ports (not of

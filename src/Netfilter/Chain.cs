@@ -2,7 +2,8 @@ namespace Datapath.Netfilter;
 
 /// <summary>
 /// A chain of one table: built-in (with a policy and policy counters) or user-defined. After COMMIT its
-/// rules are frozen and split into dispatch segments (see <see cref="NetfilterEngine"/>).
+/// rules are frozen, split into dispatch segments and laid out in the table's <see cref="CompiledTable"/> as the
+/// slots [First, End) (see <see cref="NetfilterEngine"/>).
 /// </summary>
 public sealed class Chain
 {
@@ -13,6 +14,14 @@ public sealed class Chain
     /// <summary>For each rule, the index of its segment in <see cref="Segments"/>, or -1 when scanned linearly.</summary>
     internal int[] SegmentOf = [];
     internal DispatchSegment[] Segments = [];
+    /// <summary>The compiled table holding this chain's rules as slots [First, End), and this chain's index in it.</summary>
+    internal CompiledTable? Program;
+    internal int First;
+    internal int End;
+    internal int Index;
+    /// <summary>The chains laid out depth-first under this one end at chain index BlockEndIndex, slot BlockEnd.</summary>
+    internal int BlockEndIndex;
+    internal int BlockEnd;
 
     internal Chain(NetfilterTable table, string name, bool builtin, NetfilterVerdict policy)
     {

@@ -216,8 +216,7 @@ public static class IptablesSaveParser
                 chain.RuleArray[n].Number = n + 1;
         }
         CheckLoopsAndHooks(table, file);
-        foreach (var chain in table.Chains)
-            ChainCompiler.Compile(chain);
+        ChainCompiler.CompileTable(table);
     }
 
     private static void CheckLoopsAndHooks(NetfilterTable table, string file)

@@ -1,5 +1,6 @@
 using Datapath.Conntrack;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics.X86;
 using Datapath.Netfilter.Matches;
 using Datapath.Packets;
 
@@ -31,9 +32,11 @@ namespace Datapath.Netfilter;
 // is stateless: every packet is a first packet and the engine rewrites the key (and frame) itself.
 //
 // Chains are walked recursively (iptables forbids loops, checked at COMMIT, so depth is bounded by the
-// number of chains). A chain's rules are split by ChainCompiler into dispatch segments: a run of rules
+// number of chains) over the table's CompiledTable: one flat array of rule structs, each chain a contiguous
+// slot range, with header, folded matches, target arguments and counters inline (see CompiledTable).
+// A chain's rules are split by ChainCompiler into dispatch segments: a run of rules
 // each requiring one exact (daddr/32, proto, dport), as kube-proxy's KUBE-SERVICES is, is entered through
-// a hash map instead of a scan, so a first-packet decision costs O(1) in the number of services. Rules
+// a hash index instead of a scan, so a first-packet decision costs O(1) in the number of services. Rules
 // that cannot be indexed split the run; candidates are tried in chain order, so first-match semantics
 // are exactly those of a linear scan (a test checks both on random rule sets).
 //
@@ -52,7 +55,8 @@ namespace Datapath.Netfilter;
 //
 // Cost
 // ----
-// Per hook: O(rules scanned) + O(1) per indexed segment; no allocation unless tracing.
+// Per hook: O(rules scanned) + O(1) per indexed segment; no allocation unless tracing. A kube-proxy
+// first-packet decision reads about 6 rule structs (adjacent per service) and one index entry.
 public sealed class NetfilterEngine
 {
     private enum StageKind : byte
@@ -282,7 +286,7 @@ public sealed class NetfilterEngine
     /// <summary>Traverses a built-in chain and applies its policy when the packet falls off its end.</summary>
     private NetfilterVerdict RunBuiltin(Chain chain, NetfilterHook hook, ref NetfilterPacket packet)
     {
-        var r = Traverse(chain, hook, ref packet);
+        var r = Traverse(chain.Program!, chain.First, chain.End, -1, hook, ref packet);
         if (r != ChainResult.Continue)
             return r switch
             {
@@ -306,51 +310,38 @@ public sealed class NetfilterEngine
         Reject,
     }
 
-    private ChainResult Traverse(Chain chain, NetfilterHook hook, ref NetfilterPacket packet)
+    /// <summary>Walks the slots [first, end) of a compiled table: a built-in chain (<paramref name="jumpSlot"/> = -1)
+    /// or the chain the rule in slot <paramref name="jumpSlot"/> jumps to.</summary>
+    private ChainResult Traverse(CompiledTable table, int first, int end, int jumpSlot, NetfilterHook hook, ref NetfilterPacket packet)
     {
-        var rules = chain.RuleArray;
-        var segmentOf = chain.SegmentOf;
-        int i = 0;
-        while ((uint)i < (uint)rules.Length)
+        var rules = table.Rules;
+        int i = first;
+        while ((uint)i < (uint)end)
         {
-            int seg = segmentOf[i];
-            Rule rule;
+            ref CompiledRule rule = ref rules[i];
             int index;
-            if (seg < 0)
+            if (rule.Segment < 0)
             {
-                rule = rules[i];
-                index = i;
-                if (!RuleMatches(rule, ref packet))
+                if (!RuleMatches(table, ref rule, i, ref packet))
                 {
                     i++;
                     continue;
                 }
+                index = i;
             }
             else
             {
-                var segment = chain.Segments[seg];
-                ref var key = ref packet.Key;
-                index = -1;
-                if (segment.Map.TryGetValue(Rule.MakeIndexKey(key.NwDst, key.NwProto, key.TpDst), out var candidates))
-                {
-                    foreach (int c in candidates)
-                    {
-                        if (c >= i && RuleMatches(rules[c], ref packet))
-                        {
-                            index = c;
-                            break;
-                        }
-                    }
-                }
+                var segment = table.Segments[rule.Segment];
+                index = FindInSegment(table, segment, i, ref packet);
                 if (index < 0)
                 {
                     i = segment.End;
                     continue;
                 }
-                rule = rules[index];
+                rule = ref rules[index];
             }
 
-            var r = Execute(rule, hook, ref packet);
+            var r = Execute(table, ref rule, index, hook, ref packet);
             if (r != ExecResult.Next)
             {
                 return r switch
@@ -363,24 +354,109 @@ public sealed class NetfilterEngine
             }
             i = index + 1;
         }
-        if (!chain.IsBuiltin && packet.Trace is { } trace)
+        if (jumpSlot >= 0 && packet.Trace is { } trace)
+        {
+            var chain = table.Objects[jumpSlot].Target.Chain!;
             trace.Add(new NetfilterTraceStep(hook, chain.Table.Name, chain.Name, NetfilterTraceKind.Return, 0, "RETURN"));
+        }
         return ChainResult.Continue;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private bool RuleMatches(Rule rule, ref NetfilterPacket packet)
+    /// <summary>The first rule at or after slot <paramref name="from"/> of an indexed segment that matches, or -1.</summary>
+    private int FindInSegment(CompiledTable table, DispatchSegment segment, int from, ref NetfilterPacket packet)
     {
-        if (!rule.HeaderMatches(ref packet))
-            return false;
-        var matches = rule.Matches;
-        for (int m = 0; m < matches.Length; m++)
+        ref var key = ref packet.Key;
+        var index = segment.Index;
+        ref readonly var entry = ref index.Find(Rule.MakeIndexKey(key.NwDst, key.NwProto, key.TpDst));
+        if (Unsafe.IsNullRef(in entry))
+            return -1;
+        var rules = table.Rules;
+        Prefetch(rules, entry.First, entry.First + 2);
+        Prefetch(rules, entry.HintFirst, entry.HintEnd);
+        for (int n = 0; n < entry.Count; n++)
         {
-            if (!matches[m].Matches(ref packet, this))
+            int c = index.Candidate(in entry, n);
+            if (c >= from && RuleMatches(table, ref rules[c], c, ref packet))
+                return c;
+        }
+        return -1;
+    }
+
+    /// <summary>ip_packet_match, then the folded matches, then the others in order.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool RuleMatches(CompiledTable table, ref CompiledRule rule, int slot, ref NetfilterPacket packet)
+    {
+        ref FlowKey key = ref packet.Key;
+        var f = rule.Flags;
+        if (((key.NwSrc & rule.SourceMask) == rule.Source) == ((f & CompiledRuleFlags.SourceInvert) != 0))
+            return false;
+        if (((key.NwDst & rule.DestinationMask) == rule.Destination) == ((f & CompiledRuleFlags.DestinationInvert) != 0))
+            return false;
+        if (rule.Protocol != 0 && ((key.NwProto == rule.Protocol) == ((f & CompiledRuleFlags.ProtocolInvert) != 0)))
+            return false;
+        return (f & CompiledRuleFlags.Extra) == 0 || ExtraMatches(table, ref rule, slot, ref packet);
+    }
+
+    private bool ExtraMatches(CompiledTable table, ref CompiledRule rule, int slot, ref NetfilterPacket packet)
+    {
+        ref FlowKey key = ref packet.Key;
+        var f = rule.Flags;
+        if ((f & CompiledRuleFlags.Interfaces) != 0 && !table.Objects[slot].InterfacesMatch(ref packet))
+            return false;
+        bool laterFragment = (key.NwFrag & 2) != 0;
+        if ((f & CompiledRuleFlags.FragmentLater) != 0 && !laterFragment)
+            return false;
+        if ((f & CompiledRuleFlags.FragmentHead) != 0 && laterFragment)
+            return false;
+        if ((f & CompiledRuleFlags.Ports) != 0)
+        {
+            // xt_tcpudp: later fragments carry no ports and never match.
+            if (laterFragment)
                 return false;
+            if ((key.TpSrc >= rule.SourcePortMin && key.TpSrc <= rule.SourcePortMax) == ((f & CompiledRuleFlags.SourcePortInvert) != 0))
+                return false;
+            if ((key.TpDst >= rule.DestinationPortMin && key.TpDst <= rule.DestinationPortMax) == ((f & CompiledRuleFlags.DestinationPortInvert) != 0))
+                return false;
+            if (rule.TcpFlagMask != 0 && (((key.TcpFlags & rule.TcpFlagMask) == rule.TcpFlagCompare) == ((f & CompiledRuleFlags.TcpFlagInvert) != 0)))
+                return false;
+        }
+        if ((f & CompiledRuleFlags.Mark) != 0 && (((key.PktMark & rule.MarkMatchMask) == rule.MarkMatchValue) == ((f & CompiledRuleFlags.MarkInvert) != 0)))
+            return false;
+        if ((f & CompiledRuleFlags.Random) != 0
+            && (((Random.NextUInt32() & 0x7FFFFFFF) < rule.Probability) == ((f & CompiledRuleFlags.RandomInvert) != 0)))
+            return false;
+        if ((f & CompiledRuleFlags.SlowMatches) != 0)
+        {
+            var matches = table.Objects[slot].SlowMatches;
+            for (int m = 0; m < matches.Length; m++)
+            {
+                if (!matches[m].Matches(ref packet, this))
+                    return false;
+            }
         }
         return true;
     }
+
+    /// <summary>
+    /// Asks the CPU for the cache lines of slots [first, blockEnd), at most <see cref="PrefetchBytes"/>: the chain a
+    /// jump enters and the chains laid out under it (a kube-proxy service's KUBE-SVC and KUBE-SEP chains), so their
+    /// misses overlap instead of following one another.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Prefetch(CompiledRule[] rules, int first, int blockEnd)
+    {
+        if (!Sse.IsSupported || (uint)first >= (uint)rules.Length || blockEnd <= first)
+            return;
+        int bytes = Math.Min(blockEnd - first, rules.Length - first) * sizeof(CompiledRule);
+        if (bytes > PrefetchBytes)
+            bytes = PrefetchBytes;
+        // A hint only: the address is not dereferenced, so an array moved by the GC costs nothing but the hint.
+        byte* p = (byte*)Unsafe.AsPointer(ref rules[first]);
+        for (int o = 0; o < bytes; o += 64)
+            Sse.Prefetch0(p + o);
+    }
+
+    private const int PrefetchBytes = 768;
 
     private enum ExecResult : byte
     {
@@ -391,18 +467,22 @@ public sealed class NetfilterEngine
         Reject,
     }
 
-    private ExecResult Execute(Rule rule, NetfilterHook hook, ref NetfilterPacket packet)
+    private ExecResult Execute(CompiledTable table, ref CompiledRule rule, int slot, NetfilterHook hook, ref NetfilterPacket packet)
     {
-        rule.AddStats(packet.CountedLength);
-        var target = rule.Target;
+        Interlocked.Increment(ref rule.Packets);
+        Interlocked.Add(ref rule.Bytes, packet.CountedLength);
         if (packet.Trace is { } trace)
-            trace.Add(new NetfilterTraceStep(hook, rule.Chain.Table.Name, rule.Chain.Name, NetfilterTraceKind.Rule, rule.Number, target.TraceVerdict));
-        switch (target.Kind)
+        {
+            var o = table.Objects[slot];
+            trace.Add(new NetfilterTraceStep(hook, o.Chain.Table.Name, o.Chain.Name, NetfilterTraceKind.Rule, o.Number, o.Target.TraceVerdict));
+        }
+        switch (rule.Kind)
         {
             case TargetKind.None:
                 return ExecResult.Next;
             case TargetKind.Jump:
-                return Traverse(target.Chain!, hook, ref packet) switch
+                Prefetch(table.Rules, rule.JumpFirst, rule.JumpBlockEnd);
+                return Traverse(table, rule.JumpFirst, rule.JumpEnd, slot, hook, ref packet) switch
                 {
                     ChainResult.Continue => ExecResult.Next,
                     ChainResult.Accept => ExecResult.Accept,
@@ -411,7 +491,8 @@ public sealed class NetfilterEngine
                 };
             case TargetKind.Goto:
                 // -g: when the chain returns, the current chain returns too.
-                return Traverse(target.Chain!, hook, ref packet) switch
+                Prefetch(table.Rules, rule.JumpFirst, rule.JumpBlockEnd);
+                return Traverse(table, rule.JumpFirst, rule.JumpEnd, slot, hook, ref packet) switch
                 {
                     ChainResult.Continue => ExecResult.Return,
                     ChainResult.Accept => ExecResult.Accept,
@@ -425,14 +506,14 @@ public sealed class NetfilterEngine
             case TargetKind.Return:
                 return ExecResult.Return;
             case TargetKind.Reject:
-                packet.RejectWith = target.RejectWith;
+                packet.RejectWith = rule.RejectWith;
                 return ExecResult.Reject;
             case TargetKind.Mark:
-                packet.Key.PktMark = (packet.Key.PktMark & ~target.MarkMask) ^ target.MarkValue;
+                packet.Key.PktMark = (packet.Key.PktMark & ~rule.MarkMask) ^ rule.MarkValue;
                 return ExecResult.Next;
             case TargetKind.Dnat:
             case TargetKind.Snat:
-                packet.NatRange = target.NatRange;
+                packet.NatRange = rule.Nat;
                 packet.HasNatRange = true;
                 return ExecResult.Accept;
             case TargetKind.Masquerade:
@@ -443,7 +524,7 @@ public sealed class NetfilterEngine
                     Interlocked.Increment(ref _masqueradeNoAddressDrops);
                     return ExecResult.Drop;
                 }
-                var range = target.NatRange;
+                var range = rule.Nat;
                 packet.NatRange = range with { MinAddress = address, MaxAddress = address, Flags = range.Flags | NatRangeFlags.MapIps };
                 packet.HasNatRange = true;
                 return ExecResult.Accept;

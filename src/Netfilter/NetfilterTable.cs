@@ -15,6 +15,9 @@ public sealed class NetfilterTable
 
     public string Name { get; }
 
+    /// <summary>The rules as the engine walks them, built at COMMIT.</summary>
+    internal CompiledTable? Program { get; set; }
+
     public IReadOnlyList<Chain> Chains => _order;
 
     public bool TryGetChain(string name, out Chain chain)

@@ -1,7 +1,7 @@
 namespace Datapath.Netfilter;
 
 /// <summary>REJECT --reject-with types (iptables-extensions(8)); the IPv4 ICMP code is in the low byte.</summary>
-public enum RejectWith
+public enum RejectWith : byte
 {
     None = 0,
     IcmpNetUnreachable,

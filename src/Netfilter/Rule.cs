@@ -6,8 +6,10 @@ namespace Datapath.Netfilter;
 
 /// <summary>
 /// One <c>-A CHAIN ...</c> line: the kernel's ipt_entry. The header part (addresses, protocol, interfaces,
-/// fragment) is stored in fields and tested inline; match extensions follow in order, then the target.
-/// Counters are updated with Interlocked so parallel hooks may share a rule set.
+/// fragment) is stored in fields; match extensions follow in order, then the target. After COMMIT the engine
+/// walks the rule's <see cref="CompiledRule"/> (slot <see cref="Slot"/> of its table's <see cref="CompiledTable"/>),
+/// which also holds its counters (updated with Interlocked so parallel hooks may share a rule set); this object
+/// keeps what the struct does not fold: interfaces, <see cref="SlowMatches"/>, the text for traces.
 /// </summary>
 public sealed class Rule
 {
@@ -36,9 +38,9 @@ public sealed class Rule
 
     public string? Comment { get; internal set; }
 
-    public long Packets => Volatile.Read(ref _packets);
+    public long Packets => Program is { } p ? Volatile.Read(ref p.Rules[Slot].Packets) : Volatile.Read(ref _packets);
 
-    public long Bytes => Volatile.Read(ref _bytes);
+    public long Bytes => Program is { } p ? Volatile.Read(ref p.Rules[Slot].Bytes) : Volatile.Read(ref _bytes);
 
     internal uint Source;
     internal uint SourceMask;
@@ -54,6 +56,11 @@ public sealed class Rule
     /// <summary>-f: 1 = later fragments only, 2 = ! -f (head or unfragmented).</summary>
     internal byte Fragment;
     internal XtMatch[] Matches = [];
+    /// <summary>The suffix of <see cref="Matches"/> the compiled rule does not fold, evaluated in order.</summary>
+    internal XtMatch[] SlowMatches = [];
+    /// <summary>The compiled table holding this rule (set at COMMIT) and the rule's slot in it.</summary>
+    internal CompiledTable? Program;
+    internal int Slot;
     internal ushort IndexedDestinationPort;
     internal bool HasIndexedDestinationPort;
 
@@ -61,23 +68,32 @@ public sealed class Rule
 
     public RuleTarget Target { get; internal set; } = new(TargetKind.None, string.Empty);
 
-    internal void AddStats(int bytes)
-    {
-        Interlocked.Increment(ref _packets);
-        Interlocked.Add(ref _bytes, bytes);
-    }
-
+    /// <summary>The counters given in the file (<c>[p:b]</c>, <c>-c</c>), copied into the compiled rule at COMMIT.</summary>
     internal void SetCounters(long packets, long bytes)
     {
         _packets = packets;
         _bytes = bytes;
     }
 
+    internal long InitialPackets => _packets;
+
+    internal long InitialBytes => _bytes;
+
     public void ResetCounters()
     {
+        if (Program is { } p)
+        {
+            Interlocked.Exchange(ref p.Rules[Slot].Packets, 0);
+            Interlocked.Exchange(ref p.Rules[Slot].Bytes, 0);
+        }
         Interlocked.Exchange(ref _packets, 0);
         Interlocked.Exchange(ref _bytes, 0);
     }
+
+    /// <summary>The <c>-i</c>/<c>-o</c> part of the header.</summary>
+    internal bool InterfacesMatch(ref NetfilterPacket packet)
+        => (!InInterface.IsSet || InInterface.Matches(packet.InInterface))
+            && (!OutInterface.IsSet || OutInterface.Matches(packet.OutInterface));
 
     /// <summary>The (destination, protocol, destination port) this rule requires exactly, if it does: such rules
     /// can be found through a hash map instead of a scan (nftables' verdict maps).</summary>
@@ -93,28 +109,4 @@ public sealed class Rule
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static ulong MakeIndexKey(uint destination, byte protocol, ushort port)
         => ((ulong)destination << 32) | ((ulong)protocol << 16) | port;
-
-    /// <summary>The ipt_entry "ip" part: ip_packet_match.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal bool HeaderMatches(ref NetfilterPacket packet)
-    {
-        ref FlowKey key = ref packet.Key;
-        if ((((key.NwSrc & SourceMask) == Source) ^ SourceInvert)
-            && (((key.NwDst & DestinationMask) == Destination) ^ DestinationInvert)
-            && (Protocol == 0 || ((key.NwProto == Protocol) ^ ProtocolInvert)))
-        {
-            if (InInterface.IsSet && !InInterface.Matches(packet.InInterface))
-                return false;
-            if (OutInterface.IsSet && !OutInterface.Matches(packet.OutInterface))
-                return false;
-            if (Fragment != 0)
-            {
-                bool later = (key.NwFrag & 2) != 0;
-                if (later != (Fragment == 1))
-                    return false;
-            }
-            return true;
-        }
-        return false;
-    }
 }

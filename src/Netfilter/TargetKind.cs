@@ -1,7 +1,7 @@
 namespace Datapath.Netfilter;
 
 /// <summary>What a rule's target does; the engine switches on it.</summary>
-public enum TargetKind
+public enum TargetKind : byte
 {
     /// <summary>No <c>-j</c>: the rule only counts.</summary>
     None = 0,

@@ -87,6 +87,83 @@ public class UdpGeneveUnderlayTests
         }
     }
 
+    /// <summary>Two IPv6 sockets on [::1] (the only IPv6 loopback address), each sending to the other's port.</summary>
+    private static (UdpGeneveUnderlay, UdpGeneveUnderlay) Ipv6Pair()
+    {
+        for (int attempt = 0; ; attempt++)
+        {
+            int pa, pb;
+            using (var probeA = new UdpGeneveUnderlay(new IPEndPoint(IPAddress.IPv6Loopback, 0)))
+            using (var probeB = new UdpGeneveUnderlay(new IPEndPoint(IPAddress.IPv6Loopback, 0)))
+            {
+                pa = probeA.LocalEndPoint.Port;
+                pb = probeB.LocalEndPoint.Port;
+            }
+            try
+            {
+                var a = new UdpGeneveUnderlay(new IPEndPoint(IPAddress.IPv6Loopback, pa), remotePort: pb);
+                try
+                {
+                    return (a, new UdpGeneveUnderlay(new IPEndPoint(IPAddress.IPv6Loopback, pb), remotePort: pa));
+                }
+                catch (SocketException)
+                {
+                    a.Dispose();
+                    throw;
+                }
+            }
+            catch (SocketException) when (attempt < 5)
+            {
+            }
+        }
+    }
+
+    [Fact]
+    public void Two_ipv6_sockets_on_loopback_exchange_geneve_datagrams_with_tun_ipv6_fields()
+    {
+        var map = TlvMap.Parse("{class=0xffff,type=0,len=4}->tun_metadata0");
+        var (w1, w2) = Ipv6Pair();
+        using (w1)
+        using (w2)
+        {
+            Assert.True(w1.IsIpv6);
+            Assert.Equal(Ipv6Address.Parse("::1"), w1.LocalAddress6);
+            Assert.False(w1.TrySend(Ipv4Address.Parse("127.0.0.1"), [1]));   // an IPv6 socket has IPv6 peers only
+            var key = default(FlowKey);
+            key.TunIpv6Src = w1.LocalAddress6;
+            key.TunIpv6Dst = w2.LocalAddress6;
+            key.TunId = 0x66;
+            key.TunMetadataPresent = 1;
+            key.TunMetadata[0] = 0xabcd;
+            var payload = new byte[256];
+            var inner = SeedFrames.InnerSyn();
+            Assert.True(GeneveEncapsulator.TryWritePayload(inner, in key, in map, payload, out int n));
+            for (int i = 0; i < 5; i++)
+                Assert.True(w1.TrySend(w2.LocalAddress6, payload.AsSpan(0, n)));
+
+            int got = 0;
+            var deadline = DateTime.UtcNow.AddSeconds(10);
+            while (got < 5 && DateTime.UtcNow < deadline)
+            {
+                int count = w2.Receive(TimeSpan.FromSeconds(1));
+                for (int i = 0; i < count; i++)
+                {
+                    var outer = new GeneveOuterFields { IsIpv6 = true, Source6 = w2.ReceivedSource6(i), Destination6 = w2.LocalAddress6 };
+                    var received = default(FlowKey);
+                    Assert.True(GeneveDecapsulator.TryDecapsulatePayload(w2.ReceivedPayload(i), in map, in outer, out int offset, ref received, out var reason), reason.ToString());
+                    Assert.Equal(inner, w2.ReceivedPayload(i)[offset..].ToArray());
+                    Assert.Equal(0x66ul, received.TunId);
+                    Assert.Equal(Ipv6Address.Parse("::1"), received.TunIpv6Src);
+                    Assert.Equal(Ipv6Address.Parse("::1"), received.TunIpv6Dst);
+                    Assert.Equal(0u, received.TunSrc);
+                    Assert.Equal(0xabcdul, received.TunMetadata[0]);
+                }
+                got += count;
+            }
+            Assert.Equal(5, got);
+        }
+    }
+
     [Fact]
     public void Receive_times_out_with_an_empty_batch_and_returns_zero_after_dispose()
     {

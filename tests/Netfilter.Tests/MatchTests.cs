@@ -111,6 +111,39 @@ public sealed class MatchTests
     }
 
     [Fact]
+    public void Matches_run_in_written_order_so_a_random_draw_before_a_failing_port_match_is_still_taken()
+    {
+        // Rule 1 draws before its tcp match fails (dport 81); rule 2 draws after its tcp match passes; rule 3's
+        // tcp match fails first, so it never draws. The compiled rules fold tcp and statistic into the rule
+        // struct: the draws must still happen exactly where the kernel makes them.
+        const string rules = """
+            *mangle
+            :PREROUTING ACCEPT [0:0]
+            -A PREROUTING -p tcp -m statistic --mode random --probability 0.5 -m tcp --dport 80 -j MARK --set-xmark 0x1/0x1
+            -A PREROUTING -p tcp -m tcp --dport 81 -m statistic --mode random --probability 0.5 -j MARK --set-xmark 0x2/0x2
+            -A PREROUTING -p tcp -m tcp --dport 82 -m statistic --mode random --probability 0.5 -j MARK --set-xmark 0x4/0x4
+            COMMIT
+            """;
+        var engine = Harness.Engine(rules, seed: 7);
+        var reference = new NetfilterRandom(7);
+        int marked = 0;
+        for (int i = 0; i < 200; i++)
+        {
+            reference.NextUInt32(); // rule 1's draw
+            bool expect = (reference.NextUInt32() & 0x7FFFFFFF) < 0x40000000u;
+            var key = Packets.Tcp("10.9.9.9", (ushort)(1000 + i), "10.8.8.8", 81);
+            Harness.Run(engine, NetfilterHook.Prerouting, ref key);
+            Assert.Equal(expect ? 2u : 0u, key.PktMark);
+            marked += expect ? 1 : 0;
+        }
+        Assert.InRange(marked, 60, 140);
+        var pre = engine.Rules.Mangle!.GetChain("PREROUTING");
+        Assert.Equal(0, pre.Rules[0].Packets);
+        Assert.Equal(marked, pre.Rules[1].Packets);
+        Assert.Equal(0, pre.Rules[2].Packets);
+    }
+
+    [Fact]
     public void Statistic_random_compares_31_bits_against_probability_times_2_pow_31()
     {
         var engine = Harness.Engine(RuleFixtures.Statistic, seed: 99);

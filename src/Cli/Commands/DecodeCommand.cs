@@ -103,7 +103,7 @@ internal sealed class DecodeCommand : ICliCommand
     /// <summary>For a GENEVE frame (UDP port 6081): the header, and the inner frame's fields with tun_* as OVS sees them after decapsulation.</summary>
     private static void WriteGeneve(Utf8JsonWriter w, byte[] frame, in FlowKey outer)
     {
-        if (!outer.IsIpv4 || outer.NwProto != IpProtocols.Udp || (outer.Layout.Flags & ParseFlags.L4Complete) == 0
+        if (!outer.IsIp || outer.NwProto != IpProtocols.Udp || (outer.Layout.Flags & ParseFlags.L4Complete) == 0
             || (outer.TpDst != GeneveHeader.UdpPort && outer.TpSrc != GeneveHeader.UdpPort))
             return;
         ReadOnlySpan<byte> payload = frame.AsSpan(outer.Layout.PayloadOffset);
@@ -134,8 +134,16 @@ internal sealed class DecodeCommand : ICliCommand
         ReadOnlySpan<byte> inner = payload[g.HeaderLength..];
         FlowKey.Extract(inner, 0, out FlowKey key);
         key.TunId = g.Vni;
-        key.TunSrc = outer.NwSrc;
-        key.TunDst = outer.NwDst;
+        if (outer.IsIpv6)
+        {
+            key.TunIpv6Src = outer.Ipv6Src;
+            key.TunIpv6Dst = outer.Ipv6Dst;
+        }
+        else
+        {
+            key.TunSrc = outer.NwSrc;
+            key.TunDst = outer.NwDst;
+        }
         key.TunTos = (byte)(outer.NwTos | outer.NwEcn);
         key.TunTtl = outer.NwTtl;
         w.WriteStartObject("inner");

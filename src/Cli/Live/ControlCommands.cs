@@ -13,7 +13,7 @@ namespace Datapath.Cli.Live;
 /// <summary>
 /// The commands a node's control socket answers, in ovs-ofctl / ovs-appctl style, on the live
 /// state: dump-flows (with live n_packets/n_bytes), add-flow, del-flows, mod-flows, dump-ports,
-/// dump-conntrack, flush-conntrack, trace, stats, help. Flow-mods are serialized by a lock (the
+/// dump-conntrack, flush-conntrack, trace, stats, ping (from the node's host), help. Flow-mods are serialized by a lock (the
 /// classifier publishes each atomically to the data threads, which never wait for it).
 /// Every error is a reply (exit code 1, <c>error: ...</c>, flow errors as <c>&lt;ctl&gt;:1:COL: ...</c>); nothing here stops the daemon.
 /// </summary>
@@ -35,6 +35,7 @@ internal sealed class ControlCommands(LiveNode live, TimeProvider time)
           flush-conntrack [zone=N]                      delete conntrack entries
           trace [--json] FLOW                           ofproto/trace on the live tables (conntrack: see docs/lab.md)
           stats [--json]                                daemon counters: ports, underlay, gateway, drops, faults
+          ping [-c N] [-i SEC] [-W SEC] IP              ICMP echo from the node's host (its antrea-gw0 address) to IP
           help                                          this text
 
         """;
@@ -58,6 +59,7 @@ internal sealed class ControlCommands(LiveNode live, TimeProvider time)
                 "flush-conntrack" => FlushConntrack(rest),
                 "trace" => Trace(rest),
                 "stats" => Stats(rest),
+                "ping" => Ping(rest),
                 "help" or "--help" or "-h" => ControlReply.Ok(Usage),
                 _ => ControlReply.Error($"unknown command '{cmd}' (try 'help')"),
             };
@@ -251,6 +253,59 @@ internal sealed class ControlCommands(LiveNode live, TimeProvider time)
     }
 
     // ---- stats
+
+    // ---- ping from the node's host
+
+    private ControlReply Ping(ReadOnlySpan<string> args)
+    {
+        int count = 3;
+        double interval = 0.2, wait = 2;
+        string? target = null;
+        for (int i = 0; i < args.Length; i++)
+        {
+            string a = args[i];
+            if (a is "-c" or "-i" or "-W")
+            {
+                if (i + 1 >= args.Length || !double.TryParse(args[i + 1], NumberStyles.Float, CultureInfo.InvariantCulture, out double v) || v < 0)
+                    return ControlReply.Error($"ping: {a} needs a number");
+                i++;
+                switch (a)
+                {
+                    case "-c" when v is >= 1 and <= 100 && v == Math.Floor(v):
+                        count = (int)v;
+                        break;
+                    case "-i" when v <= 5:
+                        interval = v;
+                        break;
+                    case "-W" when v <= 10:
+                        wait = v;
+                        break;
+                    default:
+                        return ControlReply.Error($"ping: {a} {args[i]} is out of range (-c 1..100, -i 0..5, -W 0..10)");
+                }
+            }
+            else if (target is null)
+                target = a;
+            else
+                return ControlReply.Error($"ping: unexpected argument '{a}'");
+        }
+        if (target is null || !Packets.Ipv4Address.TryParse(target, out var ip))
+            return ControlReply.Error("ping needs an IPv4 address (ping [-c N] [-i SEC] [-W SEC] IP)");
+        var (source, rtts) = live.HostPing(ip, count, TimeSpan.FromSeconds(interval), TimeSpan.FromSeconds(wait));
+        var sb = new StringBuilder();
+        sb.Append(CultureInfo.InvariantCulture, $"PING {ip} from {source} (host of {live.Node.Name}): 56 data bytes\n");
+        int received = 0;
+        for (int i = 0; i < rtts.Length; i++)
+        {
+            if (rtts[i] is { } ms)
+            {
+                received++;
+                sb.Append(CultureInfo.InvariantCulture, $"64 bytes from {ip}: icmp_seq={i + 1} time={ms:F3} ms\n");
+            }
+        }
+        sb.Append(CultureInfo.InvariantCulture, $"--- {ip} ping statistics ---\n{count} packets transmitted, {received} received, {100 * (count - received) / count}% packet loss\n");
+        return received > 0 ? ControlReply.Ok(sb.ToString()) : new ControlReply(ExitCodes.BadInput, sb.ToString());
+    }
 
     private ControlReply Stats(ReadOnlySpan<string> args)
     {

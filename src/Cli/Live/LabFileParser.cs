@@ -13,8 +13,8 @@ namespace Datapath.Cli.Live;
 internal static class LabFileParser
 {
     private static readonly string[] s_topKeys = ["scenario", "nodes"];
-    private static readonly string[] s_nodeKeys = ["control", "underlay", "peers", "ports", "flows", "flowsText", "host"];
-    private static readonly string[] s_portKeys = ["bind", "ofport", "mac", "mtu"];
+    private static readonly string[] s_nodeKeys = ["control", "underlay", "peers", "ports", "flows", "flowsText", "addFlows", "host"];
+    private static readonly string[] s_portKeys = ["bind", "ofport", "mac", "mtu", "ring"];
 
     /// <summary>Reads and checks <paramref name="path"/>.</summary>
     /// <exception cref="LabFileException">The file is not a valid lab file.</exception>
@@ -114,6 +114,12 @@ internal static class LabFileParser
             flowsText = Scalar(ft, path, "flowsText");
             flowsSource = $"{path}:{ft.Start.Line}";
         }
+        string? addFlowsText = null, addFlowsSource = null;
+        if (Get(map, "addFlows") is { } af)
+        {
+            addFlowsText = Scalar(af, path, "addFlows");
+            addFlowsSource = $"{path}:{af.Start.Line}";
+        }
         bool host = true;
         if (Get(map, "host") is { } hn)
         {
@@ -135,6 +141,8 @@ internal static class LabFileParser
             Ports = ports,
             FlowsText = flowsText,
             FlowsSource = flowsSource,
+            AddFlowsText = addFlowsText,
+            AddFlowsSource = addFlowsSource,
             Line = (int)keyNode.Start.Line,
             Column = (int)keyNode.Start.Column,
         };
@@ -146,6 +154,7 @@ internal static class LabFileParser
         uint? ofport = null;
         string? mac = null;
         int? mtu = null;
+        Io.Live.AfPacketRxRing? ring = null;
         if (value is YamlMappingNode m)
         {
             CheckKeys(m, s_portKeys, path, $"node {node}: port {port}");
@@ -170,6 +179,17 @@ internal static class LabFileParser
                     throw At(mt, path, $"node {node}: port {port}: mtu '{t}' is not between 68 and 65535");
                 mtu = n;
             }
+            if (Get(m, "ring") is { } rg)
+            {
+                string t = Scalar(rg, path, "ring");
+                ring = t switch
+                {
+                    "v3" => Io.Live.AfPacketRxRing.V3,
+                    "v2" => Io.Live.AfPacketRxRing.V2,
+                    "none" => Io.Live.AfPacketRxRing.None,
+                    _ => throw At(rg, path, $"node {node}: port {port}: ring '{t}' is not v3, v2 or none"),
+                };
+            }
         }
         string bind = Scalar(bindNode, path, "bind");
         int colon = bind.IndexOf(':', StringComparison.Ordinal);
@@ -190,6 +210,7 @@ internal static class LabFileParser
             OfPort = ofport,
             Mac = mac,
             Mtu = mtu,
+            Ring = ring,
         };
     }
 

@@ -26,6 +26,12 @@ internal sealed class LabNode
 
     public string? FlowsSource { get; init; }
 
+    /// <summary>'addFlows': rules (add-flows syntax) added after the node's own or the scenario's flows.</summary>
+    public string? AddFlowsText { get; init; }
+
+    /// <summary>Where <see cref="AddFlowsText"/> came from, for error positions.</summary>
+    public string? AddFlowsSource { get; init; }
+
     /// <summary>The 1-based position of the node's entry (for errors found while building it).</summary>
     public int Line { get; init; }
 

@@ -26,5 +26,8 @@ internal sealed record LabPortBinding(string Port, LabPortKind Kind, string Inte
     /// <summary>The MTU to give a TAP we create.</summary>
     public int? Mtu { get; init; }
 
+    /// <summary>For afpacket: the receive ring (v3, v2 or none: recvmmsg and sendmmsg); null = the daemon's default (<see cref="LiveNode.DefaultRing"/>).</summary>
+    public Io.Live.AfPacketRxRing? Ring { get; init; }
+
     public string Describe() => $"{Kind switch { LabPortKind.Tap => "tap", LabPortKind.AfPacket => "afpacket", _ => "pcap" }}:{Interface}";
 }

@@ -133,7 +133,15 @@ internal sealed class LabRunner(LabOptions options, TextWriter stdout, TextWrite
         int i = 0;
         foreach (var node in new[] { "worker1", "worker2" })
         {
-            sb.Append(CultureInfo.InvariantCulture, $"  {node}:\n    control: {node}.sock\n    underlay: {underlay[i++]}:6081\n    ports:\n");
+            sb.Append(CultureInfo.InvariantCulture, $"  {node}:\n    control: {node}.sock\n    underlay: {underlay[i++]}:6081\n");
+            if (LocalProbeFlow(scenario, node) is { } probe)
+            {
+                // docs/lab.md, "Pinging the gateway": Antrea v0.10 installs this rule; the seed's hand-written table 90 lacks it.
+                sb.Append("    addFlows: |\n");
+                sb.Append("      # Antrea v0.10 localProbeFlow (IngressRuleTable): the node itself, from its gateway address, may reach its pods\n");
+                sb.Append(CultureInfo.InvariantCulture, $"      {probe}\n");
+            }
+            sb.Append("    ports:\n");
             foreach (var (pod, n) in s_pods)
             {
                 if (n != node)
@@ -143,6 +151,22 @@ internal sealed class LabRunner(LabOptions options, TextWriter stdout, TextWrite
             }
         }
         return sb.ToString();
+    }
+
+    /// <summary>
+    /// Antrea v0.10's localProbeFlow for <paramref name="node"/>: table 90 (IngressRuleTable), above every
+    /// NetworkPolicy rule, lets in IP traffic whose source is the node's own gateway address, so the kubelet's
+    /// probes (and a ping from the node) reach local pods whatever the policies say. Antrea matched the source
+    /// address until v0.13 (antrea-io/antrea#1816 switched to a packet mark). The articles do not show table 90;
+    /// the scenario's hand-written table 90 omits the rule, so the lab adds it.
+    /// </summary>
+    internal static string? LocalProbeFlow(AntreaScenario scenario, string node)
+    {
+        string? ip = scenario.Model.Nodes.FirstOrDefault(n => n.Name == node)?.Gateway?.Ip;
+        if (ip is null)
+            return null;
+        int slash = ip.IndexOf('/', StringComparison.Ordinal);
+        return $"cookie=0x1000000000000, table=90, priority=210,ip,nw_src={(slash < 0 ? ip : ip[..slash])} actions=resubmit(,105)";
     }
 
     private void WaitForWorker(LabProcess w)

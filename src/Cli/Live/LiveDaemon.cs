@@ -89,6 +89,17 @@ internal sealed class LiveDaemon : IDisposable
 
     private static Node BuildNode(LabFile lab, LabNode ln, AntreaScenario? scenario)
     {
+        var node = BuildBridge(lab, ln, scenario);
+        if (ln.AddFlowsText is not null)
+        {
+            using var reader = new StringReader(ln.AddFlowsText);
+            node.Bridge.LoadFlows(reader, ln.AddFlowsSource ?? lab.Path);
+        }
+        return node;
+    }
+
+    private static Node BuildBridge(LabFile lab, LabNode ln, AntreaScenario? scenario)
+    {
         Node? node = scenario?.Cluster.Nodes.FirstOrDefault(n => n.Name == ln.Name);
         if (node is not null)
         {

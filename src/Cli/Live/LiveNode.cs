@@ -38,6 +38,9 @@ namespace Datapath.Cli.Live;
 //     to the thread's pending queue and run after the current one returns (Drain), up to
 //     MaxCrossings per received frame;
 //   - to any other unbound port: counted (Unbound).
+// HostPing (`ctl ping`) is the node itself pinging: the host stack originates echo requests
+// (SendLocal) on the calling thread, they cross into the bridge like any host transmission, and
+// echo replies output to the gateway port are matched (HostPingState) before the host gets them.
 // A datagram from the underlay is mapped back from the sender's underlay address to its node IP
 // (tun_src), decapsulated against the bridge's TLV map, and its inner frame processed on the
 // tunnel port with those tunnel fields (Node.ProcessDecapsulated) — what the tunnel port would
@@ -78,6 +81,7 @@ internal sealed class LiveNode : IPacketSink, IHostSink, IDisposable
     private readonly CancellationTokenSource _stop = new();
     private Thread? _underlayThread;
     private bool _stopped;
+    private HostPingState? _ping;
 
     private LiveNode(Node node, LabNode lab, List<BoundPort> ports, UdpGeneveUnderlay? underlay,
         Dictionary<uint, Ipv4Address> underlayByNodeIp, HostStack? host, Action<string> log)
@@ -135,7 +139,7 @@ internal sealed class LiveNode : IPacketSink, IHostSink, IDisposable
                 ILivePort live = b.Kind switch
                 {
                     LabPortKind.Tap => TapPort.Open(new TapPortOptions { Name = b.Interface, Mtu = b.Mtu, BringUp = true }),
-                    LabPortKind.AfPacket => AfPacketPort.Open(b.Interface),
+                    LabPortKind.AfPacket => OpenAfPacket(b),
                     _ => PcapPort.Open(b.Interface),
                 };
                 opened.Add(new BoundPort(bridgePort, live, b));
@@ -153,6 +157,26 @@ internal sealed class LiveNode : IPacketSink, IHostSink, IDisposable
         }
     }
 
+    /// <summary>
+    /// The receive ring of an afpacket port without a <c>ring:</c> key (docs/live-io.md, "PACKET_MMAP rings"):
+    /// TPACKET_V2, which hands each frame over as soon as it is written, with a TPACKET_V2 transmit ring and
+    /// qdisc bypass; 8192 frame slots (16 MiB) so a burst survives the thread being descheduled.
+    /// (TPACKET_V3 holds a partly filled block until its retire timer, a jiffy or more: 4 ms at HZ=250.)
+    /// </summary>
+    public const AfPacketRxRing DefaultRing = AfPacketRxRing.V2;
+
+    private static AfPacketPort OpenAfPacket(LabPortBinding b)
+    {
+        var ring = b.Ring ?? DefaultRing;
+        return AfPacketPort.Open(b.Interface, new AfPacketPortOptions
+        {
+            RxRing = ring,
+            RxFrameCount = 8192,
+            TxRing = ring != AfPacketRxRing.None,
+            QdiscBypass = ring != AfPacketRxRing.None,
+        });
+    }
+
     /// <summary>Starts one receive loop per port and the underlay thread.</summary>
     public void Start()
     {
@@ -160,6 +184,8 @@ internal sealed class LiveNode : IPacketSink, IHostSink, IDisposable
         {
             var bound = b;
             uint ofport = b.BridgePort.OfPort;
+            if (b.LivePort is AfPacketPort { RingFallbackReason: { } why })
+                _log($"port {b.BridgePort.Name} ({b.Binding.Describe()}): no PACKET_MMAP ring ({why}); using recvmmsg/sendmmsg");
             b.LivePort.Faulted += (_, e) =>
             {
                 Counters.PortFault();
@@ -340,7 +366,11 @@ internal sealed class LiveNode : IPacketSink, IHostSink, IDisposable
                 break;
             case PortKind.Gateway:
                 if (Host is not null)
+                {
+                    if (Volatile.Read(ref _ping) is { } ping)
+                        ping.Observe(frame);
                     _pending.Value!.Enqueue((true, frame.ToArray()));
+                }
                 else
                     Counters.GatewayOutput();
                 break;
@@ -381,6 +411,91 @@ internal sealed class LiveNode : IPacketSink, IHostSink, IDisposable
             Counters.UnderlaySent(payload.Length);
         else
             Counters.UnderlaySendError();
+    }
+
+    /// <summary>
+    /// `ping` from the node itself: the host stack sends <paramref name="count"/> ICMP echo requests to
+    /// <paramref name="target"/> from its address on antrea-gw0 (ip_local_out: routes, neighbours, iptables
+    /// OUTPUT/POSTROUTING), they enter the bridge on the gateway port, and the echo replies the bridge hands
+    /// back to the gateway port are matched by identifier and sequence. Runs on the caller's thread (the
+    /// control socket's); one ping at a time. Returns the source address and each request's RTT (null: no reply).
+    /// </summary>
+    public (Ipv4Address Source, double?[] RttMs) HostPing(Ipv4Address target, int count, TimeSpan interval, TimeSpan wait)
+    {
+        if (Host is null || _gateway is null)
+            throw new InvalidOperationException($"node {Node.Name} has no host stack behind its gateway port (host: false, or the gateway is bound to a live port)");
+        if (!Host.TrySelectSourceAddress(_gateway.Name, target.Value, out uint source))
+            throw new InvalidOperationException($"the host of {Node.Name} has no address on {_gateway.Name} to ping {target} from");
+        var state = new HostPingState((ushort)Random.Shared.Next(1, 0xffff), source, count);
+        if (Interlocked.CompareExchange(ref _ping, state, null) is not null)
+            throw new InvalidOperationException("another ping is running on this node");
+        try
+        {
+            byte[] payload = new byte[56];
+            for (int seq = 1; seq <= count; seq++)
+            {
+                if (seq > 1)
+                    Thread.Sleep(interval);
+                var request = PacketBuilder.IcmpEcho(MacAddress.Zero, MacAddress.Zero, new Ipv4Address(source), target, reply: false, state.Id, (ushort)seq, payload);
+                long now = Node.Conntrack.NowMs();
+                state.Sent(seq);
+                Host.SendLocal(request, this, now);
+                Drain(now);
+            }
+            state.WaitAll(wait);
+            return (new Ipv4Address(source), state.Rtts());
+        }
+        finally
+        {
+            Volatile.Write(ref _ping, null);
+        }
+    }
+
+    /// <summary>The requests of one HostPing and the replies seen so far (written by loop threads, read by the pinger).</summary>
+    private sealed class HostPingState(ushort id, uint source, int count)
+    {
+        private readonly long[] _sentAt = new long[count + 1];
+        private readonly long[] _repliedAt = new long[count + 1];
+        private int _replies;
+
+        public ushort Id { get; } = id;
+
+        public void Sent(int seq) => Volatile.Write(ref _sentAt[seq], System.Diagnostics.Stopwatch.GetTimestamp());
+
+        /// <summary>An echo reply to our address with our identifier: record its arrival (once per sequence number).</summary>
+        public void Observe(ReadOnlySpan<byte> frame)
+        {
+            if (frame.Length < 14 + 20 + 8 || BinaryPrimitives.ReadUInt16BigEndian(frame[12..]) != EtherTypes.IPv4)
+                return;
+            var ip = frame[14..];
+            int ihl = (ip[0] & 0x0f) * 4;
+            if (ip[9] != IpProtocols.Icmp || ihl < 20 || frame.Length < 14 + ihl + 8 || BinaryPrimitives.ReadUInt32BigEndian(ip[16..]) != source)
+                return;
+            var icmp = ip[ihl..];
+            int seq = BinaryPrimitives.ReadUInt16BigEndian(icmp[6..]);
+            if (icmp[0] != IcmpHeader.TypeEchoReply || BinaryPrimitives.ReadUInt16BigEndian(icmp[4..]) != Id || seq < 1 || seq >= _sentAt.Length)
+                return;
+            if (Interlocked.CompareExchange(ref _repliedAt[seq], System.Diagnostics.Stopwatch.GetTimestamp(), 0) == 0)
+                Interlocked.Increment(ref _replies);
+        }
+
+        public void WaitAll(TimeSpan wait)
+        {
+            var deadline = DateTime.UtcNow + wait;
+            while (Volatile.Read(ref _replies) < _sentAt.Length - 1 && DateTime.UtcNow < deadline)
+                Thread.Sleep(5);
+        }
+
+        public double?[] Rtts()
+        {
+            var rtts = new double?[_sentAt.Length - 1];
+            for (int seq = 1; seq < _sentAt.Length; seq++)
+            {
+                long r = Volatile.Read(ref _repliedAt[seq]);
+                rtts[seq - 1] = r == 0 ? null : System.Diagnostics.Stopwatch.GetElapsedTime(_sentAt[seq], r).TotalMilliseconds;
+            }
+            return rtts;
+        }
     }
 
     /// <summary>The underlay endpoint as text, or "none".</summary>

@@ -14,9 +14,14 @@ namespace Datapath.Io.Live;
 //
 // Design
 // ------
-// Two sockets. The receive socket is SOCK_RAW bound to (ifindex, ETH_P_ALL) and read with
-// recvmmsg(2): one system call fills up to a whole FrameBatch. It is made with protocol 0 and
-// bound only after its options are set, so no frame from another interface is ever queued. Options:
+// Two sockets. The receive socket is SOCK_RAW bound to (ifindex, ETH_P_ALL), made with protocol 0
+// and bound only after its options are set, so no frame from another interface is ever queued.
+// By default it has an mmap'ed receive ring (PacketRxRing: TPACKET_V3 blocks, or TPACKET_V2
+// frames): ReceiveBatch walks the frames the kernel wrote into the ring and lends them to the
+// FrameBatch in place (zero copy); the ring units they came from go back to the kernel at the next
+// ReceiveBatch; poll(2) only when the ring is empty. Without a ring (RxRing = None, or the kernel
+// refused it: RingFallbackReason says why) recvmmsg(2) fills up to a whole FrameBatch per call.
+// Options:
 //  - PACKET_IGNORE_OUTGOING: we never see frames sent on the interface (ours or the host's);
 //    kernels before 4.20 lack it and we drop PACKET_OUTGOING frames by their sll_pkttype instead.
 //  - PACKET_AUXDATA: the kernel moves 802.1Q tags out of band (VLAN acceleration); we put the tag
@@ -26,8 +31,11 @@ namespace Datapath.Io.Live;
 //    on veths); the header says where the checksum starts and goes, and we complete it as the
 //    kernel's skb_checksum_help would, so the bytes we deliver are valid on any wire.
 //  - an optional BPF filter (libpcap compiles it; SO_ATTACH_FILTER) and promiscuous membership.
-// The send socket is bound to (ifindex, protocol 0), so it receives nothing; send(2) with
-// MSG_DONTWAIT: a full queue is a counted drop, never a stall. SendBatch uses sendmmsg(2).
+// The send socket is bound to (ifindex, protocol 0), so it receives nothing. By default it has a
+// TPACKET_V2 transmit ring (PacketTxRing): Send/SendBatch copy frames into ring slots under a lock
+// and one send(2) hands the whole batch to the kernel; a frame longer than MTU + 18 (or the slot)
+// is an error (EMSGSIZE, counted), a ring still full after one flush a counted tx drop. Without the
+// ring: send(2) with MSG_DONTWAIT, a full queue a counted drop, never a stall; SendBatch sendmmsg(2).
 //
 // Faults: when the interface is deleted the kernel sets ENETDOWN on the socket; a link that only
 // went down reports ENETDOWN too and comes back on NETDEV_UP, so ENETDOWN faults the port only
@@ -36,16 +44,22 @@ namespace Datapath.Io.Live;
 // Invariants
 // ----------
 //  - _rxFd and _txFd are open from Open to Dispose; the scratch arrays hold _scratchCapacity messages.
-//  - A delivered frame is whole: longer ones (MSG_TRUNC) are counted as truncated drops.
+//  - A delivered frame is whole: longer ones (MSG_TRUNC, tp_snaplen < tp_len, or longer than the
+//    batch's FrameCapacity) are counted as truncated drops.
+//  - Frames lent from the receive ring are valid until the next ReceiveBatch (or Dispose).
+//  - _txRing is only touched under _txLock.
 //
 // Thread-safety
 // -------------
-// As ILivePort. The receive scratch belongs to the receiving thread; sends use stack memory.
+// As ILivePort. The receive ring and scratch belong to the receiving thread; senders take _txLock
+// on the ring path and use stack memory on the sendmmsg path.
 //
 // Cost
 // ----
-// One recvmmsg per batch (plus one poll when idle), one send per frame or one sendmmsg per batch.
-// Native scratch: ~200 bytes per batch slot. No managed allocation after Open.
+// Ring: no system call per batch while frames keep coming (one poll when idle), no copy on receive;
+// one copy into the transmit ring per frame and one send per batch. Memory: 4 MiB receive ring and
+// 1 MiB transmit ring by default. recvmmsg path: one recvmmsg per batch, ~200 bytes of native
+// scratch per batch slot. No managed allocation after Open.
 
 /// <summary>An existing interface through AF_PACKET sockets (see the design notes in the source).</summary>
 public sealed unsafe class AfPacketPort : LivePort
@@ -71,6 +85,10 @@ public sealed unsafe class AfPacketPort : LivePort
     private readonly int _txFd;
     private readonly int _ifindex;
     private readonly bool _filterOutgoing;
+    private readonly PacketRxRing? _rxRing;
+    private readonly PacketTxRing? _txRing;
+    private readonly int _txMaxFrame;
+    private readonly Lock _txLock = new();
     private int _scratchCapacity;
     private LibC.MMsgHdr* _messages;
     private LibC.IoVec* _iovecs;
@@ -125,14 +143,29 @@ public sealed unsafe class AfPacketPort : LivePort
         public uint Drops;
     }
 
-    private AfPacketPort(string name, int rxFd, int txFd, int ifindex, bool filterOutgoing)
+    private AfPacketPort(string name, int rxFd, int txFd, int ifindex, bool filterOutgoing,
+        PacketRxRing? rxRing, AfPacketRxRing rxRingKind, PacketTxRing? txRing, int mtu, string? fallback)
         : base(name)
     {
         _rxFd = rxFd;
         _txFd = txFd;
         _ifindex = ifindex;
         _filterOutgoing = filterOutgoing;
+        _rxRing = rxRing;
+        RxRing = rxRing is null ? AfPacketRxRing.None : rxRingKind;
+        _txRing = txRing;
+        _txMaxFrame = txRing is null ? 0 : Math.Min(txRing.MaxFrame, mtu + 18); // the kernel's limit: MTU + Ethernet header (+ a VLAN tag)
+        RingFallbackReason = fallback;
     }
+
+    /// <summary>The receive ring in use: the one asked for, or None when there is none (asked so, or refused: see <see cref="RingFallbackReason"/>).</summary>
+    public AfPacketRxRing RxRing { get; }
+
+    /// <summary>Whether sends go through the TPACKET_V2 transmit ring (else sendmmsg).</summary>
+    public bool UsesTxRing => _txRing is not null;
+
+    /// <summary>Why a ring that was asked for is not used (the kernel's errno), or null.</summary>
+    public string? RingFallbackReason { get; }
 
     /// <inheritdoc/>
     public override LivePortBackend Backend => LivePortBackend.AfPacket;
@@ -151,13 +184,21 @@ public sealed unsafe class AfPacketPort : LivePort
             : null;
         int ifindex = InterfaceControl.IndexOf(interfaceName);
         int rx = -1, tx = -1;
+        PacketRxRing? rxRing = null;
+        PacketTxRing? txRing = null;
+        string? fallback = null;
         try
         {
             rx = OpenSocket(interfaceName);
             bool filterOutgoing = !TrySetInt(rx, SOL_PACKET, PACKET_IGNORE_OUTGOING, 1);
             SetInt(rx, SOL_PACKET, PACKET_AUXDATA, 1, interfaceName, "PACKET_AUXDATA");
-            SetInt(rx, SOL_PACKET, PACKET_VNET_HDR, 1, interfaceName, "PACKET_VNET_HDR");
-            if (!TrySetInt(rx, LibC.SOL_SOCKET, LibC.SO_RCVBUFFORCE, options.ReceiveBufferBytes))
+            SetInt(rx, SOL_PACKET, PACKET_VNET_HDR, 1, interfaceName, "PACKET_VNET_HDR"); // before the ring: the kernel refuses it after (EBUSY)
+            if (options.RxRing != AfPacketRxRing.None)
+            {
+                rxRing = PacketRxRing.TryCreate(rx, options, FrameBatch.Headroom, out fallback);
+            }
+
+            if (rxRing is null && !TrySetInt(rx, LibC.SOL_SOCKET, LibC.SO_RCVBUFFORCE, options.ReceiveBufferBytes))
             {
                 TrySetInt(rx, LibC.SOL_SOCKET, LibC.SO_RCVBUF, options.ReceiveBufferBytes);
             }
@@ -185,7 +226,14 @@ public sealed unsafe class AfPacketPort : LivePort
             }
 
             tx = OpenSocket(interfaceName);
-            if (!TrySetInt(tx, LibC.SOL_SOCKET, LibC.SO_SNDBUFFORCE, options.SendBufferBytes))
+            int mtu = InterfaceControl.GetMtu(interfaceName);
+            if (options.TxRing)
+            {
+                txRing = PacketTxRing.TryCreate(tx, options.TxFrameCount, mtu, out string? why);
+                fallback = why is null ? fallback : fallback is null ? why : fallback + "; " + why;
+            }
+
+            if (txRing is null && !TrySetInt(tx, LibC.SOL_SOCKET, LibC.SO_SNDBUFFORCE, options.SendBufferBytes))
             {
                 TrySetInt(tx, LibC.SOL_SOCKET, LibC.SO_SNDBUF, options.SendBufferBytes);
             }
@@ -196,10 +244,12 @@ public sealed unsafe class AfPacketPort : LivePort
             }
 
             Bind(tx, ifindex, 0, interfaceName);
-            return new AfPacketPort(interfaceName, rx, tx, ifindex, filterOutgoing);
+            return new AfPacketPort(interfaceName, rx, tx, ifindex, filterOutgoing, rxRing, options.RxRing, txRing, mtu, fallback);
         }
         catch
         {
+            rxRing?.Dispose();
+            txRing?.Dispose();
             if (rx >= 0)
             {
                 LibC.Close(rx);
@@ -256,11 +306,87 @@ public sealed unsafe class AfPacketPort : LivePort
 
     private protected override void ReceiveCore(FrameBatch batch, int timeoutMs)
     {
+        if (_rxRing is { } ring)
+        {
+            ring.Release(); // the frames lent by the previous receive are done with
+            if (ReceiveFromRing(ring, batch) == 0 && timeoutMs != 0 && Fault is null && WaitRing(timeoutMs))
+            {
+                ReceiveFromRing(ring, batch);
+            }
+
+            return;
+        }
+
         EnsureScratch(batch.Capacity);
         if (ReceiveReady(batch) == 0 && timeoutMs != 0 && Fault is null && WaitReadable(_rxFd, timeoutMs))
         {
             ReceiveReady(batch);
         }
+    }
+
+    /// <summary>poll(2) the ring's socket; a socket error (the interface went down or away) is read and handled.</summary>
+    private bool WaitRing(int timeoutMs)
+    {
+        LibC.PollFd pfd = new() { Fd = _rxFd, Events = LibC.POLLIN };
+        if (LibC.Poll(&pfd, 1, timeoutMs) <= 0)
+        {
+            return false;
+        }
+
+        if ((pfd.Revents & LibC.POLLERR) != 0)
+        {
+            int error = 0;
+            uint len = sizeof(int);
+            if (LibC.GetSockOpt(_rxFd, LibC.SOL_SOCKET, LibC.SO_ERROR, &error, &len) == 0 && error != 0)
+            {
+                OnReceiveError(error, "poll (receive ring)");
+            }
+        }
+
+        return (pfd.Revents & LibC.POLLIN) != 0;
+    }
+
+    /// <summary>Lends the ready ring frames to the batch (in place), completing checksums and re-inserting VLAN tags.</summary>
+    private int ReceiveFromRing(PacketRxRing ring, FrameBatch batch)
+    {
+        int first = batch.Count;
+        long bytes = 0;
+        while (batch.Count < batch.Capacity && ring.TryNext(out RingFrame f))
+        {
+            if (f.SnapLength < f.Length || f.Length > batch.FrameCapacity)
+            {
+                Counters.AddRxTruncated();
+                continue;
+            }
+
+            if (f.Length < 14 || (_filterOutgoing && f.PacketType == PACKET_OUTGOING))
+            {
+                continue;
+            }
+
+            byte* data = f.Data;
+            int length = f.Length;
+            int room = f.Room;
+            CompleteChecksum(data - VnetHeaderLength, data, length);
+            if ((f.Status & TP_STATUS_VLAN_VALID) != 0 && room >= 4)
+            {
+                // The virtio_net_hdr before the frame is read: move the MAC addresses 4 bytes into it and put the tag back.
+                ushort tpid = (f.Status & TP_STATUS_VLAN_TPID_VALID) != 0 ? f.VlanTpid : (ushort)0x8100;
+                Buffer.MemoryCopy(data, data - 4, 12, 12);
+                data -= 4;
+                room -= 4;
+                length += 4;
+                BinaryPrimitives.WriteUInt16BigEndian(new Span<byte>(data + 12, 2), tpid);
+                BinaryPrimitives.WriteUInt16BigEndian(new Span<byte>(data + 14, 2), f.VlanTci);
+            }
+
+            batch.CommitExternal(data, length, room);
+            bytes += length;
+        }
+
+        int got = batch.Count - first;
+        Counters.AddRx(got, bytes);
+        return got;
     }
 
     private void EnsureScratch(int capacity)
@@ -428,6 +554,25 @@ public sealed unsafe class AfPacketPort : LivePort
 
     private protected override bool SendCore(ReadOnlySpan<byte> frame)
     {
+        if (_txRing is { } ring)
+        {
+            fixed (byte* f = frame)
+            {
+                lock (_txLock)
+                {
+                    if (!QueueLocked(ring, f, frame.Length))
+                    {
+                        return false;
+                    }
+
+                    FlushLocked();
+                }
+            }
+
+            Counters.AddTx(1, frame.Length);
+            return true;
+        }
+
         fixed (byte* p = frame)
         {
             if (LibC.Send(_txFd, p, (nuint)frame.Length, LibC.MSG_DONTWAIT) < 0)
@@ -438,6 +583,73 @@ public sealed unsafe class AfPacketPort : LivePort
 
         Counters.AddTx(1, frame.Length);
         return true;
+    }
+
+    /// <summary>Copies one frame into the transmit ring (flushing once if it is full); counts refusals.</summary>
+    private bool QueueLocked(PacketTxRing ring, byte* frame, int length)
+    {
+        if (length < 14 || length > _txMaxFrame || (length > _txMaxFrame - 4 && !IsVlanTagged(frame)))
+        {
+            Counters.AddError(); // EMSGSIZE: the kernel would refuse it (shorter than an Ethernet header, longer than MTU + 18)
+            return false;
+        }
+
+        if (ring.TryQueue(frame, length))
+        {
+            return true;
+        }
+
+        FlushLocked(); // the slot we need is still the kernel's: let it send what is requested, then retry once
+        if (ring.TryQueue(frame, length))
+        {
+            return true;
+        }
+
+        Counters.AddTxDropped();
+        return false;
+    }
+
+    /// <summary>802.1Q or 802.1ad: the kernel allows 4 bytes over MTU + 14 for those (packet_extra_vlan_len_allowed).</summary>
+    private static bool IsVlanTagged(byte* frame) =>
+        frame[12] == 0x81 && frame[13] == 0x00 || frame[12] == 0x88 && frame[13] == 0xa8;
+
+    /// <summary>One send(2): the kernel transmits every requested slot. A vanished interface faults the port.</summary>
+    private void FlushLocked()
+    {
+        if (PacketTxRing.Flush(_txFd) < 0)
+        {
+            int errno = LibC.LastErrno;
+            if (errno is not (LibC.EAGAIN or LibC.ENOBUFS or LibC.EINTR))
+            {
+                OnSendError(errno, "send (transmit ring)"); // requested slots stay queued for the next flush
+            }
+        }
+    }
+
+    private int SendBatchThroughRing(PacketTxRing ring, FrameBatch batch)
+    {
+        int sent = 0;
+        long bytes = 0;
+        lock (_txLock)
+        {
+            for (int i = 0; i < batch.Count; i++)
+            {
+                int length = batch.GetLength(i);
+                if (QueueLocked(ring, batch.FrameData(i), length))
+                {
+                    sent++;
+                    bytes += length;
+                }
+            }
+
+            if (sent > 0)
+            {
+                FlushLocked();
+            }
+        }
+
+        Counters.AddTx(sent, bytes);
+        return sent;
     }
 
     /// <inheritdoc/>
@@ -453,6 +665,11 @@ public sealed unsafe class AfPacketPort : LivePort
             }
 
             return 0;
+        }
+
+        if (_txRing is { } ring)
+        {
+            return SendBatchThroughRing(ring, batch);
         }
 
         LibC.MMsgHdr* msgs = stackalloc LibC.MMsgHdr[SendChunk];
@@ -515,6 +732,8 @@ public sealed unsafe class AfPacketPort : LivePort
     {
         LibC.Close(_rxFd);
         LibC.Close(_txFd);
+        _rxRing?.Dispose();
+        _txRing?.Dispose();
         FreeScratch();
     }
 }

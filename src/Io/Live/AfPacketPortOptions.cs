@@ -10,12 +10,45 @@ public sealed class AfPacketPortOptions
     /// attached as a socket filter (SO_ATTACH_FILTER); needs libpcap0.8 only when set.</summary>
     public string? Filter { get; init; }
 
-    /// <summary>Kernel receive buffer (SO_RCVBUFFORCE), bytes. Default 4 MiB.</summary>
+    /// <summary>Kernel receive buffer (SO_RCVBUFFORCE), bytes, for the recvmmsg path. Default 4 MiB.</summary>
     public int ReceiveBufferBytes { get; init; } = 4 << 20;
 
-    /// <summary>Kernel send buffer (SO_SNDBUFFORCE), bytes. Default 4 MiB.</summary>
+    /// <summary>Kernel send buffer (SO_SNDBUFFORCE), bytes, for the sendmmsg path. Default 4 MiB.</summary>
     public int SendBufferBytes { get; init; } = 4 << 20;
 
     /// <summary>Send straight to the driver, skipping the interface's qdisc (PACKET_QDISC_BYPASS). Default false.</summary>
     public bool QdiscBypass { get; init; }
+
+    /// <summary>
+    /// The receive ring (PACKET_RX_RING, mmap'ed, zero copy). Default <see cref="AfPacketRxRing.V3"/>.
+    /// When the kernel refuses the ring (setsockopt or mmap fails) the port falls back to recvmmsg
+    /// and says so in <see cref="AfPacketPort.RxRing"/>.
+    /// </summary>
+    public AfPacketRxRing RxRing { get; init; } = AfPacketRxRing.V3;
+
+    /// <summary>V3: bytes per block (a multiple of the page size; a power of two pages). Default 64 KiB.</summary>
+    public int RxBlockBytes { get; init; } = 64 << 10;
+
+    /// <summary>V3: number of blocks. Default 64 (a 4 MiB ring).</summary>
+    public int RxBlockCount { get; init; } = 64;
+
+    /// <summary>V3: how long the kernel keeps a partly filled block before handing it over, in ms
+    /// (rounded up to jiffies by the kernel). Default 1.</summary>
+    public int RxBlockTimeoutMs { get; init; } = 1;
+
+    /// <summary>V2: bytes per ring frame (header, headroom and the frame; a multiple of 16). Default 2048.</summary>
+    public int RxFrameBytes { get; init; } = 2048;
+
+    /// <summary>V2: number of ring frames. Default 2048 (a 4 MiB ring).</summary>
+    public int RxFrameCount { get; init; } = 2048;
+
+    /// <summary>
+    /// Send through a TPACKET_V2 transmit ring (PACKET_TX_RING): frames are copied into the ring and
+    /// one send(2) hands a whole batch to the kernel. Default true; falls back to sendmmsg when refused
+    /// (<see cref="AfPacketPort.UsesTxRing"/>).
+    /// </summary>
+    public bool TxRing { get; init; } = true;
+
+    /// <summary>Number of transmit ring frames (each holds one frame up to the interface's MTU). Default 512.</summary>
+    public int TxFrameCount { get; init; } = 512;
 }

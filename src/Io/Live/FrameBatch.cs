@@ -11,12 +11,16 @@ namespace Datapath.Io.Live;
 // -----
 // A fixed set of frame slots in one pinned array: a port's ReceiveBatch fills slots 0..Count-1,
 // the caller reads (and may rewrite in place) each frame, then the next ReceiveBatch reuses the
-// same memory. The same type carries frames the other way for SendBatch.
+// same memory. The same type carries frames the other way for SendBatch. A port with a
+// PACKET_MMAP ring (AfPacketPort) does not copy at all: it lends frames that stay in the kernel's
+// ring (CommitExternal); they are valid until the next ReceiveBatch on that port.
 //
 // Design
 // ------
 // One pinned byte[] (GC.AllocateArray(pinned: true)) of Capacity slots, each
-// Headroom + FrameCapacity bytes long. Native code (read, recvmmsg, pcap_dispatch) writes straight
+// Headroom + FrameCapacity bytes long. Frame i is (address[i], length[i], room[i]): its first byte,
+// its length and how many bytes in front of it it may grow into (TryPush). For a frame in a slot the
+// address points into the pinned array (which never moves); for a lent ring frame, into the ring. Native code (read, recvmmsg, pcap_dispatch) writes straight
 // into a slot at its headroom, so a steady stream allocates nothing and copies each frame at most
 // once (libpcap's ring -> slot). The headroom lets a frame grow at the front in place: the
 // AF_PACKET port re-inserts an 802.1Q tag the kernel moved out of band, and an encapsulator may
@@ -24,8 +28,9 @@ namespace Datapath.Io.Live;
 //
 // Invariants
 // ----------
-//  - 0 <= Count <= Capacity; for i < Count, 0 <= start[i] and start[i] + length[i] lies inside slot i.
-//  - Frame i never overlaps frame j (i != j): each lives in its own slot.
+//  - 0 <= Count <= Capacity; for i < Count, frame i is [address[i], address[i] + length[i]) and the
+//    room[i] bytes before it are writable memory of the same slot (or ring frame).
+//  - Frame i never overlaps frame j (i != j): each lives in its own slot or ring frame.
 //
 // Thread-safety
 // -------------
@@ -34,7 +39,7 @@ namespace Datapath.Io.Live;
 // Cost
 // ----
 // Capacity * (Headroom + FrameCapacity) bytes, pinned for the batch's lifetime (64 x 2112 = 132 KiB
-// by default); indexing is O(1).
+// by default), plus 16 bytes of bookkeeping per slot; indexing is O(1).
 
 /// <summary>A reusable batch of frames in pooled, pinned memory (see the design notes in the source).</summary>
 public sealed class FrameBatch
@@ -49,12 +54,14 @@ public sealed class FrameBatch
     public const int DefaultFrameCapacity = 2048;
 
     private readonly byte[] _buffer;
-    private readonly int[] _starts;
+    private readonly nint _base;
+    private readonly nint[] _addresses;
     private readonly int[] _lengths;
+    private readonly int[] _room;
     private readonly int _stride;
 
     /// <summary>Makes a batch of <paramref name="capacity"/> slots of <paramref name="frameCapacity"/> bytes each.</summary>
-    public FrameBatch(int capacity = DefaultCapacity, int frameCapacity = DefaultFrameCapacity)
+    public unsafe FrameBatch(int capacity = DefaultCapacity, int frameCapacity = DefaultFrameCapacity)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(capacity, 1024);
@@ -64,8 +71,10 @@ public sealed class FrameBatch
         FrameCapacity = frameCapacity;
         _stride = Headroom + frameCapacity;
         _buffer = GC.AllocateArray<byte>(checked(capacity * _stride), pinned: true);
-        _starts = new int[capacity];
+        _base = (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_buffer));
+        _addresses = new nint[capacity];
         _lengths = new int[capacity];
+        _room = new int[capacity];
     }
 
     /// <summary>Number of slots.</summary>
@@ -78,7 +87,7 @@ public sealed class FrameBatch
     public int Count { get; private set; }
 
     /// <summary>Frame <paramref name="index"/> (0 &lt;= index &lt; Count), writable in place.</summary>
-    public Span<byte> this[int index]
+    public unsafe Span<byte> this[int index]
     {
         get
         {
@@ -87,7 +96,7 @@ public sealed class FrameBatch
                 ThrowIndex();
             }
 
-            return _buffer.AsSpan(_starts[index], _lengths[index]);
+            return new Span<byte>((void*)_addresses[index], _lengths[index]);
         }
     }
 
@@ -115,8 +124,9 @@ public sealed class FrameBatch
 
         int start = (Count * _stride) + Headroom;
         frame.CopyTo(_buffer.AsSpan(start, frame.Length));
-        _starts[Count] = start;
+        _addresses[Count] = _base + start;
         _lengths[Count] = frame.Length;
+        _room[Count] = Headroom;
         Count++;
         return true;
     }
@@ -125,23 +135,23 @@ public sealed class FrameBatch
     /// Grows frame <paramref name="index"/> at the front by <paramref name="length"/> bytes taken from
     /// the slot's headroom and returns the new frame; false when the headroom is used up.
     /// </summary>
-    public bool TryPush(int index, int length, out Span<byte> frame)
+    public unsafe bool TryPush(int index, int length, out Span<byte> frame)
     {
         if ((uint)index >= (uint)Count)
         {
             ThrowIndex();
         }
 
-        int slotStart = index * _stride;
-        if (length < 0 || _starts[index] - length < slotStart)
+        if (length < 0 || length > _room[index])
         {
             frame = default;
             return false;
         }
 
-        _starts[index] -= length;
+        _addresses[index] -= length;
+        _room[index] -= length;
         _lengths[index] += length;
-        frame = _buffer.AsSpan(_starts[index], _lengths[index]);
+        frame = new Span<byte>((void*)_addresses[index], _lengths[index]);
         return true;
     }
 
@@ -151,7 +161,7 @@ public sealed class FrameBatch
     internal unsafe byte* SlotData(int index)
     {
         Debug.Assert((uint)index < (uint)Capacity);
-        return (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_buffer)) + (index * _stride) + Headroom;
+        return (byte*)_base + (index * _stride) + Headroom;
     }
 
     /// <summary>Slot <paramref name="index"/>'s whole frame area (after the headroom).</summary>
@@ -162,8 +172,24 @@ public sealed class FrameBatch
     {
         Debug.Assert(Count < Capacity);
         Debug.Assert(offset >= -Headroom && offset + length <= FrameCapacity);
-        _starts[Count] = (Count * _stride) + Headroom + offset;
+        _addresses[Count] = _base + (Count * _stride) + Headroom + offset;
         _lengths[Count] = length;
+        _room[Count] = Headroom + offset;
+        Count++;
+    }
+
+    /// <summary>
+    /// Appends a frame that stays where it is (a PACKET_MMAP ring frame lent by the port until its
+    /// next receive): <paramref name="length"/> bytes at <paramref name="data"/>, with
+    /// <paramref name="room"/> writable bytes in front of it.
+    /// </summary>
+    internal unsafe void CommitExternal(byte* data, int length, int room)
+    {
+        Debug.Assert(Count < Capacity);
+        Debug.Assert(length >= 0 && room >= 0);
+        _addresses[Count] = (nint)data;
+        _lengths[Count] = length;
+        _room[Count] = room;
         Count++;
     }
 
@@ -171,7 +197,7 @@ public sealed class FrameBatch
     internal unsafe byte* FrameData(int index)
     {
         Debug.Assert((uint)index < (uint)Count);
-        return (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_buffer)) + _starts[index];
+        return (byte*)_addresses[index];
     }
 
     [System.Diagnostics.CodeAnalysis.DoesNotReturn]

@@ -41,6 +41,7 @@ internal static unsafe partial class LibC
     public const int SOCK_NONBLOCK = 0x800;
     public const int SOCK_CLOEXEC = 0x80000;
     public const int SOL_SOCKET = 1;
+    public const int SO_ERROR = 4;
     public const int SO_SNDBUF = 7;
     public const int SO_RCVBUF = 8;
     public const int SO_ATTACH_FILTER = 26;
@@ -48,6 +49,12 @@ internal static unsafe partial class LibC
     public const int SO_SNDBUFFORCE = 32;
     public const int MSG_DONTWAIT = 0x40;
     public const int MSG_TRUNC = 0x20;
+
+    // mmap(2)
+    public const int PROT_READ = 0x1;
+    public const int PROT_WRITE = 0x2;
+    public const int MAP_SHARED = 0x1;
+    public static readonly void* MapFailed = (void*)-1;
 
     // poll(2)
     public const short POLLIN = 0x1;
@@ -135,6 +142,12 @@ internal static unsafe partial class LibC
 
     [LibraryImport(Lib, EntryPoint = "send", SetLastError = true)]
     public static partial nint Send(int fd, byte* buffer, nuint length, int flags);
+
+    [LibraryImport(Lib, EntryPoint = "mmap", SetLastError = true)]
+    public static partial void* Mmap(void* address, nuint length, int protection, int flags, int fd, nint offset);
+
+    [LibraryImport(Lib, EntryPoint = "munmap", SetLastError = true)]
+    public static partial int Munmap(void* address, nuint length);
 
     [LibraryImport(Lib, EntryPoint = "if_nametoindex", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial uint IfNameToIndex(string name);

@@ -187,6 +187,43 @@ public class DecodeCommandTests
     }
 
     [Fact]
+    public void Geneve_over_an_ipv6_outer_shows_tun_ipv6_src_and_dst_in_json_and_text()
+    {
+        var tun = default(Datapath.Packets.FlowKey);
+        tun.TunIpv6Src = Datapath.Packets.Ipv6Address.Parse("fd00:79::201");
+        tun.TunIpv6Dst = Datapath.Packets.Ipv6Address.Parse("fd00:79::202");
+        tun.TunId = 0x77;
+        byte[] inner = DecodeFrames.Geneve(0, false, [])[50..];
+        var frame = new byte[512];
+        Assert.True(Datapath.Geneve.GeneveEncapsulator.TryEncapsulate(inner, in tun, Datapath.Geneve.TlvMap.Empty,
+            DecodeFrames.Gateway, DecodeFrames.PodB, frame, out int n));
+        string path = DecodeFrames.WritePcap([frame[..n]]);
+        try
+        {
+            var (_, output, _) = Decode(path, json: true);
+            using var doc = JsonDocument.Parse(Assert.Single(Lines(output)));
+            var root = doc.RootElement;
+            Assert.Equal("fd00:79::202", root.GetProperty("ipv6_dst").GetString());
+            Assert.Equal("0x77", root.GetProperty("geneve").GetProperty("vni").GetString());
+            var innerJson = root.GetProperty("inner");
+            Assert.Equal("fd00:79::201", innerJson.GetProperty("tun_ipv6_src").GetString());
+            Assert.Equal("fd00:79::202", innerJson.GetProperty("tun_ipv6_dst").GetString());
+            Assert.False(innerJson.TryGetProperty("tun_src", out _));
+            Assert.Equal("10.222.2.34", innerJson.GetProperty("nw_dst").GetString());
+
+            var (code, text, _) = Decode(path);
+            Assert.Equal(0, code);
+            Assert.Contains("fd00:79::201.", text, StringComparison.Ordinal);
+            Assert.Contains("Geneve, Flags [none], vni 0x77, proto TEB (0x6558)", text, StringComparison.Ordinal);
+            Assert.Contains("10.222.1.48.46490 > 10.222.2.34.80", text, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
     public void Missing_file_is_exit_code_1_with_a_clear_message()
     {
         string path = Path.Combine(Path.GetTempPath(), $"missing-{Guid.NewGuid():N}.pcap");

@@ -37,6 +37,16 @@ public sealed class ControlSocketTests : IDisposable
     private (int Code, string Out, string Err) Ctl(params string[] args) => Cli.CliRunner.Run(["ctl", Socket, .. args]);
 
     [Fact]
+    public void APingFromTheHostToAnUnboundPodGetsNoReply()
+    {
+        // The host stack sends from 10.222.1.1; without lab up's local probe rule table 100 drops it (and no live port serves backend1 here).
+        var (code, output, err) = Ctl("ping", "-c", "2", "-i", "0", "-W", "0.2", "10.222.1.47");
+        Assert.Equal(1, code);
+        Assert.Contains("PING 10.222.1.47 from 10.222.1.1", output + err, StringComparison.Ordinal);
+        Assert.Contains("2 packets transmitted, 0 received, 100% packet loss", output + err, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void TheControlSocketIsOwnerOnly()
     {
         if (!OperatingSystem.IsWindows())
@@ -89,6 +99,9 @@ public sealed class ControlSocketTests : IDisposable
     [InlineData(new[] { "dump-conntrack", "zone=70000" }, "expected [zone=N]")]
     [InlineData(new[] { "trace", "in_port=nope,tcp" }, "<flow>:1:")]
     [InlineData(new[] { "stats", "extra" }, "stats takes only [--json]")]
+    [InlineData(new[] { "ping" }, "ping needs an IPv4 address")]
+    [InlineData(new[] { "ping", "-c", "0", "10.222.1.47" }, "-c 0 is out of range")]
+    [InlineData(new[] { "ping", "-W" }, "-W needs a number")]
     public void ABadCommandGetsAnErrorAndTheDaemonStaysUp(string[] command, string message)
     {
         var (code, _, err) = Ctl(command);

@@ -19,8 +19,10 @@ public sealed class LabFileTests
               backend1-bab86f: { bind: tap:w1-backend1, mtu: 1450 }
           worker2:
             underlay: 127.0.0.12
+            addFlows: |
+              table=90, priority=210,ip,nw_src=10.222.2.1 actions=resubmit(,105)
             ports:
-              backend2-202ff6: afpacket:veth-b2
+              backend2-202ff6: { bind: afpacket:veth-b2, ring: v3 }
         """;
 
     [Fact]
@@ -39,6 +41,10 @@ public sealed class LabFileTests
         Assert.Equal("/labs/worker2.sock", w2.ControlSocket); // default: NODE.sock beside the lab file
         Assert.Equal(6081, w2.Underlay!.Port);
         Assert.Equal(LabPortKind.AfPacket, w2.Ports[0].Kind);
+        Assert.Equal(Datapath.Io.Live.AfPacketRxRing.V3, w2.Ports[0].Ring);
+        Assert.Null(w1.Ports[0].Ring); // the daemon's default (LiveNode.DefaultRing)
+        Assert.Null(w1.AddFlowsText);
+        Assert.Equal("table=90, priority=210,ip,nw_src=10.222.2.1 actions=resubmit(,105)\n", w2.AddFlowsText);
     }
 
     [Theory]
@@ -46,6 +52,7 @@ public sealed class LabFileTests
     [InlineData("nodes:\n  worker1:\n    ports:\n      frontend-a3ba2f: tun:x\n", 4, 24, "'tun:x' is not tap:NAME, afpacket:IFNAME or pcap:IFNAME")]
     [InlineData("nodes:\n  worker1:\n    ports:\n      frontend-a3ba2f: tap:much-too-long-name\n", 4, 24, "is not an interface name")]
     [InlineData("nodes:\n  worker1:\n    underlay: 10.0.0.300\n", 3, 15, "is not IPV4:PORT")]
+    [InlineData("nodes:\n  worker1:\n    ports:\n      a: { bind: afpacket:x, ring: v4 }\n", 4, 36, "ring 'v4' is not v3, v2 or none")]
     [InlineData("nodes:\n  worker1:\n    underlay: 127.0.0.1:6081\n    peers: { worker2: 127.0.0.2:7000 }\n", 4, 23, "same UDP port")]
     [InlineData("nodes:\n  worker1:\n    ports:\n      a: tap:x\n      b: tap:x\n", 5, 10, "bound twice")]
     [InlineData("nodes:\n  worker1: [1, 2]\n", 2, 12, "expected a mapping")]

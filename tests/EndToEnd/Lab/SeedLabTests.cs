@@ -107,6 +107,33 @@ public sealed class SeedLabTests(LabFixture lab) : IClassFixture<LabFixture>
     }
 
     [LabFact]
+    public void A2d_TheNodePingsItsPodsFromItsGatewayAddressAsAntreaAllows()
+    {
+        RequireLab();
+        // docs/lab.md, "Pinging the gateway": Antrea v0.10's local probe rule (table 90, above the policies) lets the
+        // node's own gateway address in; `lab up` adds it, since the seed's hand-written table 90 lacks it.
+        var table90 = Ctl("worker1", "dump-flows", "table=90");
+        Assert.Contains("priority=210,ip,nw_src=10.222.1.1 actions=resubmit(,105)", table90.Out, StringComparison.Ordinal);
+        foreach (var (node, pod) in new[] { ("worker1", "10.222.1.47"), ("worker1", "10.222.1.48"), ("worker2", "10.222.2.34") })
+        {
+            var (code, output, error) = Ctl(node, "ping", "-c", "3", "-i", "0.1", "-W", "5", pod);
+            Assert.True(code == 0, $"{node} ping {pod}: exit {code} {output}{error}\n{lab.Logs()}");
+            Assert.Contains("3 packets transmitted, 3 received", output, StringComparison.Ordinal);
+            Assert.Contains($"PING {pod} from 10.222.{(node == "worker1" ? 1 : 2)}.1 ", output, StringComparison.Ordinal);
+        }
+        var probe = Ctl("worker1", "dump-flows", "table=90,ip,nw_src=10.222.1.1");
+        Assert.Contains("nw_src=10.222.1.1", probe.Out, StringComparison.Ordinal);
+        Assert.DoesNotContain("n_packets=0,", probe.Out, StringComparison.Ordinal); // the rule let the requests in
+        // The rule matches only the node's own gateway: worker1's host pinging backend2 on worker2 arrives from
+        // 10.222.1.1, which worker2's ingress policy (table 100) drops, as Antrea would.
+        long before = Drops(Stats("worker2"), "drop-action in table 100");
+        var remote = Ctl("worker1", "ping", "-c", "2", "-i", "0.1", "-W", "1", "10.222.2.34");
+        Assert.Equal(1, remote.Code);
+        Assert.Contains("2 packets transmitted, 0 received", remote.Out + remote.Err, StringComparison.Ordinal);
+        Assert.True(Drops(Stats("worker2"), "drop-action in table 100") >= before + 2, "worker2's table 100 did not drop worker1's echo requests");
+    }
+
+    [LabFact]
     public void A3_Tcp22ToABackendIsDroppedByTheNetworkPolicy()
     {
         RequireLab();

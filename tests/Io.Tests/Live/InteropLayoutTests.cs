@@ -14,6 +14,7 @@ public sealed class InteropLayoutTests
         Assert.Equal(56, Unsafe.SizeOf<LibC.MsgHdr>());     // struct msghdr
         Assert.Equal(64, Unsafe.SizeOf<LibC.MMsgHdr>());    // struct mmsghdr
         Assert.Equal(16, Unsafe.SizeOf<LibC.CMsgHdr>());    // struct cmsghdr
+        Assert.Equal(28, Unsafe.SizeOf<PacketRxRing.TPacketReq3>()); // struct tpacket_req3
         Assert.Equal(40, Unsafe.SizeOf<InterfaceControl.IfReq>()); // struct ifreq
     }
 

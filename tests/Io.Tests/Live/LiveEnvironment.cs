@@ -109,3 +109,14 @@ internal sealed class LiveFactAttribute : FactAttribute
         set => base.Skip = value;
     }
 }
+
+/// <summary>A theory with the same needs as <see cref="LiveFactAttribute"/>.</summary>
+[AttributeUsage(AttributeTargets.Method)]
+internal sealed class LiveTheoryAttribute : TheoryAttribute
+{
+    public override string Skip
+    {
+        get => base.Skip ?? LiveEnvironment.SkipReason!;
+        set => base.Skip = value;
+    }
+}

@@ -41,6 +41,37 @@ internal sealed class TestNetwork : IDisposable
         return (host, inner);
     }
 
+    /// <summary>Makes a veth pair with both ends in our own namespace, up, IPv6 off and no addresses
+    /// (so nothing but the test's frames crosses it), with an optional MTU. Returns (a, b).</summary>
+    public (string A, string B) AddPair(int? mtu = null)
+    {
+        string a = LinkName("a");
+        string b = LinkName("b");
+        Shell.Check("ip", "link", "add", a, "type", "veth", "peer", "name", b);
+        _hostLinks.Add(a);
+        foreach (string end in new[] { a, b })
+        {
+            Shell.Run("sysctl", "-qw", $"net.ipv6.conf.{end}.disable_ipv6=1");
+            if (mtu is int m)
+            {
+                Shell.Check("ip", "link", "set", "dev", end, "mtu", m.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            }
+
+            Shell.Check("ip", "link", "set", "dev", end, "up");
+        }
+
+        // Until linkwatch has seen the carrier (operstate up) the qdisc is noop and drops what we send.
+        for (int i = 0; i < 100 && !(IsOperUp(a) && IsOperUp(b)); i++)
+        {
+            Thread.Sleep(50);
+        }
+
+        return (a, b);
+    }
+
+    private static bool IsOperUp(string link) =>
+        File.ReadAllText($"/sys/class/net/{link}/operstate").Trim() == "up";
+
     /// <summary>Moves a host interface (a TAP we hold) into the namespace and configures it.</summary>
     public void MoveIn(string link)
     {
