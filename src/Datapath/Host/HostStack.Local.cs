@@ -85,7 +85,7 @@ public sealed partial class HostStack
             Interlocked.Increment(ref _delivered);
             return new HostVerdict(0, true, null); // loopback
         }
-        if (!TryRouteCore(dst, out var route))
+        if (!TryRouteCore(dst, out var route, out var outIf))
         {
             TraceRoute(ctx, dst, null);
             return Drop(ctx, HostDropReason.NoRoute, $"no route to {new Ipv4Address(dst)} (ENETUNREACH)");
@@ -93,7 +93,6 @@ public sealed partial class HostStack
         TraceRoute(ctx, dst, route);
         if (route.Type != RouteType.Unicast)
             return Drop(ctx, HostDropReason.RouteRejected, $"{route.Type.ToString().ToLowerInvariant()} route {route}");
-        var outIf = _byName[route.Device!];
         var packet = new NetfilterPacket(ref key, buf)
         {
             OutInterface = outIf.Name,
@@ -113,13 +112,12 @@ public sealed partial class HostStack
                 Interlocked.Increment(ref _delivered);
                 return new HostVerdict(0, true, null);
             }
-            if (!TryRouteCore(dst, out route) || route.Type != RouteType.Unicast)
+            if (!TryRouteCore(dst, out route, out outIf) || route.Type != RouteType.Unicast)
             {
                 TraceRoute(ctx, dst, null);
                 return Drop(ctx, HostDropReason.NoRoute, $"no route to {new Ipv4Address(dst)} after DNAT");
             }
             TraceRoute(ctx, dst, route);
-            outIf = _byName[route.Device!];
         }
         return PostroutingAndTransmit(ctx, nf, ref packet, buf, route, outIf);
     }
@@ -153,7 +151,7 @@ public sealed partial class HostStack
         if ((key.NwFrag & 2) != 0 || IsMartianSource(key.NwSrc) || (key.NwDst & 0xF000_0000) == 0xE000_0000 || key.NwDst == uint.MaxValue
             || key.DlDst.IsMulticast)
             return;
-        if (!TryRouteCore(key.NwSrc, out var back) || back.Device is null)
+        if (!TryRouteCore(key.NwSrc, out var back, out _) || back.Device is null)
             return;
         uint src = back.PreferredSource != 0 ? back.PreferredSource : _byName[back.Device].Address.Value;
         int l3 = key.Layout.L3Offset;

@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using Datapath.Netfilter;
 using Datapath.Packets;
 
@@ -20,10 +21,10 @@ public sealed partial class HostStack
     public HostVerdict Receive(string device, ReadOnlySpan<byte> frame, IHostSink? sink, long nowMs, Engine.Tracing.Trace? trace = null)
     {
         ArgumentNullException.ThrowIfNull(device);
-        var ctx = _contexts.Value!;
+        var ctx = Context();
         ctx.Reset(trace, sink, nowMs);
         HostVerdict verdict;
-        if (!_byName.TryGetValue(device, out var iface))
+        if (FindInterface(device) is not { } iface)
             verdict = Drop(ctx, HostDropReason.NoSuchInterface, $"no device {device}");
         else
             verdict = ReceiveCore(ctx, iface, frame);
@@ -38,7 +39,7 @@ public sealed partial class HostStack
     /// </summary>
     public HostVerdict SendLocal(ReadOnlySpan<byte> frame, IHostSink? sink, long nowMs, Engine.Tracing.Trace? trace = null)
     {
-        var ctx = _contexts.Value!;
+        var ctx = Context();
         ctx.Reset(trace, sink, nowMs);
         var verdict = LocalOut(ctx, frame);
         FlushPending(ctx);
@@ -90,7 +91,7 @@ public sealed partial class HostStack
             TraceLocalRoute(ctx, dst);
             return LocalIn(ctx, nf, ref packet, buf);
         }
-        if (!TryRouteCore(dst, out var route))
+        if (!TryRouteCore(dst, out var route, out var outIf))
         {
             TraceRoute(ctx, dst, null);
             SendIcmpError(ctx, buf, IcmpHeader.TypeDestinationUnreachable, 0, 0); // net unreachable
@@ -108,7 +109,6 @@ public sealed partial class HostStack
             SendIcmpError(ctx, buf, IcmpHeader.TypeTimeExceeded, 0, 0);
             return Drop(ctx, HostDropReason.TtlExpired, $"TTL {key.NwTtl}");
         }
-        var outIf = _byName[route.Device!];
         int ipLength = buf.Length - key.Layout.L3Offset;
         if (ipLength > outIf.Mtu)
         {
@@ -116,7 +116,7 @@ public sealed partial class HostStack
                 SendIcmpError(ctx, buf, IcmpHeader.TypeDestinationUnreachable, 4, (uint)outIf.Mtu); // fragmentation needed
             return Drop(ctx, HostDropReason.MtuExceeded, $"{ipLength} bytes > mtu {outIf.Mtu} of {outIf.Name}");
         }
-        PacketEditor.SetIpTtl(buf, key.Layout, (byte)(key.NwTtl - 1));
+        DecrementTtl(buf, key.Layout.L3Offset);
         key.NwTtl--;
         packet.OutInterface = outIf.Name;
         if (nf is not null && RunHook(ctx, nf, NetfilterHook.Forward, ref packet) is { } fdrop)
@@ -131,13 +131,31 @@ public sealed partial class HostStack
     private static bool IsMartianSource(uint src)
         => (src >> 24) == 0 || (src >> 24) == 127 || (src & 0xF000_0000) == 0xE000_0000 || src == uint.MaxValue;
 
-    private bool TryRouteCore(uint dst, out RouteEntry route)
+    /// <summary>The route to <paramref name="dst"/> and its output device (null for routes without one: blackhole...).</summary>
+    private bool TryRouteCore(uint dst, out RouteEntry route, out HostInterface outIf)
     {
-        if (!Routes.TryLookup(dst, out route))
+        if (!Routes.TryLookup(dst, out route, out var device))
+        {
+            outIf = null!;
             return false;
-        if (Options.IgnoreRoutesWithLinkdown && route.Device is { } dev && !_byName[dev].HasCarrier)
+        }
+        outIf = device!;
+        if (route.Type == RouteType.Unicast && device is null)
+            return false; // a route added after construction naming a device this host does not have
+        if (Options.IgnoreRoutesWithLinkdown && device is not null && !device.HasCarrier)
             return false;
         return true;
+    }
+
+    /// <summary>ip_decrease_ttl: TTL - 1 with the header checksum updated incrementally (RFC 1624), on an IPv4
+    /// header ip_rcv has already checked (version 4, complete).</summary>
+    private static void DecrementTtl(Span<byte> buf, int l3)
+    {
+        ushort old = BinaryPrimitives.ReadUInt16BigEndian(buf[(l3 + 8)..]);
+        ushort now = (ushort)(old - 0x0100);
+        BinaryPrimitives.WriteUInt16BigEndian(buf[(l3 + 8)..], now);
+        ushort sum = BinaryPrimitives.ReadUInt16BigEndian(buf[(l3 + 10)..]);
+        BinaryPrimitives.WriteUInt16BigEndian(buf[(l3 + 10)..], Checksum.Incremental16(sum, old, now));
     }
 
     private HostVerdict RejectRoute(HostContext ctx, Span<byte> buf, RouteEntry route)

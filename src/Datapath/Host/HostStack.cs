@@ -57,6 +57,13 @@ public sealed partial class HostStack : INetfilterHost, IDisposable
 {
     private readonly Dictionary<string, HostInterface> _byName = new(StringComparer.Ordinal);
     private readonly List<HostInterface> _interfaces = [];
+    /// <summary>The interfaces and the addresses the host receives for itself (each address, and each subnet
+    /// broadcast of a prefix shorter than /31), as arrays for the per-packet loops.</summary>
+    private HostInterface[] _interfaceArray = [];
+    private uint[] _localAddresses = [];
+    /// <summary>This thread's context of the host it last ran (saves the ThreadLocal lookup on a hot thread).</summary>
+    [ThreadStatic] private static HostStack? t_lastHost;
+    [ThreadStatic] private static HostContext? t_lastContext;
     private readonly ThreadLocal<HostContext> _contexts = new(static () => new HostContext());
     private readonly ConntrackNatBinding _binding;
     private readonly RuleSet? _rules;
@@ -76,6 +83,7 @@ public sealed partial class HostStack : INetfilterHost, IDisposable
         ArgumentNullException.ThrowIfNull(neighbors);
         Name = name;
         Options = options ?? new HostStackOptions();
+        Routes = new RoutingTable(d => _byName.GetValueOrDefault(d));
         AddInterface(new HostInterface("lo", MacAddress.Zero, new Ipv4Address(127, 0, 0, 1), 8, 65536));
         foreach (var i in interfaces)
             AddInterface(i);
@@ -158,6 +166,32 @@ public sealed partial class HostStack : INetfilterHost, IDisposable
         iface.Index = _interfaces.Count + 1;
         iface.NeighborId = Neighbors.GetDeviceId(iface.Name);
         _interfaces.Add(iface);
+        _interfaceArray = [.. _interfaces];
+        _localAddresses = [.. _localAddresses, iface.Address.Value, .. iface.PrefixLength < 31 ? [iface.Broadcast] : Array.Empty<uint>()];
+    }
+
+    /// <summary>The interface named <paramref name="name"/> (a scan of a handful of names: cheaper than hashing one).</summary>
+    private HostInterface? FindInterface(string name)
+    {
+        var list = _interfaceArray;
+        for (int i = 0; i < list.Length; i++)
+        {
+            var iface = list[i];
+            if ((object)iface.Name == name || string.Equals(iface.Name, name, StringComparison.Ordinal))
+                return iface;
+        }
+        return null;
+    }
+
+    /// <summary>This thread's working state for this host.</summary>
+    private HostContext Context()
+    {
+        if (ReferenceEquals(t_lastHost, this))
+            return t_lastContext!;
+        var ctx = _contexts.Value!;
+        t_lastHost = this;
+        t_lastContext = ctx;
+        return ctx;
     }
 
     // ---- Configuration: read any time.
@@ -165,7 +199,7 @@ public sealed partial class HostStack : INetfilterHost, IDisposable
     public string Name { get; }
     public HostStackOptions Options { get; }
     public IReadOnlyList<HostInterface> Interfaces => _interfaces;
-    public RoutingTable Routes { get; } = new();
+    public RoutingTable Routes { get; }
     public NeighborTable Neighbors { get; } = new();
     /// <summary>The host's connection table (zone <see cref="HostStackOptions.ConntrackZone"/>): what <c>conntrack -L</c> shows.</summary>
     public ConnectionTracker Conntrack { get; }
@@ -173,7 +207,15 @@ public sealed partial class HostStack : INetfilterHost, IDisposable
     public NetfilterEngine? Netfilter => Volatile.Read(ref _netfilter);
 
     /// <summary>Releases the per-thread contexts.</summary>
-    public void Dispose() => _contexts.Dispose();
+    public void Dispose()
+    {
+        if (ReferenceEquals(t_lastHost, this))
+        {
+            t_lastHost = null;
+            t_lastContext = null;
+        }
+        _contexts.Dispose();
+    }
 
     public bool TryGetInterface(string name, [NotNullWhen(true)] out HostInterface? iface) => _byName.TryGetValue(name, out iface);
 
@@ -281,11 +323,10 @@ public sealed partial class HostStack : INetfilterHost, IDisposable
     {
         if (address == uint.MaxValue || (address >> 24) == 127)
             return true;
-        var list = _interfaces;
-        for (int i = 0; i < list.Count; i++)
+        var list = _localAddresses;
+        for (int i = 0; i < list.Length; i++)
         {
-            var iface = list[i];
-            if (iface.Address.Value == address || (iface.PrefixLength < 31 && iface.Broadcast == address))
+            if (list[i] == address)
                 return true;
         }
         return false;

@@ -8,20 +8,37 @@ namespace Datapath.Engine.Host;
 /// <remarks>
 /// Design: one hash map per prefix length that has routes, probed from the longest length down, so a lookup
 /// costs one hash probe per distinct prefix length (3 for the seed nodes: /24, /16, /0) whatever the number
-/// of routes. Modifiers build a new immutable snapshot and publish it; lookups read the snapshot lock-free.
+/// of routes. Each map value carries the route's output device resolved once when the snapshot is built (by the
+/// owning host's resolver), so forwarding does not look the device up by name per packet.
+/// Modifiers build a new immutable snapshot and publish it; lookups read the snapshot lock-free.
 /// Routes with <c>linkdown</c> stay usable (net.ipv4.conf.*.ignore_routes_with_linkdown=0, the default).
 /// </remarks>
 public sealed class RoutingTable
 {
-    private sealed class Snapshot(RouteEntry[] routes, int[] lengths, Dictionary<uint, RouteEntry>[] byLength)
+    private readonly record struct Slot(RouteEntry Route, HostInterface? Device);
+
+    private sealed class Snapshot(RouteEntry[] routes, int[] lengths, Dictionary<uint, Slot>[] byLength)
     {
         public readonly RouteEntry[] Routes = routes;
         public readonly int[] Lengths = lengths;
-        public readonly Dictionary<uint, RouteEntry>[] ByLength = byLength;
+        public readonly Dictionary<uint, Slot>[] ByLength = byLength;
     }
 
     private readonly Lock _writeLock = new();
-    private Snapshot _snapshot = Build([]);
+    private readonly Func<string, HostInterface?>? _resolve;
+    private Snapshot _snapshot;
+
+    public RoutingTable()
+        : this(null)
+    {
+    }
+
+    /// <param name="resolve">Maps a route's device name to the host's interface (null: devices are not resolved).</param>
+    internal RoutingTable(Func<string, HostInterface?>? resolve)
+    {
+        _resolve = resolve;
+        _snapshot = Build([]);
+    }
 
     // ---- Modifiers: serialized by a lock; readers are not blocked.
 
@@ -51,7 +68,10 @@ public sealed class RoutingTable
     public IReadOnlyList<RouteEntry> Routes => Volatile.Read(ref _snapshot).Routes;
 
     /// <summary>The route for <paramref name="destination"/> (host order): longest prefix, then lowest metric.</summary>
-    public bool TryLookup(uint destination, out RouteEntry route)
+    public bool TryLookup(uint destination, out RouteEntry route) => TryLookup(destination, out route, out _);
+
+    /// <summary>As <see cref="TryLookup(uint, out RouteEntry)"/>, with the route's device as the host resolved it.</summary>
+    internal bool TryLookup(uint destination, out RouteEntry route, out HostInterface? device)
     {
         var s = Volatile.Read(ref _snapshot);
         var lengths = s.Lengths;
@@ -59,23 +79,28 @@ public sealed class RoutingTable
         {
             int len = lengths[i];
             uint mask = len == 0 ? 0 : uint.MaxValue << (32 - len);
-            if (s.ByLength[len].TryGetValue(destination & mask, out route!))
+            if (s.ByLength[len].TryGetValue(destination & mask, out var slot))
+            {
+                route = slot.Route;
+                device = slot.Device;
                 return true;
+            }
         }
         route = null!;
+        device = null;
         return false;
     }
 
-    private static Snapshot Build(RouteEntry[] routes)
+    private Snapshot Build(RouteEntry[] routes)
     {
-        var byLength = new Dictionary<uint, RouteEntry>[33];
+        var byLength = new Dictionary<uint, Slot>[33];
         for (int i = 0; i < byLength.Length; i++)
             byLength[i] = [];
         foreach (var r in routes)
         {
             var map = byLength[r.PrefixLength];
-            if (!map.TryGetValue(r.Destination, out var existing) || r.Metric < existing.Metric)
-                map[r.Destination] = r;
+            if (!map.TryGetValue(r.Destination, out var existing) || r.Metric < existing.Route.Metric)
+                map[r.Destination] = new Slot(r, r.Device is { } d ? _resolve?.Invoke(d) : null);
         }
         int[] lengths = [.. Enumerable.Range(0, 33).Where(l => byLength[l].Count > 0).OrderDescending()];
         return new Snapshot(routes, lengths, byLength);

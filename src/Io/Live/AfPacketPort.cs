@@ -183,6 +183,7 @@ public sealed unsafe class AfPacketPort : LivePort
             ? Libpcap.CompileFilter(interfaceName, text, 65535)
             : null;
         int ifindex = InterfaceControl.IndexOf(interfaceName);
+        int mtu = InterfaceControl.GetMtu(interfaceName);
         int rx = -1, tx = -1;
         PacketRxRing? rxRing = null;
         PacketTxRing? txRing = null;
@@ -195,7 +196,7 @@ public sealed unsafe class AfPacketPort : LivePort
             SetInt(rx, SOL_PACKET, PACKET_VNET_HDR, 1, interfaceName, "PACKET_VNET_HDR"); // before the ring: the kernel refuses it after (EBUSY)
             if (options.RxRing != AfPacketRxRing.None)
             {
-                rxRing = PacketRxRing.TryCreate(rx, options, FrameBatch.Headroom, out fallback);
+                rxRing = PacketRxRing.TryCreate(rx, options, FrameBatch.Headroom, mtu, out fallback);
             }
 
             if (rxRing is null && !TrySetInt(rx, LibC.SOL_SOCKET, LibC.SO_RCVBUFFORCE, options.ReceiveBufferBytes))
@@ -226,14 +227,14 @@ public sealed unsafe class AfPacketPort : LivePort
             }
 
             tx = OpenSocket(interfaceName);
-            int mtu = InterfaceControl.GetMtu(interfaceName);
             if (options.TxRing)
             {
                 txRing = PacketTxRing.TryCreate(tx, options.TxFrameCount, mtu, out string? why);
                 fallback = why is null ? fallback : fallback is null ? why : fallback + "; " + why;
             }
 
-            if (txRing is null && !TrySetInt(tx, LibC.SOL_SOCKET, LibC.SO_SNDBUFFORCE, options.SendBufferBytes))
+            // The ring path allocates its skbs against the send buffer too (tpacket_snd): keep it large either way.
+            if (!TrySetInt(tx, LibC.SOL_SOCKET, LibC.SO_SNDBUFFORCE, options.SendBufferBytes))
             {
                 TrySetInt(tx, LibC.SOL_SOCKET, LibC.SO_SNDBUF, options.SendBufferBytes);
             }

@@ -13,7 +13,7 @@ public sealed class AfPacketPortOptions
     /// <summary>Kernel receive buffer (SO_RCVBUFFORCE), bytes, for the recvmmsg path. Default 4 MiB.</summary>
     public int ReceiveBufferBytes { get; init; } = 4 << 20;
 
-    /// <summary>Kernel send buffer (SO_SNDBUFFORCE), bytes, for the sendmmsg path. Default 4 MiB.</summary>
+    /// <summary>Kernel send buffer (SO_SNDBUFFORCE), bytes: bounds the frames in flight on either send path. Default 4 MiB.</summary>
     public int SendBufferBytes { get; init; } = 4 << 20;
 
     /// <summary>Send straight to the driver, skipping the interface's qdisc (PACKET_QDISC_BYPASS). Default false.</summary>
@@ -36,7 +36,8 @@ public sealed class AfPacketPortOptions
     /// (rounded up to jiffies by the kernel). Default 1.</summary>
     public int RxBlockTimeoutMs { get; init; } = 1;
 
-    /// <summary>V2: bytes per ring frame (header, headroom and the frame; a multiple of 16). Default 2048.</summary>
+    /// <summary>V2: bytes per ring slot (header, headroom and the frame; a power of two). Default 2048. Raised to the
+    /// next power of two that holds an MTU-sized frame (MTU + 18 + 154 bytes), halving the slot count to keep the ring's size.</summary>
     public int RxFrameBytes { get; init; } = 2048;
 
     /// <summary>V2: number of ring frames. Default 2048 (a 4 MiB ring).</summary>

@@ -135,7 +135,7 @@ internal sealed unsafe class PacketRxRing : IDisposable
     /// ring; null (with the reason) when the kernel refuses any step — the socket is then left without
     /// a ring, so recvmmsg still works on it.
     /// </summary>
-    public static PacketRxRing? TryCreate(int fd, AfPacketPortOptions options, int reserve, out string? why)
+    public static PacketRxRing? TryCreate(int fd, AfPacketPortOptions options, int reserve, int mtu, out string? why)
     {
         bool v3 = options.RxRing == AfPacketRxRing.V3;
         int version = v3 ? TPACKET_V3 : TPACKET_V2;
@@ -166,10 +166,19 @@ internal sealed unsafe class PacketRxRing : IDisposable
         }
         else
         {
+            // A slot must hold the header (80 bytes with the sockaddr_ll), the reserve, the virtio_net_hdr and
+            // an MTU-sized frame with a VLAN tag: grow it to the next power of two if needed, keeping the ring's size.
             unitBytes = options.RxFrameBytes;
+            int frames = options.RxFrameCount;
+            while (unitBytes > 0 && unitBytes < 80 + reserve + 10 + mtu + 18 && unitBytes < (1 << 17))
+            {
+                unitBytes <<= 1;
+                frames = Math.Max(64, frames / 2);
+            }
+
             int block = Math.Max(unitBytes, 64 << 10);
             int perBlock = unitBytes <= 0 ? 0 : block / unitBytes;
-            int blocks = perBlock == 0 ? 0 : (options.RxFrameCount + perBlock - 1) / perBlock;
+            int blocks = perBlock == 0 ? 0 : (frames + perBlock - 1) / perBlock;
             units = blocks * perBlock;
             req.BlockSize = (uint)block;
             req.BlockCount = (uint)blocks;

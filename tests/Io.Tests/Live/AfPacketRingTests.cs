@@ -260,17 +260,15 @@ public sealed class AfPacketRingTests
         Assert.True(rx.Statistics.RxDropped >= 1);
     }
 
-    [LiveTheory]
-    [InlineData(AfPacketRxRing.V3)]
-    [InlineData(AfPacketRxRing.V2)]
-    public void A_frame_the_ring_itself_truncates_is_counted(AfPacketRxRing ring)
+    [LiveFact]
+    public void A_frame_larger_than_a_v3_block_is_cut_by_the_kernel_and_counted()
     {
         using TestNetwork net = new();
         (string a, string b) = net.AddPair(mtu: 9000);
         using AfPacketPort tx = AfPacketPort.Open(a);
-        // V3 blocks of one page and V2 frames of 2 KiB: a 5000-byte frame does not fit, the kernel cuts it (tp_snaplen < tp_len).
-        using AfPacketPort rx = AfPacketPort.Open(b, new AfPacketPortOptions { RxRing = ring, RxBlockBytes = 4096, RxBlockCount = 8, RxFrameBytes = 2048 });
-        Assert.Equal(ring, rx.RxRing);
+        // Blocks of one page: a 5000-byte frame does not fit, the kernel cuts it (tp_snaplen < tp_len).
+        using AfPacketPort rx = AfPacketPort.Open(b, new AfPacketPortOptions { RxRing = AfPacketRxRing.V3, RxBlockBytes = 4096, RxBlockCount = 8 });
+        Assert.Equal(AfPacketRxRing.V3, rx.RxRing);
         Assert.True(tx.Send(Sequenced(0, 5000)));
         Assert.True(tx.Send(Sequenced(1, 80)));
 
@@ -278,6 +276,36 @@ public sealed class AfPacketRingTests
 
         Assert.Equal([1], seqs);
         Assert.Equal(1, rx.Statistics.RxTruncated);
+    }
+
+    [LiveFact]
+    public void V2_slots_grow_to_the_mtu_so_a_jumbo_frame_arrives_whole()
+    {
+        using TestNetwork net = new();
+        (string a, string b) = net.AddPair(mtu: 9000);
+        using AfPacketPort tx = AfPacketPort.Open(a);
+        // 2 KiB slots asked for; a 9000-byte MTU needs 16 KiB ones (the ring keeps its size with fewer slots).
+        using AfPacketPort rx = AfPacketPort.Open(b, new AfPacketPortOptions { RxRing = AfPacketRxRing.V2, RxFrameBytes = 2048 });
+        Assert.Equal(AfPacketRxRing.V2, rx.RxRing);
+        byte[] jumbo = Sequenced(0, 9014);
+        Assert.True(tx.Send(jumbo));
+
+        FrameBatch batch = new(16, 9100);
+        List<byte[]> got = [];
+        for (int tries = 0; tries < 20 && got.Count == 0; tries++)
+        {
+            rx.ReceiveBatch(batch, TimeSpan.FromMilliseconds(100));
+            for (int i = 0; i < batch.Count; i++)
+            {
+                if (TestFrames.EtherType(batch[i]) == TestEtherType)
+                {
+                    got.Add(batch[i].ToArray());
+                }
+            }
+        }
+
+        Assert.Equal(jumbo, Assert.Single(got));
+        Assert.Equal(0, rx.Statistics.RxTruncated);
     }
 
     [LiveFact]
