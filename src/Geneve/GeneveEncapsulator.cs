@@ -87,22 +87,11 @@ public static class GeneveEncapsulator
         if (!TryWritePayload(innerFrame, in tunnelFields, in map, destination[GeneveOuterFrame.Ipv6HeadersLength..], out int payloadLength)
             || payloadLength > GeneveOuterFrame.MaxUdpPayloadLengthIpv6)
             return false;
-        var outer = new GeneveOuterFields
-        {
-            EthSrc = outerSrc,
-            EthDst = outerDst,
-            IsIpv6 = true,
-            Source6 = tunnelFields.TunIpv6Src,
-            Destination6 = tunnelFields.TunIpv6Dst,
-            FlowLabel = FlowLabel(flowHash),
-            Tos = tunnelFields.TunTos,
-            Ttl = tunnelFields.TunTtl == 0 ? DefaultTtl : tunnelFields.TunTtl,
-            UdpSource = SourcePort(flowHash),
-            UdpDestination = GeneveHeader.UdpPort,
-            UdpChecksum = true,
-        };
         int total = GeneveOuterFrame.Ipv6HeadersLength + payloadLength;
-        GeneveOuterFrame.WriteHeadersIpv6Core(destination[..total], in outer);
+        GeneveOuterFrame.WriteIpv6Headers(destination[..total], outerSrc, outerDst,
+            new UInt128(tunnelFields.TunIpv6SrcHi, tunnelFields.TunIpv6SrcLo), new UInt128(tunnelFields.TunIpv6DstHi, tunnelFields.TunIpv6DstLo),
+            tunnelFields.TunTos, tunnelFields.TunTtl == 0 ? DefaultTtl : tunnelFields.TunTtl, FlowLabel(flowHash),
+            SourcePort(flowHash), GeneveHeader.UdpPort);
         bytesWritten = total;
         return true;
     }

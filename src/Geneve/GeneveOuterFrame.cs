@@ -127,28 +127,51 @@ public static class GeneveOuterFrame
     // Span.Slice/BinaryPrimitives calls un-inlined (measured: 2-3x slower round trips).
     [MethodImpl(MethodImplOptions.NoInlining)]
     internal static void WriteHeadersIpv6Core(Span<byte> frame, in GeneveOuterFields outer)
+        => WriteIpv6Headers(frame, outer.EthSrc, outer.EthDst, outer.Source6.Value, outer.Destination6.Value, outer.Tos, outer.Ttl,
+            outer.FlowLabel, outer.UdpSource, outer.UdpDestination);
+
+    /// <summary>
+    /// WriteHeadersIpv6Core from the field values (the encapsulator's path: no GeneveOuterFields built).
+    /// <paramref name="frame"/> is at least <see cref="Ipv6HeadersLength"/> long and ends where the payload ends.
+    /// </summary>
+    internal static void WriteIpv6Headers(Span<byte> frame, MacAddress ethSrc, MacAddress ethDst, UInt128 src, UInt128 dst,
+        byte trafficClass, byte hopLimit, uint flowLabel, ushort udpSource, ushort udpDestination)
     {
+        if (frame.Length < Ipv6HeadersLength)
+            throw new ArgumentException("frame shorter than the outer headers", nameof(frame));
         int udpLength = frame.Length - EthernetLength - Ipv6Length;
-        outer.EthDst.Write(frame);
-        outer.EthSrc.Write(frame[6..]);
-        BinaryPrimitives.WriteUInt16BigEndian(frame[12..], EtherTypes.IPv6);
+        ref byte f = ref MemoryMarshal.GetReference(frame);
+        ulong d = ethDst.Value, sm = ethSrc.Value;
+        WriteBe32(ref f, 0, (uint)(d >> 16));
+        WriteBe32(ref f, 4, ((uint)d << 16) | (uint)(sm >> 32));
+        WriteBe32(ref f, 8, (uint)sm);
+        WriteBe16(ref f, 12, EtherTypes.IPv6);
 
-        var ip = frame.Slice(EthernetLength, Ipv6Length);
-        BinaryPrimitives.WriteUInt32BigEndian(ip, 0x6000_0000u | ((uint)outer.Tos << 20) | (outer.FlowLabel & 0xF_FFFF));
-        BinaryPrimitives.WriteUInt16BigEndian(ip[4..], (ushort)udpLength);   // payload length: UDP is the only payload
-        ip[6] = IpProtocols.Udp;
-        ip[7] = outer.Ttl;
-        outer.Source6.Write(ip[8..]);
-        outer.Destination6.Write(ip[24..]);
+        ref byte ip = ref Unsafe.Add(ref f, EthernetLength);
+        WriteBe32(ref ip, 0, 0x6000_0000u | ((uint)trafficClass << 20) | (flowLabel & 0xF_FFFF));
+        WriteBe32(ref ip, 4, ((uint)udpLength << 16) | ((uint)IpProtocols.Udp << 8) | hopLimit);   // payload length: UDP is the only payload
+        Unsafe.WriteUnaligned(ref Unsafe.Add(ref ip, 8), BinaryPrimitives.ReverseEndianness(src));
+        Unsafe.WriteUnaligned(ref Unsafe.Add(ref ip, 24), BinaryPrimitives.ReverseEndianness(dst));
 
-        var udp = frame[(EthernetLength + Ipv6Length)..];
-        BinaryPrimitives.WriteUInt16BigEndian(udp, outer.UdpSource);
-        BinaryPrimitives.WriteUInt16BigEndian(udp[2..], outer.UdpDestination);
-        BinaryPrimitives.WriteUInt16BigEndian(udp[4..], (ushort)udpLength);
-        uint sum = Checksum.PseudoHeaderV6(outer.Source6, outer.Destination6, IpProtocols.Udp, (uint)udpLength)
-            + outer.UdpSource + outer.UdpDestination + (uint)udpLength;
-        ushort udpChecksum = Checksum.Fold(Checksum.Add(udp[UdpLength..], sum));
-        BinaryPrimitives.WriteUInt16BigEndian(udp[6..], udpChecksum == 0 ? (ushort)0xFFFF : udpChecksum);
+        // UDP checksum: always (IPv6 has no header checksum, RFC 8200 §8.1). Pseudo-header from the
+        // address values: the sixteen 16-bit words of each, the length and next header.
+        ref byte udp = ref Unsafe.Add(ref ip, Ipv6Length);
+        WriteBe32(ref udp, 0, ((uint)udpSource << 16) | udpDestination);
+        ulong sum = Sum16(src) + Sum16(dst) + IpProtocols.Udp + (uint)udpLength + udpSource + udpDestination + (uint)udpLength;
+        uint partial = (uint)(sum & 0xFFFF_FFFF) + (uint)(sum >> 32);
+        partial = (partial & 0xFFFF) + (partial >> 16);
+        ushort checksum = Checksum.Fold(Checksum.Add(frame[Ipv6HeadersLength..], partial));
+        WriteBe32(ref udp, 4, ((uint)udpLength << 16) | (checksum == 0 ? 0xFFFFu : checksum));
+    }
+
+    /// <summary>The sum of the eight 16-bit words of a 128-bit value (an IPv6 address), unfolded.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong Sum16(UInt128 v)
+    {
+        ulong hi = (ulong)(v >> 64), lo = (ulong)v;
+        const ulong m = 0x0000_FFFF_0000_FFFF;
+        ulong s = (hi & m) + ((hi >> 16) & m) + (lo & m) + ((lo >> 16) & m);   // four 17-bit lanes in two halves
+        return (s & 0xFFFF_FFFF) + (s >> 32);
     }
 
     /// <summary>
