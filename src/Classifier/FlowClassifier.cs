@@ -14,26 +14,46 @@ namespace Datapath.Classifier;
 // (ovs-fields(7) "Conjunctive Match Fields"); the answer is then the conj_id=N rule.
 // Each lookup also reports the bits of the key it consulted (the wildcards a flow cache needs).
 //
-// Design: tuple space search
-// --------------------------
+// Design: tuple space search with in-cache filters
+// -------------------------------------------------
 // Rules with the same mask share one Subtable: a hash table from the masked key to the
 // MatchList of rules with that identical match, highest priority first.  Only the words the
-// mask touches are hashed and compared.  Subtables are kept in an array sorted by their highest
-// priority, so a lookup stops as soon as no remaining subtable can beat the best ordinary match
-// found: no lookup scans all rules, and a table of 100 k rules over 20 masks costs at most 20
-// probes.  Each subtable visited ORs its mask into the consulted bits; subtables skipped by the
-// priority bound cannot change the answer for any key that agrees on the consulted bits.
+// mask touches are hashed and compared.  The published Plan lists the subtables sorted by their
+// highest priority (MaxPriority) and holds, per subtable, its filter: a blocked Bloom filter
+// (16 bits per list the table can hold, 3 bits per key in one 64-bit word) whose block also has
+// four 16-bit "priority lanes", each the highest priority of any list hashed to it.  So the
+// filter answers, from a few KB that stay in L1/L2, "no rule of this subtable can equal the key"
+// (no false negatives) or "a rule of priority <= B might" (B an upper bound).
+//
+// Lookup walks the plan in batches of 4, 8, 16, 16... subtables:
+//  1. before a batch, stop if its first subtable's MaxPriority is below the best ordinary match
+//     so far (the classic priority bound: no lookup scans all rules);
+//  2. pass 1, no branches on data: hash the key for every subtable of the batch and read its
+//     filter bound.  A hash is the sum of terms, (key word & mask word) * multiplier(word),
+//     finished by one xor-shift-multiply round; the plan numbers the distinct (word, mask)
+//     terms of all subtables by first use, so each term is computed once per lookup;
+//  3. pass 2: probe the candidates in decreasing bound order and stop when the best bound is
+//     below the best ordinary match's priority (equal bounds are probed for the tie-break).
+// Why: OVS's rule sets (and our benchmarks) have many subtables whose max priorities are all
+// high, so the priority bound alone probes every subtable, each a cache miss at 100 k rules;
+// now a miss costs a hash and an L1/L2 read, and of the subtables that hold a match usually only
+// the one with the highest bound is probed.  OVS gets a similar effect from prefix tries and
+// staged lookup; ours keeps one mechanism for every field.
+//
+// Consulted bits: every decision of the walk depends only on the masked key of subtables whose
+// filter was read (a filter read hashes the full masked key), so the masks of all subtables of
+// the batches visited are ORed in (as the union of the plan's terms used so far).  A key that
+// agrees on those bits hashes alike, reads the same bounds, probes the same lists and gets the
+// same rule.  Subtables of batches not visited cannot change the answer (step 1).
 //
 // Design: the probe (where lookup time goes)
 // ------------------------------------------
-// Measured: a lookup is bound by cache and TLB misses, one probe after another, not by hashing.
-// So a subtable keeps struct arrays, not a graph of objects: a slot array of packed
+// A subtable keeps struct arrays, not a graph of objects: a slot array of packed
 // (fingerprint, list index) words, and per list its masked words inline, its head rule and its
-// MatchList.  A miss reads one slot line; a hit reads the slot, the values, the head and the
-// head rule; the MatchList is read only when the head is not visible in the lookup's version.
-// The lookup path makes no interface calls (conjunctions are read as a span) and, without
-// consulted bits, zeroes no FlowKey.  Tried and dropped: touching the home slots of a batch of
-// subtables before probing them (a software prefetch) was slower under load.
+// MatchList.  A probe reads the slot, the values, the head and the head rule; the MatchList is
+// read only when the head is not visible in the lookup's version.  The lookup path makes no
+// interface calls (conjunctions are read as a span), reads the plan unchecked (it is consistent
+// by construction) and, without consulted bits, writes no FlowKey.
 //
 // Design: conjunctive match (OVS's classifier_lookup__, reproduced)
 // -----------------------------------------------------------------
@@ -65,8 +85,14 @@ namespace Datapath.Classifier;
 //  - Match.Value has no bit outside Match.Mask; the PacketLayout word is never matched.
 //  - Every rule physically present is in exactly one MatchList of the Subtable of its mask.
 //  - MatchList.Rules is sorted by (Priority desc, Sequence asc) and replaced, never mutated.
-//  - The published subtable array is sorted by its recorded MaxPriority (desc), each an upper
-//    bound of the priorities of rules physically present in that subtable when published.
+//  - The published plan is sorted by its recorded MaxPriority (desc), each an upper bound of the
+//    priorities of rules physically present in that subtable when published.  It holds each
+//    subtable's current filter: a rebuild (new table, new filter) republishes the plan before
+//    the version that could need it is published.
+//  - Filters have no false negatives and their lanes never understate: every list physically
+//    present has its 3 Bloom bits set and its lane >= its head's priority (a lane only grows;
+//    removals leave it stale, a rebuild recomputes it).  Bits and lane are written before the
+//    slot and before the clock, so a reader that can see a rule also sees them.
 //  - At most one rule per (match, priority) is visible in any version.
 //
 // Thread-safety
@@ -77,10 +103,12 @@ namespace Datapath.Classifier;
 //
 // Cost
 // ----
-// Lookup: O(S * W) for S subtables visited and W mask words, plus the conjunction step when soft
-// matches outrank the hard one.  Insert: O(W + L) for a MatchList of L identical-match rules,
-// O(S log S) when a subtable's max priority changes, amortised O(1) table growth.  Memory per
-// subtable: 8 bytes per slot (at most 50 % full, at least 12.5 % after growth), and per
+// Lookup: O(T + S) for T distinct mask terms and S subtables in the batches visited, plus one
+// probe, O(W) for W mask words, per candidate whose bound can still win (usually one or two),
+// plus the conjunction step when soft matches outrank the hard one.  Insert: O(W + L) for a
+// MatchList of L identical-match rules, O(S log S + T) when a subtable's max priority changes or
+// its table is rebuilt, amortised O(1) table growth.  Memory per subtable: 8 bytes per slot (at
+// most 50 % full, at least 12.5 % after growth), 2 bytes of filter per list of capacity, and per
 // distinct match W words of values, a head reference and a MatchList.
 public sealed class FlowClassifier
 {
@@ -151,6 +179,7 @@ public sealed class FlowClassifier
     /// <summary>Most subtables whose filters are evaluated together before any is probed (at most 32).</summary>
     private const int MaxBatch = 16;
 
+    [SkipLocalsInit]
     private FlowRule? LookupCore(in FlowKey key, long version, ref FlowKey consulted, bool allowConjunctive)
     {
         Plan plan = Volatile.Read(ref _plan);
@@ -168,10 +197,14 @@ public sealed class FlowClassifier
         ref ulong c = ref Unsafe.As<FlowKey, ulong>(ref consulted);
         Span<ulong> hashes = stackalloc ulong[MaxBatch];
         Span<int> bounds = stackalloc int[MaxBatch];
-        Span<ulong> terms = termCount <= MaxTerms
-            ? stackalloc ulong[termCount]
-            : (t_terms is { } tt && tt.Length >= termCount ? tt : t_terms = new ulong[termCount]);
+        // Terms 0..termCount-1, then the zero term (unused inline term slots point at it).
+        Span<ulong> terms = termCount < MaxTerms
+            ? stackalloc ulong[termCount + 1]
+            : (t_terms is { } tt && tt.Length > termCount ? tt : t_terms = new ulong[termCount + 1]);
         ref ulong tv = ref MemoryMarshal.GetReference(terms);
+        ref ulong hv = ref MemoryMarshal.GetReference(hashes);
+        ref int bv = ref MemoryMarshal.GetReference(bounds);
+        Unsafe.Add(ref tv, termCount) = 0;
         int termsDone = 0;
 
         FlowRule? hard = null;
@@ -207,12 +240,13 @@ public sealed class FlowClassifier
             for (int i = b; i < end; i++)
             {
                 ref SubtableInfo si = ref Unsafe.Add(ref info0, i);
-                ulong h = 0;
+                ulong h = Unsafe.Add(ref tv, si.Term0) + Unsafe.Add(ref tv, si.Term1)
+                    + Unsafe.Add(ref tv, si.Term2) + Unsafe.Add(ref tv, si.Term3);
                 for (int x = si.TermStart; x < si.TermEnd; x++)
                     h += Unsafe.Add(ref tv, Unsafe.Add(ref termOf0, x));
                 h = Subtable.Finish(h);
-                hashes[i - b] = h;
-                bounds[i - b] = si.MaxPriority < hardPri ? -1 : Subtable.FilterBound(si.Filter, h);
+                Unsafe.Add(ref hv, i - b) = h;
+                Unsafe.Add(ref bv, i - b) = si.MaxPriority < hardPri ? -1 : Subtable.FilterBound(si.Filter, h);
             }
 
             // Pass 2: probe the candidates by decreasing bound; stop when no bound reaches the
@@ -583,7 +617,9 @@ public sealed class FlowClassifier
         /// <summary>The subtable's current filter (a rebuild replaces it, and then the plan).</summary>
         public ulong[] Filter;
         public int MaxPriority;
-        /// <summary>The subtable's terms are TermOf[TermStart..TermEnd).</summary>
+        /// <summary>The subtable's first four terms (the zero term, Terms.Length, where it has fewer).</summary>
+        public int Term0, Term1, Term2, Term3;
+        /// <summary>Its further terms are TermOf[TermStart..TermEnd).</summary>
         public int TermStart;
         public int TermEnd;
         /// <summary>Terms used by this subtable and those before it are 0..TermsThrough-1.</summary>
@@ -605,6 +641,7 @@ public sealed class FlowClassifier
     /// computes each term once and needs only the first TermsThrough for a prefix of the order.
     /// Replaced, never mutated; consistent by construction (the lookup reads it unchecked):
     /// Infos and Subtables have one entry per subtable, every TermOf entry is below Terms.Length,
+    /// Term0..Term3 are at most Terms.Length (the zero term),
     /// TermStart &lt;= TermEnd &lt;= TermOf.Length, TermsThrough &lt;= Terms.Length and every
     /// Word &lt; FlowKey.WordCount.
     /// </summary>
@@ -628,6 +665,7 @@ public sealed class FlowClassifier
             for (int i = 0; i < n; i++)
             {
                 Subtable st = ordered[i];
+                var first = new List<int>(4);
                 int termStart = termOf.Count;
                 for (int j = 0; j < st.Words.Length; j++)
                 {
@@ -638,12 +676,19 @@ public sealed class FlowClassifier
                         termIds.Add(term, id);
                         terms.Add(new TermInfo { Word = st.Words[j], Mask = st.MaskWords[j], Multiplier = Subtable.Multiplier(st.Words[j]) });
                     }
-                    termOf.Add(id);
+                    if (first.Count < 4)
+                        first.Add(id);
+                    else
+                        termOf.Add(id);
                 }
                 Infos[i] = new SubtableInfo
                 {
                     Filter = st.Filter,
                     MaxPriority = st.MaxPriority,
+                    Term0 = first.Count > 0 ? first[0] : -1,
+                    Term1 = first.Count > 1 ? first[1] : -1,
+                    Term2 = first.Count > 2 ? first[2] : -1,
+                    Term3 = first.Count > 3 ? first[3] : -1,
                     TermStart = termStart,
                     TermEnd = termOf.Count,
                     TermsThrough = terms.Count,
@@ -651,6 +696,19 @@ public sealed class FlowClassifier
             }
             TermOf = [.. termOf];
             Terms = [.. terms];
+            for (int i = 0; i < n; i++)
+            {
+                // The zero term is Terms.Length (the lookup keeps a 0 there).
+                ref SubtableInfo si = ref Infos[i];
+                if (si.Term0 < 0)
+                    si.Term0 = Terms.Length;
+                if (si.Term1 < 0)
+                    si.Term1 = Terms.Length;
+                if (si.Term2 < 0)
+                    si.Term2 = Terms.Length;
+                if (si.Term3 < 0)
+                    si.Term3 = Terms.Length;
+            }
         }
     }
 

@@ -21,6 +21,11 @@ namespace Datapath.Classifier;
 /// head rule (<c>Heads</c>: the list's first rule, the answer unless it is not yet or no longer
 /// visible) and the <see cref="MatchList"/> itself (consulted only when the head is not visible).
 /// A hit reads the slot, the values, the head and the head rule.</item>
+/// <item><c>Filter</c>, read before any of the above (the classifier's plan holds it): blocks of
+/// two words, a Bloom word (3 bits per list, 8 lists of capacity per block) and four 16-bit
+/// priority lanes, each the highest priority of the lists hashed to it.  No false negatives, and
+/// a lane never understates (it only grows; removals leave it stale until the next rebuild).  Bits
+/// and lane are written before the slot is published.</item>
 /// </list>
 /// <para>Lock-free readers: a list index is written (values, list, head) before the slot that
 /// points at it is published with a release write, and is never reused within one Table.  An

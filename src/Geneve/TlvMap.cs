@@ -11,13 +11,16 @@ namespace Datapath.Geneve;
 /// <remarks>
 /// As in OVS, an option is identified by (class, type) and the map fixes its length: an option
 /// whose (class, type) is mapped but whose length differs is an error, not an unknown option.
-/// Lookups are a linear scan of at most 8 packed keys: cheaper than hashing at this size.
+/// Lookups are a linear scan of at most 8 packed (class &lt;&lt; 8 | type) keys in their own small array,
+/// parallel to the entries: cheaper than hashing at this size.
 /// Thread-safety: immutable, any thread.
 /// </remarks>
 public readonly struct TlvMap : IEquatable<TlvMap>
 {
     private readonly TlvMapEntry[]? _entries;
     private readonly uint _mappedIndexes;
+    /// <summary>_keys[i] == _entries[i].Key: the per-option lookup scans packed 4-byte keys, not records.</summary>
+    private readonly uint[]? _keys;
 
     /// <summary>Builds a map, rejecting duplicate (class, type) pairs and duplicate tun_metadata indexes.</summary>
     /// <exception cref="ArgumentException">A duplicate.</exception>
@@ -29,13 +32,18 @@ public readonly struct TlvMap : IEquatable<TlvMap>
             throw new ArgumentException(error, nameof(entries));
         _entries = list.Length == 0 ? null : list;
         _mappedIndexes = IndexBits(list);
+        _keys = Keys(list);
     }
 
     private TlvMap(TlvMapEntry[] validated, bool _)
     {
         _entries = validated.Length == 0 ? null : validated;
         _mappedIndexes = IndexBits(validated);
+        _keys = Keys(validated);
     }
+
+    private static uint[]? Keys(TlvMapEntry[] entries)
+        => entries.Length == 0 ? null : Array.ConvertAll(entries, e => e.Key);
 
     private static uint IndexBits(TlvMapEntry[] entries)
     {
@@ -55,15 +63,15 @@ public readonly struct TlvMap : IEquatable<TlvMap>
     /// <summary>Finds the mapping of the option (class, type); type includes the critical bit.</summary>
     public bool TryFind(ushort optionClass, byte type, out TlvMapEntry entry)
     {
-        var entries = _entries;
-        if (entries is not null)
+        var keys = _keys;
+        if (keys is not null)
         {
             uint key = ((uint)optionClass << 8) | type;
-            for (int i = 0; i < entries.Length; i++)
+            for (int i = 0; i < keys.Length; i++)
             {
-                if (entries[i].Key == key)
+                if (keys[i] == key)
                 {
-                    entry = entries[i];
+                    entry = _entries![i];
                     return true;
                 }
             }

@@ -81,17 +81,19 @@ public class ClassifierPropertyTests
             return new FlowRule(0, priority, b.Build(), $"rule {serial}") { SourceLine = serial };
         }
 
-        public FlowKey Blend(in FlowKey key, in FlowKey consulted)
-        {
-            FlowKey other = Key();
-            FlowKey k = key;
-            Span<ulong> kw = k.Words, ow = other.Words;
-            FlowKey c = consulted;
-            Span<ulong> cw = c.Words;
-            for (int i = 0; i < FlowKey.WordCount - 1; i++)
-                kw[i] = (kw[i] & cw[i]) | (ow[i] & ~cw[i]);
-            return k;
-        }
+        public FlowKey Blend(in FlowKey key, in FlowKey consulted) => BlendKeys(in key, in consulted, Key());
+    }
+
+    /// <summary><paramref name="key"/>'s consulted bits, <paramref name="other"/>'s elsewhere.</summary>
+    internal static FlowKey BlendKeys(in FlowKey key, in FlowKey consulted, FlowKey other)
+    {
+        FlowKey k = key;
+        Span<ulong> kw = k.Words, ow = other.Words;
+        FlowKey c = consulted;
+        Span<ulong> cw = c.Words;
+        for (int i = 0; i < FlowKey.WordCount - 1; i++)
+            kw[i] = (kw[i] & cw[i]) | (ow[i] & ~cw[i]);
+        return k;
     }
 
     [Theory]
@@ -140,18 +142,29 @@ public class ClassifierPropertyTests
     }
 
     private static int Check(Gen g, FlowTableSet set, NaiveClassifier naive, int seed, int keys)
+        => CheckAgainstNaive(g.Key, g.Blend, set, naive, seed, keys, blends: 2);
+
+    internal delegate FlowKey Blender(in FlowKey key, in FlowKey consulted);
+
+    /// <summary>
+    /// Looks up <paramref name="keys"/> keys from <paramref name="nextKey"/> in table 0: the same
+    /// rule as the naive classifier, and for <paramref name="blends"/> keys that agree with each on
+    /// its consulted bits (<paramref name="blend"/>) the same rule again.  Returns the keys checked.
+    /// </summary>
+    internal static int CheckAgainstNaive(Func<FlowKey> nextKey, Blender blend, FlowTableSet set, NaiveClassifier naive,
+        int seed, int keys, int blends)
     {
         for (int i = 0; i < keys; i++)
         {
-            FlowKey key = g.Key();
+            FlowKey key = nextKey();
             FlowKey consulted = default;
             FlowRule? fast = set.Lookup(0, in key, ref consulted);
             FlowRule? slow = naive.Lookup(in key);
             if (fast != slow)
                 Assert.Fail($"seed {seed} key {i}: fast {fast?.ToString() ?? "miss"} vs naive {slow?.ToString() ?? "miss"}");
-            for (int j = 0; j < 2; j++)
+            for (int j = 0; j < blends; j++)
             {
-                FlowKey other = g.Blend(in key, in consulted);
+                FlowKey other = blend(in key, in consulted);
                 FlowKey ignored = default;
                 FlowRule? again = set.Lookup(0, in other, ref ignored);
                 if (again != fast)

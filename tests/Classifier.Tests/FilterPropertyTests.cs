@@ -52,13 +52,7 @@ public class FilterPropertyTests
             FlowKey other = Key();
             other.InPort = (uint)_r.Next();
             other.TpDst = (ushort)_r.Next();
-            FlowKey k = key;
-            Span<ulong> kw = k.Words, ow = other.Words;
-            FlowKey c = consulted;
-            Span<ulong> cw = c.Words;
-            for (int i = 0; i < FlowKey.WordCount - 1; i++)
-                kw[i] = (kw[i] & cw[i]) | (ow[i] & ~cw[i]);
-            return k;
+            return ClassifierPropertyTests.BlendKeys(in key, in consulted, other);
         }
     }
 
@@ -129,28 +123,7 @@ public class FilterPropertyTests
     }
 
     private static int Check(Gen g, FlowTableSet set, NaiveClassifier naive, int seed, int keys)
-    {
-        for (int i = 0; i < keys; i++)
-        {
-            FlowKey key = g.Key();
-            FlowKey consulted = default;
-            FlowRule? fast = set.Lookup(0, in key, ref consulted);
-            FlowRule? slow = naive.Lookup(in key);
-            if (fast != slow)
-                Assert.Fail($"seed {seed} key {i}: fast {fast?.ToString() ?? "miss"} vs naive {slow?.ToString() ?? "miss"} (naive bound {(slow is null ? -2 : set[0].FilterBound(slow.Match))}, seq {slow?.Sequence} vs {fast?.Sequence})");
-            for (int j = 0; j < 3; j++)
-            {
-                FlowKey other = g.Blend(in key, in consulted);
-                FlowKey ignored = default;
-                FlowRule? again = set.Lookup(0, in other, ref ignored);
-                if (again != fast)
-                    Assert.Fail($"seed {seed} key {i}: consulted bits do not determine the answer ({again?.ToString() ?? "miss"} vs {fast?.ToString() ?? "miss"})");
-                if (naive.Lookup(in other) != fast)
-                    Assert.Fail($"seed {seed} key {i}: naive disagrees on a key with the same consulted bits");
-            }
-        }
-        return keys;
-    }
+        => ClassifierPropertyTests.CheckAgainstNaive(g.Key, g.Blend, set, naive, seed, keys, blends: 3);
 
     [Fact]
     public void Every_rule_passes_its_subtables_filter_with_a_bound_at_least_its_priority()

@@ -13,7 +13,7 @@ namespace Datapath.Benchmarks.Classifier;
 [MemoryDiagnoser]
 public class OvsTestClassifierBenchmarks
 {
-    private const int KeyCount = 1024;
+    private const int KeyCount = 1024;   // as RuleSetGenerator.OvsTestSet makes them
     private FlowClassifier _classifier = null!;
     private FlowKey[] _keys = null!;
 
@@ -21,28 +21,7 @@ public class OvsTestClassifierBenchmarks
     public bool Wildcarded { get; set; }
 
     [GlobalSetup]
-    public void Setup()
-    {
-        var gen = new RuleSetGenerator(1234);
-        var shapes = Wildcarded
-            ? gen.Shapes(20)
-            : [new RuleSetGenerator.Shape(true, 32, 32, true, true, true)];
-        _classifier = new FlowClassifier();
-        var sources = new List<FlowKey>();
-        var seen = new HashSet<(Match, int)>();
-        while (sources.Count < 1000)
-        {
-            FlowKey k = gen.RandomKey();
-            k.Regs[0] = (uint)gen.Next(65536);
-            Match m = gen.MatchFor(shapes[gen.Next(shapes.Count)], in k);
-            int p = gen.Next(10);
-            if (!seen.Add((m, p)))
-                continue;
-            _classifier.Insert(new FlowRule(0, (ushort)p, m, "drop"));
-            sources.Add(k);
-        }
-        _keys = gen.Keys(sources, KeyCount);
-    }
+    public void Setup() => (_classifier, _keys) = RuleSetGenerator.OvsTestSet(Wildcarded);
 
     [Benchmark(Baseline = true, OperationsPerInvoke = KeyCount)]
     public int Lookup()

@@ -93,4 +93,29 @@ internal sealed class RuleSetGenerator(int seed)
     }
 
     public int Next(int n) => _r.Next(n);
+
+    /// <summary>
+    /// The <c>ovstest test-classifier benchmark</c>-shaped table (seed 1234): 1,000 rules, 10
+    /// priorities, over one exact mask or 20 random ones, and 1,024 lookup keys of which half hit.
+    /// </summary>
+    public static (FlowClassifier Classifier, FlowKey[] Keys) OvsTestSet(bool wildcarded)
+    {
+        var gen = new RuleSetGenerator(1234);
+        List<Shape> shapes = wildcarded ? gen.Shapes(20) : [new Shape(true, 32, 32, true, true, true)];
+        var classifier = new FlowClassifier();
+        var sources = new List<FlowKey>();
+        var seen = new HashSet<(Match, int)>();
+        while (sources.Count < 1000)
+        {
+            FlowKey k = gen.RandomKey();
+            k.Regs[0] = (uint)gen.Next(65536);
+            Match m = gen.MatchFor(shapes[gen.Next(shapes.Count)], in k);
+            int p = gen.Next(10);
+            if (!seen.Add((m, p)))
+                continue;
+            classifier.Insert(new FlowRule(0, (ushort)p, m, "drop"));
+            sources.Add(k);
+        }
+        return (classifier, gen.Keys(sources, 1024));
+    }
 }

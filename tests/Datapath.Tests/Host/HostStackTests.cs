@@ -89,6 +89,19 @@ public sealed class HostStackTests
     }
 
     [Fact]
+    public void A_route_added_later_through_a_device_the_host_lacks_is_a_counted_no_route_drop()
+    {
+        using var h = SeedHost("worker1");
+        var dst = Ipv4Address.Parse("192.0.2.5");
+        var before = h.Receive("antrea-gw0", PacketBuilder.Tcp(FrontendMac, Gw1Mac, Frontend, dst, 40000, 80, TcpFlags.Syn, seq: 1), null, 1000);
+        Assert.Null(before.DropReason); // the default route forwards it
+        h.Routes.Add(new RouteEntry(Ipv4Address.Parse("192.0.2.0").Value, 24, "eth9"));
+        var after = h.Receive("antrea-gw0", PacketBuilder.Tcp(FrontendMac, Gw1Mac, Frontend, dst, 40001, 80, TcpFlags.Syn, seq: 1), null, 1000);
+        Assert.Equal(HostDropReason.NoRoute, after.DropReason);
+        Assert.Equal(1, h.GetDrops(HostDropReason.NoRoute));
+    }
+
+    [Fact]
     public void Dnat_to_backend2_gives_the_articles_frame_byte_for_byte()
     {
         // Seed 001 §9.10: 4e:99:08:c1:53:be > aa:bb:cc:dd:ee:ff, 10.222.1.48.56670 > 10.222.2.34.80, TTL 63.

@@ -87,23 +87,7 @@ internal static class ClassifierCpuTime
         {
             if (!"ovstest".Contains(filter, StringComparison.Ordinal))
                 continue;
-            var gen = new RuleSetGenerator(1234);
-            List<RuleSetGenerator.Shape> shapes = wild ? gen.Shapes(20) : [new RuleSetGenerator.Shape(true, 32, 32, true, true, true)];
-            var c = new FlowClassifier();
-            var sources = new List<FlowKey>();
-            var seen = new HashSet<(Match, int)>();
-            while (sources.Count < 1000)
-            {
-                FlowKey k = gen.RandomKey();
-                k.Regs[0] = (uint)gen.Next(65536);
-                Match m = gen.MatchFor(shapes[gen.Next(shapes.Count)], in k);
-                int p = gen.Next(10);
-                if (!seen.Add((m, p)))
-                    continue;
-                c.Insert(new FlowRule(0, (ushort)p, m, "drop"));
-                sources.Add(k);
-            }
-            FlowKey[] keys = gen.Keys(sources, 1024);
+            (FlowClassifier c, FlowKey[] keys) = RuleSetGenerator.OvsTestSet(wild);
             Report($"ovstest {(wild ? "wildcarded" : "exact")}", 0, () => LookupLoop(c, keys, 16, consulted: true));
         }
 
