@@ -153,13 +153,21 @@ public class ConnectionTableTests
         var stable = Enumerable.Range(0, Stable).Select(Conn).ToArray();
         foreach (var c in stable)
             Insert(t, c);
-        int done = 0;
+        int done = 0, started = 0;
         long misses = 0, probes = 0;
-        var readers = Enumerable.Range(0, 3).Select(r => Task.Run(() =>
+        // Dedicated threads (not pool tasks, which a loaded 2-core machine may not start before the
+        // writer finishes); the writer waits until every reader has probed at least once.
+        var readers = Enumerable.Range(0, 3).Select(r => Task.Factory.StartNew(() =>
         {
             int i = r;
+            bool counted = false;
             while (Volatile.Read(ref done) == 0)
             {
+                if (!counted)
+                {
+                    counted = true;
+                    Interlocked.Increment(ref started);
+                }
                 var c = stable[i % Stable];
                 bool useReply = (i & 1) != 0;
                 var key = useReply ? c.Reply : c.Orig;
@@ -168,7 +176,8 @@ public class ConnectionTableTests
                 Interlocked.Increment(ref probes);
                 i += 7;
             }
-        })).ToArray();
+        }, TaskCreationOptions.LongRunning)).ToArray();
+        SpinWait.SpinUntil(() => Volatile.Read(ref started) == 3);
         var recent = new Queue<Connection>();
         for (int i = Stable; i < Stable + Churn; i++)
         {

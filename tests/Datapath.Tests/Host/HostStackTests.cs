@@ -274,9 +274,16 @@ public sealed class HostStackTests
         Assert.Null(h.Receive("antrea-gw0", ack, null, 1000).DropReason);
         for (int i = 0; i < 100; i++)
             h.Receive("antrea-gw0", ack, null, 1001);
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 1000; i++)
-            h.Receive("antrea-gw0", ack, null, 1002);
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        // Best of three rounds: tiered compilation may allocate once on this thread while a round
+        // runs (a method reaching tier 1), which is not the per-packet path allocating.
+        long least = long.MaxValue;
+        for (int round = 0; round < 3 && least != 0; round++)
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 1000; i++)
+                h.Receive("antrea-gw0", ack, null, 1002);
+            least = Math.Min(least, GC.GetAllocatedBytesForCurrentThread() - before);
+        }
+        Assert.Equal(0, least);
     }
 }
