@@ -128,6 +128,12 @@ public sealed partial class ConnectionTracker
             }
             return;
         }
+        // The half this hook rewrites changes only if the connection has that translation: a
+        // source manip changes an original packet under SNAT and a reply under DNAT, and
+        // the reverse for a destination manip (so DNAT-only connections skip POSTROUTING's rewrite).
+        var needed = (manip == NatManip.Source) != ct.IsReply ? CtStateFlags.SrcNat : CtStateFlags.DstNat;
+        if ((c.NatAction & (byte)needed) == 0)
+            return;
         var target = ct.IsReply ? c.Orig.Reverse() : c.Reply.Reverse();
         RewriteTo(target, ref key, frame, source: manip == NatManip.Source, destination: manip == NatManip.Destination);
     }
