@@ -7,6 +7,12 @@ internal static class Program
 {
     public static void Main(string[] args)
     {
+        // The GENEVE CPU-time harness (bench/results/geneve.md) runs without BenchmarkDotNet.
+        if (args is ["--geneve-cpu-time"])
+        {
+            Console.Write(Geneve.GeneveCpuTimeHarness.Run());
+            return;
+        }
 #if DEBUG
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, new DebugInProcessConfig());
 #else

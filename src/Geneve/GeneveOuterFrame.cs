@@ -82,12 +82,7 @@ public static class GeneveOuterFrame
         int udpLength = frame.Length - EthernetLength - Ipv4Length;
         int totalLength = Ipv4Length + udpLength;
         ref byte f = ref MemoryMarshal.GetReference(frame);
-        // Ethernet: dst(6) src(6) type(2), as a 2-byte and three 4-byte big-endian stores.
-        ulong d = ethDst.Value, sm = ethSrc.Value;
-        WriteBe32(ref f, 0, (uint)(d >> 16));
-        WriteBe32(ref f, 4, ((uint)d << 16) | (uint)(sm >> 32));
-        WriteBe32(ref f, 8, (uint)sm);
-        WriteBe16(ref f, 12, EtherTypes.IPv4);
+        WriteEthernet(ref f, ethSrc, ethDst, EtherTypes.IPv4);
 
         // The header checksum is summed from the field values (O(1), no second pass over the bytes),
         // as OVS patches its pre-built tunnel header instead of re-summing it.
@@ -141,11 +136,7 @@ public static class GeneveOuterFrame
             throw new ArgumentException("frame shorter than the outer headers", nameof(frame));
         int udpLength = frame.Length - EthernetLength - Ipv6Length;
         ref byte f = ref MemoryMarshal.GetReference(frame);
-        ulong d = ethDst.Value, sm = ethSrc.Value;
-        WriteBe32(ref f, 0, (uint)(d >> 16));
-        WriteBe32(ref f, 4, ((uint)d << 16) | (uint)(sm >> 32));
-        WriteBe32(ref f, 8, (uint)sm);
-        WriteBe16(ref f, 12, EtherTypes.IPv6);
+        WriteEthernet(ref f, ethSrc, ethDst, EtherTypes.IPv6);
 
         ref byte ip = ref Unsafe.Add(ref f, EthernetLength);
         WriteBe32(ref ip, 0, 0x6000_0000u | ((uint)trafficClass << 20) | (flowLabel & 0xF_FFFF));
@@ -408,5 +399,16 @@ public static class GeneveOuterFrame
         payloadLength = udpLength - UdpLength;
         reason = GeneveDropReason.None;
         return true;
+    }
+
+    /// <summary>Ethernet dst(6) src(6) type(2) at <paramref name="f"/>, as three 4-byte and one 2-byte big-endian stores.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void WriteEthernet(ref byte f, MacAddress ethSrc, MacAddress ethDst, ushort etherType)
+    {
+        ulong d = ethDst.Value, sm = ethSrc.Value;
+        WriteBe32(ref f, 0, (uint)(d >> 16));
+        WriteBe32(ref f, 4, ((uint)d << 16) | (uint)(sm >> 32));
+        WriteBe32(ref f, 8, (uint)sm);
+        WriteBe16(ref f, 12, etherType);
     }
 }

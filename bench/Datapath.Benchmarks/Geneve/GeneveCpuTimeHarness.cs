@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using System.Text;
 using Datapath.Geneve;
 using Datapath.Packets;
@@ -11,28 +10,14 @@ namespace Datapath.Benchmarks.Geneve;
 /// other processes' load on the shared cores does not inflate the figure (only cache and frequency
 /// effects remain). The minimum over many short rounds (~10 ms each, shorter than a scheduler
 /// slice on a loaded machine) filters out the rounds whose caches a neighbour disturbed; the
-/// allocation column sums every round. Run from any host: <c>GeneveCpuTimeHarness.Run()</c> (a throwaway console referencing
-/// this file, src/Geneve and src/Packets does it in seconds without BenchmarkDotNet's build).
+/// allocation column sums every round. Run:
+/// <c>dotnet run -c Release --project bench/Datapath.Benchmarks -- --geneve-cpu-time</c>.
 /// </summary>
 public static class GeneveCpuTimeHarness
 {
-    private const int ClockThreadCpuTimeId = 3;
 
-    [StructLayout(LayoutKind.Sequential)]
-    private struct Timespec
-    {
-        public long Sec;
-        public long Nsec;
-    }
 
-    [DllImport("libc", EntryPoint = "clock_gettime")]
-    private static extern int ClockGetTime(int clock, out Timespec ts);
 
-    private static long ThreadCpuNs()
-    {
-        ClockGetTime(ClockThreadCpuTimeId, out Timespec ts);
-        return ts.Sec * 1_000_000_000 + ts.Nsec;
-    }
 
     public static string Run(int iterationsPerRound = 100_000, int rounds = 60)
     {
@@ -50,7 +35,7 @@ public static class GeneveCpuTimeHarness
             ("payload only (socket form), one option", b.PayloadOneOption),
         };
         var sb = new StringBuilder();
-        ThreadCpuNs();   // bind the P/Invoke before any allocation is counted
+        ThreadCpuClock.Nanoseconds();   // bind the P/Invoke before any allocation is counted
         foreach (var (name, op) in cases)
         {
             // Warm up past tiering (call counting, OSR, the background tier-1 JIT) before timing.
@@ -65,11 +50,11 @@ public static class GeneveCpuTimeHarness
             for (int r = 0; r < rounds; r++)
             {
                 long a0 = GC.GetAllocatedBytesForCurrentThread();
-                long t0 = ThreadCpuNs();
+                long t0 = ThreadCpuClock.Nanoseconds();
                 int sink = 0;
                 for (int i = 0; i < iterationsPerRound; i++)
                     sink += op();
-                long t1 = ThreadCpuNs();
+                long t1 = ThreadCpuClock.Nanoseconds();
                 allocated += GC.GetAllocatedBytesForCurrentThread() - a0;
                 if (sink == 0)
                     throw new InvalidOperationException("no work done");

@@ -1,5 +1,5 @@
 #if CLASSIFIER_CPU_TIME
-using System.Runtime.InteropServices;
+using Datapath.Benchmarks;
 using Datapath.Benchmarks.Classifier;
 using Datapath.Classifier;
 using Datapath.Packets;
@@ -13,21 +13,8 @@ using Datapath.Packets;
 // This file is compiled into the benchmark project too, but empty there (no CLASSIFIER_CPU_TIME).
 internal static class ClassifierCpuTime
 {
-    [StructLayout(LayoutKind.Sequential)]
-    private struct Timespec
-    {
-        public long Sec;
-        public long Nsec;
-    }
 
-    [DllImport("libc", EntryPoint = "clock_gettime")]
-    private static extern int ClockGetTime(int clock, out Timespec ts);
 
-    private static long ThreadCpuNs()
-    {
-        _ = ClockGetTime(3 /* CLOCK_THREAD_CPUTIME_ID */, out Timespec ts);
-        return ts.Sec * 1_000_000_000 + ts.Nsec;
-    }
 
     private static int s_reps = 100;
 
@@ -37,9 +24,9 @@ internal static class ClassifierCpuTime
         double best = double.MaxValue;
         for (int r = 0; r < s_reps; r++)
         {
-            long t0 = ThreadCpuNs();
+            long t0 = ThreadCpuClock.Nanoseconds();
             long done = run();
-            long t1 = ThreadCpuNs();
+            long t1 = ThreadCpuClock.Nanoseconds();
             best = Math.Min(best, (double)(t1 - t0) / done);
         }
         Console.WriteLine($"{name,-40} {best,8:F1} ns/op  {1000 / best,6:F2} M/s");

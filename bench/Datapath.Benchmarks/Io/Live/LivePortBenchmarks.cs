@@ -1,7 +1,6 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Globalization;
-using System.Runtime.InteropServices;
 using BenchmarkDotNet.Attributes;
 using Datapath.Io.Live;
 
@@ -93,7 +92,7 @@ public class LivePortBenchmarks
     [Benchmark(Baseline = true)]
     public int SendReceive64()
     {
-        long start = ThreadCpuNs();
+        long start = ThreadCpuClock.Nanoseconds();
         int sent = _tx.SendBatch(_out);
         _sent += sent;
         int got = 0;
@@ -110,26 +109,12 @@ public class LivePortBenchmarks
         }
 
         _received += got;
-        _cpuNs += ThreadCpuNs() - start;
+        _cpuNs += ThreadCpuClock.Nanoseconds() - start;
         return got;
     }
 
-    [StructLayout(LayoutKind.Sequential)]
-    private struct Timespec
-    {
-        public long Seconds;
-        public long Nanoseconds;
-    }
 
-    [DllImport("libc", EntryPoint = "clock_gettime")]
-    private static extern int ClockGetTime(int clock, out Timespec time);
 
-    private static long ThreadCpuNs()
-    {
-        const int CLOCK_THREAD_CPUTIME_ID = 3;
-        ClockGetTime(CLOCK_THREAD_CPUTIME_ID, out Timespec t);
-        return (t.Seconds * 1_000_000_000) + t.Nanoseconds;
-    }
 
     private static ushort Fold(ReadOnlySpan<byte> data)
     {
