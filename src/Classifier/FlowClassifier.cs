@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Datapath.Packets;
@@ -117,13 +118,10 @@ public sealed class FlowClassifier
     [ThreadStatic]
     private static FlowRule?[]? t_soft;
 
-    // Terms of a plan with more than MaxTerms of them (a nested lookup for a conjunction reuses it
-    // only after the outer lookup's subtable walk is over).
-    [ThreadStatic]
-    private static ulong[]? t_terms;
-
     private readonly VersionClock _clock;
     private readonly Dictionary<MaskKey, Subtable> _byMask = [];
+    private readonly PrefixFilter _srcPrefixes = new();
+    private readonly PrefixFilter _dstPrefixes = new();
     private Plan _plan = Plan.Empty;
     private readonly List<FlowRule> _removed = [];
     private long _purgeSequence;
@@ -185,33 +183,50 @@ public sealed class FlowClassifier
         Plan plan = Volatile.Read(ref _plan);
         Subtable[] subtables = plan.Subtables;
         int count = subtables.Length;
-        int termCount = plan.Terms.Length;
         if (plan.Infos.Length != count)
             return null;
         // The plan is immutable and consistent (see Plan), so the walk below reads it unchecked.
         ref SubtableInfo info0 = ref MemoryMarshal.GetArrayDataReference(plan.Infos);
-        ref TermInfo term0 = ref MemoryMarshal.GetArrayDataReference(plan.Terms);
-        ref int termOf0 = ref MemoryMarshal.GetArrayDataReference(plan.TermOf);
-        bool wantConsulted = !Unsafe.IsNullRef(ref consulted);
+        ref HashWord word0 = ref MemoryMarshal.GetArrayDataReference(plan.HashWords);
         ref ulong k = ref KeyWords.Ref(in key, 0);
-        ref ulong c = ref Unsafe.As<FlowKey, ulong>(ref consulted);
         Span<ulong> hashes = stackalloc ulong[MaxBatch];
         Span<int> bounds = stackalloc int[MaxBatch];
-        // Terms 0..termCount-1, then the zero term (unused inline term slots point at it).
-        Span<ulong> terms = termCount < MaxTerms
-            ? stackalloc ulong[termCount + 1]
-            : (t_terms is { } tt && tt.Length > termCount ? tt : t_terms = new ulong[termCount + 1]);
-        ref ulong tv = ref MemoryMarshal.GetReference(terms);
+        Span<int> live = stackalloc int[MaxBatch];
         ref ulong hv = ref MemoryMarshal.GetReference(hashes);
         ref int bv = ref MemoryMarshal.GetReference(bounds);
-        Unsafe.Add(ref tv, termCount) = 0;
-        int termsDone = 0;
+        ref int lv = ref MemoryMarshal.GetReference(live);
+
+        // Prefix stage: the plan positions of subtables whose nw_src and nw_dst prefix lengths
+        // can match the key (PrefixFilter, read after the version), as a bit set; the others are
+        // skipped unhashed.  Without prefixes every subtable is alive.
+        Span<ulong> alive = stackalloc ulong[MaxPrefixWords + 1];
+        ref ulong av = ref MemoryMarshal.GetReference(alive);
+        bool allAlive = !plan.UsesPrefixes;
+        if (!allAlive)
+        {
+            ulong nw = Unsafe.Add(ref k, KeyWords.Nw);
+            int words = plan.PrefixWords;
+            if (words == 1)
+            {
+                av = PrefixFilter.Alive(_srcPrefixes.Current, (uint)nw, plan.SrcSets)
+                    & PrefixFilter.Alive(_dstPrefixes.Current, (uint)(nw >> 32), plan.DstSets);
+            }
+            else
+            {
+                Span<ulong> dst = stackalloc ulong[MaxPrefixWords];
+                PrefixFilter.Alive(_srcPrefixes.Current, (uint)nw, plan.SrcSets, alive[..words]);
+                PrefixFilter.Alive(_dstPrefixes.Current, (uint)(nw >> 32), plan.DstSets, dst[..words]);
+                for (int w = 0; w < words; w++)
+                    alive[w] &= dst[w];
+            }
+        }
 
         FlowRule? hard = null;
         int hardPri = -1;
         FlowRule?[]? soft = null;
         int nSoft = 0;
         int softPri = -1;
+        int batches = 0;
 
         // Batches of 4, 8, 16, 16... subtables in MaxPriority order: a table whose priorities
         // decide early (the bound below) evaluates few filters and consults few masks.
@@ -221,32 +236,33 @@ public sealed class FlowClassifier
             if (Unsafe.Add(ref info0, b).MaxPriority < hardPri)
                 break;
             int end = Math.Min(count, b + batch);
+            batches++;
 
-            // Pass 1: hash the masked key for each subtable of the batch and read its filter's
-            // priority bound (no probe yet: the filters' loads and the hashing overlap).  A
-            // subtable's hash sums its terms, (key word & mask word) * multiplier, each computed
-            // once per lookup; terms are numbered by first use, so this batch needs those below
-            // TermsThrough of its last subtable.  Every filter read decides what follows, so its
-            // subtable's mask is consulted: the masks of all terms used so far.
-            int limit = Unsafe.Add(ref info0, end - 1).TermsThrough;
-            for (int t = termsDone; t < limit; t++)
+            // Pass 1: for each alive subtable of the batch, hash the masked key (the sum over its
+            // mask words of (key word & mask word) * multiplier, finished) and read its filter's
+            // priority bound; no probe yet, so that the filters' loads and the hashing overlap.
+            // Subtables are sorted by MaxPriority, so the first that cannot reach the hard
+            // priority ends the batch.
+            ulong bits = allAlive ? ulong.MaxValue >> (64 - (end - b)) : RangeBits(ref av, b, end - b);
+            int n = 0;
+            while (bits != 0)
             {
-                ref TermInfo ti = ref Unsafe.Add(ref term0, t);
-                Unsafe.Add(ref tv, t) = (Unsafe.Add(ref k, ti.Word) & ti.Mask) * ti.Multiplier;
-                if (wantConsulted)
-                    Unsafe.Add(ref c, ti.Word) |= ti.Mask;
-            }
-            termsDone = limit;
-            for (int i = b; i < end; i++)
-            {
+                int i = b + BitOperations.TrailingZeroCount(bits);
+                bits &= bits - 1;
                 ref SubtableInfo si = ref Unsafe.Add(ref info0, i);
-                ulong h = Unsafe.Add(ref tv, si.Term0) + Unsafe.Add(ref tv, si.Term1)
-                    + Unsafe.Add(ref tv, si.Term2) + Unsafe.Add(ref tv, si.Term3);
-                for (int x = si.TermStart; x < si.TermEnd; x++)
-                    h += Unsafe.Add(ref tv, Unsafe.Add(ref termOf0, x));
+                if (si.MaxPriority < hardPri)
+                    break;
+                ulong h = 0;
+                for (int x = si.WordStart; x < si.WordEnd; x++)
+                {
+                    ref HashWord hw = ref Unsafe.Add(ref word0, x);
+                    h += (Unsafe.Add(ref k, hw.Word) & hw.Mask) * hw.Multiplier;
+                }
                 h = Subtable.Finish(h);
-                Unsafe.Add(ref hv, i - b) = h;
-                Unsafe.Add(ref bv, i - b) = si.MaxPriority < hardPri ? -1 : Subtable.FilterBound(si.Filter, h);
+                Unsafe.Add(ref lv, n) = i;
+                Unsafe.Add(ref hv, n) = h;
+                Unsafe.Add(ref bv, n) = Subtable.FilterBound(si.Filter, si.FilterBlockMask, h);
+                n++;
             }
 
             // Pass 2: probe the candidates by decreasing bound; stop when no bound reaches the
@@ -254,18 +270,19 @@ public sealed class FlowClassifier
             while (true)
             {
                 int best = -1, bestBound = -1;
-                for (int j = 0; j < end - b; j++)
+                for (int j = 0; j < n; j++)
                 {
-                    if (bounds[j] > bestBound)
+                    int bound = Unsafe.Add(ref bv, j);
+                    if (bound > bestBound)
                     {
-                        bestBound = bounds[j];
+                        bestBound = bound;
                         best = j;
                     }
                 }
                 if (best < 0 || bestBound < hardPri)
                     break;
-                bounds[best] = -1;
-                FlowRule? match = subtables[b + best].FindVisible(in key, hashes[best], version);
+                Unsafe.Add(ref bv, best) = -1;
+                FlowRule? match = subtables[Unsafe.Add(ref lv, best)].FindVisible(in key, Unsafe.Add(ref hv, best), version);
                 if (match is null || match.Priority < hardPri)
                     continue;
                 if (!match.IsConjunctive)
@@ -288,6 +305,21 @@ public sealed class FlowClassifier
                     if (match.Priority > softPri)
                         softPri = match.Priority;
                 }
+            }
+        }
+
+        // Consulted: every decision above depends only on the masked key of subtables in the
+        // batches visited (a skip by the prefix stage on prefix bits of the subtable's own
+        // mask), so their masks' union is ORed in; a key that agrees on it takes the same walk.
+        if (!Unsafe.IsNullRef(ref consulted) && batches > 0)
+        {
+            ref ulong c = ref Unsafe.As<FlowKey, ulong>(ref consulted);
+            ref UnionWord u0 = ref MemoryMarshal.GetArrayDataReference(plan.UnionWords);
+            int ue = Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(plan.UnionEnds), batches - 1);
+            for (int x = 0; x < ue; x++)
+            {
+                ref UnionWord uw = ref Unsafe.Add(ref u0, x);
+                Unsafe.Add(ref c, uw.Word) |= uw.Mask;
             }
         }
 
@@ -482,6 +514,9 @@ public sealed class FlowClassifier
             _byMask.Add(key, st);
         }
         int oldMax = st.MaxPriority;
+        ulong nw = KeyWords.Ref(in rule.Match.Value, KeyWords.Nw);
+        _srcPrefixes.Add(st.SrcPrefixLength, (uint)nw);
+        _dstPrefixes.Add(st.DstPrefixLength, (uint)(nw >> 32));
         st.Insert(rule);
         PhysicalRuleCount++;
         if (st.MaxPriority != oldMax || oldMax < 0 || st.Rebuilt)
@@ -510,6 +545,7 @@ public sealed class FlowClassifier
         if (_byMask.TryGetValue(key, out Subtable? st))
         {
             st.Remove(rule);
+            ForgetPrefixes(st, rule);
             PhysicalRuleCount--;
             rule.List = null;
             if (st.RuleCount == 0)
@@ -538,6 +574,7 @@ public sealed class FlowClassifier
                     continue;
                 int oldMax = st.MaxPriority;
                 st.Remove(r);
+                ForgetPrefixes(st, r);
                 r.List = null;
                 PhysicalRuleCount--;
                 if (st.RuleCount == 0)
@@ -551,6 +588,13 @@ public sealed class FlowClassifier
         {
             Interlocked.Increment(ref _purgeSequence);
         }
+    }
+
+    private void ForgetPrefixes(Subtable st, FlowRule rule)
+    {
+        ulong nw = KeyWords.Ref(in rule.Match.Value, KeyWords.Nw);
+        _srcPrefixes.Remove(st.SrcPrefixLength, (uint)nw);
+        _dstPrefixes.Remove(st.DstPrefixLength, (uint)(nw >> 32));
     }
 
     private void Republish()
@@ -608,42 +652,58 @@ public sealed class FlowClassifier
     /// <summary>Rules visible now, in insertion order (writer side: not concurrent with modifiers).</summary>
     public IReadOnlyList<FlowRule> Rules() => VisibleRules(_clock.Current);
 
-    /// <summary>Most distinct (word, mask) terms a lookup keeps on the stack (more: a per-thread array).</summary>
-    private const int MaxTerms = 512;
+    /// <summary>Words of the prefix stage's subtable bit sets: plans of more subtables than 64 times this skip the stage.</summary>
+    private const int MaxPrefixWords = 8;
+
+    /// <summary>Bits b..b+len-1 (len &lt;= MaxBatch) of the bit set at <paramref name="set"/>, as bits 0..len-1.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong RangeBits(ref ulong set, int b, int len)
+    {
+        int o = b & 63;
+        ulong bits = Unsafe.Add(ref set, b >> 6) >> o;
+        if (o + len > 64)
+            bits |= Unsafe.Add(ref set, (b >> 6) + 1) << (64 - o);
+        return bits & (ulong.MaxValue >> (64 - len));
+    }
 
     /// <summary>A subtable as the lookup walk reads it.</summary>
     private struct SubtableInfo
     {
         /// <summary>The subtable's current filter (a rebuild replaces it, and then the plan).</summary>
         public ulong[] Filter;
+        /// <summary>Filter.Length / 2 - 1 (the plan is republished with every new filter).</summary>
+        public int FilterBlockMask;
         public int MaxPriority;
-        /// <summary>The subtable's first four terms (the zero term, Terms.Length, where it has fewer).</summary>
-        public int Term0, Term1, Term2, Term3;
-        /// <summary>Its further terms are TermOf[TermStart..TermEnd).</summary>
-        public int TermStart;
-        public int TermEnd;
-        /// <summary>Terms used by this subtable and those before it are 0..TermsThrough-1.</summary>
-        public int TermsThrough;
+        /// <summary>Its mask words are HashWords[WordStart..WordEnd).</summary>
+        public int WordStart, WordEnd;
     }
 
-    /// <summary>A distinct (FlowKey word, mask word) pair of some subtable's mask.</summary>
-    private struct TermInfo
+    /// <summary>One non-zero word of a subtable's mask, with its hash multiplier (<see cref="Subtable.Term"/>).</summary>
+    private struct HashWord
     {
         public ulong Mask;
         public ulong Multiplier;
         public int Word;
     }
 
+    /// <summary>Bits of one FlowKey word that a walk through some batch consults.</summary>
+    private struct UnionWord
+    {
+        public ulong Mask;
+        public int Word;
+    }
+
     /// <summary>
     /// The published lookup order: subtables sorted by recorded MaxPriority (desc, then creation
-    /// order), each with its current filter, and their masks as terms: the distinct
-    /// (FlowKey word, mask word) pairs, numbered by first use in that order, so that a lookup
-    /// computes each term once and needs only the first TermsThrough for a prefix of the order.
+    /// order), each with its current filter and mask words; the union of the masks of the
+    /// subtables in batches 0..j (UnionWords[0..UnionEnds[j]), each batch adding the bits the
+    /// ones before it lacked); and, for the prefix stage, per nw_src (nw_dst) prefix length L
+    /// the bit set of plan positions whose mask has that length (SrcSets[L * PrefixWords..],
+    /// L = 0: no prefix constraint).
     /// Replaced, never mutated; consistent by construction (the lookup reads it unchecked):
-    /// Infos and Subtables have one entry per subtable, every TermOf entry is below Terms.Length,
-    /// Term0..Term3 are at most Terms.Length (the zero term),
-    /// TermStart &lt;= TermEnd &lt;= TermOf.Length, TermsThrough &lt;= Terms.Length and every
-    /// Word &lt; FlowKey.WordCount.
+    /// Infos and Subtables have one entry per subtable, WordStart &lt;= WordEnd &lt;= HashWords.Length,
+    /// every Word &lt; FlowKey.WordCount, UnionEnds has an entry per batch, each &lt;= UnionWords.Length,
+    /// and with UsesPrefixes the sets have 33 * PrefixWords words, PrefixWords &lt;= MaxPrefixWords.
     /// </summary>
     private sealed class Plan
     {
@@ -651,63 +711,75 @@ public sealed class FlowClassifier
 
         public readonly Subtable[] Subtables;
         public readonly SubtableInfo[] Infos;
-        public readonly int[] TermOf;
-        public readonly TermInfo[] Terms;
+        public readonly HashWord[] HashWords;
+        public readonly UnionWord[] UnionWords;
+        public readonly int[] UnionEnds;
+        /// <summary>Whether the lookup runs the prefix stage (some subtable has an nw_src or nw_dst prefix).</summary>
+        public readonly bool UsesPrefixes;
+        public readonly int PrefixWords;
+        public readonly ulong[] SrcSets;
+        public readonly ulong[] DstSets;
 
         public Plan(List<Subtable> ordered)
         {
             int n = ordered.Count;
             Subtables = [.. ordered];
             Infos = new SubtableInfo[n];
-            var termIds = new Dictionary<(int Word, ulong Mask), int>();
-            var termOf = new List<int>();
-            var terms = new List<TermInfo>();
+            var hashWords = new List<HashWord>();
             for (int i = 0; i < n; i++)
             {
                 Subtable st = ordered[i];
-                var first = new List<int>(4);
-                int termStart = termOf.Count;
+                int start = hashWords.Count;
                 for (int j = 0; j < st.Words.Length; j++)
-                {
-                    (int, ulong) term = (st.Words[j], st.MaskWords[j]);
-                    if (!termIds.TryGetValue(term, out int id))
-                    {
-                        id = terms.Count;
-                        termIds.Add(term, id);
-                        terms.Add(new TermInfo { Word = st.Words[j], Mask = st.MaskWords[j], Multiplier = Subtable.Multiplier(st.Words[j]) });
-                    }
-                    if (first.Count < 4)
-                        first.Add(id);
-                    else
-                        termOf.Add(id);
-                }
+                    hashWords.Add(new HashWord { Word = st.Words[j], Mask = st.MaskWords[j], Multiplier = Subtable.Multiplier(st.Words[j]) });
                 Infos[i] = new SubtableInfo
                 {
                     Filter = st.Filter,
+                    FilterBlockMask = st.Filter.Length / 2 - 1,
                     MaxPriority = st.MaxPriority,
-                    Term0 = first.Count > 0 ? first[0] : -1,
-                    Term1 = first.Count > 1 ? first[1] : -1,
-                    Term2 = first.Count > 2 ? first[2] : -1,
-                    Term3 = first.Count > 3 ? first[3] : -1,
-                    TermStart = termStart,
-                    TermEnd = termOf.Count,
-                    TermsThrough = terms.Count,
+                    WordStart = start,
+                    WordEnd = hashWords.Count,
                 };
+                UsesPrefixes |= st.SrcPrefixLength != 0 || st.DstPrefixLength != 0;
             }
-            TermOf = [.. termOf];
-            Terms = [.. terms];
-            for (int i = 0; i < n; i++)
+            HashWords = [.. hashWords];
+
+            // Cumulative mask unions per batch (4, 8, 16, 16, ... as LookupCore walks them).
+            var union = new ulong[FlowKey.WordCount];
+            var unionWords = new List<UnionWord>();
+            var unionEnds = new List<int>();
+            for (int b = 0, batch = 4; b < n; b += batch, batch = Math.Min(MaxBatch, batch * 2))
             {
-                // The zero term is Terms.Length (the lookup keeps a 0 there).
-                ref SubtableInfo si = ref Infos[i];
-                if (si.Term0 < 0)
-                    si.Term0 = Terms.Length;
-                if (si.Term1 < 0)
-                    si.Term1 = Terms.Length;
-                if (si.Term2 < 0)
-                    si.Term2 = Terms.Length;
-                if (si.Term3 < 0)
-                    si.Term3 = Terms.Length;
+                for (int i = b; i < Math.Min(n, b + batch); i++)
+                {
+                    Subtable st = ordered[i];
+                    for (int j = 0; j < st.Words.Length; j++)
+                    {
+                        ulong added = st.MaskWords[j] & ~union[st.Words[j]];
+                        if (added == 0)
+                            continue;
+                        union[st.Words[j]] |= added;
+                        unionWords.Add(new UnionWord { Word = st.Words[j], Mask = added });
+                    }
+                }
+                unionEnds.Add(unionWords.Count);
+            }
+            UnionWords = [.. unionWords];
+            UnionEnds = [.. unionEnds];
+
+            UsesPrefixes &= n <= 64 * MaxPrefixWords;
+            PrefixWords = Math.Max(1, (n + 63) / 64);
+            SrcSets = [];
+            DstSets = [];
+            if (UsesPrefixes)
+            {
+                SrcSets = new ulong[33 * PrefixWords];
+                DstSets = new ulong[33 * PrefixWords];
+                for (int i = 0; i < n; i++)
+                {
+                    SrcSets[ordered[i].SrcPrefixLength * PrefixWords + (i >> 6)] |= 1UL << (i & 63);
+                    DstSets[ordered[i].DstPrefixLength * PrefixWords + (i >> 6)] |= 1UL << (i & 63);
+                }
             }
         }
     }

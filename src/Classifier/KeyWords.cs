@@ -10,6 +10,9 @@ internal static class KeyWords
     /// <summary>Words a match may constrain: all but the last (PacketLayout), which is never matched.</summary>
     public const int Matchable = FlowKey.WordCount - 1;
 
+    /// <summary>The word holding nw_src (low 32 bits) and nw_dst (high 32 bits); a test checks it against FlowKey's layout.</summary>
+    public const int Nw = 36;
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static ReadOnlySpan<ulong> Of(in FlowKey key)
         => MemoryMarshal.CreateReadOnlySpan(ref Unsafe.As<FlowKey, ulong>(ref Unsafe.AsRef(in key)), Matchable);

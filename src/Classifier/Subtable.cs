@@ -84,6 +84,9 @@ internal sealed class Subtable
         _words = [.. words];
         _maskWords = [.. masks];
         Order = order;
+        ulong nw = mask[KeyWords.Nw];
+        SrcPrefixLength = PrefixFilter.PrefixLength((uint)nw);
+        DstPrefixLength = PrefixFilter.PrefixLength((uint)(nw >> 32));
         _table = new Table(8, _words.Length);
     }
 
@@ -92,6 +95,12 @@ internal sealed class Subtable
 
     /// <summary>The mask's non-zero words, parallel to <see cref="Words"/>.</summary>
     public ulong[] MaskWords => _maskWords;
+
+    /// <summary>The mask's nw_src CIDR prefix length (0: none, or not a prefix; see <see cref="PrefixFilter"/>).</summary>
+    public int SrcPrefixLength { get; }
+
+    /// <summary>The mask's nw_dst CIDR prefix length.</summary>
+    public int DstPrefixLength { get; }
 
     /// <summary>Creation order (ties between equal MaxPriority subtables are broken by it).</summary>
     public long Order { get; }
@@ -156,10 +165,14 @@ internal sealed class Subtable
     /// <paramref name="h"/>) can equal, or -1 when there is none (no false negatives).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static int FilterBound(ulong[] filter, ulong h)
+    internal static int FilterBound(ulong[] filter, ulong h) => FilterBound(filter, (filter.Length >> 1) - 1, h);
+
+    /// <summary><see cref="FilterBound(ulong[], ulong)"/> with the block mask (filter.Length / 2 - 1) known.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static int FilterBound(ulong[] filter, int blockMask, ulong h)
     {
         // filter.Length is a power of two >= 2 (see Table), so the block is in range.
-        ref ulong block = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(filter), FilterBlock(h, filter.Length));
+        ref ulong block = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(filter), ((int)(h >> 40) & blockMask) << 1);
         ulong bits = FilterBits(h);
         // Branch-free, so that the filter loads of a batch overlap instead of waiting on
         // mispredicted branches: absent = all ones when a bit is missing, else zero.
