@@ -174,8 +174,11 @@ public sealed class FlowClassifier
         return Lookup(in key, ref Unsafe.NullRef<FlowKey>());
     }
 
-    /// <summary>Most subtables whose filters are evaluated together before any is probed (at most 32).</summary>
+    /// <summary>Most subtables whose filters are evaluated together before any is probed.</summary>
     private const int MaxBatch = 16;
+
+    /// <summary>Subtables in the first batch (fewer let a table whose first subtables decide skip the rest).</summary>
+    private const int FirstBatch = 8;
 
     [SkipLocalsInit]
     private FlowRule? LookupCore(in FlowKey key, long version, ref FlowKey consulted, bool allowConjunctive)
@@ -226,32 +229,37 @@ public sealed class FlowClassifier
         FlowRule?[]? soft = null;
         int nSoft = 0;
         int softPri = -1;
-        int batches = 0;
+        int pos = 0;   // next plan position to consider; at the end, the walk decided on those below it
 
-        // Batches of 4, 8, 16, 16... subtables in MaxPriority order: a table whose priorities
-        // decide early (the bound below) evaluates few filters and consults few masks.
-        for (int b = 0, batch = 4; b < count; b += batch, batch = Math.Min(MaxBatch, batch * 2))
+        // Batches of FirstBatch, then MaxBatch alive subtables in MaxPriority order: a table
+        // whose priorities decide early (the bound below) evaluates few filters and consults few
+        // masks, and one batch usually holds every subtable the prefix stage leaves.
+        for (int batch = FirstBatch; ; batch = MaxBatch)
         {
-            // Visit subtables that can reach the hard priority (equal ones for the tie-break).
-            if (Unsafe.Add(ref info0, b).MaxPriority < hardPri)
-                break;
-            int end = Math.Min(count, b + batch);
-            batches++;
-
             // Pass 1: for each alive subtable of the batch, hash the masked key (the sum over its
             // mask words of (key word & mask word) * multiplier, finished) and read its filter's
             // priority bound; no probe yet, so that the filters' loads and the hashing overlap.
-            // Subtables are sorted by MaxPriority, so the first that cannot reach the hard
-            // priority ends the batch.
-            ulong bits = allAlive ? ulong.MaxValue >> (64 - (end - b)) : RangeBits(ref av, b, end - b);
+            // Subtables are sorted by MaxPriority: the first that cannot reach the hard priority
+            // (equal ones still can, for the tie-break) ends the walk after this batch.
             int n = 0;
-            while (bits != 0)
+            bool last = false;
+            while (n < batch)
             {
-                int i = b + BitOperations.TrailingZeroCount(bits);
-                bits &= bits - 1;
+                int i = allAlive ? pos : NextAlive(ref av, pos, count);
+                if (i >= count)
+                {
+                    pos = count;
+                    last = true;
+                    break;
+                }
                 ref SubtableInfo si = ref Unsafe.Add(ref info0, i);
                 if (si.MaxPriority < hardPri)
+                {
+                    pos = i;
+                    last = true;
                     break;
+                }
+                pos = i + 1;
                 ulong h = 0;
                 for (int x = si.WordStart; x < si.WordEnd; x++)
                 {
@@ -306,16 +314,20 @@ public sealed class FlowClassifier
                         softPri = match.Priority;
                 }
             }
+            if (last)
+                break;
         }
 
-        // Consulted: every decision above depends only on the masked key of subtables in the
-        // batches visited (a skip by the prefix stage on prefix bits of the subtable's own
-        // mask), so their masks' union is ORed in; a key that agrees on it takes the same walk.
-        if (!Unsafe.IsNullRef(ref consulted) && batches > 0)
+        // Consulted: every decision above depends only on the masked key of the subtables at
+        // positions below pos (a skip by the prefix stage on prefix bits of the subtable's
+        // own mask; the walk ends at a subtable that, like all after it, cannot reach the hard
+        // priority), so the union of their masks is ORed in: a key that agrees on it takes the
+        // same walk, or one that differs only from pos on, where no rule can win.
+        if (!Unsafe.IsNullRef(ref consulted) && pos > 0)
         {
             ref ulong c = ref Unsafe.As<FlowKey, ulong>(ref consulted);
             ref UnionWord u0 = ref MemoryMarshal.GetArrayDataReference(plan.UnionWords);
-            int ue = Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(plan.UnionEnds), batches - 1);
+            int ue = Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(plan.UnionEnds), pos - 1);
             for (int x = 0; x < ue; x++)
             {
                 ref UnionWord uw = ref Unsafe.Add(ref u0, x);
@@ -655,15 +667,21 @@ public sealed class FlowClassifier
     /// <summary>Words of the prefix stage's subtable bit sets: plans of more subtables than 64 times this skip the stage.</summary>
     private const int MaxPrefixWords = 8;
 
-    /// <summary>Bits b..b+len-1 (len &lt;= MaxBatch) of the bit set at <paramref name="set"/>, as bits 0..len-1.</summary>
+    /// <summary>The first position at or after <paramref name="pos"/> set in the alive bit set (bits only below count), or count.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static ulong RangeBits(ref ulong set, int b, int len)
+    private static int NextAlive(ref ulong alive, int pos, int count)
     {
-        int o = b & 63;
-        ulong bits = Unsafe.Add(ref set, b >> 6) >> o;
-        if (o + len > 64)
-            bits |= Unsafe.Add(ref set, (b >> 6) + 1) << (64 - o);
-        return bits & (ulong.MaxValue >> (64 - len));
+        if (pos >= count)
+            return count;
+        int w = pos >> 6;
+        ulong bits = Unsafe.Add(ref alive, w) & (ulong.MaxValue << (pos & 63));
+        while (bits == 0)
+        {
+            if (++w << 6 >= count)
+                return count;
+            bits = Unsafe.Add(ref alive, w);
+        }
+        return (w << 6) + BitOperations.TrailingZeroCount(bits);
     }
 
     /// <summary>A subtable as the lookup walk reads it.</summary>
@@ -696,13 +714,13 @@ public sealed class FlowClassifier
     /// <summary>
     /// The published lookup order: subtables sorted by recorded MaxPriority (desc, then creation
     /// order), each with its current filter and mask words; the union of the masks of the
-    /// subtables in batches 0..j (UnionWords[0..UnionEnds[j]), each batch adding the bits the
-    /// ones before it lacked); and, for the prefix stage, per nw_src (nw_dst) prefix length L
+    /// subtables at positions 0..j (UnionWords[0..UnionEnds[j]), each position adding the bits
+    /// the ones before it lacked); and, for the prefix stage, per nw_src (nw_dst) prefix length L
     /// the bit set of plan positions whose mask has that length (SrcSets[L * PrefixWords..],
     /// L = 0: no prefix constraint).
     /// Replaced, never mutated; consistent by construction (the lookup reads it unchecked):
     /// Infos and Subtables have one entry per subtable, WordStart &lt;= WordEnd &lt;= HashWords.Length,
-    /// every Word &lt; FlowKey.WordCount, UnionEnds has an entry per batch, each &lt;= UnionWords.Length,
+    /// every Word &lt; FlowKey.WordCount, UnionEnds has an entry per subtable, each &lt;= UnionWords.Length,
     /// and with UsesPrefixes the sets have 33 * PrefixWords words, PrefixWords &lt;= MaxPrefixWords.
     /// </summary>
     private sealed class Plan
@@ -744,23 +762,19 @@ public sealed class FlowClassifier
             }
             HashWords = [.. hashWords];
 
-            // Cumulative mask unions per batch (4, 8, 16, 16, ... as LookupCore walks them).
+            // Cumulative mask unions per position.
             var union = new ulong[FlowKey.WordCount];
             var unionWords = new List<UnionWord>();
             var unionEnds = new List<int>();
-            for (int b = 0, batch = 4; b < n; b += batch, batch = Math.Min(MaxBatch, batch * 2))
+            foreach (Subtable st in ordered)
             {
-                for (int i = b; i < Math.Min(n, b + batch); i++)
+                for (int j = 0; j < st.Words.Length; j++)
                 {
-                    Subtable st = ordered[i];
-                    for (int j = 0; j < st.Words.Length; j++)
-                    {
-                        ulong added = st.MaskWords[j] & ~union[st.Words[j]];
-                        if (added == 0)
-                            continue;
-                        union[st.Words[j]] |= added;
-                        unionWords.Add(new UnionWord { Word = st.Words[j], Mask = added });
-                    }
+                    ulong added = st.MaskWords[j] & ~union[st.Words[j]];
+                    if (added == 0)
+                        continue;
+                    union[st.Words[j]] |= added;
+                    unionWords.Add(new UnionWord { Word = st.Words[j], Mask = added });
                 }
                 unionEnds.Add(unionWords.Count);
             }
