@@ -1,6 +1,8 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using Datapath.Packets;
 
 namespace Datapath.Classifier;
@@ -135,6 +137,15 @@ public sealed class FlowClassifier
 
     internal FlowClassifier(VersionClock clock) => _clock = clock;
 
+    /// <summary>Whether this machine multiplies 64-bit lanes of 512-bit vectors (AVX-512 DQ).</summary>
+    internal static readonly bool VectorHashSupported = Vector512.IsHardwareAccelerated && Avx512DQ.IsSupported;
+
+    /// <summary>
+    /// Whether plans hash with vectors where they can (default: where the machine supports it);
+    /// tests turn it off to exercise the scalar path.  Takes effect at the next plan.
+    /// </summary>
+    internal bool VectorHash { get; set; } = VectorHashSupported;
+
     /// <summary>Rules physically present (visible, or removed but not yet purged).</summary>
     public int PhysicalRuleCount { get; private set; }
 
@@ -224,6 +235,21 @@ public sealed class FlowClassifier
             }
         }
 
+        // The key's words that some mask touches, one per lane (see Plan.Lanes), when the plan
+        // hashes with vectors.
+        bool vectorized = plan.Vectorized;
+        Vector512<ulong> keyLanes = default;
+        ref Vector512<ulong> laneMask0 = ref MemoryMarshal.GetArrayDataReference(plan.LaneMasks);
+        if (vectorized)
+        {
+            ref int lane = ref MemoryMarshal.GetArrayDataReference(plan.Lanes);
+            keyLanes = Vector512.Create(
+                Unsafe.Add(ref k, lane), Unsafe.Add(ref k, Unsafe.Add(ref lane, 1)),
+                Unsafe.Add(ref k, Unsafe.Add(ref lane, 2)), Unsafe.Add(ref k, Unsafe.Add(ref lane, 3)),
+                Unsafe.Add(ref k, Unsafe.Add(ref lane, 4)), Unsafe.Add(ref k, Unsafe.Add(ref lane, 5)),
+                Unsafe.Add(ref k, Unsafe.Add(ref lane, 6)), Unsafe.Add(ref k, Unsafe.Add(ref lane, 7)));
+        }
+
         FlowRule? hard = null;
         int hardPri = -1;
         FlowRule?[]? soft = null;
@@ -261,10 +287,18 @@ public sealed class FlowClassifier
                 }
                 pos = i + 1;
                 ulong h = 0;
-                for (int x = si.WordStart; x < si.WordEnd; x++)
+                if (vectorized)
                 {
-                    ref HashWord hw = ref Unsafe.Add(ref word0, x);
-                    h += (Unsafe.Add(ref k, hw.Word) & hw.Mask) * hw.Multiplier;
+                    // Lanes the mask does not touch have a zero mask, so add zero.
+                    h = Vector512.Sum((keyLanes & Unsafe.Add(ref laneMask0, i)) * plan.LaneMultipliers);
+                }
+                else
+                {
+                    for (int x = si.WordStart; x < si.WordEnd; x++)
+                    {
+                        ref HashWord hw = ref Unsafe.Add(ref word0, x);
+                        h += (Unsafe.Add(ref k, hw.Word) & hw.Mask) * hw.Multiplier;
+                    }
                 }
                 h = Subtable.Finish(h);
                 Unsafe.Add(ref lv, n) = i;
@@ -619,7 +653,7 @@ public sealed class FlowClassifier
                 list.Add(st);
         }
         list.Sort(static (a, b) => a.MaxPriority != b.MaxPriority ? b.MaxPriority.CompareTo(a.MaxPriority) : a.Order.CompareTo(b.Order));
-        Volatile.Write(ref _plan, new Plan(list));
+        Volatile.Write(ref _plan, new Plan(list, VectorHash));
     }
 
     /// <summary>The rule with this exact match and priority visible in <paramref name="version"/>, or null.</summary>
@@ -725,7 +759,7 @@ public sealed class FlowClassifier
     /// </summary>
     private sealed class Plan
     {
-        public static readonly Plan Empty = new([]);
+        public static readonly Plan Empty = new([], false);
 
         public readonly Subtable[] Subtables;
         public readonly SubtableInfo[] Infos;
@@ -735,10 +769,21 @@ public sealed class FlowClassifier
         /// <summary>Whether the lookup runs the prefix stage (some subtable has an nw_src or nw_dst prefix).</summary>
         public readonly bool UsesPrefixes;
         public readonly int PrefixWords;
+        /// <summary>
+        /// Whether subtable hashes are computed with 512-bit vectors: the FlowKey words any mask
+        /// touches (at most 8) are Lanes (padded with word 0), each subtable's mask words are
+        /// LaneMasks[position] (zero in lanes its mask does not touch) and LaneMultipliers the
+        /// lanes' multipliers, so a hash is the lane sum of (key lanes &amp; mask) * multipliers,
+        /// the same sum as the scalar one over HashWords.  Else Lanes and LaneMasks are empty.
+        /// </summary>
+        public readonly bool Vectorized;
+        public readonly int[] Lanes;
+        public readonly Vector512<ulong>[] LaneMasks;
+        public readonly Vector512<ulong> LaneMultipliers;
         public readonly ulong[] SrcSets;
         public readonly ulong[] DstSets;
 
-        public Plan(List<Subtable> ordered)
+        public Plan(List<Subtable> ordered, bool vectorize)
         {
             int n = ordered.Count;
             Subtables = [.. ordered];
@@ -761,6 +806,33 @@ public sealed class FlowClassifier
                 UsesPrefixes |= st.SrcPrefixLength != 0 || st.DstPrefixLength != 0;
             }
             HashWords = [.. hashWords];
+
+            var laneWords = ordered.SelectMany(st => st.Words).Distinct().Order().ToList();
+            // Building the key's lanes costs about as much as hashing three subtables one word at a time.
+            Vectorized = vectorize && n >= 4 && laneWords.Count <= 8;
+            Lanes = [];
+            LaneMasks = [];
+            if (Vectorized)
+            {
+                Lanes = new int[8];
+                var multipliers = new ulong[8];
+                for (int lane = 0; lane < laneWords.Count; lane++)
+                {
+                    Lanes[lane] = laneWords[lane];
+                    multipliers[lane] = Subtable.Multiplier(laneWords[lane]);
+                }
+                LaneMultipliers = Vector512.Create(multipliers);
+                LaneMasks = new Vector512<ulong>[n];
+                var masks = new ulong[8];
+                for (int i = 0; i < n; i++)
+                {
+                    Array.Clear(masks);
+                    Subtable st = ordered[i];
+                    for (int j = 0; j < st.Words.Length; j++)
+                        masks[laneWords.IndexOf(st.Words[j])] = st.MaskWords[j];
+                    LaneMasks[i] = Vector512.Create(masks);
+                }
+            }
 
             // Cumulative mask unions per position.
             var union = new ulong[FlowKey.WordCount];
