@@ -211,8 +211,8 @@ public sealed class FlowClassifier
         ref int lv = ref MemoryMarshal.GetReference(live);
 
         // Prefix stage: the plan positions of subtables whose nw_src and nw_dst prefix lengths
-        // can match the key (PrefixFilter, read after the version), as a bit set; the others are
-        // skipped unhashed.  Without prefixes every subtable is alive.
+        // can match the key (the plan's PrefixFilter snapshots, read after the version), as a
+        // bit set; the others are skipped unhashed.  Without prefixes every subtable is alive.
         Span<ulong> alive = stackalloc ulong[MaxPrefixWords + 1];
         ref ulong av = ref MemoryMarshal.GetReference(alive);
         bool allAlive = !plan.UsesPrefixes;
@@ -222,14 +222,14 @@ public sealed class FlowClassifier
             int words = plan.PrefixWords;
             if (words == 1)
             {
-                av = PrefixFilter.Alive(_srcPrefixes.Current, (uint)nw, plan.SrcSets)
-                    & PrefixFilter.Alive(_dstPrefixes.Current, (uint)(nw >> 32), plan.DstSets);
+                av = PrefixFilter.Alive(plan.SrcLevels, plan.SrcPrefixes.Bits, plan.SrcSets[0], (uint)nw)
+                    & PrefixFilter.Alive(plan.DstLevels, plan.DstPrefixes.Bits, plan.DstSets[0], (uint)(nw >> 32));
             }
             else
             {
                 Span<ulong> dst = stackalloc ulong[MaxPrefixWords];
-                PrefixFilter.Alive(_srcPrefixes.Current, (uint)nw, plan.SrcSets, alive[..words]);
-                PrefixFilter.Alive(_dstPrefixes.Current, (uint)(nw >> 32), plan.DstSets, dst[..words]);
+                PrefixFilter.Alive(plan.SrcPrefixes, (uint)nw, plan.SrcSets, alive[..words]);
+                PrefixFilter.Alive(plan.DstPrefixes, (uint)(nw >> 32), plan.DstSets, dst[..words]);
                 for (int w = 0; w < words; w++)
                     alive[w] &= dst[w];
             }
@@ -561,11 +561,11 @@ public sealed class FlowClassifier
         }
         int oldMax = st.MaxPriority;
         ulong nw = KeyWords.Ref(in rule.Match.Value, KeyWords.Nw);
-        _srcPrefixes.Add(st.SrcPrefixLength, (uint)nw);
-        _dstPrefixes.Add(st.DstPrefixLength, (uint)(nw >> 32));
+        bool newSnapshot = _srcPrefixes.Add(st.SrcPrefixLength, (uint)nw);
+        newSnapshot |= _dstPrefixes.Add(st.DstPrefixLength, (uint)(nw >> 32));
         st.Insert(rule);
         PhysicalRuleCount++;
-        if (st.MaxPriority != oldMax || oldMax < 0 || st.Rebuilt)
+        if (newSnapshot || st.MaxPriority != oldMax || oldMax < 0 || st.Rebuilt)
             Republish();
     }
 
@@ -620,7 +620,7 @@ public sealed class FlowClassifier
                     continue;
                 int oldMax = st.MaxPriority;
                 st.Remove(r);
-                ForgetPrefixes(st, r);
+                changed |= ForgetPrefixes(st, r);
                 r.List = null;
                 PhysicalRuleCount--;
                 if (st.RuleCount == 0)
@@ -636,11 +636,12 @@ public sealed class FlowClassifier
         }
     }
 
-    private void ForgetPrefixes(Subtable st, FlowRule rule)
+    /// <summary>Removes the rule's prefixes; true when a prefix snapshot was replaced (the plan must follow).</summary>
+    private bool ForgetPrefixes(Subtable st, FlowRule rule)
     {
         ulong nw = KeyWords.Ref(in rule.Match.Value, KeyWords.Nw);
-        _srcPrefixes.Remove(st.SrcPrefixLength, (uint)nw);
-        _dstPrefixes.Remove(st.DstPrefixLength, (uint)(nw >> 32));
+        bool newSnapshot = _srcPrefixes.Remove(st.SrcPrefixLength, (uint)nw);
+        return _dstPrefixes.Remove(st.DstPrefixLength, (uint)(nw >> 32)) | newSnapshot;
     }
 
     private void Republish()
@@ -653,7 +654,7 @@ public sealed class FlowClassifier
                 list.Add(st);
         }
         list.Sort(static (a, b) => a.MaxPriority != b.MaxPriority ? b.MaxPriority.CompareTo(a.MaxPriority) : a.Order.CompareTo(b.Order));
-        Volatile.Write(ref _plan, new Plan(list, VectorHash));
+        Volatile.Write(ref _plan, new Plan(list, VectorHash, _srcPrefixes.Current, _dstPrefixes.Current));
     }
 
     /// <summary>The rule with this exact match and priority visible in <paramref name="version"/>, or null.</summary>
@@ -759,7 +760,7 @@ public sealed class FlowClassifier
     /// </summary>
     private sealed class Plan
     {
-        public static readonly Plan Empty = new([], false);
+        public static readonly Plan Empty = new([], false, PrefixFilter.Snapshot.Empty, PrefixFilter.Snapshot.Empty);
 
         public readonly Subtable[] Subtables;
         public readonly SubtableInfo[] Infos;
@@ -782,9 +783,15 @@ public sealed class FlowClassifier
         public readonly Vector512<ulong> LaneMultipliers;
         public readonly ulong[] SrcSets;
         public readonly ulong[] DstSets;
+        /// <summary>The prefix filters' snapshots current when the plan was made (a new snapshot makes a new plan).</summary>
+        public readonly PrefixFilter.Snapshot SrcPrefixes, DstPrefixes;
+        /// <summary>For plans of at most 64 subtables: the snapshots' levels with their position sets.</summary>
+        public readonly PrefixFilter.PlanLevel[] SrcLevels = [], DstLevels = [];
 
-        public Plan(List<Subtable> ordered, bool vectorize)
+        public Plan(List<Subtable> ordered, bool vectorize, PrefixFilter.Snapshot srcPrefixes, PrefixFilter.Snapshot dstPrefixes)
         {
+            SrcPrefixes = srcPrefixes;
+            DstPrefixes = dstPrefixes;
             int n = ordered.Count;
             Subtables = [.. ordered];
             Infos = new SubtableInfo[n];
@@ -865,6 +872,11 @@ public sealed class FlowClassifier
                 {
                     SrcSets[ordered[i].SrcPrefixLength * PrefixWords + (i >> 6)] |= 1UL << (i & 63);
                     DstSets[ordered[i].DstPrefixLength * PrefixWords + (i >> 6)] |= 1UL << (i & 63);
+                }
+                if (PrefixWords == 1)
+                {
+                    SrcLevels = PrefixFilter.PlanLevels(srcPrefixes, SrcSets);
+                    DstLevels = PrefixFilter.PlanLevels(dstPrefixes, DstSets);
                 }
             }
         }

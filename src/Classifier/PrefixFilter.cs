@@ -20,9 +20,10 @@ namespace Datapath.Classifier;
 /// <para>Invariants: no false negatives for any rule physically present (its bit is set before
 /// the rule becomes visible); a hashed bit is cleared only when its count of prefixes is zero;
 /// a resize or a new level builds a whole new Snapshot from the counts and publishes it at once.
-/// Readers must read the snapshot after the version they look up in (see
-/// <see cref="FlowClassifier"/>): the writer publishes a snapshot before any version that needs
-/// it, and sets bits only in the current snapshot.  Bits are cleared only while purging, when
+/// Lookups read the snapshot through the classifier's plan, after the version they look up in
+/// (see <see cref="FlowClassifier"/>): Add and Remove say when they replaced the snapshot, and
+/// the classifier then publishes a new plan before any version that needs it; bits are set only
+/// in the current snapshot.  Bits are cleared only while purging, when
 /// overlapping lookups run again.</para>
 /// </remarks>
 internal sealed class PrefixFilter
@@ -91,28 +92,57 @@ internal sealed class PrefixFilter
         return ones > 0 && BitOperations.LeadingZeroCount(~mask) == ones ? ones : 0;
     }
 
-    /// <summary>
-    /// The union of <paramref name="sets"/>[L] (one word per L, 0..32) over L = 0 and every level
-    /// L at which some rule may have <paramref name="value"/>'s top L bits (no false negatives).
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static ulong Alive(Snapshot s, uint value, ulong[] sets)
+    /// <summary>A level as a lookup of a plan of at most 64 subtables reads it: with the set of plan positions whose mask has this length.</summary>
+    internal struct PlanLevel
     {
-        Level[] levels = s.Levels;
-        ref ulong bits = ref MemoryMarshal.GetArrayDataReference(s.Bits);
-        ref ulong set0 = ref MemoryMarshal.GetArrayDataReference(sets);
-        ulong alive = set0;
+        public ulong Set;
+        public int PrefixShift;
+        public uint Multiplier;
+        public int IndexShift;
+        public int Offset;
+    }
+
+    /// <summary>The snapshot's levels with the plan's position sets (sets: one word per length 0..32).</summary>
+    public static PlanLevel[] PlanLevels(Snapshot s, ulong[] sets)
+    {
+        var levels = new PlanLevel[s.Levels.Length];
         for (int i = 0; i < levels.Length; i++)
         {
-            ref Level l = ref levels[i];
-            ulong pass = Pass(ref bits, in l, value);
-            // Lengths are 1..32 and sets has 33 words (see FlowClassifier.Plan).
-            alive |= Unsafe.Add(ref set0, l.Length) & (0 - pass);
+            Level l = s.Levels[i];
+            levels[i] = new PlanLevel
+            {
+                Set = sets[l.Length],
+                PrefixShift = l.PrefixShift,
+                Multiplier = l.Multiplier,
+                IndexShift = l.IndexShift,
+                Offset = l.Offset,
+            };
+        }
+        return levels;
+    }
+
+    /// <summary>
+    /// <paramref name="alive"/> (the positions without a prefix on the field) ORed with the set of
+    /// every level at which some rule may have <paramref name="value"/>'s top bits (no false
+    /// negatives).  <paramref name="bits"/> is the snapshot's Bits the levels were made from.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static ulong Alive(PlanLevel[] levels, ulong[] bits, ulong alive, uint value)
+    {
+        ref ulong b0 = ref MemoryMarshal.GetArrayDataReference(bits);
+        ref PlanLevel l0 = ref MemoryMarshal.GetArrayDataReference(levels);
+        for (int i = 0; i < levels.Length; i++)
+        {
+            ref PlanLevel l = ref Unsafe.Add(ref l0, i);
+            uint index = ((value >> l.PrefixShift) * l.Multiplier) >> l.IndexShift;
+            // Index < 2^SizeLog2 and the level's words are in bits by construction.
+            ulong pass = (Unsafe.Add(ref b0, l.Offset + (int)(index >> 6)) >> (int)(index & 63)) & 1;
+            alive |= l.Set & (0 - pass);
         }
         return alive;
     }
 
-    /// <summary><see cref="Alive(Snapshot, uint, ulong[])"/> for sets of several words (<paramref name="alive"/>.Length per length).</summary>
+    /// <summary><see cref="Alive(PlanLevel[], ulong[], ulong, uint)"/> for plans of more than 64 subtables: sets of several words (<paramref name="alive"/>.Length per length).</summary>
     public static void Alive(Snapshot s, uint value, ulong[] sets, Span<ulong> alive)
     {
         int words = alive.Length;
@@ -149,11 +179,15 @@ internal sealed class PrefixFilter
         return (word >> (int)(index & 63)) & 1;
     }
 
-    /// <summary>Records a rule with prefix <paramref name="value"/>/<paramref name="length"/> (writer; before the rule is visible).</summary>
-    public void Add(int length, uint value)
+    /// <summary>
+    /// Records a rule with prefix <paramref name="value"/>/<paramref name="length"/> (writer; before
+    /// the rule is visible).  True when a new snapshot replaced the current one (the caller must
+    /// publish lookups' view of it before the rule's version).
+    /// </summary>
+    public bool Add(int length, uint value)
     {
         if (length == 0)
-            return;
+            return false;
         uint prefix = Prefix(value, length);
         LevelState? l = _levels[length];
         if (l is null)
@@ -162,17 +196,17 @@ internal sealed class PrefixFilter
             l.Prefixes[prefix] = 1;
             l.Rules = 1;
             Rebuild();
-            return;
+            return true;
         }
         l.Rules++;
         ref int count = ref CollectionsMarshal.GetValueRefOrAddDefault(l.Prefixes, prefix, out bool existed);
         count++;
         if (existed)
-            return;
+            return false;
         if (!l.Direct(length) && l.Prefixes.Count * 16 > (1 << l.SizeLog2))
         {
             Rebuild();
-            return;
+            return true;
         }
         uint index = IndexOf(l, length, prefix);
         if (l.BitCounts is not null)
@@ -180,36 +214,41 @@ internal sealed class PrefixFilter
         ulong[] bits = _snapshot.Bits;
         int at = l.Offset + (int)(index >> 6);
         Volatile.Write(ref bits[at], bits[at] | (1UL << (int)(index & 63)));
+        return false;
     }
 
-    /// <summary>Forgets a rule recorded by <see cref="Add"/> (writer; only while no lookup can still see it, i.e. purging).</summary>
-    public void Remove(int length, uint value)
+    /// <summary>
+    /// Forgets a rule recorded by <see cref="Add"/> (writer; only while no lookup can still see it,
+    /// i.e. purging).  True when a new snapshot replaced the current one.
+    /// </summary>
+    public bool Remove(int length, uint value)
     {
         if (length == 0)
-            return;
+            return false;
         uint prefix = Prefix(value, length);
         LevelState? l = _levels[length];
         if (l is null || !l.Prefixes.TryGetValue(prefix, out int count))
-            return;
+            return false;
         l.Rules--;
         if (count > 1)
         {
             l.Prefixes[prefix] = count - 1;
-            return;
+            return false;
         }
         l.Prefixes.Remove(prefix);
         if (l.Rules == 0)
         {
             _levels[length] = null;
             Rebuild();
-            return;
+            return true;
         }
         uint index = IndexOf(l, length, prefix);
         if (l.BitCounts is not null && --l.BitCounts[index] > 0)
-            return;
+            return false;
         ulong[] bits = _snapshot.Bits;
         int at = l.Offset + (int)(index >> 6);
         Volatile.Write(ref bits[at], bits[at] & ~(1UL << (int)(index & 63)));
+        return false;
     }
 
     private static uint Prefix(uint value, int length) => value >> (32 - length);
