@@ -324,7 +324,9 @@ public sealed class FlowClassifier
                 if (best < 0 || bestBound < hardPri)
                     break;
                 Unsafe.Add(ref bv, best) = -1;
-                FlowRule? match = subtables[Unsafe.Add(ref lv, best)].FindVisible(in key, Unsafe.Add(ref hv, best), version);
+                ref SubtableInfo sb = ref Unsafe.Add(ref info0, Unsafe.Add(ref lv, best));
+                FlowRule? match = Subtable.FindVisible(sb.Table, ref k, ref Unsafe.Add(ref word0, sb.WordStart),
+                    sb.WordEnd - sb.WordStart, Unsafe.Add(ref hv, best), version);
                 if (match is null || match.Priority < hardPri)
                     continue;
                 if (!match.IsConjunctive)
@@ -722,21 +724,14 @@ public sealed class FlowClassifier
     /// <summary>A subtable as the lookup walk reads it.</summary>
     private struct SubtableInfo
     {
-        /// <summary>The subtable's current filter (a rebuild replaces it, and then the plan).</summary>
+        /// <summary>The subtable's current hash table and its filter (a rebuild replaces them, and then the plan).</summary>
+        public Subtable.Table Table;
         public ulong[] Filter;
         /// <summary>Filter.Length / 2 - 1 (the plan is republished with every new filter).</summary>
         public int FilterBlockMask;
         public int MaxPriority;
         /// <summary>Its mask words are HashWords[WordStart..WordEnd).</summary>
         public int WordStart, WordEnd;
-    }
-
-    /// <summary>One non-zero word of a subtable's mask, with its hash multiplier (<see cref="Subtable.Term"/>).</summary>
-    private struct HashWord
-    {
-        public ulong Mask;
-        public ulong Multiplier;
-        public int Word;
     }
 
     /// <summary>Bits of one FlowKey word that a walk through some batch consults.</summary>
@@ -804,8 +799,9 @@ public sealed class FlowClassifier
                     hashWords.Add(new HashWord { Word = st.Words[j], Mask = st.MaskWords[j], Multiplier = Subtable.Multiplier(st.Words[j]) });
                 Infos[i] = new SubtableInfo
                 {
-                    Filter = st.Filter,
-                    FilterBlockMask = st.Filter.Length / 2 - 1,
+                    Table = st.Current,
+                    Filter = st.Current.Filter,
+                    FilterBlockMask = st.Current.Filter.Length / 2 - 1,
                     MaxPriority = st.MaxPriority,
                     WordStart = start,
                     WordEnd = hashWords.Count,

@@ -47,7 +47,7 @@ internal sealed class Subtable
     private int _maxPriority = -1;
 
     /// <summary>One published generation of the hash table (see the type remarks).</summary>
-    private sealed class Table
+    internal sealed class Table
     {
         public readonly ulong[] Slots;
         public readonly ulong[] Values;
@@ -192,8 +192,8 @@ internal sealed class Subtable
         Volatile.Write(ref filter[at], filter[at] | FilterBits(h));
     }
 
-    /// <summary>The current table's filter (the classifier's plan holds it; see <see cref="Rebuilt"/>).</summary>
-    public ulong[] Filter => _table.Filter;
+    /// <summary>The current table (the classifier's plan holds it and its filter; see <see cref="Rebuilt"/>).</summary>
+    public Table Current => _table;
 
     /// <summary>Set when a rebuild replaced the table (and its filter); the classifier republishes its plan and clears it.</summary>
     public bool Rebuilt { get; set; }
@@ -201,17 +201,12 @@ internal sealed class Subtable
     /// <summary>
     /// The first rule visible in <paramref name="version"/> whose match equals the key under this
     /// mask (the head of the identical-match list, as OVS's find_match_wc), or null.
-    /// <paramref name="h"/> is the hash of the key's masked words (<see cref="Term"/>, <see cref="Finish"/>).
+    /// <paramref name="t"/> is a table of the subtable (the plan's), <paramref name="k"/> the key's
+    /// first word, <paramref name="words"/> the first of the mask's <paramref name="n"/> words in
+    /// value order, and <paramref name="h"/> the hash of the key's masked words.
     /// </summary>
-    public FlowRule? FindVisible(in FlowKey key, ulong h, long version)
+    public static FlowRule? FindVisible(Table t, ref ulong k, ref HashWord words, int n, ulong h, long version)
     {
-        int[] words = _words;
-        ulong[] masks = _maskWords;
-        int n = words.Length;
-        if (masks.Length != n)
-            return null;
-        ref ulong k = ref KeyWords.Ref(in key, 0);
-        Table t = Volatile.Read(ref _table);
         ulong[] slots = t.Slots;
         ulong fp = Fingerprint(h);
         int slotMask = slots.Length - 1;
@@ -227,9 +222,15 @@ internal sealed class Subtable
             int at = index * n;
             if ((uint)(at + n) > (uint)values.Length)
                 return null;
+            ref ulong v = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(values), at);
             int j = 0;
-            while (j < n && (Unsafe.Add(ref k, words[j]) & masks[j]) == values[at + j])
+            while (j < n)
+            {
+                ref HashWord w = ref Unsafe.Add(ref words, j);
+                if ((Unsafe.Add(ref k, w.Word) & w.Mask) != Unsafe.Add(ref v, j))
+                    break;
                 j++;
+            }
             if (j != n)
                 continue;
             FlowRule? head = t.Heads[index];
