@@ -222,8 +222,7 @@ public sealed class FlowClassifier
             int words = plan.PrefixWords;
             if (words == 1)
             {
-                av = PrefixFilter.Alive(plan.SrcLevels, plan.SrcPrefixes.Bits, plan.SrcSets[0], (uint)nw)
-                    & PrefixFilter.Alive(plan.DstLevels, plan.DstPrefixes.Bits, plan.DstSets[0], (uint)(nw >> 32));
+                av = PrefixAlive(plan, nw);
             }
             else
             {
@@ -237,10 +236,8 @@ public sealed class FlowClassifier
 
         // The key's words that some mask touches, one per lane (see Plan.Lanes), when the plan
         // hashes with vectors.
-        bool vectorized = plan.Vectorized;
         Vector512<ulong> keyLanes = default;
-        ref Vector512<ulong> laneMask0 = ref MemoryMarshal.GetArrayDataReference(plan.LaneMasks);
-        if (vectorized)
+        if (plan.Vectorized)
         {
             ref int lane = ref MemoryMarshal.GetArrayDataReference(plan.Lanes);
             keyLanes = Vector512.Create(
@@ -262,50 +259,9 @@ public sealed class FlowClassifier
         // masks, and one batch usually holds every subtable the prefix stage leaves.
         for (int batch = FirstBatch; ; batch = MaxBatch)
         {
-            // Pass 1: for each alive subtable of the batch, hash the masked key (the sum over its
-            // mask words of (key word & mask word) * multiplier, finished) and read its filter's
-            // priority bound; no probe yet, so that the filters' loads and the hashing overlap.
-            // Subtables are sorted by MaxPriority: the first that cannot reach the hard priority
-            // (equal ones still can, for the tie-break) ends the walk after this batch.
-            int n = 0;
-            bool last = false;
-            while (n < batch)
-            {
-                int i = allAlive ? pos : NextAlive(ref av, pos, count);
-                if (i >= count)
-                {
-                    pos = count;
-                    last = true;
-                    break;
-                }
-                ref SubtableInfo si = ref Unsafe.Add(ref info0, i);
-                if (si.MaxPriority < hardPri)
-                {
-                    pos = i;
-                    last = true;
-                    break;
-                }
-                pos = i + 1;
-                ulong h = 0;
-                if (vectorized)
-                {
-                    // Lanes the mask does not touch have a zero mask, so add zero.
-                    h = Vector512.Sum((keyLanes & Unsafe.Add(ref laneMask0, i)) * plan.LaneMultipliers);
-                }
-                else
-                {
-                    for (int x = si.WordStart; x < si.WordEnd; x++)
-                    {
-                        ref HashWord hw = ref Unsafe.Add(ref word0, x);
-                        h += (Unsafe.Add(ref k, hw.Word) & hw.Mask) * hw.Multiplier;
-                    }
-                }
-                h = Subtable.Finish(h);
-                Unsafe.Add(ref lv, n) = i;
-                Unsafe.Add(ref hv, n) = h;
-                Unsafe.Add(ref bv, n) = Subtable.FilterBound(si.Filter, si.FilterBlockMask, h);
-                n++;
-            }
+            // Pass 1 (see HashBatch): hash and filter the batch's alive subtables.
+            int n = HashBatch(plan, ref k, in keyLanes, ref av, allAlive, ref pos, hardPri, batch,
+                ref lv, ref hv, ref bv, out bool last);
 
             // Pass 2: probe the candidates by decreasing bound; stop when no bound reaches the
             // hard priority (an equal one may still win the tie-break).
@@ -703,6 +659,82 @@ public sealed class FlowClassifier
 
     /// <summary>Words of the prefix stage's subtable bit sets: plans of more subtables than 64 times this skip the stage.</summary>
     private const int MaxPrefixWords = 8;
+
+    /// <summary>
+    /// Pass 1 of a batch: for each of the next (up to <paramref name="batch"/>) alive subtables from
+    /// <paramref name="pos"/> on, hash the masked key (the sum over its mask words of (key word &amp;
+    /// mask word) * multiplier, finished) and read its filter's priority bound; no probe yet, so
+    /// that the filters' loads and the hashing overlap.  Writes positions, hashes and bounds to
+    /// <paramref name="lv"/>, <paramref name="hv"/>, <paramref name="bv"/>, advances
+    /// <paramref name="pos"/> and returns how many.  Subtables are sorted by MaxPriority: the
+    /// first that cannot reach <paramref name="hardPri"/> (equal ones still can, for the
+    /// tie-break) ends the walk (<paramref name="last"/>, pos left at it), as does running out.
+    /// Not inlined: in its own frame the loop keeps its state in registers.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static int HashBatch(Plan plan, ref ulong k, in Vector512<ulong> keyLanes, ref ulong av, bool allAlive,
+        ref int pos, int hardPri, int batch, ref int lv, ref ulong hv, ref int bv, out bool last)
+    {
+        int count = plan.Infos.Length;
+        ref SubtableInfo info0 = ref MemoryMarshal.GetArrayDataReference(plan.Infos);
+        ref HashWord word0 = ref MemoryMarshal.GetArrayDataReference(plan.HashWords);
+        ref Vector512<ulong> laneMask0 = ref MemoryMarshal.GetArrayDataReference(plan.LaneMasks);
+        bool vectorized = plan.Vectorized;
+        Vector512<ulong> lanes = keyLanes;
+        Vector512<ulong> multipliers = plan.LaneMultipliers;
+        int p = pos;
+        int n = 0;
+        last = false;
+        while (n < batch)
+        {
+            int i = allAlive ? p : NextAlive(ref av, p, count);
+            if (i >= count)
+            {
+                p = count;
+                last = true;
+                break;
+            }
+            ref SubtableInfo si = ref Unsafe.Add(ref info0, i);
+            if (si.MaxPriority < hardPri)
+            {
+                p = i;
+                last = true;
+                break;
+            }
+            p = i + 1;
+            ulong h = 0;
+            if (vectorized)
+            {
+                // Lanes the mask does not touch have a zero mask, so add zero.
+                h = Vector512.Sum((lanes & Unsafe.Add(ref laneMask0, i)) * multipliers);
+            }
+            else
+            {
+                for (int x = si.WordStart; x < si.WordEnd; x++)
+                {
+                    ref HashWord hw = ref Unsafe.Add(ref word0, x);
+                    h += (Unsafe.Add(ref k, hw.Word) & hw.Mask) * hw.Multiplier;
+                }
+            }
+            h = Subtable.Finish(h);
+            Unsafe.Add(ref lv, n) = i;
+            Unsafe.Add(ref hv, n) = h;
+            Unsafe.Add(ref bv, n) = Subtable.FilterBound(si.Filter, si.FilterBlockMask, h);
+            n++;
+        }
+        pos = p;
+        return n;
+    }
+
+    /// <summary>
+    /// The prefix stage for a plan of at most 64 subtables: the positions whose nw_src and nw_dst
+    /// prefix lengths can match <paramref name="nw"/> (the key's nw_src | nw_dst &lt;&lt; 32 word).
+    /// Not inlined: in its own frame the loops keep their state in registers.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static ulong PrefixAlive(Plan plan, ulong nw)
+        => PrefixFilter.Alive(plan.SrcLevels, plan.SrcPrefixes.Bits, plan.SrcSets[0], (uint)nw)
+            & PrefixFilter.Alive(plan.DstLevels, plan.DstPrefixes.Bits, plan.DstSets[0], (uint)(nw >> 32));
 
     /// <summary>The first position at or after <paramref name="pos"/> set in the alive bit set (bits only below count), or count.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
