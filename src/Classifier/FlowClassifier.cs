@@ -716,11 +716,15 @@ public sealed class FlowClassifier
                     h += (Unsafe.Add(ref k, hw.Word) & hw.Mask) * hw.Multiplier;
                 }
             }
-            h = Subtable.Finish(h);
             Unsafe.Add(ref lv, n) = i;
-            Unsafe.Add(ref hv, n) = h;
-            Unsafe.Add(ref bv, n) = Subtable.FilterBound(si.Filter, si.FilterBlockMask, h);
+            Unsafe.Add(ref hv, n) = Subtable.Finish(h);
             n++;
+        }
+        // The filter reads in a loop of their own: independent loads, issued back to back.
+        for (int j = 0; j < n; j++)
+        {
+            ref SubtableInfo si = ref Unsafe.Add(ref info0, Unsafe.Add(ref lv, j));
+            Unsafe.Add(ref bv, j) = Subtable.FilterBound(si.Filter, si.FilterBlockMask, Unsafe.Add(ref hv, j));
         }
         pos = p;
         return n;
