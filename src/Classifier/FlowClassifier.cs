@@ -846,7 +846,19 @@ public sealed class FlowClassifier
             }
             HashWords = [.. hashWords];
 
-            var laneWords = ordered.SelectMany(st => st.Words).Distinct().Order().ToList();
+            // The words any mask touches, ascending (a word mask, then its set bits).
+            var used = new bool[FlowKey.WordCount];
+            foreach (Subtable st in ordered)
+            {
+                foreach (int w in st.Words)
+                    used[w] = true;
+            }
+            var laneWords = new List<int>(8);
+            for (int w = 0; w < used.Length; w++)
+            {
+                if (used[w])
+                    laneWords.Add(w);
+            }
             // Building the key's lanes costs about as much as hashing three subtables one word at a time.
             Vectorized = vectorize && n >= 4 && laneWords.Count <= 8;
             Lanes = [];
