@@ -13,6 +13,11 @@ internal static class Program
             Console.Write(Geneve.GeneveCpuTimeHarness.Run());
             return;
         }
+        if (args is ["--pipeline-cpu-time"])
+        {
+            Console.Write(Pipeline.PipelineCpuTimeHarness.Run());
+            return;
+        }
 #if DEBUG
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, new DebugInProcessConfig());
 #else

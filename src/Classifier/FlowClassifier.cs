@@ -260,8 +260,10 @@ public sealed class FlowClassifier
         for (int batch = FirstBatch; ; batch = MaxBatch)
         {
             // Pass 1 (see HashBatch): hash and filter the batch's alive subtables.
-            int n = HashBatch(plan, ref k, in keyLanes, ref av, allAlive, ref pos, hardPri, batch,
-                ref lv, ref hv, ref bv, out bool last);
+            bool last;
+            int n = count > FirstBatch
+                ? HashBatchOutOfLine(plan, ref k, in keyLanes, ref av, allAlive, ref pos, hardPri, batch, ref lv, ref hv, ref bv, out last)
+                : HashBatch(plan, ref k, in keyLanes, ref av, allAlive, ref pos, hardPri, batch, ref lv, ref hv, ref bv, out last);
 
             // Pass 2: probe the candidates by decreasing bound; stop when no bound reaches the
             // hard priority (an equal one may still win the tie-break).
@@ -669,9 +671,9 @@ public sealed class FlowClassifier
     /// <paramref name="pos"/> and returns how many.  Subtables are sorted by MaxPriority: the
     /// first that cannot reach <paramref name="hardPri"/> (equal ones still can, for the
     /// tie-break) ends the walk (<paramref name="last"/>, pos left at it), as does running out.
-    /// Not inlined: in its own frame the loop keeps its state in registers.
+    /// Inlined for small plans (one batch, few subtables); see <see cref="HashBatchOutOfLine"/>.
     /// </summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int HashBatch(Plan plan, ref ulong k, in Vector512<ulong> keyLanes, ref ulong av, bool allAlive,
         ref int pos, int hardPri, int batch, ref int lv, ref ulong hv, ref int bv, out bool last)
     {
@@ -729,6 +731,15 @@ public sealed class FlowClassifier
         pos = p;
         return n;
     }
+
+    /// <summary>
+    /// <see cref="HashBatch"/> for plans of more subtables than one first batch: not inlined, so
+    /// that in its own frame the loop keeps its state in registers (inside LookupCore it spilled).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static int HashBatchOutOfLine(Plan plan, ref ulong k, in Vector512<ulong> keyLanes, ref ulong av, bool allAlive,
+        ref int pos, int hardPri, int batch, ref int lv, ref ulong hv, ref int bv, out bool last)
+        => HashBatch(plan, ref k, in keyLanes, ref av, allAlive, ref pos, hardPri, batch, ref lv, ref hv, ref bv, out last);
 
     /// <summary>
     /// The prefix stage for a plan of at most 64 subtables: the positions whose nw_src and nw_dst
@@ -904,7 +915,8 @@ public sealed class FlowClassifier
             UnionWords = [.. unionWords];
             UnionEnds = [.. unionEnds];
 
-            UsesPrefixes &= n <= 64 * MaxPrefixWords;
+            // The stage pays when it can spare more than one batch's hashing.
+            UsesPrefixes &= n > FirstBatch && n <= 64 * MaxPrefixWords;
             PrefixWords = Math.Max(1, (n + 63) / 64);
             SrcSets = [];
             DstSets = [];

@@ -127,4 +127,39 @@ public class PrefixFilterTests
             ClassifierPropertyTests.CheckAgainstNaive(Key, (in FlowKey k, in FlowKey c) => ClassifierPropertyTests.BlendKeys(in k, in c, Key()), set, naive, seed, 200, blends: 2);
         }
     }
+
+    /// <summary>
+    /// More than 64 subtables (every nw_src prefix length 0..32 with several nw_dst ones), so the
+    /// prefix stage's subtable sets take several words: against the naive scan.  The priority is the
+    /// nw_src prefix length (longest prefix first, as a routing table), so the answer usually lies
+    /// past the first 64 subtables (/16 and shorter), behind longer prefixes that rarely match.
+    /// </summary>
+    [Fact]
+    public void Lookup_over_more_than_64_subtables_agrees_with_a_linear_scan()
+    {
+        int[] dstLengths = [0, 8, 16, 24, 32];
+        for (int seed = 0; seed < 10; seed++)
+        {
+            var r = new Random(1000 + seed);
+            uint Ip() => 0x0A000000u | (uint)r.Next(1 << 16);
+            FlowKey Key() => new() { EthType = EtherTypes.IPv4, NwSrc = Ip(), NwDst = Ip(), NwProto = IpProtocols.Udp, TpDst = 53 };
+            var set = new FlowTableSet();
+            var naive = new NaiveClassifier();
+            for (int i = 0; i < 1000; i++)
+            {
+                var b = new MatchBuilder();
+                b.Set(FieldId.EthType, EtherTypes.IPv4);
+                int src = r.Next(33), dst = dstLengths[r.Next(dstLengths.Length)];
+                if (src > 0)
+                    b.Set(FieldId.NwSrc, Ip(), Ipv4Address.PrefixMask(src));
+                if (dst > 0)
+                    b.Set(FieldId.NwDst, Ip(), Ipv4Address.PrefixMask(dst));
+                var rule = new FlowRule(0, (ushort)src, b.Build(), $"rule {i}") { SourceLine = i };
+                set.Add(rule);
+                naive.Add(rule);
+            }
+            Assert.True(set[0].SubtableCount > 64, $"{set[0].SubtableCount} subtables");
+            ClassifierPropertyTests.CheckAgainstNaive(Key, (in FlowKey k, in FlowKey c) => ClassifierPropertyTests.BlendKeys(in k, in c, Key()), set, naive, seed, 300, blends: 2);
+        }
+    }
 }

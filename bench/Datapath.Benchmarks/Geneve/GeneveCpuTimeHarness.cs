@@ -1,4 +1,3 @@
-using System.Text;
 using Datapath.Geneve;
 using Datapath.Packets;
 
@@ -34,34 +33,6 @@ public static class GeneveCpuTimeHarness
             ("decap 64B, one 4-byte option, csum (IPv4)", b.DecapOneOption),
             ("payload only (socket form), one option", b.PayloadOneOption),
         };
-        var sb = new StringBuilder();
-        ThreadCpuClock.Nanoseconds();   // bind the P/Invoke before any allocation is counted
-        foreach (var (name, op) in cases)
-        {
-            // Warm up past tiering (call counting, OSR, the background tier-1 JIT) before timing.
-            for (int w = 0; w < 3; w++)
-            {
-                for (int i = 0; i < 200_000; i++)
-                    op();
-                Thread.Sleep(100);
-            }
-            double best = double.MaxValue;
-            long allocated = 0;
-            for (int r = 0; r < rounds; r++)
-            {
-                long a0 = GC.GetAllocatedBytesForCurrentThread();
-                long t0 = ThreadCpuClock.Nanoseconds();
-                int sink = 0;
-                for (int i = 0; i < iterationsPerRound; i++)
-                    sink += op();
-                long t1 = ThreadCpuClock.Nanoseconds();
-                allocated += GC.GetAllocatedBytesForCurrentThread() - a0;
-                if (sink == 0)
-                    throw new InvalidOperationException("no work done");
-                best = Math.Min(best, (t1 - t0) / (double)iterationsPerRound);
-            }
-            sb.AppendLine(System.FormattableString.Invariant($"| {name} | {best:F1} ns | {1000 / best:F1} M/s | {allocated} B |"));
-        }
-        return sb.ToString();
+        return CpuTimeHarness.Run(cases, opsPerCall: 1, iterationsPerRound, rounds, warmupCalls: 200_000);
     }
 }

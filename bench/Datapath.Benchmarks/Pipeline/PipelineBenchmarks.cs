@@ -18,7 +18,7 @@ namespace Datapath.Benchmarks.Pipeline;
 [MemoryDiagnoser]
 public class PipelineBenchmarks
 {
-    private const int FramesPerInvoke = 1024;
+    internal const int FramesPerInvoke = 1024;
     private Node _worker1 = null!;
     private byte[] _synToService = null!;
     private byte[] _spoofed = null!;
