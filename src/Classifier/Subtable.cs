@@ -110,9 +110,9 @@ internal sealed class Subtable
     /// <summary>Highest priority of any rule physically present (an upper bound for visible ones).</summary>
     public int MaxPriority => _maxPriority;
 
-    // ---- hashing: one independent multiply per masked word (they overlap in the pipeline, and the
-    // classifier shares them between subtables with the same (word, mask)), summed, then murmur3's
-    // 64-bit finaliser.  Bits 32..63 are the slot fingerprint, the low bits the home
+    // ---- hashing: one independent multiply per masked word (they overlap in the pipeline; the
+    // classifier may compute them as the lanes of one vector multiply), summed, then one
+    // xor-shift-multiply round.  Bits 32..63 are the slot fingerprint, the low bits the home
     // slot, bits 40.. the filter word and bits 0..17 the three filter bits.
 
     /// <summary>Capacity entries per filter block (16 filter bits per list the table can hold).</summary>
@@ -121,7 +121,7 @@ internal sealed class Subtable
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static ulong Term(ulong v, int word) => v * Multiplier(word);
 
-    /// <summary>The odd multiplier of FlowKey word <paramref name="word"/> (the same in every subtable, so the classifier computes each (word, mask) term once per lookup).</summary>
+    /// <summary>The odd multiplier of FlowKey word <paramref name="word"/> (the same in every subtable, so the classifier's vector lanes have one multiplier each).</summary>
     internal static ulong Multiplier(int word) => 0x9E3779B97F4A7C15UL + ((ulong)word << 33) + ((ulong)word << 1);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
