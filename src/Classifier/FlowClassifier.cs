@@ -52,13 +52,14 @@ namespace Datapath.Classifier;
 // now a dead subtable costs nothing, an alive one that cannot match a hash and an L1/L2 read,
 // and of the subtables that hold a match usually only the one with the highest bound is probed.
 //
-// Consulted bits: every decision of the walk depends only on the masked key of the subtables at
-// the positions it went through: a prefix-stage skip on prefix bits of the subtable's own mask,
-// a filter read or a probe on its whole masked key; and the walk ends at a subtable that, like
-// every one after it, cannot reach the best match (or at the end).  So the union of the masks of
-// the positions before the end is ORed in (the plan keeps it per position).  A key that agrees on
-// those bits passes the same prefix checks, hashes alike, reads the same bounds, probes the same
-// lists and gets the same rule.
+// Consulted bits: every decision of the walk depends only on the key's bits under the masks of
+// the subtables at the positions it went through: a filter read or a probe on the whole masked
+// key, a prefix-stage skip only on the prefix bits that failed (nw_src's, else nw_dst's); and the
+// walk ends at a subtable that, like every one after it, cannot reach the best match (or at the
+// end).  So those bits are ORed in: without the prefix stage the union of the masks before the
+// end (the plan keeps it per position), with it per position (ConsultWalk).  A key that agrees on
+// them passes the same prefix checks, hashes alike, reads the same bounds, probes the same lists
+// and gets the same rule.
 //
 // Design: the probe (where lookup time goes)
 // ------------------------------------------
@@ -327,20 +328,27 @@ public sealed class FlowClassifier
                 break;
         }
 
-        // Consulted: every decision above depends only on the masked key of the subtables at
-        // positions below pos (a skip by the prefix stage on prefix bits of the subtable's
-        // own mask; the walk ends at a subtable that, like all after it, cannot reach the hard
-        // priority), so the union of their masks is ORed in: a key that agrees on it takes the
-        // same walk, or one that differs only from pos on, where no rule can win.
+        // Consulted: every decision above depends only on the key's bits under the masks of the
+        // subtables at positions below pos (the walk ends at a subtable that, like all after it,
+        // cannot reach the hard priority): a key that agrees on them takes the same walk, or one
+        // that differs only from pos on, where no rule can win.  With the prefix stage, a skipped
+        // subtable contributes only the prefix bits that ruled it out (see ConsultWalk).
         if (!Unsafe.IsNullRef(ref consulted) && pos > 0)
         {
             ref ulong c = ref Unsafe.As<FlowKey, ulong>(ref consulted);
-            ref UnionWord u0 = ref MemoryMarshal.GetArrayDataReference(plan.UnionWords);
-            int ue = Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(plan.UnionEnds), pos - 1);
-            for (int x = 0; x < ue; x++)
+            if (allAlive)
             {
-                ref UnionWord uw = ref Unsafe.Add(ref u0, x);
-                Unsafe.Add(ref c, uw.Word) |= uw.Mask;
+                ref UnionWord u0 = ref MemoryMarshal.GetArrayDataReference(plan.UnionWords);
+                int ue = Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(plan.UnionEnds), pos - 1);
+                for (int x = 0; x < ue; x++)
+                {
+                    ref UnionWord uw = ref Unsafe.Add(ref u0, x);
+                    Unsafe.Add(ref c, uw.Word) |= uw.Mask;
+                }
+            }
+            else
+            {
+                ConsultWalk(plan, ref c, alive, pos, Unsafe.Add(ref k, KeyWords.Nw));
             }
         }
 
@@ -757,6 +765,41 @@ public sealed class FlowClassifier
         => HashBatch(plan, ref k, in keyLanes, ref av, allAlive, ref pos, hardPri, batch, ref lv, ref hv, ref bv, out last);
 
     /// <summary>
+    /// ORs into <paramref name="c"/> the bits a walk with the prefix stage consulted at positions
+    /// below <paramref name="pos"/>: an alive subtable's whole mask (it was hashed, filtered,
+    /// maybe probed), and for a skipped one only the nw_src prefix bits that ruled it out, or
+    /// else its nw_dst ones (as OVS un-wildcards only the prefix bits its tries examined): a key
+    /// with the same top bits there fails the same prefix check.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ConsultWalk(Plan plan, ref ulong c, ReadOnlySpan<ulong> alive, int pos, ulong nw)
+    {
+        int words = plan.PrefixWords;
+        Span<ulong> srcAlive = stackalloc ulong[MaxPrefixWords];
+        if (words == 1)
+            srcAlive[0] = PrefixFilter.Alive(plan.SrcLevels, plan.SrcPrefixes.Bits, plan.SrcSets[0], (uint)nw);
+        else
+            PrefixFilter.Alive(plan.SrcPrefixes, (uint)nw, plan.SrcSets, srcAlive[..words]);
+        for (int i = 0; i < pos; i++)
+        {
+            ulong bit = 1UL << (i & 63);
+            if ((alive[i >> 6] & bit) != 0)
+            {
+                SubtableInfo si = plan.Infos[i];
+                for (int x = si.WordStart; x < si.WordEnd; x++)
+                {
+                    HashWord hw = plan.HashWords[x];
+                    Unsafe.Add(ref c, hw.Word) |= hw.Mask;
+                }
+            }
+            else
+            {
+                Unsafe.Add(ref c, KeyWords.Nw) |= plan.PrefixBits[2 * i + ((srcAlive[i >> 6] & bit) == 0 ? 0 : 1)];
+            }
+        }
+    }
+
+    /// <summary>
     /// The prefix stage for a plan of at most 64 subtables: the positions whose nw_src and nw_dst
     /// prefix lengths can match <paramref name="nw"/> (the key's nw_src | nw_dst &lt;&lt; 32 word).
     /// Not inlined: in its own frame the loops keep their state in registers.
@@ -842,6 +885,8 @@ public sealed class FlowClassifier
         public readonly ulong[] DstSets;
         /// <summary>The prefix filters' snapshots current when the plan was made (a new snapshot makes a new plan).</summary>
         public readonly PrefixFilter.Snapshot SrcPrefixes, DstPrefixes;
+        /// <summary>Per position, its nw_src prefix bits then its nw_dst prefix bits in the nw word (with UsesPrefixes).</summary>
+        public readonly ulong[] PrefixBits = [];
         /// <summary>For plans of at most 64 subtables: the snapshots' levels with their position sets.</summary>
         public readonly PrefixFilter.PlanLevel[] SrcLevels = [], DstLevels = [];
 
@@ -943,6 +988,12 @@ public sealed class FlowClassifier
                 {
                     SrcSets[ordered[i].SrcPrefixLength * PrefixWords + (i >> 6)] |= 1UL << (i & 63);
                     DstSets[ordered[i].DstPrefixLength * PrefixWords + (i >> 6)] |= 1UL << (i & 63);
+                }
+                PrefixBits = new ulong[2 * n];
+                for (int i = 0; i < n; i++)
+                {
+                    PrefixBits[2 * i] = ordered[i].SrcPrefixLength == 0 ? 0 : Ipv4Address.PrefixMask(ordered[i].SrcPrefixLength);
+                    PrefixBits[2 * i + 1] = ordered[i].DstPrefixLength == 0 ? 0 : (ulong)Ipv4Address.PrefixMask(ordered[i].DstPrefixLength) << 32;
                 }
                 if (PrefixWords == 1)
                 {

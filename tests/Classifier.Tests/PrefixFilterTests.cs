@@ -162,4 +162,37 @@ public class PrefixFilterTests
             ClassifierPropertyTests.CheckAgainstNaive(Key, (in FlowKey k, in FlowKey c) => ClassifierPropertyTests.BlendKeys(in k, in c, Key()), set, naive, seed, 300, blends: 2);
         }
     }
+
+    /// <summary>
+    /// A subtable the prefix stage rules out consults only the prefix bits that did it, as OVS's
+    /// tries un-wildcard only the bits they examined: a flow cache entry stays as wide as it can.
+    /// </summary>
+    [Fact]
+    public void A_skipped_subtable_consults_only_its_prefix_bits()
+    {
+        var set = new FlowTableSet();
+        for (int length = 8; length <= 16; length++)   // nine subtables: the stage runs
+        {
+            set.Add(new FlowRule(0, 100, new MatchBuilder()
+                .Set(FieldId.EthType, EtherTypes.IPv4)
+                .Set(FieldId.NwSrc, Ipv4Address.Parse("10.0.0.0").Value, Ipv4Address.PrefixMask(length))
+                .Set(FieldId.NwProto, IpProtocols.Tcp)
+                .Set(FieldId.TpDst, (ushort)80)
+                .Build(), "drop"));
+        }
+        var key = new FlowKey { EthType = EtherTypes.IPv4, NwSrc = Ipv4Address.Parse("11.1.1.1").Value, NwProto = IpProtocols.Tcp, TpDst = 80 };
+        FlowKey consulted = default;
+        Assert.Null(set.Lookup(0, in key, ref consulted));
+        Assert.Equal(0xFFFF0000u, consulted.NwSrc);   // the longest prefix checked, /16
+        Assert.Equal(0, consulted.TpDst);
+        Assert.Equal(0, consulted.NwProto);
+        Assert.Equal(0, consulted.EthType);
+
+        // A key inside 10.0.0.0/8 passes the /8 check: that subtable is hashed, its whole mask consulted.
+        key.NwSrc = Ipv4Address.Parse("10.200.1.1").Value;
+        consulted = default;
+        Assert.NotNull(set.Lookup(0, in key, ref consulted));
+        Assert.Equal(0xFFFF, consulted.TpDst);
+        Assert.Equal(0xFFFF, consulted.EthType);
+    }
 }
