@@ -232,13 +232,14 @@ public sealed class FlowClassifier
         Span<ulong> alive = stackalloc ulong[MaxPrefixWords + 1];
         ref ulong av = ref MemoryMarshal.GetReference(alive);
         bool allAlive = !plan.UsesPrefixes;
+        ulong srcAv = 0;   // one-word plans: the positions whose nw_src length passed
         if (!allAlive)
         {
             ulong nw = Unsafe.Add(ref k, KeyWords.Nw);
             int words = plan.PrefixWords;
             if (words == 1)
             {
-                av = PrefixAlive(plan, nw);
+                av = PrefixAlive(plan, nw, out srcAv);
             }
             else
             {
@@ -348,7 +349,7 @@ public sealed class FlowClassifier
             }
             else
             {
-                ConsultWalk(plan, ref c, alive, pos, Unsafe.Add(ref k, KeyWords.Nw));
+                ConsultWalk(plan, ref c, alive, srcAv, pos, Unsafe.Add(ref k, KeyWords.Nw));
             }
         }
 
@@ -772,30 +773,62 @@ public sealed class FlowClassifier
     /// with the same top bits there fails the same prefix check.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void ConsultWalk(Plan plan, ref ulong c, ReadOnlySpan<ulong> alive, int pos, ulong nw)
+    private static void ConsultWalk(Plan plan, ref ulong c, ReadOnlySpan<ulong> alive, ulong srcAlive, int pos, ulong nw)
     {
-        int words = plan.PrefixWords;
-        Span<ulong> srcAlive = stackalloc ulong[MaxPrefixWords];
-        if (words == 1)
-            srcAlive[0] = PrefixFilter.Alive(plan.SrcLevels, plan.SrcPrefixes.Bits, plan.SrcSets[0], (uint)nw);
-        else
-            PrefixFilter.Alive(plan.SrcPrefixes, (uint)nw, plan.SrcSets, srcAlive[..words]);
-        for (int i = 0; i < pos; i++)
+        ulong nwBits = 0;
+        if (plan.PrefixWords == 1)
         {
-            ulong bit = 1UL << (i & 63);
-            if ((alive[i >> 6] & bit) != 0)
+            // Bit sets over the positions walked: hashed, ruled out by nw_src, else by nw_dst.
+            ulong below = pos >= 64 ? ulong.MaxValue : (1UL << pos) - 1;
+            ulong hashed = alive[0] & below;
+            ulong deadSrc = ~srcAlive & below;
+            ulong deadDst = ~alive[0] & srcAlive & below;
+            if (plan.Vectorized)
             {
-                SubtableInfo si = plan.Infos[i];
-                for (int x = si.WordStart; x < si.WordEnd; x++)
-                {
-                    HashWord hw = plan.HashWords[x];
-                    Unsafe.Add(ref c, hw.Word) |= hw.Mask;
-                }
+                ref Vector512<ulong> laneMask0 = ref MemoryMarshal.GetArrayDataReference(plan.LaneMasks);
+                Vector512<ulong> masks = default;
+                for (ulong b = hashed; b != 0; b &= b - 1)
+                    masks |= Unsafe.Add(ref laneMask0, BitOperations.TrailingZeroCount(b));
+                Span<ulong> words = stackalloc ulong[8];
+                masks.CopyTo(words);
+                for (int lane = 0; lane < 8; lane++)
+                    Unsafe.Add(ref c, plan.Lanes[lane]) |= words[lane];   // padding lanes OR zero
             }
             else
             {
-                Unsafe.Add(ref c, KeyWords.Nw) |= plan.PrefixBits[2 * i + ((srcAlive[i >> 6] & bit) == 0 ? 0 : 1)];
+                for (ulong b = hashed; b != 0; b &= b - 1)
+                    ConsultMask(plan, ref c, BitOperations.TrailingZeroCount(b));
             }
+            ref ulong prefixBits0 = ref MemoryMarshal.GetArrayDataReference(plan.PrefixBits);
+            for (ulong b = deadSrc; b != 0; b &= b - 1)
+                nwBits |= Unsafe.Add(ref prefixBits0, 2 * BitOperations.TrailingZeroCount(b));
+            for (ulong b = deadDst; b != 0; b &= b - 1)
+                nwBits |= Unsafe.Add(ref prefixBits0, 2 * BitOperations.TrailingZeroCount(b) + 1);
+        }
+        else
+        {
+            Span<ulong> src = stackalloc ulong[MaxPrefixWords];
+            PrefixFilter.Alive(plan.SrcPrefixes, (uint)nw, plan.SrcSets, src[..plan.PrefixWords]);
+            for (int i = 0; i < pos; i++)
+            {
+                ulong bit = 1UL << (i & 63);
+                if ((alive[i >> 6] & bit) != 0)
+                    ConsultMask(plan, ref c, i);
+                else
+                    nwBits |= plan.PrefixBits[2 * i + ((src[i >> 6] & bit) == 0 ? 0 : 1)];
+            }
+        }
+        Unsafe.Add(ref c, KeyWords.Nw) |= nwBits;
+    }
+
+    /// <summary>ORs the mask of the subtable at plan position <paramref name="i"/> into <paramref name="c"/>.</summary>
+    private static void ConsultMask(Plan plan, ref ulong c, int i)
+    {
+        ref SubtableInfo si = ref plan.Infos[i];
+        for (int x = si.WordStart; x < si.WordEnd; x++)
+        {
+            ref HashWord hw = ref plan.HashWords[x];
+            Unsafe.Add(ref c, hw.Word) |= hw.Mask;
         }
     }
 
@@ -805,9 +838,11 @@ public sealed class FlowClassifier
     /// Not inlined: in its own frame the loops keep their state in registers.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static ulong PrefixAlive(Plan plan, ulong nw)
-        => PrefixFilter.Alive(plan.SrcLevels, plan.SrcPrefixes.Bits, plan.SrcSets[0], (uint)nw)
-            & PrefixFilter.Alive(plan.DstLevels, plan.DstPrefixes.Bits, plan.DstSets[0], (uint)(nw >> 32));
+    private static ulong PrefixAlive(Plan plan, ulong nw, out ulong srcAlive)
+    {
+        srcAlive = PrefixFilter.Alive(plan.SrcLevels, plan.SrcPrefixes.Bits, plan.SrcSets[0], (uint)nw);
+        return srcAlive & PrefixFilter.Alive(plan.DstLevels, plan.DstPrefixes.Bits, plan.DstSets[0], (uint)(nw >> 32));
+    }
 
     /// <summary>The first position at or after <paramref name="pos"/> set in the alive bit set (bits only below count), or count.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
