@@ -115,23 +115,22 @@ public class PcapngRoundtripTests
     {
         var frames = TestCaptures.Frames(2000, interfaces: 2);
         byte[] file = TestCaptures.WritePcapng(frames, ["a", "b"]);
-        // Warm up on this thread: JIT, and ArrayPool's per-thread storage, which the first buffer
-        // growth on a thread allocates (xunit may run us on a thread that never used the pool).
-        using (var warm = new PcapngReader(new MemoryStream(file), "warm.pcapng"))
+        // Best of three rounds: a reader's one buffer growth rents from ArrayPool.Shared, whose
+        // per-thread cache a gen-2 GC (other tests allocate in parallel) may have trimmed; then
+        // that growth allocates once.  A per-frame allocation would show in every round.
+        long least = long.MaxValue;
+        for (int round = 0; round < 3 && least != 0; round++)
         {
-            while (warm.TryReadNext(out _))
-            {
-            }
+            using var r = new PcapngReader(new MemoryStream(file), "t.pcapng");
+            Assert.True(r.TryReadNext(out _));
+            Assert.True(r.TryReadNext(out _));
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            long bytes = 0;
+            while (r.TryReadNext(out var f))
+                bytes += f.CapturedLength;
+            least = Math.Min(least, GC.GetAllocatedBytesForCurrentThread() - before);
+            Assert.True(bytes > 1_000_000);
         }
-        using var r = new PcapngReader(new MemoryStream(file), "t.pcapng");
-        Assert.True(r.TryReadNext(out _));
-        Assert.True(r.TryReadNext(out _));
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        long bytes = 0;
-        while (r.TryReadNext(out var f))
-            bytes += f.CapturedLength;
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-        Assert.True(bytes > 1_000_000);
-        Assert.Equal(0, allocated);
+        Assert.Equal(0, least);
     }
 }
