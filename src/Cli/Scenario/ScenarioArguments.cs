@@ -24,6 +24,11 @@ internal sealed class ScenarioArguments
 
     public Option<int?> Seed { get; } = new("--seed") { Description = "Seed for random choices (iptables statistic --mode random, select groups)" };
 
+    public Option<bool> Strict { get; } = new("--strict")
+    {
+        Description = "Treat load warnings as errors: conjunctive flows that overlap at one priority (ovs-fields(7) calls the result unpredictable), resubmits to empty tables, undefined groups",
+    };
+
     public void AddTo(Command command, bool node = true)
     {
         command.Options.Add(Scenario);
@@ -31,6 +36,7 @@ internal sealed class ScenarioArguments
             command.Options.Add(Node);
         command.Options.Add(Json);
         command.Options.Add(Seed);
+        command.Options.Add(Strict);
     }
 
     /// <summary>Loads the scenario named by the options; on failure writes the error and returns null with the exit code.</summary>
@@ -40,7 +46,24 @@ internal sealed class ScenarioArguments
         exitCode = ExitCodes.Ok;
         try
         {
-            return dir is null ? AntreaScenario.LoadEmbedded() : AntreaScenario.Load(dir);
+            AntreaScenario scenario = dir is null ? AntreaScenario.LoadEmbedded() : AntreaScenario.Load(dir);
+            // What the flows loaded with that OVS would accept silently: warnings on stderr, errors
+            // under --strict; each names FILE:LINE (and COL where known).
+            var warnings = new List<string>();
+            foreach (var n in scenario.Cluster.Nodes)
+            {
+                warnings.AddRange(n.Bridge.Tables.LoadWarnings.Select(w => $"{w.File}:{w.Line}: {w.Message}"));
+                warnings.AddRange(n.Bridge.LoadWarnings);
+            }
+            bool strict = parse.GetValue(Strict);
+            foreach (string w in warnings)
+                stderr.WriteLine((strict ? "error: " : "warning: ") + w);
+            if (strict && warnings.Count > 0)
+            {
+                exitCode = CliError.BadInput(stderr, $"{warnings.Count} load warning(s), errors under --strict");
+                return null;
+            }
+            return scenario;
         }
         catch (ScenarioException e)
         {

@@ -60,6 +60,56 @@ public class DumpFlowsCommandTests
         }
     }
 
+    /// <summary>
+    /// Conjunctive flows that overlap at one priority (ovs-fields(7): unpredictable) load with a
+    /// warning naming both flows' lines; under --strict they are an error and nothing is printed.
+    /// </summary>
+    [Fact]
+    public void Overlapping_conjunctive_flows_warn_and_fail_under_strict()
+    {
+        var dir = Directory.CreateTempSubdirectory("dp-scn-").FullName;
+        try
+        {
+            foreach (var f in Directory.GetFiles(Path.Combine(CliRunner.RepoRoot, "src", "Antrea", "Scenario")))
+                File.Copy(f, Path.Combine(dir, Path.GetFileName(f)));
+            string flows = Path.Combine(dir, "worker1.flows");
+            int first = File.ReadAllLines(flows).Length + 1;
+            File.AppendAllLines(flows,
+            [
+                "table=50, priority=300,ip,nw_src=10.222.1.99 actions=conjunction(7,1/2)",
+                "table=50, priority=300,tcp actions=conjunction(7,2/2)",
+                "table=50, priority=300,ip,nw_dst=10.222.1.5 actions=conjunction(8,1/2)",
+                "table=50, priority=300,ip actions=conjunction(8,2/2)",
+            ]);
+
+            var (code, text, err) = CliRunner.Run("dump-flows", "--scenario", dir, "--node", "worker1", "table=50");
+            Assert.True(code == 0, err);
+            Assert.Contains("conjunction(7,1/2)", text, StringComparison.Ordinal);
+            string warning = Assert.Single(err.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+            Assert.StartsWith($"warning: worker1.flows:{first}: conjunctive flows conjunction(7,...) and conjunction(8,...) overlap at priority 300 in table 50", warning, StringComparison.Ordinal);
+            Assert.Contains($"worker1.flows:{first + 2}", warning, StringComparison.Ordinal);
+
+            (code, text, err) = CliRunner.Run("dump-flows", "--scenario", dir, "--node", "worker1", "--strict");
+            Assert.Equal(1, code);
+            Assert.Empty(text);
+            Assert.Contains($"error: worker1.flows:{first}: conjunctive flows", err, StringComparison.Ordinal);
+            Assert.Contains("errors under --strict", err, StringComparison.Ordinal);
+            Assert.DoesNotContain("   at ", err, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void The_seed_loads_without_warnings_even_under_strict()
+    {
+        var (code, _, err) = CliRunner.Run("dump-flows", "--node", "worker2", "--strict");
+        Assert.True(code == 0, err);
+        Assert.Empty(err);
+    }
+
     private static string[] Normalize(IEnumerable<string> lines)
         => lines.Select(l => string.Join(' ', l.Split((char[])[' ', '\t'], StringSplitOptions.RemoveEmptyEntries)).Replace(", ", ",", StringComparison.Ordinal)).ToArray();
 }
