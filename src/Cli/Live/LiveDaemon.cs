@@ -60,6 +60,11 @@ internal sealed class LiveDaemon : IDisposable
         foreach (var ln in selected)
         {
             Node node = BuildNode(lab, ln, scenario);
+            // What the flows loaded with that OVS would accept silently (each with FILE:LINE).
+            foreach (var w in node.Bridge.Tables.LoadWarnings)
+                log($"{ln.Name}: warning: {w.File}:{w.Line}: {w.Message}");
+            foreach (string w in node.Bridge.LoadWarnings)
+                log($"{ln.Name}: warning: {w}");
             var peers = new Dictionary<uint, Ipv4Address>();
             if (ln.Underlay is not null)
             {

@@ -84,6 +84,30 @@ public sealed class LabFileTests
     }
 
     [Fact]
+    public void TheDaemonLogsLoadWarningsWithTheirLines()
+    {
+        const string yaml =
+            """
+            scenario: embedded
+            nodes:
+              worker2:
+                addFlows: |
+                  table=50, priority=300,ip,nw_src=10.222.1.99 actions=conjunction(7,1/2)
+                  table=50, priority=300,tcp actions=conjunction(7,2/2)
+                  table=50, priority=300,ip,nw_dst=10.222.1.5 actions=conjunction(8,1/2)
+                  table=50, priority=300,ip actions=conjunction(8,2/2)
+            """;
+        var lab = LabFileParser.Parse(yaml, "/labs/overlap.yaml");
+        var log = new List<string>();
+        using (LiveDaemon.Build(lab, "worker2", log.Add))
+        {
+        }
+        string warning = Assert.Single(log, l => l.Contains("warning:", StringComparison.Ordinal));
+        Assert.Contains("conjunction(7,...) and conjunction(8,...) overlap at priority 300 in table 50", warning, StringComparison.Ordinal);
+        Assert.StartsWith("worker2: warning: /labs/overlap.yaml", warning, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void CtlWithoutADaemonIsAnEnvironmentError()
     {
         var (code, _, err) = Cli.CliRunner.Run("ctl", Path.Combine(Path.GetTempPath(), "dpt-no-such-daemon.sock"), "stats");
