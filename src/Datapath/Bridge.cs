@@ -83,11 +83,14 @@ public sealed class Bridge : IPortMap
     }
 
     /// <summary>Loads <c>add-flows</c>/<c>dump-flows --no-stats</c> text; errors name FILE:LINE:COL.</summary>
+    /// <remarks>
+    /// The file is one bundle (as <c>ovs-ofctl add-flows --bundle</c>): all of it or, on an error,
+    /// none; a later line with an earlier one's match and priority replaces it, as separate adds do.
+    /// </remarks>
     public IReadOnlyList<FlowRule> LoadFlows(TextReader reader, string file = "<input>")
     {
-        var added = new List<FlowRule>();
-        foreach (var pf in FlowParser.ParseFile(reader, this, file))
-            added.Add(AddParsed(pf));
+        FlowModResult result = Tables.Load(FlowParser.ParseFile(reader, this, file).ToList(), strict: false, (pf, rule) => AttachActions(pf, rule));
+        var added = result.Added.ToList();
         CheckReferences(added);
         return added;
     }
@@ -126,6 +129,14 @@ public sealed class Bridge : IPortMap
     private FlowRule AddParsed(ParsedFlow pf)
     {
         var rule = pf.ToRule();
+        AttachActions(pf, rule);
+        Tables.Add(rule);
+        return rule;
+    }
+
+    /// <summary>Parses and checks the flow's actions onto its rule and records where they were written.</summary>
+    private void AttachActions(ParsedFlow pf, FlowRule rule)
+    {
         string text = pf.ActionsText ?? "";
         ActionList actions;
         try
@@ -138,9 +149,7 @@ public sealed class Bridge : IPortMap
             throw new FlowSyntaxException(pf.File, pf.Line, Math.Max(1, pf.ActionsColumn) + e.Offset, e.Message);
         }
         rule.Actions = actions;
-        Tables.Add(rule);
         _locations[rule] = (pf.File, pf.Line, pf.ActionsColumn);
-        return rule;
     }
 
     private readonly Dictionary<FlowRule, (string File, int Line, int Column)> _locations = new(ReferenceEqualityComparer.Instance);

@@ -75,6 +75,21 @@ public sealed class BridgeTests : IDisposable
     }
 
     [Fact]
+    public void A_flows_file_loads_as_one_bundle_all_or_nothing()
+    {
+        // A bad action on the last line: the error names it, and none of the file is loaded.
+        var ex = Assert.Throws<Classifier.FlowSyntaxException>(() =>
+            Load("table=0,tcp,actions=output:2\ntable=0,udp,actions=output:3\ntable=0,icmp,actions=frobnicate"));
+        Assert.StartsWith("test.flows:3:", ex.ToString(), StringComparison.Ordinal);
+        Assert.Equal(0, Br.Tables.Count);
+
+        // A later line with an earlier one's match and priority replaces it, as separate adds do.
+        Load("table=0,priority=5,tcp,actions=output:2\ntable=0,priority=5,tcp,actions=output:3");
+        var rule = Assert.Single(Br.Tables.Rules(0));
+        Assert.Contains("output:3", rule.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Multiple_outputs_make_a_copy_each_with_its_own_rewrites()
     {
         Load("table=0,actions=output:2,mod_dl_dst:02:00:00:00:00:99,output:3");
