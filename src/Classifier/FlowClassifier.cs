@@ -1050,12 +1050,6 @@ public sealed class FlowClassifier
 
         public override bool Equals(object? obj) => obj is MaskKey k && Equals(k);
 
-        public override int GetHashCode()
-        {
-            var hc = new HashCode();
-            foreach (ulong w in KeyWords.Of(in _match.Mask))
-                hc.Add(w);
-            return hc.ToHashCode();
-        }
+        public override int GetHashCode() => _match.MaskHash;
     }
 }

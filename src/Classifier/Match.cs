@@ -19,6 +19,7 @@ public sealed class Match : IEquatable<Match>
     private readonly FlowKey _value;
     private readonly FlowKey _mask;
     private readonly int _hash;
+    private readonly int _maskHash;
 
     public Match(in FlowKey value, in FlowKey mask)
     {
@@ -27,16 +28,22 @@ public sealed class Match : IEquatable<Match>
         vw[FlowKey.WordCount - 1] = 0;
         mw[FlowKey.WordCount - 1] = 0;
         var hc = new HashCode();
+        var mhc = new HashCode();
         for (int i = 0; i < KeyWords.Matchable; i++)
         {
             vw[i] &= mw[i];
             hc.Add(vw[i]);
             hc.Add(mw[i]);
+            mhc.Add(mw[i]);
         }
         _value = v;
         _mask = m;
         _hash = hc.ToHashCode();
+        _maskHash = mhc.ToHashCode();
     }
+
+    /// <summary>A hash of the mask alone (equal masks hash alike): the classifier's subtable key.</summary>
+    internal int MaskHash => _maskHash;
 
     public ref readonly FlowKey Value => ref _value;
     public ref readonly FlowKey Mask => ref _mask;

@@ -42,8 +42,7 @@ internal sealed class Subtable
     private Table _table;
     private int _live;      // lists with at least one rule
     private int _tombstones;
-    private readonly Dictionary<ushort, int> _priorities = [];
-    private readonly SortedSet<ushort> _priorityOrder = [];
+    private readonly Dictionary<ushort, int> _priorities = [];   // rules per priority
     private int _maxPriority = -1;
 
     /// <summary>One published generation of the hash table (see the type remarks).</summary>
@@ -320,10 +319,8 @@ internal sealed class Subtable
         }
         rule.List = list;
         RuleCount++;
-        int count = _priorities.GetValueOrDefault(rule.Priority);
-        _priorities[rule.Priority] = count + 1;
-        if (count == 0)
-            _priorityOrder.Add(rule.Priority);
+        ref int count = ref CollectionsMarshal.GetValueRefOrAddDefault(_priorities, rule.Priority, out _);
+        count++;
         if (rule.Priority > _maxPriority)
             _maxPriority = rule.Priority;
     }
@@ -358,9 +355,14 @@ internal sealed class Subtable
         if (n == 0)
         {
             _priorities.Remove(rule.Priority);
-            _priorityOrder.Remove(rule.Priority);
+            // As OVS: when the last rule of the max priority goes, find the next one by a scan
+            // (rare; the max is an upper bound that lookups order and stop by).
             if (rule.Priority == _maxPriority)
-                _maxPriority = _priorityOrder.Count == 0 ? -1 : _priorityOrder.Max;
+            {
+                _maxPriority = -1;
+                foreach (ushort p in _priorities.Keys)
+                    _maxPriority = Math.Max(_maxPriority, p);
+            }
         }
         else
         {
