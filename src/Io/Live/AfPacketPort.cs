@@ -39,7 +39,10 @@ namespace Datapath.Io.Live;
 //
 // Faults: when the interface is deleted the kernel sets ENETDOWN on the socket; a link that only
 // went down reports ENETDOWN too and comes back on NETDEV_UP, so ENETDOWN faults the port only
-// when the ifindex no longer exists under our name. ENODEV/ENXIO always fault it.
+// when the ifindex no longer exists under our name. ENODEV/ENXIO always fault it. The kernel
+// reports ENETDOWN once, at NETDEV_DOWN, which a deletion sends while the device still has its
+// name (NETDEV_UNREGISTER follows and reports nothing): so after an ENETDOWN with the name still
+// there, every receive looks again until a frame arrives (the link is back) or the name is gone.
 //
 // Invariants
 // ----------
@@ -84,6 +87,8 @@ public sealed unsafe class AfPacketPort : LivePort
     private readonly int _rxFd;
     private readonly int _txFd;
     private readonly int _ifindex;
+    // Set by an ENETDOWN while the interface still had our name; cleared by the next frame received.
+    private volatile bool _linkDownSeen;
     private readonly bool _filterOutgoing;
     private readonly PacketRxRing? _rxRing;
     private readonly PacketTxRing? _txRing;
@@ -301,12 +306,32 @@ public sealed unsafe class AfPacketPort : LivePort
         }
     }
 
-    private protected override bool IsInterfaceGone(int errno) =>
-        errno is LibC.ENODEV or LibC.ENXIO or LibC.EBADFD
-        || (errno == LibC.ENETDOWN && LibC.IfNameToIndex(Name) != (uint)_ifindex);
+    private protected override bool IsInterfaceGone(int errno)
+    {
+        if (errno is LibC.ENODEV or LibC.ENXIO or LibC.EBADFD)
+        {
+            return true;
+        }
+
+        if (errno != LibC.ENETDOWN)
+        {
+            return false;
+        }
+
+        bool gone = LibC.IfNameToIndex(Name) != (uint)_ifindex;
+        _linkDownSeen = !gone;
+        return gone;
+    }
 
     private protected override void ReceiveCore(FrameBatch batch, int timeoutMs)
     {
+        // A deletion reports ENETDOWN while the name still exists (see the type comment): look again.
+        if (_linkDownSeen && Fault is null && LibC.IfNameToIndex(Name) != (uint)_ifindex)
+        {
+            RaiseFault(LivePortFaultKind.InterfaceGone, LibC.ENETDOWN, "receive (the link went down, then the interface was deleted)");
+            return;
+        }
+
         if (_rxRing is { } ring)
         {
             ring.Release(); // the frames lent by the previous receive are done with
@@ -314,14 +339,19 @@ public sealed unsafe class AfPacketPort : LivePort
             {
                 ReceiveFromRing(ring, batch);
             }
-
-            return;
+        }
+        else
+        {
+            EnsureScratch(batch.Capacity);
+            if (ReceiveReady(batch) == 0 && timeoutMs != 0 && Fault is null && WaitReadable(_rxFd, timeoutMs))
+            {
+                ReceiveReady(batch);
+            }
         }
 
-        EnsureScratch(batch.Capacity);
-        if (ReceiveReady(batch) == 0 && timeoutMs != 0 && Fault is null && WaitReadable(_rxFd, timeoutMs))
+        if (batch.Count > 0)
         {
-            ReceiveReady(batch);
+            _linkDownSeen = false;
         }
     }
 

@@ -167,6 +167,33 @@ public sealed class AfPacketPortTests
         Assert.Null(port.Fault);
     }
 
+    /// <summary>
+    /// The kernel reports ENETDOWN once, when the link goes down; a later deletion reports nothing
+    /// more. A port that saw the link go down must still notice the deletion (the race behind a
+    /// deletion whose ENETDOWN arrives while the device still has its name).
+    /// </summary>
+    [LiveFact]
+    public void Deleting_an_interface_whose_link_is_already_down_faults_the_port()
+    {
+        using TestNetwork net = new();
+        (string host, _) = net.AddVeth();
+        using AfPacketPort port = AfPacketPort.Open(host);
+        FrameBatch batch = new();
+
+        Shell.Check("ip", "link", "set", "dev", host, "down");
+        port.ReceiveBatch(batch, TimeSpan.FromMilliseconds(50));
+        port.ReceiveBatch(batch, TimeSpan.FromMilliseconds(50));
+        Assert.Null(port.Fault);
+
+        Shell.Check("ip", "link", "del", "dev", host);
+        for (int i = 0; i < 100 && port.Fault is null; i++)
+            port.ReceiveBatch(batch, TimeSpan.FromMilliseconds(50));
+
+        Assert.NotNull(port.Fault);
+        Assert.Equal(LivePortFaultKind.InterfaceGone, port.Fault.Kind);
+        Assert.Contains(host, port.Fault.Message, StringComparison.Ordinal);
+    }
+
     [LiveFact]
     public void Opening_a_missing_interface_names_it_and_the_errno()
     {
