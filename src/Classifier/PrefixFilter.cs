@@ -15,8 +15,9 @@ namespace Datapath.Classifier;
 /// with a bit set for every prefix present.  A level is direct (2^L bits, bit = prefix, exact)
 /// when that is no larger than 16 bits per distinct prefix, else hashed (a multiplicative hash of
 /// the prefix, 16 to 32 bits per distinct prefix, about 1 in 16 false positives).
-/// <see cref="Matches"/> answers with a word whose bit L is set when some rule with /L could
-/// have the key's top L bits (bit 0, "no prefix constraint", is always set).</para>
+/// <see cref="Alive(PlanLevel[], ulong[], ulong, uint)"/> answers with the union of the plan's
+/// subtable sets of the lengths at which some rule could have the key's top L bits (and of length
+/// 0, "no prefix constraint", always).</para>
 /// <para>Invariants: no false negatives for any rule physically present (its bit is set before
 /// the rule becomes visible); a hashed bit is cleared only when its count of prefixes is zero;
 /// a resize or a new level builds a whole new Snapshot from the counts and publishes it at once.
@@ -155,18 +156,6 @@ internal sealed class PrefixFilter
             for (int w = 0; w < words; w++)
                 alive[w] |= set[w];
         }
-    }
-
-    /// <summary>
-    /// Bit L set: some rule whose mask on the field is /L may have <paramref name="value"/>'s top
-    /// L bits (no false negatives); bit 0 always set.
-    /// </summary>
-    public static ulong Matches(Snapshot s, uint value)
-    {
-        ulong ok = 1;
-        foreach (ref readonly Level l in s.Levels.AsSpan())
-            ok |= Pass(ref MemoryMarshal.GetArrayDataReference(s.Bits), in l, value) << l.Length;
-        return ok;
     }
 
     /// <summary>1 when level <paramref name="l"/>'s bit for the value's prefix is set, else 0.</summary>

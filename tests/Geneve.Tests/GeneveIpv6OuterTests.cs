@@ -10,9 +10,7 @@ namespace Datapath.Geneve.Tests;
 /// </summary>
 public sealed class GeneveIpv6OuterTests : IDisposable
 {
-    private static readonly TlvMap s_map = TlvMap.Parse(
-        "{class=0xffff,type=0,len=4}->tun_metadata0,{class=0x102,type=0x85,len=8}->tun_metadata1," +
-        "{class=0x103,type=1,len=4}->tun_metadata4,{class=0x0,type=0xff,len=8}->tun_metadata7");
+    private static readonly TlvMap s_map = GeneveRandomRoundtripTests.s_map;
     private static readonly Ipv6Address s_src = Ipv6Address.Parse("fd00:10:79::201");
     private static readonly Ipv6Address s_dst = Ipv6Address.Parse("fd00:10:79::202");
     private readonly string _dir = Directory.CreateTempSubdirectory("geneve6-").FullName;
@@ -28,12 +26,7 @@ public sealed class GeneveIpv6OuterTests : IDisposable
         return key;
     }
 
-    private static byte[] Encap(in FlowKey key, byte[] inner)
-    {
-        var buf = new byte[2048];
-        Assert.True(GeneveEncapsulator.TryEncapsulate(inner, in key, in s_map, SeedFrames.Worker1Mac, SeedFrames.Worker2Mac, buf, out int n));
-        return buf[..n];
-    }
+    private static byte[] Encap(in FlowKey key, byte[] inner) => SeedFrames.Encap(in key, inner, in s_map);
 
     [Fact]
     public void The_outer_header_is_ipv6_udp_with_lengths_class_hop_limit_flow_label_and_a_mandatory_checksum()
@@ -99,13 +92,7 @@ public sealed class GeneveIpv6OuterTests : IDisposable
             var key = default(FlowKey);
             key.TunIpv6Src = new Ipv6Address(new UInt128((ulong)rng.NextInt64(), (ulong)rng.NextInt64() | 1));
             key.TunIpv6Dst = new Ipv6Address(new UInt128((ulong)rng.NextInt64(), (ulong)rng.NextInt64() | 1));
-            key.TunId = (ulong)rng.NextInt64();
-            key.TunTos = (byte)rng.Next(256);
-            key.TunTtl = (byte)rng.Next(256);
-            key.TunFlags = (ushort)rng.Next(16);
-            key.TunMetadataPresent = (uint)rng.Next(256);
-            for (int m = 0; m < 8; m++)
-                key.TunMetadata[m] = (ulong)rng.NextInt64();
+            GeneveRandomRoundtripTests.RandomTunnelFields(rng, ref key);
 
             Assert.True(GeneveEncapsulator.TryEncapsulate(inner, in key, in s_map, SeedFrames.Worker1Mac, SeedFrames.Worker2Mac, buf, out int n));
             var decoded = default(FlowKey);
@@ -118,18 +105,7 @@ public sealed class GeneveIpv6OuterTests : IDisposable
             Assert.Equal(key.TunIpv6Dst, decoded.TunIpv6Dst);
             Assert.Equal(0u, decoded.TunSrc);
             Assert.Equal(0u, decoded.TunDst);
-            Assert.Equal(key.TunId & 0xFF_FFFF, decoded.TunId);
-            Assert.Equal(key.TunTos, decoded.TunTos);
-            Assert.Equal(key.TunTtl == 0 ? 64 : key.TunTtl, decoded.TunTtl);
-            Assert.Equal(key.TunFlags & GeneveTunnelFlags.Oam, decoded.TunFlags);
-            uint expectedPresent = key.TunMetadataPresent & s_map.MappedIndexes;
-            Assert.Equal(expectedPresent, decoded.TunMetadataPresent);
-            foreach (var e in s_map.Entries)
-            {
-                ulong expected = (expectedPresent & (1u << e.Index)) == 0 ? 0
-                    : e.Length == 4 ? (uint)key.TunMetadata[e.Index] : key.TunMetadata[e.Index];
-                Assert.Equal(expected, decoded.TunMetadata[e.Index]);
-            }
+            GeneveRandomRoundtripTests.AssertTunnelFieldsDecoded(in key, in decoded);
 
             // Decapsulating the same key's IPv4 form afterwards clears the IPv6 addresses again.
             if (i % 100 == 0)

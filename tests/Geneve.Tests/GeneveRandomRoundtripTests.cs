@@ -5,7 +5,8 @@ namespace Datapath.Geneve.Tests;
 /// <summary>decap(encap(x)) == x over thousands of random inner frames, tunnel fields and options.</summary>
 public class GeneveRandomRoundtripTests
 {
-    private static readonly TlvMap s_map = TlvMap.Parse(
+    /// <summary>The TLV map of the random round trips (IPv4 and IPv6 outers): two 4-byte and two 8-byte options.</summary>
+    internal static readonly TlvMap s_map = TlvMap.Parse(
         "{class=0xffff,type=0,len=4}->tun_metadata0,{class=0x102,type=0x85,len=8}->tun_metadata1," +
         "{class=0x103,type=1,len=4}->tun_metadata4,{class=0x0,type=0xff,len=8}->tun_metadata7");
 
@@ -23,13 +24,7 @@ public class GeneveRandomRoundtripTests
             var key = default(FlowKey);
             key.TunSrc = (uint)rng.Next(1, int.MaxValue);
             key.TunDst = (uint)rng.Next(1, int.MaxValue);
-            key.TunId = (ulong)rng.NextInt64();
-            key.TunTos = (byte)rng.Next(256);
-            key.TunTtl = (byte)rng.Next(256);
-            key.TunFlags = (ushort)rng.Next(16);
-            key.TunMetadataPresent = (uint)rng.Next(256);
-            for (int m = 0; m < 8; m++)
-                key.TunMetadata[m] = (ulong)rng.NextInt64();
+            RandomTunnelFields(rng, ref key);
 
             Assert.True(GeneveEncapsulator.TryEncapsulate(inner, in key, in s_map, MacAddress.Parse("02:00:00:00:00:01"),
                 MacAddress.Parse("02:00:00:00:00:02"), buf, out int n));
@@ -39,18 +34,40 @@ public class GeneveRandomRoundtripTests
 
             Assert.Equal(key.TunSrc, decoded.TunSrc);
             Assert.Equal(key.TunDst, decoded.TunDst);
-            Assert.Equal(key.TunId & 0xFF_FFFF, decoded.TunId);
-            Assert.Equal(key.TunTos, decoded.TunTos);
-            Assert.Equal(key.TunTtl == 0 ? 64 : key.TunTtl, decoded.TunTtl);
-            Assert.Equal(key.TunFlags & GeneveTunnelFlags.PublicMask, decoded.TunFlags);
-            uint expectedPresent = key.TunMetadataPresent & s_map.MappedIndexes;
-            Assert.Equal(expectedPresent, decoded.TunMetadataPresent);
-            foreach (var e in s_map.Entries)
-            {
-                ulong expected = (expectedPresent & (1u << e.Index)) == 0 ? 0
-                    : e.Length == 4 ? (uint)key.TunMetadata[e.Index] : key.TunMetadata[e.Index];
-                Assert.Equal(expected, decoded.TunMetadata[e.Index]);
-            }
+            AssertTunnelFieldsDecoded(in key, in decoded);
+        }
+    }
+
+    /// <summary>Random tun_id, tos, ttl, flags and tun_metadata (present bits and values) on <paramref name="key"/>.</summary>
+    internal static void RandomTunnelFields(Random rng, ref FlowKey key)
+    {
+        key.TunId = (ulong)rng.NextInt64();
+        key.TunTos = (byte)rng.Next(256);
+        key.TunTtl = (byte)rng.Next(256);
+        key.TunFlags = (ushort)rng.Next(16);
+        key.TunMetadataPresent = (uint)rng.Next(256);
+        for (int m = 0; m < 8; m++)
+            key.TunMetadata[m] = (ulong)rng.NextInt64();
+    }
+
+    /// <summary>
+    /// What decap gives back of <see cref="RandomTunnelFields"/> through <see cref="s_map"/>: the
+    /// 24-bit VNI, tos, ttl (64 for 0), the public flags (OAM), and the mapped options only (4-byte
+    /// ones truncated).
+    /// </summary>
+    internal static void AssertTunnelFieldsDecoded(in FlowKey key, in FlowKey decoded)
+    {
+        Assert.Equal(key.TunId & 0xFF_FFFF, decoded.TunId);
+        Assert.Equal(key.TunTos, decoded.TunTos);
+        Assert.Equal(key.TunTtl == 0 ? 64 : key.TunTtl, decoded.TunTtl);
+        Assert.Equal(key.TunFlags & GeneveTunnelFlags.PublicMask, decoded.TunFlags);
+        uint expectedPresent = key.TunMetadataPresent & s_map.MappedIndexes;
+        Assert.Equal(expectedPresent, decoded.TunMetadataPresent);
+        foreach (var e in s_map.Entries)
+        {
+            ulong expected = (expectedPresent & (1u << e.Index)) == 0 ? 0
+                : e.Length == 4 ? (uint)key.TunMetadata[e.Index] : key.TunMetadata[e.Index];
+            Assert.Equal(expected, decoded.TunMetadata[e.Index]);
         }
     }
 

@@ -25,6 +25,14 @@ internal static class SeedFrames
         Ipv4Address.Parse("10.222.1.48"), Ipv4Address.Parse("10.222.2.34"), 46490, 80,
         TcpFlags.Syn, seq: 2799349838, window: 64860, options: SynOptions, ttl: 62);
 
+    /// <summary>The GENEVE frame encapsulating <paramref name="inner"/> with <paramref name="key"/>'s tunnel fields, worker1 to worker2's MACs.</summary>
+    public static byte[] Encap(in FlowKey key, byte[] inner, in TlvMap map)
+    {
+        var buf = new byte[2048];
+        Assert.True(GeneveEncapsulator.TryEncapsulate(inner, in key, in map, Worker1Mac, Worker2Mac, buf, out int n));
+        return buf[..n];
+    }
+
     /// <summary>The tunnel fields Antrea's table 70 sets for it (tun_dst, VNI 0) plus the port's config (csum, DF).</summary>
     public static FlowKey TunnelFields()
     {

@@ -12,12 +12,7 @@ public sealed class TsharkJudgeTests : IDisposable
 
     private static readonly TlvMap s_map = TlvMap.Parse("{class=0xffff,type=0,len=4}->tun_metadata0,{class=0x102,type=0x85,len=8}->tun_metadata1");
 
-    private static byte[] Encap(in FlowKey key, byte[] inner)
-    {
-        var buf = new byte[2048];
-        Assert.True(GeneveEncapsulator.TryEncapsulate(inner, in key, in s_map, SeedFrames.Worker1Mac, SeedFrames.Worker2Mac, buf, out int n));
-        return buf[..n];
-    }
+    private static byte[] Encap(in FlowKey key, byte[] inner) => SeedFrames.Encap(in key, inner, in s_map);
 
     [Fact]
     public void Tshark_decodes_our_frames_as_geneve_with_the_right_vni_options_and_inner_frame()

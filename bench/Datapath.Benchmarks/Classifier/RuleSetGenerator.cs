@@ -118,4 +118,54 @@ internal sealed class RuleSetGenerator(int seed)
         }
         return (classifier, gen.Keys(sources, 1024));
     }
+
+    private static uint ConjunctiveSource(int i) => 0x0A010000u + (uint)i;        // 10.1.x.x
+    private static uint ConjunctiveDestination(int i) => 0x0A020000u + (uint)i;   // 10.2.x.x
+    private static ushort ConjunctivePort(int i) => (ushort)(8000 + i);
+
+    /// <summary>
+    /// The NetworkPolicy-shaped conjunctive set: 1,000 sources x 1,000 destinations x 10 TCP ports
+    /// (conjunction(1,k/3)), 2,010 flows standing for a 10 M cross product, plus the conj_id=1 rule
+    /// ("allow") and a priority-0 default, as Antrea's ingress/egress rule tables hold them.
+    /// </summary>
+    public static FlowClassifier ConjunctiveTable()
+    {
+        var c = new FlowClassifier();
+        for (int i = 0; i < 1000; i++)
+        {
+            c.Insert(new FlowRule(0, 200, new MatchBuilder().Set(FieldId.EthType, EtherTypes.IPv4).Set(FieldId.NwSrc, ConjunctiveSource(i)).Build(),
+                "conjunction(1,1/3)", [new Conjunction(1, 1, 3)]));
+            c.Insert(new FlowRule(0, 200, new MatchBuilder().Set(FieldId.EthType, EtherTypes.IPv4).Set(FieldId.NwDst, ConjunctiveDestination(i)).Build(),
+                "conjunction(1,2/3)", [new Conjunction(1, 2, 3)]));
+        }
+        for (int i = 0; i < 10; i++)
+        {
+            c.Insert(new FlowRule(0, 200,
+                new MatchBuilder().Set(FieldId.EthType, EtherTypes.IPv4).Set(FieldId.NwProto, IpProtocols.Tcp).Set(FieldId.TpDst, ConjunctivePort(i)).Build(),
+                "conjunction(1,3/3)", [new Conjunction(1, 3, 3)]));
+        }
+        c.Insert(new FlowRule(0, 190, new MatchBuilder().Set(FieldId.ConjId, 1).Set(FieldId.EthType, EtherTypes.IPv4).Build(), "allow"));
+        c.Insert(new FlowRule(0, 0, Match.CatchAll, "default"));
+        return c;
+    }
+
+    /// <summary>Keys for <see cref="ConjunctiveTable"/> (seed 7): conjunction hits, near misses (two dimensions of three) and plain misses.</summary>
+    public static (FlowKey[] Hits, FlowKey[] NearMisses, FlowKey[] Misses) ConjunctiveKeys(int count)
+    {
+        var r = new Random(7);
+        static FlowKey Key(uint src, uint dst, ushort port) => new()
+        {
+            EthType = EtherTypes.IPv4, NwSrc = src, NwDst = dst, NwProto = IpProtocols.Tcp, TpSrc = 40000, TpDst = port,
+        };
+        var hits = new FlowKey[count];
+        var near = new FlowKey[count];
+        var misses = new FlowKey[count];
+        for (int i = 0; i < count; i++)
+        {
+            hits[i] = Key(ConjunctiveSource(r.Next(1000)), ConjunctiveDestination(r.Next(1000)), ConjunctivePort(r.Next(10)));
+            near[i] = Key(ConjunctiveSource(r.Next(1000)), ConjunctiveDestination(r.Next(1000)), 22);
+            misses[i] = Key(0x0B000001, 0x0B000002, 22);
+        }
+        return (hits, near, misses);
+    }
 }

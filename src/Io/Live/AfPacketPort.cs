@@ -67,7 +67,7 @@ namespace Datapath.Io.Live;
 /// <summary>An existing interface through AF_PACKET sockets (see the design notes in the source).</summary>
 public sealed unsafe class AfPacketPort : LivePort
 {
-    private const int SOL_PACKET = 263;
+    private const int SOL_PACKET = PacketRxRing.SOL_PACKET;
     private const int PACKET_ADD_MEMBERSHIP = 1;
     private const int PACKET_STATISTICS = 6;
     private const int PACKET_AUXDATA = 8;

@@ -41,11 +41,8 @@ public class DumpFlowsCommandTests
     [Fact]
     public void A_scenario_directory_with_a_typo_names_file_line_and_column()
     {
-        var dir = Directory.CreateTempSubdirectory("dp-scn-").FullName;
-        try
+        WithSeedScenarioCopy(dir =>
         {
-            foreach (var f in Directory.GetFiles(Path.Combine(CliRunner.RepoRoot, "src", "Antrea", "Scenario")))
-                File.Copy(f, Path.Combine(dir, Path.GetFileName(f)));
             string flows = Path.Combine(dir, "worker1.flows");
             File.WriteAllText(flows, File.ReadAllText(flows).Replace("ip,nw_dst=10.96.0.0/12", "ip,w_dst=10.96.0.0/12", StringComparison.Ordinal));
             var (code, _, err) = CliRunner.Run("dump-flows", "--scenario", dir, "--node", "worker1");
@@ -53,11 +50,7 @@ public class DumpFlowsCommandTests
             Assert.Contains("worker1.flows:", err, StringComparison.Ordinal);
             Assert.Contains("w_dst", err, StringComparison.Ordinal);
             Assert.DoesNotContain("   at ", err, StringComparison.Ordinal);
-        }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
-        }
+        });
     }
 
     /// <summary>
@@ -67,11 +60,8 @@ public class DumpFlowsCommandTests
     [Fact]
     public void Overlapping_conjunctive_flows_warn_and_fail_under_strict()
     {
-        var dir = Directory.CreateTempSubdirectory("dp-scn-").FullName;
-        try
+        WithSeedScenarioCopy(dir =>
         {
-            foreach (var f in Directory.GetFiles(Path.Combine(CliRunner.RepoRoot, "src", "Antrea", "Scenario")))
-                File.Copy(f, Path.Combine(dir, Path.GetFileName(f)));
             string flows = Path.Combine(dir, "worker1.flows");
             int first = File.ReadAllLines(flows).Length + 1;
             File.AppendAllLines(flows,
@@ -95,11 +85,7 @@ public class DumpFlowsCommandTests
             Assert.Contains($"error: worker1.flows:{first}: conjunctive flows", err, StringComparison.Ordinal);
             Assert.Contains("errors under --strict", err, StringComparison.Ordinal);
             Assert.DoesNotContain("   at ", err, StringComparison.Ordinal);
-        }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
-        }
+        });
     }
 
     [Fact]
@@ -108,6 +94,22 @@ public class DumpFlowsCommandTests
         var (code, _, err) = CliRunner.Run("dump-flows", "--node", "worker2", "--strict");
         Assert.True(code == 0, err);
         Assert.Empty(err);
+    }
+
+    /// <summary>Runs <paramref name="test"/> on a temporary copy of the seed scenario directory, then deletes it.</summary>
+    private static void WithSeedScenarioCopy(Action<string> test)
+    {
+        var dir = Directory.CreateTempSubdirectory("dp-scn-").FullName;
+        try
+        {
+            foreach (var f in Directory.GetFiles(Path.Combine(CliRunner.RepoRoot, "src", "Antrea", "Scenario")))
+                File.Copy(f, Path.Combine(dir, Path.GetFileName(f)));
+            test(dir);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
     }
 
     private static string[] Normalize(IEnumerable<string> lines)

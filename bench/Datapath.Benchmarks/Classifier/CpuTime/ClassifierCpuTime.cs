@@ -81,41 +81,10 @@ internal static class ClassifierCpuTime
         if ("conj".Contains(filter, StringComparison.Ordinal))
         {
             long before = GC.GetTotalMemory(forceFullCollection: true);
-            var c = new FlowClassifier();
-            uint Src(int i) => 0x0A010000u + (uint)i;
-            uint Dst(int i) => 0x0A020000u + (uint)i;
-            ushort Port(int i) => (ushort)(8000 + i);
-            for (int i = 0; i < 1000; i++)
-            {
-                c.Insert(new FlowRule(0, 200, new MatchBuilder().Set(FieldId.EthType, EtherTypes.IPv4).Set(FieldId.NwSrc, Src(i)).Build(),
-                    "conjunction(1,1/3)", [new Conjunction(1, 1, 3)]));
-                c.Insert(new FlowRule(0, 200, new MatchBuilder().Set(FieldId.EthType, EtherTypes.IPv4).Set(FieldId.NwDst, Dst(i)).Build(),
-                    "conjunction(1,2/3)", [new Conjunction(1, 2, 3)]));
-            }
-            for (int i = 0; i < 10; i++)
-            {
-                c.Insert(new FlowRule(0, 200,
-                    new MatchBuilder().Set(FieldId.EthType, EtherTypes.IPv4).Set(FieldId.NwProto, IpProtocols.Tcp).Set(FieldId.TpDst, Port(i)).Build(),
-                    "conjunction(1,3/3)", [new Conjunction(1, 3, 3)]));
-            }
-            c.Insert(new FlowRule(0, 190, new MatchBuilder().Set(FieldId.ConjId, 1).Set(FieldId.EthType, EtherTypes.IPv4).Build(), "allow"));
-            c.Insert(new FlowRule(0, 0, Match.CatchAll, "default"));
+            FlowClassifier c = RuleSetGenerator.ConjunctiveTable();
             long bytes = GC.GetTotalMemory(forceFullCollection: true) - before;
             Console.WriteLine($"conjunctive table: {bytes / 1024.0 / 1024.0:F2} MB managed heap");
-            var r = new Random(7);
-            FlowKey Key(uint src, uint dst, ushort port) => new()
-            {
-                EthType = EtherTypes.IPv4, NwSrc = src, NwDst = dst, NwProto = IpProtocols.Tcp, TpSrc = 40000, TpDst = port,
-            };
-            var hits = new FlowKey[1024];
-            var near = new FlowKey[1024];
-            var misses = new FlowKey[1024];
-            for (int i = 0; i < 1024; i++)
-            {
-                hits[i] = Key(Src(r.Next(1000)), Dst(r.Next(1000)), Port(r.Next(10)));
-                near[i] = Key(Src(r.Next(1000)), Dst(r.Next(1000)), 22);
-                misses[i] = Key(0x0B000001, 0x0B000002, 22);
-            }
+            (FlowKey[] hits, FlowKey[] near, FlowKey[] misses) = RuleSetGenerator.ConjunctiveKeys(1024);
             Report("Conjunctive, conjunction hit", 0, () => LookupLoop(c, hits, 16, consulted: true));
             Report("Conjunctive, 2 of 3 dimensions", 0, () => LookupLoop(c, near, 16, consulted: true));
             Report("Conjunctive, miss", 0, () => LookupLoop(c, misses, 16, consulted: true));
