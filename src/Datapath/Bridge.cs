@@ -48,17 +48,41 @@ public sealed class Bridge : IPortMap
     private readonly Dictionary<uint, FlowGroup> _groups = [];
     private readonly List<string> _warnings = [];
     private long _punts;
+    private long _generation;
+    private TlvMap _tlvMap;
 
     public Bridge(string name = "br-int")
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
         Name = name;
+        RecircIds = new Cache.RecirculationIds(Invalidate);
     }
 
     public string Name { get; }
     public FlowTableSet Tables { get; } = new();
     /// <summary>The tunnel-metadata map (<c>ovs-ofctl add-tlv-map</c>).</summary>
-    public TlvMap TlvMap { get; set; }
+    public TlvMap TlvMap
+    {
+        get => _tlvMap;
+        set
+        {
+            _tlvMap = value;
+            Invalidate();
+        }
+    }
+
+    /// <summary>
+    /// Advances whenever bridge state outside the flow tables that a pass may read changes: ports,
+    /// groups, the TLV map, the MAC learning table, the recirculation ids. With
+    /// <c>Tables.Version</c> it is what the flow caches check (Cache/FlowCache.cs).
+    /// </summary>
+    public long CacheGeneration => Volatile.Read(ref _generation) + MacTable.Changes;
+
+    /// <summary>The recirc_id of each frozen state (resume table, metadata, registers).</summary>
+    internal Cache.RecirculationIds RecircIds { get; }
+
+    /// <summary>Makes every flow cache of this bridge flush before its next lookup.</summary>
+    public void Invalidate() => Interlocked.Increment(ref _generation);
     public MacLearningTable MacTable { get; } = new();
     public DropCounters Drops { get; } = new();
     /// <summary>Packets sent to the controller (there is none: each is also counted as a drop unless output elsewhere).</summary>
@@ -79,6 +103,7 @@ public sealed class Bridge : IPortMap
         if (ofPort >= _byOfPort.Length)
             Array.Resize(ref _byOfPort, (int)Math.Min(Classifier.OpenFlowPorts.Max, Math.Max(ofPort + 1, (uint)_byOfPort.Length * 2)));
         _byOfPort[ofPort] = port;
+        Invalidate();
         return port;
     }
 
@@ -109,6 +134,7 @@ public sealed class Bridge : IPortMap
         var g = GroupParser.Parse(text, this, file, lineNumber);
         if (!_groups.TryAdd(g.GroupId, g))
             throw new FlowSyntaxException(file, lineNumber, 1, $"group {g.GroupId} already exists");
+        Invalidate();
         return g;
     }
 

@@ -28,5 +28,7 @@ internal struct DpAction
     public CtCommand Ct;
     public bool Recirc;
     public byte RecircTable;
+    /// <summary>The recirc_id the packet resumes with (the frozen state of table and registers: RecirculationIds).</summary>
+    public uint RecircId;
     public ushort EtherType;
 }

@@ -31,4 +31,11 @@ public sealed class GroupBucket
         Interlocked.Increment(ref _packets);
         Interlocked.Add(ref _bytes, bytes);
     }
+
+    /// <summary>Adds counts wholesale (a flow cache entry's pending hits).</summary>
+    internal void AddStats(long packets, long bytes)
+    {
+        Interlocked.Add(ref _packets, packets);
+        Interlocked.Add(ref _bytes, bytes);
+    }
 }

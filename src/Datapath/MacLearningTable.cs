@@ -11,6 +11,10 @@ namespace Datapath.Engine;
 public sealed class MacLearningTable
 {
     private readonly ConcurrentDictionary<ulong, uint> _ports = new();
+    private long _changes;
+
+    /// <summary>How many times an entry was added, moved or the table cleared (flow caches flush when it moves).</summary>
+    public long Changes => Volatile.Read(ref _changes);
 
     private static ulong Key(MacAddress mac, ushort vid) => ((ulong)vid << 48) | mac.Value;
 
@@ -23,6 +27,7 @@ public sealed class MacLearningTable
         if (_ports.TryGetValue(k, out uint old) && old == port)
             return false;
         _ports[k] = port;
+        Interlocked.Increment(ref _changes);
         return true;
     }
 
@@ -34,5 +39,9 @@ public sealed class MacLearningTable
     public IEnumerable<(uint Port, ushort Vlan, MacAddress Mac)> Entries()
         => _ports.Select(kv => (kv.Value, (ushort)(kv.Key >> 48), new MacAddress(kv.Key))).OrderBy(e => e.Value).ThenBy(e => e.Item3.Value);
 
-    public void Clear() => _ports.Clear();
+    public void Clear()
+    {
+        _ports.Clear();
+        Interlocked.Increment(ref _changes);
+    }
 }

@@ -1,6 +1,7 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using Datapath.Conntrack;
+using Datapath.Engine.Cache;
 using Datapath.Engine.Tracing;
 using Datapath.Geneve;
 using Datapath.Packets;
@@ -20,7 +21,7 @@ public sealed class Node : IDisposable
 {
     private readonly Dictionary<uint, MacAddress> _neighbors = [];
     private readonly Dictionary<UInt128, MacAddress> _neighbors6 = [];
-    private readonly ThreadLocal<XlateContext> _contexts = new(() => new XlateContext());
+    private readonly ThreadLocal<XlateContext> _contexts;
     private readonly Translator _translator;
 
     public Node(string name, Bridge bridge, Ipv4Address nodeIp, MacAddress nodeMac, ConnectionTracker? conntrack = null)
@@ -33,6 +34,7 @@ public sealed class Node : IDisposable
         NodeMac = nodeMac;
         Conntrack = conntrack ?? new ConnectionTracker(new ConntrackOptions());
         _translator = new Translator(this);
+        _contexts = new(() => new XlateContext { RecircIds = bridge.RecircIds }, trackAllValues: true);
     }
 
     public string Name { get; }
@@ -50,6 +52,61 @@ public sealed class Node : IDisposable
     public bool TunnelChecksum { get; set; } = true;
     /// <summary>How many ct(table=N) recirculations one packet may take (OVS's datapath limits them too).</summary>
     public int MaxRecirculations { get; set; } = 8;
+
+    /// <summary>
+    /// Run passes from each worker's flow cache (Cache/FlowCache.cs) when they hit, the slow path
+    /// only on a miss; off, every pass is translated (<c>--no-cache</c>). Results are the same either
+    /// way. Traces always take the slow path.
+    /// </summary>
+    public bool UseFlowCache { get; set; } = true;
+
+    /// <summary>The flow caches' counters summed over every thread that ran this node.</summary>
+    public FlowCacheStats CacheStats
+    {
+        get
+        {
+            long hits = 0, front = 0, misses = 0, flushes = 0, uncacheable = 0, entries = 0;
+            foreach (var c in _contexts.Values)
+            {
+                if (c.Cache is not { } fc)
+                    continue;
+                hits += fc.Hits;
+                front += fc.FrontHits;
+                misses += fc.Misses;
+                flushes += fc.Flushes;
+                uncacheable += fc.Uncacheable;
+                entries += fc.Count;
+            }
+            return new FlowCacheStats(hits, front, misses, flushes, uncacheable, entries);
+        }
+    }
+
+    /// <summary>
+    /// Opens a batch on this thread: until the scope is disposed, flow cache hits are counted in
+    /// their megaflows and credited to the rules once, when it ends (as dpif-netdev pushes a PMD's
+    /// stats per batch), instead of after every Process call. Scopes nest; stats are exact again
+    /// when the outermost one ends.
+    /// </summary>
+    public BatchScope Batch()
+    {
+        var ctx = _contexts.Value!;
+        ctx.BatchDepth++;
+        return new BatchScope(ctx);
+    }
+
+    /// <summary>Ends a <see cref="Batch"/>: on the outermost, pushes the thread's cache stats to the rules.</summary>
+    public readonly struct BatchScope : IDisposable
+    {
+        private readonly XlateContext? _ctx;
+
+        internal BatchScope(XlateContext ctx) => _ctx = ctx;
+
+        public void Dispose()
+        {
+            if (_ctx is { } c && --c.BatchDepth == 0)
+                c.Cache?.PushStats();
+        }
+    }
 
     /// <summary>Releases the per-thread translation contexts.</summary>
     public void Dispose() => _contexts.Dispose();
@@ -82,14 +139,14 @@ public sealed class Node : IDisposable
     /// <param name="nowMs">The time for conntrack, in milliseconds.</param>
     /// <param name="trace">When non-null, every step is recorded into it.</param>
     public PacketVerdict Process(uint inPort, ReadOnlySpan<byte> frame, IPacketSink? sink, long nowMs, Trace? trace = null)
-        => ProcessCore(_contexts.Value!, inPort, frame, sink, nowMs, trace, in Unsafe.NullRef<FlowKey>());
+        => Run(_contexts.Value!, inPort, frame, sink, nowMs, trace, in Unsafe.NullRef<FlowKey>());
 
     /// <summary>
     /// Runs an inner frame as if it had been decapsulated on the tunnel port with these tunnel fields
     /// (tun_src, tun_dst, tun_id, tun_metadata...) — what <c>ofproto/trace in_port=TUNNEL,tun_src=...</c> does.
     /// </summary>
     public PacketVerdict ProcessDecapsulated(uint inPort, ReadOnlySpan<byte> innerFrame, in FlowKey tunnelFields, IPacketSink? sink, long nowMs, Trace? trace = null)
-        => ProcessCore(_contexts.Value!, inPort, innerFrame, sink, nowMs, trace, in tunnelFields);
+        => Run(_contexts.Value!, inPort, innerFrame, sink, nowMs, trace, in tunnelFields);
 
     /// <summary>
     /// Runs <c>ofproto/trace</c>-style flow text (<c>in_port=49,tcp,nw_src=...,tp_dst=80,tcp_flags=syn</c>):
@@ -104,6 +161,15 @@ public sealed class Node : IDisposable
         if (Bridge.TryGetPort(key.InPort, out var port) && port.Kind == PortKind.Tunnel)
             return ProcessDecapsulated(key.InPort, frame, in key, sink, nowMs, trace);
         return Process(key.InPort, frame, sink, nowMs, trace);
+    }
+
+    /// <summary>One frame; outside a <see cref="Batch"/>, the cache's stats are pushed to the rules before returning.</summary>
+    private PacketVerdict Run(XlateContext ctx, uint inPort, ReadOnlySpan<byte> frame, IPacketSink? sink, long nowMs, Trace? trace, ref readonly FlowKey injectedTunnel)
+    {
+        var verdict = ProcessCore(ctx, inPort, frame, sink, nowMs, trace, in injectedTunnel);
+        if (ctx.BatchDepth == 0)
+            ctx.Cache?.PushStats();
+        return verdict;
     }
 
     // injectedTunnel: the tunnel fields of an already decapsulated frame, or a null ref (passed by
@@ -156,29 +222,43 @@ public sealed class Node : IDisposable
 
         byte table = 0;
         int recirculations = 0;
+        FlowCache? cache = UseFlowCache && ctx.Trace is null ? ctx.Cache ??= new FlowCache(Bridge) : null;
         while (true)
         {
-            _translator.Translate(ctx, table);
-            if (ctx.Error is { } err)
+            DpAction[] actions;
+            int actionCount;
+            MegaflowEntry? entry = cache?.Lookup(in ctx.Key);
+            if (entry is not null)
             {
-                if (ctx.Trace is { } te)
-                    te.FinalFlows[Name] = ctx.Key;
-                return Drop(ctx, port, err, ctx.ErrorTable, null);
+                // The fast path: the pass as the slow path made it for this megaflow.
+                cache!.Credit(entry, ctx.PacketBytes);
+                if (entry.Error is { } cachedError)
+                    return Drop(ctx, port, cachedError, entry.ErrorTable, null);
+                Materialize(ctx, entry);
+                if (entry.LastDrop is { } lastDrop)
+                {
+                    ctx.LastDrop = lastDrop;
+                    ctx.LastDropTable = entry.LastDropTable;
+                }
+                ctx.TableId = entry.FinalTable;
+                actions = entry.Actions;
+                actionCount = entry.ActionCount;
             }
-            if (ctx.Trace is { } td)
+            else
             {
-                string dp = DescribeActions(ctx);
-                td.DatapathActions.Add(dp);
-                td.Steps.Add(new TraceStep(Name, TraceKind.DatapathActions, 0) { Summary = dp });
+                if (!SlowPass(ctx, cache, table, out var error))
+                    return Drop(ctx, port, error, ctx.ErrorTable, null);
+                actions = ctx.Actions;
+                actionCount = ctx.ActionCount;
             }
-            int next = Execute(ctx, sink, nowMs);
+            int next = Execute(ctx, actions, actionCount, sink, nowMs);
             if (next < 0)
                 break;
             if (++recirculations > MaxRecirculations)
                 return Drop(ctx, port, DropReason.RecirculationLimit, (byte)next, $"more than {MaxRecirculations} recirculations");
             table = (byte)next;
             if (ctx.Trace is { } tr)
-                tr.Steps.Add(new TraceStep(Name, TraceKind.Recirculation, 0) { Table = table, Summary = $"recirc({recirculations}): resume at table {table} with {FlowFormatter.FormatConntrack(in ctx.Key)}" });
+                tr.Steps.Add(new TraceStep(Name, TraceKind.Recirculation, 0) { Table = table, Summary = $"recirc(0x{ctx.Key.RecircId:x}): resume at table {table} with {FlowFormatter.FormatConntrack(in ctx.Key)}" });
         }
         if (ctx.Trace is { } tf)
             tf.FinalFlows[Name] = ctx.Key;
@@ -202,15 +282,78 @@ public sealed class Node : IDisposable
         return new PacketVerdict(0, reason, table);
     }
 
+    /// <summary>
+    /// The slow path for one pass from <paramref name="table"/>: translates, installs the result in
+    /// <paramref name="cache"/> (when given) and, when tracing, records the pass's Megaflow and
+    /// datapath actions. False when the translation failed (<paramref name="error"/>).
+    /// </summary>
+    private bool SlowPass(XlateContext ctx, FlowCache? cache, byte table, out DropReason error)
+    {
+        ctx.TrackConsulted = cache is not null || ctx.Trace is not null;
+        var versions = cache?.BridgeVersions() ?? default;
+        if (ctx.TrackConsulted)
+            ctx.PassStart = ctx.Key;
+        // A pass's own drop is what a cache entry records; an earlier pass's stands when it records none.
+        DropReason? priorDrop = ctx.LastDrop;
+        byte priorDropTable = ctx.LastDropTable;
+        ctx.LastDrop = null;
+        _translator.Translate(ctx, table);
+        cache?.Install(ctx, in ctx.PassStart, versions);
+        if (ctx.LastDrop is null)
+        {
+            ctx.LastDrop = priorDrop;
+            ctx.LastDropTable = priorDropTable;
+        }
+        if (ctx.Trace is { } tm)
+        {
+            string megaflow = Megaflow.Format(in ctx.Consulted, in ctx.PassStart, Bridge);
+            tm.Megaflows.Add(megaflow);
+            tm.Steps.Add(new TraceStep(Name, TraceKind.Megaflow, 0) { Summary = megaflow });
+        }
+        if (ctx.Error is { } err)
+        {
+            if (ctx.Trace is { } te)
+                te.FinalFlows[Name] = ctx.Key;
+            error = err;
+            return false;
+        }
+        if (ctx.Trace is { } td)
+        {
+            string dp = DescribeActions(ctx);
+            td.DatapathActions.Add(dp);
+            td.Steps.Add(new TraceStep(Name, TraceKind.DatapathActions, 0) { Summary = dp });
+        }
+        error = default;
+        return true;
+    }
+
+    /// <summary>The key snapshots of a cached pass: the pass's start key with each snapshot's changes.</summary>
+    private static void Materialize(XlateContext ctx, MegaflowEntry entry)
+    {
+        if (ctx.Snapshots.Length < entry.SnapshotCount)
+            Array.Resize(ref ctx.Snapshots, entry.SnapshotCount);
+        for (int s = 0; s < entry.SnapshotCount; s++)
+        {
+            ref FlowKey snap = ref ctx.Snapshots[s];
+            snap = ctx.Key;
+            Span<ulong> words = snap.Words;
+            for (int d = entry.DeltaStart[s]; d < entry.DeltaStart[s + 1]; d++)
+            {
+                var delta = entry.Deltas[d];
+                words[delta.Word] ^= delta.Xor;
+            }
+        }
+    }
+
     // ---- executing datapath actions
 
     /// <summary>Runs one pass's datapath actions on the frame; returns the table to recirculate to, or -1.</summary>
-    private int Execute(XlateContext ctx, IPacketSink? sink, long nowMs)
+    private int Execute(XlateContext ctx, DpAction[] actions, int count, IPacketSink? sink, long nowMs)
     {
         int applied = -1;
-        for (int i = 0; i < ctx.ActionCount; i++)
+        for (int i = 0; i < count; i++)
         {
-            ref DpAction a = ref ctx.Actions[i];
+            ref DpAction a = ref actions[i];
             if (a.Snapshot != applied)
             {
                 ref FlowKey snap = ref ctx.Snapshots[a.Snapshot];
@@ -242,6 +385,7 @@ public sealed class Node : IDisposable
                         }
                         if (a.Recirc)
                         {
+                            ctKey.RecircId = a.RecircId;
                             ctx.Key = ctKey;
                             return a.RecircTable;
                         }

@@ -15,16 +15,19 @@ namespace Datapath.Engine;
 // The slow path (OVS's ofproto-dpif-xlate): walks the bridge's tables from a start table for one
 // FlowKey, runs each matching rule's actions on a working copy of the key, and emits datapath
 // actions (outputs, ct + recirculation, VLAN push/pop, punts) and, when the context asks for them
-// (XlateContext.TrackConsulted), the bits of the key that were consulted, so a flow cache keyed on
-// (recirc table, masked key) could replay the result later.  Nothing asks yet: without them each
-// lookup is the classifier's cheapest variant (no mask merged per subtable, no key zeroed).
+// (XlateContext.TrackConsulted), the bits of the key that were consulted and the rules and
+// buckets it went through, so the flow cache (Cache/FlowCache.cs) can key the result on
+// (recirc_id, masked key) and replay it.  A write consults what it writes (as OVS's xlate
+// un-wildcards set_field destinations), so a cached key change is right for every packet of the
+// megaflow.  Without the cache (--no-cache) each lookup is the classifier's cheapest variant.
 //
 // Design
 // ------
 // One pass ends at the end of table 0's action list, at an error, or at ct(table=N), which ends
 // the translation (the rest of the action list is not run: DESIGN.md's rule; OVS forks instead,
 // which gives the same result for every Antrea flow) and asks the executor to run conntrack and
-// translate again from table N with ct_* filled in.  Field changes are not emitted one by one:
+// translate again from table N with ct_* filled in; the packet resumes with the recirc_id of the
+// frozen state (table, metadata, registers: Cache/RecirculationIds.cs).  Field changes are not emitted one by one:
 // each datapath action carries the index of a key snapshot, and the executor writes the
 // difference to the frame with PacketEditor.ApplyKey (incremental checksums).
 //
@@ -83,6 +86,8 @@ internal sealed class Translator
             return;
         }
         rule.AddStats(ctx.PacketBytes);
+        if (ctx.TrackConsulted)
+            ctx.RuleCredits.Add(rule);
         TraceStep? step = null;
         if (ctx.Trace is { } trace)
         {
@@ -137,6 +142,8 @@ internal sealed class Translator
                     {
                         var sf = (SetFieldAction)action;
                         UInt128 old = ta is null ? default : FieldRegistry.Read(in ctx.Key, sf.Destination.Field);
+                        if (ctx.TrackConsulted)
+                            sf.Destination.Consult(ref ctx.Consulted); // what is written is matched (OVS's xlate does the same)
                         sf.Execute(ref ctx.Key);
                         ctx.Dirty = true;
                         if (ta is not null)
@@ -147,7 +154,10 @@ internal sealed class Translator
                     {
                         var mv = (MoveAction)action;
                         if (ctx.TrackConsulted)
+                        {
                             mv.Source.Consult(ref ctx.Consulted);
+                            mv.Destination.Consult(ref ctx.Consulted);
+                        }
                         UInt128 old = ta is null ? default : FieldRegistry.Read(in ctx.Key, mv.Destination.Field);
                         mv.Execute(ref ctx.Key);
                         ctx.Dirty = true;
@@ -165,7 +175,7 @@ internal sealed class Translator
                     Ct(ctx, (CtAction)action, ta);
                     break;
                 case ActionKind.CtClear:
-                    ClearConntrack(ref ctx.Key);
+                    ClearConntrack(ctx);
                     ctx.Dirty = true;
                     break;
                 case ActionKind.Conjunction:
@@ -182,6 +192,8 @@ internal sealed class Translator
                     ctx.RecordDrop(DropReason.ExplicitDrop);
                     break;
                 case ActionKind.PushVlan:
+                    if (ctx.TrackConsulted)
+                        ctx.Consulted.VlanTci = 0xffff;
                     if ((ctx.Key.VlanTci & 0x1000) != 0)
                     {
                         ctx.RecordDrop(DropReason.ActionFailed);
@@ -193,6 +205,8 @@ internal sealed class Translator
                     ctx.Dirty = true;
                     break;
                 case ActionKind.PopVlan:
+                    if (ctx.TrackConsulted)
+                        ctx.Consulted.VlanTci = 0xffff;
                     if ((ctx.Key.VlanTci & 0x1000) != 0)
                     {
                         ctx.Emit(DpKind.PopVlan);
@@ -405,19 +419,33 @@ internal sealed class Translator
         {
             a.Recirc = true;
             a.RecircTable = table;
+            a.RecircId = ctx.RecircIds!.Get(table, in ctx.Key);
             ctx.Exit = true;
             ta?.Effects.Add($"conntrack in zone {cmd.Zone}{(cmd.Commit ? ", commit" : "")}; the pipeline resumes at table {table} (recirculation)");
         }
         else
         {
-            ClearConntrack(ref ctx.Key);
-            ctx.Dirty = true;
+            ClearConntrack(ctx);
             ta?.Effects.Add($"conntrack in zone {cmd.Zone}{(cmd.Commit ? ", commit" : "")}; the packet continues untracked");
         }
     }
 
-    private static void ClearConntrack(ref FlowKey key)
+    /// <summary>Clears the ct_* fields (ct_clear, or ct() without table=): a write, so they are consulted.</summary>
+    private static void ClearConntrack(XlateContext ctx)
     {
+        ref FlowKey key = ref ctx.Key;
+        if (ctx.TrackConsulted)
+        {
+            ref FlowKey m = ref ctx.Consulted;
+            m.CtState = uint.MaxValue;
+            m.CtZone = ushort.MaxValue;
+            m.CtMark = uint.MaxValue;
+            m.CtLabelLo = m.CtLabelHi = ulong.MaxValue;
+            m.CtNwSrc = m.CtNwDst = uint.MaxValue;
+            m.CtTpSrc = m.CtTpDst = ushort.MaxValue;
+            m.CtNwProto = byte.MaxValue;
+        }
+        ctx.Dirty = true;
         key.CtState = 0;
         key.CtZone = 0;
         key.CtMark = 0;
@@ -499,6 +527,8 @@ internal sealed class Translator
     private void RunBucket(XlateContext ctx, FlowGroup group, GroupBucket bucket, TraceAction? ta)
     {
         bucket.AddStats(ctx.PacketBytes);
+        if (ctx.TrackConsulted)
+            ctx.BucketCredits.Add(bucket);
         ta?.Effects.Add($"group {group.GroupId}: bucket {bucket.BucketId}");
         TraceStep? step = null;
         if (ctx.Trace is { } t)

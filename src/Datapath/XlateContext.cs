@@ -20,13 +20,24 @@ internal sealed class XlateContext
 
     public FlowKey Key;
     /// <summary>
-    /// When set, each pass ORs the bits of the key it consulted into <see cref="Consulted"/> (the
-    /// wildcards a flow cache would key on). Off by default: nothing reads them yet (there is no
-    /// flow cache), and asking the classifier for them costs a mask merge per subtable visited.
+    /// When set, a pass ORs the bits of the key it consulted (and wrote) into <see cref="Consulted"/>
+    /// and lists the rules and buckets it went through (<see cref="RuleCredits"/>, <see cref="BucketCredits"/>):
+    /// what the flow cache installs, and what a trace's Megaflow line shows. Off for the slow path
+    /// alone (--no-cache): asking the classifier for consulted bits costs a mask merge per subtable.
     /// </summary>
     public bool TrackConsulted;
+    public readonly List<Classifier.FlowRule> RuleCredits = [];
+    public readonly List<GroupBucket> BucketCredits = [];
+    /// <summary>The bridge's recirc_id allocator (set by the node that owns this context).</summary>
+    public Cache.RecirculationIds? RecircIds;
+    /// <summary>This thread's flow cache for the node (null until the node first uses the cache).</summary>
+    public Cache.FlowCache? Cache;
+    /// <summary>Open batch scopes on this thread: while positive, cache stats are pushed when the outermost ends.</summary>
+    public int BatchDepth;
     /// <summary>The consulted bits of the current pass; meaningful only when <see cref="TrackConsulted"/> is set.</summary>
     public FlowKey Consulted;
+    /// <summary>The key a pass started from (kept when the pass is cached or traced).</summary>
+    public FlowKey PassStart;
     /// <summary>What the frame in <see cref="Buffer"/> currently holds (headers and layout).</summary>
     public FlowKey Applied;
 
@@ -74,7 +85,11 @@ internal sealed class XlateContext
     public void ResetPass()
     {
         if (TrackConsulted)
+        {
             Consulted = default;
+            RuleCredits.Clear();
+            BucketCredits.Clear();
+        }
         SnapshotCount = 0;
         Dirty = true;
         ActionCount = 0;

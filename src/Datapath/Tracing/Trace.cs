@@ -14,6 +14,9 @@ public sealed class Trace
     /// <summary>The working key at the end of the last pass, per node (OVS's "Final flow:").</summary>
     public Dictionary<string, Datapath.Packets.FlowKey> FinalFlows { get; } = [];
 
+    /// <summary>Each pass's megaflow (OVS's "Megaflow:" line), in order.</summary>
+    public List<string> Megaflows { get; } = [];
+
     /// <summary>Each pass's datapath actions (OVS's "Datapath actions:" line), in order.</summary>
     public List<string> DatapathActions { get; } = [];
 

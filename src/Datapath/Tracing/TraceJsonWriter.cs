@@ -115,6 +115,7 @@ public static class TraceJsonWriter
         TraceKind.Tunnel => "tunnel",
         TraceKind.Normal => "normal",
         TraceKind.Group => "group",
+        TraceKind.Megaflow => "megaflow",
         TraceKind.DatapathActions => "datapath-actions",
         TraceKind.Drop => "drop",
         TraceKind.Netfilter => "netfilter",

@@ -17,6 +17,8 @@ public enum TraceKind
     Normal,
     /// <summary>A group and the bucket(s) it ran.</summary>
     Group,
+    /// <summary>The megaflow of one pass: the bits of the flow it consulted (OVS's "Megaflow:" line).</summary>
+    Megaflow,
     /// <summary>The datapath actions one pass produced (OVS's "Datapath actions:" line).</summary>
     DatapathActions,
     /// <summary>The packet was dropped before or outside the tables (detail in the summary).</summary>

@@ -61,8 +61,11 @@ public static class TraceTextRenderer
                             sb.Append(indent).Append("         -> ").AppendLine(e);
                     }
                     break;
+                case TraceKind.Megaflow:
+                    sb.AppendLine().Append("Megaflow: ").AppendLine(s.Summary);
+                    break;
                 case TraceKind.DatapathActions:
-                    sb.AppendLine().Append("Datapath actions: ").AppendLine(s.Summary);
+                    sb.Append("Datapath actions: ").AppendLine(s.Summary);
                     break;
                 case TraceKind.Conntrack:
                     sb.Append("Conntrack: ").AppendLine(s.Summary);

@@ -1,0 +1,80 @@
+using Datapath.Classifier;
+using Datapath.Packets;
+
+namespace Datapath.Engine.Cache;
+
+/// <summary>
+/// One megaflow: the consulted bits of one slow-path pass (<see cref="Mask"/>, recirc_id always
+/// among them) and their values (<see cref="Value"/>), with what the pass produced — its datapath
+/// actions, the key changes each action needs the frame to reflect (<see cref="Deltas"/> from
+/// <see cref="DeltaStart"/>[snapshot]), the drop it ended in, and the rules and group buckets it
+/// went through, which a hit credits (OVS's revalidators push a megaflow's stats to its rules;
+/// here the owning worker pushes them at the end of each batch).
+/// </summary>
+/// <remarks>Owned by one worker's <see cref="FlowCache"/>: plain fields, no locks.</remarks>
+internal sealed class MegaflowEntry
+{
+    public FlowKey Mask;
+    public FlowKey Value;
+    public ulong Hash;
+    /// <summary>The words <see cref="Mask"/> touches (its subtable's), for the front's verification.</summary>
+    public int[] SubtableWords = [];
+
+    public DpAction[] Actions = [];
+    public int ActionCount;
+    /// <summary>Deltas of snapshot s: Deltas[DeltaStart[s] .. DeltaStart[s + 1]).</summary>
+    public KeyDelta[] Deltas = [];
+    public int[] DeltaStart = [0];
+    public int SnapshotCount;
+
+    /// <summary>The pass's translation error (ends the packet at once), or null.</summary>
+    public DropReason? Error;
+    public byte ErrorTable;
+    /// <summary>The last drop the pass recorded (XlateContext.LastDrop after it), or null.</summary>
+    public DropReason? LastDrop;
+    public byte LastDropTable;
+    /// <summary>The table the pass ended in (the drop table of a pass that output nothing and recorded no drop).</summary>
+    public byte FinalTable;
+
+    /// <summary>Each rule the pass matched, once per match (a rule resubmitted to twice is here twice).</summary>
+    public FlowRule[] Rules = [];
+    public GroupBucket[] Buckets = [];
+
+    /// <summary>Hits since the stats were last pushed to <see cref="Rules"/> and <see cref="Buckets"/>.</summary>
+    public long PendingPackets;
+    public long PendingBytes;
+    public bool Dirty;
+    /// <summary>Hits over the entry's life (for dump-cache and the hit-rate report).</summary>
+    public long Hits;
+
+    /// <summary>True when <paramref name="key"/> has this entry's values in every consulted bit.</summary>
+    public bool Matches(in FlowKey key, ReadOnlySpan<int> words)
+    {
+        ref readonly FlowKey m = ref Mask;
+        ReadOnlySpan<ulong> k = MemoryMarshalWords(in key), mw = MemoryMarshalWords(in m), v = MemoryMarshalWords(in Value);
+        foreach (int w in words)
+        {
+            if ((k[w] & mw[w]) != v[w])
+                return false;
+        }
+        return true;
+    }
+
+    internal static ReadOnlySpan<ulong> MemoryMarshalWords(in FlowKey key)
+        => System.Runtime.InteropServices.MemoryMarshal.CreateReadOnlySpan(
+            ref System.Runtime.CompilerServices.Unsafe.As<FlowKey, ulong>(ref System.Runtime.CompilerServices.Unsafe.AsRef(in key)), FlowKey.WordCount);
+
+    /// <summary>Credits the pending hits to the rules and buckets (the owning worker, at a batch's end).</summary>
+    public void PushStats()
+    {
+        if (PendingPackets != 0)
+        {
+            foreach (var r in Rules)
+                r.AddStats(PendingPackets, PendingBytes);
+            foreach (var b in Buckets)
+                b.AddStats(PendingPackets, PendingBytes);
+        }
+        PendingPackets = PendingBytes = 0;
+        Dirty = false;
+    }
+}
