@@ -340,7 +340,7 @@ public sealed class Node : IDisposable
             for (int d = entry.DeltaStart[s]; d < entry.DeltaStart[s + 1]; d++)
             {
                 var delta = entry.Deltas[d];
-                words[delta.Word] ^= delta.Xor;
+                words[delta.Word] = (words[delta.Word] & ~delta.Mask) | delta.Value;
             }
         }
     }

@@ -143,7 +143,7 @@ internal sealed class Translator
                         var sf = (SetFieldAction)action;
                         UInt128 old = ta is null ? default : FieldRegistry.Read(in ctx.Key, sf.Destination.Field);
                         if (ctx.TrackConsulted)
-                            sf.Destination.Consult(ref ctx.Consulted); // what is written is matched (OVS's xlate does the same)
+                            ConsultWrite(ctx, sf.Destination);
                         sf.Execute(ref ctx.Key);
                         ctx.Dirty = true;
                         if (ta is not null)
@@ -156,7 +156,7 @@ internal sealed class Translator
                         if (ctx.TrackConsulted)
                         {
                             mv.Source.Consult(ref ctx.Consulted);
-                            mv.Destination.Consult(ref ctx.Consulted);
+                            ConsultWrite(ctx, mv.Destination);
                         }
                         UInt128 old = ta is null ? default : FieldRegistry.Read(in ctx.Key, mv.Destination.Field);
                         mv.Execute(ref ctx.Key);
@@ -221,6 +221,19 @@ internal sealed class Translator
                     break;
             }
         }
+    }
+
+    /// <summary>
+    /// A write is matched, as OVS's xlate un-wildcards set_field destinations, except for the tunnel
+    /// fields: those build the outgoing header whatever the packet carried, so they are recorded as
+    /// written (the cache sets them) instead.
+    /// </summary>
+    private static void ConsultWrite(XlateContext ctx, FieldRef destination)
+    {
+        if (destination.Field.Id is >= FieldId.TunId and <= FieldId.TunMetadata7)
+            destination.Consult(ref ctx.TunnelWritten);
+        else
+            destination.Consult(ref ctx.Consulted);
     }
 
     private string Change(FieldInfo field, UInt128 old, in FlowKey key)
@@ -293,6 +306,8 @@ internal sealed class Translator
             ta?.Effects.Add($"output port {port} does not exist: drop");
             return;
         }
+        if (ctx.TrackConsulted && p.Kind == PortKind.Tunnel && ctx.Key.IsIp)
+            ctx.Consulted.NwEcn = 0xff; // the outer header inherits the inner ECN (OVS's tnl_push un-wildcards it too)
         ref var a = ref ctx.Emit(DpKind.Output);
         a.Port = port;
         if (ta is not null)

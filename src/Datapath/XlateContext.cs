@@ -45,6 +45,13 @@ internal sealed class XlateContext
     public FlowKey Tunnel;
 
     public FlowKey[] Snapshots = new FlowKey[8];
+    /// <summary>
+    /// The tunnel bits the pass has written so far (set_field/move to tun_*), which are not consulted:
+    /// a tunnel write sets the outgoing header, as OVS's tnl_push carries it, whatever the packet had.
+    /// <see cref="WrittenAt"/>[s] is its value when snapshot s was taken (the flow cache replays those bits as sets).
+    /// </summary>
+    public FlowKey TunnelWritten;
+    public FlowKey[] WrittenAt = new FlowKey[8];
     public int SnapshotCount;
     public bool Dirty;
 
@@ -87,6 +94,7 @@ internal sealed class XlateContext
         if (TrackConsulted)
         {
             Consulted = default;
+            TunnelWritten = default;
             RuleCredits.Clear();
             BucketCredits.Clear();
         }
@@ -106,6 +114,12 @@ internal sealed class XlateContext
         if (SnapshotCount == Snapshots.Length)
             Array.Resize(ref Snapshots, Snapshots.Length * 2);
         Snapshots[SnapshotCount] = Key;
+        if (TrackConsulted)
+        {
+            if (SnapshotCount >= WrittenAt.Length)
+                Array.Resize(ref WrittenAt, Snapshots.Length);
+            WrittenAt[SnapshotCount] = TunnelWritten;
+        }
         Dirty = false;
         return SnapshotCount++;
     }

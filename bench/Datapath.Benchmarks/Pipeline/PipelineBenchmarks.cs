@@ -28,6 +28,7 @@ public class PipelineBenchmarks
     public void Setup()
     {
         _worker1 = AntreaScenario.LoadEmbedded().GetNode("worker1");
+        _worker1.UseFlowCache = false; // the slow path alone: FastPathBenchmarks measures the cache
         var fe = MacAddress.Parse("be:2c:bf:e4:ec:c5");
         var gw = MacAddress.Parse("4e:99:08:c1:53:be");
         byte[] pad = new byte[6];

@@ -35,8 +35,9 @@ namespace Datapath.Engine.Cache;
 //  - Every entry was installed while the bridge's versions were the ones the cache holds; when
 //    they change the cache is flushed (stats pushed first) before its next lookup, and a pass
 //    during which they changed is not installed.
-//  - A key change in an entry touches only consulted bits or frozen words (checked at install;
-//    a pass that breaks it is not cached and is counted in Uncacheable).
+//  - A key change in an entry touches only consulted bits, tunnel bits the pass wrote (replayed
+//    as sets) or frozen words (checked at install; a pass that breaks it is not cached and is
+//    counted in Uncacheable).
 //  - Stats: every hit adds to the entry's pending counts; PushStats (end of a batch, a flush)
 //    credits them to each rule and bucket the pass went through, once per time it went through
 //    it, so dump-flows after a batch equals the slow path's figures.
@@ -234,14 +235,16 @@ internal sealed class FlowCache
         {
             e.DeltaStart[s] = deltas.Count;
             ReadOnlySpan<ulong> snap = MegaflowEntry.MemoryMarshalWords(in ctx.Snapshots[s]);
+            ReadOnlySpan<ulong> written = MegaflowEntry.MemoryMarshalWords(in ctx.WrittenAt[s]);
             for (int w = 0; w < FlowKey.WordCount - 1; w++)
             {
                 ulong x = snap[w] ^ start[w];
-                if (x == 0)
+                if ((x | written[w]) == 0)
                     continue;
-                if ((x & ~mask[w]) != 0 && !Megaflow.IsFrozenWord(w))
+                if ((x & ~mask[w] & ~written[w]) != 0 && !Megaflow.IsFrozenWord(w))
                     return false;
-                deltas.Add(new KeyDelta(w, x));
+                ulong m = x | written[w];
+                deltas.Add(new KeyDelta(w, m, snap[w] & m));
             }
         }
         e.DeltaStart[ctx.SnapshotCount] = deltas.Count;

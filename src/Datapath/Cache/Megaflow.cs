@@ -21,14 +21,17 @@ internal static class Megaflow
     private static readonly FieldInfo[] s_tunnel4 =
     [
         FieldRegistry.Get(FieldId.TunId), FieldRegistry.Get(FieldId.TunSrc), FieldRegistry.Get(FieldId.TunDst),
-        FieldRegistry.Get(FieldId.TunTos), FieldRegistry.Get(FieldId.TunFlags),
+        FieldRegistry.Get(FieldId.TunTos),
     ];
 
     private static readonly FieldInfo[] s_tunnel6 =
     [
         FieldRegistry.Get(FieldId.TunId), FieldRegistry.Get(FieldId.TunIpv6Src), FieldRegistry.Get(FieldId.TunIpv6Dst),
-        FieldRegistry.Get(FieldId.TunTos), FieldRegistry.Get(FieldId.TunFlags),
+        FieldRegistry.Get(FieldId.TunTos),
     ];
+
+    /// <summary>The tunnel flags OVS always matches on a tunnelled packet (tnl_wc_init): df, csum, key.</summary>
+    private const ushort TunnelFlagsMask = Geneve.GeneveTunnelFlags.DontFragment | Geneve.GeneveTunnelFlags.Csum | Geneve.GeneveTunnelFlags.Key;
 
     /// <summary>The first word of the frozen state (metadata) and the word after it (reg0..reg15 end).</summary>
     private const int FrozenFirst = 15, FrozenEnd = 24;
@@ -48,12 +51,25 @@ internal static class Megaflow
         {
             foreach (var f in s_tunnel4)
                 FieldRegistry.Write(ref mask, f, f.FullMask);
+            mask.TunFlags |= TunnelFlagsMask;
         }
         else if (key.HasTunIpv6)
         {
             foreach (var f in s_tunnel6)
                 FieldRegistry.Write(ref mask, f, f.FullMask);
+            mask.TunFlags |= TunnelFlagsMask;
         }
+        // Fields whose prerequisites the (always matched) dl_type rules out are zero in every packet of
+        // the megaflow: a classifier probe that consulted them tells nothing (OVS's staged lookup never
+        // reaches them). ARP's sha/tha share storage with IPv6 ND's sll/tll.
+        if (!key.IsArp)
+        {
+            mask.ArpOp = 0;
+            if (!key.IsIpv6)
+                mask.ArpSha = mask.ArpTha = 0;
+        }
+        // conj_id is the classifier's own (zero in every key a pass starts from).
+        mask.ConjId = 0;
         Span<ulong> m = mask.Words;
         for (int w = FrozenFirst; w < FrozenEnd; w++)
             m[w] = 0;
@@ -62,20 +78,52 @@ internal static class Megaflow
 
     /// <summary>
     /// The megaflow as <c>ovs-appctl ofproto/trace</c> prints it after a pass
-    /// (<c>recirc_id=0x1,ct_state=+new-inv+trk,eth,ip,in_port=49,nw_dst=10.96.0.0/12,nw_frag=no</c>).
+    /// (<c>recirc_id=0x1,ct_state=+new-inv+trk,ct_mark=0,eth,ip,in_port=49,nw_dst=10.96.0.0/12,nw_frag=no</c>):
+    /// recirc_id first, <c>eth</c> (the packet type) before the protocol, ports by number,
+    /// <c>tun_flags=-df-csum-key</c>, and <c>tun_metadataN=NP</c> for an option the packet does not carry.
     /// </summary>
     public static string Format(in FlowKey consulted, in FlowKey key, IPortMap? ports)
     {
+        _ = ports; // ofproto/trace prints datapath-side numbers, not names
         Mask(in consulted, in key, out var mask);
+        ushort tunFlagsMask = mask.TunFlags;
+        mask.TunFlags = 0;
         var match = new Match(in key, in mask);
-        string text = match.Format(ports);
         var sb = new StringBuilder();
         sb.Append("recirc_id=").Append(key.RecircId == 0 ? "0" : "0x" + key.RecircId.ToString("x", System.Globalization.CultureInfo.InvariantCulture));
-        foreach (string part in text.Split(',', StringSplitOptions.RemoveEmptyEntries))
+        bool eth = false;
+        foreach (string part in match.Format(null).Split(',', StringSplitOptions.RemoveEmptyEntries))
         {
             if (part.StartsWith("recirc_id=", StringComparison.Ordinal))
                 continue;
+            if (!eth && !part.StartsWith("ct_", StringComparison.Ordinal))
+            {
+                sb.Append(",eth");
+                eth = true;
+            }
+            if (part.StartsWith("tun_metadata", StringComparison.Ordinal) && int.TryParse(part.AsSpan(12, 1), out int n)
+                && (key.TunMetadataPresent & (1u << n)) == 0)
+            {
+                sb.Append(",tun_metadata").Append(n).Append("=NP");
+                continue;
+            }
             sb.Append(',').Append(part);
+            if (tunFlagsMask != 0 && part.StartsWith("tun_tos=", StringComparison.Ordinal))
+                sb.Append(",tun_flags=").Append(FormatTunnelFlags(key.TunFlags, tunFlagsMask));
+        }
+        if (!eth)
+            sb.Append(",eth");
+        return sb.ToString();
+    }
+
+    /// <summary><c>-df-csum-key</c>: each matched flag with + (set) or - (clear), in OVS's order.</summary>
+    private static string FormatTunnelFlags(ushort value, ushort mask)
+    {
+        var sb = new StringBuilder();
+        foreach (var (name, bit) in new (string, ushort)[] { ("df", Geneve.GeneveTunnelFlags.DontFragment), ("csum", Geneve.GeneveTunnelFlags.Csum), ("key", Geneve.GeneveTunnelFlags.Key), ("oam", Geneve.GeneveTunnelFlags.Oam) })
+        {
+            if ((mask & bit) != 0)
+                sb.Append((value & bit) != 0 ? '+' : '-').Append(name);
         }
         return sb.ToString();
     }
