@@ -156,11 +156,11 @@ public sealed class HostedCluster
         sink.Frames.Clear();
         var verdict = w.Node.Host.Receive(w.Port, w.Frame, sink, nowMs, trace);
         if (verdict.DropReason is { } r)
-            result.Drops.Add(new HostedDrop(w.Node.Name, "host", HostDropReasonNames.Name(r)));
+            result.Drops.Add(new HostedDrop(w.Node.Name, "host", DropReasonNames.Name(r)));
         if (verdict.GeneratedDropReason is { } g)
         {
             for (int i = 0; i < verdict.GeneratedDrops; i++)
-                result.Drops.Add(new HostedDrop(w.Node.Name, "host (generated)", HostDropReasonNames.Name(g)));
+                result.Drops.Add(new HostedDrop(w.Node.Name, "host (generated)", DropReasonNames.Name(g)));
         }
         if (verdict.Delivered)
             result.Delivered++;

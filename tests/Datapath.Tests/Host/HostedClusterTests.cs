@@ -232,7 +232,7 @@ public sealed class HostedClusterTests
         // The host's ICMP network unreachable comes back to the pod.
         var icmp = Key(Assert.Single(r.OutputsOn("worker1", CorednsPort)).Frame);
         Assert.Equal(IcmpHeader.TypeDestinationUnreachable, icmp.IcmpType);
-        Assert.Equal(1, c.GetNode("worker1").Host.GetDrops(HostDropReason.NoRoute));
+        Assert.Equal(1, c.GetNode("worker1").Host.GetDrops(DropReason.NoRoute));
     }
 
     [Fact]
