@@ -41,6 +41,18 @@ internal static class SeedHosts
         return HostedCluster.Build(s.Cluster, configs);
     }
 
+    /// <summary>The seed cluster's bridges and hosts as one journey of <paramref name="scope"/>.</summary>
+    public static Journey SeedJourney(JourneyScope scope = JourneyScope.Cluster, ulong seed = 1)
+        => SeedJourney(AntreaScenario.LoadEmbedded(), scope, seed);
+
+    public static Journey SeedJourney(AntreaScenario s, JourneyScope scope, ulong seed = 1, Action<HostStackConfig>? edit = null)
+    {
+        var configs = s.Cluster.Nodes.Select(n => Config(s, n.Name, seed)).ToList();
+        if (edit is not null)
+            configs.ForEach(edit);
+        return Journey.Build(s.Cluster, configs, scope);
+    }
+
     /// <summary>The frontend's SYN of the seed (tcpdump, seed 001 §9): be:2c:bf:e4:ec:c5 > 4e:99:08:c1:53:be, 10.222.1.48.56670 > 10.104.65.133.80.</summary>
     public static byte[] Phase1Syn(ushort sport = 56670, byte ttl = 64)
         => PacketBuilder.Tcp(FrontendMac, Gw1Mac, Frontend, ServiceIp, sport, 80, TcpFlags.Syn, seq: 569506855, window: 64860,
