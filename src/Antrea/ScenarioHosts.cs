@@ -7,7 +7,7 @@ namespace Datapath.Antrea;
 /// <summary>
 /// The seed scenario's Linux hosts: each node's antrea-gw0 and uplink, `ip route` lines, `arp -a`
 /// neighbours, iptables-save and ipset save documents from cluster.yaml and the files it names,
-/// joined with the bridges into a <see cref="HostedCluster"/> — whole nodes, as the articles walk them.
+/// joined with the bridges into a <see cref="Journey"/> — whole nodes, as the articles walk them.
 /// </summary>
 public static class ScenarioHosts
 {
@@ -34,17 +34,20 @@ public static class ScenarioHosts
         return true;
     }
 
-    /// <summary>Every node of the scenario with its bridge and its host, joined by the GENEVE underlay.</summary>
-    public static HostedCluster Build(AntreaScenario scenario, ulong seed = 1)
+    /// <summary>
+    /// The journey of <paramref name="scope"/> over every node of the scenario, each with its bridge and (when it has a
+    /// gateway) its host, joined by the GENEVE underlay; the hosts' random draws start from <paramref name="seed"/>.
+    /// A bridge-only journey never reaches a host, so none is built for it.
+    /// </summary>
+    public static Journey BuildJourney(AntreaScenario scenario, JourneyScope scope, ulong seed = 1)
     {
         ArgumentNullException.ThrowIfNull(scenario);
-        return Build(scenario, scenario.Cluster, seed);
-    }
-
-    /// <summary>The hosted cluster over <paramref name="cluster"/> (all or some of the scenario's nodes).</summary>
-    public static HostedCluster Build(AntreaScenario scenario, Cluster cluster, ulong seed = 1)
-    {
-        ArgumentNullException.ThrowIfNull(cluster);
-        return HostedCluster.Build(cluster, cluster.Nodes.Select(n => Config(scenario, n.Name, seed)).ToList());
+        var hosts = new List<HostStackConfig>();
+        foreach (var n in scenario.Cluster.Nodes)
+        {
+            if (scope != JourneyScope.Bridge && TryConfig(scenario, n.Name, seed, out var config))
+                hosts.Add(config);
+        }
+        return Journey.Build(scenario.Cluster, hosts, scope);
     }
 }

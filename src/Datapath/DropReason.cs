@@ -36,7 +36,8 @@ public enum DropReason
     /// <summary>An action needed header fields the packet does not have, or the frame could not be rewritten.</summary>
     ActionFailed,
 
-    // Drops in a node's host stack (behind antrea-gw0); HostTrace maps HostDropReason onto these by name.
+    // Drops in a node's host stack (behind antrea-gw0; the kernel's SKB_DROP_REASON_*, named for users).
+    // The host also uses Malformed (ip_rcv's checks) and TtlExpired (ip_forward, ICMP time exceeded sent back).
     /// <summary>A frame for a host device the host does not have.</summary>
     NoSuchInterface,
     /// <summary>Addressed to another host's MAC.</summary>
@@ -61,4 +62,8 @@ public enum DropReason
     LinkDown,
     /// <summary>Larger than the egress MTU with DF set.</summary>
     MtuExceeded,
+
+    // Drops of the journey between bridges, hosts and nodes (Journey).
+    /// <summary>A frame's journey took more bridge/host traversals than <c>Journey.MaxHops</c> (a loop).</summary>
+    HopLimit,
 }

@@ -33,6 +33,7 @@ public static class DropReasonNames
         DropReason.NoNeighbor => "no-neighbor",
         DropReason.LinkDown => "link-down",
         DropReason.MtuExceeded => "mtu-exceeded",
+        DropReason.HopLimit => "hop-limit",
         _ => reason.ToString(),
     };
 

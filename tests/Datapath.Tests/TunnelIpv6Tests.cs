@@ -92,4 +92,27 @@ public sealed class TunnelIpv6Tests : IDisposable
             Assert.Equal((DropReason?)DropReason.TunnelEncap, noV6.Process(1, Inner(), null, 0).DropReason);
         }
     }
+
+    [Fact]
+    public void A_cluster_journey_follows_geneve_over_the_ipv6_underlay_to_the_peer()
+    {
+        using var journey = new Journey(new Cluster([_a, _b]), [], JourneyScope.Cluster);
+        var rec = new JourneyRecorder();
+        var trace = new Trace();
+        var r = journey.Run(journey.GetNode("a"), 1, Inner(), rec, 0, trace);
+        Assert.Equal(new JourneyResult(Outputs: 1, Drops: 0, Delivered: 0, Transits: 1, Hops: 2), r);
+        var transit = Assert.Single(rec.Transits);
+        Assert.Equal(("a", "tun0"), (transit.Node, transit.Port));
+        Assert.Equal(EtherTypes.IPv6, (ushort)((transit.Frame[12] << 8) | transit.Frame[13]));
+        var o = Assert.Single(rec.Outputs);
+        Assert.Equal(("b", "pod"), (o.Node, o.Port));
+        Assert.Equal(Inner().AsSpan(12).ToArray(), o.Frame.AsSpan(12).ToArray());
+        Assert.Contains(trace.Steps, s => s.Node == "b" && s.Kind == TraceKind.Tunnel && s.Summary!.Contains("tun_src=fd00:79::1", StringComparison.Ordinal));
+
+        // One node's journey stops at the uplink.
+        using var single = new Journey(new Cluster([_a, _b]), [], JourneyScope.Node);
+        rec.Clear();
+        single.Run(single.GetNode("a"), 1, Inner(), rec, 0);
+        Assert.Equal(("a", "tun0"), (Assert.Single(rec.Outputs).Node, rec.Outputs[0].Port));
+    }
 }

@@ -1,8 +1,10 @@
 using System.CommandLine;
 using System.Text.Json;
+using Datapath.Antrea;
 using Datapath.Cli.Demo;
 using Datapath.Cli.Output;
 using Datapath.Cli.Scenario;
+using Datapath.Engine;
 using Datapath.Engine.Tracing;
 
 namespace Datapath.Cli.Commands;
@@ -29,17 +31,15 @@ internal sealed class DemoCommand : ICliCommand
             var scenario = args.Load(parse, stderr, out int code);
             if (scenario is null)
                 return code;
-            var walk = new PacketWalk(scenario, WalkScope.Cluster, parse.GetValue(args.Seed) ?? 1);
+            using var journey = ScenarioHosts.BuildJourney(scenario, JourneyScope.Cluster, (ulong)(parse.GetValue(args.Seed) ?? 1));
             bool json = parse.GetValue(args.Json);
             var phases = DemoPhases.All;
             var results = new List<(DemoPhase Phase, Trace Trace)>();
             long nowMs = 1_000;
             foreach (var phase in phases)
             {
-                var node = scenario.GetNode(phase.Node);
-                var port = node.Bridge.GetPort(phase.InPort);
                 var trace = new Trace();
-                walk.Run(node, port, phase.Frame(), nowMs, trace);
+                journey.Inject(phase.Node, phase.InPort, phase.Frame(), sink: null, nowMs, trace);
                 nowMs += 1;
                 results.Add((phase, trace));
             }

@@ -60,8 +60,8 @@ internal sealed class ReplayCommand : ICliCommand
                 if (port is null)
                     return code;
             }
-            var scope = isCluster ? WalkScope.Cluster : parse.GetValue(bridgeOnly) ? WalkScope.Bridge : WalkScope.Node;
-            var walk = new PacketWalk(scenario, scope, parse.GetValue(args.Seed));
+            var scope = isCluster ? JourneyScope.Cluster : parse.GetValue(bridgeOnly) ? JourneyScope.Bridge : JourneyScope.Node;
+            using var journey = ScenarioHosts.BuildJourney(scenario, scope, (ulong)(parse.GetValue(args.Seed) ?? 1));
             string path = parse.GetValue(input)!;
             string outDir = parse.GetValue(output)!;
             bool json = parse.GetValue(args.Json);
@@ -70,21 +70,22 @@ internal sealed class ReplayCommand : ICliCommand
             try
             {
                 Directory.CreateDirectory(outDir);
-                using var sink = new ReplaySink(outDir, perNode: isCluster);
+                using var sink = new ReplaySink(outDir, perNode: isCluster, summary);
                 using var reader = PacketFileReader.Open(path);
                 long size = new FileInfo(path).Length;
                 bool progress = !json && !Console.IsOutputRedirected && ReferenceEquals(stdout, Console.Out) && size > 32 << 20;
+                var fixedNode = node is null ? null : journey.GetNode(node.Name);
                 void RunAll(Action<long>? advance)
                 {
                     while (reader.TryReadNext(out var frame))
                     {
-                        Node n = node!;
+                        var n = fixedNode!;
                         BridgePort p = port!;
-                        if (isCluster && !ResolveInterface(scenario, frame, out n, out p, out string? why))
+                        if (isCluster && !ResolveInterface(journey, frame, out n, out p, out string? why))
                             throw new CaptureFileException(path, frame.FileOffset, why!);
-                        var result = walk.Run(n, p, frame.Span, frame.TimestampNanoseconds / 1_000_000, trace: null);
-                        sink.Write(result, frame.TimestampNanoseconds);
-                        summary.Add(result);
+                        sink.TimestampNanoseconds = frame.TimestampNanoseconds;
+                        var result = journey.Run(n, p.OfPort, frame.Span, sink, frame.TimestampNanoseconds / 1_000_000);
+                        summary.FrameDone(in result);
                         advance?.Invoke(frame.FileOffset);
                     }
                 }
@@ -139,7 +140,7 @@ internal sealed class ReplayCommand : ICliCommand
     }
 
     /// <summary>A cluster capture names each frame's place as its pcapng interface: NODE/PORT.</summary>
-    private static bool ResolveInterface(AntreaScenario scenario, in CapturedFrame frame, out Node node, out BridgePort port, out string? why)
+    private static bool ResolveInterface(Journey journey, in CapturedFrame frame, out JourneyNode node, out BridgePort port, out string? why)
     {
         node = null!;
         port = null!;
@@ -151,13 +152,13 @@ internal sealed class ReplayCommand : ICliCommand
             return false;
         }
         string nodeName = name[..slash];
-        var n = scenario.Cluster.Nodes.FirstOrDefault(x => x.Name == nodeName);
+        var n = journey.Nodes.FirstOrDefault(x => x.Name == nodeName);
         if (n is null)
         {
             why = $"interface '{name}': no node '{nodeName}' in the scenario";
             return false;
         }
-        if (!n.Bridge.TryGetPort(name[(slash + 1)..], out var p))
+        if (!n.Node.Bridge.TryGetPort(name[(slash + 1)..], out var p))
         {
             why = $"interface '{name}': no port '{name[(slash + 1)..]}' on {nodeName}";
             return false;

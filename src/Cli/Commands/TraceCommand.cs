@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Datapath.Antrea;
 using Datapath.Classifier;
 using Datapath.Cli.Output;
 using Datapath.Cli.Scenario;
@@ -45,7 +46,9 @@ internal sealed class TraceCommand : ICliCommand
             var port = ScenarioArguments.FindPort(node, parse.GetValue(inPort)!, stderr, out code);
             if (port is null)
                 return code;
-            var walk = new PacketWalk(scenario, parse.GetValue(bridgeOnly) ? WalkScope.Bridge : WalkScope.Cluster, parse.GetValue(args.Seed));
+            var scope = parse.GetValue(bridgeOnly) ? JourneyScope.Bridge : JourneyScope.Cluster;
+            using var journey = ScenarioHosts.BuildJourney(scenario, scope, (ulong)(parse.GetValue(args.Seed) ?? 1));
+            var from = journey.GetNode(node.Name);
             var trace = new Trace();
 
             if (flowText is not null)
@@ -53,15 +56,7 @@ internal sealed class TraceCommand : ICliCommand
                 string text = flowText.Contains("in_port", StringComparison.Ordinal) ? flowText : $"in_port={port.OfPort}," + flowText;
                 try
                 {
-                    if (walk.Scope == WalkScope.Bridge || port.Kind == PortKind.Tunnel)
-                    {
-                        node.ProcessFlow(text, sink: null, nowMs: 0, trace, out _);
-                    }
-                    else
-                    {
-                        var key = FlowText.ParseKey(text, node.Bridge, out _);
-                        walk.Run(node, port, FlowText.BuildFrame(in key), 0, trace);
-                    }
+                    journey.RunFlow(from, text, sink: null, nowMs: 0, trace);
                 }
                 catch (FlowSyntaxException e)
                 {
@@ -73,7 +68,7 @@ internal sealed class TraceCommand : ICliCommand
                 byte[]? frame = ReadFrame(pcapPath!, parse.GetValue(frameIndex), stderr, out code, out long nowMs);
                 if (frame is null)
                     return code;
-                walk.Run(node, port, frame, nowMs, trace);
+                journey.Run(from, port.OfPort, frame, sink: null, nowMs, trace);
             }
 
             if (parse.GetValue(args.Json))

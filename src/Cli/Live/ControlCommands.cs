@@ -247,8 +247,10 @@ internal sealed class ControlCommands(LiveNode live, TimeProvider time)
         };
         foreach (var (ip, mac) in node.Neighbors)
             scratch.AddNeighbor(ip, mac);
+        // ofproto/trace's scope: the bridge alone, stopping at its ports.
+        using var journey = new Journey(new Cluster([scratch]), [], JourneyScope.Bridge);
         var trace = new Trace();
-        scratch.ProcessFlow(text, null, node.Conntrack.NowMs(), trace, out _);
+        journey.RunFlow(journey.Nodes[0], text, null, node.Conntrack.NowMs(), trace);
         return ControlReply.Ok(json ? TraceJsonWriter.Write(trace, indented: true) + "\n" : TraceTextRenderer.Render(trace));
     }
 
@@ -374,7 +376,7 @@ internal sealed class ControlCommands(LiveNode live, TimeProvider time)
                     w.WriteNumber("echo_replies", host.EchoReplies);
                     w.WriteNumber("icmp_errors", host.IcmpErrors);
                     w.WriteNumber("uplink_unhandled", c.HostUplink);
-                    w.WriteNumber("crossing_limit_drops", c.CrossingLimitDrops);
+                    w.WriteNumber("crossing_limit_drops", live.Journey.HopLimitDrops);
                     w.WriteStartObject("drops");
                     foreach (var (r, n) in host.NonZeroDrops())
                         w.WriteNumber(r.ToString(), n);
@@ -410,7 +412,7 @@ internal sealed class ControlCommands(LiveNode live, TimeProvider time)
         sb.Append('\n');
         if (live.Host is { } h)
         {
-            sb.Append(inv, $"host stack behind the gateway: forwarded {h.Forwarded}, delivered {h.Delivered}, transmitted {h.Transmitted}, arp replies {h.ArpReplies}, echo replies {h.EchoReplies}, icmp errors {h.IcmpErrors}; uplink unhandled {c.HostUplink}; crossing-limit drops {c.CrossingLimitDrops}; conntrack {h.Conntrack.Count}\n");
+            sb.Append(inv, $"host stack behind the gateway: forwarded {h.Forwarded}, delivered {h.Delivered}, transmitted {h.Transmitted}, arp replies {h.ArpReplies}, echo replies {h.EchoReplies}, icmp errors {h.IcmpErrors}; uplink unhandled {c.HostUplink}; hop-limit drops {live.Journey.HopLimitDrops}; conntrack {h.Conntrack.Count}\n");
             foreach (var (r, n) in h.NonZeroDrops())
                 sb.Append(inv, $"  host drop {r}: {n}\n");
         }

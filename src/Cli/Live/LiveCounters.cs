@@ -11,7 +11,7 @@ internal sealed class LiveCounters
     private static readonly int s_decapReasons = Enum.GetValues<GeneveDropReason>().Length;
     private readonly long[] _decapDrops = new long[s_decapReasons + 1];
     private long _underlayRx, _underlayRxBytes, _underlayTx, _underlayTxBytes, _underlaySendErrors, _underlayUnknownPeer,
-        _underlayNoPeer, _underlayBadFrame, _gatewayUnhandled, _unbound, _portFaults, _handlerFailures, _hostUplink, _crossingLimit;
+        _underlayNoPeer, _underlayBadFrame, _gatewayUnhandled, _unbound, _portFaults, _handlerFailures, _hostUplink;
 
     public long UnderlayRx => Volatile.Read(ref _underlayRx);
     public long UnderlayRxBytes => Volatile.Read(ref _underlayRxBytes);
@@ -32,8 +32,6 @@ internal sealed class LiveCounters
     public long PortFaults => Volatile.Read(ref _portFaults);
     /// <summary>Frames the host stack transmitted on its uplink (no uplink is bound in a live lab).</summary>
     public long HostUplink => Volatile.Read(ref _hostUplink);
-    /// <summary>Frames dropped because one received frame caused more than LiveNode.MaxCrossings bridge/host crossings.</summary>
-    public long CrossingLimitDrops => Volatile.Read(ref _crossingLimit);
     public long HandlerFailures => Volatile.Read(ref _handlerFailures);
 
     public long DecapDrops(GeneveDropReason reason) => Volatile.Read(ref _decapDrops[(int)reason]);
@@ -58,7 +56,6 @@ internal sealed class LiveCounters
     public void UnboundOutput() => Interlocked.Increment(ref _unbound);
     public void PortFault() => Interlocked.Increment(ref _portFaults);
     public void HostUplinkOutput() => Interlocked.Increment(ref _hostUplink);
-    public void CrossingLimit(int frames) => Interlocked.Add(ref _crossingLimit, frames);
     public void HandlerFailure() => Interlocked.Increment(ref _handlerFailures);
     public void DecapDrop(GeneveDropReason reason) => Interlocked.Increment(ref _decapDrops[Math.Min((int)reason, s_decapReasons)]);
 }

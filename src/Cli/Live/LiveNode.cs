@@ -21,36 +21,36 @@ namespace Datapath.Cli.Live;
 // Design
 // ------
 // One LiveReceiveLoop thread per bound port and one thread for the underlay socket; each hands
-// every frame to Node.Process on its own thread (the engine keeps one translation context per
+// every frame to the engine's Journey (scope: this node — its bridge and the host behind
+// antrea-gw0) on its own thread (the engine keeps one translation context and one journey walk per
 // thread; conntrack and rule counters are shared and thread-safe).  The LiveNode is the
-// IPacketSink of every Process call, so outputs go straight out:
+// IJourneySink of every journey, so the frames that leave go straight out:
 //   - to a bound port: queued in the receiving thread's per-port transmit batch and sent with one
 //     SendBatch (sendmmsg on AF_PACKET) when the received batch is done, in order; outside a
 //     receive loop (the underlay thread) ILivePort.Send at once (any thread may send while another receives);
 //   - to the tunnel port: the engine hands us the whole outer frame (Ethernet/IPv4/UDP/GENEVE, as
 //     it would leave the uplink); we send its UDP payload to the underlay address of the node
 //     whose IP is the outer destination, and the kernel adds its own outer headers;
-//   - to the gateway port when no live port serves it: to the node's HostStack (the Linux host
-//     behind antrea-gw0: ARP and ICMP for 10.222.X.1, routing, kube-proxy's iptables DNAT), whose
-//     transmissions on antrea-gw0 enter the bridge again on the gateway port; without a host stack
-//     they are counted (GatewayUnhandled). The bridge and the host never call each other re-entrantly
-//     (each keeps per-thread state for the packet in flight): a frame crossing between them is copied
-//     to the thread's pending queue and run after the current one returns (Drain), up to
-//     MaxCrossings per received frame;
+//   - the gateway port when no live port serves it is no exit: the journey takes the frame to the
+//     node's HostStack (the Linux host behind antrea-gw0: ARP and ICMP for 10.222.X.1, routing,
+//     kube-proxy's iptables DNAT), whose transmissions on antrea-gw0 enter the bridge again — the
+//     journey's queue, copies and hop budget (Journey.MaxHops, counted as Journey.HopLimitDrops).
+//     Without a host stack, gateway outputs are counted (GatewayUnhandled);
+//   - to a host device other than antrea-gw0 (the uplink, not bound in a live lab): counted (HostUplink);
 //   - to any other unbound port: counted (Unbound).
 // HostPing (`ctl ping`) is the node itself pinging: the host stack originates echo requests
-// (SendLocal) on the calling thread, they cross into the bridge like any host transmission, and
-// echo replies output to the gateway port are matched (HostPingState) before the host gets them.
+// (Journey.RunLocal) on the calling thread, they cross into the bridge like any host transmission,
+// and the echo replies the host delivers to itself are matched (HostPingState).
 // A datagram from the underlay is mapped back from the sender's underlay address to its node IP
 // (tun_src), decapsulated against the bridge's TLV map, and its inner frame processed on the
-// tunnel port with those tunnel fields (Node.ProcessDecapsulated) — what the tunnel port would
+// tunnel port with those tunnel fields (Journey.RunDecapsulated) — what the tunnel port would
 // have done with the outer frame, without rebuilding it.
 //
 // Invariants
 // ----------
 //  - _bound[ofport] is the binding of bridge port ofport, or null; never changes after Open.
-//  - Every frame received becomes outputs or one counted drop (the bridge's, or LiveCounters'
-//    for the underlay edge); nothing is thrown into a loop thread.
+//  - Every frame received becomes outputs, host deliveries or counted drops (the bridge's, the
+//    host's, the journey's, or LiveCounters' for the underlay edge); nothing is thrown into a loop thread.
 //  - Stop stops every loop before disposing the ports and the socket (ILivePort's rule).
 //
 // Thread-safety
@@ -59,17 +59,15 @@ namespace Datapath.Cli.Live;
 //
 // Cost
 // ----
-// Per frame: Node.Process plus one send system call; the sink allocates nothing (array index for
-// ports, dictionary lookups keyed by uint for peers).  Threads: ports + 1.
-internal sealed class LiveNode : IPacketSink, IHostSink, IDisposable
+// Per frame: the journey (Node.Process, and the host's traversals with one pooled copy each) plus
+// one send system call; the sink allocates nothing (array index for ports, dictionary lookups keyed
+// by uint for peers).  Threads: ports + 1.
+internal sealed class LiveNode : IJourneySink, IDisposable
 {
-    /// <summary>How many bridge/host crossings one received frame may cause (a routing loop ends here, counted).</summary>
-    public const int MaxCrossings = 32;
-
     [ThreadStatic]
     private static TransmitBatches? t_transmit;
 
-    private readonly ThreadLocal<Queue<(bool ToHost, byte[] Frame)>> _pending = new(() => new Queue<(bool, byte[])>());
+    private readonly JourneyNode _here;
     private readonly BridgePort? _gateway;
     private readonly BoundPort?[] _bound;
     private readonly List<BoundPort> _ports;
@@ -102,7 +100,12 @@ internal sealed class LiveNode : IPacketSink, IHostSink, IDisposable
         _gateway = node.Bridge.Ports.FirstOrDefault(p => p.Kind == PortKind.Gateway);
         if (_gateway is not null && _bound[_gateway.OfPort] is not null)
             Host = null; // the gateway is bound to a live port: a real host answers there
+        Journey = new Journey(new Cluster([node]), Host is null ? [] : [Host], JourneyScope.Node);
+        _here = Journey.Nodes[0];
     }
+
+    /// <summary>This node's journey: its bridge and the host behind antrea-gw0; the tunnel port is the uplink.</summary>
+    public Journey Journey { get; }
 
     /// <summary>The host stack behind the gateway port, or null.</summary>
     public HostStack? Host { get; }
@@ -224,7 +227,7 @@ internal sealed class LiveNode : IPacketSink, IHostSink, IDisposable
     {
         Stop();
         _stop.Dispose();
-        _pending.Dispose();
+        Journey.Dispose();
         Host?.Dispose();
     }
 
@@ -251,8 +254,7 @@ internal sealed class LiveNode : IPacketSink, IHostSink, IDisposable
         {
             try
             {
-                Node.Process(ofport, batch[i], this, now);
-                Drain(now);
+                Journey.Run(_here, ofport, batch[i], this, now);
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
@@ -312,44 +314,17 @@ internal sealed class LiveNode : IPacketSink, IHostSink, IDisposable
             Counters.DecapDrop(reason);
             return;
         }
-        Node.ProcessDecapsulated(_tunnelOfPort, payload[innerOffset..], in tunnel, this, now);
-        Drain(now);
+        Journey.RunDecapsulated(_here, _tunnelOfPort, payload[innerOffset..], in tunnel, this, now);
     }
 
-    /// <summary>Runs the frames that crossed between the bridge and the host during the last Process, and what they cause.</summary>
-    private void Drain(long now)
+    /// <summary>IJourneySink: a frame leaving the node (see the design notes).</summary>
+    public void Output(in JourneyExit exit, ReadOnlySpan<byte> frame)
     {
-        if (Host is null)
-            return; // nothing ever crosses: skip the per-thread lookup
-        var queue = _pending.Value!;
-        int crossings = 0;
-        while (queue.TryDequeue(out var item))
+        if (exit.Port is not { } port)
         {
-            if (++crossings > MaxCrossings)
-            {
-                Counters.CrossingLimit(queue.Count + 1);
-                queue.Clear();
-                return;
-            }
-            if (item.ToHost)
-                Host!.Receive(_gateway!.Name, item.Frame, this, now);
-            else
-                Node.Process(_gateway!.OfPort, item.Frame, this, now);
+            Counters.HostUplinkOutput(); // a host device other than antrea-gw0: nothing is bound there
+            return;
         }
-    }
-
-    /// <summary>IHostSink: what the host transmits. On the gateway device it enters the bridge; elsewhere (the uplink) it has nowhere to go here.</summary>
-    public void Transmit(HostStack host, HostInterface device, ReadOnlySpan<byte> frame)
-    {
-        if (_gateway is not null && device.Name == _gateway.Name)
-            _pending.Value!.Enqueue((false, frame.ToArray()));
-        else
-            Counters.HostUplinkOutput();
-    }
-
-    /// <summary>IPacketSink: where each output of Node.Process goes (see the design notes).</summary>
-    public void Output(Node node, BridgePort port, ReadOnlySpan<byte> frame)
-    {
         uint of = port.OfPort;
         if (of < (uint)_bound.Length && _bound[of] is { } b)
         {
@@ -365,19 +340,30 @@ internal sealed class LiveNode : IPacketSink, IHostSink, IDisposable
                 SendUnderlay(frame);
                 break;
             case PortKind.Gateway:
-                if (Host is not null)
-                {
-                    if (Volatile.Read(ref _ping) is { } ping)
-                        ping.Observe(frame);
-                    _pending.Value!.Enqueue((true, frame.ToArray()));
-                }
-                else
-                    Counters.GatewayOutput();
+                Counters.GatewayOutput(); // no host stack behind it (else the journey took the frame there)
                 break;
             default:
                 Counters.UnboundOutput();
                 break;
         }
+    }
+
+    /// <summary>
+    /// IJourneySink: a GENEVE frame carried to a peer goes out on the underlay. (This node's journey has node scope, so
+    /// its tunnel outputs arrive as exits; the peers are other daemons.)
+    /// </summary>
+    public void Transit(JourneyNode from, BridgePort tunnel, ReadOnlySpan<byte> frame) => SendUnderlay(frame);
+
+    /// <summary>IJourneySink: the host took a frame for itself; an echo reply to a running ping is matched here.</summary>
+    public void Deliver(JourneyNode node, ReadOnlySpan<byte> frame)
+    {
+        if (Volatile.Read(ref _ping) is { } ping)
+            ping.Observe(frame);
+    }
+
+    /// <summary>IJourneySink: drops are counted where they happen (bridge, host, journey) and read from there by `ctl stats`.</summary>
+    public void Drop(in JourneyDrop drop)
+    {
     }
 
     private void SendUnderlay(ReadOnlySpan<byte> frame)
@@ -439,8 +425,7 @@ internal sealed class LiveNode : IPacketSink, IHostSink, IDisposable
                 var request = PacketBuilder.IcmpEcho(MacAddress.Zero, MacAddress.Zero, new Ipv4Address(source), target, reply: false, state.Id, (ushort)seq, payload);
                 long now = Node.Conntrack.NowMs();
                 state.Sent(seq);
-                Host.SendLocal(request, this, now);
-                Drain(now);
+                Journey.RunLocal(_here, request, this, now);
             }
             state.WaitAll(wait);
             return (new Ipv4Address(source), state.Rtts());

@@ -1,32 +1,50 @@
-using Datapath.Engine.Host;
+using Datapath.Engine;
 using Datapath.Io.Capture;
 
 namespace Datapath.Cli.Scenario;
 
 /// <summary>
-/// Writes every frame a replay sends to <c>DIR/&lt;port&gt;.pcap</c> (or <c>DIR/&lt;node&gt;/&lt;port&gt;.pcap</c>
-/// for a cluster replay), opening each file on its first frame. Frames sent to a tunnel port are the
-/// GENEVE frames as they leave the node's uplink, including those the peer node then received.
+/// The journey sink of a replay: writes every frame that leaves to <c>DIR/&lt;port&gt;.pcap</c> (or
+/// <c>DIR/&lt;node&gt;/&lt;port&gt;.pcap</c> for a cluster replay) as it comes, opening each file on its first
+/// frame, and tells the summary. Frames sent to a tunnel port are the GENEVE frames as they leave the node's
+/// uplink, including those the peer node then received (transits).
 /// </summary>
-internal sealed class ReplaySink(string directory, bool perNode) : IDisposable
+internal sealed class ReplaySink(string directory, bool perNode, ReplaySummary summary) : IJourneySink, IDisposable
 {
     private readonly Dictionary<(string Node, string Port), PcapWriter> _writers = [];
 
-    public static string Key(HostedOutput o, bool perNode) => perNode ? $"{o.Node}/{o.Port}" : o.Port;
+    /// <summary>The capture time of the frame being replayed: the time of everything it causes.</summary>
+    public long TimestampNanoseconds { get; set; }
 
-    public void Write(HostedResult result, long timestampNanoseconds)
+    public void Output(in JourneyExit exit, ReadOnlySpan<byte> frame)
     {
-        foreach (var o in result.Transits.Concat(result.Outputs))
+        Write(exit.Node.Name, exit.Name, frame);
+        summary.Output(exit.Node.Name, exit.Name);
+    }
+
+    public void Transit(JourneyNode from, BridgePort tunnel, ReadOnlySpan<byte> frame)
+    {
+        Write(from.Name, tunnel.Name, frame);
+        summary.Transit(from.Name, tunnel.Name);
+    }
+
+    public void Deliver(JourneyNode node, ReadOnlySpan<byte> frame)
+    {
+        // Counted from the journey's result (ReplaySummary.FrameDone); nothing to write.
+    }
+
+    public void Drop(in JourneyDrop drop) => summary.Drop(in drop);
+
+    private void Write(string node, string port, ReadOnlySpan<byte> frame)
+    {
+        if (!_writers.TryGetValue((node, port), out var writer))
         {
-            if (!_writers.TryGetValue((o.Node, o.Port), out var writer))
-            {
-                string dir = perNode ? Path.Combine(directory, o.Node) : directory;
-                Directory.CreateDirectory(dir);
-                writer = PcapWriter.Create(Path.Combine(dir, o.Port + ".pcap"));
-                _writers.Add((o.Node, o.Port), writer);
-            }
-            writer.WriteFrame(o.Frame, timestampNanoseconds);
+            string dir = perNode ? Path.Combine(directory, node) : directory;
+            Directory.CreateDirectory(dir);
+            writer = PcapWriter.Create(Path.Combine(dir, port + ".pcap"));
+            _writers.Add((node, port), writer);
         }
+        writer.WriteFrame(frame, TimestampNanoseconds);
     }
 
     public void Dispose()

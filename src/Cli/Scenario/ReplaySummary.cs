@@ -1,15 +1,21 @@
 using System.Text.Json;
-using Datapath.Engine.Host;
+using Datapath.Engine;
 
 namespace Datapath.Cli.Scenario;
 
 /// <summary>
 /// What a replay did: frames in, frames out per port, drops per reason (and place), frames a host
 /// consumed, and the extra copies. Invariant, checked by <see cref="Balanced"/>: every frame in ended
-/// somewhere, and frames_in == Σ outputs + Σ drops + delivered − copies.
+/// somewhere, and frames_in == Σ outputs + Σ drops + delivered − copies. Counted as the journey reports
+/// (keys are tuples, made text only when written), so a replay's steady state allocates nothing here.
 /// </summary>
 internal sealed class ReplaySummary(bool perNode)
 {
+    private readonly Dictionary<(string Node, string Port), long> _outputs = [];
+    private readonly Dictionary<(string Node, string Port), long> _transits = [];
+    private readonly Dictionary<DropReason, long> _drops = [];
+    private readonly Dictionary<JourneyDrop, long> _dropsByPlace = [];
+
     public long FramesIn { get; private set; }
     /// <summary>Results beyond one per frame in: NORMAL's flood copies, a host's reply next to a consumed request.</summary>
     public long Copies { get; private set; }
@@ -17,60 +23,59 @@ internal sealed class ReplaySummary(bool perNode)
     public long Delivered { get; private set; }
     /// <summary>Frames that produced nothing at all — never expected; a non-zero count is a bug.</summary>
     public long Lost { get; private set; }
-    public Dictionary<string, long> Outputs { get; } = new(StringComparer.Ordinal);
-    /// <summary>GENEVE frames carried to a peer node, per sending tunnel port (not results: the peer's are).</summary>
-    public Dictionary<string, long> Transits { get; } = new(StringComparer.Ordinal);
-    public Dictionary<string, long> Drops { get; } = new(StringComparer.Ordinal);
-    /// <summary>Drops by "node place: reason" for the text report.</summary>
-    public Dictionary<string, long> DropsByPlace { get; } = new(StringComparer.Ordinal);
 
-    public void Add(HostedResult result)
+    public void Output(string node, string port) => _outputs[(node, port)] = _outputs.GetValueOrDefault((node, port)) + 1;
+
+    /// <summary>A GENEVE frame carried to a peer node through a sending tunnel port (not a result: the peer's are).</summary>
+    public void Transit(string node, string port) => _transits[(node, port)] = _transits.GetValueOrDefault((node, port)) + 1;
+
+    public void Drop(in JourneyDrop drop)
     {
-        FramesIn++;
-        long events = result.Outputs.Count + result.Drops.Count + result.Delivered;
-        if (events == 0)
-            Lost++;
-        else
-            Copies += events - 1;
-        Delivered += result.Delivered;
-        foreach (var o in result.Outputs)
-        {
-            string key = ReplaySink.Key(o, perNode);
-            Outputs[key] = Outputs.GetValueOrDefault(key) + 1;
-        }
-        foreach (var t in result.Transits)
-        {
-            string key = ReplaySink.Key(t, perNode);
-            Transits[key] = Transits.GetValueOrDefault(key) + 1;
-        }
-        foreach (var d in result.Drops)
-        {
-            Drops[d.Reason] = Drops.GetValueOrDefault(d.Reason) + 1;
-            string where = $"{d.Node} {d.Where}: {d.Reason}";
-            DropsByPlace[where] = DropsByPlace.GetValueOrDefault(where) + 1;
-        }
+        _drops[drop.Reason] = _drops.GetValueOrDefault(drop.Reason) + 1;
+        _dropsByPlace[drop] = _dropsByPlace.GetValueOrDefault(drop) + 1;
     }
 
-    public bool Balanced => Lost == 0 && FramesIn == Outputs.Values.Sum() + Drops.Values.Sum() + Delivered - Copies;
+    /// <summary>One frame's journey is over: what it came to.</summary>
+    public void FrameDone(in JourneyResult result)
+    {
+        FramesIn++;
+        if (result.Events == 0)
+            Lost++;
+        else
+            Copies += result.Events - 1;
+        Delivered += result.Delivered;
+    }
+
+    public bool Balanced => Lost == 0 && FramesIn == _outputs.Values.Sum() + _drops.Values.Sum() + Delivered - Copies;
+
+    private IEnumerable<(string Key, long Count)> ByPort(Dictionary<(string Node, string Port), long> counts)
+        => counts.Select(kv => (perNode ? $"{kv.Key.Node}/{kv.Key.Port}" : kv.Key.Port, kv.Value)).OrderBy(x => x.Item1, StringComparer.Ordinal);
+
+    private IEnumerable<(string Key, long Count)> Totals(IEnumerable<(string Key, long Count)> counts)
+        => counts.GroupBy(x => x.Key, StringComparer.Ordinal).Select(g => (g.Key, g.Sum(x => x.Count))).OrderBy(x => x.Key, StringComparer.Ordinal);
+
+    private IEnumerable<(string Key, long Count)> DropsByName => Totals(_drops.Select(kv => (DropReasonNames.Name(kv.Key), kv.Value)));
+
+    private IEnumerable<(string Key, long Count)> DropsByPlace => Totals(_dropsByPlace.Select(kv => (kv.Key.ToString(), kv.Value)));
 
     public void WriteJson(Utf8JsonWriter w)
     {
         w.WriteStartObject();
         w.WriteNumber("frames_in", FramesIn);
         w.WriteStartObject("outputs");
-        foreach (var (k, v) in Outputs.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+        foreach (var (k, v) in ByPort(_outputs))
             w.WriteNumber(k, v);
         w.WriteEndObject();
         w.WriteStartObject("drops");
-        foreach (var (k, v) in Drops.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+        foreach (var (k, v) in DropsByName)
             w.WriteNumber(k, v);
         w.WriteEndObject();
         if (Copies > 0)
             w.WriteNumber("copies", Copies);
-        if (Transits.Count > 0)
+        if (_transits.Count > 0)
         {
             w.WriteStartObject("tunnel_transits");
-            foreach (var (k, v) in Transits.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+            foreach (var (k, v) in ByPort(_transits))
                 w.WriteNumber(k, v);
             w.WriteEndObject();
         }
@@ -84,16 +89,16 @@ internal sealed class ReplaySummary(bool perNode)
     {
         o.WriteLine($"frames in: {FramesIn}");
         o.WriteLine("outputs:");
-        foreach (var (k, v) in Outputs.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+        foreach (var (k, v) in ByPort(_outputs))
             o.WriteLine($"  {k,-32} {v}");
-        if (Outputs.Count == 0)
+        if (_outputs.Count == 0)
             o.WriteLine("  (none)");
         o.WriteLine("drops:");
-        foreach (var (k, v) in DropsByPlace.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+        foreach (var (k, v) in DropsByPlace)
             o.WriteLine($"  {k,-48} {v}");
-        if (DropsByPlace.Count == 0)
+        if (_dropsByPlace.Count == 0)
             o.WriteLine("  (none)");
-        foreach (var (k, v) in Transits.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+        foreach (var (k, v) in ByPort(_transits))
             o.WriteLine($"through the tunnel to a peer node: {k} {v}");
         if (Delivered > 0)
             o.WriteLine($"delivered to a host: {Delivered}");

@@ -21,7 +21,7 @@ internal sealed class HostContext
     public long NowMs;
     public int Transmitted;
     public int GeneratedDrops;
-    public HostDropReason? GeneratedDropReason;
+    public DropReason? GeneratedDropReason;
     /// <summary>True while a generated packet runs: no ICMP error is sent about it.</summary>
     public bool Generating;
     public readonly Queue<byte[]> Pending = new();

@@ -36,7 +36,7 @@ public sealed partial class HostStack
     {
         if (!ArpPacket.TryRead(buf[EthernetHeader.Length..], out var arp) || arp.HardwareType != ArpPacket.HardwareTypeEthernet
             || arp.ProtocolType != EtherTypes.IPv4 || arp.HardwareLength != MacAddress.Length || arp.ProtocolLength != Ipv4Address.Length)
-            return Drop(ctx, HostDropReason.Malformed, "not an Ethernet/IPv4 ARP packet");
+            return Drop(ctx, DropReason.Malformed, "not an Ethernet/IPv4 ARP packet");
         var spa = arp.SenderProtocolAddress;
         var sha = arp.SenderHardwareAddress;
         var tpa = arp.TargetProtocolAddress;
@@ -61,21 +61,21 @@ public sealed partial class HostStack
         }
         if (spa.Value != 0 && Neighbors.TryGet(iface.Name, spa.Value, out var old) && old != sha)
             Neighbors.Set(iface.Name, spa, sha);
-        return Drop(ctx, HostDropReason.ArpIgnored, $"ARP {(arp.Operation == ArpPacket.OpRequest ? "request" : "op " + arp.Operation)} for {tpa}, not ours");
+        return Drop(ctx, DropReason.ArpIgnored, $"ARP {(arp.Operation == ArpPacket.OpRequest ? "request" : "op " + arp.Operation)} for {tpa}, not ours");
     }
 
     /// <summary>ip_local_out for a frame the host generates or is asked to send (L2 header ignored).</summary>
     private HostVerdict LocalOut(HostContext ctx, ReadOnlySpan<byte> frame)
     {
         if (frame.Length < EthernetHeader.Length + Ipv4Header.MinLength || frame.Length > HostContext.MaxFrame)
-            return Drop(ctx, HostDropReason.Malformed, $"frame of {frame.Length} bytes");
+            return Drop(ctx, DropReason.Malformed, $"frame of {frame.Length} bytes");
         frame.CopyTo(ctx.Buffer);
         Span<byte> buf = ctx.Buffer.AsSpan(0, frame.Length);
         ref var key = ref ctx.Key;
         FlowKey.Extract(buf, 0, out key);
         if (key.EthType != EtherTypes.IPv4 || (key.Layout.Flags & (ParseFlags.Truncated | ParseFlags.Malformed)) != 0
             || !Ipv4Header.TryRead(buf[key.Layout.L3Offset..], out var ip) || key.Layout.L3Offset + ip.TotalLength > buf.Length)
-            return Drop(ctx, HostDropReason.Malformed, "not a well-formed IPv4 frame");
+            return Drop(ctx, DropReason.Malformed, "not a well-formed IPv4 frame");
         buf = buf[..(key.Layout.L3Offset + ip.TotalLength)];
 
         uint dst = key.NwDst;
@@ -88,11 +88,11 @@ public sealed partial class HostStack
         if (!TryRouteCore(dst, out var route, out var outIf))
         {
             TraceRoute(ctx, dst, null);
-            return Drop(ctx, HostDropReason.NoRoute, $"no route to {new Ipv4Address(dst)} (ENETUNREACH)");
+            return Drop(ctx, DropReason.NoRoute, $"no route to {new Ipv4Address(dst)} (ENETUNREACH)");
         }
         TraceRoute(ctx, dst, route);
         if (route.Type != RouteType.Unicast)
-            return Drop(ctx, HostDropReason.RouteRejected, $"{route.Type.ToString().ToLowerInvariant()} route {route}");
+            return Drop(ctx, DropReason.RouteRejected, $"{route.Type.ToString().ToLowerInvariant()} route {route}");
         var packet = new NetfilterPacket(ref key, buf)
         {
             OutInterface = outIf.Name,
@@ -115,7 +115,7 @@ public sealed partial class HostStack
             if (!TryRouteCore(dst, out route, out outIf) || route.Type != RouteType.Unicast)
             {
                 TraceRoute(ctx, dst, null);
-                return Drop(ctx, HostDropReason.NoRoute, $"no route to {new Ipv4Address(dst)} after DNAT");
+                return Drop(ctx, DropReason.NoRoute, $"no route to {new Ipv4Address(dst)} after DNAT");
             }
             TraceRoute(ctx, dst, route);
         }

@@ -25,7 +25,7 @@ public sealed partial class HostStack
         ctx.Reset(trace, sink, nowMs);
         HostVerdict verdict;
         if (FindInterface(device) is not { } iface)
-            verdict = Drop(ctx, HostDropReason.NoSuchInterface, $"no device {device}");
+            verdict = Drop(ctx, DropReason.NoSuchInterface, $"no device {device}");
         else
             verdict = ReceiveCore(ctx, iface, frame);
         FlushPending(ctx);
@@ -49,25 +49,25 @@ public sealed partial class HostStack
     private HostVerdict ReceiveCore(HostContext ctx, HostInterface iface, ReadOnlySpan<byte> frame)
     {
         if (frame.Length < EthernetHeader.Length || frame.Length > HostContext.MaxFrame)
-            return Drop(ctx, HostDropReason.Malformed, $"frame of {frame.Length} bytes");
+            return Drop(ctx, DropReason.Malformed, $"frame of {frame.Length} bytes");
         frame.CopyTo(ctx.Buffer);
         Span<byte> buf = ctx.Buffer.AsSpan(0, frame.Length);
         ref var key = ref ctx.Key;
         FlowKey.Extract(buf, (uint)iface.Index, out key);
         if ((key.Layout.Flags & (ParseFlags.Truncated | ParseFlags.Malformed)) != 0)
-            return Drop(ctx, HostDropReason.Malformed, "truncated or malformed headers");
+            return Drop(ctx, DropReason.Malformed, "truncated or malformed headers");
         var dstMac = key.DlDst;
         if (dstMac != iface.Mac && !dstMac.IsMulticast)
-            return Drop(ctx, HostDropReason.OtherHost, $"{dstMac} is not {iface.Name}'s MAC {iface.Mac}");
+            return Drop(ctx, DropReason.OtherHost, $"{dstMac} is not {iface.Name}'s MAC {iface.Mac}");
         if (key.EthType == EtherTypes.Arp)
             return ReceiveArp(ctx, iface, buf);
         if (key.EthType != EtherTypes.IPv4 || key.VlanTci != 0)
-            return Drop(ctx, HostDropReason.UnsupportedProtocol, $"ethertype 0x{key.EthType:x4}{(key.VlanTci != 0 ? " (VLAN tagged)" : "")}");
+            return Drop(ctx, DropReason.UnsupportedProtocol, $"ethertype 0x{key.EthType:x4}{(key.VlanTci != 0 ? " (VLAN tagged)" : "")}");
 
         // ip_rcv: header sanity, then trim the Ethernet padding to the IP total length.
         int l3 = key.Layout.L3Offset;
         if (!Ipv4Header.TryRead(buf[l3..], out var ip) || !ip.IsChecksumValid || ip.TotalLength < ip.HeaderLength || l3 + ip.TotalLength > buf.Length)
-            return Drop(ctx, HostDropReason.Malformed, "bad IPv4 header (checksum or length)");
+            return Drop(ctx, DropReason.Malformed, "bad IPv4 header (checksum or length)");
         buf = buf[..(l3 + ip.TotalLength)];
         return ReceiveIpv4(ctx, iface, buf);
     }
@@ -95,26 +95,26 @@ public sealed partial class HostStack
         {
             TraceRoute(ctx, dst, null);
             SendIcmpError(ctx, buf, IcmpHeader.TypeDestinationUnreachable, 0, 0); // net unreachable
-            return Drop(ctx, HostDropReason.NoRoute, $"no route to {new Ipv4Address(dst)}");
+            return Drop(ctx, DropReason.NoRoute, $"no route to {new Ipv4Address(dst)}");
         }
         TraceRoute(ctx, dst, route);
         if (route.Type != RouteType.Unicast)
             return RejectRoute(ctx, buf, route);
         if (!Options.IpForward || IsMartianSource(key.NwSrc))
-            return Drop(ctx, HostDropReason.NotForwarded, Options.IpForward ? $"martian source {new Ipv4Address(key.NwSrc)}" : "net.ipv4.ip_forward=0");
+            return Drop(ctx, DropReason.NotForwarded, Options.IpForward ? $"martian source {new Ipv4Address(key.NwSrc)}" : "net.ipv4.ip_forward=0");
 
         // ip_forward: TTL first, then the MTU, then the decrement and the FORWARD hook.
         if (key.NwTtl <= 1)
         {
             SendIcmpError(ctx, buf, IcmpHeader.TypeTimeExceeded, 0, 0);
-            return Drop(ctx, HostDropReason.TtlExpired, $"TTL {key.NwTtl}");
+            return Drop(ctx, DropReason.TtlExpired, $"TTL {key.NwTtl}");
         }
         int ipLength = buf.Length - key.Layout.L3Offset;
         if (ipLength > outIf.Mtu)
         {
             if ((key.NwFrag & 1) == 0 && Ipv4Header.TryRead(buf[key.Layout.L3Offset..], out var h) && h.DontFragment)
                 SendIcmpError(ctx, buf, IcmpHeader.TypeDestinationUnreachable, 4, (uint)outIf.Mtu); // fragmentation needed
-            return Drop(ctx, HostDropReason.MtuExceeded, $"{ipLength} bytes > mtu {outIf.Mtu} of {outIf.Name}");
+            return Drop(ctx, DropReason.MtuExceeded, $"{ipLength} bytes > mtu {outIf.Mtu} of {outIf.Name}");
         }
         DecrementTtl(buf, key.Layout.L3Offset);
         key.NwTtl--;
@@ -164,7 +164,7 @@ public sealed partial class HostStack
             SendIcmpError(ctx, buf, IcmpHeader.TypeDestinationUnreachable, 1, 0);
         else if (route.Type == RouteType.Prohibit)
             SendIcmpError(ctx, buf, IcmpHeader.TypeDestinationUnreachable, 13, 0);
-        return Drop(ctx, HostDropReason.RouteRejected, $"{route.Type.ToString().ToLowerInvariant()} route {route}");
+        return Drop(ctx, DropReason.RouteRejected, $"{route.Type.ToString().ToLowerInvariant()} route {route}");
     }
 
     /// <summary>Runs one hook; returns the drop verdict when the packet does not survive it.</summary>
@@ -174,11 +174,11 @@ public sealed partial class HostStack
         if (ctx.Trace is not null)
             TraceNetfilter(ctx);
         if (v == NetfilterVerdict.Drop)
-            return Drop(ctx, HostDropReason.NetfilterDrop, $"dropped by iptables at {hook.ToString().ToUpperInvariant()}");
+            return Drop(ctx, DropReason.NetfilterDrop, $"dropped by iptables at {hook.ToString().ToUpperInvariant()}");
         if (v == NetfilterVerdict.Reject)
         {
             SendReject(ctx, packet.Frame, packet.RejectWith);
-            return Drop(ctx, HostDropReason.NetfilterReject, $"rejected by iptables at {hook.ToString().ToUpperInvariant()} ({packet.RejectWith})");
+            return Drop(ctx, DropReason.NetfilterReject, $"rejected by iptables at {hook.ToString().ToUpperInvariant()} ({packet.RejectWith})");
         }
         return null;
     }
@@ -191,13 +191,13 @@ public sealed partial class HostStack
             return dropped;
         ref var key = ref ctx.Key;
         if (!outIf.HasCarrier)
-            return Drop(ctx, HostDropReason.LinkDown, $"{outIf.Name} has no carrier");
+            return Drop(ctx, DropReason.LinkDown, $"{outIf.Name} has no carrier");
         uint nextHop = route.Gateway != 0 ? route.Gateway : key.NwDst;
         if (!Neighbors.TryGet(outIf.NeighborId, nextHop, out var mac))
         {
             TraceNeighbor(ctx, outIf, nextHop, null);
             SendIcmpError(ctx, buf, IcmpHeader.TypeDestinationUnreachable, 1, 0); // host unreachable (arp failed)
-            return Drop(ctx, HostDropReason.NoNeighbor, $"no neighbour {new Ipv4Address(nextHop)} on {outIf.Name}");
+            return Drop(ctx, DropReason.NoNeighbor, $"no neighbour {new Ipv4Address(nextHop)} on {outIf.Name}");
         }
         TraceNeighbor(ctx, outIf, nextHop, mac);
         PacketEditor.SetEthSrc(buf, outIf.Mac);
@@ -213,7 +213,7 @@ public sealed partial class HostStack
         ctx.Sink?.Transmit(this, outIf, frame);
     }
 
-    private HostVerdict Drop(HostContext ctx, HostDropReason reason, string detail)
+    private HostVerdict Drop(HostContext ctx, DropReason reason, string detail)
     {
         CountDrop(reason);
         if (ctx.Trace is not null)

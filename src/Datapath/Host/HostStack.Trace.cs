@@ -87,12 +87,12 @@ public sealed partial class HostStack
         => ctx.Trace?.Steps.Add(new TraceStep(Name, HostTrace.Deliver, 0) { Summary = $"deliver to the host (INPUT accepted){(ctx.Pending.Count > 0 ? ", reply queued" : "")}" }
             .Add("deliver", "local"));
 
-    private void TraceDrop(HostContext ctx, HostDropReason reason, string detail)
+    private void TraceDrop(HostContext ctx, DropReason reason, string detail)
     {
         if (ctx.Trace is not { } trace)
             return;
-        string name = HostDropReasonNames.Name(reason);
+        string name = DropReasonNames.Name(reason);
         trace.Steps.Add(new TraceStep(Name, HostTrace.Drop, 0) { Summary = $"drop: {name}: {detail}" }.Add("reason", name));
-        trace.Drops.Add(new TraceDrop(Name, null, HostTrace.ToDropReason(reason)));
+        trace.Drops.Add(new TraceDrop(Name, null, reason));
     }
 }

@@ -39,7 +39,7 @@ namespace Datapath.Engine.Host;
 // Invariants
 // ----------
 //  - Every received frame ends as exactly one of: transmitted (forwarded), delivered locally, or one counted
-//    drop (HostDropReason). Generated replies and errors are counted separately (Transmitted).
+//    drop (DropReason). Generated replies and errors are counted separately (Transmitted).
 //  - Every route's device is one of the host's interfaces (checked when the host is built).
 //  - The host never sends an ICMP error about an ICMP error, a non-first fragment, or a broadcast/multicast packet.
 //
@@ -68,7 +68,7 @@ public sealed partial class HostStack : INetfilterHost, IDisposable
     private readonly ConntrackNatBinding _binding;
     private readonly RuleSet? _rules;
     private readonly IpSetCollection? _sets;
-    private readonly long[] _drops = new long[Enum.GetValues<HostDropReason>().Length];
+    private readonly long[] _drops = new long[Enum.GetValues<DropReason>().Length];
     private NetfilterEngine? _netfilter;
     private long _forwarded, _delivered, _transmitted, _arpReplies, _echoReplies, _icmpErrors;
 
@@ -246,18 +246,18 @@ public sealed partial class HostStack : INetfilterHost, IDisposable
     public long EchoReplies => Volatile.Read(ref _echoReplies);
     public long IcmpErrors => Volatile.Read(ref _icmpErrors);
 
-    public long GetDrops(HostDropReason reason) => Volatile.Read(ref _drops[(int)reason]);
+    public long GetDrops(DropReason reason) => Volatile.Read(ref _drops[(int)reason]);
 
     public long TotalDrops => _drops.Sum();
 
     /// <summary>The non-zero drop counters.</summary>
-    public IEnumerable<(HostDropReason Reason, long Count)> NonZeroDrops()
+    public IEnumerable<(DropReason Reason, long Count)> NonZeroDrops()
     {
         for (int i = 0; i < _drops.Length; i++)
         {
             long c = Volatile.Read(ref _drops[i]);
             if (c != 0)
-                yield return ((HostDropReason)i, c);
+                yield return ((DropReason)i, c);
         }
     }
 
@@ -343,5 +343,5 @@ public sealed partial class HostStack : INetfilterHost, IDisposable
         return false;
     }
 
-    private void CountDrop(HostDropReason reason) => Interlocked.Increment(ref _drops[(int)reason]);
+    private void CountDrop(DropReason reason) => Interlocked.Increment(ref _drops[(int)reason]);
 }

@@ -3,10 +3,8 @@ using Datapath.Engine.Tracing;
 namespace Datapath.Engine.Host;
 
 /// <summary>
-/// The trace kinds and drop reasons the host stack records: the engine's <see cref="TraceKind"/> values for
-/// netfilter, routing and neighbour steps, and each <see cref="HostDropReason"/> mapped by name onto the
-/// engine's <see cref="DropReason"/> (falling back to <see cref="DropReason.NoOutput"/>, with the host's own
-/// reason in the step's details).
+/// The trace kinds the host stack records: the engine's <see cref="TraceKind"/> values for netfilter, routing
+/// and neighbour steps. Its drops use the engine's <see cref="DropReason"/> like every other place.
 /// </summary>
 internal static class HostTrace
 {
@@ -16,17 +14,4 @@ internal static class HostTrace
     public const TraceKind Drop = TraceKind.Drop;
     /// <summary>Local delivery (INPUT done): a step of kind route with the summary saying so.</summary>
     public const TraceKind Deliver = Route;
-
-    private static readonly DropReason[] s_drops = [.. Enum.GetValues<HostDropReason>().Select(MapDrop)];
-
-    private static DropReason MapDrop(HostDropReason reason)
-    {
-        if (Enum.TryParse<DropReason>(reason.ToString(), ignoreCase: false, out var d))
-            return d;
-        if (Enum.TryParse<DropReason>("HostStack", ignoreCase: false, out d))
-            return d;
-        return DropReason.NoOutput;
-    }
-
-    public static DropReason ToDropReason(HostDropReason reason) => s_drops[(int)reason];
 }

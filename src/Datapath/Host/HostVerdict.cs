@@ -8,13 +8,13 @@ namespace Datapath.Engine.Host;
 /// (no route or neighbour back): <see cref="GeneratedDrops"/> counts them, <see cref="GeneratedDropReason"/> says
 /// why the first was.
 /// </summary>
-public readonly record struct HostVerdict(int Transmitted, bool Delivered, HostDropReason? DropReason,
-    int GeneratedDrops = 0, HostDropReason? GeneratedDropReason = null)
+public readonly record struct HostVerdict(int Transmitted, bool Delivered, DropReason? DropReason,
+    int GeneratedDrops = 0, DropReason? GeneratedDropReason = null)
 {
     public bool Dropped => DropReason is not null;
 
     public override string ToString()
-        => DropReason is { } r ? $"drop: {HostDropReasonNames.Name(r)}{(Transmitted > 0 ? $" ({Transmitted} sent)" : "")}"
+        => DropReason is { } r ? $"drop: {DropReasonNames.Name(r)}{(Transmitted > 0 ? $" ({Transmitted} sent)" : "")}"
             : Delivered ? $"delivered locally{(Transmitted > 0 ? $", {Transmitted} sent" : "")}"
             : $"{Transmitted} sent";
 }

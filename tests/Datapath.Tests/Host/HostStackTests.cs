@@ -48,9 +48,9 @@ public sealed class HostStackTests
         var sink = new HostCapture();
         var request = PacketBuilder.Arp(ArpPacket.OpRequest, FrontendMac, Frontend, MacAddress.Zero, Backend1, FrontendMac, MacAddress.Broadcast);
         var v = h.Receive("antrea-gw0", request, sink, 1000);
-        Assert.Equal(HostDropReason.ArpIgnored, v.DropReason);
+        Assert.Equal(DropReason.ArpIgnored, v.DropReason);
         Assert.Empty(sink.Frames);
-        Assert.Equal(1, h.GetDrops(HostDropReason.ArpIgnored));
+        Assert.Equal(1, h.GetDrops(DropReason.ArpIgnored));
     }
 
     [Fact]
@@ -97,8 +97,8 @@ public sealed class HostStackTests
         Assert.Null(before.DropReason); // the default route forwards it
         h.Routes.Add(new RouteEntry(Ipv4Address.Parse("192.0.2.0").Value, 24, "eth9"));
         var after = h.Receive("antrea-gw0", PacketBuilder.Tcp(FrontendMac, Gw1Mac, Frontend, dst, 40001, 80, TcpFlags.Syn, seq: 1), null, 1000);
-        Assert.Equal(HostDropReason.NoRoute, after.DropReason);
-        Assert.Equal(1, h.GetDrops(HostDropReason.NoRoute));
+        Assert.Equal(DropReason.NoRoute, after.DropReason);
+        Assert.Equal(1, h.GetDrops(DropReason.NoRoute));
     }
 
     [Fact]
@@ -193,8 +193,8 @@ public sealed class HostStackTests
         using var h = SeedHost("worker1");
         var sink = new HostCapture();
         var v = h.Receive("antrea-gw0", Phase1Syn(ttl: 1), sink, 1000);
-        Assert.Equal(HostDropReason.TtlExpired, v.DropReason);
-        Assert.Equal(1, h.GetDrops(HostDropReason.TtlExpired));
+        Assert.Equal(DropReason.TtlExpired, v.DropReason);
+        Assert.Equal(1, h.GetDrops(DropReason.TtlExpired));
         var (dev, frame) = Assert.Single(sink.Frames);
         Assert.Equal("antrea-gw0", dev);
         var key = Key(frame);
@@ -216,8 +216,8 @@ public sealed class HostStackTests
         var trace = new Trace();
         var syn = PacketBuilder.Tcp(FrontendMac, Gw1Mac, Frontend, Ipv4Address.Parse("192.0.2.9"), 40000, 80, TcpFlags.Syn, seq: 1);
         var v = h.Receive("antrea-gw0", syn, sink, 1000, trace);
-        Assert.Equal(HostDropReason.NoRoute, v.DropReason);
-        Assert.Equal(1, h.GetDrops(HostDropReason.NoRoute));
+        Assert.Equal(DropReason.NoRoute, v.DropReason);
+        Assert.Equal(1, h.GetDrops(DropReason.NoRoute));
         var key = Key(Assert.Single(sink.Frames).Frame);
         Assert.Equal(IcmpHeader.TypeDestinationUnreachable, key.IcmpType);
         Assert.Equal(0, key.IcmpCode);
@@ -233,8 +233,8 @@ public sealed class HostStackTests
         // 10.222.1.99 is on antrea-gw0's subnet but not in the ARP cache.
         var syn = PacketBuilder.Tcp(FrontendMac, Gw1Mac, Frontend, Ipv4Address.Parse("10.222.1.99"), 40000, 80, TcpFlags.Syn, seq: 1);
         var v = h.Receive("antrea-gw0", syn, sink, 1000);
-        Assert.Equal(HostDropReason.NoNeighbor, v.DropReason);
-        Assert.Equal(1, h.GetDrops(HostDropReason.NoNeighbor));
+        Assert.Equal(DropReason.NoNeighbor, v.DropReason);
+        Assert.Equal(1, h.GetDrops(DropReason.NoNeighbor));
     }
 
     [Fact]
@@ -242,11 +242,11 @@ public sealed class HostStackTests
     {
         using var h = SeedHost("worker1");
         var other = PacketBuilder.Tcp(FrontendMac, Backend1Mac, Frontend, ServiceIp, 1, 80, TcpFlags.Syn);
-        Assert.Equal(HostDropReason.OtherHost, h.Receive("antrea-gw0", other, null, 1).DropReason);
+        Assert.Equal(DropReason.OtherHost, h.Receive("antrea-gw0", other, null, 1).DropReason);
         var bad = Phase1Syn();
         bad[14 + 10] ^= 0xff; // IPv4 header checksum
-        Assert.Equal(HostDropReason.Malformed, h.Receive("antrea-gw0", bad, null, 1).DropReason);
-        Assert.Equal(HostDropReason.NoSuchInterface, h.Receive("eth9", Phase1Syn(), null, 1).DropReason);
+        Assert.Equal(DropReason.Malformed, h.Receive("antrea-gw0", bad, null, 1).DropReason);
+        Assert.Equal(DropReason.NoSuchInterface, h.Receive("eth9", Phase1Syn(), null, 1).DropReason);
     }
 
     [Fact]

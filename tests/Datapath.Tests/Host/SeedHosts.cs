@@ -6,10 +6,17 @@ namespace Datapath.Engine.Tests.Host;
 
 /// <summary>
 /// Builds the seed lab's hosts from the embedded scenario (cluster.yaml's gateway, node IP/MAC, uplink, routes,
-/// neighbours; worker{1,2}.iptables; ipsets.save) and the hosted cluster over the scenario's bridges.
+/// neighbours; worker{1,2}.iptables; ipsets.save) and the journey over the scenario's bridges and hosts.
 /// </summary>
 internal static class SeedHosts
 {
+    public const string FrontendPort = "frontend-a3ba2f";
+    public const string Backend1Port = "backend1-bab86f";
+    public const string Backend2Port = "backend2-202ff6";
+    /// <summary>coredns has no NetworkPolicy (the frontend's egress policy only allows TCP 80 to backends and UDP 53).</summary>
+    public const string CorednsPort = "coredns--3e3abf";
+    public static readonly MacAddress CorednsMac = MacAddress.Parse("f2:82:cc:96:da:bd");
+    public static readonly Ipv4Address Coredns = Ipv4Address.Parse("10.222.1.2");
     public static readonly MacAddress FrontendMac = MacAddress.Parse("be:2c:bf:e4:ec:c5");
     public static readonly MacAddress Backend1Mac = MacAddress.Parse("f2:32:d8:07:e2:a6");
     public static readonly MacAddress Backend2Mac = MacAddress.Parse("c6:f4:b5:76:10:38");
@@ -34,11 +41,31 @@ internal static class SeedHosts
 
     public static HostStack SeedHost(string node, ulong seed = 1) => HostStack.Create(Config(AntreaScenario.LoadEmbedded(), node, seed));
 
-    public static HostedCluster SeedCluster(ulong seed = 1)
+    /// <summary>The seed cluster's bridges and hosts as one journey of <paramref name="scope"/>.</summary>
+    public static Journey SeedJourney(JourneyScope scope = JourneyScope.Cluster, ulong seed = 1)
+        => SeedJourney(AntreaScenario.LoadEmbedded(), scope, seed);
+
+    public static Journey SeedJourney(AntreaScenario s, JourneyScope scope, ulong seed = 1, Action<HostStackConfig>? edit = null)
     {
-        var s = AntreaScenario.LoadEmbedded();
-        var configs = s.Cluster.Nodes.Select(n => Config(s, n.Name, seed));
-        return HostedCluster.Build(s.Cluster, configs);
+        var configs = s.Cluster.Nodes.Select(n => Config(s, n.Name, seed)).ToList();
+        if (edit is not null)
+            configs.ForEach(edit);
+        return Journey.Build(s.Cluster, configs, scope);
+    }
+
+    /// <summary>The first seed whose kube-proxy DNAT (statistic --mode random) of the frontend's SYN picks <paramref name="backendPort"/>.</summary>
+    public static ulong SeedReaching(string backendPort)
+    {
+        for (ulong seed = 1; seed < 200; seed++)
+        {
+            using var journey = SeedJourney(JourneyScope.Cluster, seed);
+            var sink = new JourneyRecorder();
+            journey.Inject("worker1", FrontendPort, Phase1Syn(), sink, 1000);
+            if (sink.Outputs.Any(o => o.Port == backendPort))
+                return seed;
+        }
+        Assert.Fail($"no seed below 200 reaches {backendPort}");
+        return 0;
     }
 
     /// <summary>The frontend's SYN of the seed (tcpdump, seed 001 §9): be:2c:bf:e4:ec:c5 > 4e:99:08:c1:53:be, 10.222.1.48.56670 > 10.104.65.133.80.</summary>

@@ -105,11 +105,12 @@ public sealed class SeedPhaseTests : IDisposable
     [Fact]
     public void Phase2_on_worker2_from_the_tunnel_reaches_backend2()
     {
-        var sink = new CapturingSink();
+        using var journey = new Journey(_scenario.Cluster, [], JourneyScope.Cluster);
         var trace = new Trace();
-        var results = _scenario.Cluster.Process(Worker1, 2, SeedFrames.Phase2Syn(), sink, 1000, trace);
+        var result = journey.Run(journey.GetNode("worker1"), 2, SeedFrames.Phase2Syn(), null, 1000, trace);
 
-        Assert.Equal(2, results.Count);
+        Assert.Equal(2, result.Hops);                                                   // worker1's bridge, then worker2's
+        Assert.Equal(1, result.Transits);
         Assert.Equal([0, 30, 31, 40, 50, 60, 70, 80, 90, 105, 110], trace.TablesVisited("worker2"));
         var k = trace.FinalFlows["worker2"];
         Assert.Equal(0x23u, Reg(k, 1));
@@ -128,9 +129,10 @@ public sealed class SeedPhaseTests : IDisposable
     [Fact]
     public void Phase3_reply_from_backend2_returns_through_table31_to_the_gateway()
     {
-        _scenario.Cluster.Process(Worker1, 2, SeedFrames.Phase2Syn(), null, 1000);
+        using var journey = new Journey(_scenario.Cluster, [], JourneyScope.Cluster);
+        journey.Run(journey.GetNode("worker1"), 2, SeedFrames.Phase2Syn(), null, 1000);
         var trace = new Trace();
-        _scenario.Cluster.Process(Worker2, 35, SeedFrames.Phase3SynAck(), null, 1001, trace);
+        journey.Run(journey.GetNode("worker2"), 35, SeedFrames.Phase3SynAck(), null, 1001, trace);
 
         Assert.Equal([0, 10, 30, 31, 40, 50, 70, 105, 110], trace.TablesVisited("worker2"));
         Assert.Equal([0, 30, 31, 40, 50, 70, 80, 90, 105, 110], trace.TablesVisited("worker1"));

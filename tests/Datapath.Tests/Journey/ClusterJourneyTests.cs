@@ -1,37 +1,28 @@
 using System.Text;
 using Datapath.Engine.Host;
+using Datapath.Engine.Tests.Host;
 using Datapath.Engine.Tracing;
 using Datapath.Packets;
 using static Datapath.Engine.Tests.Host.SeedHosts;
 
-namespace Datapath.Engine.Tests.Host;
+namespace Datapath.Engine.Tests;
 
-/// <summary>The seed lab's two workers, bridges and hosts, joined by the GENEVE underlay: the articles' four phases.</summary>
-public sealed class HostedClusterTests
+/// <summary>The seed lab's two workers, bridges and hosts, joined by the GENEVE underlay: the articles' four phases as journeys.</summary>
+public sealed class ClusterJourneyTests
 {
-    private const string FrontendPort = "frontend-a3ba2f";
-    private const string Backend1Port = "backend1-bab86f";
-    private const string Backend2Port = "backend2-202ff6";
-    // coredns has no NetworkPolicy (the frontend's egress policy only allows TCP 80 to backends and UDP 53).
-    private const string CorednsPort = "coredns--3e3abf";
-    private static readonly MacAddress CorednsMac = MacAddress.Parse("f2:82:cc:96:da:bd");
-    private static readonly Ipv4Address Coredns = Ipv4Address.Parse("10.222.1.2");
+    private static ulong SeedFor(string backendPort) => SeedReaching(backendPort);
 
-    /// <summary>The first seed whose DNAT of the frontend's SYN picks <paramref name="backendPort"/>.</summary>
-    private static ulong SeedFor(string backendPort)
+    /// <summary>Runs one journey from (node, port) and keeps what it came to; <paramref name="seed"/> reseeds the hosts first.</summary>
+    internal static JourneyRecorder Inject(Journey c, string node, string port, byte[] frame, long nowMs, Trace? trace = null, ulong? seed = null)
     {
-        for (ulong seed = 1; seed < 200; seed++)
-        {
-            var c = SeedCluster();
-            var r = c.Inject("worker1", FrontendPort, Phase1Syn(), 1000, seed: seed);
-            if (r.Outputs.Any(o => o.Port == backendPort))
-                return seed;
-        }
-        Assert.Fail($"no seed below 200 reaches {backendPort}");
-        return 0;
+        if (seed is { } s)
+            c.Reseed(s);
+        var r = new JourneyRecorder();
+        c.Inject(node, port, frame, r, nowMs, trace);
+        return r;
     }
 
-    private static HostedOutput Single(HostedResult r, string node, string port)
+    private static RecordedExit Single(JourneyRecorder r, string node, string port)
     {
         Assert.Empty(r.Drops);
         var o = Assert.Single(r.Outputs);
@@ -44,9 +35,9 @@ public sealed class HostedClusterTests
     public void Phase_1_to_3_the_syn_is_dnated_to_backend2_and_crosses_the_tunnel()
     {
         ulong seed = SeedFor(Backend2Port);
-        var c = SeedCluster();
+        var c = SeedJourney();
         var trace = new Trace();
-        var r = c.Inject("worker1", FrontendPort, Phase1Syn(), 1000, trace, seed);
+        var r = Inject(c, "worker1", FrontendPort, Phase1Syn(), 1000, trace, seed);
         var o = Single(r, "worker2", Backend2Port);
         Assert.Equal(35u, o.OfPort);
         var k = Key(o.Frame);
@@ -74,11 +65,11 @@ public sealed class HostedClusterTests
     public void Phase_4_the_syn_ack_returns_through_table_31_and_the_host_undoes_the_dnat()
     {
         ulong seed = SeedFor(Backend2Port);
-        var c = SeedCluster();
-        Single(c.Inject("worker1", FrontendPort, Phase1Syn(), 1000, seed: seed), "worker2", Backend2Port);
+        var c = SeedJourney();
+        Single(Inject(c, "worker1", FrontendPort, Phase1Syn(), 1000, seed: seed), "worker2", Backend2Port);
         var synAck = PacketBuilder.Tcp(Backend2Mac, Gw2Mac, Backend2, Frontend, 80, 56670, TcpFlags.Syn | TcpFlags.Ack, seq: 3000, ack: 569506856, window: 64308);
         var trace = new Trace();
-        var r = c.Inject("worker2", Backend2Port, synAck, 1001, trace);
+        var r = Inject(c, "worker2", Backend2Port, synAck, 1001, trace);
         var o = Single(r, "worker1", FrontendPort);
         var k = Key(o.Frame);
         Assert.Equal(ServiceIp, k.Ipv4Src);
@@ -96,7 +87,7 @@ public sealed class HostedClusterTests
     public void A_whole_http_exchange_completes_through_the_cluster(string backendPort)
     {
         ulong seed = SeedFor(backendPort);
-        var c = SeedCluster();
+        var c = SeedJourney();
         c.Reseed(seed);
         bool remote = backendPort == Backend2Port;
         string backendNode = remote ? "worker2" : "worker1";
@@ -107,7 +98,7 @@ public sealed class HostedClusterTests
 
         void Send(TcpEndpoint from, TcpEndpoint to, byte[] frame)
         {
-            var r = c.Inject(from.Node, from.Port, frame, now++);
+            var r = Inject(c, from.Node, from.Port, frame, now++);
             to.Receive(Single(r, to.Node, to.Port).Frame);
         }
 
@@ -125,7 +116,7 @@ public sealed class HostedClusterTests
 
         Assert.Equal(get, server.Received[2]);
         Assert.Equal(response, client.Received[1]);
-        var w1 = c.GetNode("worker1").Host;
+        var w1 = c.GetNode("worker1").Host!;
         Assert.Equal(0, w1.TotalDrops);
         Assert.Equal(9, w1.Forwarded);
     }
@@ -133,13 +124,13 @@ public sealed class HostedClusterTests
     [Fact]
     public void Backend_split_over_10k_connections_passes_chi_square()
     {
-        var c = SeedCluster();
+        var c = SeedJourney();
         c.Reseed(20261122);
         const int N = 10_000;
         int b1 = 0, b2 = 0;
         for (int i = 0; i < N; i++)
         {
-            var r = c.Inject("worker1", FrontendPort, Phase1Syn((ushort)(20000 + i)), 1000 + i);
+            var r = Inject(c, "worker1", FrontendPort, Phase1Syn((ushort)(20000 + i)), 1000 + i);
             var o = Assert.Single(r.Outputs);
             if (o.Port == Backend1Port)
                 b1++;
@@ -156,61 +147,61 @@ public sealed class HostedClusterTests
     [Fact]
     public void Pod_pings_its_gateway_through_the_bridge()
     {
-        var c = SeedCluster();
+        var c = SeedJourney();
         ArpForGateway(c);
         var request = PacketBuilder.IcmpEcho(CorednsMac, Gw1Mac, Coredns, Gw1, reply: false, id: 4242, seq: 1, "abcdefgh"u8);
-        var r = c.Inject("worker1", CorednsPort, request, 1000);
+        var r = Inject(c, "worker1", CorednsPort, request, 1000);
         var o = Single(r, "worker1", CorednsPort);
         var k = Key(o.Frame);
         Assert.Equal(IcmpHeader.TypeEchoReply, k.IcmpType);
         Assert.Equal(Gw1, k.Ipv4Src);
         Assert.Equal(Coredns, k.Ipv4Dst);
         Assert.Equal(CorednsMac, k.DlDst);
-        Assert.Equal(1, r.Delivered);
+        Assert.Single(r.Delivered);
     }
 
     /// <summary>coredns resolves its gateway first (as a pod does before its first packet): the host learns its MAC.</summary>
-    private static void ArpForGateway(HostedCluster c)
+    private static void ArpForGateway(Journey c)
     {
         var arp = PacketBuilder.Arp(ArpPacket.OpRequest, CorednsMac, Coredns, MacAddress.Zero, Gw1, CorednsMac, MacAddress.Broadcast);
-        Assert.Single(c.Inject("worker1", CorednsPort, arp, 999).OutputsOn("worker1", CorednsPort));
+        Assert.Single(Inject(c, "worker1", CorednsPort, arp, 999).OutputsOn("worker1", CorednsPort));
     }
 
     [Fact]
     public void Echo_reply_to_a_pod_the_host_has_no_neighbour_for_is_a_counted_drop()
     {
         // worker1's `arp -a` has no entry for coredns (10.222.1.2): the reply cannot be addressed.
-        var c = SeedCluster();
+        var c = SeedJourney();
         var request = PacketBuilder.IcmpEcho(CorednsMac, Gw1Mac, Coredns, Gw1, reply: false, id: 1, seq: 1);
-        var r = c.Inject("worker1", CorednsPort, request, 1000);
+        var r = Inject(c, "worker1", CorednsPort, request, 1000);
         Assert.Empty(r.Outputs);
-        Assert.Equal(1, r.Delivered);
-        Assert.Equal(new HostedDrop("worker1", "host (generated)", "no-neighbor"), Assert.Single(r.Drops));
+        Assert.Single(r.Delivered);
+        Assert.Equal(("worker1", "host (generated)", "no-neighbor"), Assert.Single(r.DropNames));
     }
 
     [Fact]
     public void Frontend_ping_is_dropped_by_its_egress_policy_before_the_host()
     {
-        var c = SeedCluster();
+        var c = SeedJourney();
         var request = PacketBuilder.IcmpEcho(FrontendMac, Gw1Mac, Frontend, Gw1, reply: false, id: 4242, seq: 1, "abcdefgh"u8);
-        var r = c.Inject("worker1", FrontendPort, request, 1000);
+        var r = Inject(c, "worker1", FrontendPort, request, 1000);
         Assert.Empty(r.Outputs);
-        Assert.Equal(new HostedDrop("worker1", "br-int table 60", "drop-action"), Assert.Single(r.Drops));
-        Assert.Equal(0, r.Delivered);
+        Assert.Equal(("worker1", "br-int table 60", "drop-action"), Assert.Single(r.DropNames));
+        Assert.Empty(r.Delivered);
     }
 
     [Fact]
     public void Pod_arp_for_its_gateway_is_answered_as_the_articles_arp_tables_imply()
     {
-        var c = SeedCluster();
+        var c = SeedJourney();
         var request = PacketBuilder.Arp(ArpPacket.OpRequest, FrontendMac, Frontend, MacAddress.Zero, Gw1, FrontendMac, MacAddress.Broadcast);
-        var r = c.Inject("worker1", FrontendPort, request, 1000);
+        var r = Inject(c, "worker1", FrontendPort, request, 1000);
         // NORMAL floods the request to the other local ports; the host answers through antrea-gw0.
         var replies = r.OutputsOn("worker1", FrontendPort).ToList();
         var reply = Assert.Single(replies);
         Assert.Equal(PacketBuilder.Arp(ArpPacket.OpReply, Gw1Mac, Gw1, FrontendMac, Frontend, Gw1Mac, FrontendMac), reply.Frame);
         Assert.DoesNotContain(r.Outputs, o => o.Port == "antrea-tun0");
-        Assert.Equal(1, r.Delivered);
+        Assert.Single(r.Delivered);
         // Every other copy is the flooded request (a pod ignores an ARP request for an address it does not have).
         Assert.All(r.Outputs.Where(o => o.Port != FrontendPort), o => Assert.Equal(request, o.Frame));
     }
@@ -222,25 +213,23 @@ public sealed class HostedClusterTests
         var configs = s.Cluster.Nodes.Select(n => Config(s, n.Name)).ToList();
         foreach (var cfg in configs)
             cfg.Routes.RemoveAll(l => l.StartsWith("default", StringComparison.Ordinal));
-        var c = HostedCluster.Build(s.Cluster, configs);
+        var c = Journey.Build(s.Cluster, configs, JourneyScope.Cluster);
         ArpForGateway(c);
         var syn = PacketBuilder.Tcp(CorednsMac, Gw1Mac, Coredns, Ipv4Address.Parse("192.0.2.9"), 40000, 80, TcpFlags.Syn, seq: 1);
-        var r = c.Inject("worker1", CorednsPort, syn, 1000);
-        var drop = Assert.Single(r.Drops);
-        Assert.Equal(new HostedDrop("worker1", "host", "no-route"), drop);
-        Assert.Equal(1, r.DropCounts["no-route"]);
+        var r = Inject(c, "worker1", CorednsPort, syn, 1000);
+        Assert.Equal(("worker1", "host", "no-route"), Assert.Single(r.DropNames));
         // The host's ICMP network unreachable comes back to the pod.
         var icmp = Key(Assert.Single(r.OutputsOn("worker1", CorednsPort)).Frame);
         Assert.Equal(IcmpHeader.TypeDestinationUnreachable, icmp.IcmpType);
-        Assert.Equal(1, c.GetNode("worker1").Host.GetDrops(HostDropReason.NoRoute));
+        Assert.Equal(1, c.GetNode("worker1").Host!.GetDrops(DropReason.NoRoute));
     }
 
     [Fact]
     public void Pod_to_external_leaves_the_uplink_masqueraded()
     {
-        var c = SeedCluster();
+        var c = SeedJourney();
         var syn = PacketBuilder.Tcp(CorednsMac, Gw1Mac, Coredns, Ipv4Address.Parse("93.184.216.34"), 40000, 443, TcpFlags.Syn, seq: 1);
-        var o = Single(c.Inject("worker1", CorednsPort, syn, 1000), "worker1", "ens160");
+        var o = Single(Inject(c, "worker1", CorednsPort, syn, 1000), "worker1", "ens160");
         Assert.Equal(0u, o.OfPort);
         Assert.Equal(Ipv4Address.Parse("10.79.1.201"), Key(o.Frame).Ipv4Src);
     }
@@ -250,9 +239,9 @@ public sealed class HostedClusterTests
     {
         string Run(ulong seed)
         {
-            var c = SeedCluster();
+            var c = SeedJourney();
             c.Reseed(seed);
-            return string.Concat(Enumerable.Range(0, 32).Select(i => c.Inject("worker1", FrontendPort, Phase1Syn((ushort)(30000 + i)), 1000).Outputs.Single().Port[7]));
+            return string.Concat(Enumerable.Range(0, 32).Select(i => Inject(c, "worker1", FrontendPort, Phase1Syn((ushort)(30000 + i)), 1000).Outputs.Single().Port[7]));
         }
         Assert.Equal(Run(7), Run(7));
         Assert.NotEqual(Run(7), Run(8));
@@ -261,8 +250,8 @@ public sealed class HostedClusterTests
     [Fact]
     public void Unknown_port_is_an_argument_error()
     {
-        var c = SeedCluster();
-        Assert.Throws<ArgumentException>(() => c.Inject("worker1", "nope", Phase1Syn(), 1));
-        Assert.Throws<ArgumentException>(() => c.Inject("worker9", FrontendPort, Phase1Syn(), 1));
+        var c = SeedJourney();
+        Assert.Throws<ArgumentException>(() => Inject(c, "worker1", "nope", Phase1Syn(), 1));
+        Assert.Throws<ArgumentException>(() => Inject(c, "worker9", FrontendPort, Phase1Syn(), 1));
     }
 }

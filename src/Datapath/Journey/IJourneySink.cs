@@ -1,0 +1,21 @@
+namespace Datapath.Engine;
+
+/// <summary>
+/// Receives what a <see cref="Journey"/> comes to, as it happens: frames that leave, GENEVE frames carried to a
+/// peer, frames a host consumed, drops. Frames are spans valid only during the call (copy to keep them); calls
+/// come on the thread that runs the journey, never re-entering it.
+/// </summary>
+public interface IJourneySink
+{
+    /// <summary>A frame leaves the emulation, exactly as it leaves (GENEVE-encapsulated on a tunnel port).</summary>
+    void Output(in JourneyExit exit, ReadOnlySpan<byte> frame);
+
+    /// <summary>A GENEVE frame <paramref name="from"/> sent on its tunnel port, which the peer node now receives: what the sender's uplink carried.</summary>
+    void Transit(JourneyNode from, BridgePort tunnel, ReadOnlySpan<byte> frame);
+
+    /// <summary>A host accepted <paramref name="frame"/> for itself (INPUT: an echo request or reply, an ARP request, a local socket's segment).</summary>
+    void Deliver(JourneyNode node, ReadOnlySpan<byte> frame);
+
+    /// <summary>A frame ended in a drop (already counted by the bridge, the host or the journey).</summary>
+    void Drop(in JourneyDrop drop);
+}

@@ -1,0 +1,39 @@
+using Datapath.Engine.Host;
+
+namespace Datapath.Engine;
+
+/// <summary>
+/// One node of a <see cref="Journey"/>: its bridge (the engine's <see cref="Engine.Node"/>) and, when it has one,
+/// its Linux host behind the gateway port. Without a host, antrea-gw0 is an exit like any port.
+/// </summary>
+public sealed class JourneyNode
+{
+    /// <exception cref="ArgumentException">A host is given but the bridge has no gateway port, or the host lacks the gateway interface.</exception>
+    internal JourneyNode(Node node, HostStack? host)
+    {
+        Node = node;
+        Host = host;
+        Tunnel = node.Bridge.Ports.FirstOrDefault(p => p.Kind == PortKind.Tunnel);
+        Gateway = node.Bridge.Ports.FirstOrDefault(p => p.Kind == PortKind.Gateway);
+        if (host is null)
+            return;
+        if (Gateway is null)
+            throw new ArgumentException($"node {node.Name}: the bridge has no gateway port for its host", nameof(node));
+        if (!host.TryGetInterface(Gateway.Name, out var gw))
+            throw new ArgumentException($"node {node.Name}: the host has no interface '{Gateway.Name}' for the bridge's gateway port", nameof(host));
+        GatewayInterface = gw;
+    }
+
+    public string Name => Node.Name;
+    public Node Node { get; }
+    /// <summary>The host stack behind the gateway port, or null.</summary>
+    public HostStack? Host { get; }
+    /// <summary>The bridge's gateway port (antrea-gw0, ofport 2), or null.</summary>
+    public BridgePort? Gateway { get; }
+    /// <summary>The host's side of the gateway port (same name, the host's address and the gateway MAC); null without a host.</summary>
+    public HostInterface? GatewayInterface { get; }
+    /// <summary>The bridge's GENEVE tunnel port (antrea-tun0), if any.</summary>
+    public BridgePort? Tunnel { get; }
+
+    public override string ToString() => Name;
+}

@@ -1,0 +1,13 @@
+namespace Datapath.Engine;
+
+/// <summary>
+/// What one journey came to: the frames that left (<see cref="Outputs"/>), those a host consumed
+/// (<see cref="Delivered"/>), the drops, the GENEVE frames carried to a peer node (<see cref="Transits"/>: not
+/// results, the peer's are), and the bridge/host traversals taken. Every frame in ends as at least one
+/// <see cref="Events"/>; more than one is a copy (NORMAL's flood, a reply next to a consumed request).
+/// </summary>
+public readonly record struct JourneyResult(int Outputs, int Drops, int Delivered, int Transits, int Hops)
+{
+    /// <summary>Outputs + drops + deliveries: what the frame and its copies, replies and errors became.</summary>
+    public int Events => Outputs + Drops + Delivered;
+}
