@@ -13,6 +13,11 @@ internal static class Program
             Console.Write(Geneve.GeneveCpuTimeHarness.Run());
             return;
         }
+        if (args is ["--write-replay-workload", var kind, var frames, var connections, var path])
+        {
+            Pipeline.ReplayWorkload.Write(kind, int.Parse(frames, System.Globalization.CultureInfo.InvariantCulture), int.Parse(connections, System.Globalization.CultureInfo.InvariantCulture), path);
+            return;
+        }
         if (args is ["--pipeline-cpu-time"])
         {
             Console.Write(Pipeline.PipelineCpuTimeHarness.Run());

@@ -30,9 +30,10 @@ internal sealed class ReplayCommand : ICliCommand
         var bridgeOnly = new Option<bool>("--bridge-only") { Description = "Stop at the bridge's ports, as ofproto/trace does (no host stack behind antrea-gw0)" };
         var dumpConntrack = new Option<bool>("--dump-conntrack") { Description = "Print the conntrack table afterwards, as ovs-appctl dpctl/dump-conntrack" };
         var dumpFlows = new Option<bool>("--dump-flows") { Description = "Print the flow tables with their stats afterwards, as ovs-ofctl dump-flows" };
+        var noCache = new Option<bool>("--no-cache") { Description = "Translate every pass on the slow path (no flow cache); the results are the same" };
         var command = new Command("replay", "Run a capture through a node (or the cluster) and write what each port sends")
         {
-            input, inPort, cluster, output, bridgeOnly, dumpConntrack, dumpFlows,
+            input, inPort, cluster, output, bridgeOnly, dumpConntrack, dumpFlows, noCache,
         };
         args.AddTo(command);
         command.SetAction(parse =>
@@ -62,6 +63,10 @@ internal sealed class ReplayCommand : ICliCommand
             }
             var scope = isCluster ? JourneyScope.Cluster : parse.GetValue(bridgeOnly) ? JourneyScope.Bridge : JourneyScope.Node;
             using var journey = ScenarioHosts.BuildJourney(scenario, scope, (ulong)(parse.GetValue(args.Seed) ?? 1));
+            bool cache = !parse.GetValue(noCache);
+            foreach (var n in scenario.Cluster.Nodes)
+                n.UseFlowCache = cache;
+            var clock = System.Diagnostics.Stopwatch.StartNew();
             string path = parse.GetValue(input)!;
             string outDir = parse.GetValue(output)!;
             bool json = parse.GetValue(args.Json);
@@ -77,8 +82,10 @@ internal sealed class ReplayCommand : ICliCommand
                 var fixedNode = node is null ? null : journey.GetNode(node.Name);
                 void RunAll(Action<long>? advance)
                 {
+                    var batch = new ReplayBatch(scenario.Cluster.Nodes);
                     while (reader.TryReadNext(out var frame))
                     {
+                        batch.Next();
                         var n = fixedNode!;
                         BridgePort p = port!;
                         if (isCluster && !ResolveInterface(journey, frame, out n, out p, out string? why))
@@ -88,6 +95,7 @@ internal sealed class ReplayCommand : ICliCommand
                         summary.FrameDone(in result);
                         advance?.Invoke(frame.FileOffset);
                     }
+                    batch.End();
                 }
                 if (progress)
                 {
@@ -108,6 +116,7 @@ internal sealed class ReplayCommand : ICliCommand
                 return c;
             }
 
+            summary.Finish(clock.Elapsed, scenario.Cluster.Nodes.Select(n => n.CacheStats), cache);
             if (json)
             {
                 JsonOutput.WriteDocument(stdout, summary.WriteJson);

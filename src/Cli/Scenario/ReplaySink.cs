@@ -12,6 +12,10 @@ namespace Datapath.Cli.Scenario;
 internal sealed class ReplaySink(string directory, bool perNode, ReplaySummary summary) : IJourneySink, IDisposable
 {
     private readonly Dictionary<(string Node, string Port), PcapWriter> _writers = [];
+    // The last port written: a replay's frames mostly leave by the same port, and the names are the
+    // bridge's own string instances, so a reference compare saves hashing two strings per frame.
+    private string? _lastNode, _lastPort;
+    private PcapWriter? _lastWriter;
 
     /// <summary>The capture time of the frame being replayed: the time of everything it causes.</summary>
     public long TimestampNanoseconds { get; set; }
@@ -37,6 +41,11 @@ internal sealed class ReplaySink(string directory, bool perNode, ReplaySummary s
 
     private void Write(string node, string port, ReadOnlySpan<byte> frame)
     {
+        if (ReferenceEquals(node, _lastNode) && ReferenceEquals(port, _lastPort))
+        {
+            _lastWriter!.WriteFrame(frame, TimestampNanoseconds);
+            return;
+        }
         if (!_writers.TryGetValue((node, port), out var writer))
         {
             string dir = perNode ? Path.Combine(directory, node) : directory;
@@ -44,6 +53,7 @@ internal sealed class ReplaySink(string directory, bool perNode, ReplaySummary s
             writer = PcapWriter.Create(Path.Combine(dir, port + ".pcap"));
             _writers.Add((node, port), writer);
         }
+        (_lastNode, _lastPort, _lastWriter) = (node, port, writer);
         writer.WriteFrame(frame, TimestampNanoseconds);
     }
 

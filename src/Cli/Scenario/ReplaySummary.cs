@@ -24,7 +24,27 @@ internal sealed class ReplaySummary(bool perNode)
     /// <summary>Frames that produced nothing at all — never expected; a non-zero count is a bug.</summary>
     public long Lost { get; private set; }
 
-    public void Output(string node, string port) => _outputs[(node, port)] = _outputs.GetValueOrDefault((node, port)) + 1;
+    // The last port counted (see ReplaySink: names are the bridge's string instances); flushed into _outputs.
+    private string? _lastNode, _lastPort;
+    private long _lastCount;
+
+    public void Output(string node, string port)
+    {
+        if (ReferenceEquals(node, _lastNode) && ReferenceEquals(port, _lastPort))
+        {
+            _lastCount++;
+            return;
+        }
+        FlushLast();
+        (_lastNode, _lastPort, _lastCount) = (node, port, 1);
+    }
+
+    private void FlushLast()
+    {
+        if (_lastNode is not null)
+            _outputs[(_lastNode, _lastPort!)] = _outputs.GetValueOrDefault((_lastNode, _lastPort!)) + _lastCount;
+        (_lastNode, _lastPort, _lastCount) = (null, null, 0);
+    }
 
     /// <summary>A GENEVE frame carried to a peer node through a sending tunnel port (not a result: the peer's are).</summary>
     public void Transit(string node, string port) => _transits[(node, port)] = _transits.GetValueOrDefault((node, port)) + 1;
@@ -46,7 +66,13 @@ internal sealed class ReplaySummary(bool perNode)
         Delivered += result.Delivered;
     }
 
-    public bool Balanced => Lost == 0 && FramesIn == _outputs.Values.Sum() + _drops.Values.Sum() + Delivered - Copies;
+    public bool Balanced => Lost == 0 && FramesIn == FlushedOutputs().Values.Sum() + _drops.Values.Sum() + Delivered - Copies;
+
+    private Dictionary<(string Node, string Port), long> FlushedOutputs()
+    {
+        FlushLast();
+        return _outputs;
+    }
 
     private IEnumerable<(string Key, long Count)> ByPort(Dictionary<(string Node, string Port), long> counts)
         => counts.Select(kv => (perNode ? $"{kv.Key.Node}/{kv.Key.Port}" : kv.Key.Port, kv.Value)).OrderBy(x => x.Item1, StringComparer.Ordinal);
@@ -58,12 +84,38 @@ internal sealed class ReplaySummary(bool perNode)
 
     private IEnumerable<(string Key, long Count)> DropsByPlace => Totals(_dropsByPlace.Select(kv => (kv.Key.ToString(), kv.Value)));
 
+    private TimeSpan _elapsed;
+    private Engine.Cache.FlowCacheStats _cache;
+    private bool _cacheOn;
+
+    /// <summary>Records the replay's wall time and the flow caches' counters summed over the nodes.</summary>
+    public void Finish(TimeSpan elapsed, IEnumerable<Engine.Cache.FlowCacheStats> caches, bool cacheOn)
+    {
+        _elapsed = elapsed;
+        _cacheOn = cacheOn;
+        foreach (var c in caches)
+            _cache = new(_cache.Hits + c.Hits, _cache.FrontHits + c.FrontHits, _cache.Misses + c.Misses, _cache.Flushes + c.Flushes, _cache.Uncacheable + c.Uncacheable, _cache.Entries + c.Entries);
+    }
+
+    private double FramesPerSecond => _elapsed.TotalSeconds > 0 ? FramesIn / _elapsed.TotalSeconds : 0;
+
     public void WriteJson(Utf8JsonWriter w)
     {
         w.WriteStartObject();
         w.WriteNumber("frames_in", FramesIn);
+        w.WriteNumber("elapsed_s", Math.Round(_elapsed.TotalSeconds, 6));
+        w.WriteNumber("frames_per_s", Math.Round(FramesPerSecond));
+        w.WriteStartObject("flow_cache");
+        w.WriteBoolean("enabled", _cacheOn);
+        w.WriteNumber("hits", _cache.Hits);
+        w.WriteNumber("front_hits", _cache.FrontHits);
+        w.WriteNumber("misses", _cache.Misses);
+        w.WriteNumber("hit_rate", Math.Round(_cache.HitRate, 4));
+        w.WriteNumber("megaflows", _cache.Entries);
+        w.WriteNumber("flushes", _cache.Flushes);
+        w.WriteEndObject();
         w.WriteStartObject("outputs");
-        foreach (var (k, v) in ByPort(_outputs))
+        foreach (var (k, v) in ByPort(FlushedOutputs()))
             w.WriteNumber(k, v);
         w.WriteEndObject();
         w.WriteStartObject("drops");
@@ -89,9 +141,9 @@ internal sealed class ReplaySummary(bool perNode)
     {
         o.WriteLine($"frames in: {FramesIn}");
         o.WriteLine("outputs:");
-        foreach (var (k, v) in ByPort(_outputs))
+        foreach (var (k, v) in ByPort(FlushedOutputs()))
             o.WriteLine($"  {k,-32} {v}");
-        if (_outputs.Count == 0)
+        if (FlushedOutputs().Count == 0)
             o.WriteLine("  (none)");
         o.WriteLine("drops:");
         foreach (var (k, v) in DropsByPlace)
@@ -102,6 +154,10 @@ internal sealed class ReplaySummary(bool perNode)
             o.WriteLine($"through the tunnel to a peer node: {k} {v}");
         if (Delivered > 0)
             o.WriteLine($"delivered to a host: {Delivered}");
+        o.WriteLine(_cacheOn
+            ? $"flow cache: {_cache.Hits} hits, {_cache.Misses} misses ({_cache.HitRate:P1}), {_cache.Entries} megaflows"
+            : "flow cache: off (--no-cache)");
+        o.WriteLine($"{FramesIn} frames in {_elapsed.TotalSeconds:F3} s ({FramesPerSecond:N0} frames/s)");
         if (Copies > 0)
             o.WriteLine($"extra copies: {Copies}");
         o.WriteLine(Balanced
