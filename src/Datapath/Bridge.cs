@@ -99,6 +99,7 @@ public sealed class Bridge : IPortMap
             throw new InvalidOperationException($"bridge {Name} already has a port {ofPort}");
         if (!_byName.TryAdd(name, port))
             throw new InvalidOperationException($"bridge {Name} already has a port named {name}");
+        port.Index = _ports.Count;
         _ports.Add(ofPort, port);
         if (ofPort >= _byOfPort.Length)
             Array.Resize(ref _byOfPort, (int)Math.Min(Classifier.OpenFlowPorts.Max, Math.Max(ofPort + 1, (uint)_byOfPort.Length * 2)));

@@ -22,5 +22,8 @@ public sealed class BridgePort
     public PortKind Kind { get; }
     public PortCounters Counters { get; } = new();
 
+    /// <summary>The port's place among its bridge's ports (0, 1, ...), for per-thread tallies (PortTally).</summary>
+    internal int Index { get; set; }
+
     public override string ToString() => $"{OfPort}({Name})";
 }

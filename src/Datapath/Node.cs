@@ -83,8 +83,8 @@ public sealed class Node : IDisposable
 
     /// <summary>
     /// Opens a batch on this thread: until the scope is disposed, flow cache hits are counted in
-    /// their megaflows and credited to the rules once, when it ends (as dpif-netdev pushes a PMD's
-    /// stats per batch), instead of after every Process call. Scopes nest; stats are exact again
+    /// their megaflows and port rx/tx in the thread's tally, and credited to the rules and ports once,
+    /// when it ends (as dpif-netdev pushes a PMD's stats per batch), instead of after every Process call. Scopes nest; stats are exact again
     /// when the outermost one ends.
     /// </summary>
     public BatchScope Batch()
@@ -104,7 +104,7 @@ public sealed class Node : IDisposable
         public void Dispose()
         {
             if (_ctx is { } c && --c.BatchDepth == 0)
-                c.Cache?.PushStats();
+                c.PushStats();
         }
     }
 
@@ -168,7 +168,7 @@ public sealed class Node : IDisposable
     {
         var verdict = ProcessCore(ctx, inPort, frame, sink, nowMs, trace, in injectedTunnel);
         if (ctx.BatchDepth == 0)
-            ctx.Cache?.PushStats();
+            ctx.PushStats();
         return verdict;
     }
 
@@ -179,7 +179,7 @@ public sealed class Node : IDisposable
         ctx.ResetPacket(trace, Name);
         if (!Bridge.TryGetPort(inPort, out var port))
             return Drop(ctx, null, DropReason.IngressPortMissing, DropCounters.NoTable, $"no port {inPort} on {Bridge.Name}");
-        port.Counters.Rx(frame.Length);
+        ctx.PortTally.Rx(port, frame.Length);
         if (frame.Length > XlateContext.MaxFrame || frame.Length < 14)
             return Drop(ctx, port, DropReason.Malformed, DropCounters.NoTable, $"frame of {frame.Length} bytes");
         frame.CopyTo(ctx.Buffer.AsSpan(XlateContext.Headroom));
@@ -457,7 +457,7 @@ public sealed class Node : IDisposable
                 return;
             }
         }
-        port.Counters.Tx(frame.Length);
+        ctx.PortTally.Tx(port, frame.Length);
         ctx.Outputs++;
         sink?.Output(this, port, frame);
         ctx.Trace?.Outputs.Add(new TraceOutput(Name, port.Name, port.OfPort, frame.ToArray()));

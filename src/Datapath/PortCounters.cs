@@ -26,6 +26,21 @@ public sealed class PortCounters
         Interlocked.Add(ref _txBytes, bytes);
     }
 
+    /// <summary>Adds a worker's tally of a batch (PortTally.Push).</summary>
+    internal void Add(long rxPackets, long rxBytes, long txPackets, long txBytes)
+    {
+        if (rxPackets != 0)
+        {
+            Interlocked.Add(ref _rxPackets, rxPackets);
+            Interlocked.Add(ref _rxBytes, rxBytes);
+        }
+        if (txPackets != 0)
+        {
+            Interlocked.Add(ref _txPackets, txPackets);
+            Interlocked.Add(ref _txBytes, txBytes);
+        }
+    }
+
     internal void RxDrop() => Interlocked.Increment(ref _rxDropped);
 
     internal void TxDrop() => Interlocked.Increment(ref _txDropped);

@@ -34,6 +34,15 @@ internal sealed class XlateContext
     public Cache.FlowCache? Cache;
     /// <summary>Open batch scopes on this thread: while positive, cache stats are pushed when the outermost ends.</summary>
     public int BatchDepth;
+    /// <summary>This thread's port rx/tx counts since the last push.</summary>
+    public readonly PortTally PortTally = new();
+
+    /// <summary>Pushes the cache's pending rule stats and the port tally (end of a batch, or of a frame outside one).</summary>
+    public void PushStats()
+    {
+        Cache?.PushStats();
+        PortTally.Push();
+    }
     /// <summary>The consulted bits of the current pass; meaningful only when <see cref="TrackConsulted"/> is set.</summary>
     public FlowKey Consulted;
     /// <summary>The key a pass started from (kept when the pass is cached or traced).</summary>
