@@ -30,7 +30,7 @@ public sealed partial class FlowCacheEquivalenceTests
             long now = 1000 + b * 10L;
             cached.RunBatch(frames, now);
             uncached.RunBatch(frames, now);
-            if ((b + 1) * batch % 224 < batch)
+            if ((b + 1) * batch % 96 < batch)
                 FlowMod(mods, added, cached, uncached);
         }
 
@@ -85,8 +85,25 @@ public sealed partial class FlowCacheEquivalenceTests
             }
             return;
         }
+        if (added.Count > 0 && r.Next(3) == 0)
+        {
+            // A bundle (ovs-ofctl add-flows --bundle): one new rule, and an existing one re-added with other
+            // actions (its match and priority: it replaces the rule), visible together.
+            var (node, old) = added[r.Next(added.Count)];
+            string fresh = $"table=10,priority=250,tcp,in_port=49,tp_src={40000 + r.Next(40)},actions=drop";
+            string replaced = old.Replace("actions=drop", "actions=resubmit(,30)", StringComparison.Ordinal)
+                .Replace("actions=resubmit(,30)", r.Next(2) == 0 ? "actions=resubmit(,30)" : "actions=drop", StringComparison.Ordinal);
+            if (added.Any(x => x.Flow.Split(",actions")[0] == fresh.Split(",actions")[0]))
+                return;
+            added.Remove((node, old));
+            added.Add((node, replaced));
+            added.Add((node, fresh));
+            foreach (var run in new[] { a, b })
+                run.Scenario.GetNode(node).Bridge.LoadFlows(new StringReader(replaced + "\n" + fresh + "\n"), "bundle");
+            return;
+        }
         string text = $"table=10,priority=250,tcp,in_port=49,tp_src={40000 + r.Next(40)},actions=drop";
-        if (added.Contains(("worker1", text)))
+        if (added.Any(x => x.Flow.Split(",actions")[0] == text.Split(",actions")[0]))
             return;
         added.Add(("worker1", text));
         foreach (var run in new[] { a, b })
