@@ -15,8 +15,12 @@ public class ArchitectureTests
         ["Datapath.Io"] = ["Datapath.Packets"],
         ["Datapath.Engine"] = ["Datapath.Packets", "Datapath.Classifier", "Datapath.Conntrack", "Datapath.Geneve", "Datapath.Netfilter"],
         ["Datapath.Antrea"] = ["Datapath.Packets", "Datapath.Classifier", "Datapath.Conntrack", "Datapath.Geneve", "Datapath.Netfilter", "Datapath.Engine"],
-        ["datapath"] = ["Datapath.Packets", "Datapath.Classifier", "Datapath.Conntrack", "Datapath.Geneve", "Datapath.Netfilter", "Datapath.Engine", "Datapath.Antrea", "Datapath.Io"],
+        ["Datapath.Live"] = ["Datapath.Packets", "Datapath.Classifier", "Datapath.Conntrack", "Datapath.Geneve", "Datapath.Netfilter", "Datapath.Engine", "Datapath.Antrea", "Datapath.Io"],
+        ["datapath"] = ["Datapath.Packets", "Datapath.Classifier", "Datapath.Conntrack", "Datapath.Geneve", "Datapath.Netfilter", "Datapath.Engine", "Datapath.Antrea", "Datapath.Io", "Datapath.Live"],
     };
+
+    /// <summary>The command line and console libraries: only the CLI (a shell over the other projects) may use them.</summary>
+    private static readonly string[] s_presentation = ["System.CommandLine", "Spectre.Console"];
 
     public static TheoryData<string> Assemblies => new(s_allowed.Keys);
 
@@ -31,6 +35,20 @@ public class ArchitectureTests
             .ToArray();
         var forbidden = ours.Except(s_allowed[assemblyName]).ToArray();
         Assert.True(forbidden.Length == 0, $"{assemblyName} references {string.Join(", ", forbidden)}, which DESIGN.md does not allow");
+    }
+
+    [Theory]
+    [MemberData(nameof(Assemblies))]
+    public void Only_the_cli_uses_the_command_line_and_console_libraries(string assemblyName)
+    {
+        if (assemblyName == "datapath")
+        {
+            // The check below looks at the right names: the CLI does reference them.
+            Assert.Superset(s_presentation.ToHashSet(), Assembly.Load(assemblyName).GetReferencedAssemblies().Select(a => a.Name!).ToHashSet());
+            return;
+        }
+        var used = Assembly.Load(assemblyName).GetReferencedAssemblies().Select(a => a.Name!).Intersect(s_presentation).ToArray();
+        Assert.True(used.Length == 0, $"{assemblyName} references {string.Join(", ", used)}; only the CLI may (docs/architecture.md)");
     }
 
     /// <summary>

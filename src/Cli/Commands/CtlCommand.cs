@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Net.Sockets;
-using System.Text;
-using Datapath.Cli.Live;
+using Datapath.Live;
 using Datapath.Cli.Output;
 
 namespace Datapath.Cli.Commands;
@@ -43,32 +42,20 @@ internal sealed class CtlCommand : ICliCommand
     {
         if (args.Count == 0)
             return CliError.BadInput(stderr, "no command given (try: datapath ctl SOCKET help)");
-        string reply;
+        ControlReply reply;
         try
         {
-            using var s = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-            s.ReceiveTimeout = 60_000;
-            s.SendTimeout = 10_000;
-            s.Connect(new UnixDomainSocketEndPoint(path));
-            s.Send(ControlProtocol.EncodeRequest(args));
-            s.Shutdown(SocketShutdown.Send);
-            using var ms = new MemoryStream();
-            var buffer = new byte[16384];
-            int n;
-            while ((n = s.Receive(buffer)) > 0)
-                ms.Write(buffer, 0, n);
-            reply = Encoding.UTF8.GetString(ms.ToArray());
+            reply = ControlClient.Send(path, args);
         }
         catch (SocketException e)
         {
             return CliError.Environment(stderr, $"no datapath answers on {path}: {e.Message} (is `datapath run` running, and are you its user?)");
         }
-        int newline = reply.IndexOf('\n', StringComparison.Ordinal);
-        if (!reply.StartsWith("status ", StringComparison.Ordinal) || newline < 0
-            || !int.TryParse(reply.AsSpan(7, newline - 7), System.Globalization.CultureInfo.InvariantCulture, out int code))
-            return CliError.Environment(stderr, $"{path}: the daemon's answer is not understood (is this a datapath control socket?)");
-        string body = reply[(newline + 1)..];
-        (code == ExitCodes.Ok ? stdout : stderr).Write(body);
-        return code;
+        catch (InvalidDataException e)
+        {
+            return CliError.Environment(stderr, e.Message);
+        }
+        (reply.ExitCode == ExitCodes.Ok ? stdout : stderr).Write(reply.Output);
+        return reply.ExitCode;
     }
 }

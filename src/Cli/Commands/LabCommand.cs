@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Net;
-using Datapath.Cli.Live;
+using Datapath.Cli.Lab;
 using Datapath.Cli.Output;
 
 namespace Datapath.Cli.Commands;

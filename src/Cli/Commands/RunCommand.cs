@@ -3,9 +3,9 @@ using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using Datapath.Antrea;
 using Datapath.Classifier;
-using Datapath.Cli.Live;
 using Datapath.Cli.Output;
 using Datapath.Io.Live;
+using Datapath.Live;
 
 namespace Datapath.Cli.Commands;
 
@@ -99,7 +99,7 @@ internal sealed class RunCommand : ICliCommand
             {
                 return CliError.Environment(stderr, e.Message);
             }
-            stdout.WriteLine($"datapath run {lab.Path}: {string.Join(", ", daemon.Nodes.Select(n => $"{n.Node.Name} (control {n.Lab.ControlSocket})"))} up; SIGINT or SIGTERM stops");
+            stdout.WriteLine($"datapath run {lab.Path}: {string.Join(", ", daemon.Running.Select(n => $"{n.Name} (control {n.ControlSocket})"))} up; SIGINT or SIGTERM stops");
             stdout.Flush();
             stop.Wait();
             daemon.Stop();

@@ -1,70 +1,8 @@
-using Datapath.Cli.Live;
-
 namespace Datapath.EndToEnd.Tests.Lab;
 
-/// <summary>The lab file format of docs/lab.md: what it accepts, and errors that name LAB:LINE:COL.</summary>
+/// <summary>Lab file errors and control-socket errors as `datapath run` and `datapath ctl` report them (the parser itself: tests/Live.Tests).</summary>
 public sealed class LabFileTests
 {
-    private const string SeedLab =
-        """
-        scenario: embedded
-        nodes:
-          worker1:
-            control: w1.sock
-            underlay: 127.0.0.11:6081
-            peers:
-              10.79.1.200: 127.0.0.10
-            ports:
-              frontend-a3ba2f: tap:w1-frontend
-              backend1-bab86f: { bind: tap:w1-backend1, mtu: 1450 }
-          worker2:
-            underlay: 127.0.0.12
-            addFlows: |
-              table=90, priority=210,ip,nw_src=10.222.2.1 actions=resubmit(,105)
-            ports:
-              backend2-202ff6: { bind: afpacket:veth-b2, ring: v3 }
-        """;
-
-    [Fact]
-    public void TheDocumentedSeedLabParses()
-    {
-        var lab = LabFileParser.Parse(SeedLab, "/labs/seed.yaml");
-        Assert.Equal("embedded", lab.Scenario);
-        Assert.Equal(["worker1", "worker2"], lab.Nodes.Select(n => n.Name));
-        var w1 = lab.Nodes[0];
-        Assert.Equal("/labs/w1.sock", w1.ControlSocket);
-        Assert.Equal("127.0.0.11:6081", w1.Underlay!.ToString());
-        Assert.Equal(("10.79.1.200", "127.0.0.10:6081"), (w1.Peers[0].NodeOrIp, w1.Peers[0].Endpoint.ToString()));
-        Assert.Equal(new LabPortBinding("frontend-a3ba2f", LabPortKind.Tap, "w1-frontend", 9, 24), w1.Ports[0]);
-        Assert.Equal(1450, w1.Ports[1].Mtu);
-        var w2 = lab.Nodes[1];
-        Assert.Equal("/labs/worker2.sock", w2.ControlSocket); // default: NODE.sock beside the lab file
-        Assert.Equal(6081, w2.Underlay!.Port);
-        Assert.Equal(LabPortKind.AfPacket, w2.Ports[0].Kind);
-        Assert.Equal(Datapath.Io.Live.AfPacketRxRing.V3, w2.Ports[0].Ring);
-        Assert.Null(w1.Ports[0].Ring); // the daemon's default (LiveNode.DefaultRing)
-        Assert.Null(w1.AddFlowsText);
-        Assert.Equal("table=90, priority=210,ip,nw_src=10.222.2.1 actions=resubmit(,105)\n", w2.AddFlowsText);
-    }
-
-    [Theory]
-    [InlineData("scenario: embedded\nnodes:\n  worker1:\n    contrl: x.sock\n", 4, 5, "unknown key 'contrl'")]
-    [InlineData("nodes:\n  worker1:\n    ports:\n      frontend-a3ba2f: tun:x\n", 4, 24, "'tun:x' is not tap:NAME, afpacket:IFNAME or pcap:IFNAME")]
-    [InlineData("nodes:\n  worker1:\n    ports:\n      frontend-a3ba2f: tap:much-too-long-name\n", 4, 24, "is not an interface name")]
-    [InlineData("nodes:\n  worker1:\n    underlay: 10.0.0.300\n", 3, 15, "is not IPV4:PORT")]
-    [InlineData("nodes:\n  worker1:\n    ports:\n      a: { bind: afpacket:x, ring: v4 }\n", 4, 36, "ring 'v4' is not v3, v2 or none")]
-    [InlineData("nodes:\n  worker1:\n    underlay: 127.0.0.1:6081\n    peers: { worker2: 127.0.0.2:7000 }\n", 4, 23, "same UDP port")]
-    [InlineData("nodes:\n  worker1:\n    ports:\n      a: tap:x\n      b: tap:x\n", 5, 10, "bound twice")]
-    [InlineData("nodes:\n  worker1: [1, 2]\n", 2, 12, "expected a mapping")]
-    [InlineData("nodes: {\n", 2, 1, "")]
-    public void ErrorsNameTheLineAndColumn(string yaml, int line, int column, string message)
-    {
-        var e = Assert.Throws<LabFileException>(() => LabFileParser.Parse(yaml, "lab.yaml"));
-        Assert.Equal((line, column), (e.Line, e.Column));
-        Assert.Contains(message, e.Message, StringComparison.Ordinal);
-        Assert.StartsWith($"lab.yaml:{line}:{column}: ", e.ToString(), StringComparison.Ordinal);
-    }
-
     [Fact]
     public void RunRejectsAPortTheScenarioDoesNotHaveWithItsPosition()
     {
@@ -81,30 +19,6 @@ public sealed class LabFileTests
         {
             Directory.Delete(dir, recursive: true);
         }
-    }
-
-    [Fact]
-    public void TheDaemonLogsLoadWarningsWithTheirLines()
-    {
-        const string yaml =
-            """
-            scenario: embedded
-            nodes:
-              worker2:
-                addFlows: |
-                  table=50, priority=300,ip,nw_src=10.222.1.99 actions=conjunction(7,1/2)
-                  table=50, priority=300,tcp actions=conjunction(7,2/2)
-                  table=50, priority=300,ip,nw_dst=10.222.1.5 actions=conjunction(8,1/2)
-                  table=50, priority=300,ip actions=conjunction(8,2/2)
-            """;
-        var lab = LabFileParser.Parse(yaml, "/labs/overlap.yaml");
-        var log = new List<string>();
-        using (LiveDaemon.Build(lab, "worker2", log.Add))
-        {
-        }
-        string warning = Assert.Single(log, l => l.Contains("warning:", StringComparison.Ordinal));
-        Assert.Contains("conjunction(7,...) and conjunction(8,...) overlap at priority 300 in table 50", warning, StringComparison.Ordinal);
-        Assert.StartsWith("worker2: warning: /labs/overlap.yaml", warning, StringComparison.Ordinal);
     }
 
     [Fact]

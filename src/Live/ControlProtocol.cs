@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.Json;
 
-namespace Datapath.Cli.Live;
+namespace Datapath.Live;
 
 /// <summary>
 /// The control socket's wire format (one request per connection, like ovs-appctl's unixctl):
@@ -56,4 +56,16 @@ internal static class ControlProtocol
 
     public static byte[] EncodeReply(ControlReply reply)
         => Encoding.UTF8.GetBytes($"status {reply.ExitCode}\n{reply.Output}");
+
+    /// <summary>Decodes a whole answer (<c>status N\n</c> and the output); false when it is not one.</summary>
+    public static bool TryDecodeReply(string text, out ControlReply reply)
+    {
+        reply = default;
+        int newline = text.IndexOf('\n', StringComparison.Ordinal);
+        if (!text.StartsWith("status ", StringComparison.Ordinal) || newline < 0
+            || !int.TryParse(text.AsSpan(7, newline - 7), System.Globalization.CultureInfo.InvariantCulture, out int code))
+            return false;
+        reply = new ControlReply(code, text[(newline + 1)..]);
+        return true;
+    }
 }

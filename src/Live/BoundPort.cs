@@ -1,7 +1,7 @@
 using Datapath.Engine;
 using Datapath.Io.Live;
 
-namespace Datapath.Cli.Live;
+namespace Datapath.Live;
 
 /// <summary>A bridge port bound to a live port, with the loop receiving from it (null until started or once stopped).</summary>
 internal sealed class BoundPort(BridgePort bridgePort, ILivePort livePort, LabPortBinding binding)

@@ -1,6 +1,6 @@
 using System.Net.Sockets;
 
-namespace Datapath.Cli.Live;
+namespace Datapath.Live;
 
 /// <summary>
 /// The daemon's control socket: a Unix domain stream socket (mode 0600, so only its owner may
@@ -143,7 +143,7 @@ internal sealed class ControlServer : IDisposable
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             _log($"control command '{string.Join(' ', args)}' failed: {e}");
-            return new ControlReply(ExitCodes.Environment, $"error: {e.GetType().Name}: {e.Message}\n");
+            return new ControlReply(ControlReply.StatusFailed, $"error: {e.GetType().Name}: {e.Message}\n");
         }
     }
 

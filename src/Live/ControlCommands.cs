@@ -8,7 +8,7 @@ using Datapath.Engine.Actions;
 using Datapath.Engine.Tracing;
 using Datapath.Geneve;
 
-namespace Datapath.Cli.Live;
+namespace Datapath.Live;
 
 /// <summary>
 /// The commands a node's control socket answers, in ovs-ofctl / ovs-appctl style, on the live
@@ -306,7 +306,7 @@ internal sealed class ControlCommands(LiveNode live, TimeProvider time)
             }
         }
         sb.Append(CultureInfo.InvariantCulture, $"--- {ip} ping statistics ---\n{count} packets transmitted, {received} received, {100 * (count - received) / count}% packet loss\n");
-        return received > 0 ? ControlReply.Ok(sb.ToString()) : new ControlReply(ExitCodes.BadInput, sb.ToString());
+        return received > 0 ? ControlReply.Ok(sb.ToString()) : new ControlReply(ControlReply.StatusBadCommand, sb.ToString());
     }
 
     private ControlReply Stats(ReadOnlySpan<string> args)

@@ -1,4 +1,4 @@
-namespace Datapath.Cli.Live;
+namespace Datapath.Cli.Lab;
 
 /// <summary>What `datapath lab up` made, written to DIR/lab.state so `lab down` removes exactly that.</summary>
 internal sealed class LabState

@@ -5,7 +5,7 @@ using Datapath.Engine;
 using Datapath.Engine.Host;
 using Datapath.Packets;
 
-namespace Datapath.Cli.Live;
+namespace Datapath.Live;
 
 /// <summary>
 /// `datapath run`: the nodes of a lab file (all of them, or one with --node) built from the
@@ -14,7 +14,7 @@ namespace Datapath.Cli.Live;
 /// opens and starts; Stop undoes it all (loops stopped, TAPs we created gone, sockets closed and
 /// their files removed).
 /// </summary>
-internal sealed class LiveDaemon : IDisposable
+public sealed class LiveDaemon : IDisposable
 {
     private readonly List<(LiveNode Node, ControlServer Server)> _running = [];
     private readonly List<(Node Node, LabNode Lab, Dictionary<uint, Ipv4Address> Peers, HostStackConfig? Host)> _plan;
@@ -27,9 +27,12 @@ internal sealed class LiveDaemon : IDisposable
         _log = log;
     }
 
-    public LabFile Lab { get; }
+    internal LabFile Lab { get; }
 
-    public IEnumerable<LiveNode> Nodes => _running.Select(r => r.Node);
+    internal IEnumerable<LiveNode> Nodes => _running.Select(r => r.Node);
+
+    /// <summary>The nodes started: name and control socket, in the order of the lab file.</summary>
+    public IEnumerable<(string Name, string ControlSocket)> Running => _running.Select(r => (r.Node.Node.Name, r.Node.Lab.ControlSocket));
 
     /// <summary>Builds the engine nodes of <paramref name="lab"/> (only <paramref name="onlyNode"/> if given) and checks every binding.</summary>
     /// <exception cref="LabFileException">A binding, peer or node is wrong (position given).</exception>

@@ -7,7 +7,7 @@ using Datapath.Io.Live;
 using Datapath.Io.Underlay;
 using Datapath.Packets;
 
-namespace Datapath.Cli.Live;
+namespace Datapath.Live;
 
 // Live node
 // =========

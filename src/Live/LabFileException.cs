@@ -1,7 +1,7 @@
-namespace Datapath.Cli.Live;
+namespace Datapath.Live;
 
 /// <summary>A lab file that cannot be used: FILE:LINE:COL (1-based) and what is wrong.</summary>
-internal sealed class LabFileException : Exception
+public sealed class LabFileException : Exception
 {
     public LabFileException(string file, int line, int column, string message) : base(message)
     {

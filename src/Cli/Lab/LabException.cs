@@ -1,4 +1,4 @@
-namespace Datapath.Cli.Live;
+namespace Datapath.Cli.Lab;
 
 /// <summary>`lab up` could not build the lab (an environment problem: a command failed, a process died).</summary>
 internal sealed class LabException : Exception

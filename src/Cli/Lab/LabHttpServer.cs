@@ -1,4 +1,4 @@
-namespace Datapath.Cli.Live;
+namespace Datapath.Cli.Lab;
 
 /// <summary>
 /// The backend pods' web server for the seed lab: a small python3 script answering every GET on

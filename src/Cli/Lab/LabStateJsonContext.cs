@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 
-namespace Datapath.Cli.Live;
+namespace Datapath.Cli.Lab;
 
 /// <summary>Source-generated JSON for DIR/lab.state.</summary>
 [JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]

@@ -1,6 +1,6 @@
 using System.Net;
 
-namespace Datapath.Cli.Live;
+namespace Datapath.Live;
 
 /// <summary>One node of a lab file: its port bindings, underlay endpoint, peers and control socket.</summary>
 internal sealed class LabNode

@@ -1,6 +1,6 @@
 using Datapath.Geneve;
 
-namespace Datapath.Cli.Live;
+namespace Datapath.Live;
 
 /// <summary>
 /// The daemon's own counters for one node, beside the bridge's (rules, ports, drops): what happens

@@ -4,13 +4,13 @@ using System.Net.Sockets;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
-namespace Datapath.Cli.Live;
+namespace Datapath.Live;
 
 /// <summary>
 /// Reads a lab file (docs/lab.md) with YamlDotNet's representation model, so every error names the
 /// FILE:LINE:COL of the offending value. Unknown keys are errors (a typo must not silently unbind a port).
 /// </summary>
-internal static class LabFileParser
+public static class LabFileParser
 {
     private static readonly string[] s_topKeys = ["scenario", "nodes"];
     private static readonly string[] s_nodeKeys = ["control", "underlay", "peers", "ports", "flows", "flowsText", "addFlows", "host"];
@@ -26,7 +26,7 @@ internal static class LabFileParser
     }
 
     /// <summary>Parses lab text; relative paths in it are taken from <paramref name="path"/>'s directory.</summary>
-    public static LabFile Parse(string text, string path)
+    internal static LabFile Parse(string text, string path)
     {
         var stream = new YamlStream();
         try
@@ -61,7 +61,7 @@ internal static class LabFileParser
         }
         if (nodes.Count == 0)
             throw At(nodesNode, path, "'nodes' is empty");
-        return new LabFile { Path = path, Scenario = scenario, Nodes = nodes };
+        return new LabFile(path, scenario, nodes);
     }
 
     private static LabNode ParseNode(string name, YamlNode keyNode, YamlMappingNode map, string path, string dir)

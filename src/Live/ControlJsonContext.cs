@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 
-namespace Datapath.Cli.Live;
+namespace Datapath.Live;
 
 /// <summary>Source-generated JSON for the control protocol's request (a string array).</summary>
 [JsonSerializable(typeof(IReadOnlyList<string>))]

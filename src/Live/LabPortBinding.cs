@@ -1,4 +1,4 @@
-namespace Datapath.Cli.Live;
+namespace Datapath.Live;
 
 /// <summary>What kind of live port a bridge port is bound to.</summary>
 internal enum LabPortKind

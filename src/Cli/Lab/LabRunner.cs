@@ -5,7 +5,7 @@ using System.Text.Json;
 using Datapath.Antrea;
 using Datapath.Cli.Output;
 
-namespace Datapath.Cli.Live;
+namespace Datapath.Cli.Lab;
 
 /// <summary>
 /// `datapath lab up|down`: the seed lab on real traffic (docs/lab.md). Up writes a lab file for the
