@@ -319,6 +319,7 @@ internal sealed class ControlCommands(LiveNode live, TimeProvider time)
         double uptime = time.GetElapsedTime(_startedAt).TotalSeconds;
         var decap = Enum.GetValues<GeneveDropReason>().Where(r => c.DecapDrops(r) > 0).Select(r => (r, c.DecapDrops(r))).ToList();
         var drops = Bridge.Drops.NonZero().ToList();
+        var cache = node.CacheStats;
         if (json)
         {
             using var ms = new MemoryStream();
@@ -393,6 +394,15 @@ internal sealed class ControlCommands(LiveNode live, TimeProvider time)
                 w.WriteEndObject();
                 w.WriteNumber("drops_total", Bridge.Drops.Total);
                 w.WriteNumber("conntrack_connections", node.Conntrack.Count);
+                w.WriteStartObject("flow_cache");
+                w.WriteBoolean("enabled", node.UseFlowCache);
+                w.WriteNumber("hits", cache.Hits);
+                w.WriteNumber("front_hits", cache.FrontHits);
+                w.WriteNumber("misses", cache.Misses);
+                w.WriteNumber("hit_rate", Math.Round(cache.HitRate, 4));
+                w.WriteNumber("megaflows", cache.Entries);
+                w.WriteNumber("flushes", cache.Flushes);
+                w.WriteEndObject();
                 w.WriteEndObject();
             }
             return ControlReply.Ok(Encoding.UTF8.GetString(ms.ToArray()) + "\n");
@@ -406,6 +416,9 @@ internal sealed class ControlCommands(LiveNode live, TimeProvider time)
             var s = b.LivePort.Statistics;
             sb.Append(inv, $"  {b.BridgePort.OfPort}({b.BridgePort.Name}) {b.Binding.Describe()}: rx {s.RxPackets} pkts {s.RxBytes} bytes (dropped {s.RxDropped + b.BridgePort.Counters.RxDropped}, truncated {s.RxTruncated}); tx {s.TxPackets} pkts {s.TxBytes} bytes (dropped {s.TxDropped}); errors {s.Errors}; {(b.LivePort.Fault is { } f ? "FAULT: " + f.Message : "up")}\n");
         }
+        sb.Append(node.UseFlowCache
+            ? string.Create(inv, $"flow cache: {cache.Hits} hits ({cache.FrontHits} in the exact-match front), {cache.Misses} misses ({cache.HitRate:P1}), {cache.Entries} megaflows, {cache.Flushes} flushes\n")
+            : "flow cache: off (run --no-cache)\n");
         sb.Append(inv, $"underlay {live.DescribeUnderlay()}: rx {c.UnderlayRx} datagrams {c.UnderlayRxBytes} bytes; tx {c.UnderlayTx} datagrams {c.UnderlayTxBytes} bytes; send errors {c.UnderlaySendErrors}; unknown peer {c.UnderlayUnknownPeer}; no peer {c.UnderlayNoPeer}");
         foreach (var (r, n) in decap)
             sb.Append(inv, $"; decap {r} {n}");

@@ -31,6 +31,20 @@ public sealed class LiveDaemon : IDisposable
 
     internal IEnumerable<LiveNode> Nodes => _running.Select(r => r.Node);
 
+    /// <summary>
+    /// Run passes from the flow cache (the default) or translate every one (<c>run --no-cache</c>); set
+    /// before <see cref="Start"/>. Results are the same either way.
+    /// </summary>
+    public bool UseFlowCache
+    {
+        get => _plan.All(p => p.Node.UseFlowCache);
+        set
+        {
+            foreach (var p in _plan)
+                p.Node.UseFlowCache = value;
+        }
+    }
+
     /// <summary>The nodes started: name and control socket, in the order of the lab file.</summary>
     public IEnumerable<(string Name, string ControlSocket)> Running => _running.Select(r => (r.Node.Node.Name, r.Node.Lab.ControlSocket));
 

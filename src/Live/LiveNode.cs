@@ -250,6 +250,9 @@ internal sealed class LiveNode : IJourneySink, IDisposable
 
     private void ProcessBatch(uint ofport, FrameBatch batch, long now)
     {
+        // One batch of the engine per received batch: the flow cache's rule stats and the port tallies
+        // are pushed once when it ends (dump-flows and dump-ports see them at batch boundaries).
+        using var scope = Node.Batch();
         for (int i = 0; i < batch.Count; i++)
         {
             try

@@ -23,13 +23,15 @@ internal sealed class RunCommand : ICliCommand
     {
         var lab = new Argument<string>("LAB.yaml") { Description = "The lab file (docs/lab.md): scenario, per node the port bindings, underlay address and control socket" };
         var node = new Option<string?>("--node") { Description = "Run only this node of the lab (run one process per node to exchange GENEVE over real UDP)" };
-        var command = new Command("run", "Run the datapath live: bridge TAPs and interfaces through the lab's nodes, GENEVE over UDP, control sockets") { lab, node };
-        command.SetAction(parse => Run(parse.GetValue(lab)!, parse.GetValue(node), parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error, stopWhen: null));
+        var noCache = new Option<bool>("--no-cache") { Description = "Translate every pass on the slow path (no flow cache); the results are the same" };
+        var command = new Command("run", "Run the datapath live: bridge TAPs and interfaces through the lab's nodes, GENEVE over UDP, control sockets") { lab, node, noCache };
+        command.SetAction(parse => Run(parse.GetValue(lab)!, parse.GetValue(node), parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error, stopWhen: null,
+            useFlowCache: !parse.GetValue(noCache)));
         return command;
     }
 
     /// <summary>Runs the daemon until a signal (or until <paramref name="stopWhen"/> is set, for tests). Returns the exit code.</summary>
-    internal static int Run(string labPath, string? onlyNode, TextWriter stdout, TextWriter stderr, ManualResetEventSlim? stopWhen)
+    internal static int Run(string labPath, string? onlyNode, TextWriter stdout, TextWriter stderr, ManualResetEventSlim? stopWhen, bool useFlowCache = true)
     {
         var log = TextWriter.Synchronized(stderr);
         void Log(string message)
@@ -44,6 +46,7 @@ internal sealed class RunCommand : ICliCommand
         {
             lab = LabFileParser.Load(labPath);
             daemon = LiveDaemon.Build(lab, onlyNode, Log);
+            daemon.UseFlowCache = useFlowCache;
         }
         catch (LabFileException e)
         {
