@@ -394,15 +394,7 @@ internal sealed class ControlCommands(LiveNode live, TimeProvider time)
                 w.WriteEndObject();
                 w.WriteNumber("drops_total", Bridge.Drops.Total);
                 w.WriteNumber("conntrack_connections", node.Conntrack.Count);
-                w.WriteStartObject("flow_cache");
-                w.WriteBoolean("enabled", node.UseFlowCache);
-                w.WriteNumber("hits", cache.Hits);
-                w.WriteNumber("front_hits", cache.FrontHits);
-                w.WriteNumber("misses", cache.Misses);
-                w.WriteNumber("hit_rate", Math.Round(cache.HitRate, 4));
-                w.WriteNumber("megaflows", cache.Entries);
-                w.WriteNumber("flushes", cache.Flushes);
-                w.WriteEndObject();
+                cache.WriteJson(w, node.UseFlowCache);
                 w.WriteEndObject();
             }
             return ControlReply.Ok(Encoding.UTF8.GetString(ms.ToArray()) + "\n");

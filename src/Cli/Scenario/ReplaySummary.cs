@@ -105,15 +105,7 @@ internal sealed class ReplaySummary(bool perNode)
         w.WriteNumber("frames_in", FramesIn);
         w.WriteNumber("elapsed_s", Math.Round(_elapsed.TotalSeconds, 6));
         w.WriteNumber("frames_per_s", Math.Round(FramesPerSecond));
-        w.WriteStartObject("flow_cache");
-        w.WriteBoolean("enabled", _cacheOn);
-        w.WriteNumber("hits", _cache.Hits);
-        w.WriteNumber("front_hits", _cache.FrontHits);
-        w.WriteNumber("misses", _cache.Misses);
-        w.WriteNumber("hit_rate", Math.Round(_cache.HitRate, 4));
-        w.WriteNumber("megaflows", _cache.Entries);
-        w.WriteNumber("flushes", _cache.Flushes);
-        w.WriteEndObject();
+        _cache.WriteJson(w, _cacheOn);
         w.WriteStartObject("outputs");
         foreach (var (k, v) in ByPort(FlushedOutputs()))
             w.WriteNumber(k, v);

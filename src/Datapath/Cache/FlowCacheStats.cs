@@ -9,4 +9,19 @@ public readonly record struct FlowCacheStats(long Hits, long FrontHits, long Mis
 {
     /// <summary>Hits over lookups, 0 when there were none.</summary>
     public double HitRate => Hits + Misses == 0 ? 0 : (double)Hits / (Hits + Misses);
+
+    /// <summary>Writes the <c>"flow_cache"</c> object of replay's and ctl stats' JSON.</summary>
+    public void WriteJson(System.Text.Json.Utf8JsonWriter w, bool enabled)
+    {
+        ArgumentNullException.ThrowIfNull(w);
+        w.WriteStartObject("flow_cache");
+        w.WriteBoolean("enabled", enabled);
+        w.WriteNumber("hits", Hits);
+        w.WriteNumber("front_hits", FrontHits);
+        w.WriteNumber("misses", Misses);
+        w.WriteNumber("hit_rate", Math.Round(HitRate, 4));
+        w.WriteNumber("megaflows", Entries);
+        w.WriteNumber("flushes", Flushes);
+        w.WriteEndObject();
+    }
 }
