@@ -102,11 +102,13 @@ if [[ " $PARTS " == *" datapath "* ]]; then
     dotnet src/Cli/bin/Release/net10.0/datapath.dll ctl /tmp/dpbench.sock dump-ports | sed 's/^/  /'
     kill -TERM $DP_PID; wait $DP_PID || true   # TERM: a background job of a script ignores SIGINT
     cleanup
-    python3 - "$RESULT_kernel_GBPS" "$RESULT_datapath_GBPS" "$RESULT_kernel_RTT" "$RESULT_datapath_RTT" <<'PY'
+    if [ -n "${RESULT_kernel_GBPS:-}" ]; then  # the ratio needs the "kernel" part of the same run
+      python3 - "$RESULT_kernel_GBPS" "$RESULT_datapath_GBPS" "$RESULT_kernel_RTT" "$RESULT_datapath_RTT" <<'PY'
 import sys
 kg, dg, kr, dr = map(float, sys.argv[1:])
 print(f"ratio      TCP datapath/kernel {dg/kg:.2f}   RTT datapath/kernel {dr/kr:.2f}")
 PY
+    fi
   else
     echo "datapath   skipped: set DATAPATH_LAB=LAB.yaml once 'datapath run' exists (see this script)"
   fi
