@@ -211,10 +211,8 @@ internal sealed class FlowCache
         ReadOnlySpan<ulong> k = MegaflowEntry.MemoryMarshalWords(in key);
         ulong h = 0;
         foreach (int w in FrontWords)
-            h += (k[w] ^ (ulong)w) * 0x9E3779B97F4A7C15UL + (ulong)w;
-        h ^= h >> 32;
-        h *= 0xD6E8FEB86659FD93UL;
-        return h ^ (h >> 29);
+            h += MegaflowSubtable.Term(k[w], w);
+        return MegaflowSubtable.Finish(h);
     }
 
     /// <summary>Fills <paramref name="e"/> from the pass in <paramref name="ctx"/>; false when it cannot be cached soundly.</summary>

@@ -41,7 +41,18 @@ internal sealed class MegaflowSubtable
         ReadOnlySpan<ulong> k = MegaflowEntry.MemoryMarshalWords(in key), m = MegaflowEntry.MemoryMarshalWords(in mask);
         ulong h = 0;
         foreach (int w in words)
-            h += ((k[w] & m[w]) ^ (ulong)w) * 0x9E3779B97F4A7C15UL + (ulong)w;
+            h += Term(k[w] & m[w], w);
+        return Finish(h);
+    }
+
+    /// <summary>One word's share of a key hash (independent multiplies, so the loop pipelines).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static ulong Term(ulong value, int word) => (value ^ (ulong)word) * 0x9E3779B97F4A7C15UL + (ulong)word;
+
+    /// <summary>The final mix of a sum of <see cref="Term"/>s.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static ulong Finish(ulong h)
+    {
         h ^= h >> 32;
         h *= 0xD6E8FEB86659FD93UL;
         return h ^ (h >> 29);
