@@ -1,4 +1,5 @@
 using Datapath.Io.Capture;
+using Datapath.Packets;
 
 namespace Datapath.Cli.Output;
 
@@ -13,6 +14,15 @@ internal static class CliError
     public static int BadInput(TextWriter stderr, string file, int line, int column, string message)
     {
         stderr.WriteLine($"error: {file}:{line}:{column}: {message}");
+        return ExitCodes.BadInput;
+    }
+
+    /// <summary>The one located error: <c>error: LOCATION: what</c>, then <c>hint: ...</c> when it has one.</summary>
+    public static int Located(TextWriter stderr, InputException error)
+    {
+        stderr.WriteLine($"error: {error.Location}: {error.What}");
+        if (error.Hint is not null)
+            stderr.WriteLine($"hint: {error.Hint}");
         return ExitCodes.BadInput;
     }
 
@@ -45,6 +55,9 @@ internal static class CliError
     {
         switch (exception)
         {
+            case InputException located:
+                exitCode = Located(stderr, located);
+                return true;
             case CaptureFileException c:
                 exitCode = BadInputAtOffset(stderr, c.FileName, c.Offset, c.Reason);
                 return true;
