@@ -11,6 +11,9 @@ public sealed class NetfilterRandom
 
     public NetfilterRandom(ulong seed) => _state = seed == 0 ? 0x9E3779B97F4A7C15UL : seed;
 
+    /// <summary>The generator's state: it changes exactly when a rule draws (workers compare it around a parallel run).</summary>
+    public ulong State => Volatile.Read(ref _state);
+
     public uint NextUInt32()
     {
         ulong s, n;

@@ -31,9 +31,19 @@ internal sealed class ReplayCommand : ICliCommand
         var dumpConntrack = new Option<bool>("--dump-conntrack") { Description = "Print the conntrack table afterwards, as ovs-appctl dpctl/dump-conntrack" };
         var dumpFlows = new Option<bool>("--dump-flows") { Description = "Print the flow tables with their stats afterwards, as ovs-ofctl dump-flows" };
         var noCache = new Option<bool>("--no-cache") { Description = "Translate every pass on the slow path (no flow cache); the results are the same" };
+        var workers = new Option<int>("--workers")
+        {
+            Description = "Threads that run frames (default 1; see docs/architecture.md for when more pay); the pcaps are the same as with 1",
+            DefaultValueFactory = _ => 1,
+        };
+        workers.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int>() is < 1 or > 256)
+                r.AddError("--workers: give a number of threads from 1 to 256");
+        });
         var command = new Command("replay", "Run a capture through a node (or the cluster) and write what each port sends")
         {
-            input, inPort, cluster, output, bridgeOnly, dumpConntrack, dumpFlows, noCache,
+            input, inPort, cluster, output, bridgeOnly, dumpConntrack, dumpFlows, noCache, workers,
         };
         args.AddTo(command);
         command.SetAction(parse =>
@@ -80,22 +90,32 @@ internal sealed class ReplayCommand : ICliCommand
                 long size = new FileInfo(path).Length;
                 bool progress = !json && !Console.IsOutputRedirected && ReferenceEquals(stdout, Console.Out) && size > 32 << 20;
                 var fixedNode = node is null ? null : journey.GetNode(node.Name);
+                using var pool = new JourneyWorkers(journey, parse.GetValue(workers));
                 void RunAll(Action<long>? advance)
                 {
-                    var batch = new ReplayBatch(scenario.Cluster.Nodes);
+                    var window = new JourneyWindow();
+                    void Flush()
+                    {
+                        pool.Run(window, sink);
+                        window.Clear();
+                    }
                     while (reader.TryReadNext(out var frame))
                     {
-                        batch.Next();
                         var n = fixedNode!;
                         BridgePort p = port!;
                         if (isCluster && !ResolveInterface(journey, frame, out n, out p, out string? why))
+                        {
+                            Flush();
                             throw new CaptureFileException(path, frame.FileOffset, why!);
-                        sink.TimestampNanoseconds = frame.TimestampNanoseconds;
-                        var result = journey.Run(n, p.OfPort, frame.Span, sink, frame.TimestampNanoseconds / 1_000_000);
-                        summary.FrameDone(in result);
-                        advance?.Invoke(frame.FileOffset);
+                        }
+                        window.Add(n, p.OfPort, frame.Span, frame.TimestampNanoseconds / 1_000_000, tag: frame.TimestampNanoseconds);
+                        if (window.IsFull)
+                        {
+                            Flush();
+                            advance?.Invoke(frame.FileOffset);
+                        }
                     }
-                    batch.End();
+                    Flush();
                 }
                 if (progress)
                 {
@@ -110,6 +130,7 @@ internal sealed class ReplayCommand : ICliCommand
                 {
                     RunAll(null);
                 }
+                summary.Workers(pool.Count, pool.Stats);
             }
             catch (Exception e) when (CliError.TryReport(stderr, e, path, out int c))
             {

@@ -9,7 +9,7 @@ namespace Datapath.Cli.Scenario;
 /// frame, and tells the summary. Frames sent to a tunnel port are the GENEVE frames as they leave the node's
 /// uplink, including those the peer node then received (transits).
 /// </summary>
-internal sealed class ReplaySink(string directory, bool perNode, ReplaySummary summary) : IJourneySink, IDisposable
+internal sealed class ReplaySink(string directory, bool perNode, ReplaySummary summary) : IJourneyWindowSink, IDisposable
 {
     private readonly Dictionary<(string Node, string Port), PcapWriter> _writers = [];
     // The last port written: a replay's frames mostly leave by the same port, and the names are the
@@ -19,6 +19,11 @@ internal sealed class ReplaySink(string directory, bool perNode, ReplaySummary s
 
     /// <summary>The capture time of the frame being replayed: the time of everything it causes.</summary>
     public long TimestampNanoseconds { get; set; }
+
+    /// <summary>A window's frame begins: its capture time (the window's tag) is the time of what it causes.</summary>
+    public void FrameStart(JourneyWindow window, int index) => TimestampNanoseconds = window.Tag(index);
+
+    public void FrameDone(JourneyWindow window, int index, in JourneyResult result) => summary.FrameDone(in result);
 
     public void Output(in JourneyExit exit, ReadOnlySpan<byte> frame)
     {

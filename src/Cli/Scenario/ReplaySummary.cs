@@ -87,6 +87,12 @@ internal sealed class ReplaySummary(bool perNode)
     private TimeSpan _elapsed;
     private Engine.Cache.FlowCacheStats _cache;
     private bool _cacheOn;
+    private int _workers = 1;
+    private (long ParallelFrames, long SerialFrames, long ParallelRuns, long OrderHazards) _workerStats;
+
+    /// <summary>Records how the frames were spread over worker threads (JourneyWorkers.Stats).</summary>
+    public void Workers(int count, (long ParallelFrames, long SerialFrames, long ParallelRuns, long OrderHazards) stats)
+        => (_workers, _workerStats) = (count, stats);
 
     /// <summary>Records the replay's wall time and the flow caches' counters summed over the nodes.</summary>
     public void Finish(TimeSpan elapsed, IEnumerable<Engine.Cache.FlowCacheStats> caches, bool cacheOn)
@@ -106,6 +112,13 @@ internal sealed class ReplaySummary(bool perNode)
         w.WriteNumber("elapsed_s", Math.Round(_elapsed.TotalSeconds, 6));
         w.WriteNumber("frames_per_s", Math.Round(FramesPerSecond));
         _cache.WriteJson(w, _cacheOn);
+        w.WriteStartObject("workers");
+        w.WriteNumber("threads", _workers);
+        w.WriteNumber("parallel_frames", _workerStats.ParallelFrames);
+        w.WriteNumber("serial_frames", _workerStats.SerialFrames);
+        w.WriteNumber("parallel_runs", _workerStats.ParallelRuns);
+        w.WriteNumber("order_hazards", _workerStats.OrderHazards);
+        w.WriteEndObject();
         w.WriteStartObject("outputs");
         foreach (var (k, v) in ByPort(FlushedOutputs()))
             w.WriteNumber(k, v);
@@ -149,6 +162,12 @@ internal sealed class ReplaySummary(bool perNode)
         o.WriteLine(_cacheOn
             ? $"flow cache: {_cache.Hits} hits, {_cache.Misses} misses ({_cache.HitRate:P1}), {_cache.Entries} megaflows"
             : "flow cache: off (--no-cache)");
+        if (_workers > 1)
+        {
+            o.WriteLine($"workers: {_workers} threads, {_workerStats.ParallelFrames} frames in parallel, {_workerStats.SerialFrames} alone (new connections, ARP, ...)");
+            if (_workerStats.OrderHazards > 0)
+                o.WriteLine($"warning: {_workerStats.OrderHazards} parallel run(s) made an order-dependent choice (a random draw or MAC learning): the outputs may differ from --workers 1");
+        }
         o.WriteLine($"{FramesIn} frames in {_elapsed.TotalSeconds:F3} s ({FramesPerSecond:N0} frames/s)");
         if (Copies > 0)
             o.WriteLine($"extra copies: {Copies}");

@@ -37,17 +37,47 @@ public sealed partial class ReplayCacheEquivalenceTests : IDisposable
 
         Assert.True(cached.Doc.GetProperty("flow_cache").GetProperty("hits").GetInt64() > 4000, "the cache was hardly used: the test proves nothing");
         Assert.Equal(0, uncached.Doc.GetProperty("flow_cache").GetProperty("hits").GetInt64());
-        foreach (var key in new[] { "frames_in", "outputs", "drops", "tunnel_transits", "balanced" })
-            Assert.Equal(uncached.Doc.GetProperty(key).GetRawText(), cached.Doc.GetProperty(key).GetRawText());
-        var files = Directory.GetFiles(Path.Combine(_dir, "uncached"), "*.pcap", SearchOption.AllDirectories)
-            .Select(f => Path.GetRelativePath(Path.Combine(_dir, "uncached"), f)).Order().ToList();
-        Assert.Equal(files, Directory.GetFiles(Path.Combine(_dir, "cached"), "*.pcap", SearchOption.AllDirectories)
-            .Select(f => Path.GetRelativePath(Path.Combine(_dir, "cached"), f)).Order().ToList());
-        Assert.Contains(Path.Combine("worker2", "backend2-202ff6.pcap"), files);
-        foreach (var f in files)
-            Assert.True(File.ReadAllBytes(Path.Combine(_dir, "uncached", f)).AsSpan().SequenceEqual(File.ReadAllBytes(Path.Combine(_dir, "cached", f))), $"{f} differs");
+        AssertSameReplay(uncached, "uncached", cached, "cached");
         Assert.Equal(uncached.Text, cached.Text);
     }
+
+    [Fact]
+    public void Replays_on_one_and_on_four_workers_write_identical_pcaps_and_stats()
+    {
+        // Long stretches of established connections (ARP, pings and DNS only every few hundred frames), so that
+        // most frames run in parallel runs; the rest run alone between them.
+        string input = Path.Combine(_dir, "in.pcapng");
+        WriteTraffic(input, seed: 11, frames: 6000, rareEvery: 300);
+
+        var one = Replay(input, "one", "--workers", "1");
+        var four = Replay(input, "four", "--workers", "4");
+
+        var workers = four.Doc.GetProperty("workers");
+        Assert.Equal(4, workers.GetProperty("threads").GetInt32());
+        Assert.True(workers.GetProperty("parallel_frames").GetInt64() > 3000, $"hardly any frame ran in parallel: the test proves nothing ({workers.GetRawText()})");
+        Assert.True(workers.GetProperty("serial_frames").GetInt64() > 0, "no frame ran alone: ARP and new connections must");
+        Assert.Equal(0, workers.GetProperty("order_hazards").GetInt64());
+        Assert.Equal(0, one.Doc.GetProperty("workers").GetProperty("parallel_frames").GetInt64());
+        AssertSameReplay(one, "one", four, "four");
+    }
+
+    private void AssertSameReplay((JsonElement Doc, string Text) a, string aDir, (JsonElement Doc, string Text) b, string bDir)
+    {
+        foreach (var key in new[] { "frames_in", "outputs", "drops", "tunnel_transits", "balanced" })
+            Assert.Equal(a.Doc.GetProperty(key).GetRawText(), b.Doc.GetProperty(key).GetRawText());
+        var files = Directory.GetFiles(Path.Combine(_dir, aDir), "*.pcap", SearchOption.AllDirectories)
+            .Select(f => Path.GetRelativePath(Path.Combine(_dir, aDir), f)).Order().ToList();
+        Assert.Equal(files, Directory.GetFiles(Path.Combine(_dir, bDir), "*.pcap", SearchOption.AllDirectories)
+            .Select(f => Path.GetRelativePath(Path.Combine(_dir, bDir), f)).Order().ToList());
+        Assert.Contains(Path.Combine("worker2", "backend2-202ff6.pcap"), files);
+        foreach (var f in files)
+            Assert.True(File.ReadAllBytes(Path.Combine(_dir, aDir, f)).AsSpan().SequenceEqual(File.ReadAllBytes(Path.Combine(_dir, bDir, f))), $"{f} differs");
+        Assert.Equal(SortedConntrack(a.Text), SortedConntrack(b.Text));
+    }
+
+    /// <summary>The text report with the conntrack dump's lines sorted (the table's order depends on insertion order).</summary>
+    private static string SortedConntrack(string text)
+        => string.Join('\n', text.Split('\n').Where(l => !l.StartsWith("workers:", StringComparison.Ordinal)).Order(StringComparer.Ordinal));
 
     private (JsonElement Doc, string Text) Replay(string input, string outDir, params string[] extra)
     {
@@ -64,7 +94,8 @@ public sealed partial class ReplayCacheEquivalenceTests : IDisposable
     [GeneratedRegex(@"duration=[0-9.]+s, ")]
     private static partial Regex Duration();
 
-    private static void WriteTraffic(string path, int seed, int frames)
+    /// <param name="rareEvery">When above 1: ARP, pings, DNS and pod-to-pod frames (frames that run alone) only once in this many frames, SYNs and FINs a third as rarely.</param>
+    private static void WriteTraffic(string path, int seed, int frames, int rareEvery = 1)
     {
         var r = new Random(seed);
         using var w = PcapngWriter.Create(path);
@@ -75,10 +106,19 @@ public sealed partial class ReplayCacheEquivalenceTests : IDisposable
         {
             ushort sport = (ushort)(30000 + r.Next(60));
             var flags = r.Next(4) switch { 0 => TcpFlags.Syn, 1 => TcpFlags.Ack, 2 => TcpFlags.Psh | TcpFlags.Ack, _ => TcpFlags.Fin | TcpFlags.Ack };
+            // SYNs run alone too, and FINs close connections the host then picks up again as new (kube-proxy's
+            // statistic draws for it: an order hazard): each one in about a hundred TCP frames.
+            if ((flags & (TcpFlags.Syn | TcpFlags.Fin)) != 0 && rareEvery > 1 && r.Next(rareEvery / 3) != 0)
+                flags = TcpFlags.Psh | TcpFlags.Ack;
             byte[] payload = new byte[r.Next(3) * 30];
             r.NextBytes(payload);
             long t = 1_000_000_000L + i * 1_000_000L;
-            switch (r.Next(10))
+            int kind = r.Next(10);
+            // Rare too: frontend -> backend2 directly (3), which the host behind antrea-gw0 never tracks, so it
+            // runs alone while the host tracks other connections.
+            while ((kind >= 7 || kind == 3) && rareEvery > 1 && r.Next(rareEvery) != 0)
+                kind = r.Next(7);
+            switch (kind)
             {
                 case 0 or 1 or 2:
                     w.WriteFrame(frontend, PacketBuilder.Tcp(FrontendMac, Gw1Mac, Frontend, Service, sport, 80, flags, seq: (uint)r.Next(), payload: payload), t);

@@ -1,13 +1,12 @@
-using Datapath.Engine;
-
-namespace Datapath.Cli.Scenario;
+namespace Datapath.Engine;
 
 /// <summary>
-/// Groups a replay's frames into batches of <see cref="Size"/> (dpif-netdev's NETDEV_MAX_BURST): while a
-/// batch is open every node's flow cache counts its hits in the megaflows and credits the rules once, when
-/// the batch ends, so dump-flows after the replay is exact and the per-frame cost has no stats updates.
+/// One thread's batches of up to <see cref="Size"/> frames (dpif-netdev's NETDEV_MAX_BURST): while a batch is
+/// open, every node's flow cache on this thread counts its hits in its megaflows and credits the rules and ports
+/// once, when the batch ends, so dump-flows stays exact and a frame costs no shared stats update.
+/// Not thread-safe: one per thread.
 /// </summary>
-internal sealed class ReplayBatch(IReadOnlyList<Node> nodes)
+public sealed class JourneyBatch(IReadOnlyList<Node> nodes)
 {
     public const int Size = 32;
     private readonly Node.BatchScope[] _scopes = new Node.BatchScope[nodes.Count];

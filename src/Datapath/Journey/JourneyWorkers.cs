@@ -1,0 +1,293 @@
+using System.Runtime.ExceptionServices;
+
+namespace Datapath.Engine;
+
+// Journey workers
+// ===============
+//
+// What?
+// -----
+// Runs a window of frames (JourneyWindow, in input order) through a Journey on N threads with the result one
+// thread gives: every sink sees the same events in the same order, so a replay's pcaps are byte-identical to
+// a one-worker run, and drop counters and dump-flows statistics are equal.  dpif-netdev spreads packets over
+// PMD threads by RSS hash and lets their order race; we cannot, because replays are compared byte for byte.
+//
+// Design
+// ------
+// The caller's thread is the dispatcher and worker 0; N-1 more threads wait on a semaphore each.  The window is
+// cut into runs.  JourneyPartitioner classifies frames one by one, from the current position, against the
+// connection tables as they are now: a frame of a live connection gets a worker (a symmetric hash of the
+// connection after NAT, so both directions and every NAT stage meet on one worker), anything else is serial.
+// A stretch of at least MinParallelRun parallel frames runs in parallel: each worker runs its frames in input
+// order into its own JourneyRecorder; then the dispatcher hands every frame's events to the sink in window
+// order (merge by index: each frame's events are contiguous in one recorder).  A serial frame, and a stretch
+// too short to be worth a wake-up, runs on the dispatcher alone, straight into the sink, after everything
+// before it has been handed on.  So ARP (neighbours, MAC learning), new connections (NAT choices,
+// `statistic --mode random` draws, conntrack limits), ICMP errors, fragments and non-IP frames run exactly as
+// one thread runs them, in input order, and a parallel frame touches only its own connection's state.
+// Every thread opens its batches (JourneyBatch: up to 32 frames, the flow cache's stats pushed per batch).
+//
+// Order hazards
+// -------------
+// A parallel frame may still reach a shared, order-dependent choice that its connection did not make before:
+// its connection expired in one table and not in another, so it commits afresh there and draws NAT's or
+// statistic's random numbers; or it teaches the MAC learning table.  The dispatcher notices (the random
+// sources' states and the learning table's change count differ after the run) and counts the run in
+// OrderHazards; reports print it, so a result that may differ from one worker's never passes silently.
+//
+// Invariants
+// ----------
+//  - The sink's calls come on the caller's thread, frame by frame in window order: FrameStart, the frame's
+//    events in the order one thread makes them, FrameDone.
+//  - Frames assigned to one worker run in window order; no two parallel frames share a worker-hash, and a
+//    frame runs in parallel only if its connection was live in some table when it was classified.
+//  - A worker's exception is rethrown on the caller's thread after the run; the workers stay usable.
+//
+// Thread-safety
+// -------------
+// Run and Dispose: one caller thread at a time.  The journey's nodes and hosts are shared by the workers (they
+// are safe for concurrent use); each worker has its own journey walk, flow caches and recorder.
+//
+// Cost
+// ----
+// Per frame on the dispatcher: classification (a key extraction and a conntrack probe per table and zone in
+// use) and, for parallel frames, the merge (one copy of each output).  Per parallel run: one semaphore
+// release per worker and one wait.  With one worker nothing of this happens: frames run straight into the sink.
+public sealed class JourneyWorkers : IDisposable
+{
+    /// <summary>Fewer parallel frames in a row than this run on the dispatcher alone (a wake-up costs about as much).</summary>
+    public const int MinParallelRun = 64;
+
+    /// <summary>
+    /// Hash slots per worker. The dispatcher also reads, classifies, merges and writes, so it runs one slot of
+    /// its own and every other slot goes to the other threads (with 2 workers: 1 of 8 and 7 of 8).
+    /// </summary>
+    public const int SlotsPerWorker = 4;
+
+    /// <summary>Windows between two re-reads of the zones in use; sooner after a window where most frames ran alone.</summary>
+    private const int ZoneRefreshWindows = 64;
+
+    private readonly Journey _journey;
+    private readonly JourneyPartitioner? _partitioner;
+    private readonly Worker[] _workers;
+    private readonly Thread[] _threads;
+    private readonly CountdownEvent _done;
+    private readonly IReadOnlyList<Node> _nodes;
+    private readonly int[] _slotWorker = [];
+    private int[] _assigned = [];
+    private int _windowsSinceRefresh = ZoneRefreshWindows;
+    private bool _mostlySerial;
+    private JourneyResult[] _results = [];
+    private JourneyWindow? _window;
+    private int _runStart, _runEnd;
+    private volatile bool _stopping;
+    private long _parallelFrames, _serialFrames, _parallelRuns, _orderHazards;
+
+    /// <param name="journey">The journey every frame takes.</param>
+    /// <param name="workers">Threads, the caller's included (1: no threads, frames run straight into the sink).</param>
+    public JourneyWorkers(Journey journey, int workers)
+    {
+        ArgumentNullException.ThrowIfNull(journey);
+        ArgumentOutOfRangeException.ThrowIfLessThan(workers, 1);
+        _journey = journey;
+        _nodes = [.. journey.Nodes.Select(n => n.Node)];
+        _workers = new Worker[workers];
+        for (int w = 0; w < workers; w++)
+            _workers[w] = new Worker(this, w);
+        _done = new CountdownEvent(0);
+        _threads = new Thread[workers - 1];
+        if (workers > 1)
+        {
+            _partitioner = new JourneyPartitioner(journey, workers * SlotsPerWorker);
+            _slotWorker = new int[workers * SlotsPerWorker];
+            for (int slot = 1; slot < _slotWorker.Length; slot++)
+                _slotWorker[slot] = 1 + (slot - 1) % (workers - 1);
+        }
+        for (int w = 1; w < workers; w++)
+        {
+            var worker = _workers[w];
+            _threads[w - 1] = new Thread(worker.Loop) { IsBackground = true, Name = $"journey worker {w}" };
+            _threads[w - 1].Start();
+        }
+    }
+
+    /// <summary>Threads that run frames, the caller's included.</summary>
+    public int Count => _workers.Length;
+
+    /// <summary>Frames run in parallel runs, frames run alone, parallel runs, and runs with an order hazard (see the essay).</summary>
+    public (long ParallelFrames, long SerialFrames, long ParallelRuns, long OrderHazards) Stats
+        => (_parallelFrames, _serialFrames, _parallelRuns, _orderHazards);
+
+    /// <summary>Runs every frame of <paramref name="window"/>; <paramref name="sink"/> hears them in window order.</summary>
+    public void Run(JourneyWindow window, IJourneyWindowSink sink)
+    {
+        ArgumentNullException.ThrowIfNull(window);
+        ArgumentNullException.ThrowIfNull(sink);
+        var own = _workers[0].Batch;
+        try
+        {
+            if (_partitioner is null)
+            {
+                RunSerial(window, 0, window.Count, sink, own);
+                return;
+            }
+            if (_assigned.Length < window.Count)
+            {
+                _assigned = new int[window.Capacity];
+                _results = new JourneyResult[window.Capacity];
+            }
+            if (_mostlySerial || ++_windowsSinceRefresh >= ZoneRefreshWindows)
+            {
+                _partitioner.Refresh();
+                _windowsSinceRefresh = 0;
+            }
+            long serialBefore = _serialFrames;
+            int i = 0;
+            while (i < window.Count)
+            {
+                int j = i;
+                while (j < window.Count)
+                {
+                    int slot = _partitioner.Classify(window.Node(j), window.InPort(j), window.Frame(j), window.NowMs(j));
+                    if (slot == JourneyPartitioner.Serial)
+                        break;
+                    _assigned[j++] = _slotWorker[slot];
+                }
+                if (j - i >= MinParallelRun)
+                    RunParallel(window, i, j, sink);
+                else
+                    RunSerial(window, i, j, sink, own);
+                if (j < window.Count)
+                    RunSerial(window, j, j + 1, sink, own);
+                i = j + 1;
+            }
+            _mostlySerial = (_serialFrames - serialBefore) * 2 > window.Count;
+        }
+        finally
+        {
+            own.End();
+        }
+    }
+
+    private void RunSerial(JourneyWindow window, int start, int end, IJourneyWindowSink sink, JourneyBatch batch)
+    {
+        for (int i = start; i < end; i++)
+        {
+            batch.Next();
+            sink.FrameStart(window, i);
+            var result = _journey.Run(window.Node(i), window.InPort(i), window.Frame(i), sink, window.NowMs(i));
+            sink.FrameDone(window, i, in result);
+        }
+        _serialFrames += end - start;
+    }
+
+    private void RunParallel(JourneyWindow window, int start, int end, IJourneyWindowSink sink)
+    {
+        var before = HazardState();
+        (_window, _runStart, _runEnd) = (window, start, end);
+        _done.Reset(_threads.Length);
+        for (int w = 1; w < _workers.Length; w++)
+            _workers[w].Start.Release();
+        _workers[0].RunShare();
+        _done.Wait(); // worker 0 never throws out of RunShare: every worker's failure is rethrown below
+        _window = null;
+        _parallelRuns++;
+        _parallelFrames += end - start;
+        if (HazardState() != before)
+            _orderHazards++;
+        foreach (var w in _workers)
+        {
+            if (w.Failure is { } failure)
+            {
+                foreach (var x in _workers)
+                    x.Failure = null;
+                failure.Throw();
+            }
+        }
+
+        Span<int> cursor = stackalloc int[_workers.Length];
+        for (int i = start; i < end; i++)
+        {
+            var recorder = _workers[_assigned[i]].Recorder;
+            ref int c = ref cursor[_assigned[i]];
+            sink.FrameStart(window, i);
+            while (c < recorder.Count && recorder[c].Frame == i)
+                recorder.Replay(c++, sink);
+            sink.FrameDone(window, i, in _results[i]);
+        }
+    }
+
+    /// <summary>What an order-dependent choice changes: the random sources and the learning tables (see the essay).</summary>
+    private long HazardState()
+    {
+        long h = 0;
+        foreach (var n in _journey.Nodes)
+        {
+            h = h * 31 + (long)n.Node.Conntrack.NatRandomState + n.Node.Bridge.MacTable.Changes;
+            if (n.Host is { } host)
+                h = h * 31 + (long)host.Conntrack.NatRandomState + (long)(host.Netfilter?.Random.State ?? 0);
+        }
+        return h;
+    }
+
+    public void Dispose()
+    {
+        _stopping = true;
+        for (int w = 1; w < _workers.Length; w++)
+            _workers[w].Start.Release();
+        foreach (var t in _threads)
+            t.Join();
+        foreach (var w in _workers)
+            w.Dispose();
+        _done.Dispose();
+    }
+
+    /// <summary>One thread's share of a parallel run: its recorder, its batches, the frames assigned to it.</summary>
+    private sealed class Worker(JourneyWorkers owner, int index) : IDisposable
+    {
+        public void Dispose() => Start.Dispose();
+
+        public readonly SemaphoreSlim Start = new(0);
+        public readonly JourneyRecorder Recorder = new();
+        public readonly JourneyBatch Batch = new(owner._nodes);
+        public ExceptionDispatchInfo? Failure;
+
+        public void Loop()
+        {
+            while (true)
+            {
+                Start.Wait();
+                if (owner._stopping)
+                    return;
+                RunShare();
+                owner._done.Signal();
+            }
+        }
+
+        public void RunShare()
+        {
+            Recorder.Clear();
+            var window = owner._window!;
+            var assigned = owner._assigned;
+            try
+            {
+                for (int i = owner._runStart; i < owner._runEnd; i++)
+                {
+                    if (assigned[i] != index)
+                        continue;
+                    Batch.Next();
+                    Recorder.Begin(i);
+                    owner._results[i] = owner._journey.Run(window.Node(i), window.InPort(i), window.Frame(i), Recorder, window.NowMs(i));
+                }
+            }
+            catch (Exception e)
+            {
+                Failure = ExceptionDispatchInfo.Capture(e);
+            }
+            finally
+            {
+                Batch.End();
+            }
+        }
+    }
+}
