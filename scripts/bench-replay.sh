@@ -2,7 +2,7 @@
 # `datapath replay` end to end (process start to exit) on the embedded seed lab's worker1:
 #   gw0:     2 M TCP data frames (118 bytes) round-robin over 1,000 connections in on antrea-gw0 -> GENEVE
 #   service: the same from the frontend pod to backendsvc -> antrea-gw0 -> kube-proxy's DNAT -> GENEVE
-# each with the flow cache and with --no-cache. Prints one line per run with elapsed_s and frames_per_s
+# each with the flow cache on 1 and on 2 workers, and with --no-cache. Prints one line per run with elapsed_s and frames_per_s
 # from `replay --json`, and the wall time of the whole process. Usage: scripts/bench-replay.sh [FRAMES] [CONNECTIONS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,10 +29,13 @@ kind, extra, start, end, doc = sys.argv[1], sys.argv[2], float(sys.argv[3]), flo
 wall = end - start
 print(f"{kind:8} {extra or 'cache':12} frames_in={doc['frames_in']} elapsed_s={doc['elapsed_s']:.3f} frames_per_s={doc['frames_per_s']:,.0f} "
       f"process_wall_s={wall:.3f} process_frames_per_s={doc['frames_in']/wall:,.0f} hit_rate={doc['flow_cache']['hit_rate']} "
+      f"parallel={doc['workers']['parallel_frames']} hazards={doc['workers']['order_hazards']} "
       f"outputs={doc['outputs']} drops={doc['drops']} balanced={doc['balanced']}")
 PY
 }
 run gw0 antrea-gw0
+run gw0 antrea-gw0 --workers 2
 run gw0 antrea-gw0 --no-cache
 run service frontend-a3ba2f
+run service frontend-a3ba2f --workers 2
 run service frontend-a3ba2f --no-cache

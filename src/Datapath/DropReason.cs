@@ -29,7 +29,7 @@ public enum DropReason
     GroupMissing,
     /// <summary>Sent to the controller, and this datapath has none (counted as a punt).</summary>
     ControllerPunt,
-    /// <summary>A GENEVE frame on the tunnel port that could not be decapsulated (bad header, critical unknown option, not for us).</summary>
+    /// <summary>A GENEVE frame on the tunnel port that could not be decapsulated: a truncated or malformed outer or GENEVE header (the more precise Tunnel* reasons below name the rest).</summary>
     TunnelDecap,
     /// <summary>Output to the tunnel port without a usable tun_dst (zero, our own address, no neighbour).</summary>
     TunnelEncap,
@@ -66,4 +66,14 @@ public enum DropReason
     // Drops of the journey between bridges, hosts and nodes (Journey).
     /// <summary>A frame's journey took more bridge/host traversals than <c>Journey.MaxHops</c> (a loop).</summary>
     HopLimit,
+
+    // GENEVE frames on the tunnel port, more precisely than TunnelDecap (RFC 8926 and OVS's checks).
+    /// <summary>An option with the critical bit set that the TLV map does not know (RFC 8926 §3.5: MUST drop).</summary>
+    TunnelCriticalOption,
+    /// <summary>A GENEVE version other than 0 (RFC 8926 §3.4: MUST drop).</summary>
+    TunnelBadVersion,
+    /// <summary>The outer IPv4 header's or the UDP checksum does not verify, or an IPv6 outer datagram has a zero UDP checksum.</summary>
+    TunnelBadChecksum,
+    /// <summary>The outer destination is not this node's underlay address.</summary>
+    TunnelNotForNode,
 }

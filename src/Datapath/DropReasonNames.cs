@@ -34,6 +34,10 @@ public static class DropReasonNames
         DropReason.LinkDown => "link-down",
         DropReason.MtuExceeded => "mtu-exceeded",
         DropReason.HopLimit => "hop-limit",
+        DropReason.TunnelCriticalOption => "tunnel-critical-option",
+        DropReason.TunnelBadVersion => "tunnel-bad-version",
+        DropReason.TunnelBadChecksum => "tunnel-bad-checksum",
+        DropReason.TunnelNotForNode => "tunnel-not-for-node",
         _ => reason.ToString(),
     };
 

@@ -198,9 +198,9 @@ public sealed class Node : IDisposable
             var map = Bridge.TlvMap;
             tun = default;
             if (!GeneveDecapsulator.TryDecapsulate(ctx.Frame, in map, out int innerOffset, out int innerLength, ref tun, out var why))
-                return Drop(ctx, port, DropReason.TunnelDecap, DropCounters.NoTable, $"GENEVE decapsulation failed: {why}");
+                return Drop(ctx, port, DecapDropReason(why), DropCounters.NoTable, $"GENEVE decapsulation failed: {why}");
             if (tun.HasTunIpv6 ? tun.TunIpv6Dst != NodeIp6 : tun.TunDst != NodeIp.Value)
-                return Drop(ctx, port, DropReason.TunnelDecap, DropCounters.NoTable, $"GENEVE frame for {TunnelAddress(in tun, dst: true)}, not this node ({(tun.HasTunIpv6 ? NodeIp6.ToString() : NodeIp.ToString())})");
+                return Drop(ctx, port, DropReason.TunnelNotForNode, DropCounters.NoTable, $"GENEVE frame for {TunnelAddress(in tun, dst: true)}, not this node ({(tun.HasTunIpv6 ? NodeIp6.ToString() : NodeIp.ToString())})");
             if (ctx.Trace is { } tt)
                 tt.Steps.Add(new TraceStep(Name, TraceKind.Tunnel, 0) { Summary = $"GENEVE decap on {port.Name}: tun_src={TunnelAddress(in tun, dst: false)} tun_dst={TunnelAddress(in tun, dst: true)} tun_id=0x{tun.TunId:x}, inner frame {innerLength} bytes" }
                     .Add("op", "decap").Add("tun_src", TunnelAddress(in tun, dst: false)).Add("tun_dst", TunnelAddress(in tun, dst: true)).Add("tun_id", "0x" + tun.TunId.ToString("x")));
@@ -464,6 +464,15 @@ public sealed class Node : IDisposable
     }
 
     /// <summary>tun_src or tun_dst as text, or tun_ipv6_src/dst when the tunnel's outer header is IPv6 (traces only).</summary>
+    /// <summary>The drop reason of a GENEVE frame the decapsulator refused: the precise one where there is one.</summary>
+    private static DropReason DecapDropReason(Geneve.GeneveDropReason why) => why switch
+    {
+        Geneve.GeneveDropReason.UnknownCriticalOption => DropReason.TunnelCriticalOption,
+        Geneve.GeneveDropReason.UnsupportedVersion => DropReason.TunnelBadVersion,
+        Geneve.GeneveDropReason.BadIpChecksum or Geneve.GeneveDropReason.BadUdpChecksum or Geneve.GeneveDropReason.ZeroUdpChecksumIpv6 => DropReason.TunnelBadChecksum,
+        _ => DropReason.TunnelDecap,
+    };
+
     private static string TunnelAddress(in FlowKey tun, bool dst)
         => tun.HasTunIpv6 && tun.TunDst == 0
             ? (dst ? tun.TunIpv6Dst : tun.TunIpv6Src).ToString()

@@ -74,13 +74,57 @@ public sealed class TunnelIpv6Tests : IDisposable
     }
 
     [Fact]
+    public void Geneve_drops_name_their_reason_as_precisely_as_the_trace()
+    {
+        var trace = new Trace();
+        _a.Process(1, Inner(), null, 0, trace);
+        byte[] outer = trace.Outputs[0].Frame;
+        int geneve = GeneveOuterFrame.Ipv6HeadersLength;
+
+        // A flipped payload byte: the IPv6 UDP checksum (mandatory, RFC 8200 §8.1) no longer verifies.
+        byte[] corrupt = (byte[])outer.Clone();
+        corrupt[^1] ^= 0xff;
+        Assert.Equal((DropReason?)DropReason.TunnelBadChecksum, _b.Process(2, corrupt, null, 0).DropReason);
+
+        // GENEVE version 1 with the checksum made right again: RFC 8926 §3.4 says drop.
+        byte[] version1 = (byte[])outer.Clone();
+        version1[geneve] |= 0x40;
+        FixUdpChecksum(version1);
+        Assert.Equal((DropReason?)DropReason.TunnelBadVersion, _b.Process(2, version1, null, 0).DropReason);
+        Assert.Equal("tunnel-bad-version", DropReasonNames.Name(DropReason.TunnelBadVersion));
+        Assert.Equal(1, _b.Bridge.Drops.Get(DropReason.TunnelBadChecksum));
+    }
+
+    /// <summary>Recomputes the UDP checksum of an Ethernet/IPv6/UDP frame (RFC 8200 §8.1 pseudo-header).</summary>
+    private static void FixUdpChecksum(byte[] frame)
+    {
+        const int Ip = EthernetHeader.Length, Udp = Ip + 40;
+        int udpLength = frame.Length - Udp;
+        frame[Udp + 6] = frame[Udp + 7] = 0;
+        uint sum = 0;
+        for (int i = Ip + 8; i < Ip + 40; i += 2)
+            sum += (uint)(frame[i] << 8 | frame[i + 1]);
+        sum += (uint)udpLength + IpProtocols.Udp;
+        for (int i = Udp; i < frame.Length; i += 2)
+            sum += (uint)(frame[i] << 8 | (i + 1 < frame.Length ? frame[i + 1] : 0));
+        while (sum > 0xffff)
+            sum = (sum & 0xffff) + (sum >> 16);
+        ushort c = (ushort)~sum;
+        if (c == 0)
+            c = 0xffff;
+        frame[Udp + 6] = (byte)(c >> 8);
+        frame[Udp + 7] = (byte)c;
+    }
+
+    [Fact]
     public void Ipv6_geneve_for_another_address_or_without_a_neighbour_is_a_counted_drop()
     {
         var trace = new Trace();
         _a.Process(1, Inner(), null, 0, trace);
         byte[] outer = trace.Outputs[0].Frame;
         // Node a receiving its own frame: the outer destination is b, not a.
-        Assert.Equal((DropReason?)DropReason.TunnelDecap, _a.Process(2, outer, null, 0).DropReason);
+        Assert.Equal((DropReason?)DropReason.TunnelNotForNode, _a.Process(2, outer, null, 0).DropReason);
+        Assert.Equal(1, _a.Bridge.Drops.Get(DropReason.TunnelNotForNode));
 
         Load(_b, "table=0,in_port=1,ip,actions=set_field:fd00:79::9->tun_ipv6_dst,output:2");
         Assert.Equal((DropReason?)DropReason.TunnelEncap, _b.Process(1, Inner(), null, 0).DropReason);
