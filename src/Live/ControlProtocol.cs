@@ -52,6 +52,12 @@ internal static class ControlProtocol
             error = $"malformed JSON: {e.Message}";
             return false;
         }
+        catch (InvalidOperationException e)
+        {
+            // GetString on invalid UTF-8 or a lone surrogate escape (\ud800).
+            error = $"a string is not valid UTF-8 or UTF-16: {e.Message}";
+            return false;
+        }
     }
 
     public static byte[] EncodeReply(ControlReply reply)

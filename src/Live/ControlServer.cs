@@ -5,8 +5,9 @@ namespace Datapath.Live;
 /// <summary>
 /// The daemon's control socket: a Unix domain stream socket (mode 0600, so only its owner may
 /// change the flows) that serves one <see cref="ControlProtocol"/> request per connection. Each
-/// connection is served on the thread pool; a malformed request gets an error reply and the
-/// server goes on. Dispose closes the socket and removes its file.
+/// connection is served asynchronously (an idle client holds no thread); a malformed, oversized or
+/// invalid-UTF-8 request gets an error reply, a client that goes away is logged, and the server
+/// goes on. Dispose closes the socket and removes its file.
 /// </summary>
 internal sealed class ControlServer : IDisposable
 {
@@ -88,18 +89,22 @@ internal sealed class ControlServer : IDisposable
                 Thread.Sleep(100);
                 continue;
             }
-            ThreadPool.UnsafeQueueUserWorkItem(static state => state.Self.Serve(state.Client), (Self: this, Client: client), preferLocal: false);
+            _ = ServeAsync(client);
         }
     }
 
-    private void Serve(Socket client)
+    /// <summary>
+    /// One connection: reads its request line without holding a thread while the client is idle (an idle or
+    /// half-closed client costs a socket and a timer, not a thread), answers, closes. Never throws: whatever a
+    /// client sends or does, the daemon goes on.
+    /// </summary>
+    private async Task ServeAsync(Socket client)
     {
         using (client)
         {
             try
             {
-                client.ReceiveTimeout = 10_000;
-                client.SendTimeout = 10_000;
+                using var timeout = new CancellationTokenSource(RequestTimeout);
                 byte[] buffer = new byte[4096];
                 int length = 0;
                 int newline = -1;
@@ -109,30 +114,40 @@ internal sealed class ControlServer : IDisposable
                     {
                         if (buffer.Length >= ControlProtocol.MaxRequestBytes)
                         {
-                            Reply(client, ControlReply.Error($"request longer than {ControlProtocol.MaxRequestBytes} bytes"));
+                            await ReplyAsync(client, ControlReply.Error($"request longer than {ControlProtocol.MaxRequestBytes} bytes"), timeout.Token).ConfigureAwait(false);
                             return;
                         }
                         Array.Resize(ref buffer, buffer.Length * 2);
                     }
-                    int n = client.Receive(buffer.AsSpan(length));
+                    int n = await client.ReceiveAsync(buffer.AsMemory(length), SocketFlags.None, timeout.Token).ConfigureAwait(false);
                     if (n == 0)
                         break;
                     int at = Array.IndexOf(buffer, (byte)'\n', length, n);
                     length += n;
                     newline = at;
                 }
-                var line = buffer.AsSpan(0, newline < 0 ? length : newline);
-                ControlReply reply = ControlProtocol.TryDecodeRequest(line, out var args, out var error)
+                ControlReply reply = ControlProtocol.TryDecodeRequest(buffer.AsSpan(0, newline < 0 ? length : newline), out var args, out var error)
                     ? Handle(args)
                     : ControlReply.Error("malformed request: " + error);
-                Reply(client, reply);
+                await ReplyAsync(client, reply, timeout.Token).ConfigureAwait(false);
             }
-            catch (SocketException e)
+            catch (OperationCanceledException)
+            {
+                _log($"control socket {Path}: a client sent no request within {RequestTimeout.TotalSeconds:F0} s; closed");
+            }
+            catch (Exception e) when (e is SocketException or ObjectDisposedException or IOException)
             {
                 _log($"control socket {Path}: client went away: {e.Message}");
             }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                _log($"control socket {Path}: request failed: {e.GetType().Name}: {e.Message}");
+            }
         }
     }
+
+    /// <summary>How long a client may take to send its request line and read the answer.</summary>
+    internal static TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     private ControlReply Handle(string[] args)
     {
@@ -147,9 +162,9 @@ internal sealed class ControlServer : IDisposable
         }
     }
 
-    private static void Reply(Socket client, ControlReply reply)
+    private static async Task ReplyAsync(Socket client, ControlReply reply, CancellationToken cancel)
     {
-        client.Send(ControlProtocol.EncodeReply(reply));
+        await client.SendAsync(ControlProtocol.EncodeReply(reply), SocketFlags.None, cancel).ConfigureAwait(false);
         client.Shutdown(SocketShutdown.Send);
     }
 
