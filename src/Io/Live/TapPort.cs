@@ -21,7 +21,8 @@ namespace Datapath.Io.Live;
 // Invariants
 // ----------
 //  - _fd is open from Open until Dispose; Created says whether Dispose removes the device.
-//  - A TAP we created and made persistent gets TUNSETPERSIST 0 before close, so close removes it.
+//  - A TAP we created and made persistent gets TUNSETPERSIST 0 before close, so close removes it; Dispose
+//    returns when the device is gone (a child forked meanwhile may hold a copy of the fd until its exec).
 //
 // Thread-safety
 // -------------
@@ -220,5 +221,19 @@ public sealed unsafe class TapPort : LivePort
         }
 
         LibC.Close(_fd);
+        if (Created)
+            AwaitRemoval();
+    }
+
+    /// <summary>
+    /// The kernel removes a TAP at the close of its last file descriptor. Ours is O_CLOEXEC, but a process this
+    /// one starts at the same moment (any thread's Process.Start: fork, then exec) holds a copy of every
+    /// descriptor between its fork and its exec, so the TAP can outlive our close by that window. Dispose
+    /// promises the device is gone: wait for the window to end (it is bounded by one exec; 2 s at most).
+    /// </summary>
+    private void AwaitRemoval()
+    {
+        for (int i = 0; i < 200 && InterfaceControl.Exists(Name); i++)
+            Thread.Sleep(10);
     }
 }
