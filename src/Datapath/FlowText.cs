@@ -42,6 +42,19 @@ public static class FlowText
                 _ => PacketBuilder.Ipv4(src, dst, sip, dip, key.NwProto, ReadOnlySpan<byte>.Empty, ttl: key.NwTtl, tos: (byte)(key.NwTos | key.NwEcn)),
             };
         }
+        else if (key.IsIpv6)
+        {
+            var sip = key.Ipv6Src;
+            var dip = key.Ipv6Dst;
+            byte tclass = (byte)(key.NwTos | key.NwEcn);
+            frame = key.NwProto switch
+            {
+                IpProtocols.Tcp => PacketBuilder.Tcp6(src, dst, sip, dip, key.TpSrc, key.TpDst, (TcpFlags)key.TcpFlags, hopLimit: key.NwTtl, flowLabel: key.Ipv6Label),
+                IpProtocols.Udp => PacketBuilder.Udp6(src, dst, sip, dip, key.TpSrc, key.TpDst, hopLimit: key.NwTtl, flowLabel: key.Ipv6Label),
+                IpProtocols.Icmpv6 when key.TpSrc is 128 or 129 => PacketBuilder.Icmpv6Echo(src, dst, sip, dip, reply: key.TpSrc == 129, 0, 0, hopLimit: key.NwTtl),
+                _ => PacketBuilder.Ipv6(src, dst, sip, dip, key.NwProto, ReadOnlySpan<byte>.Empty, key.NwTtl, tclass, key.Ipv6Label),
+            };
+        }
         else
         {
             frame = new byte[60];

@@ -53,14 +53,16 @@ internal sealed class TraceCommand : ICliCommand
 
             if (flowText is not null)
             {
-                string text = flowText.Contains("in_port", StringComparison.Ordinal) ? flowText : $"in_port={port.OfPort}," + flowText;
+                string prefix = flowText.Contains("in_port", StringComparison.Ordinal) ? "" : $"in_port={port.OfPort},";
+                string text = prefix + flowText;
                 try
                 {
                     journey.RunFlow(from, text, sink: null, nowMs: 0, trace);
                 }
                 catch (FlowSyntaxException e)
                 {
-                    return CliError.BadInput(stderr, $"FLOW:{e.Line}:{e.Column}: {e.Message}");
+                    // The column is the user's: the in_port= we put in front is not theirs.
+                    return CliError.BadInput(stderr, $"FLOW:{e.Line}:{Math.Max(1, e.Column - prefix.Length)}: {e.Message}");
                 }
             }
             else

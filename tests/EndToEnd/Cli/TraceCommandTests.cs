@@ -28,6 +28,29 @@ public class TraceCommandTests
     }
 
     [Fact]
+    public void An_ipv6_flow_text_walks_the_tables_as_the_same_packet_from_a_pcap_does()
+    {
+        var (code, json, err) = CliRunner.Run("trace", "--node", "worker1", "--in-port", "frontend-a3ba2f", "--bridge-only", "--json",
+            "tcp6,dl_src=be:2c:bf:e4:ec:c5,dl_dst=4e:99:08:c1:53:be,ipv6_src=fd00:10:222:1::30,ipv6_dst=fd00:10:96::177,tp_src=56670,tp_dst=80,tcp_flags=syn");
+        Assert.True(code == 0, err);
+        using var doc = JsonDocument.Parse(json);
+        var tables = doc.RootElement.GetProperty("steps").EnumerateArray()
+            .Where(s => s.GetProperty("kind").GetString() == "openflow")
+            .Select(s => s.GetProperty("table").GetInt32()).ToArray();
+        Assert.True(tables.Length >= 2, $"the IPv6 packet stopped before the tables: {json}");
+        Assert.DoesNotContain("malformed", json, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_flow_text_error_points_at_the_users_column_not_past_the_in_port_we_add()
+    {
+        const string flow = "tcp,nw_src=10.222.1.48,nw_dst=10.104.65.133,tp_dst=8x0";
+        var (code, _, err) = CliRunner.Run("trace", "--node", "worker1", "--in-port", "frontend-a3ba2f", flow);
+        Assert.Equal(1, code);
+        Assert.Contains($"FLOW:1:{flow.IndexOf("8x0", StringComparison.Ordinal) + 1}: tp_dst", err, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Text_trace_reads_like_ofproto_trace()
     {
         var (code, text, err) = CliRunner.Run("trace", "--node", "worker1", "--in-port", "49", "--bridge-only", FrontendSyn);
