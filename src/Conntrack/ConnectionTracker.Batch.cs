@@ -88,7 +88,8 @@ public sealed partial class ConnectionTracker
                     WriteMetadata(ref key, cmd.Zone, CtStateFlags.Invalid, null);
                     continue;
                 }
-                ExecuteKeyed(ref key, batch.Frame(start + i), cmd, nowMs, keys[i], hashes[i], (flags[i] & FlagRelated) != 0);
+                // A commit refused by a limit leaves the key +inv+trk; the batch's caller drops it by its state.
+                _ = ExecuteKeyed(ref key, batch.Frame(start + i), cmd, nowMs, keys[i], hashes[i], (flags[i] & FlagRelated) != 0);
             }
         }
     }

@@ -164,21 +164,26 @@ public sealed partial class ConnectionTracker
     /// frame and the key's nw/tp fields with incremental checksum updates. Never throws on packet
     /// contents: what cannot be tracked is +inv+trk.
     /// </summary>
-    public void Execute(ref FlowKey key, Span<byte> frame, in CtCommand cmd, long nowMs)
+    /// <returns>
+    /// False when a commit found the table or the zone at its limit: the packet must be dropped, as Linux
+    /// ("nf_conntrack: table full, dropping packet") and OVS's kernel datapath ("zone exceeds conntrack
+    /// limit") drop it; its key is +inv+trk. True otherwise.
+    /// </returns>
+    public bool Execute(ref FlowKey key, Span<byte> frame, in CtCommand cmd, long nowMs)
     {
         var failure = ConnKeyExtractor.TryExtract(key, frame, cmd.Zone, out var ck, out bool related);
         if (failure != ExtractFailure.None)
         {
             Interlocked.Increment(ref Counters._invalid);
             WriteMetadata(ref key, cmd.Zone, CtStateFlags.Invalid, null);
-            return;
+            return true;
         }
-        ExecuteKeyed(ref key, frame, cmd, nowMs, ck, _table.Hash(ck), related);
+        return ExecuteKeyed(ref key, frame, cmd, nowMs, ck, _table.Hash(ck), related);
     }
 
     /// <summary>Execute after a successful key extraction: <paramref name="hash"/> is the table hash
     /// of <paramref name="ck"/>. Shared by <see cref="Execute"/> and the batch entry point.</summary>
-    private void ExecuteKeyed(ref FlowKey key, Span<byte> frame, in CtCommand cmd, long nowMs, in ConnKey ck, ulong hash, bool related)
+    private bool ExecuteKeyed(ref FlowKey key, Span<byte> frame, in CtCommand cmd, long nowMs, in ConnKey ck, ulong hash, bool related)
     {
         ushort zone = cmd.Zone;
         var conn = FindLive(ck, hash, nowMs, out bool reply);
@@ -195,13 +200,13 @@ public sealed partial class ConnectionTracker
             {
                 Interlocked.Increment(ref Counters._invalid);
                 WriteMetadata(ref key, zone, CtStateFlags.Invalid, null);
-                return;
+                return true;
             }
             var rel = CtStateFlags.Related | (reply ? CtStateFlags.Reply : 0);
             if (cmd.Nat is not null && conn.NatAction != 0)
                 ApplyNatRelated(conn, reply, ref key, frame, ref rel);
             WriteMetadata(ref key, zone, rel, conn);
-            return;
+            return true;
         }
 
         TcpSegment seg = default;
@@ -210,7 +215,7 @@ public sealed partial class ConnectionTracker
         {
             Interlocked.Increment(ref Counters._invalid);
             WriteMetadata(ref key, zone, CtStateFlags.Invalid, null);
-            return;
+            return true;
         }
 
         if (conn is not null && cmd.Force && cmd.Commit && reply)
@@ -246,18 +251,24 @@ public sealed partial class ConnectionTracker
             {
                 Interlocked.Increment(ref Counters._invalid);
                 WriteMetadata(ref key, zone, CtStateFlags.Invalid, null);
-                return;
+                return true;
             }
             if (!cmd.Commit)
             {
                 WriteMetadata(ref key, zone, CtStateFlags.New, null);
-                return;
+                return true;
             }
-            conn = CommitNew(ck, hash, seg, cmd.Nat, nowMs, out bool created);
+            conn = CommitNew(ck, hash, seg, cmd.Nat, nowMs, out bool created, out bool full);
             if (conn is null)
             {
+                if (full)
+                {
+                    Interlocked.Increment(ref Counters._invalid);
+                    WriteMetadata(ref key, zone, CtStateFlags.Invalid, null);
+                    return false;
+                }
                 WriteMetadata(ref key, zone, CtStateFlags.New, null);
-                return;
+                return true;
             }
             if (created || attempt > 0)
             {
@@ -274,13 +285,14 @@ public sealed partial class ConnectionTracker
         {
             Interlocked.Increment(ref Counters._invalid);
             WriteMetadata(ref key, zone, CtStateFlags.Invalid, conn);
-            return;
+            return true;
         }
         if (cmd.Commit && (cmd.MarkMask | cmd.LabelMask) != 0)
             SetMarkAndLabel(conn, cmd.Mark, cmd.MarkMask, cmd.Label, cmd.LabelMask);
         if (cmd.Nat is not null && conn.NatAction != 0)
             ApplyNat(conn, reply, ref key, frame, ref state);
         WriteMetadata(ref key, zone, state, conn);
+        return true;
     }
 
     private Connection? FindLive(in ConnKey ck, ulong hash, long nowMs, out bool reply)
@@ -375,19 +387,23 @@ public sealed partial class ConnectionTracker
 
     /// <summary>
     /// Commits a new connection (OVS conn_not_found with commit): limits, NAT binding, insertion.
-    /// Returns null when refused (limits, no free NAT tuple, reply key taken), or the existing
+    /// Returns null when refused (limits: <paramref name="full"/>; no free NAT tuple; reply key taken), or the existing
     /// connection with <paramref name="created"/> false when another thread committed it first.
     /// </summary>
-    private Connection? CommitNew(in ConnKey ck, ulong hash, in TcpSegment seg, NatSpec? nat, long nowMs, out bool created)
+    private Connection? CommitNew(in ConnKey ck, ulong hash, in TcpSegment seg, NatSpec? nat, long nowMs, out bool created, out bool full)
     {
         created = false;
+        full = false;
         lock (_writeLock)
         {
             var existing = FindLiveUnsynchronized(ck, hash, nowMs, out _);
             if (existing is not null)
                 return existing;
             if (!HasRoomUnsynchronized(ck.Zone, nowMs))
+            {
+                full = true;
                 return null;
+            }
 
             var c = NewConnection(ck, seg, nowMs);
             if (nat is { Kind: NatKind.Snat or NatKind.Dnat })

@@ -76,4 +76,7 @@ public enum DropReason
     TunnelBadChecksum,
     /// <summary>The outer destination is not this node's underlay address.</summary>
     TunnelNotForNode,
+
+    /// <summary>ct(commit) found the connection table or the zone at its limit (<c>--ct-limit</c>, <c>--ct-zone-limit</c>): Linux and OVS's kernel datapath drop such a packet.</summary>
+    CtLimit,
 }

@@ -38,6 +38,7 @@ public static class DropReasonNames
         DropReason.TunnelBadVersion => "tunnel-bad-version",
         DropReason.TunnelBadChecksum => "tunnel-bad-checksum",
         DropReason.TunnelNotForNode => "tunnel-not-for-node",
+        DropReason.CtLimit => "ct-limit",
         _ => reason.ToString(),
     };
 

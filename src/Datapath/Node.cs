@@ -370,7 +370,7 @@ public sealed class Node : IDisposable
                 case DpKind.Ct:
                     {
                         ref FlowKey ctKey = ref ctx.Applied;
-                        Conntrack.Execute(ref ctKey, ctx.Frame, in a.Ct, nowMs);
+                        bool tracked = Conntrack.Execute(ref ctKey, ctx.Frame, in a.Ct, nowMs);
                         applied = -1;
                         if (ctx.Trace is { } t)
                         {
@@ -382,6 +382,13 @@ public sealed class Node : IDisposable
                             .Add("commit", a.Ct.Commit ? "true" : "false")
                             .Add("ct_state", FlowFormatter.FormatCtState(ctKey.CtState))
                             .Add("ct_mark", "0x" + ctKey.CtMark.ToString("x")));
+                        }
+                        if (!tracked)
+                        {
+                            ctx.RecordDrop(DropReason.CtLimit);
+                            ctx.Trace?.Steps.Add(new TraceStep(Name, TraceKind.Drop, 0) { Summary = $"drop: ct-limit (zone {a.Ct.Zone} or the table is at its connection limit)" }
+                                .Add("reason", DropReasonNames.Name(DropReason.CtLimit)));
+                            return -1;
                         }
                         if (a.Recirc)
                         {

@@ -45,6 +45,9 @@ public sealed class LiveDaemon : IDisposable
         }
     }
 
+    /// <summary>Connection limits for every node's bridge and host connection tables (<c>run --ct-limit</c>); set before <see cref="Start"/>.</summary>
+    public Conntrack.ConntrackLimits ConntrackLimits { get; set; } = Conntrack.ConntrackLimits.None;
+
     /// <summary>The nodes started: name and control socket, in the order of the lab file.</summary>
     public IEnumerable<(string Name, string ControlSocket)> Running => _running.Select(r => (r.Node.Node.Name, r.Node.Lab.ControlSocket));
 
@@ -173,6 +176,9 @@ public sealed class LiveDaemon : IDisposable
                 string prefix = node.Name;
                 Action<string> log = m => _log($"{prefix}: {m}");
                 var host = hostConfig is null ? null : HostStack.Create(hostConfig);
+                ConntrackLimits.ApplyTo(node.Conntrack);
+                if (host is not null)
+                    ConntrackLimits.ApplyTo(host.Conntrack);
                 LiveNode live;
                 try
                 {

@@ -46,6 +46,8 @@ internal sealed class ReplayCommand : ICliCommand
             input, inPort, cluster, output, bridgeOnly, dumpConntrack, dumpFlows, noCache, workers,
         };
         args.AddTo(command);
+        var ctLimits = new ConntrackLimitOptions();
+        ctLimits.AddTo(command);
         command.SetAction(parse =>
         {
             var stdout = parse.InvocationConfiguration.Output;
@@ -76,6 +78,13 @@ internal sealed class ReplayCommand : ICliCommand
             bool cache = !parse.GetValue(noCache);
             foreach (var n in scenario.Cluster.Nodes)
                 n.UseFlowCache = cache;
+            var limits = ctLimits.Get(parse);
+            foreach (var n in journey.Nodes)
+            {
+                limits.ApplyTo(n.Node.Conntrack);
+                if (n.Host is { } h)
+                    limits.ApplyTo(h.Conntrack);
+            }
             var clock = System.Diagnostics.Stopwatch.StartNew();
             string path = parse.GetValue(input)!;
             string outDir = parse.GetValue(output)!;

@@ -1,3 +1,4 @@
+using Datapath.Cli.Scenario;
 using System.CommandLine;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
@@ -25,13 +26,16 @@ internal sealed class RunCommand : ICliCommand
         var node = new Option<string?>("--node") { Description = "Run only this node of the lab (run one process per node to exchange GENEVE over real UDP)" };
         var noCache = new Option<bool>("--no-cache") { Description = "Translate every pass on the slow path (no flow cache); the results are the same" };
         var command = new Command("run", "Run the datapath live: bridge TAPs and interfaces through the lab's nodes, GENEVE over UDP, control sockets") { lab, node, noCache };
+        var ctLimits = new ConntrackLimitOptions();
+        ctLimits.AddTo(command);
         command.SetAction(parse => Run(parse.GetValue(lab)!, parse.GetValue(node), parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error, stopWhen: null,
-            useFlowCache: !parse.GetValue(noCache)));
+            useFlowCache: !parse.GetValue(noCache), limits: ctLimits.Get(parse)));
         return command;
     }
 
     /// <summary>Runs the daemon until a signal (or until <paramref name="stopWhen"/> is set, for tests). Returns the exit code.</summary>
-    internal static int Run(string labPath, string? onlyNode, TextWriter stdout, TextWriter stderr, ManualResetEventSlim? stopWhen, bool useFlowCache = true)
+    internal static int Run(string labPath, string? onlyNode, TextWriter stdout, TextWriter stderr, ManualResetEventSlim? stopWhen, bool useFlowCache = true,
+        Conntrack.ConntrackLimits? limits = null)
     {
         var log = TextWriter.Synchronized(stderr);
         void Log(string message)
@@ -47,6 +51,7 @@ internal sealed class RunCommand : ICliCommand
             lab = LabFileParser.Load(labPath);
             daemon = LiveDaemon.Build(lab, onlyNode, Log);
             daemon.UseFlowCache = useFlowCache;
+            daemon.ConntrackLimits = limits ?? Conntrack.ConntrackLimits.None;
         }
         catch (LabFileException e)
         {
