@@ -17,7 +17,8 @@ public class LimitTests
         for (int i = 0; i < 3; i++)
             Flow(i).Ct(t, Pkt.Commit(1));
         var refused = Flow(3);
-        Assert.Equal(Pkt.NewTrk, refused.Ct(t, Pkt.Commit(1))); // handled as OVS: +new, not stored
+        // Refused: +inv+trk, not stored, and Execute says drop it (Linux: "table full, dropping packet").
+        Assert.Equal(Pkt.InvTrk, refused.Ct(t, Pkt.Commit(1)));
         Assert.Equal(0u, refused.Key.CtNwSrc);
         Assert.Equal(3, t.Count);
         Assert.Equal(1, t.Counters.Full);
