@@ -31,16 +31,9 @@ internal sealed class ReplayCommand : ICliCommand
         var dumpConntrack = new Option<bool>("--dump-conntrack") { Description = "Print the conntrack table afterwards, as ovs-appctl dpctl/dump-conntrack" };
         var dumpFlows = new Option<bool>("--dump-flows") { Description = "Print the flow tables with their stats afterwards, as ovs-ofctl dump-flows" };
         var noCache = new Option<bool>("--no-cache") { Description = "Translate every pass on the slow path (no flow cache); the results are the same" };
-        var workers = new Option<int>("--workers")
-        {
-            Description = "Threads that run frames (default 1; see docs/architecture.md for when more pay); the pcaps are the same as with 1",
-            DefaultValueFactory = _ => 1,
-        };
-        workers.Validators.Add(r =>
-        {
-            if (r.GetValueOrDefault<int>() is < 1 or > 256)
-                r.AddError("--workers: give a number of threads from 1 to 256");
-        });
+        var workers = NumberOption.Create("--workers",
+            "Threads that run frames (default 1; see docs/architecture.md for when more pay); the pcaps are the same as with 1",
+            min: 1, max: 256, defaultValue: 1, what: "a number of threads");
         var command = new Command("replay", "Run a capture through a node (or the cluster) and write what each port sends")
         {
             input, inPort, cluster, output, bridgeOnly, dumpConntrack, dumpFlows, noCache, workers,

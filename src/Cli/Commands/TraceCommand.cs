@@ -24,7 +24,7 @@ internal sealed class TraceCommand : ICliCommand
         var inPort = new Option<string>("--in-port") { Description = "The port the frame enters on: a name (frontend-a3ba2f) or an ofport (49)", Required = true };
         var flow = new Argument<string?>("FLOW") { Description = "A flow as ofproto/trace takes it, e.g. tcp,dl_src=..,nw_src=..,nw_dst=..,tp_dst=80,tcp_flags=syn", Arity = ArgumentArity.ZeroOrOne };
         var pcap = new Option<string?>("--pcap") { Description = "Take the frame from a pcap/pcapng file instead of a flow" };
-        var frameIndex = new Option<int>("--frame") { Description = "Which frame of --pcap (1-based)", DefaultValueFactory = _ => 1 };
+        var frameIndex = NumberOption.Create("--frame", "Which frame of --pcap (1-based)", min: 1, max: int.MaxValue, defaultValue: 1, what: "a frame number");
         var bridgeOnly = new Option<bool>("--bridge-only") { Description = "Stay inside the node's bridge and stop at its ports, as ovs-appctl ofproto/trace does" };
         var noFrames = new Option<bool>("--no-frames") { Description = "Do not print the frames that leave (hex)" };
         var command = new Command("trace", "Show a packet's walk through tables, chains, tunnels and nodes") { flow, inPort, pcap, frameIndex, bridgeOnly, noFrames };

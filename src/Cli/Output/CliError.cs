@@ -61,6 +61,9 @@ internal static class CliError
             case CaptureFileException c:
                 exitCode = BadInputAtOffset(stderr, c.FileName, c.Offset, c.Reason);
                 return true;
+            case ArgumentException when file.Length == 0:
+                exitCode = BadInput(stderr, "an empty string was given as a file name");
+                return true;
             case FileNotFoundException or DirectoryNotFoundException:
                 exitCode = BadInput(stderr, $"{file}: no such file");
                 return true;

@@ -10,10 +10,9 @@ namespace Datapath.Cli.Scenario;
 /// </summary>
 internal sealed class ConntrackLimitOptions
 {
-    public Option<int?> Table { get; } = new("--ct-limit")
-    {
-        Description = "Connections each node's connection tables may hold (Linux's nf_conntrack_max; default 3000000); a new connection beyond it is dropped as ct-limit",
-    };
+    public Option<int?> Table { get; } = NumberOption.CreateOptional("--ct-limit",
+        "Connections each node's connection tables may hold (Linux's nf_conntrack_max; default 3000000); a new connection beyond it is dropped as ct-limit",
+        min: 1, max: int.MaxValue, what: "a positive number of connections");
 
     public Option<string[]> Zones { get; } = new("--ct-zone-limit")
     {
@@ -23,11 +22,6 @@ internal sealed class ConntrackLimitOptions
 
     public ConntrackLimitOptions()
     {
-        Table.Validators.Add(r =>
-        {
-            if (r.GetValueOrDefault<int?>() is <= 0)
-                r.AddError("--ct-limit: give a positive number of connections");
-        });
         Zones.Validators.Add(r =>
         {
             foreach (string z in r.GetValueOrDefault<string[]>() ?? [])

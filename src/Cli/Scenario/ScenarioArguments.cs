@@ -22,7 +22,8 @@ internal sealed class ScenarioArguments
 
     public Option<bool> Json { get; } = new("--json") { Description = "Machine-readable output (DESIGN.md's shapes)" };
 
-    public Option<int?> Seed { get; } = new("--seed") { Description = "Seed for random choices (iptables statistic --mode random, select groups)" };
+    public Option<int?> Seed { get; } = NumberOption.CreateOptional("--seed", "Seed for random choices (iptables statistic --mode random, select groups)",
+        min: int.MinValue, max: int.MaxValue, what: "a whole number");
 
     public Option<bool> Strict { get; } = new("--strict")
     {

@@ -10,7 +10,7 @@ internal static class CliRunner
     {
         var stdout = new StringWriter();
         var stderr = new StringWriter();
-        int code = CommandLine.Build().Parse(args).Invoke(new InvocationConfiguration { Output = stdout, Error = stderr });
+        int code = CommandLine.Run(args, stdout, stderr);
         return (code, stdout.ToString(), stderr.ToString());
     }
 
