@@ -1,4 +1,3 @@
-using Datapath.Io.Capture;
 using Datapath.Packets;
 
 namespace Datapath.Cli.Output;
@@ -57,9 +56,6 @@ internal static class CliError
         {
             case InputException located:
                 exitCode = Located(stderr, located);
-                return true;
-            case CaptureFileException c:
-                exitCode = BadInputAtOffset(stderr, c.FileName, c.Offset, c.Reason);
                 return true;
             case FileNotFoundException or DirectoryNotFoundException:
                 exitCode = BadInput(stderr, $"{file}: no such file");
