@@ -93,6 +93,12 @@ internal static class TestCaptures
         return least;
     }
 
+    /// <summary>Everything a reader said of a frame, as text to compare (a record's byte[] compares by reference).</summary>
+    public static string Describe(ReadFrame f)
+        => $"@{f.FileOffset} if{f.InterfaceIndex}/{f.InterfaceName} t={f.TimestampNanoseconds} len={f.OriginalLength} {Convert.ToHexStringLower(f.Data)}";
+
+    public static List<string> Describe(IEnumerable<ReadFrame> frames) => frames.Select(Describe).ToList();
+
     public static ReadFrame Copy(in CapturedFrame f)
         => new(f.Span.ToArray(), f.TimestampNanoseconds, f.OriginalLength, f.InterfaceIndex, f.InterfaceName, f.FileOffset);
 }
