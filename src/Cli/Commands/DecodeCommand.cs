@@ -14,7 +14,9 @@ namespace Datapath.Cli.Commands;
 /// `datapath decode FILE.pcap|FILE.pcapng`: one line per frame like `tcpdump -en` (UTC times), or with
 /// `--json` one JSON object per frame with the FlowKey fields by their ovs-fields names. Frames are
 /// printed as they are read, so a truncated or corrupt file prints every frame before the fault,
-/// then `error: FILE: offset N: ...` on stderr and exit code 1.
+/// then `error: FILE: offset N: ...` on stderr and exit code 1. FILE may be a pipe (`/dev/stdin`,
+/// `&lt;(cat f.pcap)`); a directory or a missing file is bad input (exit 1), an unreadable one the
+/// environment's problem (exit 2).
 /// </summary>
 internal sealed class DecodeCommand : ICliCommand
 {
@@ -78,8 +80,8 @@ internal sealed class DecodeCommand : ICliCommand
     {
         ReadOnlySpan<byte> bytes = frame.Span;
         FlowKey.Extract(bytes, 0, out FlowKey key);
-        string time = DateTime.UnixEpoch.AddTicks(frame.TimestampNanoseconds / 100).ToString("yyyy-MM-dd'T'HH:mm:ss", CultureInfo.InvariantCulture)
-            + "." + (frame.TimestampNanoseconds % 1_000_000_000L).ToString("D9", CultureInfo.InvariantCulture) + "Z";
+        string time = CaptureTime.Iso8601(frame.TimestampNanoseconds);
+        string timeNs = frame.TimestampNanoseconds.ToString(CultureInfo.InvariantCulture);
         // The writer callback cannot capture a span: copy the (small) frame once; decode is not a hot path.
         byte[] data = bytes.ToArray();
         json.WriteLine(w =>
@@ -87,7 +89,8 @@ internal sealed class DecodeCommand : ICliCommand
             w.WriteStartObject();
             w.WriteNumber("frame", index);
             w.WriteString("time", time);
-            w.WriteNumber("time_ns", frame.TimestampNanoseconds);
+            w.WritePropertyName("time_ns");
+            w.WriteRawValue(timeNs); // an integer of any size: a pcapng time may be past Int64 nanoseconds
             w.WriteNumber("length", frame.OriginalLength);
             w.WriteNumber("captured_length", frame.CapturedLength);
             if (frame.InterfaceName is { } itf)

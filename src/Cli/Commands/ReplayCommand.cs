@@ -4,6 +4,7 @@ using Datapath.Cli.Output;
 using Datapath.Cli.Scenario;
 using Datapath.Engine;
 using Datapath.Io.Capture;
+using Datapath.Packets;
 using Spectre.Console;
 
 namespace Datapath.Cli.Commands;
@@ -84,11 +85,14 @@ internal sealed class ReplayCommand : ICliCommand
             bool json = parse.GetValue(args.Json);
 
             var summary = new ReplaySummary(perNode: isCluster);
+            bool reading = true; // whether an exception comes from the input (IN) or from writing the pcaps (--out)
             try
             {
-                Directory.CreateDirectory(outDir);
-                using var sink = new ReplaySink(outDir, perNode: isCluster, summary);
                 using var reader = PacketFileReader.Open(path);
+                reading = false;
+                if (!PrepareOutput(outDir, stderr, out code))
+                    return code;
+                using var sink = new ReplaySink(outDir, perNode: isCluster, summary);
                 long size = new FileInfo(path).Length;
                 bool progress = !json && !Console.IsOutputRedirected && ReferenceEquals(stdout, Console.Out) && size > 32 << 20;
                 var fixedNode = node is null ? null : journey.GetNode(node.Name);
@@ -101,16 +105,23 @@ internal sealed class ReplayCommand : ICliCommand
                         pool.Run(window, sink);
                         window.Clear();
                     }
-                    while (reader.TryReadNext(out var frame))
+                    bool Next(out CapturedFrame frame)
+                    {
+                        reading = true;
+                        bool more = reader.TryReadNext(out frame);
+                        reading = false;
+                        return more;
+                    }
+                    while (Next(out var frame))
                     {
                         var n = fixedNode!;
                         BridgePort p = port!;
                         if (isCluster && !ResolveInterface(journey, frame, out n, out p, out string? why))
                         {
                             Flush();
-                            throw new CaptureFileException(path, frame.FileOffset, why!);
+                            throw InputException.AtOffset(path, frame.FileOffset, why!);
                         }
-                        window.Add(n, p.OfPort, frame.Span, frame.TimestampNanoseconds / 1_000_000, tag: frame.TimestampNanoseconds);
+                        window.Add(n, p.OfPort, frame.Span, frame.TimestampMilliseconds, tag: CaptureTime.Saturate(frame.TimestampNanoseconds));
                         if (window.IsFull)
                         {
                             Flush();
@@ -133,6 +144,10 @@ internal sealed class ReplayCommand : ICliCommand
                     RunAll(null);
                 }
                 summary.Workers(pool.Count, pool.Stats);
+            }
+            catch (Exception e) when (!reading && e is IOException or UnauthorizedAccessException)
+            {
+                return OutputError(stderr, outDir, e);
             }
             catch (Exception e) when (CliError.TryReport(stderr, e, path, out int c))
             {
@@ -170,6 +185,48 @@ internal sealed class ReplayCommand : ICliCommand
         });
         return command;
     }
+
+    /// <summary>
+    /// Makes <paramref name="outDir"/> ready for the pcaps, or reports why it cannot be, naming
+    /// <c>--out</c>: a path that is a file, or whose parent directory is missing, is a bad argument
+    /// (exit 1); a directory that may not be created or written is the environment's problem (exit 2).
+    /// </summary>
+    private static bool PrepareOutput(string outDir, TextWriter stderr, out int code)
+    {
+        code = ExitCodes.Ok;
+        if (File.Exists(outDir))
+        {
+            code = CliError.BadInput(stderr, $"--out {outDir}: is a file, not a directory (give a directory for the per-port pcaps)");
+            return false;
+        }
+        string? parent = Path.GetDirectoryName(Path.GetFullPath(outDir));
+        if (!Directory.Exists(outDir) && parent is not null && !Directory.Exists(parent))
+        {
+            code = CliError.BadInput(stderr, $"--out {outDir}: no such directory {parent} (create it first)");
+            return false;
+        }
+        try
+        {
+            Directory.CreateDirectory(outDir);
+            // A directory that exists may still refuse files: find out now, not after the first frame.
+            using (new FileStream(Path.Combine(outDir, $".datapath-probe-{Environment.ProcessId}"), FileMode.CreateNew, FileAccess.Write,
+                FileShare.None, 1, FileOptions.DeleteOnClose))
+            {
+            }
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            code = OutputError(stderr, outDir, e);
+            return false;
+        }
+    }
+
+    /// <summary>Writing the pcaps failed: the environment's problem (permissions, a read-only or full file system), named as --out.</summary>
+    private static int OutputError(TextWriter stderr, string outDir, Exception e)
+        => CliError.Environment(stderr, e is UnauthorizedAccessException
+            ? $"--out {outDir}: permission denied (give a directory this user may write)"
+            : $"--out {outDir}: {e.Message}");
 
     /// <summary>A cluster capture names each frame's place as its pcapng interface: NODE/PORT.</summary>
     private static bool ResolveInterface(Journey journey, in CapturedFrame frame, out JourneyNode node, out BridgePort port, out string? why)

@@ -100,7 +100,7 @@ internal sealed class TraceCommand : ICliCommand
             {
                 if (++n == index)
                 {
-                    timestampMs = f.TimestampNanoseconds / 1_000_000;
+                    timestampMs = f.TimestampMilliseconds;
                     return f.Span.ToArray();
                 }
             }

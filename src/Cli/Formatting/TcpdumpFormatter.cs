@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Globalization;
 using System.Text;
+using Datapath.Io.Capture;
 using Datapath.Packets;
 
 namespace Datapath.Cli.Formatting;
@@ -37,7 +38,7 @@ internal sealed partial class TcpdumpFormatter
     public bool AbsoluteSequenceNumbers { get; init; }
 
     /// <summary>One line (plus tcpdump's hex dump lines for an unknown payload), without a newline.</summary>
-    public string FormatLine(ReadOnlySpan<byte> frame, long timestampNanoseconds, int originalLength)
+    public string FormatLine(ReadOnlySpan<byte> frame, Int128 timestampNanoseconds, int originalLength)
     {
         var sb = new StringBuilder(160);
         AppendTimestamp(sb, timestampNanoseconds);
@@ -46,12 +47,12 @@ internal sealed partial class TcpdumpFormatter
         return sb.ToString();
     }
 
-    /// <summary>tcpdump's default time of day in UTC: HH:MM:SS.ffffff.</summary>
-    public static void AppendTimestamp(StringBuilder sb, long timestampNanoseconds)
+    /// <summary>tcpdump's default time of day in UTC: HH:MM:SS.ffffff (any time, before 1970 too).</summary>
+    public static void AppendTimestamp(StringBuilder sb, Int128 timestampNanoseconds)
     {
-        long seconds = timestampNanoseconds / 1_000_000_000L;
-        long micro = timestampNanoseconds % 1_000_000_000L / 1000;
-        long secondOfDay = seconds % 86400;
+        var (seconds, nanoseconds) = CaptureTime.Split(timestampNanoseconds);
+        int micro = nanoseconds / 1000;
+        int secondOfDay = (int)(((seconds % 86400) + 86400) % 86400);
         sb.Append(CultureInfo.InvariantCulture, $"{secondOfDay / 3600:D2}:{secondOfDay / 60 % 60:D2}:{secondOfDay % 60:D2}.{micro:D6}");
     }
 

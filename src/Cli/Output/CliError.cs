@@ -1,4 +1,3 @@
-using Datapath.Io.Capture;
 using Datapath.Packets;
 
 namespace Datapath.Cli.Output;
@@ -57,9 +56,6 @@ internal static class CliError
         {
             case InputException located:
                 exitCode = Located(stderr, located);
-                return true;
-            case CaptureFileException c:
-                exitCode = BadInputAtOffset(stderr, c.FileName, c.Offset, c.Reason);
                 return true;
             case ArgumentException when file.Length == 0:
                 exitCode = BadInput(stderr, "an empty string was given as a file name");

@@ -6,7 +6,7 @@ namespace Datapath.Io.Capture;
 /// </summary>
 public readonly struct CapturedFrame
 {
-    public CapturedFrame(ReadOnlyMemory<byte> data, long timestampNanoseconds, int originalLength, int interfaceIndex,
+    public CapturedFrame(ReadOnlyMemory<byte> data, Int128 timestampNanoseconds, int originalLength, int interfaceIndex,
         string? interfaceName, long fileOffset)
     {
         Data = data;
@@ -22,10 +22,16 @@ public readonly struct CapturedFrame
 
     public ReadOnlySpan<byte> Span => Data.Span;
 
-    /// <summary>Nanoseconds since 1970-01-01T00:00:00Z.</summary>
-    public long TimestampNanoseconds { get; }
+    /// <summary>Nanoseconds since 1970-01-01T00:00:00Z, exact for any time a pcap or pcapng file holds (see <see cref="CaptureTime"/>); negative before 1970.</summary>
+    public Int128 TimestampNanoseconds { get; }
 
-    /// <summary>The frame's length on the wire; larger than <see cref="CapturedLength"/> when the snap length cut it.</summary>
+    /// <summary>Whole milliseconds since the epoch (floor), saturated to Int64 only beyond ±2.9e8 years.</summary>
+    public long TimestampMilliseconds => CaptureTime.Milliseconds(TimestampNanoseconds);
+
+    /// <summary>
+    /// The frame's length on the wire, as the record says (clipped to int.MaxValue). Usually at least
+    /// <see cref="CapturedLength"/>; a record may say less, and is read anyway, as Wireshark reads it.
+    /// </summary>
     public int OriginalLength { get; }
 
     public int CapturedLength => Data.Length;
@@ -40,7 +46,4 @@ public readonly struct CapturedFrame
 
     /// <summary>Byte offset of the frame's record (pcap) or block (pcapng) in the file.</summary>
     public long FileOffset { get; }
-
-    /// <summary>The timestamp as a UTC <see cref="DateTime"/> (100 ns resolution).</summary>
-    public DateTime TimestampUtc => DateTime.UnixEpoch.AddTicks(TimestampNanoseconds / 100);
 }

@@ -16,8 +16,9 @@ public interface IFrameReader : IDisposable
 
     /// <summary>
     /// Reads the next frame. Returns false at the clean end of the file. Throws
-    /// <see cref="CaptureFileException"/> when the next record is truncated or corrupt (frames before it
-    /// were delivered by earlier calls). The frame's bytes are valid until the next call.
+    /// <see cref="Datapath.Packets.InputException"/> (located by <see cref="Datapath.Packets.InputException.Offset"/>)
+    /// when the next record is truncated or corrupt; frames before it were delivered by earlier calls.
+    /// The frame's bytes are valid until the next call.
     /// </summary>
     bool TryReadNext(out CapturedFrame frame);
 }

@@ -1,3 +1,5 @@
+using Datapath.Packets;
+
 namespace Datapath.Io.Capture;
 
 // Pcap reader
@@ -17,26 +19,46 @@ namespace Datapath.Io.Capture;
 // lazily: the file header when opening, a record when it is reached, so every frame before a
 // truncation or a corrupt record header is delivered first.
 //
+// What is refused is what tshark (Wireshark's wiretap, 4.0) refuses, and what it reads is read:
+//  - refused: a major version below 2; a record that captures more than 262144 bytes
+//    (PcapFormat.MaximumSnapLength, whatever the header's snap length); a file cut short.
+//  - read: any minor version and any major version from 2 up; a header snap length of 0 or
+//    0xffffffff; a record that captures more than the snap length (up to 262144) or more than its
+//    original length (OriginalLength then is less than the captured length); a fraction field of a
+//    second or more (it is added as it is, 2000000 us is 2 s).
+//  - Timestamps: ts_sec is unsigned, as wiretap and the file format draft read it (0 .. 2^32-1 s,
+//    1970 .. 2106); libpcap's own reader takes it as signed, which tcpdump then cannot print.
+//  - One deliberate difference: a link type other than Ethernet is refused (the datapath runs
+//    Ethernet frames only); tshark reads any link type.
+//
 // Invariants
 // ----------
 //  - After a successful TryReadNext, the buffer's position is the start of the next record.
-//  - A CaptureFileException's offset is the start of the record (or header) that is at fault.
+//  - An InputException's offset is the start of the record (or header) that is cut short, or the
+//    field that is wrong.
+//  - No allocation is sized by a field of the file: a record is buffered only after its captured
+//    length passed the 262144 check, and only as far as its bytes arrive.
 //
 // Thread-safety: none; one reader per thread.
-// Cost: O(frame bytes); memory: one 1 MiB pooled buffer (bigger only for a bigger record).
+// Cost: O(frame bytes); memory: one 1 MiB pooled buffer.
 public sealed class PcapReader : IFrameReader
 {
     private readonly CaptureReadBuffer _buffer;
     private readonly bool _bigEndian;
     private readonly long _unitsToNanoseconds;
-    private readonly int _maximumRecordLength;
 
-    /// <summary>Reads the file header from <paramref name="stream"/> (positioned at the start of the file).</summary>
-    /// <exception cref="CaptureFileException">The header is truncated, the magic is wrong or the link type is not Ethernet.</exception>
+    /// <summary>Reads the file header from <paramref name="stream"/> (positioned at the start of the file; seekable or not).</summary>
+    /// <exception cref="InputException">The header is truncated, the magic or version is wrong or the link type is not Ethernet.</exception>
     public PcapReader(Stream stream, string fileName, bool leaveOpen = false)
+        : this(new CaptureReadBuffer(stream, leaveOpen), fileName)
+    {
+    }
+
+    /// <summary>Reads the file header from <paramref name="buffer"/> (at the start of the file); disposes it when the header is bad.</summary>
+    internal PcapReader(CaptureReadBuffer buffer, string fileName)
     {
         FileName = fileName;
-        _buffer = new CaptureReadBuffer(stream, leaveOpen);
+        _buffer = buffer;
         try
         {
             if (!_buffer.Ensure(PcapFormat.FileHeaderLength))
@@ -55,15 +77,14 @@ public sealed class PcapReader : IFrameReader
             _unitsToNanoseconds = Resolution == PcapTimestampResolution.Nanosecond ? 1 : 1000;
             VersionMajor = ByteOrder.U16(h[4..], _bigEndian);
             VersionMinor = ByteOrder.U16(h[6..], _bigEndian);
-            if (VersionMajor != PcapFormat.VersionMajor)
-                throw Error(4, $"unsupported pcap version {VersionMajor}.{VersionMinor} (expected 2.4)");
+            if (VersionMajor < PcapFormat.VersionMajor)
+                throw Error(4, $"pcap major version {VersionMajor} unsupported (version {VersionMajor}.{VersionMinor}; 2.x is read)");
             SnapLength = ByteOrder.U32(h[16..], _bigEndian);
             uint linkField = ByteOrder.U32(h[20..], _bigEndian);
             // The low 16 bits are the link type; the top bits may carry FCS information.
             LinkType = (ushort)linkField;
             if (LinkType != LinkTypes.Ethernet)
                 throw Error(20, $"link type {LinkType} is not supported (only Ethernet, link type 1)");
-            _maximumRecordLength = (int)Math.Min(Math.Max(SnapLength, (uint)PcapFormat.MaximumSnapLength), int.MaxValue - PcapFormat.RecordHeaderLength);
             _buffer.Advance(PcapFormat.FileHeaderLength);
         }
         catch
@@ -83,6 +104,7 @@ public sealed class PcapReader : IFrameReader
     public bool IsBigEndian => _bigEndian;
     public ushort VersionMajor { get; }
     public ushort VersionMinor { get; }
+    /// <summary>The header's snap length, as written (records are checked against 262144, not this).</summary>
     public uint SnapLength { get; }
     public ushort LinkType { get; }
 
@@ -101,14 +123,12 @@ public sealed class PcapReader : IFrameReader
         uint fraction = ByteOrder.U32(h[4..], _bigEndian);
         uint capturedLength = ByteOrder.U32(h[8..], _bigEndian);
         uint originalLength = ByteOrder.U32(h[12..], _bigEndian);
-        if (capturedLength > (uint)_maximumRecordLength)
-            throw Error(recordOffset + 8, $"captured length {capturedLength} exceeds the snap length {SnapLength} (corrupt record header)");
-        if (originalLength < capturedLength)
-            throw Error(recordOffset + 12, $"original length {originalLength} is less than captured length {capturedLength} (corrupt record header)");
+        if (capturedLength > PcapFormat.MaximumSnapLength)
+            throw Error(recordOffset + 8, $"record captures {capturedLength} bytes, more than the maximum of {PcapFormat.MaximumSnapLength} (corrupt record header)");
         int total = PcapFormat.RecordHeaderLength + (int)capturedLength;
         if (!_buffer.Ensure(total))
             throw Error(recordOffset, $"truncated record: needs {total} bytes, file ends after {_buffer.Available}");
-        long ns = seconds * 1_000_000_000L + fraction * _unitsToNanoseconds;
+        Int128 ns = (Int128)seconds * CaptureTime.NanosecondsPerSecond + (long)fraction * _unitsToNanoseconds;
         frame = new CapturedFrame(_buffer.Slice(PcapFormat.RecordHeaderLength, (int)capturedLength), ns,
             (int)Math.Min(originalLength, int.MaxValue), 0, null, recordOffset);
         _buffer.Advance(total);
@@ -118,5 +138,5 @@ public sealed class PcapReader : IFrameReader
 
     public void Dispose() => _buffer.Dispose();
 
-    private CaptureFileException Error(long offset, string reason) => new(FileName, offset, reason);
+    private InputException Error(long offset, string what) => InputException.AtOffset(FileName, offset, what);
 }

@@ -26,8 +26,16 @@ internal static class PcapngFormat
     /// <summary>Block header and trailing block total length: the smallest block.</summary>
     public const int MinimumBlockLength = 12;
 
-    /// <summary>Blocks longer than this are treated as corrupt (the buffer would have to hold them).</summary>
-    public const int MaximumBlockLength = 64 << 20;
+    /// <summary>
+    /// Wireshark's MAX_BLOCK_SIZE (128 MiB + 128 KiB + 32, room for its largest packet type and
+    /// options): tshark refuses a longer block ("total block length N is too large (&gt; 134348832)"),
+    /// and so do the readers. A block that claims less is buffered only as far as its bytes arrive
+    /// (a block that is skipped is not buffered at all), so a lying length costs no memory.
+    /// </summary>
+    public const int MaximumBlockLength = (128 << 20) + (128 << 10) + 32;
+
+    /// <summary>The SHB versions Wireshark reads: 1.0 and 1.2 (1.1 and 1.3+ are "unknown SHB version").</summary>
+    public static bool IsKnownVersion(ushort major, ushort minor) => major == 1 && minor is 0 or 2;
 
     public static int Pad4(int length) => (length + 3) & ~3;
 }

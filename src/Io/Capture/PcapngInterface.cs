@@ -17,34 +17,32 @@ public sealed class PcapngInterface
     public uint SnapLength { get; }
     /// <summary>The if_name option, or null.</summary>
     public string? Name { get; }
-    /// <summary>The if_tsresol option: bit 7 clear = 10^-n seconds, set = 2^-n seconds (default 6).</summary>
+    /// <summary>The if_tsresol option: bit 7 clear = 10^-n seconds, set = 2^-n seconds, n = 0 .. 127 (default 6).</summary>
     public byte TimestampResolution { get; }
     /// <summary>The if_tsoffset option: seconds added to every timestamp.</summary>
     public long TimestampOffsetSeconds { get; }
 
-    /// <summary>Converts a timestamp in this interface's units to nanoseconds since the epoch.</summary>
-    internal long ToNanoseconds(ulong units)
+    /// <summary>
+    /// Converts a timestamp in this interface's units to nanoseconds since the epoch, exactly for
+    /// resolutions of a nanosecond or coarser, truncated toward earlier for finer ones (every
+    /// if_tsresol from 10^0 to 10^-127 and 2^0 to 2^-127 is read; none overflows Int128).
+    /// </summary>
+    internal Int128 ToNanoseconds(ulong units)
     {
-        long ns;
+        Int128 offset = (Int128)TimestampOffsetSeconds * CaptureTime.NanosecondsPerSecond;
         int n = TimestampResolution & 0x7F;
         if ((TimestampResolution & 0x80) != 0)
-            ns = (long)(((UInt128)units * 1_000_000_000UL) >> n);
-        else if (n == 9)
-            ns = (long)units;
-        else if (n < 9)
-            ns = (long)(units * Pow10(9 - n));
-        else
-            ns = (long)(units / Pow10(n - 9));
-        return ns + TimestampOffsetSeconds * 1_000_000_000L;
+            return (((Int128)units * CaptureTime.NanosecondsPerSecond) >> n) + offset; // units * 1e9 < 2^94, n <= 127
+        if (n <= 9)
+            return (Int128)units * Pow10(9 - n) + offset;
+        // A unit is 10^-n s: units / 10^(n-9) ns; past 10^19 every 64-bit count of units is under a nanosecond.
+        return (n - 9 > 19 ? 0 : (Int128)(units / (ulong)Pow10(n - 9))) + offset;
     }
 
-    /// <summary>if_tsresol values the reader accepts: 10^-0 .. 10^-19 and 2^-0 .. 2^-63.</summary>
-    internal static bool IsSupportedResolution(byte tsresol)
-        => (tsresol & 0x80) != 0 ? (tsresol & 0x7F) <= 63 : tsresol <= 19;
-
-    private static ulong Pow10(int n)
+    /// <summary>10^n for n = 0 .. 19.</summary>
+    internal static Int128 Pow10(int n)
     {
-        ulong p = 1;
+        Int128 p = 1;
         for (int i = 0; i < n; i++)
             p *= 10;
         return p;

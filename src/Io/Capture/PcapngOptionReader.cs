@@ -1,9 +1,11 @@
+using Datapath.Packets;
+
 namespace Datapath.Io.Capture;
 
 /// <summary>
 /// Walks the options of a pcapng block (code u16, length u16, value padded to 4 bytes) up to
-/// opt_endofopt or the end of the block. Throws <see cref="CaptureFileException"/> when an option
-/// runs past the end of the block.
+/// opt_endofopt or the end of the block. Throws <see cref="InputException"/> at the option's offset
+/// when an option runs past the end of the block (as tshark: "Not enough data to handle option").
 /// </summary>
 internal ref struct PcapngOptionReader
 {
@@ -34,7 +36,7 @@ internal ref struct PcapngOptionReader
         if (remaining == 0)
             return false;
         if (remaining < 4)
-            throw new CaptureFileException(_fileName, _fileOffset + _position, $"option header needs 4 bytes, block has {remaining} left");
+            throw InputException.AtOffset(_fileName, _fileOffset + _position, $"option header needs 4 bytes, block has {remaining} left");
         code = ByteOrder.U16(_options[_position..], _bigEndian);
         int length = ByteOrder.U16(_options[(_position + 2)..], _bigEndian);
         if (code == PcapngFormat.OptEndOfOptions)
@@ -44,7 +46,7 @@ internal ref struct PcapngOptionReader
         }
         int padded = PcapngFormat.Pad4(length);
         if (padded > remaining - 4)
-            throw new CaptureFileException(_fileName, _fileOffset + _position, $"option {code} of {length} bytes runs past the end of the block");
+            throw InputException.AtOffset(_fileName, _fileOffset + _position, $"option {code} of {length} bytes runs past the end of the block");
         value = _options.Slice(_position + 4, length);
         _position += 4 + padded;
         return true;

@@ -1,10 +1,11 @@
+using Datapath.Packets;
 using Datapath.Io.Capture;
 
 namespace Datapath.Io.Tests.Capture;
 
 public class CorruptFileTests
 {
-    private static CaptureFileException ReadExpectingError(byte[] file, out int delivered)
+    private static InputException ReadExpectingError(byte[] file, out int delivered)
     {
         delivered = 0;
         using var r = PacketFileReader.Open(new MemoryStream(file), "bad.cap");
@@ -13,26 +14,26 @@ public class CorruptFileTests
             while (r.TryReadNext(out _))
                 delivered++;
         }
-        catch (CaptureFileException e)
+        catch (InputException e)
         {
             return e;
         }
-        throw new Xunit.Sdk.XunitException("no CaptureFileException");
+        throw new Xunit.Sdk.XunitException("no InputException");
     }
 
     [Fact]
     public void Unknown_magic_is_rejected_at_offset_0()
     {
-        var ex = Assert.Throws<CaptureFileException>(() => TestCaptures.ReadAll("GET / HTTP/1.1\r\n"u8.ToArray()));
+        var ex = Assert.Throws<InputException>(() => TestCaptures.ReadAll("GET / HTTP/1.1\r\n"u8.ToArray()));
         Assert.Equal(0, ex.Offset);
-        Assert.Contains("not a pcap or pcapng file", ex.Reason, StringComparison.Ordinal);
+        Assert.Contains("not a pcap or pcapng file", ex.What, StringComparison.Ordinal);
     }
 
     [Fact]
     public void Empty_file_is_rejected()
     {
-        var ex = Assert.Throws<CaptureFileException>(() => TestCaptures.ReadAll([]));
-        Assert.Contains("empty", ex.Reason, StringComparison.Ordinal);
+        var ex = Assert.Throws<InputException>(() => TestCaptures.ReadAll([]));
+        Assert.Contains("empty", ex.What, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -40,9 +41,9 @@ public class CorruptFileTests
     {
         byte[] file = TestCaptures.WritePcap([]);
         file[20] = 113; // LINKTYPE_LINUX_SLL
-        var ex = Assert.Throws<CaptureFileException>(() => TestCaptures.ReadAll(file));
+        var ex = Assert.Throws<InputException>(() => TestCaptures.ReadAll(file));
         Assert.Equal(20, ex.Offset);
-        Assert.Contains("link type 113", ex.Reason, StringComparison.Ordinal);
+        Assert.Contains("link type 113", ex.What, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -56,7 +57,7 @@ public class CorruptFileTests
         var ex = ReadExpectingError(file, out int delivered);
         Assert.Equal(2, delivered);
         Assert.Equal(third + 8, ex.Offset);
-        Assert.Contains("captured length", ex.Reason, StringComparison.Ordinal);
+        Assert.Contains("more than the maximum of 262144", ex.What, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -71,7 +72,7 @@ public class CorruptFileTests
         var ex = ReadExpectingError(file, out int delivered);
         Assert.Equal(1, delivered);
         Assert.Equal(file.Length - 4, ex.Offset);
-        Assert.Contains("trailing block total length", ex.Reason, StringComparison.Ordinal);
+        Assert.Contains("trailing block total length", ex.What, StringComparison.Ordinal);
         _ = second;
     }
 
@@ -85,7 +86,7 @@ public class CorruptFileTests
 
         var ex = ReadExpectingError(file, out _);
         Assert.Equal(epb + 4, ex.Offset);
-        Assert.Contains("invalid block total length", ex.Reason, StringComparison.Ordinal);
+        Assert.Contains("invalid block total length", ex.What, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -98,7 +99,7 @@ public class CorruptFileTests
         var ex = ReadExpectingError(file, out int delivered);
         Assert.Equal(0, delivered);
         Assert.Equal(epb + 8, ex.Offset);
-        Assert.Contains("interface id 1", ex.Reason, StringComparison.Ordinal);
+        Assert.Contains("interface id 1", ex.What, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -111,7 +112,7 @@ public class CorruptFileTests
 
         var ex = ReadExpectingError(file, out _);
         Assert.Equal(epb + 20, ex.Offset);
-        Assert.Contains("runs past the end", ex.Reason, StringComparison.Ordinal);
+        Assert.Contains("runs past the end", ex.What, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -124,7 +125,7 @@ public class CorruptFileTests
 
         var ex = ReadExpectingError(file, out _);
         Assert.Equal(idb + 16, ex.Offset);
-        Assert.Contains("option 2", ex.Reason, StringComparison.Ordinal);
+        Assert.Contains("option 2", ex.What, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -132,9 +133,9 @@ public class CorruptFileTests
     {
         byte[] file = new PcapngBuilder().Section(false).ToArray();
         file[8] = 0;
-        var ex = Assert.Throws<CaptureFileException>(() => TestCaptures.ReadAll(file));
+        var ex = Assert.Throws<InputException>(() => TestCaptures.ReadAll(file));
         Assert.Equal(8, ex.Offset);
-        Assert.Contains("byte-order magic", ex.Reason, StringComparison.Ordinal);
+        Assert.Contains("byte-order magic", ex.What, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -148,10 +149,25 @@ public class CorruptFileTests
         var ex = ReadExpectingError(file, out int delivered);
         Assert.Equal(1, delivered);
         Assert.Equal(second + 8, ex.Offset);
-        Assert.Contains("link type 113", ex.Reason, StringComparison.Ordinal);
+        Assert.Contains("link type 113", ex.What, StringComparison.Ordinal);
     }
 
     [Fact]
-    public void Missing_file_throws_FileNotFoundException()
-        => Assert.Throws<FileNotFoundException>(() => PacketFileReader.Open(Path.Combine(Path.GetTempPath(), $"missing-{Guid.NewGuid():N}.pcap")));
+    public void Missing_file_is_bad_input_naming_the_file()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"missing-{Guid.NewGuid():N}.pcap");
+        var ex = Assert.Throws<InputException>(() => PacketFileReader.Open(path));
+        Assert.Equal(path, ex.File);
+        Assert.Equal("no such file", ex.What);
+    }
+
+    [Fact]
+    public void A_directory_is_bad_input_not_permission_denied()
+    {
+        string dir = Path.GetTempPath();
+        var ex = Assert.Throws<InputException>(() => PacketFileReader.Open(dir));
+        Assert.Equal(dir, ex.File);
+        Assert.Equal(-1, ex.Offset);
+        Assert.StartsWith("is a directory", ex.What, StringComparison.Ordinal);
+    }
 }

@@ -31,7 +31,7 @@ public class PcapRoundtripTests
         {
             Assert.Equal(frames[i].Data, read[i].Data);
             Assert.Equal(frames[i].OriginalLength, read[i].OriginalLength);
-            long expectedTs = resolution == PcapTimestampResolution.Nanosecond
+            Int128 expectedTs = resolution == PcapTimestampResolution.Nanosecond
                 ? frames[i].TimestampNanoseconds
                 : frames[i].TimestampNanoseconds / 1000 * 1000;
             Assert.Equal(expectedTs, read[i].TimestampNanoseconds);

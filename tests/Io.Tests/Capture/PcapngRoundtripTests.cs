@@ -26,7 +26,7 @@ public class PcapngRoundtripTests
             Assert.Equal(frames[i].OriginalLength, read[i].OriginalLength);
             Assert.Equal(frames[i].InterfaceIndex, read[i].InterfaceIndex);
             Assert.Equal(names[frames[i].InterfaceIndex], read[i].InterfaceName);
-            long expectedTs = resolution == PcapTimestampResolution.Nanosecond
+            Int128 expectedTs = resolution == PcapTimestampResolution.Nanosecond
                 ? frames[i].TimestampNanoseconds
                 : frames[i].TimestampNanoseconds / 1000 * 1000;
             Assert.Equal(expectedTs, read[i].TimestampNanoseconds);
@@ -77,7 +77,7 @@ public class PcapngRoundtripTests
         Assert.Equal(d2[..64], read[1].Data);
         Assert.Equal(70, read[1].OriginalLength);
         Assert.Equal(d3, read[2].Data);
-        Assert.Equal(1_000_000_000L, read[2].TimestampNanoseconds); // default if_tsresol: microseconds
+        Assert.Equal((Int128)1_000_000_000L, read[2].TimestampNanoseconds); // default if_tsresol: microseconds
         Assert.All(read, f => Assert.Equal("veth0", f.InterfaceName));
     }
 
@@ -98,7 +98,7 @@ public class PcapngRoundtripTests
             .ToArray();
 
         var f = Assert.Single(TestCaptures.ReadAll(file));
-        Assert.Equal(expectedNanoseconds, f.TimestampNanoseconds);
+        Assert.Equal((Int128)expectedNanoseconds, f.TimestampNanoseconds);
     }
 
     [Fact]

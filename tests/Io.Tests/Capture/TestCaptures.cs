@@ -6,7 +6,7 @@ namespace Datapath.Io.Tests.Capture;
 /// <summary>Deterministic test frames and helpers to write and read them.</summary>
 internal static class TestCaptures
 {
-    public sealed record Frame(byte[] Data, long TimestampNanoseconds, int OriginalLength, int InterfaceIndex = 0);
+    public sealed record Frame(byte[] Data, Int128 TimestampNanoseconds, int OriginalLength, int InterfaceIndex = 0);
 
     /// <summary>Frames of 60..1514 bytes with distinct contents and increasing nanosecond timestamps.</summary>
     public static List<Frame> Frames(int count, int seed = 1, int interfaces = 1)
@@ -52,7 +52,7 @@ internal static class TestCaptures
     }
 
     /// <summary>A frame copied out of the reader's buffer.</summary>
-    public sealed record ReadFrame(byte[] Data, long TimestampNanoseconds, int OriginalLength, int InterfaceIndex, string? InterfaceName, long FileOffset);
+    public sealed record ReadFrame(byte[] Data, Int128 TimestampNanoseconds, int OriginalLength, int InterfaceIndex, string? InterfaceName, long FileOffset);
 
     public static List<ReadFrame> ReadAll(byte[] file, string name = "test.cap")
     {
@@ -92,6 +92,12 @@ internal static class TestCaptures
         }
         return least;
     }
+
+    /// <summary>Everything a reader said of a frame, as text to compare (a record's byte[] compares by reference).</summary>
+    public static string Describe(ReadFrame f)
+        => $"@{f.FileOffset} if{f.InterfaceIndex}/{f.InterfaceName} t={f.TimestampNanoseconds} len={f.OriginalLength} {Convert.ToHexStringLower(f.Data)}";
+
+    public static List<string> Describe(IEnumerable<ReadFrame> frames) => frames.Select(Describe).ToList();
 
     public static ReadFrame Copy(in CapturedFrame f)
         => new(f.Span.ToArray(), f.TimestampNanoseconds, f.OriginalLength, f.InterfaceIndex, f.InterfaceName, f.FileOffset);

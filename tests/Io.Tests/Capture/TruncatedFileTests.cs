@@ -1,10 +1,11 @@
+using Datapath.Packets;
 using Datapath.Io.Capture;
 
 namespace Datapath.Io.Tests.Capture;
 
 /// <summary>
 /// Every prefix of a small valid file is read: frames wholly inside the prefix are delivered, then
-/// either the file ends cleanly (the cut falls between records) or CaptureFileException names the
+/// either the file ends cleanly (the cut falls between records) or InputException names the
 /// start of the record that is cut short.
 /// </summary>
 public class TruncatedFileTests
@@ -51,19 +52,19 @@ public class TruncatedFileTests
             byte[] prefix = file[..cut];
             if (cut < shbEnd)
             {
-                var ex = Assert.Throws<CaptureFileException>(() => TestCaptures.ReadAll(prefix, "cut.pcapng"));
+                var ex = Assert.Throws<InputException>(() => TestCaptures.ReadAll(prefix, "cut.pcapng"));
                 Assert.Equal(0, ex.Offset);
                 continue;
             }
             using var r = PacketFileReader.Open(new MemoryStream(prefix), "cut.pcapng");
             var delivered = new List<long>();
-            CaptureFileException? error = null;
+            InputException? error = null;
             try
             {
                 while (r.TryReadNext(out var f))
                     delivered.Add(f.FileOffset);
             }
-            catch (CaptureFileException e)
+            catch (InputException e)
             {
                 error = e;
             }
@@ -78,8 +79,8 @@ public class TruncatedFileTests
             {
                 Assert.NotNull(error);
                 Assert.Equal(starts[complete], error.Offset);
-                Assert.Equal("cut.pcapng", error.FileName);
-                Assert.Contains("truncated", error.Reason, StringComparison.Ordinal);
+                Assert.Equal("cut.pcapng", error.File);
+                Assert.Contains("truncated", error.What, StringComparison.Ordinal);
             }
         }
     }
@@ -89,14 +90,14 @@ public class TruncatedFileTests
         byte[] prefix = file[..cut];
         if (cut < headerLength)
         {
-            var ex = Assert.Throws<CaptureFileException>(() => TestCaptures.ReadAll(prefix, "cut.pcap"));
+            var ex = Assert.Throws<InputException>(() => TestCaptures.ReadAll(prefix, "cut.pcap"));
             Assert.Equal(0, ex.Offset);
             Assert.StartsWith("cut.pcap: offset 0: ", ex.Message, StringComparison.Ordinal);
             return;
         }
         using var r = PacketFileReader.Open(new MemoryStream(prefix), "cut.pcap");
         int delivered = 0;
-        CaptureFileException? error = null;
+        InputException? error = null;
         try
         {
             while (r.TryReadNext(out var f))
@@ -105,7 +106,7 @@ public class TruncatedFileTests
                 delivered++;
             }
         }
-        catch (CaptureFileException e)
+        catch (InputException e)
         {
             error = e;
         }
@@ -119,7 +120,7 @@ public class TruncatedFileTests
         {
             Assert.NotNull(error);
             Assert.Equal(recordStarts[complete], error.Offset);
-            Assert.Equal($"cut.pcap: offset {recordStarts[complete]}: {error.Reason}", error.Message);
+            Assert.Equal($"cut.pcap: offset {recordStarts[complete]}: {error.What}", error.Message);
         }
     }
 }

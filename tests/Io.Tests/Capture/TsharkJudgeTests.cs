@@ -53,7 +53,7 @@ public class TsharkJudgeTests
         }
     }
 
-    private static string EpochText(long ns, PcapTimestampResolution resolution)
+    private static string EpochText(Int128 ns, PcapTimestampResolution resolution)
     {
         if (resolution == PcapTimestampResolution.Microsecond)
             ns = ns / 1000 * 1000;
