@@ -41,10 +41,10 @@ public sealed class RouteParserTests
     [InlineData("10.222.2.0/24 dev", 15, "'dev' needs a value")]
     public void Bad_lines_name_file_line_and_column(string line, int column, string message)
     {
-        var e = Assert.Throws<HostConfigException>(() => RouteParser.Parse(line, "cluster.yaml", 27));
+        var e = Assert.Throws<InputException>(() => RouteParser.Parse(line, "cluster.yaml", 27));
         Assert.Equal(27, e.Line);
         Assert.Equal(column, e.Column);
         Assert.Contains(message, e.Message, StringComparison.Ordinal);
-        Assert.StartsWith($"cluster.yaml:27:{column}: ", e.ToString(), StringComparison.Ordinal);
+        Assert.StartsWith($"cluster.yaml:27:{column}: ", e.Message, StringComparison.Ordinal);
     }
 }
