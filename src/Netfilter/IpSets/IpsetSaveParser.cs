@@ -24,6 +24,13 @@ public static class IpsetSaveParser
     private static readonly string[] s_addOptions = ["nomatch", "comment", "packets", "bytes", "timeout", "skbmark", "skbprio", "skbqueue"];
     private static readonly string[] s_types = ["hash:ip", "hash:net", "hash:ip,port"];
 
+    /// <summary>The set types ipset has that we do not implement.</summary>
+    private static readonly HashSet<string> s_otherTypes =
+    [
+        "bitmap:ip", "bitmap:ip,mac", "bitmap:port", "hash:mac", "hash:ip,mac", "hash:net,net", "hash:net,port", "hash:ip,port,ip",
+        "hash:ip,port,net", "hash:ip,mark", "hash:net,port,net", "hash:net,iface", "list:set",
+    ];
+
     /// <summary>Reads the file byte for byte (a byte-order mark is kept, so it is refused as ipset refuses it).</summary>
     public static IpSetCollection ParseFile(string path, IpSetCollection? into = null)
     {
@@ -123,8 +130,9 @@ public static class IpsetSaveParser
             "hash:ip" => IpSetType.HashIp,
             "hash:net" => IpSetType.HashNet,
             "hash:ip,port" => IpSetType.HashIpPort,
-            _ => throw w.Error(2, $"unsupported set type '{w[2]}' (hash:ip, hash:net and hash:ip,port are implemented)",
-                Spelling.Suggest(w[2], s_types) is { } near ? $"did you mean '{near}'?" : null),
+            _ when s_otherTypes.Contains(w[2]) => throw w.Error(2, $"unsupported set type '{w[2]}' (hash:ip, hash:net and hash:ip,port are implemented)"),
+            _ => throw w.Error(2, $"typename '{w[2]}' is unknown",
+                Spelling.Suggest(w[2], s_types.Concat(s_otherTypes)) is { } near ? $"did you mean '{near}'?" : "the implemented types are hash:ip, hash:net and hash:ip,port"),
         };
         uint netmask = uint.MaxValue;
         int maxelem = 65536;
