@@ -9,6 +9,22 @@ internal abstract class ModuleParser
 {
     public abstract string Name { get; }
 
+    /// <summary>The options this module takes (for "did you mean").</summary>
+    public abstract IReadOnlyList<string> Options { get; }
+
+    /// <summary>The index of the word that loaded the module (its name after -m, or the option that loaded it implicitly).</summary>
+    public int Word { get; set; }
+
+    private static readonly string[] s_implemented = ["tcp", "udp", "icmp", "multiport", "comment", "statistic", "mark", "addrtype", "conntrack", "state", "set", "recent"];
+
+    /// <summary>The matches iptables has (libxt_*, libipt_*) that we do not implement: refused as unsupported, by name.</summary>
+    private static readonly HashSet<string> s_unimplemented =
+    [
+        "ah", "bpf", "cgroup", "cluster", "connbytes", "connlabel", "connlimit", "connmark", "cpu", "dccp", "devgroup", "dscp",
+        "ecn", "esp", "hashlimit", "helper", "iprange", "ipvs", "length", "limit", "mac", "nfacct", "osf", "owner", "physdev",
+        "pkttype", "policy", "quota", "rateest", "realm", "rpfilter", "sctp", "socket", "string", "tcpmss", "time", "tos", "ttl", "u32",
+    ];
+
     /// <summary>Consumes <paramref name="option"/> (and its values) if this module knows it.</summary>
     public abstract bool TryOption(string option, bool invert, RuleSpecParser p);
 
@@ -28,7 +44,9 @@ internal abstract class ModuleParser
         "state" => new Conntrack("state"),
         "set" => new Set(),
         "recent" => new Recent(),
-        _ => throw NetfilterSyntaxException.UnsupportedMatch(p.File, p.Line, name),
+        _ when s_unimplemented.Contains(name) => throw p.Unsupported($"match '{name}' ({string.Join(", ", s_implemented)} are implemented)"),
+        _ => throw p.Error($"unknown match '{RuleSpecParser.Visible(name)}' (iptables cannot load it)",
+            Spelling.Suggest(name, s_implemented.Concat(s_unimplemented)) is { } near ? $"did you mean '{near}'?" : $"the implemented matches are {string.Join(", ", s_implemented)}"),
     };
 
     protected static void RequireProtocol(RuleSpecParser p, string module, params byte[] protocols)
@@ -55,6 +73,10 @@ internal abstract class ModuleParser
         private bool _sport, _dport, _flags;
 
         public override string Name => name;
+
+        public override IReadOnlyList<string> Options => protocol == IpProtocols.Tcp
+            ? ["--sport", "--source-port", "--dport", "--destination-port", "--tcp-flags", "--syn", "--tcp-option"]
+            : ["--sport", "--source-port", "--dport", "--destination-port"];
 
         public override bool TryOption(string option, bool invert, RuleSpecParser p)
         {
@@ -85,7 +107,7 @@ internal abstract class ModuleParser
                     _m.FlagInvert = invert;
                     return true;
                 case "--tcp-option" when protocol == IpProtocols.Tcp:
-                    throw NetfilterSyntaxException.UnsupportedOption(p.File, p.Line, name, option);
+                    throw p.Unsupported($"option '{option}' of '{name}'");
                 default:
                     return false;
             }
@@ -128,6 +150,8 @@ internal abstract class ModuleParser
 
         public override string Name => "icmp";
 
+        public override IReadOnlyList<string> Options => ["--icmp-type"];
+
         public override bool TryOption(string option, bool invert, RuleSpecParser p)
         {
             if (option != "--icmp-type")
@@ -169,6 +193,8 @@ internal abstract class ModuleParser
         private MultiportMatch? _m;
 
         public override string Name => "multiport";
+
+        public override IReadOnlyList<string> Options => ["--sports", "--source-ports", "--dports", "--destination-ports", "--ports"];
 
         public override bool TryOption(string option, bool invert, RuleSpecParser p)
         {
@@ -218,6 +244,8 @@ internal abstract class ModuleParser
 
         public override string Name => "comment";
 
+        public override IReadOnlyList<string> Options => ["--comment"];
+
         public override bool TryOption(string option, bool invert, RuleSpecParser p)
         {
             if (option != "--comment")
@@ -242,6 +270,8 @@ internal abstract class ModuleParser
         private bool _invert;
 
         public override string Name => "statistic";
+
+        public override IReadOnlyList<string> Options => ["--mode", "--probability", "--every", "--packet"];
 
         public override bool TryOption(string option, bool invert, RuleSpecParser p)
         {
@@ -302,6 +332,8 @@ internal abstract class ModuleParser
 
         public override string Name => "mark";
 
+        public override IReadOnlyList<string> Options => ["--mark"];
+
         public override bool TryOption(string option, bool invert, RuleSpecParser p)
         {
             if (option != "--mark")
@@ -319,6 +351,8 @@ internal abstract class ModuleParser
         private readonly AddrTypeMatch _m = new();
 
         public override string Name => "addrtype";
+
+        public override IReadOnlyList<string> Options => ["--src-type", "--dst-type", "--limit-iface-in", "--limit-iface-out"];
 
         public override bool TryOption(string option, bool invert, RuleSpecParser p)
         {
@@ -366,6 +400,11 @@ internal abstract class ModuleParser
         private readonly ConntrackMatch _m = new(name);
 
         public override string Name => name;
+
+        public override IReadOnlyList<string> Options => name == "state"
+            ? ["--state"]
+            : ["--ctstate", "--ctproto", "--ctorigsrc", "--ctorigdst", "--ctreplsrc", "--ctrepldst", "--ctorigsrcport", "--ctorigdstport",
+                "--ctreplsrcport", "--ctrepldstport", "--ctstatus", "--ctdir", "--ctexpire"];
 
         public override bool TryOption(string option, bool invert, RuleSpecParser p)
         {
@@ -443,7 +482,7 @@ internal abstract class ModuleParser
                     return true;
                 }
                 case "--ctexpire":
-                    throw NetfilterSyntaxException.UnsupportedOption(p.File, p.Line, name, option);
+                    throw p.Unsupported($"option '{option}' of '{name}'");
                 default:
                     return false;
             }
@@ -480,6 +519,9 @@ internal abstract class ModuleParser
 
         public override string Name => "set";
 
+        public override IReadOnlyList<string> Options => ["--match-set", "--return-nomatch", "--update-counters", "--update-subcounters",
+            "--packets-eq", "--packets-lt", "--packets-gt", "--bytes-eq", "--bytes-lt", "--bytes-gt"];
+
         public override bool TryOption(string option, bool invert, RuleSpecParser p)
         {
             switch (option)
@@ -502,7 +544,7 @@ internal abstract class ModuleParser
                     }
                     if (dims.Count > 6)
                         throw p.Error("too many dimensions in --match-set flags");
-                    _m = new SetMatch(set, [.. dims], invert, p.File, p.Line);
+                    _m = new SetMatch(set, [.. dims], invert, p.File, p.Line, p.Column(p.WordIndex - 2));
                     return true;
                 }
                 case "--return-nomatch":
@@ -514,7 +556,7 @@ internal abstract class ModuleParser
                 case "--bytes-eq":
                 case "--bytes-lt":
                 case "--bytes-gt":
-                    throw NetfilterSyntaxException.UnsupportedOption(p.File, p.Line, "set", option);
+                    throw p.Unsupported($"option '{option}' of 'set'");
                 default:
                     return false;
             }
@@ -535,6 +577,9 @@ internal abstract class ModuleParser
         private uint _mask = uint.MaxValue;
 
         public override string Name => "recent";
+
+        public override IReadOnlyList<string> Options => ["--name", "--set", "--rcheck", "--update", "--remove", "--seconds", "--hitcount",
+            "--reap", "--rsource", "--rdest", "--mask", "--rttl"];
 
         public override bool TryOption(string option, bool invert, RuleSpecParser p)
         {
@@ -583,7 +628,7 @@ internal abstract class ModuleParser
                     return true;
                 }
                 case "--rttl":
-                    throw NetfilterSyntaxException.UnsupportedOption(p.File, p.Line, "recent", option);
+                    throw p.Unsupported($"option '{option}' of 'recent'");
                 default:
                     return false;
             }

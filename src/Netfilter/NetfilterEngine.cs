@@ -160,9 +160,10 @@ public sealed class NetfilterEngine
                 if (m is not SetMatch sm)
                     continue;
                 if (options.Sets is null || !options.Sets.TryGet(sm.SetName, out var set))
-                    throw NetfilterSyntaxException.At(sm.File, sm.Line, $"set '{sm.SetName}' does not exist");
+                    throw new InputException(sm.File, sm.Line, sm.Column, $"set '{sm.SetName}' does not exist",
+                        options.Sets is null ? "give the ipset save file that creates it" : null);
                 if (sm.SourceDimensions.Count < set!.Dimensions)
-                    throw NetfilterSyntaxException.At(sm.File, sm.Line, $"set '{sm.SetName}' ({set.TypeName}) needs {set.Dimensions} src/dst flags");
+                    throw new InputException(sm.File, sm.Line, sm.Column, $"set '{sm.SetName}' ({set.TypeName}) needs {set.Dimensions} src/dst flags");
                 sm.Set = set;
             }
         }

@@ -33,6 +33,9 @@ public sealed class Rule
 
     public int Line { get; }
 
+    /// <summary>The 1-based column of the target's name (after -j/-g) on <see cref="Line"/>, 1 without a target.</summary>
+    internal int TargetColumn { get; set; } = 1;
+
     /// <summary>The rule as written, without the leading <c>-A CHAIN</c>.</summary>
     public string Text { get; }
 

@@ -6,7 +6,9 @@ namespace Datapath.Netfilter;
 
 /// <summary>
 /// Parses the rule-spec words of one <c>-A</c> line into a <see cref="Rule"/> (see <see cref="IptablesSaveParser"/>).
-/// Returns the chain name of a jump/goto, resolved at COMMIT.
+/// Returns the chain name of a jump/goto, resolved at COMMIT. Every error names the column of the word
+/// it is about: the value that does not parse, the option nobody knows, the module or target whose
+/// options do not fit together.
 /// </summary>
 internal sealed class RuleSpecParser
 {
@@ -14,16 +16,22 @@ internal sealed class RuleSpecParser
     private readonly NetfilterTable _table;
     private readonly Rule _rule;
     private readonly List<string> _w;
+    private readonly List<int> _columns;
     private int _i;
+    /// <summary>The word an error is about when it is not the last one read (a module or target being built).</summary>
+    private int _about = -1;
+    private int _inWord = -1, _outWord = -1;
     private readonly string _file;
     private readonly int _line;
     private readonly List<ModuleParser> _modules = [];
     private TargetParser? _target;
+    private int _targetWord = -1;
     private string? _jump;
     private bool _sawSource, _sawDestination, _sawProtocol, _sawIn, _sawOut, _sawFragment;
 
-    public RuleSpecParser(RuleSet rules, NetfilterTable table, Rule rule, List<string> words, int start, string file, int line)
+    public RuleSpecParser(RuleSet rules, NetfilterTable table, Rule rule, List<string> words, List<int> columns, int start, string file, int line)
     {
+        _columns = columns;
         _rules = rules;
         _table = table;
         _rule = rule;
@@ -33,7 +41,15 @@ internal sealed class RuleSpecParser
         _line = line;
     }
 
-    public Exception Error(string what) => NetfilterSyntaxException.At(_file, _line, what);
+    /// <summary>An error about the last word read (or the module or target being built).</summary>
+    public InputException Error(string what, string? hint = null)
+        => ErrorAt(_about >= 0 ? _about : Math.Max(0, _i - 1), what, hint);
+
+    public InputException ErrorAt(int word, string what, string? hint = null)
+        => new(_file, _line, word >= 0 && word < _columns.Count ? _columns[word] : 1, what, hint);
+
+    /// <summary>An option or value we know iptables takes but do not implement.</summary>
+    public InputException Unsupported(string what) => Error("unsupported " + what);
 
     public string Next(string option)
     {
@@ -59,6 +75,12 @@ internal sealed class RuleSpecParser
     public string File => _file;
 
     public int Line => _line;
+
+    /// <summary>The index of the next word to read.</summary>
+    public int WordIndex => _i;
+
+    /// <summary>The 1-based column of word <paramref name="word"/>.</summary>
+    public int Column(int word) => _columns[word];
 
     public string? Parse()
     {
@@ -100,11 +122,13 @@ internal sealed class RuleSpecParser
                 case "-i":
                 case "--in-interface":
                     Once(ref _sawIn, t);
+                    _inWord = _i - 1;
                     _rule.InInterface = ParseInterface(Next(t), invert);
                     break;
                 case "-o":
                 case "--out-interface":
                     Once(ref _sawOut, t);
+                    _outWord = _i - 1;
                     _rule.OutInterface = ParseInterface(Next(t), invert);
                     break;
                 case "-f":
@@ -116,8 +140,10 @@ internal sealed class RuleSpecParser
                 case "--set-counters":
                 {
                     string p = Next(t), b = Next(t);
-                    if (!long.TryParse(p, NumberStyles.None, CultureInfo.InvariantCulture, out long pk) || !long.TryParse(b, NumberStyles.None, CultureInfo.InvariantCulture, out long by))
-                        throw Error($"'-c {p} {b}' is not a counter pair");
+                    if (!long.TryParse(p, NumberStyles.None, CultureInfo.InvariantCulture, out long pk))
+                        throw ErrorAt(_i - 2, $"-c packet counter '{p}' is not numeric");
+                    if (!long.TryParse(b, NumberStyles.None, CultureInfo.InvariantCulture, out long by))
+                        throw Error($"-c byte counter '{b}' is not numeric");
                     _rule.SetCounters(pk, by);
                     break;
                 }
@@ -126,6 +152,7 @@ internal sealed class RuleSpecParser
                     if (invert)
                         throw Error("'!' cannot precede -m");
                     _modules.Add(ModuleParser.Create(Next(t), this));
+                    _modules[^1].Word = _i - 1;
                     break;
                 case "-j":
                 case "--jump":
@@ -134,8 +161,10 @@ internal sealed class RuleSpecParser
                     if (invert)
                         throw Error($"'!' cannot precede {t}");
                     if (_target is not null || _jump is not null)
-                        throw Error("more than one target");
+                        throw Error($"more than one target ('{t}' again)");
                     ParseTarget(Next(t), t is "-g" or "--goto");
+                    _targetWord = _i - 1;
+                    _rule.TargetColumn = _columns[_i - 1];
                     break;
                 default:
                     if (t.StartsWith("--", StringComparison.Ordinal) && t.Length > 2)
@@ -143,7 +172,7 @@ internal sealed class RuleSpecParser
                         DispatchOption(t, invert);
                         break;
                     }
-                    throw Error($"unexpected '{t}'");
+                    throw Error($"bad argument '{Visible(t)}'", BadArgumentHint(t));
             }
             invert = false;
         }
@@ -151,9 +180,9 @@ internal sealed class RuleSpecParser
             throw Error("'!' at the end of the rule");
         var chain = _rule.Chain;
         if (chain.IsBuiltin && _rule.InInterface.IsSet && chain.Name is "OUTPUT" or "POSTROUTING")
-            throw Error($"can't use -i with {chain.Name}");
+            throw ErrorAt(_inWord, $"can't use -i with {chain.Name}");
         if (chain.IsBuiltin && _rule.OutInterface.IsSet && chain.Name is "PREROUTING" or "INPUT")
-            throw Error($"can't use -o with {chain.Name}");
+            throw ErrorAt(_outWord, $"can't use -o with {chain.Name}");
         Finish();
         return _jump;
     }
@@ -175,7 +204,7 @@ internal sealed class RuleSpecParser
                 return;
         }
         if (_jump is not null)
-            throw Error($"unknown option '{option}' (a jump to chain '{_jump}' takes no options)");
+            throw Error($"unknown option '{Visible(option)}' (a jump to chain '{_jump}' takes no options)");
         // iptables loads the protocol's match implicitly: "-p tcp --dport 80".
         string? implicitModule = _rule.Protocol switch
         {
@@ -184,21 +213,40 @@ internal sealed class RuleSpecParser
             IpProtocols.Icmp => "icmp",
             _ => null,
         };
+        ModuleParser? implicitParser = null;
         if (implicitModule is not null && !_modules.Exists(m => m.Name == implicitModule))
         {
-            var mod = ModuleParser.Create(implicitModule, this);
-            if (mod.TryOption(option, invert, this))
+            implicitParser = ModuleParser.Create(implicitModule, this);
+            implicitParser.Word = _i - 1;
+            if (implicitParser.TryOption(option, invert, this))
             {
-                _modules.Add(mod);
+                _modules.Add(implicitParser);
                 return;
             }
         }
+        var known = _modules.SelectMany(m => m.Options).Concat(_target?.Options ?? []).Concat(implicitParser?.Options ?? []).Concat(s_ruleOptions);
+        string? near = Spelling.Suggest(option, known);
+        string? hint = near is not null ? $"did you mean '{near}'?" : BadArgumentHint(option);
         if (_target is not null)
-            throw Error($"unknown option '{option}' for target '{_target.Name}'");
+            throw Error($"unknown option '{Visible(option)}' for target '{_target.Name}'", hint);
         if (_modules.Count > 0)
-            throw Error($"unknown option '{option}' for match '{_modules[^1].Name}'");
-        throw Error($"unknown option '{option}'");
+            throw Error($"unknown option '{Visible(option)}' for match '{_modules[^1].Name}'", hint);
+        throw Error($"unknown option '{Visible(option)}'", hint ?? "an option of a match follows its '-m NAME'");
     }
+
+    private static readonly string[] s_ruleOptions =
+    [
+        "--source", "--src", "--destination", "--dst", "--protocol", "--in-interface", "--out-interface", "--fragment",
+        "--set-counters", "--match", "--jump", "--goto",
+    ];
+
+    /// <summary>A word as an error shows it: a carriage return as \r.</summary>
+    public static string Visible(string word) => word.Replace("\r", "\\r", StringComparison.Ordinal);
+
+    private static string? BadArgumentHint(string word)
+        => word.Contains('\r', StringComparison.Ordinal) ? "the line ends with CR: iptables-restore reads LF line ends only (convert the file from CRLF)"
+            : word.StartsWith('#') ? "a comment must start its line ('#' in column 1)"
+            : null;
 
     private void ParseTarget(string name, bool isGoto)
     {
@@ -226,7 +274,11 @@ internal sealed class RuleSpecParser
             return;
         }
         if (IptablesSaveParser.IsKnownUnsupportedTarget(name))
-            throw NetfilterSyntaxException.UnsupportedTarget(_file, _line, name);
+            throw Unsupported($"target '{name}' (ACCEPT, DROP, RETURN, REJECT, MARK, DNAT, SNAT, MASQUERADE, TRACE, LOG and jumps to chains are implemented)");
+        if (name.Length == 0)
+            throw Error("empty target name");
+        if (name.Length > 28)
+            throw Error($"target name '{name}' is too long (chain and target names are at most 28 characters)");
         _jump = name;
         _rule.Target = new RuleTarget(TargetKind.Jump, name) { TraceVerdict = "JUMP:" + name };
     }
@@ -236,6 +288,7 @@ internal sealed class RuleSpecParser
         var matches = new List<XtMatch>(_modules.Count);
         foreach (var m in _modules)
         {
+            _about = m.Word;
             var built = m.Build(this);
             if (built is CommentMatch c)
             {
@@ -251,18 +304,24 @@ internal sealed class RuleSpecParser
             matches.Add(built);
         }
         _rule.Matches = [.. matches];
+        _about = _targetWord;
         if (_target is not null)
             _rule.Target = _target.Build(this);
+        _about = -1;
     }
 
     public void ParseAddress(string text, out uint address, out uint mask)
     {
         if (text.Contains(',', StringComparison.Ordinal))
-            throw Error($"address lists ('{text}') are not supported; write one rule per address");
+            throw Unsupported($"address list '{text}' (iptables expands it to one rule per address; write those rules)");
         int slash = text.IndexOf('/', StringComparison.Ordinal);
         string a = slash >= 0 ? text[..slash] : text;
         if (!Ipv4Address.TryParse(a, out var ip))
-            throw Error($"'{a}' is not an IPv4 address");
+        {
+            throw a.Contains(':', StringComparison.Ordinal)
+                ? Error($"'{a}' is not an IPv4 address (an IPv6 address in an IPv4 iptables file)", "IPv6 rules belong in an ip6tables-save file")
+                : Error($"host/network '{Visible(a)}' not found: not an IPv4 address");
+        }
         mask = uint.MaxValue;
         if (slash >= 0)
         {
@@ -296,14 +355,18 @@ internal sealed class RuleSpecParser
             "gre" => IpProtocols.Gre,
             "igmp" => 2,
             "ipv6-icmp" or "icmpv6" => IpProtocols.Icmpv6,
-            _ => throw Error($"unknown protocol '{text}'"),
+            _ => throw Error($"unknown protocol '{Visible(text)}'",
+                Spelling.Suggest(p, ["all", "tcp", "udp", "icmp", "udplite", "sctp", "dccp", "esp", "ah", "gre", "igmp", "icmpv6"]) is { } near
+                    ? $"did you mean '{near}'?" : "a protocol is a name (tcp, udp, icmp, ...) or a number 0-255"),
         };
     }
 
     private InterfaceSpec ParseInterface(string text, bool invert)
     {
+        if (text.Length == 0)
+            throw Error("empty interface name (iptables refuses it: an empty interface is likely to be undesired)", "omit -i/-o to match every interface");
         if (text.Length > 15)
-            throw Error($"interface name '{text}' is longer than 15 characters");
+            throw Error($"interface name '{text}' is longer than 15 characters (IFNAMSIZ)");
         bool wildcard = text.EndsWith('+');
         return new InterfaceSpec(wildcard ? text[..^1] : text, wildcard, invert);
     }
@@ -329,24 +392,9 @@ internal sealed class RuleSpecParser
 
     public ushort ParsePort(string text)
     {
-        if (ushort.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out ushort p))
-            return p;
-        ushort named = text switch
-        {
-            "http" or "www" => 80,
-            "https" => 443,
-            "domain" => 53,
-            "ssh" => 22,
-            "ftp" => 21,
-            "smtp" => 25,
-            "ntp" => 123,
-            "bootps" => 67,
-            "bootpc" => 68,
-            _ => 0,
-        };
-        if (named == 0)
-            throw Error($"'{text}' is not a port number");
-        return named;
+        if (!ServicePorts.TryParse(text, out ushort port))
+            throw Error($"invalid port/service '{Visible(text)}' specified", "a port is a number 0-65535 or a service name (http, https, domain, ...)");
+        return port;
     }
 
     /// <summary><c>p</c>, <c>a:b</c>, <c>:b</c>, <c>a:</c>.</summary>

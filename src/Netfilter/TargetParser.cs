@@ -8,6 +8,9 @@ internal abstract class TargetParser
 {
     public abstract string Name { get; }
 
+    /// <summary>The options this target takes (for "did you mean").</summary>
+    public abstract IReadOnlyList<string> Options { get; }
+
     public abstract bool TryOption(string option, bool invert, RuleSpecParser p);
 
     public abstract RuleTarget Build(RuleSpecParser p);
@@ -39,6 +42,8 @@ internal abstract class TargetParser
         private RejectWith _with = RejectWith.IcmpPortUnreachable;
 
         public override string Name => "REJECT";
+
+        public override IReadOnlyList<string> Options => ["--reject-with"];
 
         public override bool TryOption(string option, bool invert, RuleSpecParser p)
         {
@@ -77,6 +82,8 @@ internal abstract class TargetParser
         private uint _value, _mask;
 
         public override string Name => "MARK";
+
+        public override IReadOnlyList<string> Options => ["--set-xmark", "--set-mark", "--and-mark", "--or-mark", "--xor-mark"];
 
         public override bool TryOption(string option, bool invert, RuleSpecParser p)
         {
@@ -136,6 +143,13 @@ internal abstract class TargetParser
         private NatRangeFlags _flags;
 
         public override string Name => name;
+
+        public override IReadOnlyList<string> Options => kind switch
+        {
+            TargetKind.Dnat => [rangeOption, "--random", "--persistent"],
+            TargetKind.Snat => [rangeOption, "--random", "--random-fully", "--persistent"],
+            _ => [rangeOption, "--random", "--random-fully"],
+        };
 
         public override bool TryOption(string option, bool invert, RuleSpecParser p)
         {
@@ -221,6 +235,8 @@ internal abstract class TargetParser
     {
         public override string Name => "TRACE";
 
+        public override IReadOnlyList<string> Options => [];
+
         public override bool TryOption(string option, bool invert, RuleSpecParser p) => false;
 
         public override RuleTarget Build(RuleSpecParser p)
@@ -236,6 +252,8 @@ internal abstract class TargetParser
         private string? _prefix;
 
         public override string Name => "LOG";
+
+        public override IReadOnlyList<string> Options => ["--log-prefix", "--log-level", "--log-tcp-sequence", "--log-tcp-options", "--log-ip-options", "--log-uid", "--log-macdecode"];
 
         public override bool TryOption(string option, bool invert, RuleSpecParser p)
         {

@@ -7,7 +7,7 @@ namespace Datapath.Netfilter.Tests;
 [AttributeUsage(AttributeTargets.Method)]
 internal sealed class NetnsFactAttribute : FactAttribute
 {
-    private static readonly Lazy<string?> s_reason = new(Probe);
+    internal static readonly Lazy<string?> s_reason = new(Probe);
 
     public NetnsFactAttribute()
     {

@@ -57,7 +57,7 @@ public sealed class SeedFileTests
     public void A_rule_set_naming_a_missing_set_is_refused()
     {
         var rules = IptablesSaveParser.ParseFile(RepoPaths.Scenario("worker1.iptables"));
-        var e = Assert.Throws<NetfilterSyntaxException>(() => new NetfilterEngine(rules));
-        Assert.EndsWith("worker1.iptables:42: set 'ANTREA-POD-IP' does not exist", e.Message, StringComparison.Ordinal);
+        var e = Assert.Throws<Datapath.Packets.InputException>(() => new NetfilterEngine(rules));
+        Assert.EndsWith("worker1.iptables:42:127: set 'ANTREA-POD-IP' does not exist", e.Message, StringComparison.Ordinal);
     }
 }

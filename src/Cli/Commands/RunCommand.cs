@@ -91,13 +91,9 @@ internal sealed class RunCommand : ICliCommand
             {
                 return e.ExitCode == ExitCodes.BadInput ? CliError.BadInput(stderr, e.Message) : CliError.Environment(stderr, e.Message);
             }
-            catch (Engine.Host.HostConfigException e)
+            catch (Datapath.Packets.InputException e)
             {
-                return CliError.BadInput(stderr, e.File, e.Line, e.Column, e.Message);
-            }
-            catch (Netfilter.NetfilterSyntaxException e)
-            {
-                return CliError.BadInput(stderr, e.File, e.Line, 1, e.Message);
+                return CliError.Located(stderr, e);
             }
             catch (SocketException e)
             {

@@ -119,8 +119,8 @@ public sealed partial class HostStack : INetfilterHost, IDisposable
     /// (<c>172.17.0.0/16 dev docker0 proto kernel scope link src 172.17.0.1 linkdown</c>) are created with that
     /// address, and a given interface whose prefix length is 0 takes the prefix of its kernel route.
     /// </summary>
-    /// <exception cref="HostConfigException">A route line does not parse (file, line, column).</exception>
-    /// <exception cref="NetfilterSyntaxException">The iptables or ipset text does not parse.</exception>
+    /// <exception cref="InputException">A route line does not parse or names a device the host does not have,
+    /// a neighbour is on such a device, or the iptables or ipset text does not parse (file, line, column).</exception>
     public static HostStack Create(HostStackConfig config)
     {
         ArgumentNullException.ThrowIfNull(config);
@@ -140,6 +140,19 @@ public sealed partial class HostStack : INetfilterHost, IDisposable
             if (r.Device is null || r.PreferredSource == 0 || r.Gateway != 0 || interfaces.Exists(i => i.Name == r.Device))
                 continue;
             interfaces.Add(new HostInterface(r.Device, SyntheticMac(r.Device), new Ipv4Address(r.PreferredSource), r.PrefixLength, 1500, !r.LinkDown));
+        }
+        var devices = new HashSet<string>(interfaces.Select(i => i.Name)) { "lo" };
+        for (int i = 0; i < routes.Count; i++)
+        {
+            if (routes[i].Device is { } dev && !devices.Contains(dev))
+                throw new InputException(config.RoutesFile, config.RoutesFirstLine + i, RouteParser.DeviceColumn(config.Routes[i]),
+                    $"route names device '{dev}', which host {config.Name} does not have", $"its devices are {string.Join(", ", devices.Order(StringComparer.Ordinal))}");
+        }
+        foreach (var n in config.Neighbors)
+        {
+            if (!devices.Contains(n.Device))
+                throw InputException.InFile(config.RoutesFile, $"neighbour {n.Address} of host {config.Name} is on device '{n.Device}', which the host does not have",
+                    $"its devices are {string.Join(", ", devices.Order(StringComparer.Ordinal))}");
         }
         IpSetCollection? sets = null;
         if (config.Ipsets is { } ipsets)

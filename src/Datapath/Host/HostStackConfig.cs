@@ -30,7 +30,7 @@ public sealed class HostStackConfig
     /// prefix comes from the kernel route), <c>ip route</c> lines, <c>arp -a</c> entries as (ip, mac, dev),
     /// and the iptables-save / ipset save texts (null when the node has none).
     /// </summary>
-    /// <exception cref="HostConfigException">An address, prefix or MAC does not parse (named in the message).</exception>
+    /// <exception cref="Packets.InputException">An address, prefix or MAC does not parse (named in the message).</exception>
     public static HostStackConfig ForNode(string name, string gatewayName, string gatewayMac, string gatewayCidr, int gatewayMtu,
         string uplinkName, string nodeMac, string nodeIp, IEnumerable<string> routes, IEnumerable<(string Ip, string Mac, string Dev)> neighbors,
         string? iptables, string iptablesFile, string? ipsets, string ipsetsFile, HostStackOptions? options = null, string routesFile = "cluster.yaml")
@@ -41,10 +41,10 @@ public sealed class HostStackConfig
         int slash = gatewayCidr.IndexOf('/', StringComparison.Ordinal);
         string gwAddress = slash < 0 ? gatewayCidr : gatewayCidr[..slash];
         if (!RouteParser.TryParsePrefix(gwAddress, out uint gw, out _, out string? why))
-            throw new HostConfigException(routesFile, 1, 1, $"node {name}: gateway address: {why}");
+            throw Packets.InputException.InFile(routesFile, $"node {name}: gateway address: {why}");
         int prefix = 32;
         if (slash >= 0 && (!int.TryParse(gatewayCidr.AsSpan(slash + 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out prefix) || prefix > 32))
-            throw new HostConfigException(routesFile, 1, 1, $"node {name}: gateway '{gatewayCidr}' has no valid prefix length");
+            throw Packets.InputException.InFile(routesFile, $"node {name}: gateway '{gatewayCidr}' has no valid prefix length");
         return new HostStackConfig
         {
             Name = name,
@@ -65,8 +65,8 @@ public sealed class HostStackConfig
     }
 
     private static Packets.MacAddress ParseMac(string text, string node, string file)
-        => Packets.MacAddress.TryParse(text, out var mac) ? mac : throw new HostConfigException(file, 1, 1, $"node {node}: '{text}' is not a MAC address");
+        => Packets.MacAddress.TryParse(text, out var mac) ? mac : throw Packets.InputException.InFile(file, $"node {node}: '{text}' is not a MAC address");
 
     private static Packets.Ipv4Address ParseIp(string text, string node, string file)
-        => Packets.Ipv4Address.TryParse(text, out var ip) ? ip : throw new HostConfigException(file, 1, 1, $"node {node}: '{text}' is not an IPv4 address");
+        => Packets.Ipv4Address.TryParse(text, out var ip) ? ip : throw Packets.InputException.InFile(file, $"node {node}: '{text}' is not an IPv4 address");
 }

@@ -10,13 +10,13 @@ namespace Datapath.Engine.Host;
 /// </summary>
 public static class RouteParser
 {
-    /// <exception cref="HostConfigException">The line is not a route (file, line and column given).</exception>
+    /// <exception cref="InputException">The line is not a route (file, line and column given).</exception>
     public static RouteEntry Parse(string text, string file = "<input>", int line = 1)
     {
         ArgumentNullException.ThrowIfNull(text);
         var words = Tokenize(text);
         if (words.Count == 0)
-            throw new HostConfigException(file, line, 1, "empty route");
+            throw new InputException(file, line, 1, "empty route");
         int i = 0;
         var type = RouteType.Unicast;
         switch (words[0].Text)
@@ -38,7 +38,7 @@ public static class RouteParser
                 break;
         }
         if (i >= words.Count)
-            throw new HostConfigException(file, line, text.Length + 1, "missing destination prefix");
+            throw new InputException(file, line, text.Length + 1, "missing destination prefix");
         var (destText, destCol) = words[i++];
         uint dest;
         int prefix;
@@ -49,7 +49,7 @@ public static class RouteParser
         }
         else if (!TryParsePrefix(destText, out dest, out prefix, out string? why))
         {
-            throw new HostConfigException(file, line, destCol, why!);
+            throw new InputException(file, line, destCol, why!);
         }
 
         string? dev = null, proto = null, scope = null;
@@ -81,7 +81,7 @@ public static class RouteParser
                 {
                     string m = Value(words, ref i, file, line, col, word);
                     if (!int.TryParse(m, NumberStyles.None, CultureInfo.InvariantCulture, out metric))
-                        throw new HostConfigException(file, line, words[i - 1].Column, $"metric '{m}' is not a number");
+                        throw new InputException(file, line, words[i - 1].Column, $"metric '{m}' is not a number");
                     break;
                 }
                 case "onlink":
@@ -96,11 +96,12 @@ public static class RouteParser
                 case "trap":
                     break; // nexthop flags the kernel prints; no effect here
                 default:
-                    throw new HostConfigException(file, line, col, $"unsupported route keyword '{word}'");
+                    throw new InputException(file, line, col, $"unsupported route keyword '{word}'");
             }
         }
         if (type == RouteType.Unicast && dev is null)
-            throw new HostConfigException(file, line, text.Length + 1, "route needs 'dev DEVICE'");
+            throw new InputException(file, line, text.Length + 1, "route needs 'dev DEVICE'",
+                "the host resolves no device from the gateway: name it, as 'ip route' prints it ('... via GW dev DEV')");
         return new RouteEntry(dest, prefix, dev, via, type)
         {
             OnLink = onlink,
@@ -110,6 +111,19 @@ public static class RouteParser
             Metric = metric,
             LinkDown = linkdown,
         };
+    }
+
+    /// <summary>The 1-based column of the device name after <c>dev</c> in a route line (1 when there is none).</summary>
+    public static int DeviceColumn(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var words = Tokenize(text);
+        for (int i = 0; i + 1 < words.Count; i++)
+        {
+            if (words[i].Text == "dev")
+                return words[i + 1].Column;
+        }
+        return 1;
     }
 
     /// <summary><c>10.222.1.0/24</c> or a bare address (/32). The address must have no bits after the prefix, as the kernel demands.</summary>
@@ -145,14 +159,14 @@ public static class RouteParser
     {
         string v = Value(words, ref i, file, line, col, keyword);
         if (!Ipv4Address.TryParse(v, out var ip))
-            throw new HostConfigException(file, line, words[i - 1].Column, $"{keyword} '{v}' is not an IPv4 address");
+            throw new InputException(file, line, words[i - 1].Column, $"{keyword} '{v}' is not an IPv4 address");
         return ip.Value;
     }
 
     private static string Value(List<(string Text, int Column)> words, ref int i, string file, int line, int col, string keyword)
     {
         if (i >= words.Count)
-            throw new HostConfigException(file, line, col, $"'{keyword}' needs a value");
+            throw new InputException(file, line, col, $"'{keyword}' needs a value");
         return words[i++].Text;
     }
 

@@ -43,6 +43,12 @@ public sealed class IpSet
 
     public int Count { get; private set; }
 
+    /// <summary>Created with <c>comment</c>: its elements may carry a comment.</summary>
+    internal bool HasComments { get; init; }
+
+    /// <summary>Created with <c>counters</c>: its elements may carry packets/bytes.</summary>
+    internal bool HasCounters { get; init; }
+
     internal bool AddAddress(uint address)
     {
         bool added = _addresses.Add(address & Netmask);

@@ -9,13 +9,14 @@ namespace Datapath.Netfilter.Matches;
 /// </summary>
 public sealed class SetMatch : XtMatch
 {
-    internal SetMatch(string setName, bool[] sourceDimensions, bool invert, string file, int line)
+    internal SetMatch(string setName, bool[] sourceDimensions, bool invert, string file, int line, int column)
     {
         SetName = setName;
         SourceDimensions = sourceDimensions;
         Invert = invert;
         File = file;
         Line = line;
+        Column = column;
     }
 
     public override string Name => "set";
@@ -30,6 +31,9 @@ public sealed class SetMatch : XtMatch
     internal string File { get; }
 
     internal int Line { get; }
+
+    /// <summary>The column of the set's name on its line.</summary>
+    internal int Column { get; }
 
     internal IpSet? Set;
 

@@ -41,10 +41,33 @@ public sealed class RouteParserTests
     [InlineData("10.222.2.0/24 dev", 15, "'dev' needs a value")]
     public void Bad_lines_name_file_line_and_column(string line, int column, string message)
     {
-        var e = Assert.Throws<HostConfigException>(() => RouteParser.Parse(line, "cluster.yaml", 27));
+        var e = Assert.Throws<InputException>(() => RouteParser.Parse(line, "cluster.yaml", 27));
         Assert.Equal(27, e.Line);
         Assert.Equal(column, e.Column);
         Assert.Contains(message, e.Message, StringComparison.Ordinal);
-        Assert.StartsWith($"cluster.yaml:27:{column}: ", e.ToString(), StringComparison.Ordinal);
+        Assert.StartsWith($"cluster.yaml:27:{column}: ", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_route_on_a_device_the_host_does_not_have_is_located_at_the_device()
+    {
+        var config = new HostStackConfig
+        {
+            Name = "worker1",
+            Interfaces = [new HostInterface("ens160", MacAddress.Parse("00:50:56:00:00:01"), Ipv4Address.Parse("10.79.1.201"), 24)],
+            Routes = ["default via 10.79.1.1 dev ens160", "10.222.2.0/24 via 10.222.2.1 dev antrea-gw9 onlink"],
+            RoutesFile = "cluster.yaml",
+            RoutesFirstLine = 40,
+        };
+        var e = Assert.Throws<InputException>(() => HostStack.Create(config));
+        Assert.Equal("cluster.yaml:41:34: route names device 'antrea-gw9', which host worker1 does not have", e.Message);
+        Assert.Equal("its devices are ens160, lo", e.Hint);
+    }
+
+    [Fact]
+    public void An_empty_route_line_is_located()
+    {
+        var e = Assert.Throws<InputException>(() => RouteParser.Parse("   ", "cluster.yaml", 9));
+        Assert.Equal("cluster.yaml:9:1: empty route", e.Message);
     }
 }
