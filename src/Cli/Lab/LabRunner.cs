@@ -49,7 +49,7 @@ internal sealed class LabRunner(LabOptions options, TextWriter stdout, TextWrite
             {
                 string ns = options.Prefix + pod;
                 if (Run("ip", ["netns", "list"]).Output.Split('\n').Any(l => l.Split(' ')[0] == ns))
-                    throw new LabException($"network namespace {ns} already exists (another lab? use --prefix, or remove it: ip netns del {ns})");
+                    throw new LabEnvironmentException($"network namespace {ns} already exists (another lab? use --prefix, or remove it: ip netns del {ns})");
             }
             string labPath = Path.Combine(Dir, "lab.yaml");
             File.WriteAllText(labPath, LabYaml(scenario));
@@ -73,7 +73,7 @@ internal sealed class LabRunner(LabOptions options, TextWriter stdout, TextWrite
 
             foreach (var (pod, nodeName) in s_pods)
             {
-                var (_, model) = scenario.FindPod(pod) ?? throw new LabException($"the seed scenario has no pod {pod}");
+                var (_, model) = scenario.FindPod(pod) ?? throw new LabEnvironmentException($"the seed scenario has no pod {pod}");
                 var nodeModel = scenario.Model.Nodes.First(n => n.Name == nodeName);
                 var gw = nodeModel.Gateway!;
                 string gwIp = gw.Ip!.Split('/')[0];
@@ -113,7 +113,7 @@ internal sealed class LabRunner(LabOptions options, TextWriter stdout, TextWrite
             stdout.WriteLine($"down: datapath lab down --dir {Dir}");
             return ExitCodes.Ok;
         }
-        catch (LabException e)
+        catch (LabEnvironmentException e)
         {
             stderr.WriteLine($"error: lab up: {e.Message}; removing what was made");
             TearDown(state, quiet: true);
@@ -185,9 +185,9 @@ internal sealed class LabRunner(LabOptions options, TextWriter stdout, TextWrite
         while (!condition())
         {
             if (failed() is { } why)
-                throw new LabException(why);
+                throw new LabEnvironmentException(why);
             if (sw.Elapsed > timeout)
-                throw new LabException(timeoutMessage);
+                throw new LabEnvironmentException(timeoutMessage);
             Thread.Sleep(200);
         }
     }
@@ -206,7 +206,7 @@ internal sealed class LabRunner(LabOptions options, TextWriter stdout, TextWrite
     {
         var (code, output, error) = Run("/bin/sh", ["-c", "log=$1; shift; setsid \"$@\" >\"$log\" 2>&1 </dev/null & echo $!", "sh", log, .. command]);
         if (code != 0 || !int.TryParse(output.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out int pid))
-            throw new LabException($"cannot start {string.Join(' ', command)}: {error.Trim()}");
+            throw new LabEnvironmentException($"cannot start {string.Join(' ', command)}: {error.Trim()}");
         return pid;
     }
 
@@ -353,7 +353,7 @@ internal sealed class LabRunner(LabOptions options, TextWriter stdout, TextWrite
     {
         var (code, _, error) = Run(file, args);
         if (code != 0)
-            throw new LabException($"{file} {string.Join(' ', args)} failed: {error.Trim()}");
+            throw new LabEnvironmentException($"{file} {string.Join(' ', args)} failed: {error.Trim()}");
     }
 
     private static (int Code, string Output, string Error) Run(string file, string[] args)
