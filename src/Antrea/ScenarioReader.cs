@@ -102,9 +102,8 @@ internal static class ScenarioReader
 
     private static NodeModel ReadNode(YamlInput yaml, YamlMappingNode map, ScenarioFiles files)
     {
-        yaml.CheckKeys(map, "node", s_nodeKeys);
+        string what = Named(yaml, map, "name", "node", s_nodeKeys);
         string name = yaml.RequiredText(map, "name", "node");
-        string what = $"node {name}";
         var node = new NodeModel
         {
             Name = name,
@@ -198,9 +197,8 @@ internal static class ScenarioReader
 
     private static PodModel ReadPod(YamlInput yaml, YamlMappingNode map, string node)
     {
-        yaml.CheckKeys(map, $"{node}: pod", s_podKeys);
+        string what = Named(yaml, map, "pod", $"{node}: pod", s_podKeys);
         string name = yaml.RequiredText(map, "pod", $"{node}: pod");
-        string what = $"{node}: pod {name}";
         var pod = new PodModel
         {
             Pod = name,
@@ -224,9 +222,8 @@ internal static class ScenarioReader
 
     private static ServiceModel ReadService(YamlInput yaml, YamlMappingNode map)
     {
-        yaml.CheckKeys(map, "service", s_serviceKeys);
+        string what = Named(yaml, map, "name", "service", s_serviceKeys);
         string name = yaml.RequiredText(map, "name", "service");
-        string what = $"service {name}";
         var service = new ServiceModel
         {
             Name = name,
@@ -246,6 +243,17 @@ internal static class ScenarioReader
             }
         }
         return service;
+    }
+
+    /// <summary>
+    /// How errors name an entry (<c>node worker1</c>, <c>service default/backendsvc</c>): by its name when
+    /// it has one; its keys are checked under that name.
+    /// </summary>
+    private static string Named(YamlInput yaml, YamlMappingNode map, string nameKey, string kind, IReadOnlyList<string> keys)
+    {
+        string what = yaml.OptionalText(map, nameKey, kind) is { } name ? $"{kind} {name}" : kind;
+        yaml.CheckKeys(map, what, keys);
+        return what;
     }
 
     /// <summary>IP:PORT of an endpoint.</summary>

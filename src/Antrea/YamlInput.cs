@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.RegularExpressions;
 using Datapath.Classifier;
 using Datapath.Packets;
 using YamlDotNet.Core;
@@ -27,7 +26,7 @@ namespace Datapath.Antrea;
 /// too large for any integer is "out of range", not a parse failure); booleans are YAML 1.2's
 /// <c>true</c>/<c>false</c>; IPv4 addresses are four decimal octets; MAC addresses are six hex pairs.</para>
 /// </summary>
-public sealed partial class YamlInput
+public sealed class YamlInput
 {
     /// <summary>Nesting (mappings and sequences inside each other) deeper than this is refused.</summary>
     public const int MaxDepth = 64;
@@ -340,15 +339,10 @@ public sealed partial class YamlInput
     private static InputException Syntax(YamlException e, string file)
     {
         string what = (e.InnerException as YamlException)?.Message ?? e.Message;
-        what = MarkPrefix().Replace(what, "");
         if (what.Length > 0 && char.IsUpper(what[0]) && !(what.Length > 1 && char.IsUpper(what[1])))
             what = char.ToLowerInvariant(what[0]) + what[1..];
         return new InputException(file, Position(e.Start.Line), Position(e.Start.Column), what.TrimEnd('.'), null, e);
     }
 
     private static int Position(long value) => (int)Math.Clamp(value, 1, int.MaxValue);
-
-    /// <summary>YamlDotNet's "(Line: 1, Col: 8, Idx: 7) - (Line: 1, Col: 9, Idx: 8): " before its message.</summary>
-    [GeneratedRegex(@"^\(Line: \d+, Col: \d+, Idx: \d+\) - \(Line: \d+, Col: \d+, Idx: \d+\): ")]
-    private static partial Regex MarkPrefix();
 }

@@ -1,3 +1,5 @@
+using Datapath.Packets;
+
 namespace Datapath.Live.Tests;
 
 /// <summary>The lab file format of docs/lab.md: what it accepts, and errors that name LAB:LINE:COL.</summary>
@@ -57,7 +59,7 @@ public sealed class LabFileTests
     [InlineData("nodes: {\n", 2, 1, "")]
     public void ErrorsNameTheLineAndColumn(string yaml, int line, int column, string message)
     {
-        var e = Assert.Throws<LabFileException>(() => LabFileParser.Parse(yaml, "lab.yaml"));
+        var e = Assert.Throws<InputException>(() => LabFileParser.Parse(yaml, "lab.yaml"));
         Assert.Equal((line, column), (e.Line, e.Column));
         Assert.Contains(message, e.Message, StringComparison.Ordinal);
         Assert.StartsWith($"lab.yaml:{line}:{column}: ", e.ToString(), StringComparison.Ordinal);
