@@ -15,7 +15,8 @@ namespace Datapath.Antrea;
 ///
 /// <para>Rules. A file that is empty (or only white space) or only comments is a whole-file error; a
 /// YAML syntax error (a duplicate key, an unclosed <c>{</c>, a bad indent) is YamlDotNet's own message at
-/// its mark; nesting deeper than <see cref="MaxDepth"/> is refused before the tree is built (the tree is
+/// its mark, and the odd fault its scanner throws as InvalidOperationException is an error where the
+/// scanner stopped; nesting deeper than <see cref="MaxDepth"/> is refused before the tree is built (the tree is
 /// built by recursion, and no input may exhaust the stack). Every mapping is checked against the keys its
 /// reader knows: an unknown key is an error, with a did-you-mean hint when a known key is one or two edits
 /// away (<c>podCIRD</c>: did you mean <c>podCIDR</c>?), because a typo must never silently drop a
@@ -52,13 +53,18 @@ public sealed class YamlInput
             throw InputException.InFile(file, "is empty");
         CheckDepth(text, file);
         var stream = new YamlStream();
+        var scanner = new Scanner(new StringReader(text));
         try
         {
-            stream.Load(new StringReader(text));
+            stream.Load(new Parser(scanner));
         }
         catch (YamlException e)
         {
             throw Syntax(e, file);
+        }
+        catch (InvalidOperationException e)
+        {
+            throw ScannerFault(e, scanner, file);
         }
         if (stream.Documents.Count == 0)
             throw InputException.InFile(file, "has no YAML document (only comments)");
@@ -310,7 +316,8 @@ public sealed class YamlInput
     /// <summary>Walks the parser's events once, refusing nesting deeper than <see cref="MaxDepth"/> at the node that goes too deep.</summary>
     private static void CheckDepth(string text, string file)
     {
-        var parser = new Parser(new StringReader(text));
+        var scanner = new Scanner(new StringReader(text));
+        var parser = new Parser(scanner);
         int depth = 0;
         try
         {
@@ -334,7 +341,20 @@ public sealed class YamlInput
         {
             throw Syntax(e, file);
         }
+        catch (InvalidOperationException e)
+        {
+            throw ScannerFault(e, scanner, file);
+        }
     }
+
+    /// <summary>
+    /// YamlDotNet 16's scanner throws InvalidOperationException, not a YamlException, on some broken
+    /// flow collections (a <c>{</c> left open before the next <c>- {</c> line, as a cut-short line
+    /// leaves it): the input is not YAML, so it is an error where the scanner stopped.
+    /// </summary>
+    private static InputException ScannerFault(InvalidOperationException e, Scanner scanner, string file)
+        => new(file, Position(scanner.CurrentPosition.Line), Position(scanner.CurrentPosition.Column),
+            "not valid YAML here (an unclosed '{' or '['?)", null, e);
 
     private static InputException Syntax(YamlException e, string file)
     {

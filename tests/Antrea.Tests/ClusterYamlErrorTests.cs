@@ -163,6 +163,16 @@ public sealed class ClusterYamlErrorTests
     }
 
     [Fact]
+    public void A_flow_mapping_cut_short_before_the_next_item_is_refused_where_the_scanner_stops()
+    {
+        // YamlDotNet's scanner throws InvalidOperationException on this one, not a YamlException.
+        using var copy = new SeedScenarioCopy();
+        var e = copy.Refuses(SeedScenarioCopy.SeedWith("role: backend } }\n      - { pod: default/frontend", "      - { pod: default/frontend"));
+        Assert.Equal((copy.ClusterYaml, 28), (e.File, e.Line)); // the line after the cut one, where the scanner gives up
+        Assert.Equal("not valid YAML here (an unclosed '{' or '['?)", e.What);
+    }
+
+    [Fact]
     public void Nesting_too_deep_is_refused_before_the_tree_is_built()
     {
         using var copy = new SeedScenarioCopy();
