@@ -13,6 +13,4 @@ internal sealed class LabEnvironmentException : Exception
     public LabEnvironmentException() : this("the lab could not be built") { }
 
     public LabEnvironmentException(string message, Exception innerException) : base(message, innerException) { }
-
-    public int ExitCode => ExitCodes.Environment;
 }

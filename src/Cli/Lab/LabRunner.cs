@@ -37,12 +37,21 @@ internal sealed class LabRunner(LabOptions options, TextWriter stdout, TextWrite
             if (FindTool(tool) is null)
                 return CliError.Environment(stderr, $"'{tool}' is not installed (apt-get install -y {(tool == "ip" ? "iproute2" : tool == "setsid" ? "util-linux" : "python3")})");
         }
-        if (File.Exists(StatePath))
+        if (File.Exists(Dir))
+            return CliError.BadInput(stderr, $"--dir {Dir}: is a file, not a directory");
+        if (File.Exists(StatePath) || System.IO.Directory.Exists(StatePath))
             return CliError.Environment(stderr, $"a lab is already up in {Dir} (run: datapath lab down --dir {Dir})");
 
         var scenario = AntreaScenario.LoadEmbedded();
         var state = new LabState { CreatedDirectory = !System.IO.Directory.Exists(Dir) };
-        System.IO.Directory.CreateDirectory(Dir);
+        try
+        {
+            System.IO.Directory.CreateDirectory(Dir);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return CliError.Environment(stderr, $"lab up: cannot make --dir {Dir}: {e.Message}");
+        }
         try
         {
             foreach (var (pod, _) in s_pods)
@@ -115,10 +124,20 @@ internal sealed class LabRunner(LabOptions options, TextWriter stdout, TextWrite
         }
         catch (LabEnvironmentException e)
         {
-            stderr.WriteLine($"error: lab up: {e.Message}; removing what was made");
-            TearDown(state, quiet: true);
-            return e.ExitCode;
+            return Undo(state, e.Message);
         }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return Undo(state, $"writing in {Dir}: {e.Message}");
+        }
+    }
+
+    /// <summary>lab up failed (an environment problem, exit 2): says why and removes what was made.</summary>
+    private int Undo(LabState state, string why)
+    {
+        stderr.WriteLine($"error: lab up: {why}; removing what was made");
+        TearDown(state, quiet: true);
+        return ExitCodes.Environment;
     }
 
     /// <summary>The TAP of a pod: PREFIXtap-fe, -b1, -b2 (interface names have at most 15 characters).</summary>
@@ -225,6 +244,10 @@ internal sealed class LabRunner(LabOptions options, TextWriter stdout, TextWrite
         {
             return CliError.BadInput(stderr, $"{StatePath}: not a lab state file: {e.Message}");
         }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return CliError.Environment(stderr, $"{StatePath}: cannot read it: {e.Message}");
+        }
         int dead = TearDown(state, quiet: false);
         if (dead > 0)
         {
@@ -288,8 +311,10 @@ internal sealed class LabRunner(LabOptions options, TextWriter stdout, TextWrite
             {
                 File.Delete(f);
             }
-            catch (IOException)
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
+                if (!quiet)
+                    stderr.WriteLine($"lab down: cannot remove {f}: {e.Message}");
             }
         }
         if (state.CreatedDirectory && System.IO.Directory.Exists(Dir) && !System.IO.Directory.EnumerateFileSystemEntries(Dir).Any())
