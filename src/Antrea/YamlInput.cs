@@ -236,10 +236,19 @@ public sealed class YamlInput
             ? "has no valid prefix length (0..32)" : null;
     }
 
-    /// <summary>A Linux interface name: 1 to 15 characters, no '/', ':' or white space (IFNAMSIZ, dev_valid_name).</summary>
+    /// <summary>
+    /// A Linux interface name as the kernel's dev_valid_name takes it: 1 to 15 bytes of UTF-8 (IFNAMSIZ
+    /// less the NUL), not "." or "..", and no '/', ':', NUL or byte the kernel's isspace() calls space:
+    /// ASCII white space and 0xa0 (so "à", UTF-8 c3 a0, is refused as <c>ip link add</c> refuses it).
+    /// </summary>
     public static string? InterfaceName(string text)
-        => text is { Length: > 0 and <= 15 } && text is not "." and not ".." && !text.Any(c => c is '/' or ':' || char.IsWhiteSpace(c)) ? null
-            : "is not an interface name (1 to 15 characters, no '/', ':' or spaces)";
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        byte[] bytes = System.Text.Encoding.UTF8.GetBytes(text);
+        bool valid = bytes.Length is > 0 and <= 15 && text is not "." and not ".."
+            && !bytes.Any(b => b is (byte)'/' or (byte)':' or 0 or (>= 0x09 and <= 0x0d) or 0x20 or 0xa0);
+        return valid ? null : "is not an interface name (1 to 15 bytes; no '/', ':' or white space)";
+    }
 
     // ---- helpers
 
