@@ -1,6 +1,7 @@
 using Datapath.Classifier;
 using Datapath.Conntrack;
 using Datapath.Engine;
+using Datapath.Engine.Host;
 using Datapath.Geneve;
 using Datapath.Packets;
 
@@ -17,7 +18,8 @@ namespace Datapath.Antrea;
 /// group parsers, for the files cluster.yaml names): a missing, empty or non-directory scenario, or a
 /// missing, empty or directory cluster.yaml, is a whole-file error naming it; everything in cluster.yaml
 /// is checked by <see cref="ScenarioReader"/> at its line and column before any bridge is built, so
-/// building never meets a value it cannot use.</para>
+/// building never meets a value it cannot use. Each node's host is built once at load too, so a fault
+/// in its iptables or ipsets file is a load error (the netfilter parsers', located in that file).</para>
 /// </summary>
 public sealed class AntreaScenario
 {
@@ -90,7 +92,15 @@ public sealed class AntreaScenario
         var yaml = YamlInput.Parse(files.Read(ClusterYaml)!, file);
         var model = ScenarioReader.Read(yaml, files);
         var nodes = model.Nodes.Where(n => n.Flows is not null).Select(n => BuildNode(n, model, files)).ToList();
-        return new AntreaScenario(model, new Cluster(nodes), files);
+        var scenario = new AntreaScenario(model, new Cluster(nodes), files);
+        // Each node's Linux host is built once here, so that its iptables and ipsets files are read (and
+        // refused, at their lines) when the scenario loads, not when a command first walks a packet into it.
+        foreach (var n in nodes)
+        {
+            if (ScenarioHosts.TryConfig(scenario, n.Name, seed: 1, out var config))
+                HostStack.Create(config).Dispose();
+        }
+        return scenario;
     }
 
     /// <summary>A node with a bridge; <see cref="ScenarioReader"/> has checked every value it uses.</summary>

@@ -1,4 +1,6 @@
+using Datapath.Engine.Host;
 using Datapath.Packets;
+using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
 namespace Datapath.Antrea;
@@ -13,7 +15,10 @@ namespace Datapath.Antrea;
 /// (0xfeff; OFPP_MAX 0xff00 and above are OpenFlow's reserved ports, 65534 is OFPP_LOCAL, which the
 /// bridge owns), and two ports of one bridge never share an ofport or a name. The tunnel is GENEVE (the
 /// only encapsulation this datapath runs) on a UDP port 1..65535 with a 24-bit VNI; an MTU is 68 (IPv4's
-/// minimum) to 65535. Node names, pod names and node IPs are unique in the cluster.</para>
+/// minimum) to 65535. A route is an <c>ip route</c> line as the host's route parser reads it; on a
+/// node with a host, a route's and a neighbour's device is one the host has (as Linux refuses
+/// <c>ip route add ... dev nosuch</c>: "Cannot find device"). Node
+/// names, pod names and node IPs are unique in the cluster.</para>
 ///
 /// <para>What a node needs. A node with <c>flows</c> has a bridge: it needs nodeMAC, a gateway with its
 /// ofport and mac, and its ports' ofports; a node without flows (the seed's master) has no bridge, so
@@ -152,10 +157,26 @@ internal static class ScenarioReader
         }
         yaml.Unique(ports.Select(p => (p.OfPort, p.OfPortAt)), $"{what}: ofport");
         yaml.Unique(ports.Select(p => (p.Name, p.NameAt)), $"{what}: port name");
+        // The devices of the node's Linux host (built when it has a bridge and a gateway address, as
+        // HostStack.Create builds it): lo, the gateway, the uplink, and each device a kernel route gives an address.
+        bool host = bridge && node.Gateway?.Ip is not null;
+        var devices = new HashSet<string>(StringComparer.Ordinal) { "lo", node.Gateway?.Name ?? "antrea-gw0", node.Uplink ?? "eth0" };
+        var routes = new List<(string Text, RouteEntry Route, YamlNode Node)>();
         if (YamlInput.Get(map, "routes") is { } r)
         {
-            foreach (var route in yaml.Sequence(r, $"{what}: routes"))
-                node.Routes.Add(yaml.Text(route, $"{what}: routes: a route"));
+            foreach (var item in yaml.Sequence(r, $"{what}: routes"))
+            {
+                var (text, route) = Route(yaml, item, $"{what}: routes: a route");
+                node.Routes.Add(text);
+                routes.Add((text, route, item));
+                if (route is { Device: { } dev, PreferredSource: not 0, Gateway: 0 })
+                    devices.Add(dev);
+            }
+        }
+        foreach (var (text, route, item) in routes)
+        {
+            if (host && route.Device is { } dev && !devices.Contains(dev))
+                throw yaml.At(item, $"{what}: route '{text}' is on device '{dev}', which the host does not have", Devices(devices));
         }
         if (YamlInput.Get(map, "neighbors") is { } nb)
         {
@@ -164,16 +185,21 @@ internal static class ScenarioReader
                 var m = yaml.Mapping(item, $"{what}: neighbors: a neighbour");
                 const string nw = "neighbour";
                 yaml.CheckKeys(m, $"{what}: {nw}", s_neighborKeys);
-                node.Neighbors.Add(new NeighborModel
+                var neighbor = new NeighborModel
                 {
                     Ip = yaml.RequiredChecked(m, "ip", $"{what}: {nw}", YamlInput.Ipv4),
                     Mac = yaml.RequiredChecked(m, "mac", $"{what}: {nw}", YamlInput.Mac),
                     Dev = yaml.RequiredChecked(m, "dev", $"{what}: {nw}", YamlInput.InterfaceName),
-                });
+                };
+                if (host && !devices.Contains(neighbor.Dev))
+                    throw yaml.At(YamlInput.Get(m, "dev")!, $"{what}: neighbour {neighbor.Ip} is on device '{neighbor.Dev}', which the host does not have", Devices(devices));
+                node.Neighbors.Add(neighbor);
             }
         }
         return node;
     }
+
+    private static string Devices(IEnumerable<string> devices) => $"the host's devices are {string.Join(", ", devices)}";
 
     /// <summary>A gateway or tunnel port; on a bridge its ofport and mac are required.</summary>
     private static PortModel ReadPort(YamlInput yaml, YamlMappingNode map, string what, bool bridge, bool withIp)
@@ -254,6 +280,23 @@ internal static class ScenarioReader
         string what = yaml.OptionalText(map, nameKey, kind) is { } name ? $"{kind} {name}" : kind;
         yaml.CheckKeys(map, what, keys);
         return what;
+    }
+
+    /// <summary>An <c>ip route</c> line, read by the host's route parser and refused at its column in cluster.yaml.</summary>
+    private static (string Text, RouteEntry Route) Route(YamlInput yaml, YamlNode node, string what)
+    {
+        string text = yaml.Text(node, what);
+        int line = (int)node.Start.Line, column = (int)node.Start.Column + (node is YamlScalarNode { Style: ScalarStyle.Plain } ? 0 : 1);
+        try
+        {
+            return (text, RouteParser.Parse(text, yaml.File, line));
+        }
+        catch (HostConfigException e)
+        {
+            // The route parser's columns count from the route's first character. When HostConfigException
+            // becomes InputException (issue 14), this is `catch (InputException e) { throw e.Within(...) }`.
+            throw new InputException(yaml.File, line, column + e.Column - 1, $"{what}: {e.Message}");
+        }
     }
 
     /// <summary>IP:PORT of an endpoint.</summary>

@@ -46,6 +46,10 @@ public sealed class ClusterYamlErrorTests
     [InlineData("nodeIP: 10.79.1.202", "nodeIP: 10.79.1.201", 48, 13, "nodes: nodeIP 10.79.1.201 is given twice", "the first is at line 18")]
     [InlineData("  - name: worker2", "  - name: worker1", 47, 11, "nodes: name worker1 is given twice", "the first is at line 17")]
     [InlineData("    podCIDR: 10.222.0.0/24\n", "    podCIDR: 10.222.0.0/24\n    pods: []\n", 16, 5, "node master: 'pods' needs 'flows' (the node's bridge)", null)]
+    [InlineData("- 10.79.1.0/24 dev ens160 proto kernel scope link src 10.79.1.201", "- 10.79.1.0/24 dev ens160 prto kernel scope link src 10.79.1.201", 31, 33, "node worker1: routes: a route: ", null)]
+    [InlineData("- 10.79.1.0/24 dev ens160 proto kernel scope link src 10.79.1.201", "- banana dev ens160", 31, 9, "'banana' is not an IPv4 address", null)]
+    [InlineData("- 10.222.2.0/24 via 10.222.2.1 dev antrea-gw0 onlink", "- 10.222.2.0/24 via 10.222.2.1 dev antrea-gw9 onlink", 34, 9, "node worker1: route '10.222.2.0/24 via 10.222.2.1 dev antrea-gw9 onlink' is on device 'antrea-gw9', which the host does not have", "the host's devices are lo, antrea-gw0, ens160, docker0")]
+    [InlineData("{ ip: 10.222.1.47, mac: f2:32:d8:07:e2:a6, dev: antrea-gw0 }", "{ ip: 10.222.1.47, mac: f2:32:d8:07:e2:a6, dev: eth9 }", 39, 57, "node worker1: neighbour 10.222.1.47 is on device 'eth9', which the host does not have", "the host's devices are")]
     // YAML itself
     [InlineData("    nodeIP: 10.79.1.200\n", "    nodeIP: 10.79.1.200\n    nodeIP: 10.79.1.200\n", 14, 5, "duplicate key nodeIP", null)]
     [InlineData("tunnel: { type: geneve,", "tunnel: { type: geneve", 9, 33, "", null)]
@@ -170,6 +174,20 @@ public sealed class ClusterYamlErrorTests
         var e = copy.Refuses(SeedScenarioCopy.SeedWith("role: backend } }\n      - { pod: default/frontend", "      - { pod: default/frontend"));
         Assert.Equal((copy.ClusterYaml, 28), (e.File, e.Line)); // the line after the cut one, where the scanner gives up
         Assert.Equal("not valid YAML here (an unclosed '{' or '['?)", e.What);
+    }
+
+    [Fact]
+    public void A_fault_in_a_hosts_iptables_file_is_a_load_error_not_a_crash_on_the_first_walk()
+    {
+        using var copy = new SeedScenarioCopy();
+        var lines = File.ReadAllLines(copy.PathOf("worker1.iptables"));
+        int at = Array.FindIndex(lines, l => l.StartsWith("-A ", StringComparison.Ordinal));
+        lines[at] = "-A NO-SUCH-CHAIN -j ACCEPT";
+        File.WriteAllLines(copy.PathOf("worker1.iptables"), lines);
+        var e = Record.Exception(() => AntreaScenario.Load(copy.Directory));
+        Assert.NotNull(e);
+        Assert.Contains($"worker1.iptables:{at + 1}", e.ToString(), StringComparison.Ordinal);
+        Assert.Contains("NO-SUCH-CHAIN", e.ToString(), StringComparison.Ordinal);
     }
 
     [Fact]
