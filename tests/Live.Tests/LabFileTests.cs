@@ -139,6 +139,32 @@ public sealed class LabFileTests
         Assert.Equal(65279u, lab.Nodes[0].Ports[0].OfPort);
     }
 
+    /// <summary>The documented lab cut short at every character, and each of its characters deleted in turn: parsed, or refused as located input.</summary>
+    [Fact]
+    public void TheSeedLabCutShortOrMissingACharacterIsParsedOrRefusedAsInput()
+    {
+        var texts = Enumerable.Range(0, SeedLab.Length).SelectMany(i => new[] { SeedLab[..i], SeedLab.Remove(i, 1) }).ToList();
+        int refused = 0;
+        var failures = new List<string>();
+        foreach (string text in texts)
+        {
+            try
+            {
+                LabFileParser.Parse(text, "lab.yaml");
+            }
+            catch (InputException e) when (e.File == "lab.yaml" && (e.Line > 0 || e.What is "is empty"))
+            {
+                refused++;
+            }
+            catch (Exception e)
+            {
+                failures.Add($"{text.Length} chars, ending '{(text.Length > 30 ? text[^30..] : text).ReplaceLineEndings("\\n")}': {e.GetType().Name}: {e.Message}");
+            }
+        }
+        Assert.True(failures.Count == 0, string.Join('\n', failures.Take(20)));
+        Assert.InRange(refused, texts.Count / 4, texts.Count - 20);
+    }
+
     [Fact]
     public void TheDaemonLogsLoadWarningsWithTheirLines()
     {
