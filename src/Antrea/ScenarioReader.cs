@@ -15,16 +15,17 @@ namespace Datapath.Antrea;
 /// (0xfeff; OFPP_MAX 0xff00 and above are OpenFlow's reserved ports, 65534 is OFPP_LOCAL, which the
 /// bridge owns), and two ports of one bridge never share an ofport or a name. The tunnel is GENEVE (the
 /// only encapsulation this datapath runs) on a UDP port 1..65535 with a 24-bit VNI; an MTU is 68 (IPv4's
-/// minimum) to 65535. A route is an <c>ip route</c> line as the host's route parser reads it; on a
-/// node with a host, a route's and a neighbour's device is one the host has (as Linux refuses
-/// <c>ip route add ... dev nosuch</c>: "Cannot find device"). Node
-/// names, pod names and node IPs are unique in the cluster.</para>
+/// minimum) to 65535. A route is an <c>ip route</c> line as the host's route parser reads it; on a node
+/// with a host, a route's and a neighbour's device is one the host has (as Linux refuses <c>ip route
+/// add ... dev nosuch</c>: "Cannot find device"). Node names, pod names and node IPs are unique in the
+/// cluster.</para>
 ///
 /// <para>What a node needs. A node with <c>flows</c> has a bridge: it needs nodeMAC, a gateway with its
-/// ofport and mac, and its ports' ofports; a node without flows (the seed's master) has no bridge, so
-/// giving it pods, a tunnel or groups is an error (they would be dropped silently). At least one node
-/// has a bridge. Every file cluster.yaml names (flows, groups, iptables, ipsets) must be in the
-/// scenario, be a file and not be empty: an error at the value that names it.</para>
+/// ofport and mac, and its ports' ofports; a node without flows (the seed's master) has no bridge and
+/// no host behind it, so giving it pods, a tunnel, groups, routes, neighbours, iptables or ipsets is an
+/// error (they would be dropped silently). At least one node has a bridge. Every file cluster.yaml
+/// names (flows, groups, iptables, ipsets) must be in the scenario, be a file and not be empty: an
+/// error at the value that names it.</para>
 /// </summary>
 internal static class ScenarioReader
 {
@@ -89,8 +90,8 @@ internal static class ScenarioReader
         };
         if (YamlInput.Get(map, "tunnel") is { } t)
         {
-            var tm = yaml.Mapping(t, "cluster: tunnel");
             const string tw = "cluster: tunnel";
+            var tm = yaml.Mapping(t, tw);
             yaml.CheckKeys(tm, tw, s_tunnelConfigKeys);
             var tunnel = cluster.Tunnel;
             if (yaml.OptionalText(tm, "type", tw) is { } type && type != "geneve")
@@ -124,10 +125,11 @@ internal static class ScenarioReader
         node.NodeMac = (bridge ? yaml.RequiredChecked(map, "nodeMAC", what, YamlInput.Mac) : yaml.OptionalChecked(map, "nodeMAC", what, YamlInput.Mac)) ?? "";
         if (!bridge)
         {
-            foreach (string key in new[] { "tunnel", "pods", "groups" })
+            // The bridge's ports and groups, and the host behind its gateway, exist only with flows.
+            foreach (string key in new[] { "tunnel", "pods", "groups", "routes", "neighbors", "iptables", "ipsets" })
             {
                 if (YamlInput.Get(map, key) is not null)
-                    throw yaml.At(map.Children.Keys.First(k => k is YamlScalarNode { Value: { } v } && v == key), $"{what}: '{key}' needs 'flows' (the node's bridge)");
+                    throw yaml.At(yaml.Key(map, key), $"{what}: '{key}' needs 'flows' (the node's bridge)");
             }
         }
         var ports = new List<(uint OfPort, string Name, YamlNode OfPortAt, YamlNode NameAt)>();

@@ -137,7 +137,7 @@ public sealed class YamlInput
         if (Get(map, key) is not { } v)
             return null;
         if (v is YamlScalarNode { Value: null or "" })
-            throw At(KeyNode(map, key), $"{what}: {key}: empty value");
+            throw At(Key(map, key), $"{what}: {key}: empty value");
         return Text(v, $"{what}: {key}");
     }
 
@@ -274,8 +274,12 @@ public sealed class YamlInput
         return true;
     }
 
-    private YamlNode KeyNode(YamlMappingNode map, string key)
-        => map.Children.Keys.First(k => k is YamlScalarNode { Value: { } v } && v == key);
+    /// <summary>The key node of <paramref name="key"/> in <paramref name="map"/> (which has it): where an error about the key points.</summary>
+    public YamlNode Key(YamlMappingNode map, string key)
+    {
+        ArgumentNullException.ThrowIfNull(map);
+        return map.Children.Keys.FirstOrDefault(k => k is YamlScalarNode { Value: { } v } && v == key) ?? throw At(map, $"'{key}' is required");
+    }
 
     private static string Kind(YamlNode node) => node switch
     {
