@@ -42,7 +42,14 @@ public static class LabFileParser
 
         string scenario = "embedded";
         if (yaml.OptionalText(root, "scenario", "lab file") is { } v)
+        {
             scenario = v is "embedded" or "none" ? v : Resolve(dir, v);
+            if (v is not ("embedded" or "none") && !Directory.Exists(scenario))
+            {
+                throw yaml.At(YamlInput.Get(root, "scenario")!, $"lab file: scenario '{scenario}' {(File.Exists(scenario) ? "is a file, not a scenario directory" : "does not exist")}",
+                    "embedded (the seed), none, or a directory holding cluster.yaml");
+            }
+        }
 
         var nodesNode = yaml.Mapping(yaml.Required(root, "nodes", "lab file"), "nodes (a mapping of node name to its settings)");
         var nodes = new List<LabNode>();

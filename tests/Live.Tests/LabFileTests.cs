@@ -65,6 +65,7 @@ public sealed class LabFileTests
     [InlineData("scenario:\nnodes:\n  worker1: {}\n", 1, 1, "lab file: scenario: empty value")]
     [InlineData("nodes:\n  worker1:\n    control: \"\"\n", 3, 5, "node worker1: control: empty value")]
     [InlineData("nodes: []\n", 1, 8, "expected a mapping (key: value), got a list")]
+    [InlineData("scenario: /nonexistent/scenario\nnodes:\n  worker1: {}\n", 1, 11, "lab file: scenario '/nonexistent/scenario' does not exist")]
     [InlineData("nodes: {}\n", 1, 8, "'nodes' is empty")]
     public void ErrorsNameTheLineAndColumn(string yaml, int line, int column, string message)
     {
