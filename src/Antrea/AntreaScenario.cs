@@ -1,10 +1,9 @@
 using Datapath.Classifier;
 using Datapath.Conntrack;
 using Datapath.Engine;
+using Datapath.Engine.Host;
 using Datapath.Geneve;
 using Datapath.Packets;
-using YamlDotNet.Core;
-using YamlDotNet.Serialization;
 
 namespace Datapath.Antrea;
 
@@ -14,29 +13,35 @@ namespace Datapath.Antrea;
 /// (gateway, tunnel, flows) becomes a <see cref="Node"/> of the <see cref="Cluster"/>, its ports
 /// (tunnel, gateway, pods) and flows loaded, the TLV map
 /// <c>{class=0xffff,type=0,len=4}->tun_metadata0</c> installed, its uplink neighbours known.
+///
+/// <para>Errors. Loading either succeeds or throws an <see cref="InputException"/> (from the flow and
+/// group parsers, for the files cluster.yaml names): a missing, empty or non-directory scenario, or a
+/// missing, empty or directory cluster.yaml, is a whole-file error naming it; everything in cluster.yaml
+/// is checked by <see cref="ScenarioReader"/> at its line and column before any bridge is built, so
+/// building never meets a value it cannot use. Each node's host is built once at load too, so a fault
+/// in its iptables or ipsets file is a load error (the netfilter parsers', located in that file).</para>
 /// </summary>
 public sealed class AntreaScenario
 {
-    private const string ResourcePrefix = "Datapath.Antrea.Scenario.";
-    private readonly Func<string, string?> _readFile;
+    private const string ClusterYaml = "cluster.yaml";
+    private readonly ScenarioFiles _files;
 
-    private AntreaScenario(ScenarioModel model, Cluster cluster, string source, Func<string, string?> readFile)
+    private AntreaScenario(ScenarioModel model, Cluster cluster, ScenarioFiles files)
     {
         Model = model;
         Cluster = cluster;
-        Source = source;
-        _readFile = readFile;
+        _files = files;
     }
 
     public ScenarioModel Model { get; }
     public Cluster Cluster { get; }
     /// <summary>"embedded" or the directory it was loaded from.</summary>
-    public string Source { get; }
+    public string Source => _files.Source;
 
     public Node GetNode(string name) => Cluster.GetNode(name);
 
     /// <summary>The text of a scenario file (worker1.iptables, ipsets.save, manifests.yaml...), or null.</summary>
-    public string? ReadFile(string name) => _readFile(name);
+    public string? ReadFile(string name) => _files.Read(name);
 
     /// <summary>The node and pod entry of a pod by name (<c>frontend</c> or <c>default/frontend</c>).</summary>
     public (Node Node, PodModel Pod)? FindPod(string name)
@@ -53,85 +58,78 @@ public sealed class AntreaScenario
     }
 
     /// <summary>The seed lab shipped inside the binary.</summary>
-    public static AntreaScenario LoadEmbedded()
-        => Load(static name =>
-        {
-            using var s = typeof(AntreaScenario).Assembly.GetManifestResourceStream(ResourcePrefix + name);
-            if (s is null)
-                return null;
-            using var r = new StreamReader(s);
-            return r.ReadToEnd();
-        }, "embedded");
+    public static AntreaScenario LoadEmbedded() => Load(ScenarioFiles.Embedded);
 
     /// <summary>A directory laid out like the seed scenario (cluster.yaml and the files it names).</summary>
-    public static AntreaScenario Load(string directory)
+    /// <exception cref="InputException">The directory, cluster.yaml or a file it names is missing or wrong (located).</exception>
+    public static AntreaScenario Load(string directory) => Load(ScenarioFiles.InDirectory(directory));
+
+    /// <summary>How errors name cluster.yaml: its path in the scenario directory, or <c>cluster.yaml</c> for the embedded seed.</summary>
+    public string ClusterFile => _files.PathOf(ClusterYaml);
+
+    /// <summary>
+    /// Refuses a scenario that lacks what a command walks: <paramref name="node"/> with a bridge port
+    /// <paramref name="port"/>. A whole-file error on cluster.yaml, since the file is what lacks it.
+    /// </summary>
+    /// <exception cref="InputException">The scenario has no such node or port.</exception>
+    public void Require(string node, string port, string who)
     {
-        if (!Directory.Exists(directory))
-            throw new ScenarioException(directory, 1, 1, "scenario directory does not exist");
-        return Load(name =>
+        var n = Cluster.Nodes.FirstOrDefault(x => x.Name == node)
+            ?? throw InputException.InFile(ClusterFile, $"{who} walks node '{node}', which this scenario has no bridge for",
+                $"the nodes with flows are {string.Join(", ", Cluster.Nodes.Select(x => x.Name))}");
+        if (!n.Bridge.TryGetPort(port, out _))
         {
-            string path = Path.Combine(directory, name);
-            return File.Exists(path) ? File.ReadAllText(path) : null;
-        }, directory);
+            throw InputException.InFile(ClusterFile, $"{who} walks port '{port}' of node '{node}', which this scenario does not give it",
+                $"{node}'s ports are {string.Join(", ", n.Bridge.Ports.Select(p => p.Name))}");
+        }
     }
 
-    private static AntreaScenario Load(Func<string, string?> readFile, string source)
+    private static AntreaScenario Load(ScenarioFiles files)
     {
-        string yaml = readFile("cluster.yaml") ?? throw new ScenarioException("cluster.yaml", 1, 1, $"cluster.yaml not found in {source}");
-        ScenarioModel model;
-        try
+        string file = files.PathOf(ClusterYaml);
+        if (files.Problem(ClusterYaml) is { } problem)
+            throw InputException.InFile(file, problem);
+        var yaml = YamlInput.Parse(files.Read(ClusterYaml)!, file);
+        var model = ScenarioReader.Read(yaml, files);
+        var nodes = model.Nodes.Where(n => n.Flows is not null).Select(n => BuildNode(n, model, files)).ToList();
+        var scenario = new AntreaScenario(model, new Cluster(nodes), files);
+        // Each node's Linux host is built once here, so that its iptables and ipsets files are read (and
+        // refused, at their lines) when the scenario loads, not when a command first walks a packet into it.
+        foreach (var n in nodes)
         {
-            var deserializer = new DeserializerBuilder().IgnoreUnmatchedProperties().Build();
-            model = deserializer.Deserialize<ScenarioModel>(yaml) ?? new ScenarioModel();
+            if (ScenarioHosts.TryConfig(scenario, n.Name, seed: 1, out var config))
+                HostStack.Create(config).Dispose();
         }
-        catch (YamlException e)
-        {
-            throw new ScenarioException("cluster.yaml", (int)e.Start.Line, (int)e.Start.Column, e.InnerException?.Message ?? e.Message, e);
-        }
-        var nodes = new List<Node>();
-        foreach (var n in model.Nodes)
-        {
-            if (n.Flows is null || n.Gateway is null)
-                continue;
-            nodes.Add(BuildNode(n, model, readFile, yaml));
-        }
-        return new AntreaScenario(model, new Cluster(nodes), source, readFile);
+        return scenario;
     }
 
-    private static Node BuildNode(NodeModel n, ScenarioModel model, Func<string, string?> readFile, string yaml)
+    /// <summary>A node with a bridge; <see cref="ScenarioReader"/> has checked every value it uses.</summary>
+    private static Node BuildNode(NodeModel n, ScenarioModel model, ScenarioFiles files)
     {
         var bridge = new Bridge("br-int") { TlvMap = TlvMap.Parse(AntreaFields.TlvMap) };
         if (n.Tunnel is { } tun)
-            bridge.AddPort(tun.OfPort, tun.Name ?? "antrea-tun0", Mac(tun.Mac, n.Name, yaml), PortKind.Tunnel);
+            bridge.AddPort(tun.OfPort, tun.Name ?? "antrea-tun0", MacAddress.Parse(tun.Mac!), PortKind.Tunnel);
         var gw = n.Gateway!;
-        bridge.AddPort(gw.OfPort, gw.Name ?? "antrea-gw0", Mac(gw.Mac, n.Name, yaml), PortKind.Gateway);
+        bridge.AddPort(gw.OfPort, gw.Name ?? "antrea-gw0", MacAddress.Parse(gw.Mac!), PortKind.Gateway);
         foreach (var p in n.Pods)
-            bridge.AddPort(p.OfPort, p.Port, Mac(p.PortMac, n.Name, yaml), PortKind.Pod);
+            bridge.AddPort(p.OfPort, p.Port, MacAddress.Parse(p.PortMac), PortKind.Pod);
 
-        string flowsName = n.Flows!;
-        string flows = readFile(flowsName) ?? throw new ScenarioException("cluster.yaml", Line(yaml, flowsName), 1, $"node {n.Name}: flows file '{flowsName}' not found");
-        using (var reader = new StringReader(flows))
-            bridge.LoadFlows(reader, flowsName);
+        using (var reader = new StringReader(files.Read(n.Flows!)!))
+            bridge.LoadFlows(reader, n.Flows!);
         if (n.Groups is { } groupsName)
         {
-            string groups = readFile(groupsName) ?? throw new ScenarioException("cluster.yaml", Line(yaml, groupsName), 1, $"node {n.Name}: groups file '{groupsName}' not found");
-            using var gr = new StringReader(groups);
+            using var gr = new StringReader(files.Read(groupsName)!);
             bridge.LoadGroups(gr, groupsName);
         }
 
-        if (!Ipv4Address.TryParse(n.NodeIp, out var nodeIp))
-            throw new ScenarioException("cluster.yaml", Line(yaml, n.NodeIp), 1, $"node {n.Name}: nodeIP '{n.NodeIp}' is not an IPv4 address");
-        var node = new Node(n.Name, bridge, nodeIp, Mac(n.NodeMac, n.Name, yaml), new ConnectionTracker(new ConntrackOptions()))
+        var node = new Node(n.Name, bridge, Ipv4Address.Parse(n.NodeIp), MacAddress.Parse(n.NodeMac), new ConnectionTracker(new ConntrackOptions()))
         {
             TunnelChecksum = model.Cluster.Tunnel.Csum,
         };
         foreach (var nb in n.Neighbors)
         {
-            if (n.Uplink is not null && nb.Dev != n.Uplink)
-                continue;
-            if (!Ipv4Address.TryParse(nb.Ip, out var ip))
-                throw new ScenarioException("cluster.yaml", Line(yaml, nb.Ip), 1, $"node {n.Name}: neighbour '{nb.Ip}' is not an IPv4 address");
-            node.AddNeighbor(ip, Mac(nb.Mac, n.Name, yaml));
+            if (n.Uplink is null || nb.Dev == n.Uplink)
+                node.AddNeighbor(Ipv4Address.Parse(nb.Ip), MacAddress.Parse(nb.Mac));
         }
         foreach (var r in n.Routes)
         {
@@ -142,30 +140,4 @@ public sealed class AntreaScenario
         }
         return node;
     }
-
-    private static MacAddress Mac(string? text, string node, string yaml)
-        => MacAddress.TryParse(text, out var mac) ? mac
-            : throw new ScenarioException("cluster.yaml", text is null ? 1 : Line(yaml, text), 1, $"node {node}: '{text}' is not a MAC address");
-
-    private static int Line(string yaml, string needle)
-    {
-        int i = yaml.IndexOf(needle, StringComparison.Ordinal);
-        if (i < 0)
-            return 1;
-        int line = 1;
-        for (int k = 0; k < i; k++)
-        {
-            if (yaml[k] == '\n')
-                line++;
-        }
-        return line;
-    }
-
-    /// <summary>Shorthand kept for the CLI: the exception text of a flow error in a scenario file.</summary>
-    public static string Describe(Exception e) => e switch
-    {
-        FlowSyntaxException f => f.ToString(),
-        ScenarioException s => s.ToString(),
-        _ => e.Message,
-    };
 }

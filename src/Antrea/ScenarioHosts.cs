@@ -11,13 +11,6 @@ namespace Datapath.Antrea;
 /// </summary>
 public static class ScenarioHosts
 {
-    /// <summary>The host stack description of one node of the scenario.</summary>
-    /// <exception cref="ScenarioException">The scenario has no such node, or the node has no gateway.</exception>
-    public static HostStackConfig Config(AntreaScenario scenario, string node, ulong seed)
-        => TryConfig(scenario, node, seed, out var config)
-            ? config
-            : throw new ScenarioException("cluster.yaml", 1, 1, $"node '{node}' is not in the scenario or has no gateway address");
-
     /// <summary>The host stack description of one node, or false when the node has no gateway (no host behind it).</summary>
     public static bool TryConfig(AntreaScenario scenario, string node, ulong seed, [NotNullWhen(true)] out HostStackConfig? config)
     {

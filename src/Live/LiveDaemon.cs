@@ -52,8 +52,7 @@ public sealed class LiveDaemon : IDisposable
     public IEnumerable<(string Name, string ControlSocket)> Running => _running.Select(r => (r.Node.Node.Name, r.Node.Lab.ControlSocket));
 
     /// <summary>Builds the engine nodes of <paramref name="lab"/> (only <paramref name="onlyNode"/> if given) and checks every binding.</summary>
-    /// <exception cref="LabFileException">A binding, peer or node is wrong (position given).</exception>
-    /// <exception cref="ScenarioException">The scenario does not load.</exception>
+    /// <exception cref="InputException">A binding, peer or node is wrong (position given), or the scenario does not load.</exception>
     /// <exception cref="Classifier.FlowSyntaxException">A node's own flows do not parse.</exception>
     public static LiveDaemon Build(LabFile lab, string? onlyNode, Action<string> log)
     {
@@ -66,7 +65,7 @@ public sealed class LiveDaemon : IDisposable
         };
         var selected = lab.Nodes.Where(n => onlyNode is null || n.Name == onlyNode).ToList();
         if (selected.Count == 0)
-            throw new LabFileException(lab.Path, 1, 1, $"no node named '{onlyNode}' in the lab (have: {string.Join(", ", lab.Nodes.Select(n => n.Name))})");
+            throw InputException.InFile(lab.Path, $"no node named '{onlyNode}' in the lab (have: {string.Join(", ", lab.Nodes.Select(n => n.Name))})");
 
         // Node IPs of every lab node with an underlay: each one's peers by default.
         var nodeIps = new Dictionary<string, Ipv4Address>(StringComparer.Ordinal);
@@ -99,7 +98,7 @@ public sealed class LiveDaemon : IDisposable
                     if (nodeIps.TryGetValue(p.NodeOrIp, out var byName))
                         peerIp = byName;
                     else if (!Ipv4Address.TryParse(p.NodeOrIp, out peerIp))
-                        throw new LabFileException(lab.Path, p.Line, p.Column, $"node {ln.Name}: peer '{p.NodeOrIp}' is neither a node of the scenario ({string.Join(", ", nodeIps.Keys)}) nor an IPv4 address");
+                        throw new InputException(lab.Path, p.Line, p.Column, $"node {ln.Name}: peer '{p.NodeOrIp}' is neither a node of the scenario ({string.Join(", ", nodeIps.Keys)}) nor an IPv4 address");
                     peers[peerIp.Value] = Ipv4Address.Read(p.Endpoint.Address.GetAddressBytes());
                 }
             }
@@ -129,28 +128,28 @@ public sealed class LiveDaemon : IDisposable
         if (node is not null)
         {
             if (ln.FlowsText is not null)
-                throw new LabFileException(lab.Path, ln.Line, ln.Column, $"node {ln.Name} comes from the scenario, which gives its flows; 'flows' is for nodes the lab defines itself (change them live with `datapath ctl SOCKET add-flow`)");
+                throw new InputException(lab.Path, ln.Line, ln.Column, $"node {ln.Name} comes from the scenario, which gives its flows; 'flows' is for nodes the lab defines itself (change them live with `datapath ctl SOCKET add-flow`)");
             foreach (var b in ln.Ports)
             {
                 if (!node.Bridge.TryGetPort(b.Port, out var port))
-                    throw new LabFileException(lab.Path, b.Line, b.Column, $"node {ln.Name} has no port '{b.Port}' (ports: {string.Join(", ", node.Bridge.Ports.Select(p => p.Name))})");
+                    throw new InputException(lab.Path, b.Line, b.Column, $"node {ln.Name} has no port '{b.Port}' (ports: {string.Join(", ", node.Bridge.Ports.Select(p => p.Name))})");
                 if (port.Kind == PortKind.Tunnel)
-                    throw new LabFileException(lab.Path, b.Line, b.Column, $"node {ln.Name}: port '{b.Port}' is the tunnel port; give the node an 'underlay' address instead");
+                    throw new InputException(lab.Path, b.Line, b.Column, $"node {ln.Name}: port '{b.Port}' is the tunnel port; give the node an 'underlay' address instead");
                 if (b.OfPort is { } of && of != port.OfPort)
-                    throw new LabFileException(lab.Path, b.Line, b.Column, $"node {ln.Name}: port '{b.Port}' is ofport {port.OfPort} in the scenario, not {of}");
+                    throw new InputException(lab.Path, b.Line, b.Column, $"node {ln.Name}: port '{b.Port}' is ofport {port.OfPort} in the scenario, not {of}");
             }
             return node;
         }
         if (ln.FlowsText is null)
         {
             string known = scenario is null ? "the lab says 'scenario: none'" : $"the scenario has {string.Join(", ", scenario.Cluster.Nodes.Select(n => n.Name))}";
-            throw new LabFileException(lab.Path, ln.Line, ln.Column, $"node {ln.Name} is not in the scenario ({known}): give it 'ports' with ofports and 'flows' or 'flowsText'");
+            throw new InputException(lab.Path, ln.Line, ln.Column, $"node {ln.Name} is not in the scenario ({known}): give it 'ports' with ofports and 'flows' or 'flowsText'");
         }
         var bridge = new Bridge("br0");
         foreach (var b in ln.Ports)
         {
             if (b.OfPort is not { } of)
-                throw new LabFileException(lab.Path, b.Line, b.Column, $"node {ln.Name}: port '{b.Port}' needs an 'ofport' (the node defines its own bridge)");
+                throw new InputException(lab.Path, b.Line, b.Column, $"node {ln.Name}: port '{b.Port}' needs an 'ofport' (the node defines its own bridge)");
             var mac = b.Mac is { } m ? MacAddress.Parse(m) : MacAddress.Parse(string.Create(CultureInfo.InvariantCulture, $"02:00:00:00:{of >> 8:x2}:{of & 0xff:x2}"));
             try
             {
@@ -158,7 +157,7 @@ public sealed class LiveDaemon : IDisposable
             }
             catch (InvalidOperationException e)
             {
-                throw new LabFileException(lab.Path, b.Line, b.Column, $"node {ln.Name}: {e.Message}");
+                throw new InputException(lab.Path, b.Line, b.Column, $"node {ln.Name}: {e.Message}");
             }
         }
         using (var reader = new StringReader(ln.FlowsText))

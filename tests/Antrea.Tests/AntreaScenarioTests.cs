@@ -30,30 +30,24 @@ public sealed class AntreaScenarioTests
     [Fact]
     public void Directory_scenario_with_an_unknown_port_name_reports_file_line_column()
     {
-        var embedded = AntreaScenario.LoadEmbedded();
-        string dir = Directory.CreateTempSubdirectory("scenario").FullName;
-        try
-        {
-            foreach (var f in new[] { "cluster.yaml", "worker1.flows", "worker2.flows", "worker1.iptables", "worker2.iptables", "ipsets.save", "manifests.yaml" })
-                File.WriteAllText(Path.Combine(dir, f), embedded.ReadFile(f));
-            var lines = File.ReadAllLines(Path.Combine(dir, "worker2.flows")).ToList();
-            int at = lines.FindIndex(l => l.StartsWith("cookie=", StringComparison.Ordinal));
-            lines[at] = "cookie=0x1, priority=1,in_port=\"nosuchport\" actions=drop";
-            File.WriteAllLines(Path.Combine(dir, "worker2.flows"), lines);
-            var e = Assert.Throws<FlowSyntaxException>(() => AntreaScenario.Load(dir));
-            Assert.Equal("worker2.flows", e.File);
-            Assert.Equal(at + 1, e.Line);
-            Assert.Contains("nosuchport", e.Message, StringComparison.Ordinal);
-        }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
-        }
+        using var copy = new SeedScenarioCopy();
+        var lines = File.ReadAllLines(copy.PathOf("worker2.flows")).ToList();
+        int at = lines.FindIndex(l => l.StartsWith("cookie=", StringComparison.Ordinal));
+        lines[at] = "cookie=0x1, priority=1,in_port=\"nosuchport\" actions=drop";
+        File.WriteAllLines(copy.PathOf("worker2.flows"), lines);
+        var e = Assert.Throws<FlowSyntaxException>(() => AntreaScenario.Load(copy.Directory));
+        Assert.Equal("worker2.flows", e.File);
+        Assert.Equal(at + 1, e.Line);
+        Assert.Contains("nosuchport", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]
-    public void Missing_directory_is_a_scenario_error()
-        => Assert.Throws<ScenarioException>(() => AntreaScenario.Load("/nonexistent/scenario"));
+    public void Missing_directory_is_a_whole_file_error_naming_it()
+    {
+        var e = Assert.Throws<InputException>(() => AntreaScenario.Load("/nonexistent/scenario"));
+        Assert.Equal(("/nonexistent/scenario", 0), (e.File, e.Line));
+        Assert.Equal("scenario directory does not exist", e.What);
+    }
 
     [Fact]
     public void Register_marks_print_as_the_seed_flows_write_them()

@@ -1,3 +1,5 @@
+using Datapath.Packets;
+
 namespace Datapath.Live.Tests;
 
 /// <summary>The lab file format of docs/lab.md: what it accepts, and errors that name LAB:LINE:COL.</summary>
@@ -55,12 +57,113 @@ public sealed class LabFileTests
     [InlineData("nodes:\n  worker1:\n    ports:\n      a: tap:x\n      b: tap:x\n", 5, 10, "bound twice")]
     [InlineData("nodes:\n  worker1: [1, 2]\n", 2, 12, "expected a mapping")]
     [InlineData("nodes: {\n", 2, 1, "")]
+    [InlineData("nodes:\n  worker1:\n    ports:\n      a: { bind: tap:x, ofport: 65534 }\n", 4, 33, "port a: ofport 65534 is out of range (1..65279 (0xfeff)")]
+    [InlineData("nodes:\n  worker1:\n    ports:\n      a: { bind: tap:x, ofport: 99999999999 }\n", 4, 33, "ofport 99999999999 is out of range")]
+    [InlineData("nodes:\n  worker1:\n    ports:\n      a: { bind: tap:x, mac: zz }\n", 4, 30, "port a: mac 'zz' is not a MAC address")]
+    [InlineData("nodes:\n  worker1:\n    ports:\n      a: { bind: tap:x, mtu: -5 }\n", 4, 30, "port a: mtu -5 is out of range (68..65535")]
+    [InlineData("nodes:\n  worker1:\n    ports:\n      a: { mtu: 1500 }\n", 4, 10, "port a (tap:NAME, afpacket:IF or pcap:IF): 'bind' is required")]
+    [InlineData("scenario:\nnodes:\n  worker1: {}\n", 1, 1, "lab file: scenario: empty value")]
+    [InlineData("nodes:\n  worker1:\n    control: \"\"\n", 3, 5, "node worker1: control: empty value")]
+    [InlineData("nodes: []\n", 1, 8, "expected a mapping (key: value), got a list")]
+    [InlineData("scenario: /nonexistent/scenario\nnodes:\n  worker1: {}\n", 1, 11, "lab file: scenario '/nonexistent/scenario' does not exist")]
+    [InlineData("nodes: {}\n", 1, 8, "'nodes' is empty")]
     public void ErrorsNameTheLineAndColumn(string yaml, int line, int column, string message)
     {
-        var e = Assert.Throws<LabFileException>(() => LabFileParser.Parse(yaml, "lab.yaml"));
+        var e = Assert.Throws<InputException>(() => LabFileParser.Parse(yaml, "lab.yaml"));
         Assert.Equal((line, column), (e.Line, e.Column));
         Assert.Contains(message, e.Message, StringComparison.Ordinal);
         Assert.StartsWith($"lab.yaml:{line}:{column}: ", e.ToString(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("scenario: embedded\nnodes:\n  worker1:\n    contrl: x.sock\n", 4, 5, "did you mean 'control'?")]
+    [InlineData("scenario: embedded\nnodez:\n  worker1: {}\n", 2, 1, "did you mean 'nodes'?")]
+    [InlineData("nodes:\n  worker1:\n    ports:\n      a: { bind: tap:x, rign: v3 }\n", 4, 25, "did you mean 'ring'?")]
+    [InlineData("nodes:\n  worker1:\n    colour: blue\n", 3, 5, "the keys here are control, underlay, peers, ports, flows, flowsText, addFlows, host")]
+    public void AnUnknownKeySaysWhichKeyWasMeant(string yaml, int line, int column, string hint)
+    {
+        var e = Assert.Throws<InputException>(() => LabFileParser.Parse(yaml, "lab.yaml"));
+        Assert.Equal((line, column, hint), (e.Line, e.Column, e.Hint));
+        Assert.Contains("unknown key", e.What, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AMissingEmptyOrDirectoryLabFileIsAWholeFileErrorNamingIt()
+    {
+        string dir = Directory.CreateTempSubdirectory("lab").FullName;
+        try
+        {
+            string missing = Path.Combine(dir, "missing.yaml");
+            var e = Assert.Throws<InputException>(() => LabFileParser.Load(missing));
+            Assert.Equal((missing, 0, "no such file"), (e.File, e.Line, e.What));
+
+            e = Assert.Throws<InputException>(() => LabFileParser.Load(dir));
+            Assert.Equal((dir, 0, "is a directory, not a lab file"), (e.File, e.Line, e.What));
+
+            string empty = Path.Combine(dir, "empty.yaml");
+            File.WriteAllText(empty, "\n");
+            e = Assert.Throws<InputException>(() => LabFileParser.Load(empty));
+            Assert.Equal((empty, 0, "is empty"), (e.File, e.Line, e.What));
+            Assert.Equal($"{empty}: is empty", e.Message);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void AFlowsFileThatIsEmptyOrADirectoryIsRefusedWhereTheLabNamesIt()
+    {
+        string dir = Directory.CreateTempSubdirectory("lab").FullName;
+        try
+        {
+            string lab = Path.Combine(dir, "lab.yaml");
+            File.WriteAllText(Path.Combine(dir, "own.flows"), "");
+            Directory.CreateDirectory(Path.Combine(dir, "dir.flows"));
+            var e = Assert.Throws<InputException>(() => LabFileParser.Parse("scenario: none\nnodes:\n  n1:\n    flows: own.flows\n", lab));
+            Assert.Equal((lab, 4, 12), (e.File, e.Line, e.Column));
+            Assert.Equal($"node n1: flows file '{Path.Combine(dir, "own.flows")}' is empty", e.What);
+            e = Assert.Throws<InputException>(() => LabFileParser.Parse("scenario: none\nnodes:\n  n1:\n    flows: dir.flows\n", lab));
+            Assert.EndsWith("is a directory, not a file", e.What, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void APortNumberOpenVSwitchWouldTakeIsTaken()
+    {
+        var lab = LabFileParser.Parse("scenario: none\nnodes:\n  n1:\n    flowsText: \"actions=drop\"\n    ports:\n      a: { bind: tap:x, ofport: 65279 }\n", "lab.yaml");
+        Assert.Equal(65279u, lab.Nodes[0].Ports[0].OfPort);
+    }
+
+    /// <summary>The documented lab cut short at every character, and each of its characters deleted in turn: parsed, or refused as located input.</summary>
+    [Fact]
+    public void TheSeedLabCutShortOrMissingACharacterIsParsedOrRefusedAsInput()
+    {
+        var texts = Enumerable.Range(0, SeedLab.Length).SelectMany(i => new[] { SeedLab[..i], SeedLab.Remove(i, 1) }).ToList();
+        int refused = 0;
+        var failures = new List<string>();
+        foreach (string text in texts)
+        {
+            try
+            {
+                LabFileParser.Parse(text, "lab.yaml");
+            }
+            catch (InputException e) when (e.File == "lab.yaml" && (e.Line > 0 || e.What is "is empty"))
+            {
+                refused++;
+            }
+            catch (Exception e)
+            {
+                failures.Add($"{text.Length} chars, ending '{(text.Length > 30 ? text[^30..] : text).ReplaceLineEndings("\\n")}': {e.GetType().Name}: {e.Message}");
+            }
+        }
+        Assert.True(failures.Count == 0, string.Join('\n', failures.Take(20)));
+        Assert.InRange(refused, texts.Count / 4, texts.Count - 20);
     }
 
     [Fact]

@@ -6,6 +6,7 @@ using Datapath.Cli.Output;
 using Datapath.Cli.Scenario;
 using Datapath.Engine;
 using Datapath.Engine.Tracing;
+using Datapath.Packets;
 
 namespace Datapath.Cli.Commands;
 
@@ -31,9 +32,18 @@ internal sealed class DemoCommand : ICliCommand
             var scenario = args.Load(parse, stderr, out int code);
             if (scenario is null)
                 return code;
+            var phases = DemoPhases.All;
+            try
+            {
+                foreach (var phase in phases)
+                    scenario.Require(phase.Node, phase.InPort, "the demo");
+            }
+            catch (InputException e)
+            {
+                return CliError.Located(stderr, e);
+            }
             using var journey = ScenarioHosts.BuildJourney(scenario, JourneyScope.Cluster, (ulong)(parse.GetValue(args.Seed) ?? 1));
             bool json = parse.GetValue(args.Json);
-            var phases = DemoPhases.All;
             var results = new List<(DemoPhase Phase, Trace Trace)>();
             long nowMs = 1_000;
             foreach (var phase in phases)

@@ -53,14 +53,6 @@ internal sealed class RunCommand : ICliCommand
             daemon.UseFlowCache = useFlowCache;
             daemon.ConntrackLimits = limits ?? Conntrack.ConntrackLimits.None;
         }
-        catch (LabFileException e)
-        {
-            return CliError.BadInput(stderr, e.File, e.Line, e.Column, e.Message);
-        }
-        catch (ScenarioException e)
-        {
-            return CliError.BadInput(stderr, e.File, e.Line, e.Column, e.Message);
-        }
         catch (FlowSyntaxException e)
         {
             return CliError.BadInput(stderr, e.File, e.Line, e.Column, e.Message);

@@ -37,19 +37,28 @@ internal sealed class LabRunner(LabOptions options, TextWriter stdout, TextWrite
             if (FindTool(tool) is null)
                 return CliError.Environment(stderr, $"'{tool}' is not installed (apt-get install -y {(tool == "ip" ? "iproute2" : tool == "setsid" ? "util-linux" : "python3")})");
         }
-        if (File.Exists(StatePath))
+        if (File.Exists(Dir))
+            return CliError.BadInput(stderr, $"--dir {Dir}: is a file, not a directory");
+        if (File.Exists(StatePath) || System.IO.Directory.Exists(StatePath))
             return CliError.Environment(stderr, $"a lab is already up in {Dir} (run: datapath lab down --dir {Dir})");
 
         var scenario = AntreaScenario.LoadEmbedded();
         var state = new LabState { CreatedDirectory = !System.IO.Directory.Exists(Dir) };
-        System.IO.Directory.CreateDirectory(Dir);
+        try
+        {
+            System.IO.Directory.CreateDirectory(Dir);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return CliError.Environment(stderr, $"lab up: cannot make --dir {Dir}: {e.Message}");
+        }
         try
         {
             foreach (var (pod, _) in s_pods)
             {
                 string ns = options.Prefix + pod;
                 if (Run("ip", ["netns", "list"]).Output.Split('\n').Any(l => l.Split(' ')[0] == ns))
-                    throw new LabException($"network namespace {ns} already exists (another lab? use --prefix, or remove it: ip netns del {ns})");
+                    throw new LabEnvironmentException($"network namespace {ns} already exists (another lab? use --prefix, or remove it: ip netns del {ns})");
             }
             string labPath = Path.Combine(Dir, "lab.yaml");
             File.WriteAllText(labPath, LabYaml(scenario));
@@ -73,7 +82,7 @@ internal sealed class LabRunner(LabOptions options, TextWriter stdout, TextWrite
 
             foreach (var (pod, nodeName) in s_pods)
             {
-                var (_, model) = scenario.FindPod(pod) ?? throw new LabException($"the seed scenario has no pod {pod}");
+                var (_, model) = scenario.FindPod(pod) ?? throw new LabEnvironmentException($"the seed scenario has no pod {pod}");
                 var nodeModel = scenario.Model.Nodes.First(n => n.Name == nodeName);
                 var gw = nodeModel.Gateway!;
                 string gwIp = gw.Ip!.Split('/')[0];
@@ -113,12 +122,22 @@ internal sealed class LabRunner(LabOptions options, TextWriter stdout, TextWrite
             stdout.WriteLine($"down: datapath lab down --dir {Dir}");
             return ExitCodes.Ok;
         }
-        catch (LabException e)
+        catch (LabEnvironmentException e)
         {
-            stderr.WriteLine($"error: lab up: {e.Message}; removing what was made");
-            TearDown(state, quiet: true);
-            return e.ExitCode;
+            return Undo(state, e.Message);
         }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return Undo(state, $"writing in {Dir}: {e.Message}");
+        }
+    }
+
+    /// <summary>lab up failed (an environment problem, exit 2): says why and removes what was made.</summary>
+    private int Undo(LabState state, string why)
+    {
+        stderr.WriteLine($"error: lab up: {why}; removing what was made");
+        TearDown(state, quiet: true);
+        return ExitCodes.Environment;
     }
 
     /// <summary>The TAP of a pod: PREFIXtap-fe, -b1, -b2 (interface names have at most 15 characters).</summary>
@@ -185,9 +204,9 @@ internal sealed class LabRunner(LabOptions options, TextWriter stdout, TextWrite
         while (!condition())
         {
             if (failed() is { } why)
-                throw new LabException(why);
+                throw new LabEnvironmentException(why);
             if (sw.Elapsed > timeout)
-                throw new LabException(timeoutMessage);
+                throw new LabEnvironmentException(timeoutMessage);
             Thread.Sleep(200);
         }
     }
@@ -206,7 +225,7 @@ internal sealed class LabRunner(LabOptions options, TextWriter stdout, TextWrite
     {
         var (code, output, error) = Run("/bin/sh", ["-c", "log=$1; shift; setsid \"$@\" >\"$log\" 2>&1 </dev/null & echo $!", "sh", log, .. command]);
         if (code != 0 || !int.TryParse(output.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out int pid))
-            throw new LabException($"cannot start {string.Join(' ', command)}: {error.Trim()}");
+            throw new LabEnvironmentException($"cannot start {string.Join(' ', command)}: {error.Trim()}");
         return pid;
     }
 
@@ -224,6 +243,10 @@ internal sealed class LabRunner(LabOptions options, TextWriter stdout, TextWrite
         catch (JsonException e)
         {
             return CliError.BadInput(stderr, $"{StatePath}: not a lab state file: {e.Message}");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return CliError.Environment(stderr, $"{StatePath}: cannot read it: {e.Message}");
         }
         int dead = TearDown(state, quiet: false);
         if (dead > 0)
@@ -288,8 +311,10 @@ internal sealed class LabRunner(LabOptions options, TextWriter stdout, TextWrite
             {
                 File.Delete(f);
             }
-            catch (IOException)
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
+                if (!quiet)
+                    stderr.WriteLine($"lab down: cannot remove {f}: {e.Message}");
             }
         }
         if (state.CreatedDirectory && System.IO.Directory.Exists(Dir) && !System.IO.Directory.EnumerateFileSystemEntries(Dir).Any())
@@ -353,7 +378,7 @@ internal sealed class LabRunner(LabOptions options, TextWriter stdout, TextWrite
     {
         var (code, _, error) = Run(file, args);
         if (code != 0)
-            throw new LabException($"{file} {string.Join(' ', args)} failed: {error.Trim()}");
+            throw new LabEnvironmentException($"{file} {string.Join(' ', args)} failed: {error.Trim()}");
     }
 
     private static (int Code, string Output, string Error) Run(string file, string[] args)

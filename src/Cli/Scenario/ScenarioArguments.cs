@@ -66,10 +66,6 @@ internal sealed class ScenarioArguments
             }
             return scenario;
         }
-        catch (ScenarioException e)
-        {
-            exitCode = CliError.BadInput(stderr, e.ToString().Replace("error: ", "", StringComparison.Ordinal));
-        }
         catch (FlowSyntaxException e)
         {
             exitCode = CliError.BadInput(stderr, e.ToString());

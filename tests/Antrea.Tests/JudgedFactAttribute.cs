@@ -1,0 +1,18 @@
+namespace Datapath.Antrea.Tests;
+
+/// <summary>A fact judged by a real tool (<see cref="LinuxJudge"/>, <see cref="OvsdbJudge"/>); skipped, with the judge's reason, only where it cannot run.</summary>
+[AttributeUsage(AttributeTargets.Method)]
+internal sealed class JudgedFactAttribute : FactAttribute
+{
+    public JudgedFactAttribute(string judge)
+    {
+        string? skip = judge switch
+        {
+            nameof(LinuxJudge) => LinuxJudge.SkipReason,
+            nameof(OvsdbJudge) => OvsdbJudge.SkipReason,
+            _ => throw new ArgumentException($"no judge {judge}", nameof(judge)),
+        };
+        if (skip is not null)
+            Skip = skip;
+    }
+}
