@@ -293,11 +293,10 @@ internal static class ScenarioReader
         {
             return (text, RouteParser.Parse(text, yaml.File, line));
         }
-        catch (HostConfigException e)
+        catch (InputException e)
         {
-            // The route parser's columns count from the route's first character. When HostConfigException
-            // becomes InputException (issue 14), this is `catch (InputException e) { throw e.Within(...) }`.
-            throw new InputException(yaml.File, line, column + e.Column - 1, $"{what}: {e.Message}");
+            // The route parser's columns count from the route's first character: re-based to the YAML value's.
+            throw new InputException(yaml.File, line, e.Column > 0 ? column + e.Column - 1 : column, $"{what}: {e.What}", e.Hint);
         }
     }
 
