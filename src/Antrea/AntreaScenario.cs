@@ -164,7 +164,7 @@ public sealed class AntreaScenario
     /// <summary>Shorthand kept for the CLI: the exception text of a flow error in a scenario file.</summary>
     public static string Describe(Exception e) => e switch
     {
-        FlowSyntaxException f => f.ToString(),
+        InputException f => f.ToString(),
         ScenarioException s => s.ToString(),
         _ => e.Message,
     };

@@ -175,7 +175,7 @@ public static class FieldSyntax
         };
         if (!ok)
             return false;
-        if (!f.Maskable && mask != f.FullMask)
+        if (!f.Maskable && mask != f.FullMask && mask != UInt128.Zero)
         {
             error = $"{f.Name}: field does not support masking (ovs-fields(7) lists it as not maskable)";
             return false;

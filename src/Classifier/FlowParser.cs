@@ -14,7 +14,7 @@ namespace Datapath.Classifier;
 /// white space, <c>key=value</c> or <c>key:value</c>; everything after the first <c>actions=</c>
 /// is the action text, kept verbatim.  Field prerequisites are checked after the whole match is
 /// read, so <c>tp_dst=80,tcp</c> is as good as <c>tcp,tp_dst=80</c>.  Errors are
-/// <see cref="FlowSyntaxException"/>s naming FILE:LINE:COL.
+/// <see cref="InputException"/>s naming FILE:LINE:COL, worded as ovs-ofctl words them.
 /// </remarks>
 public static class FlowParser
 {
@@ -97,6 +97,7 @@ public static class FlowParser
         var b = new MatchBuilder();
         var set = new List<(FieldInfo Field, int Column)>();
         byte? table = null;
+        int tableColumn = 0, cookieColumn = 0;
         ushort? priority = null;
         ulong cookie = 0, cookieMask = 0;
         ushort idle = 0, hard = 0, importance = 0;
@@ -111,14 +112,22 @@ public static class FlowParser
             switch (key)
             {
                 case "table":
-                    table = (byte)ParseUInt(file, lineNumber, valueAt, key, value, 255);
+                {
+                    // ofputil_table_from_string: 0..255, where 255 (OFPTT_ALL) is "not given".
+                    string v = Need(file, lineNumber, keyAt, key, value);
+                    if (!FieldSyntax.TryParseInteger(v, out UInt128 t) || t > 255)
+                        throw Error(file, lineNumber, valueAt, $"unknown table \"{v}\"");
+                    table = t == 255 ? null : (byte)t;
+                    tableColumn = t == 255 ? 0 : keyAt + 1;
                     break;
+                }
                 case "priority":
                     priority = (ushort)ParseUInt(file, lineNumber, valueAt, key, value, ushort.MaxValue);
                     break;
                 case "cookie":
                 {
                     string v = Need(file, lineNumber, keyAt, key, value);
+                    cookieColumn = keyAt + 1;
                     int slash = v.IndexOf('/', StringComparison.Ordinal);
                     cookie = (ulong)ParseUInt(file, lineNumber, valueAt, key, slash < 0 ? v : v[..slash], ulong.MaxValue);
                     if (slash >= 0)
@@ -192,16 +201,14 @@ public static class FlowParser
                     }
                     if (!FieldRegistry.TryGet(key, out FieldInfo? f))
                         throw Error(file, lineNumber, keyAt, FieldSyntax.UnknownFieldMessage(key));
-                    string text = string.IsNullOrEmpty(value) ? "0/0" : value;
-                    UInt128 fv, fm;
-                    if (text == "0/0")
+                    // ovs-ofctl's parse_field reads an empty value as "0/0": a wildcard for a number,
+                    // an error for an address or a port, which have no such form.
+                    bool empty = string.IsNullOrEmpty(value);
+                    if (!FieldSyntax.TryParseValue(f, empty ? "0/0" : value!, ports, out UInt128 fv, out UInt128 fm, out string? err))
                     {
-                        fv = 0;
-                        fm = 0;
-                    }
-                    else if (!FieldSyntax.TryParseValue(f, text, ports, out fv, out fm, out string? err))
-                    {
-                        throw Error(file, lineNumber, valueAt, err!);
+                        throw empty
+                            ? Error(file, lineNumber, valueAt, $"{key}: missing value", $"ovs-ofctl reads an empty value as 0/0, which {key} does not accept ({err})")
+                            : Error(file, lineNumber, valueAt, err!);
                     }
                     b.Set(f, fv, fm);
                     set.Add((f, keyAt));
@@ -236,6 +243,8 @@ public static class FlowParser
             File = file,
             Line = lineNumber,
             Table = table,
+            TableColumn = tableColumn,
+            CookieColumn = cookieColumn,
             PriorityGiven = priority,
             Cookie = cookie,
             CookieMask = cookieMask,
@@ -315,19 +324,18 @@ public static class FlowParser
         return true;
     }
 
+    // A keyword's empty value is an error, in ovs-ofctl's words, located at the keyword.
     private static string Need(string file, int line, int col, string key, string? value)
-        => string.IsNullOrEmpty(value) ? throw Error(file, line, col, $"{key} needs a value ({key}=...)") : value;
+        => string.IsNullOrEmpty(value) ? throw Error(file, line, col, $"field {key} missing value") : value;
 
     private static UInt128 ParseUInt(string file, int line, int col, string key, string? value, UInt128 max)
     {
         string v = Need(file, line, col, key, value);
-        if (!FieldSyntax.TryParseInteger(v, out UInt128 n))
-            throw Error(file, line, col, $"{key}: '{v}' is not a number");
-        if (n > max)
-            throw Error(file, line, col, $"{key}: {v} is out of range (at most {max})");
+        if (!FieldSyntax.TryParseInteger(v, out UInt128 n) || n > max)
+            throw Error(file, line, col, $"invalid {key} \"{v}\"", $"{key} is a number from 0 to {max}");
         return n;
     }
 
-    private static FlowSyntaxException Error(string file, int line, int zeroBasedColumn, string message)
-        => new(file, line, zeroBasedColumn + 1, message);
+    private static InputException Error(string file, int line, int zeroBasedColumn, string message, string? hint = null)
+        => new(file, line, zeroBasedColumn + 1, message, hint);
 }

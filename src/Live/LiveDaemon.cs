@@ -54,7 +54,7 @@ public sealed class LiveDaemon : IDisposable
     /// <summary>Builds the engine nodes of <paramref name="lab"/> (only <paramref name="onlyNode"/> if given) and checks every binding.</summary>
     /// <exception cref="LabFileException">A binding, peer or node is wrong (position given).</exception>
     /// <exception cref="ScenarioException">The scenario does not load.</exception>
-    /// <exception cref="Classifier.FlowSyntaxException">A node's own flows do not parse.</exception>
+    /// <exception cref="Packets.InputException">A node's own flows do not parse.</exception>
     public static LiveDaemon Build(LabFile lab, string? onlyNode, Action<string> log)
     {
         ArgumentNullException.ThrowIfNull(lab);

@@ -61,10 +61,6 @@ internal sealed class RunCommand : ICliCommand
         {
             return CliError.BadInput(stderr, e.File, e.Line, e.Column, e.Message);
         }
-        catch (FlowSyntaxException e)
-        {
-            return CliError.BadInput(stderr, e.File, e.Line, e.Column, e.Message);
-        }
         catch (Exception e) when (CliError.TryReport(stderr, e, labPath, out int code))
         {
             return code;

@@ -69,10 +69,6 @@ internal sealed class ScenarioArguments
         {
             exitCode = CliError.BadInput(stderr, e.ToString().Replace("error: ", "", StringComparison.Ordinal));
         }
-        catch (FlowSyntaxException e)
-        {
-            exitCode = CliError.BadInput(stderr, e.ToString());
-        }
         catch (Exception e) when (CliError.TryReport(stderr, e, dir ?? "<embedded>", out int code))
         {
             exitCode = code;
