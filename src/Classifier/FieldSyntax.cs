@@ -411,11 +411,11 @@ public static class FieldSyntax
             name = t[1..^1];
             quoted = true;
         }
-        if (!quoted && TryParseInteger(name, out UInt128 n))
+        if (!quoted && name.Length > 0 && name.All(char.IsAsciiDigit))
         {
-            if (n > f.FullMask)
+            if (!OpenFlowPorts.TryParseNumber(name, out uint n))
             {
-                error = $"{f.Name}: port {name} out of range";
+                error = $"{name}: invalid or unknown port for {f.Name}";
                 return false;
             }
             value = n;

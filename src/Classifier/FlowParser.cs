@@ -39,7 +39,7 @@ public static class FlowParser
     [
         "table", "priority", "cookie", "idle_timeout", "hard_timeout", "importance", "duration", "n_packets",
         "n_bytes", "idle_age", "hard_age", "send_flow_rem", "check_overlap", "reset_counts", "no_packet_counts",
-        "no_byte_counts", "out_port", "out_group", "actions",
+        "no_byte_counts", "out_port", "out_group", "actions", "dl_vlan", "vlan_vid", "dl_vlan_pcp", "vlan_pcp",
     ];
 
     /// <summary>Words that are not fields but may start a key (for "did you mean" suggestions).</summary>
@@ -189,6 +189,9 @@ public static class FlowParser
                     outPort = (uint)p;
                     break;
                 }
+                case "dl_vlan" or "vlan_vid" or "dl_vlan_pcp" or "vlan_pcp":
+                    SetVlan(b, file, lineNumber, valueAt, key, value);
+                    break;
                 default:
                     if (s_shorthands.TryGetValue(key, out var sh))
                     {
@@ -263,6 +266,39 @@ public static class FlowParser
             IdleAge = idleAge,
             HardAge = hardAge,
         };
+    }
+
+    /// <summary>
+    /// The OpenFlow 1.0 and OXM views of the 802.1Q tag, written into vlan_tci as OVS's match_set_dl_vlan,
+    /// match_set_vlan_vid_masked and match_set_dl_vlan_pcp do: <c>dl_vlan=N</c> is VID N with the tag
+    /// present (0xffff: no tag), <c>vlan_vid=0x1000|N</c> the OXM form with its present bit, and
+    /// <c>dl_vlan_pcp=N</c> / <c>vlan_pcp=N</c> the priority with the tag present. An empty value is
+    /// no constraint, as ovs-ofctl's 0/0. A value wider than the field is refused: ovs-ofctl would
+    /// silently keep its low bits (dl_vlan=5000 matching VLAN 904).
+    /// </summary>
+    private static void SetVlan(MatchBuilder b, string file, int line, int valueAt, string key, string? value)
+    {
+        if (string.IsNullOrEmpty(value))
+            return;
+        bool pcp = key.EndsWith("pcp", StringComparison.Ordinal);
+        int slash = value.IndexOf('/', StringComparison.Ordinal);
+        string v = slash < 0 ? value : value[..slash];
+        uint max = pcp ? 7u : key == "vlan_vid" ? 0x1fffu : 0xfffu;
+        if (!FieldSyntax.TryParseInteger(v, out UInt128 n) || (n > max && !(key == "dl_vlan" && n == 0xffff)))
+            throw Error(file, line, valueAt, $"{v}: invalid value for field {key}", $"{key} is a number from 0 to {max}" + (key == "dl_vlan" ? " (or 0xffff: no VLAN tag)" : ""));
+        UInt128 m = UInt128.MaxValue;
+        if (slash >= 0 && (key != "vlan_vid" || !FieldSyntax.TryParseInteger(value.AsSpan(slash + 1), out m)))
+            throw Error(file, line, valueAt, $"{value}: invalid mask for field {key}");
+        FieldInfo tci = FieldRegistry.Get(FieldId.VlanTci);
+        uint tv = (uint)FieldRegistry.Read(in b.Value, tci), tm = (uint)FieldRegistry.Read(in b.Mask, tci);
+        (uint bits, uint set) = key switch
+        {
+            "dl_vlan" when n == 0xffff => (0xffffu, 0u),
+            "dl_vlan" => (0x1fffu, VlanTag.Cfi | (uint)n),
+            "vlan_vid" => ((uint)(m & 0x1fff), (uint)n & (uint)(m & 0x1fff)),
+            _ => (0xf000u, VlanTag.Cfi | ((uint)n << 13)),
+        };
+        b.Set(tci, (tv & ~bits) | set, tm | bits);
     }
 
     // ofputil_parse_key_value: skip ", \t\r\n"; key ends at one of ":=(, \t\r\n"; a value after

@@ -21,7 +21,7 @@ public static class ActionParser
     public const string Fragment = "ACTIONS";
 
     /// <summary>An error at the 0-based <paramref name="offset"/> of the action text.</summary>
-    internal static InputException Error(string what, int offset) => new(Fragment, 1, offset + 1, what);
+    internal static InputException Error(string what, int offset, string? hint = null) => new(Fragment, 1, offset + 1, what, hint);
 
     /// <summary>Parses a comma-separated action list. An empty text or <c>drop</c> alone gives an empty list.</summary>
     public static ActionList Parse(string text, IPortMap? ports)
@@ -29,15 +29,20 @@ public static class ActionParser
         ArgumentNullException.ThrowIfNull(text);
         var items = new List<FlowAction>();
         var offsets = new List<int>();
+        int dropAt = -1;
         foreach (var (start, length) in SplitTopLevel(text, 0, text.Length))
         {
             var action = ParseOne(text, start, length, ports);
+            if (action is SimpleAction { Kind: ActionKind.Drop })
+                dropAt = dropAt < 0 ? start : dropAt;
             if (action is not null)
             {
                 items.Add(action);
                 offsets.Add(start);
             }
         }
+        if (dropAt >= 0 && items.Any(a => a is not SimpleAction { Kind: ActionKind.Drop }))
+            throw Error("\"drop\" must not be accompanied by any other action or instruction", dropAt);
         return new ActionList([.. items], [.. offsets]);
     }
 
@@ -64,9 +69,7 @@ public static class ActionParser
                 while (e > s && char.IsWhiteSpace(text[e - 1]))
                     e--;
                 if (e > s)
-                    parts.Add((s, e - s));
-                else if (i < end || parts.Count > 0)
-                    throw Error("empty action", s);
+                    parts.Add((s, e - s)); // ovs-ofctl skips an empty element ("output:1,,output:2")
                 begin = i + 1;
             }
         }
@@ -151,7 +154,7 @@ public static class ActionParser
                     return new PushVlanAction(et);
                 }
             case "note":
-                return ParseNote(RequireArg(arg, keyword, start), argOffset);
+                return ParseNote(arg ?? "", argOffset);
             case "controller":
                 return new ControllerAction(token);
             case "learn" or "clone" or "sample" or "enqueue" or "meter" or "write_actions" or "fin_timeout" or "bundle" or "multipath" or "check_pkt_larger":
@@ -160,8 +163,8 @@ public static class ActionParser
         if (arg is null)
         {
             // A bare port: a number, a reserved name (IN_PORT, NORMAL, LOCAL...) or a port name.
-            if (TryParsePort(token, ports, out uint port))
-                return new OutputAction(port, token, bare: true);
+            if (TryParsePort(token, ports, out _))
+                return new OutputAction(ParseOutputPort(token, start, ports), token, bare: true);
         }
         throw Error($"unknown action '{keyword}'", start);
     }
@@ -300,8 +303,8 @@ public static class ActionParser
         text = text.Trim();
         if (text.Length >= 2 && text[0] == '"' && text[^1] == '"')
             text = text[1..^1];
-        if (uint.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out port))
-            return port is > 0 and < OpenFlowPorts.Max;
+        if (text.Length > 0 && text.All(char.IsAsciiDigit))
+            return OpenFlowPorts.TryParseNumber(text, out port);
         if (OpenFlowPorts.TryParseReserved(text, out port))
             return true;
         if (ports is not null && ports.TryGetPort(text, out port))
@@ -325,7 +328,16 @@ public static class ActionParser
                 throw Error($"output: {src} has {src.Count} bits; a port number has at most 32", offset);
             return new OutputAction(src);
         }
-        return new OutputAction(ParsePort(arg, offset, ports), arg);
+        return new OutputAction(ParseOutputPort(arg, offset, ports), arg);
+    }
+
+    // ofpact_check_output_port: no output to NONE or to a number at or above OFPP_MAX that is not reserved.
+    private static uint ParseOutputPort(string text, int offset, IPortMap? ports)
+    {
+        uint port = ParsePort(text, offset, ports);
+        return OpenFlowPorts.IsOutputPort(port)
+            ? port
+            : throw Error($"output to port {text.Trim()} is invalid (OFPBAC_BAD_OUT_PORT)", offset, "an output port is below 65280 or one of IN_PORT, TABLE, NORMAL, FLOOD, ALL, CONTROLLER, LOCAL");
     }
 
     private static byte ParseTable(string text, int offset)
@@ -355,7 +367,7 @@ public static class ActionParser
         if (parts.Length > 1 && parts[1].Trim().Length > 0)
             table = ParseTable(parts[1].Trim(), tableOffset);
         bool ct = false;
-        if (parts.Length == 3)
+        if (parts.Length == 3 && parts[2].Trim().Length > 0)
         {
             if (parts[2].Trim() != "ct")
                 throw Error($"resubmit: unknown option '{parts[2]}'", tableOffset + parts[1].Length + 1);
