@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test. Installs the independent judges the tests use (tshark, libpcap, iptables,
-# ipset, iproute2, ping, curl, python3) when they are missing, then `dotnet test` over the solution.
+# ipset, iproute2, ping, curl, python3, ovs-ofctl) when they are missing, then `dotnet test` over the solution.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,6 +14,7 @@ command -v ipset >/dev/null 2>&1 || need+=(ipset)
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
 command -v curl >/dev/null 2>&1 || need+=(curl)
 command -v python3 >/dev/null 2>&1 || need+=(python3)
+command -v ovs-ofctl >/dev/null 2>&1 || need+=(openvswitch-common)
 if [ ${#need[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   export DEBIAN_FRONTEND=noninteractive

@@ -175,7 +175,7 @@ public static class FieldSyntax
         };
         if (!ok)
             return false;
-        if (!f.Maskable && mask != f.FullMask)
+        if (!f.Maskable && mask != f.FullMask && mask != UInt128.Zero)
         {
             error = $"{f.Name}: field does not support masking (ovs-fields(7) lists it as not maskable)";
             return false;
@@ -411,11 +411,11 @@ public static class FieldSyntax
             name = t[1..^1];
             quoted = true;
         }
-        if (!quoted && TryParseInteger(name, out UInt128 n))
+        if (!quoted && name.Length > 0 && name.All(char.IsAsciiDigit))
         {
-            if (n > f.FullMask)
+            if (!OpenFlowPorts.TryParseNumber(name, out uint n))
             {
-                error = $"{f.Name}: port {name} out of range";
+                error = $"{name}: invalid or unknown port for {f.Name}";
                 return false;
             }
             value = n;

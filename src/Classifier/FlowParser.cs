@@ -14,7 +14,7 @@ namespace Datapath.Classifier;
 /// white space, <c>key=value</c> or <c>key:value</c>; everything after the first <c>actions=</c>
 /// is the action text, kept verbatim.  Field prerequisites are checked after the whole match is
 /// read, so <c>tp_dst=80,tcp</c> is as good as <c>tcp,tp_dst=80</c>.  Errors are
-/// <see cref="FlowSyntaxException"/>s naming FILE:LINE:COL.
+/// <see cref="InputException"/>s naming FILE:LINE:COL, worded as ovs-ofctl words them.
 /// </remarks>
 public static class FlowParser
 {
@@ -39,7 +39,7 @@ public static class FlowParser
     [
         "table", "priority", "cookie", "idle_timeout", "hard_timeout", "importance", "duration", "n_packets",
         "n_bytes", "idle_age", "hard_age", "send_flow_rem", "check_overlap", "reset_counts", "no_packet_counts",
-        "no_byte_counts", "out_port", "out_group", "actions",
+        "no_byte_counts", "out_port", "out_group", "actions", "dl_vlan", "vlan_vid", "dl_vlan_pcp", "vlan_pcp",
     ];
 
     /// <summary>Words that are not fields but may start a key (for "did you mean" suggestions).</summary>
@@ -97,6 +97,7 @@ public static class FlowParser
         var b = new MatchBuilder();
         var set = new List<(FieldInfo Field, int Column)>();
         byte? table = null;
+        int tableColumn = 0, cookieColumn = 0;
         ushort? priority = null;
         ulong cookie = 0, cookieMask = 0;
         ushort idle = 0, hard = 0, importance = 0;
@@ -111,14 +112,22 @@ public static class FlowParser
             switch (key)
             {
                 case "table":
-                    table = (byte)ParseUInt(file, lineNumber, valueAt, key, value, 255);
+                {
+                    // ofputil_table_from_string: 0..255, where 255 (OFPTT_ALL) is "not given".
+                    string v = Need(file, lineNumber, keyAt, key, value);
+                    if (!FieldSyntax.TryParseInteger(v, out UInt128 t) || t > 255)
+                        throw Error(file, lineNumber, valueAt, $"unknown table \"{v}\"");
+                    table = t == 255 ? null : (byte)t;
+                    tableColumn = t == 255 ? 0 : keyAt + 1;
                     break;
+                }
                 case "priority":
                     priority = (ushort)ParseUInt(file, lineNumber, valueAt, key, value, ushort.MaxValue);
                     break;
                 case "cookie":
                 {
                     string v = Need(file, lineNumber, keyAt, key, value);
+                    cookieColumn = keyAt + 1;
                     int slash = v.IndexOf('/', StringComparison.Ordinal);
                     cookie = (ulong)ParseUInt(file, lineNumber, valueAt, key, slash < 0 ? v : v[..slash], ulong.MaxValue);
                     if (slash >= 0)
@@ -180,6 +189,9 @@ public static class FlowParser
                     outPort = (uint)p;
                     break;
                 }
+                case "dl_vlan" or "vlan_vid" or "dl_vlan_pcp" or "vlan_pcp":
+                    SetVlan(b, file, lineNumber, valueAt, key, value);
+                    break;
                 default:
                     if (s_shorthands.TryGetValue(key, out var sh))
                     {
@@ -192,16 +204,14 @@ public static class FlowParser
                     }
                     if (!FieldRegistry.TryGet(key, out FieldInfo? f))
                         throw Error(file, lineNumber, keyAt, FieldSyntax.UnknownFieldMessage(key));
-                    string text = string.IsNullOrEmpty(value) ? "0/0" : value;
-                    UInt128 fv, fm;
-                    if (text == "0/0")
+                    // ovs-ofctl's parse_field reads an empty value as "0/0": a wildcard for a number,
+                    // an error for an address or a port, which have no such form.
+                    bool empty = string.IsNullOrEmpty(value);
+                    if (!FieldSyntax.TryParseValue(f, empty ? "0/0" : value!, ports, out UInt128 fv, out UInt128 fm, out string? err))
                     {
-                        fv = 0;
-                        fm = 0;
-                    }
-                    else if (!FieldSyntax.TryParseValue(f, text, ports, out fv, out fm, out string? err))
-                    {
-                        throw Error(file, lineNumber, valueAt, err!);
+                        throw empty
+                            ? Error(file, lineNumber, valueAt, $"{key}: missing value", $"ovs-ofctl reads an empty value as 0/0, which {key} does not accept ({err})")
+                            : Error(file, lineNumber, valueAt, err!);
                     }
                     b.Set(f, fv, fm);
                     set.Add((f, keyAt));
@@ -236,6 +246,8 @@ public static class FlowParser
             File = file,
             Line = lineNumber,
             Table = table,
+            TableColumn = tableColumn,
+            CookieColumn = cookieColumn,
             PriorityGiven = priority,
             Cookie = cookie,
             CookieMask = cookieMask,
@@ -254,6 +266,39 @@ public static class FlowParser
             IdleAge = idleAge,
             HardAge = hardAge,
         };
+    }
+
+    /// <summary>
+    /// The OpenFlow 1.0 and OXM views of the 802.1Q tag, written into vlan_tci as OVS's match_set_dl_vlan,
+    /// match_set_vlan_vid_masked and match_set_dl_vlan_pcp do: <c>dl_vlan=N</c> is VID N with the tag
+    /// present (0xffff: no tag), <c>vlan_vid=0x1000|N</c> the OXM form with its present bit, and
+    /// <c>dl_vlan_pcp=N</c> / <c>vlan_pcp=N</c> the priority with the tag present. An empty value is
+    /// no constraint, as ovs-ofctl's 0/0. A value wider than the field is refused: ovs-ofctl would
+    /// silently keep its low bits (dl_vlan=5000 matching VLAN 904).
+    /// </summary>
+    private static void SetVlan(MatchBuilder b, string file, int line, int valueAt, string key, string? value)
+    {
+        if (string.IsNullOrEmpty(value))
+            return;
+        bool pcp = key.EndsWith("pcp", StringComparison.Ordinal);
+        int slash = value.IndexOf('/', StringComparison.Ordinal);
+        string v = slash < 0 ? value : value[..slash];
+        uint max = pcp ? 7u : key == "vlan_vid" ? 0x1fffu : 0xfffu;
+        if (!FieldSyntax.TryParseInteger(v, out UInt128 n) || (n > max && !(key == "dl_vlan" && n == 0xffff)))
+            throw Error(file, line, valueAt, $"{v}: invalid value for field {key}", $"{key} is a number from 0 to {max}" + (key == "dl_vlan" ? " (or 0xffff: no VLAN tag)" : ""));
+        UInt128 m = UInt128.MaxValue;
+        if (slash >= 0 && (key != "vlan_vid" || !FieldSyntax.TryParseInteger(value.AsSpan(slash + 1), out m)))
+            throw Error(file, line, valueAt, $"{value}: invalid mask for field {key}");
+        FieldInfo tci = FieldRegistry.Get(FieldId.VlanTci);
+        uint tv = (uint)FieldRegistry.Read(in b.Value, tci), tm = (uint)FieldRegistry.Read(in b.Mask, tci);
+        (uint bits, uint set) = key switch
+        {
+            "dl_vlan" when n == 0xffff => (0xffffu, 0u),
+            "dl_vlan" => (0x1fffu, VlanTag.Cfi | (uint)n),
+            "vlan_vid" => ((uint)(m & 0x1fff), (uint)n & (uint)(m & 0x1fff)),
+            _ => (0xf000u, VlanTag.Cfi | ((uint)n << 13)),
+        };
+        b.Set(tci, (tv & ~bits) | set, tm | bits);
     }
 
     // ofputil_parse_key_value: skip ", \t\r\n"; key ends at one of ":=(, \t\r\n"; a value after
@@ -315,19 +360,18 @@ public static class FlowParser
         return true;
     }
 
+    // A keyword's empty value is an error, in ovs-ofctl's words, located at the keyword.
     private static string Need(string file, int line, int col, string key, string? value)
-        => string.IsNullOrEmpty(value) ? throw Error(file, line, col, $"{key} needs a value ({key}=...)") : value;
+        => string.IsNullOrEmpty(value) ? throw Error(file, line, col, $"field {key} missing value") : value;
 
     private static UInt128 ParseUInt(string file, int line, int col, string key, string? value, UInt128 max)
     {
         string v = Need(file, line, col, key, value);
-        if (!FieldSyntax.TryParseInteger(v, out UInt128 n))
-            throw Error(file, line, col, $"{key}: '{v}' is not a number");
-        if (n > max)
-            throw Error(file, line, col, $"{key}: {v} is out of range (at most {max})");
+        if (!FieldSyntax.TryParseInteger(v, out UInt128 n) || n > max)
+            throw Error(file, line, col, $"invalid {key} \"{v}\"", $"{key} is a number from 0 to {max}");
         return n;
     }
 
-    private static FlowSyntaxException Error(string file, int line, int zeroBasedColumn, string message)
-        => new(file, line, zeroBasedColumn + 1, message);
+    private static InputException Error(string file, int line, int zeroBasedColumn, string message, string? hint = null)
+        => new(file, line, zeroBasedColumn + 1, message, hint);
 }

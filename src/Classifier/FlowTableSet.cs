@@ -110,7 +110,7 @@ public sealed class FlowTableSet
                     catch (Exception ex) when (fromText && ex is InvalidOperationException or ArgumentOutOfRangeException && mod.Rule?.SourceFile is { } file)
                     {
                         // A flow read from text: report it at its line, as a parse error would be.
-                        throw new FlowSyntaxException(file, Math.Max(1, mod.Rule.SourceLine), 1, ex.Message);
+                        throw new InputException(file, Math.Max(1, mod.Rule.SourceLine), 0, ex.Message);
                     }
                 }
                 foreach (byte t in conjTouched)
@@ -232,7 +232,7 @@ public sealed class FlowTableSet
             string message = $"conjunctive flows conjunction({idA},...) and conjunction({idB},...) overlap at priority {priority} in table {table}: "
                 + $"a packet can match both \"{a}\" ({Where(a)}) and \"{b}\" ({Where(b)}); ovs-fields(7) says overlapping conjunctive flows yield unpredictable results";
             if (strict)
-                throw new FlowSyntaxException(a.SourceFile ?? "<input>", Math.Max(1, a.SourceLine), 1, message);
+                throw new InputException(a.SourceFile ?? "<input>", Math.Max(1, a.SourceLine), 0, message);
             if (_warned.Add(message))
                 list.Add(new ClassifierWarning(a.SourceFile ?? "<input>", Math.Max(1, a.SourceLine), message));
         }
@@ -243,7 +243,7 @@ public sealed class FlowTableSet
 
     /// <summary>
     /// Adds parsed flows as one bundle (the way <c>ovs-ofctl add-flows --bundle</c> does).
-    /// Overlapping conjunctive flows are warnings, or a <see cref="FlowSyntaxException"/> under <paramref name="strict"/>.
+    /// Overlapping conjunctive flows are warnings, or an <see cref="InputException"/> (at the first flow's line) under <paramref name="strict"/>.
     /// </summary>
     public FlowModResult Load(IEnumerable<ParsedFlow> flows, bool strict = false) => Load(flows, strict, prepare: null);
 
@@ -260,9 +260,9 @@ public sealed class FlowTableSet
         foreach (ParsedFlow f in flows)
         {
             if (f.TableId >= TableCount)
-                throw new FlowSyntaxException(f.File, f.Line, 1, $"table={f.TableId} is not a table a flow can be added to (0..254)");
+                throw new InputException(f.File, f.Line, f.TableColumn, $"table={f.TableId} is not a table a flow can be added to (0..254)");
             if (f.CookieMask != 0)
-                throw new FlowSyntaxException(f.File, f.Line, 1, "flow additions cannot use a cookie mask");
+                throw new InputException(f.File, f.Line, f.CookieColumn, "flow additions cannot use a cookie mask");
             FlowMod mod = FlowMod.FromParsed(f, FlowModCommand.Add);
             prepare?.Invoke(f, mod.Rule!);
             mods.Add(mod);

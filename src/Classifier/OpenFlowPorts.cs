@@ -31,6 +31,29 @@ public static class OpenFlowPorts
         _ => null,
     };
 
+    /// <summary>
+    /// Parses a port number as ovs-ofctl's <c>ofputil_port_from_string</c> does: decimal only (no <c>0x</c>),
+    /// 0 through 65535, or an OpenFlow 1.1 reserved number 0xffffff00 through 0xffffffff, which is the
+    /// 16-bit reserved port 0xffff0000 below it; anything else is not a port.
+    /// </summary>
+    public static bool TryParseNumber(ReadOnlySpan<char> text, out uint port)
+    {
+        if (!uint.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out port))
+            return false;
+        if (port <= 0xffff)
+            return true;
+        if (port >= 0xffffff00)
+        {
+            port -= 0xffff0000;
+            return true;
+        }
+        port = 0;
+        return false;
+    }
+
+    /// <summary>True when an output action may send to <paramref name="port"/> (ofpact_check_output_port: a number below <see cref="Max"/> or a reserved port other than NONE).</summary>
+    public static bool IsOutputPort(uint port) => port < Max || (port != None && ReservedName(port) is not null);
+
     /// <summary>Parses a reserved port name (case-insensitive; <c>ANY</c> is <c>NONE</c>).</summary>
     public static bool TryParseReserved(ReadOnlySpan<char> name, out uint port)
     {

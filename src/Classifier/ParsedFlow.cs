@@ -14,6 +14,9 @@ public sealed class ParsedFlow
     public byte? Table { get; init; }
     public byte TableId => Table ?? 0;
 
+    /// <summary>1-based column of <c>table=</c>; 0 when it was not written.</summary>
+    public int TableColumn { get; init; }
+
     /// <summary>The priority, when <c>priority=</c> was written (default <see cref="Match.DefaultPriority"/>).</summary>
     public ushort? PriorityGiven { get; init; }
     public ushort Priority => PriorityGiven ?? Match.DefaultPriority;
@@ -21,6 +24,9 @@ public sealed class ParsedFlow
     public ulong Cookie { get; init; }
     /// <summary>Non-zero when written as <c>cookie=value/mask</c> (modify/delete filters).</summary>
     public ulong CookieMask { get; init; }
+
+    /// <summary>1-based column of <c>cookie=</c>; 0 when it was not written.</summary>
+    public int CookieColumn { get; init; }
 
     public required Match Match { get; init; }
 

@@ -134,7 +134,7 @@ public sealed class Bridge : IPortMap
     {
         var g = GroupParser.Parse(text, this, file, lineNumber);
         if (!_groups.TryAdd(g.GroupId, g))
-            throw new FlowSyntaxException(file, lineNumber, 1, $"group {g.GroupId} already exists");
+            throw new InputException(file, lineNumber, 0, $"group {g.GroupId} already exists");
         Invalidate();
         return g;
     }
@@ -171,9 +171,9 @@ public sealed class Bridge : IPortMap
             actions = ActionParser.Parse(text, this);
             ActionValidator.Check(actions, rule.Match);
         }
-        catch (ActionSyntaxException e)
+        catch (InputException e) when (e.File == ActionParser.Fragment)
         {
-            throw new FlowSyntaxException(pf.File, pf.Line, Math.Max(1, pf.ActionsColumn) + e.Offset, e.Message);
+            throw e.Within(pf.File, pf.Line, Math.Max(1, pf.ActionsColumn));
         }
         rule.Actions = actions;
         _locations[rule] = (pf.File, pf.Line, pf.ActionsColumn);

@@ -11,10 +11,10 @@ namespace Datapath.Engine;
 /// </summary>
 public static class FlowText
 {
-    /// <summary>Parses flow text; errors throw <see cref="FlowSyntaxException"/> with the column.</summary>
+    /// <summary>Parses flow text; errors throw an <see cref="InputException"/> located at <c>FLOW:1:COL</c>.</summary>
     public static FlowKey ParseKey(string text, IPortMap? ports, out FlowKey mask)
     {
-        var pf = FlowParser.ParseFilter(text, ports, "<flow>", 1);
+        var pf = FlowParser.ParseFilter(text, ports, "FLOW", 1);
         var key = pf.Match.Value;
         mask = pf.Match.Mask;
         if (key.IsIp && mask.NwTtl == 0)

@@ -1,13 +1,14 @@
 using System.Globalization;
 using Datapath.Classifier;
 using Datapath.Engine.Actions;
+using Datapath.Packets;
 
 namespace Datapath.Engine;
 
 /// <summary>Parses <c>ovs-ofctl add-group</c> text (ovs-ofctl(8) "Group Syntax").</summary>
 public static class GroupParser
 {
-    /// <summary>Parses one group; errors throw <see cref="FlowSyntaxException"/> naming file, line and column.</summary>
+    /// <summary>Parses one group; errors throw an <see cref="InputException"/> naming file, line and column.</summary>
     public static FlowGroup Parse(string text, IPortMap? ports, string file = "<input>", int line = 1)
     {
         ArgumentNullException.ThrowIfNull(text);
@@ -15,9 +16,9 @@ public static class GroupParser
         {
             return ParseCore(text, ports);
         }
-        catch (ActionSyntaxException e)
+        catch (InputException e) when (e.File == ActionParser.Fragment)
         {
-            throw new FlowSyntaxException(file, line, e.Offset + 1, e.Message);
+            throw e.Within(file, line, 1);
         }
     }
 
@@ -47,12 +48,12 @@ public static class GroupParser
                         "select" => GroupType.Select,
                         "indirect" => GroupType.Indirect,
                         "ff" or "fast_failover" => GroupType.FastFailover,
-                        _ => throw new ActionSyntaxException($"unknown group type '{val}'", s + eq + 1),
+                        _ => throw ActionParser.Error($"unknown group type '{val}'", s + eq + 1),
                     };
                     break;
                 case "selection_method":
                     if (val is not ("hash" or "dp_hash"))
-                        throw new ActionSyntaxException($"unknown selection_method '{val}' (hash or dp_hash)", s + eq + 1);
+                        throw ActionParser.Error($"unknown selection_method '{val}' (hash or dp_hash)", s + eq + 1);
                     method = val;
                     break;
                 case "selection_method_param":
@@ -61,12 +62,12 @@ public static class GroupParser
                     if (part.StartsWith("fields(", StringComparison.Ordinal) && part.EndsWith(')'))
                         fields = part[7..^1];
                     else
-                        throw new ActionSyntaxException($"unknown group keyword '{key}'", s);
+                        throw ActionParser.Error($"unknown group keyword '{key}'", s);
                     break;
             }
         }
         if (id is null)
-            throw new ActionSyntaxException("group_id is required", 0);
+            throw ActionParser.Error("group_id is required", 0);
 
         var buckets = new List<GroupBucket>();
         int pos = firstBucket;
@@ -79,7 +80,7 @@ public static class GroupParser
             pos = next < 0 ? -1 : next + 1;
         }
         if (type == GroupType.Indirect && buckets.Count != 1)
-            throw new ActionSyntaxException("an indirect group has exactly one bucket", 0);
+            throw ActionParser.Error("an indirect group has exactly one bucket", 0);
         return new FlowGroup(id.Value, type, buckets, method, fields);
     }
 
@@ -100,7 +101,7 @@ public static class GroupParser
             else if (TryTakeParam(ref rest, ref restOffset, "watch_port", out string? p))
                 watch = uint.TryParse(p, NumberStyles.None, CultureInfo.InvariantCulture, out uint n) ? n
                     : ports is not null && ports.TryGetPort(p, out n) ? n
-                    : throw new ActionSyntaxException($"unknown port '{p}'", restOffset);
+                    : throw ActionParser.Error($"unknown port '{p}'", restOffset);
             else if (TryTakeParam(ref rest, ref restOffset, "watch_group", out _))
             {
             }
@@ -117,9 +118,9 @@ public static class GroupParser
         {
             actions = ActionParser.Parse(rest, ports);
         }
-        catch (ActionSyntaxException e)
+        catch (InputException e) when (e.File == ActionParser.Fragment)
         {
-            throw new ActionSyntaxException(e.Message, restOffset + e.Offset);
+            throw e.Within(ActionParser.Fragment, 1, restOffset + 1);
         }
         return new GroupBucket(id, actions, weight, watch, body);
     }

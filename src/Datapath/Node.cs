@@ -153,7 +153,7 @@ public sealed class Node : IDisposable
     /// builds the FlowKey and a frame from it and processes that frame on the flow's in_port. On the
     /// tunnel port, tun_* fields in the text are taken as the decapsulated tunnel metadata.
     /// </summary>
-    /// <exception cref="Classifier.FlowSyntaxException">The text does not parse (column given).</exception>
+    /// <exception cref="Packets.InputException">The text does not parse (column given).</exception>
     public PacketVerdict ProcessFlow(string flowText, IPacketSink? sink, long nowMs, Trace? trace, out byte[] frame)
     {
         var key = FlowText.ParseKey(flowText, Bridge, out _);

@@ -7,6 +7,7 @@ using Datapath.Engine;
 using Datapath.Engine.Actions;
 using Datapath.Engine.Tracing;
 using Datapath.Geneve;
+using Datapath.Packets;
 
 namespace Datapath.Live;
 
@@ -15,11 +16,11 @@ namespace Datapath.Live;
 /// state: dump-flows (with live n_packets/n_bytes), add-flow, del-flows, mod-flows, dump-ports,
 /// dump-conntrack, flush-conntrack, trace, stats, ping (from the node's host), help. Flow-mods are serialized by a lock (the
 /// classifier publishes each atomically to the data threads, which never wait for it).
-/// Every error is a reply (exit code 1, <c>error: ...</c>, flow errors as <c>&lt;ctl&gt;:1:COL: ...</c>); nothing here stops the daemon.
+/// Every error is a reply (exit code 1, <c>error: ...</c>, flow errors as <c>FLOW:1:COL: ...</c>); nothing here stops the daemon.
 /// </summary>
 internal sealed class ControlCommands(LiveNode live, TimeProvider time)
 {
-    private const string Source = "<ctl>";
+    private const string Source = "FLOW";
     private readonly Lock _modLock = new();
     private readonly long _startedAt = time.GetTimestamp();
 
@@ -64,7 +65,7 @@ internal sealed class ControlCommands(LiveNode live, TimeProvider time)
                 _ => ControlReply.Error($"unknown command '{cmd}' (try 'help')"),
             };
         }
-        catch (FlowSyntaxException e)
+        catch (InputException e)
         {
             return ControlReply.Error(e.ToString());
         }
@@ -161,9 +162,9 @@ internal sealed class ControlCommands(LiveNode live, TimeProvider time)
             actions = ActionParser.Parse(pf.ActionsText ?? "", Bridge);
             ActionValidator.Check(actions, pf.Match);
         }
-        catch (ActionSyntaxException e)
+        catch (InputException e) when (e.File == ActionParser.Fragment)
         {
-            throw new FlowSyntaxException(Source, 1, Math.Max(1, pf.ActionsColumn) + e.Offset, e.Message);
+            throw e.Within(Source, 1, Math.Max(1, pf.ActionsColumn));
         }
         template.Actions = actions;
         var mod = FlowMod.Modify(pf.Match, template, pf.Table, strict, pf.Priority, pf.Cookie, pf.CookieMask,

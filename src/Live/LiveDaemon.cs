@@ -52,8 +52,7 @@ public sealed class LiveDaemon : IDisposable
     public IEnumerable<(string Name, string ControlSocket)> Running => _running.Select(r => (r.Node.Node.Name, r.Node.Lab.ControlSocket));
 
     /// <summary>Builds the engine nodes of <paramref name="lab"/> (only <paramref name="onlyNode"/> if given) and checks every binding.</summary>
-    /// <exception cref="InputException">A binding, peer or node is wrong (position given), or the scenario does not load.</exception>
-    /// <exception cref="Classifier.FlowSyntaxException">A node's own flows do not parse.</exception>
+    /// <exception cref="InputException">A binding, peer or node is wrong (position given), the scenario does not load, or a node's own flows do not parse.</exception>
     public static LiveDaemon Build(LabFile lab, string? onlyNode, Action<string> log)
     {
         ArgumentNullException.ThrowIfNull(lab);

@@ -35,10 +35,10 @@ public sealed class AntreaScenarioTests
         int at = lines.FindIndex(l => l.StartsWith("cookie=", StringComparison.Ordinal));
         lines[at] = "cookie=0x1, priority=1,in_port=\"nosuchport\" actions=drop";
         File.WriteAllLines(copy.PathOf("worker2.flows"), lines);
-        var e = Assert.Throws<FlowSyntaxException>(() => AntreaScenario.Load(copy.Directory));
+        var e = Assert.Throws<InputException>(() => AntreaScenario.Load(copy.Directory));
         Assert.Equal("worker2.flows", e.File);
         Assert.Equal(at + 1, e.Line);
-        Assert.Contains("nosuchport", e.Message, StringComparison.Ordinal);
+        Assert.Contains("nosuchport", e.What, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -9,16 +9,16 @@ public class FlowParserTests
     {
         // 001_79d0fd082dcdd7df.txt, table 40: the article's dump has "w_dst=" for "nw_dst=".
         const string line = " cookie=0x1040000000000, table=40, priority=200,ip,w_dst=10.96.0.0/12 actions=mod_dl_dst:4e:99:08:c1:53:be,resubmit(,105)";
-        var ex = Assert.Throws<FlowSyntaxException>(() => FlowParser.Parse(line, null, "seed.flows", 7));
+        var ex = Assert.Throws<InputException>(() => FlowParser.Parse(line, null, "seed.flows", 7));
         Assert.Equal("seed.flows:7:52: unknown field 'w_dst' (did you mean nw_dst?)", ex.ToString());
     }
 
     [Fact]
     public void Violated_prerequisite_is_rejected_with_OVS_reason()
     {
-        var ex = Assert.Throws<FlowSyntaxException>(() => FlowParser.Parse("priority=10,tp_dst=80 actions=drop", null, "x", 3));
+        var ex = Assert.Throws<InputException>(() => FlowParser.Parse("priority=10,tp_dst=80 actions=drop", null, "x", 3));
         Assert.Equal(13, ex.Column);
-        Assert.StartsWith("tp_dst: prerequisites not met (OFPBMC_BAD_PREREQ", ex.Message, StringComparison.Ordinal);
+        Assert.StartsWith("tp_dst: prerequisites not met (OFPBMC_BAD_PREREQ", ex.What, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -31,8 +31,8 @@ public class FlowParserTests
     [Fact]
     public void Missing_actions_is_an_error()
     {
-        var ex = Assert.Throws<FlowSyntaxException>(() => FlowParser.Parse("ip,nw_src=10.0.0.1", null));
-        Assert.Contains("must specify an action", ex.Message, StringComparison.Ordinal);
+        var ex = Assert.Throws<InputException>(() => FlowParser.Parse("ip,nw_src=10.0.0.1", null));
+        Assert.Contains("must specify an action", ex.What, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -69,8 +69,8 @@ public class FlowParserTests
     [InlineData("conjunction(1,1/2),output:3", "\"conjunction\" actions may be used along with \"note\" but not any other kind of action (such as the \"output\" action used here)")]
     public void Conjunction_errors_use_OVS_wording(string actions, string message)
     {
-        var ex = Assert.Throws<FlowSyntaxException>(() => FlowParser.Parse("ip actions=" + actions, null));
-        Assert.Equal(message, ex.Message);
+        var ex = Assert.Throws<InputException>(() => FlowParser.Parse("ip actions=" + actions, null));
+        Assert.Equal(message, ex.What);
     }
 
     [Fact]
@@ -114,15 +114,15 @@ public class FlowParserTests
     [Fact]
     public void Unknown_port_name_is_an_error_at_the_value()
     {
-        var ex = Assert.Throws<FlowSyntaxException>(() => FlowParser.Parse("in_port=\"nope\" actions=drop", Scenario.Worker1Ports));
+        var ex = Assert.Throws<InputException>(() => FlowParser.Parse("in_port=\"nope\" actions=drop", Scenario.Worker1Ports));
         Assert.Equal(9, ex.Column);
-        Assert.Contains("unknown port 'nope'", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("unknown port 'nope'", ex.What, StringComparison.Ordinal);
     }
 
     [Fact]
     public void Masking_an_unmaskable_field_is_an_error()
     {
-        var ex = Assert.Throws<FlowSyntaxException>(() => FlowParser.Parse("ip,nw_proto=6/0xf0 actions=drop", null));
-        Assert.Contains("does not support masking", ex.Message, StringComparison.Ordinal);
+        var ex = Assert.Throws<InputException>(() => FlowParser.Parse("ip,nw_proto=6/0xf0 actions=drop", null));
+        Assert.Contains("does not support masking", ex.What, StringComparison.Ordinal);
     }
 }

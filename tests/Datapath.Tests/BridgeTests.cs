@@ -78,7 +78,7 @@ public sealed class BridgeTests : IDisposable
     public void A_flows_file_loads_as_one_bundle_all_or_nothing()
     {
         // A bad action on the last line: the error names it, and none of the file is loaded.
-        var ex = Assert.Throws<Classifier.FlowSyntaxException>(() =>
+        var ex = Assert.Throws<InputException>(() =>
             Load("table=0,tcp,actions=output:2\ntable=0,udp,actions=output:3\ntable=0,icmp,actions=frobnicate"));
         Assert.StartsWith("test.flows:3:", ex.ToString(), StringComparison.Ordinal);
         Assert.Equal(0, Br.Tables.Count);
@@ -118,7 +118,7 @@ public sealed class BridgeTests : IDisposable
     [Fact]
     public void Action_on_a_field_the_match_cannot_have_is_a_load_error_with_position()
     {
-        var e = Assert.Throws<FlowSyntaxException>(() => Load("\ntable=0,arp,actions=mod_tp_dst:80"));
+        var e = Assert.Throws<InputException>(() => Load("\ntable=0,arp,actions=mod_tp_dst:80"));
         Assert.Equal("test.flows", e.File);
         Assert.Equal(2, e.Line);
         Assert.Equal(21, e.Column);
@@ -127,8 +127,8 @@ public sealed class BridgeTests : IDisposable
     [Fact]
     public void Unknown_port_name_is_a_load_error()
     {
-        var e = Assert.Throws<FlowSyntaxException>(() => Load("table=0,actions=output:nope"));
-        Assert.Contains("nope", e.Message, StringComparison.Ordinal);
+        var e = Assert.Throws<InputException>(() => Load("table=0,actions=output:nope"));
+        Assert.Contains("nope", e.What, StringComparison.Ordinal);
         Assert.Equal(24, e.Column);
     }
 

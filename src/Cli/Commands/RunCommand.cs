@@ -53,10 +53,6 @@ internal sealed class RunCommand : ICliCommand
             daemon.UseFlowCache = useFlowCache;
             daemon.ConntrackLimits = limits ?? Conntrack.ConntrackLimits.None;
         }
-        catch (FlowSyntaxException e)
-        {
-            return CliError.BadInput(stderr, e.File, e.Line, e.Column, e.Message);
-        }
         catch (Exception e) when (CliError.TryReport(stderr, e, labPath, out int code))
         {
             return code;

@@ -6,6 +6,7 @@ using Datapath.Cli.Scenario;
 using Datapath.Engine;
 using Datapath.Engine.Tracing;
 using Datapath.Io.Capture;
+using Datapath.Packets;
 
 namespace Datapath.Cli.Commands;
 
@@ -59,10 +60,10 @@ internal sealed class TraceCommand : ICliCommand
                 {
                     journey.RunFlow(from, text, sink: null, nowMs: 0, trace);
                 }
-                catch (FlowSyntaxException e)
+                catch (InputException e)
                 {
                     // The column is the user's: the in_port= we put in front is not theirs.
-                    return CliError.BadInput(stderr, $"FLOW:{e.Line}:{Math.Max(1, e.Column - prefix.Length)}: {e.Message}");
+                    return CliError.Located(stderr, e.Within("FLOW", 1, 1 - prefix.Length));
                 }
             }
             else

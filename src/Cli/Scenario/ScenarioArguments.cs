@@ -66,10 +66,6 @@ internal sealed class ScenarioArguments
             }
             return scenario;
         }
-        catch (FlowSyntaxException e)
-        {
-            exitCode = CliError.BadInput(stderr, e.ToString());
-        }
         catch (Exception e) when (CliError.TryReport(stderr, e, dir ?? "<embedded>", out int code))
         {
             exitCode = code;

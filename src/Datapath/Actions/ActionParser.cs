@@ -7,26 +7,42 @@ namespace Datapath.Engine.Actions;
 
 /// <summary>
 /// Parses the <c>actions=</c> part of an ovs-ofctl flow (ovs-actions(7) syntax) into an
-/// <see cref="ActionList"/>. Not a hot path. Errors throw <see cref="ActionSyntaxException"/> with
-/// the offset of the offending token; port names are resolved through <see cref="IPortMap"/>.
+/// <see cref="ActionList"/>. Not a hot path; port names are resolved through <see cref="IPortMap"/>.
 /// </summary>
+/// <remarks>
+/// The action text is a fragment of a larger input (a flow line after <c>actions=</c>, a group's
+/// bucket), so errors are <see cref="InputException"/>s located in <see cref="Fragment"/>: line 1,
+/// the 1-based column of the offending token within the action text. The caller, which knows where
+/// the text starts, re-bases them with <see cref="InputException.Within"/>.
+/// </remarks>
 public static class ActionParser
 {
+    /// <summary>The file name of an action-text error before its caller re-bases it.</summary>
+    public const string Fragment = "ACTIONS";
+
+    /// <summary>An error at the 0-based <paramref name="offset"/> of the action text.</summary>
+    internal static InputException Error(string what, int offset, string? hint = null) => new(Fragment, 1, offset + 1, what, hint);
+
     /// <summary>Parses a comma-separated action list. An empty text or <c>drop</c> alone gives an empty list.</summary>
     public static ActionList Parse(string text, IPortMap? ports)
     {
         ArgumentNullException.ThrowIfNull(text);
         var items = new List<FlowAction>();
         var offsets = new List<int>();
+        int dropAt = -1;
         foreach (var (start, length) in SplitTopLevel(text, 0, text.Length))
         {
             var action = ParseOne(text, start, length, ports);
+            if (action is SimpleAction { Kind: ActionKind.Drop })
+                dropAt = dropAt < 0 ? start : dropAt;
             if (action is not null)
             {
                 items.Add(action);
                 offsets.Add(start);
             }
         }
+        if (dropAt >= 0 && items.Any(a => a is not SimpleAction { Kind: ActionKind.Drop }))
+            throw Error("\"drop\" must not be accompanied by any other action or instruction", dropAt);
         return new ActionList([.. items], [.. offsets]);
     }
 
@@ -43,7 +59,7 @@ public static class ActionParser
             else if (c == ')')
             {
                 if (--depth < 0)
-                    throw new ActionSyntaxException("unbalanced ')'", i);
+                    throw Error("unbalanced ')'", i);
             }
             else if (c == ',' && depth == 0)
             {
@@ -53,14 +69,12 @@ public static class ActionParser
                 while (e > s && char.IsWhiteSpace(text[e - 1]))
                     e--;
                 if (e > s)
-                    parts.Add((s, e - s));
-                else if (i < end || parts.Count > 0)
-                    throw new ActionSyntaxException("empty action", s);
+                    parts.Add((s, e - s)); // ovs-ofctl skips an empty element ("output:1,,output:2")
                 begin = i + 1;
             }
         }
         if (depth != 0)
-            throw new ActionSyntaxException("unbalanced '('", start + length);
+            throw Error("unbalanced '('", start + length);
         return parts;
     }
 
@@ -76,7 +90,7 @@ public static class ActionParser
         if (paren >= 0 && (colon < 0 || paren < colon))
         {
             if (token[^1] != ')')
-                throw new ActionSyntaxException($"'{token}': text after ')'", start + length - 1);
+                throw Error($"'{token}': text after ')'", start + length - 1);
             keyword = token[..paren];
             arg = token[(paren + 1)..^1];
             argOffset = start + paren + 1;
@@ -136,27 +150,27 @@ public static class ActionParser
                 {
                     ushort et = (ushort)ParseUInt32(RequireArg(arg, keyword, start), argOffset, "ethertype");
                     if (et is not (EtherTypes.Vlan or EtherTypes.QinQ))
-                        throw new ActionSyntaxException($"push_vlan: ethertype 0x{et:x4} is not 0x8100 or 0x88a8", argOffset);
+                        throw Error($"push_vlan: ethertype 0x{et:x4} is not 0x8100 or 0x88a8", argOffset);
                     return new PushVlanAction(et);
                 }
             case "note":
-                return ParseNote(RequireArg(arg, keyword, start), argOffset);
+                return ParseNote(arg ?? "", argOffset);
             case "controller":
                 return new ControllerAction(token);
             case "learn" or "clone" or "sample" or "enqueue" or "meter" or "write_actions" or "fin_timeout" or "bundle" or "multipath" or "check_pkt_larger":
-                throw new ActionSyntaxException($"action '{keyword}' is not supported by this datapath", start);
+                throw Error($"action '{keyword}' is not supported by this datapath", start);
         }
         if (arg is null)
         {
             // A bare port: a number, a reserved name (IN_PORT, NORMAL, LOCAL...) or a port name.
-            if (TryParsePort(token, ports, out uint port))
-                return new OutputAction(port, token, bare: true);
+            if (TryParsePort(token, ports, out _))
+                return new OutputAction(ParseOutputPort(token, start, ports), token, bare: true);
         }
-        throw new ActionSyntaxException($"unknown action '{keyword}'", start);
+        throw Error($"unknown action '{keyword}'", start);
     }
 
     private static string RequireArg(string? arg, string keyword, int offset)
-        => string.IsNullOrEmpty(arg) ? throw new ActionSyntaxException($"{keyword}: argument missing", offset) : arg;
+        => string.IsNullOrEmpty(arg) ? throw Error($"{keyword}: argument missing", offset) : arg;
 
     // ---- fields
 
@@ -167,11 +181,11 @@ public static class ActionParser
         int lb = text.IndexOf('[', StringComparison.Ordinal);
         string name = lb < 0 ? text : text[..lb];
         if (!FieldRegistry.TryGet(name, out var field))
-            throw new ActionSyntaxException($"unknown field '{name}'", offset);
+            throw Error($"unknown field '{name}'", offset);
         if (lb < 0)
             return FieldRef.Whole(field, name, brackets: false);
         if (text[^1] != ']')
-            throw new ActionSyntaxException($"'{text}': missing ']'", offset + text.Length);
+            throw Error($"'{text}': missing ']'", offset + text.Length);
         string range = text[(lb + 1)..^1];
         if (range.Length == 0)
             return FieldRef.Whole(field, name);
@@ -180,14 +194,14 @@ public static class ActionParser
         if (dots < 0)
         {
             if (!int.TryParse(range, NumberStyles.None, CultureInfo.InvariantCulture, out a))
-                throw new ActionSyntaxException($"'{range}' is not a bit number", offset + lb + 1);
+                throw Error($"'{range}' is not a bit number", offset + lb + 1);
             b = a;
         }
         else if (!int.TryParse(range.AsSpan(0, dots), NumberStyles.None, CultureInfo.InvariantCulture, out a)
                  || !int.TryParse(range.AsSpan(dots + 2), NumberStyles.None, CultureInfo.InvariantCulture, out b))
-            throw new ActionSyntaxException($"'{range}' is not a bit range (a..b)", offset + lb + 1);
+            throw Error($"'{range}' is not a bit range (a..b)", offset + lb + 1);
         if (b < a || b >= field.BitWidth)
-            throw new ActionSyntaxException($"bits {a}..{b} are outside {field.Name}, which has {field.BitWidth} bits", offset + lb + 1);
+            throw Error($"bits {a}..{b} are outside {field.Name}, which has {field.BitWidth} bits", offset + lb + 1);
         return new FieldRef(field, a, b - a + 1, name);
     }
 
@@ -195,7 +209,7 @@ public static class ActionParser
     {
         var f = ParseFieldRef(text, offset);
         if (!f.Field.Writable)
-            throw new ActionSyntaxException($"field {f.Field.Name} is read-only", offset);
+            throw Error($"field {f.Field.Name} is read-only", offset);
         return f;
     }
 
@@ -203,7 +217,7 @@ public static class ActionParser
     {
         int arrow = arg.IndexOf("->", StringComparison.Ordinal);
         if (arrow < 0)
-            throw new ActionSyntaxException($"{keyword}: expected 'SRC->DST'", offset);
+            throw Error($"{keyword}: expected 'SRC->DST'", offset);
         return (arg[..arrow], arg[(arrow + 2)..], offset + arrow + 2);
     }
 
@@ -213,7 +227,7 @@ public static class ActionParser
         var dst = ParseWritable(right, rightOffset);
         UInt128 value = ParseUInt128(left, offset, "load value");
         if ((value & ~dst.ValueMask) != UInt128.Zero)
-            throw new ActionSyntaxException($"load: value {left} does not fit in {dst.Count} bits of {dst}", offset);
+            throw Error($"load: value {left} does not fit in {dst.Count} bits of {dst}", offset);
         return new SetFieldAction(dst, value, dst.ValueMask, SetFieldSyntax.Load);
     }
 
@@ -222,7 +236,7 @@ public static class ActionParser
         var (left, right, rightOffset) = SplitArrow(arg, offset, "set_field");
         var dst = ParseWritable(right, rightOffset);
         if (!FieldSyntax.TryParseValue(dst.Field, left, ports, out var value, out var mask, out var error))
-            throw new ActionSyntaxException($"set_field: {error}", offset);
+            throw Error($"set_field: {error}", offset);
         if (!dst.IsWhole)
         {
             value = (value >> dst.Start) & dst.ValueMask;
@@ -239,7 +253,7 @@ public static class ActionParser
         var src = ParseFieldRef(left, offset);
         var dst = ParseWritable(right, rightOffset);
         if (src.Count != dst.Count)
-            throw new ActionSyntaxException($"move: source {src} has {src.Count} bits but destination {dst} has {dst.Count}", offset);
+            throw Error($"move: source {src} has {src.Count} bits but destination {dst} has {dst.Count}", offset);
         return new MoveAction(src, dst);
     }
 
@@ -251,20 +265,20 @@ public static class ActionParser
         {
             case FieldFormat.Mac:
                 if (!MacAddress.TryParse(arg, out var mac))
-                    throw new ActionSyntaxException($"{keyword}: '{arg}' is not a MAC address", offset);
+                    throw Error($"{keyword}: '{arg}' is not a MAC address", offset);
                 value = mac.Value;
                 break;
             case FieldFormat.Ipv4:
                 if (!Ipv4Address.TryParse(arg, out var ip))
-                    throw new ActionSyntaxException($"{keyword}: '{arg}' is not an IPv4 address", offset);
+                    throw Error($"{keyword}: '{arg}' is not an IPv4 address", offset);
                 value = ip.Value;
                 break;
             default:
                 value = ParseUInt128(arg, offset, keyword);
                 if (id == FieldId.NwTos && (value > 255 || (value & 3) != 0))
-                    throw new ActionSyntaxException($"{keyword}: {arg} is not a DSCP value in place (a multiple of 4, at most 252)", offset);
+                    throw Error($"{keyword}: {arg} is not a DSCP value in place (a multiple of 4, at most 252)", offset);
                 if ((value & ~field.FullMask) != UInt128.Zero)
-                    throw new ActionSyntaxException($"{keyword}: {arg} does not fit in {field.BitWidth} bits", offset);
+                    throw Error($"{keyword}: {arg} does not fit in {field.BitWidth} bits", offset);
                 break;
         }
         return new SetFieldAction(FieldRef.Whole(field), value, field.FullMask, SetFieldSyntax.Mod, keyword, arg);
@@ -274,7 +288,7 @@ public static class ActionParser
     {
         uint v = ParseUInt32(arg, offset, keyword);
         if (pcp ? v > 7 : v > 4095)
-            throw new ActionSyntaxException($"{keyword}: {arg} is out of range (0..{(pcp ? 7 : 4095)})", offset);
+            throw Error($"{keyword}: {arg} is out of range (0..{(pcp ? 7 : 4095)})", offset);
         var tci = FieldRegistry.Get(FieldId.VlanTci);
         // The CFI/"present" bit is set too: modifying the VID of an untagged packet pushes a tag (OpenFlow 1.0).
         return pcp
@@ -289,8 +303,8 @@ public static class ActionParser
         text = text.Trim();
         if (text.Length >= 2 && text[0] == '"' && text[^1] == '"')
             text = text[1..^1];
-        if (uint.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out port))
-            return port is > 0 and < OpenFlowPorts.Max;
+        if (text.Length > 0 && text.All(char.IsAsciiDigit))
+            return OpenFlowPorts.TryParseNumber(text, out port);
         if (OpenFlowPorts.TryParseReserved(text, out port))
             return true;
         if (ports is not null && ports.TryGetPort(text, out port))
@@ -302,7 +316,7 @@ public static class ActionParser
     private static uint ParsePort(string text, int offset, IPortMap? ports)
         => TryParsePort(text, ports, out uint port)
             ? port
-            : throw new ActionSyntaxException(
+            : throw Error(
                 ports is null ? $"'{text}': a port name needs the bridge's ports" : $"unknown port '{text.Trim('"')}'", offset);
 
     private static OutputAction ParseOutput(string arg, int offset, IPortMap? ports)
@@ -311,17 +325,26 @@ public static class ActionParser
         {
             var src = ParseFieldRef(arg, offset);
             if (src.Count > 32)
-                throw new ActionSyntaxException($"output: {src} has {src.Count} bits; a port number has at most 32", offset);
+                throw Error($"output: {src} has {src.Count} bits; a port number has at most 32", offset);
             return new OutputAction(src);
         }
-        return new OutputAction(ParsePort(arg, offset, ports), arg);
+        return new OutputAction(ParseOutputPort(arg, offset, ports), arg);
+    }
+
+    // ofpact_check_output_port: no output to NONE or to a number at or above OFPP_MAX that is not reserved.
+    private static uint ParseOutputPort(string text, int offset, IPortMap? ports)
+    {
+        uint port = ParsePort(text, offset, ports);
+        return OpenFlowPorts.IsOutputPort(port)
+            ? port
+            : throw Error($"output to port {text.Trim()} is invalid (OFPBAC_BAD_OUT_PORT)", offset, "an output port is below 65280 or one of IN_PORT, TABLE, NORMAL, FLOOD, ALL, CONTROLLER, LOCAL");
     }
 
     private static byte ParseTable(string text, int offset)
     {
         uint t = ParseUInt32(text, offset, "table");
         if (t > 254)
-            throw new ActionSyntaxException($"table {t} is out of range (0..254)", offset);
+            throw Error($"table {t} is out of range (0..254)", offset);
         return (byte)t;
     }
 
@@ -331,7 +354,7 @@ public static class ActionParser
             return new ResubmitAction(ParsePort(arg, offset, ports), null, portText: arg);
         string[] parts = arg.Split(',');
         if (parts.Length is < 1 or > 3)
-            throw new ActionSyntaxException("resubmit: expected resubmit(port,table[,ct])", offset);
+            throw Error("resubmit: expected resubmit(port,table[,ct])", offset);
         uint? port = null;
         string? portText = null;
         if (parts[0].Trim().Length > 0)
@@ -344,14 +367,14 @@ public static class ActionParser
         if (parts.Length > 1 && parts[1].Trim().Length > 0)
             table = ParseTable(parts[1].Trim(), tableOffset);
         bool ct = false;
-        if (parts.Length == 3)
+        if (parts.Length == 3 && parts[2].Trim().Length > 0)
         {
             if (parts[2].Trim() != "ct")
-                throw new ActionSyntaxException($"resubmit: unknown option '{parts[2]}'", tableOffset + parts[1].Length + 1);
+                throw Error($"resubmit: unknown option '{parts[2]}'", tableOffset + parts[1].Length + 1);
             ct = true;
         }
         if (port is null && table is null)
-            throw new ActionSyntaxException("resubmit: at least one of port and table is required", offset);
+            throw Error("resubmit: at least one of port and table is required", offset);
         return new ResubmitAction(port, table, portText: portText, ct: ct);
     }
 
@@ -385,14 +408,14 @@ public static class ActionParser
                 {
                     uint v = ParseUInt32(z, at + 5, "zone");
                     if (v > ushort.MaxValue)
-                        throw new ActionSyntaxException($"ct: zone {v} is out of range (0..65535)", at + 5);
+                        throw Error($"ct: zone {v} is out of range (0..65535)", at + 5);
                     zone = (ushort)v;
                 }
                 else
                 {
                     var f = ParseFieldRef(z, at + 5);
                     if (f.Count != 16)
-                        throw new ActionSyntaxException($"ct: zone field {f} must be 16 bits wide", at + 5);
+                        throw Error($"ct: zone field {f} must be 16 bits wide", at + 5);
                     zoneSource = f;
                 }
             }
@@ -412,17 +435,17 @@ public static class ActionParser
                         _ => null,
                     };
                     if (dst is not { } d || d.Field.Id is not (FieldId.CtMark or FieldId.CtLabel))
-                        throw new ActionSyntaxException("ct: exec() may only load, set or move into ct_mark and ct_label", eat);
+                        throw Error("ct: exec() may only load, set or move into ct_mark and ct_label", eat);
                     exec.Add(a!);
                 }
             }
             else if (part.StartsWith("alg=", StringComparison.Ordinal))
-                throw new ActionSyntaxException("ct: alg= is not supported by this datapath", at);
+                throw Error("ct: alg= is not supported by this datapath", at);
             else
-                throw new ActionSyntaxException($"ct: unknown argument '{part}'", at);
+                throw Error($"ct: unknown argument '{part}'", at);
         }
         if (exec.Count > 0 && !commit)
-            throw new ActionSyntaxException("ct: exec() needs commit (OVS rejects setting ct_mark/ct_label without it)", offset);
+            throw Error("ct: exec() needs commit (OVS rejects setting ct_mark/ct_label without it)", offset);
         return new CtAction
         {
             Commit = commit,
@@ -440,7 +463,7 @@ public static class ActionParser
         string inner = part == "nat" ? "" : part[4..^1];
         return NatSpec.TryParse(inner, out var spec, out var error)
             ? spec!
-            : throw new ActionSyntaxException($"ct: {error}", offset);
+            : throw Error($"ct: {error}", offset);
     }
 
     // ---- others
@@ -450,12 +473,12 @@ public static class ActionParser
         int comma = arg.IndexOf(',', StringComparison.Ordinal);
         int slash = arg.IndexOf('/', StringComparison.Ordinal);
         if (comma < 0 || slash < comma)
-            throw new ActionSyntaxException("conjunction: expected conjunction(id,k/n)", offset);
+            throw Error("conjunction: expected conjunction(id,k/n)", offset);
         uint id = ParseUInt32(arg[..comma], offset, "conjunction id");
         uint k = ParseUInt32(arg[(comma + 1)..slash], offset + comma + 1, "clause");
         uint n = ParseUInt32(arg[(slash + 1)..], offset + slash + 1, "clause count");
         if (n is < 2 or > 64 || k < 1 || k > n)
-            throw new ActionSyntaxException($"conjunction: clause {k}/{n} is invalid (need 1 <= k <= n, 2 <= n <= 64)", offset + comma + 1);
+            throw Error($"conjunction: clause {k}/{n} is invalid (need 1 <= k <= n, 2 <= n <= 64)", offset + comma + 1);
         return new ConjunctionAction(id, (byte)k, (byte)n);
     }
 
@@ -471,7 +494,7 @@ public static class ActionParser
                 continue;
             }
             if (i + 1 >= arg.Length || !byte.TryParse(arg.AsSpan(i, 2), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out byte b))
-                throw new ActionSyntaxException($"note: '{arg}' is not hex bytes (e.g. 00.01.02)", offset + i);
+                throw Error($"note: '{arg}' is not hex bytes (e.g. 00.01.02)", offset + i);
             bytes.Add(b);
             i += 2;
         }
@@ -481,7 +504,7 @@ public static class ActionParser
     internal static uint ParseUInt32(string text, int offset, string what)
     {
         UInt128 v = ParseUInt128(text, offset, what);
-        return v > uint.MaxValue ? throw new ActionSyntaxException($"{what} {text} is too large", offset) : (uint)v;
+        return v > uint.MaxValue ? throw Error($"{what} {text} is too large", offset) : (uint)v;
     }
 
     internal static UInt128 ParseUInt128(string text, int offset, string what)
@@ -490,6 +513,6 @@ public static class ActionParser
         bool ok = text.StartsWith("0x", StringComparison.OrdinalIgnoreCase)
             ? UInt128.TryParse(text.AsSpan(2), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var v)
             : UInt128.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out v);
-        return ok ? v : throw new ActionSyntaxException($"{what}: '{text}' is not a number", offset);
+        return ok ? v : throw Error($"{what}: '{text}' is not a number", offset);
     }
 }

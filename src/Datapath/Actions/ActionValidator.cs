@@ -11,7 +11,7 @@ namespace Datapath.Engine.Actions;
 /// </summary>
 public static class ActionValidator
 {
-    /// <summary>Throws <see cref="ActionSyntaxException"/> (offset of the action) on the first inconsistency.</summary>
+    /// <summary>Throws an <see cref="InputException"/> at the action's column in the action text (see <see cref="ActionParser.Fragment"/>) on the first inconsistency.</summary>
     public static void Check(ActionList actions, Match match)
     {
         ArgumentNullException.ThrowIfNull(actions);
@@ -20,7 +20,7 @@ public static class ActionValidator
         {
             string? error = CheckOne(actions.Items[i], match);
             if (error is not null)
-                throw new ActionSyntaxException($"{actions.Items[i]}: {error}", actions.OffsetOf(i));
+                throw ActionParser.Error($"{actions.Items[i]}: {error}", actions.OffsetOf(i));
         }
     }
 

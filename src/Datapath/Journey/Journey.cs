@@ -201,7 +201,7 @@ public sealed class Journey : IDisposable
     /// <c>ofproto/trace</c>-style flow text (<c>in_port=49,tcp,nw_src=...,tp_dst=80,tcp_flags=syn</c>): the frame built
     /// from it enters on the flow's in_port; on the tunnel port its tun_* fields are the decapsulated metadata.
     /// </summary>
-    /// <exception cref="Classifier.FlowSyntaxException">The text does not parse (column given).</exception>
+    /// <exception cref="Packets.InputException">The text does not parse (column given).</exception>
     public JourneyResult RunFlow(JourneyNode node, string flowText, IJourneySink? sink, long nowMs, Trace? trace = null)
     {
         ArgumentNullException.ThrowIfNull(node);

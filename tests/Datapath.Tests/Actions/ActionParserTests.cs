@@ -53,10 +53,12 @@ public sealed class ActionParserTests
     [InlineData("resubmit(,300)", 10, "out of range")]
     [InlineData("conjunction(1,4/3)", 14, "invalid")]
     [InlineData("learn(table=1)", 0, "not supported")]
-    public void Reports_errors_with_their_offset(string text, int offset, string message)
+    public void Reports_errors_at_their_column_in_the_action_text(string text, int offset, string message)
     {
-        var e = Assert.Throws<ActionSyntaxException>(() => ActionParser.Parse(text, s_ports));
-        Assert.Contains(message, e.Message, StringComparison.Ordinal);
-        Assert.Equal(offset, e.Offset);
+        var e = Assert.Throws<InputException>(() => ActionParser.Parse(text, s_ports));
+        Assert.Contains(message, e.What, StringComparison.Ordinal);
+        Assert.Equal(ActionParser.Fragment, e.File);
+        Assert.Equal(1, e.Line);
+        Assert.Equal(offset + 1, e.Column);
     }
 }

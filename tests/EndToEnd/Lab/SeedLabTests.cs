@@ -202,7 +202,7 @@ public sealed class SeedLabTests(LabFixture lab) : IClassFixture<LabFixture>
         Assert.Contains("unknown command 'frobnicate'", unknown.Err, StringComparison.Ordinal);
         var badFlow = Ctl("worker1", "add-flow", "table=0,priority=1,nw_dts=10.0.0.1,actions=drop");
         Assert.Equal(1, badFlow.Code);
-        Assert.Contains("<ctl>:1:", badFlow.Err, StringComparison.Ordinal);
+        Assert.Contains("FLOW:1:", badFlow.Err, StringComparison.Ordinal);
         // Not even the protocol: raw garbage on the socket.
         using (var s = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified))
         {
