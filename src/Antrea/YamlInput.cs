@@ -115,7 +115,7 @@ public sealed class YamlInput
                 throw At(key, $"{what}: a key is a plain name, got {Kind(key)}");
             if (known.Contains(k, StringComparer.Ordinal))
                 continue;
-            string? near = Suggest(k, known);
+            string? near = DidYouMean.Closest(k, known);
             throw At(key, $"{what}: unknown key '{k}'", near is null ? $"the keys here are {string.Join(", ", known)}" : $"did you mean '{near}'?");
         }
     }
@@ -289,42 +289,6 @@ public sealed class YamlInput
         YamlScalarNode s => $"'{s.Value}'",
         _ => "an alias",
     };
-
-    /// <summary>The known name one or two edits (a transposition counts one) from <paramref name="name"/>, ignoring case; null if none.</summary>
-    internal static string? Suggest(string name, IEnumerable<string> known)
-    {
-        string? best = null;
-        int bestDistance = int.MaxValue;
-        foreach (string k in known)
-        {
-            int d = TranspositionDistance(name.ToLowerInvariant(), k.ToLowerInvariant());
-            if (d < bestDistance)
-                (best, bestDistance) = (k, d);
-        }
-        return bestDistance <= Math.Max(1, Math.Min(2, name.Length / 3)) ? best : null;
-    }
-
-    /// <summary>Optimal string alignment distance: insertions, deletions, substitutions and swaps of two neighbours.</summary>
-    private static int TranspositionDistance(string a, string b)
-    {
-        var d = new int[a.Length + 1, b.Length + 1];
-        for (int i = 0; i <= a.Length; i++)
-            d[i, 0] = i;
-        for (int j = 0; j <= b.Length; j++)
-            d[0, j] = j;
-        for (int i = 1; i <= a.Length; i++)
-        {
-            for (int j = 1; j <= b.Length; j++)
-            {
-                int cost = a[i - 1] == b[j - 1] ? 0 : 1;
-                int v = Math.Min(Math.Min(d[i - 1, j] + 1, d[i, j - 1] + 1), d[i - 1, j - 1] + cost);
-                if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
-                    v = Math.Min(v, d[i - 2, j - 2] + 1);
-                d[i, j] = v;
-            }
-        }
-        return d[a.Length, b.Length];
-    }
 
     /// <summary>Walks the parser's events once, refusing nesting deeper than <see cref="MaxDepth"/> at the node that goes too deep.</summary>
     private static void CheckDepth(string text, string file)

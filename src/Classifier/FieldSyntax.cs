@@ -109,7 +109,7 @@ public static class FieldSyntax
         string lower = name.ToLowerInvariant();
         foreach (string c in candidates)
         {
-            int d = Levenshtein(lower, c.ToLowerInvariant());
+            int d = DidYouMean.Distance(lower, c.ToLowerInvariant());
             bool canonical = FieldRegistry.TryGet(c, out var f) ? f.Name == c : string.Equals(c, c.ToLowerInvariant(), StringComparison.Ordinal);
             if (d < bestDistance || (d == bestDistance && canonical && !bestCanonical)
                 || (d == bestDistance && canonical == bestCanonical && string.CompareOrdinal(c, best) < 0))
@@ -121,25 +121,6 @@ public static class FieldSyntax
         }
         int limit = Math.Max(1, Math.Min(2, name.Length / 3));
         return bestDistance <= limit ? best : null;
-    }
-
-    private static int Levenshtein(string a, string b)
-    {
-        Span<int> prev = stackalloc int[b.Length + 1];
-        Span<int> cur = stackalloc int[b.Length + 1];
-        for (int j = 0; j <= b.Length; j++)
-            prev[j] = j;
-        for (int i = 1; i <= a.Length; i++)
-        {
-            cur[0] = i;
-            for (int j = 1; j <= b.Length; j++)
-            {
-                int cost = a[i - 1] == b[j - 1] ? 0 : 1;
-                cur[j] = Math.Min(Math.Min(cur[j - 1] + 1, prev[j] + 1), prev[j - 1] + cost);
-            }
-            cur.CopyTo(prev);
-        }
-        return prev[b.Length];
     }
 
     // ---- values

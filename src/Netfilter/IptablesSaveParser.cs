@@ -122,7 +122,7 @@ public static class IptablesSaveParser
 
     private static string? TableHint(string name)
         => name.EndsWith('\r') ? "the line ends with CR: iptables-restore reads LF line ends only (convert the file from CRLF)"
-            : Spelling.Suggest(name, s_tables) is { } t ? $"did you mean '{t}'?" : "the tables are raw, mangle, nat and filter";
+            : DidYouMean.Closest(name, s_tables) is { } t ? $"did you mean '{t}'?" : "the tables are raw, mangle, nat and filter";
 
     /// <summary>The first word after <paramref name="from"/> split on space, tab and LF (strtok in iptables-restore).</summary>
     private static string FirstWord(string line, int from, out int column)
@@ -244,7 +244,7 @@ public static class IptablesSaveParser
         int chainColumn = columns[i++];
         if (!table.TryGetChain(chainName, out var chain))
         {
-            string? near = Spelling.Suggest(chainName, table.Chains.Select(c => c.Name));
+            string? near = DidYouMean.Closest(chainName, table.Chains.Select(c => c.Name));
             throw new InputException(file, line, chainColumn, $"chain '{Visible(chainName)}' does not exist in table '{table.Name}'",
                 near is null ? $"declare it with ':{chainName} - [0:0]' after '*{table.Name}'" : $"did you mean '{near}'?");
         }
@@ -278,7 +278,7 @@ public static class IptablesSaveParser
                 continue;
             if (!table.TryGetChain(jump, out var target))
             {
-                string? near = Spelling.Suggest(jump, table.Chains.Where(c => !c.IsBuiltin).Select(c => c.Name)
+                string? near = DidYouMean.Closest(jump, table.Chains.Where(c => !c.IsBuiltin).Select(c => c.Name)
                     .Concat(["ACCEPT", "DROP", "RETURN", "REJECT", "MARK", "DNAT", "SNAT", "MASQUERADE", "TRACE", "LOG"]));
                 throw new InputException(file, rule.Line, rule.TargetColumn, $"chain '{Visible(jump)}' does not exist in table '{table.Name}'",
                     near is null ? null : $"did you mean '{near}'?");

@@ -46,7 +46,7 @@ internal abstract class ModuleParser
         "recent" => new Recent(),
         _ when s_unimplemented.Contains(name) => throw p.Unsupported($"match '{name}' ({string.Join(", ", s_implemented)} are implemented)"),
         _ => throw p.Error($"unknown match '{RuleSpecParser.Visible(name)}' (iptables cannot load it)",
-            Spelling.Suggest(name, s_implemented.Concat(s_unimplemented)) is { } near ? $"did you mean '{near}'?" : $"the implemented matches are {string.Join(", ", s_implemented)}"),
+            DidYouMean.Closest(name, s_implemented.Concat(s_unimplemented)) is { } near ? $"did you mean '{near}'?" : $"the implemented matches are {string.Join(", ", s_implemented)}"),
     };
 
     protected static void RequireProtocol(RuleSpecParser p, string module, params byte[] protocols)

@@ -225,7 +225,7 @@ internal sealed class RuleSpecParser
             }
         }
         var known = _modules.SelectMany(m => m.Options).Concat(_target?.Options ?? []).Concat(implicitParser?.Options ?? []).Concat(s_ruleOptions);
-        string? near = Spelling.Suggest(option, known);
+        string? near = DidYouMean.Closest(option, known);
         string? hint = near is not null ? $"did you mean '{near}'?" : BadArgumentHint(option);
         if (_target is not null)
             throw Error($"unknown option '{Visible(option)}' for target '{_target.Name}'", hint);
@@ -356,7 +356,7 @@ internal sealed class RuleSpecParser
             "igmp" => 2,
             "ipv6-icmp" or "icmpv6" => IpProtocols.Icmpv6,
             _ => throw Error($"unknown protocol '{Visible(text)}'",
-                Spelling.Suggest(p, ["all", "tcp", "udp", "icmp", "udplite", "sctp", "dccp", "esp", "ah", "gre", "igmp", "icmpv6"]) is { } near
+                DidYouMean.Closest(p, ["all", "tcp", "udp", "icmp", "udplite", "sctp", "dccp", "esp", "ah", "gre", "igmp", "icmpv6"]) is { } near
                     ? $"did you mean '{near}'?" : "a protocol is a name (tcp, udp, icmp, ...) or a number 0-255"),
         };
     }

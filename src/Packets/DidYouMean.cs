@@ -1,22 +1,28 @@
 namespace Datapath.Packets;
 
 /// <summary>
-/// The "did you mean" of every reader of user input (flow fields, iptables options, YAML keys, command-line
-/// options and commands): the candidate closest to a misspelt word by Levenshtein distance, compared
-/// case-insensitively, when it is close enough to be a typo — at most one edit for words of up to five
-/// characters, two for longer ones. Ties go to the first candidate in order, so callers list the canonical
-/// spelling first.
+/// The "did you mean" of every reader of user input (flow fields, iptables and ipset words, YAML keys,
+/// command-line options and commands): the candidate closest to a misspelt word by optimal string
+/// alignment distance (insertions, deletions, substitutions and swaps of two neighbours each cost one, so
+/// <c>--probabilty</c> is one from <c>--probability</c>), compared case-insensitively, offered only when it
+/// is close for the word's length: one edit up to four characters, two up to nine, three beyond. Ties go
+/// to the first candidate in order, so callers list the canonical spelling first; the word itself and
+/// empty candidates are never offered.
 /// </summary>
 public static class DidYouMean
 {
     /// <summary>The closest candidate to <paramref name="word"/>, or null when none is within the typo distance.</summary>
     public static string? Closest(string word, IEnumerable<string> candidates)
     {
+        ArgumentNullException.ThrowIfNull(word);
+        ArgumentNullException.ThrowIfNull(candidates);
         string? best = null;
         int bestDistance = int.MaxValue;
         string lower = word.ToLowerInvariant();
         foreach (string c in candidates)
         {
+            if (c.Length == 0 || string.Equals(c, word, StringComparison.Ordinal))
+                continue;
             int d = Distance(lower, c.ToLowerInvariant());
             if (d < bestDistance)
             {
@@ -24,27 +30,33 @@ public static class DidYouMean
                 bestDistance = d;
             }
         }
-        int limit = word.Length <= 5 ? 1 : 2;
-        return bestDistance <= limit ? best : null;
+        return bestDistance <= Allowed(word.Length) ? best : null;
     }
 
-    /// <summary>Levenshtein distance: insertions, deletions and substitutions, each costing one.</summary>
+    /// <summary>Edits a word of <paramref name="length"/> characters may be away from what was meant.</summary>
+    public static int Allowed(int length) => length <= 4 ? 1 : length <= 9 ? 2 : 3;
+
+    /// <summary>Optimal string alignment distance between <paramref name="a"/> and <paramref name="b"/>.</summary>
     public static int Distance(string a, string b)
     {
-        Span<int> prev = b.Length < 256 ? stackalloc int[b.Length + 1] : new int[b.Length + 1];
-        Span<int> cur = b.Length < 256 ? stackalloc int[b.Length + 1] : new int[b.Length + 1];
+        ArgumentNullException.ThrowIfNull(a);
+        ArgumentNullException.ThrowIfNull(b);
+        var d = new int[a.Length + 1, b.Length + 1];
+        for (int i = 0; i <= a.Length; i++)
+            d[i, 0] = i;
         for (int j = 0; j <= b.Length; j++)
-            prev[j] = j;
+            d[0, j] = j;
         for (int i = 1; i <= a.Length; i++)
         {
-            cur[0] = i;
             for (int j = 1; j <= b.Length; j++)
             {
                 int cost = a[i - 1] == b[j - 1] ? 0 : 1;
-                cur[j] = Math.Min(Math.Min(cur[j - 1] + 1, prev[j] + 1), prev[j - 1] + cost);
+                int v = Math.Min(Math.Min(d[i - 1, j] + 1, d[i, j - 1] + 1), d[i - 1, j - 1] + cost);
+                if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
+                    v = Math.Min(v, d[i - 2, j - 2] + 1);
+                d[i, j] = v;
             }
-            cur.CopyTo(prev);
         }
-        return prev[b.Length];
+        return d[a.Length, b.Length];
     }
 }

@@ -213,7 +213,7 @@ public class FlowModTests
         FlowKey key = Key("10.0.0.1");
         var seen = new List<string>();
         // Nothing staged is visible: a rule added in a bundle that fails never showed.
-        Assert.ThrowsAny<Exception>(() => set.ApplyBundle([FlowMod.Add(Rule("priority=9,ip actions=staged")), FlowMod.Add(Rule("table=255,ip actions=bad"))]));
+        Assert.ThrowsAny<Exception>(() => set.ApplyBundle([FlowMod.Add(Rule("priority=9,ip actions=staged")), FlowMod.Add(Rule("check_overlap,priority=9,ip,nw_src=10.0.0.1 actions=bad"))]));
         FlowKey c = default;
         Assert.Equal("old", set.Lookup(0, in key, ref c)!.ActionsText);
         _ = seen;

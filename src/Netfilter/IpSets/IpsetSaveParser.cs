@@ -74,7 +74,7 @@ public static class IpsetSaveParser
             else if (command is "del" or "-D" or "test" or "-T" or "destroy" or "x" or "-X" or "flush" or "-F" or "rename" or "e" or "-E" or "swap" or "w" or "-W")
                 throw l.Error(0, $"unsupported ipset command '{command}' (ipset save files hold create and add)");
             else
-                throw l.Error(0, $"unknown ipset command '{command}'", Spelling.Suggest(command, ["create", "add"]) is { } near ? $"did you mean '{near}'?" : "the commands are create and add");
+                throw l.Error(0, $"unknown ipset command '{command}'", DidYouMean.Closest(command, ["create", "add"]) is { } near ? $"did you mean '{near}'?" : "the commands are create and add");
         }
         return sets;
     }
@@ -132,7 +132,7 @@ public static class IpsetSaveParser
             "hash:ip,port" => IpSetType.HashIpPort,
             _ when s_otherTypes.Contains(w[2]) => throw w.Error(2, $"unsupported set type '{w[2]}' (hash:ip, hash:net and hash:ip,port are implemented)"),
             _ => throw w.Error(2, $"typename '{w[2]}' is unknown",
-                Spelling.Suggest(w[2], s_types.Concat(s_otherTypes)) is { } near ? $"did you mean '{near}'?" : "the implemented types are hash:ip, hash:net and hash:ip,port"),
+                DidYouMean.Closest(w[2], s_types.Concat(s_otherTypes)) is { } near ? $"did you mean '{near}'?" : "the implemented types are hash:ip, hash:net and hash:ip,port"),
         };
         uint netmask = uint.MaxValue;
         int maxelem = 65536;
@@ -183,7 +183,7 @@ public static class IpsetSaveParser
                 case "skbinfo":
                     throw w.Error(i, $"unsupported set option '{w[i]}'");
                 default:
-                    throw w.Error(i, $"unknown argument '{w[i]}'", Spelling.Suggest(w[i], s_createOptions) is { } near ? $"did you mean '{near}'?" : null);
+                    throw w.Error(i, $"unknown argument '{w[i]}'", DidYouMean.Closest(w[i], s_createOptions) is { } near ? $"did you mean '{near}'?" : null);
             }
         }
         if (!sets.TryAdd(new IpSet(name, type, netmask, maxelem) { HasComments = comments, HasCounters = counters }))
@@ -226,7 +226,7 @@ public static class IpsetSaveParser
                 case "skbqueue":
                     throw w.Error(i, $"unsupported element option '{w[i]}'");
                 default:
-                    throw w.Error(i, $"unknown argument '{w[i]}'", Spelling.Suggest(w[i], s_addOptions) is { } near ? $"did you mean '{near}'?" : null);
+                    throw w.Error(i, $"unknown argument '{w[i]}'", DidYouMean.Closest(w[i], s_addOptions) is { } near ? $"did you mean '{near}'?" : null);
             }
         }
         string element = w[2];
