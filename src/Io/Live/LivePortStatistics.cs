@@ -5,7 +5,8 @@ namespace Datapath.Io.Live;
 /// </summary>
 /// <param name="RxPackets">Frames delivered to the caller.</param>
 /// <param name="RxBytes">Bytes of those frames.</param>
-/// <param name="RxDropped">Frames the kernel dropped before we read them (socket buffer or ring full)
+/// <param name="RxDropped">Frames the kernel dropped before we read them (socket buffer or ring full; for a TAP,
+/// the device's tx_dropped, read in whatever namespace the device now lives)
 /// plus frames too long for a batch slot (also counted in <paramref name="RxTruncated"/>).</param>
 /// <param name="RxTruncated">Frames longer than the batch's FrameCapacity, dropped.</param>
 /// <param name="TxPackets">Frames handed to the kernel.</param>

@@ -41,11 +41,16 @@ public sealed unsafe class TapPort : LivePort
     private const nuint TUNSETPERSIST = 0x400454cb;
     private const nuint TUNSETOWNER = 0x400454cc;
     private const nuint TUNSETGROUP = 0x400454ce;
+    private const nuint TUNGETIFF = 0x800454d2;
+    private const nuint TUNGETDEVNETNS = 0x54e3;
+    private const int CLONE_NEWNET = 0x40000000;
     private const short IFF_TAP = 0x0002;
     private const short IFF_NO_PI = 0x1000;
 
     private readonly int _fd;
     private readonly bool _persistent;
+    private readonly Lock _kernelDropsLock = new();
+    private long _kernelQueueDrops;
 
     private TapPort(string name, int fd, bool created, bool persistent)
         : base(name)
@@ -144,6 +149,54 @@ public sealed unsafe class TapPort : LivePort
 
             LibC.Close(fd);
             throw;
+        }
+    }
+
+    /// <summary>
+    /// Adds what the kernel dropped on the TAP's queue since the last look to RxDropped: the device's
+    /// tx_dropped (the kernel transmits into a TAP; a reader that falls behind leaves the queue full). The
+    /// device may have moved to a pod's network namespace and been renamed (eth0 there), so it is found
+    /// through the TAP's own fd: TUNGETIFF gives its name now, TUNGETDEVNETNS its namespace, and a thread
+    /// of its own enters that namespace (setns) and reads /proc/thread-self/net/dev there, then ends.
+    /// </summary>
+    private protected override void RefreshKernelCounters()
+    {
+        if (QueueDrops() is not { } dropped)
+            return;
+        lock (_kernelDropsLock)
+        {
+            if (dropped > _kernelQueueDrops)
+            {
+                Counters.AddRxDropped(dropped - _kernelQueueDrops);
+                _kernelQueueDrops = dropped;
+            }
+        }
+    }
+
+    private long? QueueDrops()
+    {
+        InterfaceControl.IfReq req = default;
+        if (LibC.Ioctl(_fd, TUNGETIFF, &req) < 0)
+            return null;
+        string name = new string((sbyte*)req.Name).TrimEnd('\0');
+        int ns = LibC.Ioctl(_fd, TUNGETDEVNETNS, null);
+        if (ns < 0)
+            return null;
+        try
+        {
+            long? dropped = null;
+            var reader = new Thread(() =>
+            {
+                if (LibC.SetNs(ns, CLONE_NEWNET) == 0)
+                    dropped = ProcNetDev.TxDropped(File.ReadAllText("/proc/thread-self/net/dev"), name);
+            }) { IsBackground = true, Name = "tap-counters" };
+            reader.Start();
+            reader.Join();
+            return dropped;
+        }
+        finally
+        {
+            LibC.Close(ns);
         }
     }
 

@@ -67,6 +67,30 @@ public sealed class TapPortTests
         Assert.Null(tap.Fault);
     }
 
+    /// <summary>
+    /// A pod floods a TAP nobody reads: the kernel drops what its queue cannot hold (the device's
+    /// tx_dropped, in the pod's namespace, under the name eth0) and the port counts it as RxDropped.
+    /// </summary>
+    [LiveFact]
+    public void What_the_kernel_drops_on_the_taps_queue_is_counted_even_in_a_pods_namespace()
+    {
+        using TestNetwork net = new();
+        using TapPort tap = TapPort.Open(new TapPortOptions { Name = net.LinkName("q") });
+        net.MoveIn(tap.Name);
+        net.ExecCheck("ip", "link", "set", "dev", tap.Name, "name", "eth0");
+        net.ExecCheck("ip", "link", "set", "dev", "eth0", "up");
+        net.ExecCheck("ip", "neigh", "replace", TestNetwork.PeerAddress, "lladdr", "02:00:00:00:00:02", "dev", "eth0", "nud", "permanent");
+        Assert.Equal(0, tap.Statistics.RxDropped);
+
+        net.ExecCheck("python3", "-c",
+            $"import socket\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\nfor _ in range(3000):\n    s.sendto(b'x' * 64, ('{TestNetwork.PeerAddress}', 9))");
+
+        long kernel = net.InnerCounter("eth0", "tx_dropped");
+        Assert.True(kernel > 0, "the kernel dropped nothing on a TAP nobody read");
+        Assert.Equal(kernel, tap.Statistics.RxDropped);
+        Assert.Equal(kernel, tap.Statistics.RxDropped);
+    }
+
     [LiveFact]
     public void Deleting_the_tap_while_reading_faults_the_port_and_ends_the_loop_quietly()
     {
