@@ -115,4 +115,25 @@ public sealed class ControlServerTests : IDisposable
         }
         Assert.Equal(new ControlReply(0, "ok stats\n"), Stats());
     }
+
+    /// <summary>
+    /// Another user cannot even connect: the socket is mode 0600. Its directory is opened to everyone
+    /// first, so the socket's own mode is what refuses (a private directory would refuse by itself).
+    /// </summary>
+    [OtherUserFact]
+    public void Another_user_is_refused_by_the_sockets_mode()
+    {
+        if (!OperatingSystem.IsWindows())
+            File.SetUnixFileMode(_dir, (UnixFileMode)0b111_101_101);
+        string connect = $"import socket\ntry:\n    socket.socket(socket.AF_UNIX).connect('{_server.Path}')\n    print('connected')\nexcept PermissionError:\n    print('refused')";
+        var psi = new System.Diagnostics.ProcessStartInfo("/usr/bin/setpriv") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (string a in new[] { "--reuid=65534", "--regid=65534", "--clear-groups", "/usr/bin/python3", "-c", connect })
+            psi.ArgumentList.Add(a);
+        using var p = System.Diagnostics.Process.Start(psi)!;
+        string output = p.StandardOutput.ReadToEnd() + p.StandardError.ReadToEnd();
+        p.WaitForExit();
+
+        Assert.Equal("refused", output.Trim());
+        Assert.Equal(new ControlReply(0, "ok stats\n"), Stats());
+    }
 }
