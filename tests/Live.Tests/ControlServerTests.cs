@@ -31,10 +31,13 @@ public sealed class ControlServerTests : IDisposable
     private ControlReply Stats() => ControlClient.Send(_server.Path, ["stats"]);
 
     /// <summary>Sends raw bytes as a request and reads the whole answer.</summary>
-    private string SendRaw(byte[] request)
+    private string SendRaw(byte[] request) => SendRaw(_server.Path, request);
+
+    /// <summary>Sends raw bytes as a request to the socket at <paramref name="path"/> and reads the whole answer.</summary>
+    internal static string SendRaw(string path, byte[] request)
     {
         using var s = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified) { ReceiveTimeout = 30_000 };
-        s.Connect(new UnixDomainSocketEndPoint(_server.Path));
+        s.Connect(new UnixDomainSocketEndPoint(path));
         s.Send(request);
         s.Shutdown(SocketShutdown.Send);
         using var ms = new MemoryStream();
