@@ -115,6 +115,7 @@ internal sealed class JourneyWalk(Journey journey) : IPacketSink, IHostSink
         {
             _delivered++;
             _sink?.Deliver(node, frame);
+            _trace?.Deliveries.Add(new TraceDelivery(node.Name, frame.Length));
         }
     }
 

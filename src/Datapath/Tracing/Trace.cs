@@ -2,7 +2,7 @@ namespace Datapath.Engine.Tracing;
 
 /// <summary>
 /// The record of one packet's walk through one or more nodes, as <c>ofproto/trace</c> shows it:
-/// steps in order, then the verdict (outputs with frames, or drops with table and reason).
+/// steps in order, then the verdict (outputs with frames, drops with table and reason, deliveries to a host).
 /// Tracing costs nothing when off: the translator only touches a Trace behind
 /// <c>if (ctx.Trace is { } t)</c>.
 /// </summary>
@@ -11,6 +11,9 @@ public sealed class Trace
     public List<TraceStep> Steps { get; } = [];
     public List<TraceOutput> Outputs { get; } = [];
     public List<TraceDrop> Drops { get; } = [];
+
+    /// <summary>Frames a host stack took for itself: the third way a walk ends, beside outputs and drops.</summary>
+    public List<TraceDelivery> Deliveries { get; } = [];
     /// <summary>The working key at the end of the last pass, per node (OVS's "Final flow:").</summary>
     public Dictionary<string, Datapath.Packets.FlowKey> FinalFlows { get; } = [];
 

@@ -4,7 +4,7 @@ namespace Datapath.Engine.Tracing;
 
 /// <summary>
 /// Writes a <see cref="Trace"/> in DESIGN.md's <c>--json</c> shape:
-/// <c>{"steps":[{"node","kind","table","rule",...}],"verdict":{"outputs":[{"node","port","ofport","frame"}],"drops":[{"node","table","reason"}]}}</c>.
+/// <c>{"steps":[{"node","kind","table","rule",...}],"verdict":{"outputs":[{"node","port","ofport","frame"}],"drops":[{"node","table","reason"}],"delivered":[{"node","length"}]}}</c>.
 /// </summary>
 public static class TraceJsonWriter
 {
@@ -99,6 +99,15 @@ public static class TraceJsonWriter
             else
                 w.WriteNull("table");
             w.WriteString("reason", d.ReasonName);
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+        w.WriteStartArray("delivered");
+        foreach (var d in trace.Deliveries)
+        {
+            w.WriteStartObject();
+            w.WriteString("node", d.Node);
+            w.WriteNumber("length", d.Length);
             w.WriteEndObject();
         }
         w.WriteEndArray();

@@ -97,7 +97,9 @@ public static class TraceTextRenderer
                 sb.Append(" in table ").Append(t);
             sb.AppendLine();
         }
-        if (trace.Outputs.Count == 0 && trace.Drops.Count == 0)
+        foreach (var d in trace.Deliveries)
+            sb.Append("  delivered to ").Append(d.Node).Append("'s host stack (INPUT), ").Append(d.Length).AppendLine(" bytes");
+        if (trace.Outputs.Count == 0 && trace.Drops.Count == 0 && trace.Deliveries.Count == 0)
             sb.AppendLine("  (nothing)");
         return sb.ToString();
     }

@@ -254,4 +254,21 @@ public sealed class ClusterJourneyTests
         Assert.Throws<ArgumentException>(() => Inject(c, "worker1", "nope", Phase1Syn(), 1));
         Assert.Throws<ArgumentException>(() => Inject(c, "worker9", FrontendPort, Phase1Syn(), 1));
     }
+
+    /// <summary>The seed's `arp -a` mystery: table 20 answers the host's ARP for 10.222.2.1 out antrea-gw0, and the host takes the reply: the trace's verdict says so.</summary>
+    [Fact]
+    public void The_hosts_arp_for_the_peer_gateway_is_answered_and_the_trace_shows_the_delivery()
+    {
+        var c = SeedJourney();
+        var trace = new Trace();
+        var request = PacketBuilder.Arp(1, Gw1Mac, Gw1, default, Gw2, Gw1Mac, MacAddress.Broadcast);
+        var r = Inject(c, "worker1", "antrea-gw0", request, 1000, trace);
+
+        Assert.Empty(r.Drops);
+        Assert.Single(r.Delivered);
+        var delivery = Assert.Single(trace.Deliveries);
+        Assert.Equal("worker1", delivery.Node);
+        Assert.Equal(42, delivery.Length);
+        Assert.Contains("delivered to worker1's host stack (INPUT), 42 bytes", TraceTextRenderer.Render(trace), StringComparison.Ordinal);
+    }
 }
