@@ -216,6 +216,111 @@ public sealed class SeedLabTests(LabFixture lab) : IClassFixture<LabFixture>
         Assert.Equal(Backend2Page, Curl("frontend", "http://10.222.2.34/").Out.Trim());
     }
 
+    /// <summary>
+    /// A pod floods its eth0 (the TAP worker1 reads, moved into the pod's namespace) with its queue cut
+    /// to one frame: while the flood runs, `ctl stats` calls made side by side all answer; with the
+    /// worker stopped (SIGSTOP) the kernel drops what the queue cannot hold, and the port's rx_dropped
+    /// counts it, read from the device's own tx_dropped in the pod's namespace. Every frame the pod sent
+    /// is a packet the port received or one it counts as dropped.
+    /// </summary>
+    [LabFact]
+    public void B0_AFloodFromAPodIsCountedWhereTheKernelDropsItAndStatsStillAnswer()
+    {
+        RequireLab();
+        string ns = lab.Ns("frontend");
+        var (code, _, error) = LabEnvironment.Run("ip", "-n", ns, "link", "set", "dev", "eth0", "txqueuelen", "1");
+        Assert.True(code == 0, error);
+        try
+        {
+            var before = FrontendPort();
+            var kernelBefore = KernelTx(ns);
+
+            // frontend (10.222.1.48) -> backend1 (10.222.1.47) UDP port 9, through the gateway's MAC,
+            // sent as raw frames so that no neighbour resolution stands between the socket and the TAP.
+            const int Flood = 100_000, WhileStopped = 2_000;
+            Task<(int Code, string Out, string Err)> flood = Task.Run(() => RawFrames(ns, Flood));
+            var answers = Enumerable.Range(0, 4).Select(_ => Task.Run(() =>
+            {
+                var sw = Stopwatch.StartNew();
+                var reply = Ctl("worker1", "stats");
+                return (reply.Code, reply.Err, sw.Elapsed);
+            })).ToArray();
+            Assert.True(Task.WaitAll(answers, TimeSpan.FromSeconds(60)), "ctl stats did not answer during the flood");
+            foreach (var (statsCode, statsError, took) in answers.Select(t => t.Result))
+            {
+                Assert.True(statsCode == 0, $"ctl stats during the flood: {statsCode} {statsError}");
+                Assert.True(took < TimeSpan.FromSeconds(10), $"ctl stats took {took} during the flood");
+            }
+            var flooded = flood.Result;
+            Assert.True(flooded.Code == 0, flooded.Err);
+
+            int worker1 = lab.WorkerPid("worker1");
+            string pid = worker1.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            Assert.Equal(0, LabEnvironment.Run("kill", "-STOP", pid).Code);
+            try
+            {
+                var stopped = RawFrames(ns, WhileStopped);
+                Assert.True(stopped.Code == 0, stopped.Err);
+            }
+            finally
+            {
+                LabEnvironment.Run("kill", "-CONT", pid);
+            }
+
+            var kernelAfter = KernelTx(ns);
+            long kernelDropped = kernelAfter.Dropped - kernelBefore.Dropped;
+            Assert.True(kernelDropped >= WhileStopped - 1, $"the kernel dropped {kernelDropped} of {WhileStopped} frames on a one-frame queue nobody read");
+            long sent = (kernelAfter.Packets - kernelBefore.Packets) + kernelDropped;
+            Assert.True(sent >= Flood + WhileStopped, $"the kernel counted {sent} frames on eth0, {Flood + WhileStopped} were sent");
+
+            var sw = Stopwatch.StartNew();
+            var after = FrontendPort();
+            while ((after.Dropped - before.Dropped < kernelDropped || after.Received + after.Dropped - before.Received - before.Dropped < sent)
+                   && sw.Elapsed < TimeSpan.FromSeconds(15))
+            {
+                Thread.Sleep(200);
+                after = FrontendPort();
+            }
+            Assert.True(after.Dropped - before.Dropped >= kernelDropped,
+                $"port frontend-a3ba2f counts {after.Dropped - before.Dropped} dropped, the kernel dropped {kernelDropped} on its queue");
+            Assert.True(after.Received + after.Dropped - before.Received - before.Dropped >= sent,
+                $"port frontend-a3ba2f received {after.Received - before.Received} and dropped {after.Dropped - before.Dropped} of {sent} frames");
+        }
+        finally
+        {
+            LabEnvironment.Run("ip", "-n", ns, "link", "set", "dev", "eth0", "txqueuelen", "500");
+        }
+        Assert.Equal(Backend2Page, Curl("frontend", "http://10.222.2.34/").Out.Trim());
+    }
+
+    private (long Received, long Dropped) FrontendPort()
+    {
+        var port = Stats("worker1").GetProperty("ports").EnumerateArray().Single(p => p.GetProperty("port").GetString() == "frontend-a3ba2f");
+        return (port.GetProperty("rx_packets").GetInt64(), port.GetProperty("rx_dropped").GetInt64());
+    }
+
+    private static (long Packets, long Dropped) KernelTx(string ns)
+    {
+        var (code, output, error) = LabEnvironment.Run("ip", "-n", ns, "-s", "-j", "link", "show", "dev", "eth0");
+        Assert.True(code == 0, error);
+        using var doc = JsonDocument.Parse(output);
+        var tx = doc.RootElement[0].GetProperty("stats64").GetProperty("tx");
+        return (tx.GetProperty("packets").GetInt64(), tx.GetProperty("dropped").GetInt64());
+    }
+
+    private static (int Code, string Out, string Err) RawFrames(string ns, int count)
+    {
+        string script = "import socket, struct\n"
+            + "def csum(b):\n    s = sum(struct.unpack('!10H', b))\n    s = (s >> 16) + (s & 0xffff)\n    return ~(s + (s >> 16)) & 0xffff\n"
+            + "ip = bytearray(struct.pack('!BBHHHBBH4s4s', 0x45, 0, 28 + 18, 0, 0x4000, 64, 17, 0, bytes([10, 222, 1, 48]), bytes([10, 222, 1, 47])))\n"
+            + "ip[10:12] = struct.pack('!H', csum(bytes(ip)))\n"
+            + "frame = bytes.fromhex('4e9908c153be' 'be2cbfe4ecc5' '0800') + bytes(ip) + struct.pack('!HHHH', 40000, 9, 8 + 18, 0) + b'x' * 18\n"
+            + "s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)\n"
+            + "s.bind(('eth0', 0))\n"
+            + $"for _ in range({count}):\n    s.send(frame)\n";
+        return LabEnvironment.RunFor(TimeSpan.FromSeconds(120), "ip", "netns", "exec", ns, "python3", "-c", script);
+    }
+
     [LabFact]
     public void B1_AMalformedFrameFromATapIsACountedDrop()
     {
