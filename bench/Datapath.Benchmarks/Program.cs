@@ -18,6 +18,11 @@ internal static class Program
             Pipeline.ReplayWorkload.Write(kind, int.Parse(frames, System.Globalization.CultureInfo.InvariantCulture), int.Parse(connections, System.Globalization.CultureInfo.InvariantCulture), path);
             return;
         }
+        if (args is ["--fastpath-cpu-time", ..])
+        {
+            Console.Write(Pipeline.FastPathCpuTimeHarness.Run(only: args.Length > 1 ? args[1] : null));
+            return;
+        }
         if (args is ["--pipeline-cpu-time"])
         {
             Console.Write(Pipeline.PipelineCpuTimeHarness.Run());

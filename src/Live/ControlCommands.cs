@@ -187,9 +187,9 @@ internal sealed class ControlCommands(LiveNode live, TimeProvider time)
             sb.Append(line).Append('\n');
         foreach (var b in live.Ports)
         {
-            var s = b.LivePort.Statistics;
+            var s = b.Statistics;
             sb.Append(CultureInfo.InvariantCulture,
-                $"  live {b.BridgePort.Name} {b.Binding.Describe()}: rx pkts={s.RxPackets}, bytes={s.RxBytes}, drop={s.RxDropped}, truncated={s.RxTruncated}; tx pkts={s.TxPackets}, bytes={s.TxBytes}, drop={s.TxDropped}; errors={s.Errors}; {(b.LivePort.Fault is { } f ? "FAULT: " + f.Message : "up")}\n");
+                $"  live {b.BridgePort.Name} {b.Binding.Describe()}: rx pkts={s.RxPackets}, bytes={s.RxBytes}, drop={s.RxDropped}, truncated={s.RxTruncated}; tx pkts={s.TxPackets}, bytes={s.TxBytes}, drop={s.TxDropped}; errors={s.Errors}; {(b.Fault is { } f ? "FAULT: " + f.Message : "up")}\n");
         }
         return ControlReply.Ok(sb.ToString());
     }
@@ -333,12 +333,17 @@ internal sealed class ControlCommands(LiveNode live, TimeProvider time)
                 w.WriteStartArray("ports");
                 foreach (var b in live.Ports)
                 {
-                    var s = b.LivePort.Statistics;
+                    var s = b.Statistics;
                     w.WriteStartObject();
                     w.WriteString("port", b.BridgePort.Name);
                     w.WriteNumber("ofport", b.BridgePort.OfPort);
                     w.WriteString("bind", b.Binding.Describe());
                     w.WriteString("interface", b.LivePort.Name);
+                    w.WriteNumber("queues", b.Queues.Count);
+                    w.WriteStartArray("queue_rx_packets");
+                    foreach (var q in b.Queues)
+                        w.WriteNumberValue(q.Statistics.RxPackets);
+                    w.WriteEndArray();
                     w.WriteNumber("rx_packets", s.RxPackets);
                     w.WriteNumber("rx_bytes", s.RxBytes);
                     w.WriteNumber("rx_dropped", s.RxDropped + b.BridgePort.Counters.RxDropped);
@@ -347,8 +352,8 @@ internal sealed class ControlCommands(LiveNode live, TimeProvider time)
                     w.WriteNumber("tx_bytes", s.TxBytes);
                     w.WriteNumber("tx_dropped", s.TxDropped);
                     w.WriteNumber("errors", s.Errors);
-                    w.WriteString("state", b.LivePort.Fault is null ? "up" : "faulted");
-                    if (b.LivePort.Fault is { } f)
+                    w.WriteString("state", b.Fault is null ? "up" : "faulted");
+                    if (b.Fault is { } f)
                         w.WriteString("fault", f.Message);
                     w.WriteEndObject();
                 }
@@ -406,8 +411,8 @@ internal sealed class ControlCommands(LiveNode live, TimeProvider time)
         sb.Append("ports:\n");
         foreach (var b in live.Ports)
         {
-            var s = b.LivePort.Statistics;
-            sb.Append(inv, $"  {b.BridgePort.OfPort}({b.BridgePort.Name}) {b.Binding.Describe()}: rx {s.RxPackets} pkts {s.RxBytes} bytes (dropped {s.RxDropped + b.BridgePort.Counters.RxDropped}, truncated {s.RxTruncated}); tx {s.TxPackets} pkts {s.TxBytes} bytes (dropped {s.TxDropped}); errors {s.Errors}; {(b.LivePort.Fault is { } f ? "FAULT: " + f.Message : "up")}\n");
+            var s = b.Statistics;
+            sb.Append(inv, $"  {b.BridgePort.OfPort}({b.BridgePort.Name}) {b.Binding.Describe()}{(b.Queues.Count > 1 ? $" ({b.Queues.Count} queues)" : "")}: rx {s.RxPackets} pkts {s.RxBytes} bytes (dropped {s.RxDropped + b.BridgePort.Counters.RxDropped}, truncated {s.RxTruncated}); tx {s.TxPackets} pkts {s.TxBytes} bytes (dropped {s.TxDropped}); errors {s.Errors}; {(b.Fault is { } f ? "FAULT: " + f.Message : "up")}\n");
         }
         sb.Append(node.UseFlowCache
             ? string.Create(inv, $"flow cache: {cache.Hits} hits ({cache.FrontHits} in the exact-match front), {cache.Misses} misses ({cache.HitRate:P1}), {cache.Entries} megaflows, {cache.Flushes} flushes\n")

@@ -45,6 +45,9 @@ public sealed class LiveDaemon : IDisposable
         }
     }
 
+    /// <summary>Receive threads per bound port (<c>run --workers N</c>; TAP queues or AF_PACKET fanout sockets); set before <see cref="Start"/>.</summary>
+    public int Workers { get; set; } = 1;
+
     /// <summary>Connection limits for every node's bridge and host connection tables (<c>run --ct-limit</c>); set before <see cref="Start"/>.</summary>
     public Conntrack.ConntrackLimits ConntrackLimits { get; set; } = Conntrack.ConntrackLimits.None;
 
@@ -180,7 +183,7 @@ public sealed class LiveDaemon : IDisposable
                 LiveNode live;
                 try
                 {
-                    live = LiveNode.Open(node, lab, peers, host, log);
+                    live = LiveNode.Open(node, lab, peers, host, log, Workers);
                 }
                 catch
                 {

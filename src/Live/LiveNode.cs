@@ -20,13 +20,19 @@ namespace Datapath.Live;
 //
 // Design
 // ------
-// One LiveReceiveLoop thread per bound port and one thread for the underlay socket; each hands
+// One LiveReceiveLoop thread per queue of each bound port and one thread for the underlay socket.
+// A port has one queue, or with `run --workers N` N of them: a multi-queue TAP's queues
+// (IFF_MULTI_QUEUE) or N AF_PACKET sockets in one PACKET_FANOUT_HASH group. Either way the kernel
+// spreads the port's frames over the queues by a symmetric flow hash (both directions of a
+// connection meet on one queue; the frames of one flow stay in order), as OVS's PMD threads each
+// poll their own receive queues; pcap ports keep one reader. Each loop hands
 // every frame to the engine's Journey (scope: this node — its bridge and the host behind
 // antrea-gw0) on its own thread (the engine keeps one translation context and one journey walk per
 // thread; conntrack and rule counters are shared and thread-safe).  The LiveNode is the
 // IJourneySink of every journey, so the frames that leave go straight out:
 //   - to a bound port: queued in the receiving thread's per-port transmit batch and sent with one
-//     SendBatch (sendmmsg on AF_PACKET) when the received batch is done, in order; outside a
+//     SendBatch (sendmmsg on AF_PACKET) on the port's queue of the loop's index when the received
+//     batch is done, in order; outside a
 //     receive loop (the underlay thread) ILivePort.Send at once (any thread may send while another receives);
 //   - to the tunnel port: the engine hands us the whole outer frame (Ethernet/IPv4/UDP/GENEVE, as
 //     it would leave the uplink); we send its UDP payload to the underlay address of the node
@@ -61,7 +67,7 @@ namespace Datapath.Live;
 // ----
 // Per frame: the journey (Node.Process, and the host's traversals with one pooled copy each) plus
 // one send system call; the sink allocates nothing (array index for ports, dictionary lookups keyed
-// by uint for peers).  Threads: ports + 1.
+// by uint for peers).  Threads: ports × workers + 1.
 internal sealed class LiveNode : IJourneySink, IDisposable
 {
     [ThreadStatic]
@@ -130,35 +136,56 @@ internal sealed class LiveNode : IJourneySink, IDisposable
     /// On failure everything opened so far is closed and the exception propagates
     /// (<see cref="LiveIoException"/> for a port, <see cref="SocketException"/> for the underlay).
     /// </summary>
-    public static LiveNode Open(Node node, LabNode lab, Dictionary<uint, Ipv4Address> underlayByNodeIp, HostStack? host, Action<string> log)
+    public static LiveNode Open(Node node, LabNode lab, Dictionary<uint, Ipv4Address> underlayByNodeIp, HostStack? host, Action<string> log, int workers = 1)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(workers, 1);
         var opened = new List<BoundPort>();
+        var queues = new List<ILivePort>();
         UdpGeneveUnderlay? underlay = null;
         try
         {
             foreach (var b in lab.Ports)
             {
                 var bridgePort = node.Bridge.GetPort(b.Port);
-                ILivePort live = b.Kind switch
+                queues = [];
+                switch (b.Kind)
                 {
-                    LabPortKind.Tap => TapPort.Open(new TapPortOptions { Name = b.Interface, Mtu = b.Mtu, BringUp = true }),
-                    LabPortKind.AfPacket => OpenAfPacket(b),
-                    _ => PcapPort.Open(b.Interface),
-                };
-                opened.Add(new BoundPort(bridgePort, live, b));
+                    case LabPortKind.Tap:
+                        var tap = TapPort.Open(new TapPortOptions { Name = b.Interface, Mtu = b.Mtu, BringUp = true, MultiQueue = workers > 1 });
+                        queues.Add(tap);
+                        for (int q = 1; q < workers; q++)
+                            queues.Add(tap.AttachQueue());
+                        break;
+                    case LabPortKind.AfPacket:
+                        var first = OpenAfPacket(b, workers > 1, fanoutId: null);
+                        queues.Add(first);
+                        for (int q = 1; q < workers; q++)
+                            queues.Add(OpenAfPacket(b, fanout: true, first.FanoutId));
+                        break;
+                    default:
+                        queues.Add(PcapPort.Open(b.Interface)); // libpcap has no fanout: one reader whatever the workers
+                        break;
+                }
+                opened.Add(new BoundPort(bridgePort, queues, b));
+                queues = [];
             }
             if (lab.Underlay is { } ep)
                 underlay = new UdpGeneveUnderlay(ep);
-            return new LiveNode(node, lab, opened, underlay, underlayByNodeIp, host, log);
+            return new LiveNode(node, lab, opened, underlay, underlayByNodeIp, host, log) { Workers = workers };
         }
         catch
         {
+            for (int i = queues.Count - 1; i >= 0; i--)
+                queues[i].Dispose();
             foreach (var b in opened)
-                b.LivePort.Dispose();
+                b.DisposeQueues();
             underlay?.Dispose();
             throw;
         }
     }
+
+    /// <summary>Receive threads per bound port (<c>run --workers</c>): TAP queues or sockets of one fanout group; pcap ports have one.</summary>
+    public int Workers { get; private init; } = 1;
 
     /// <summary>
     /// The receive ring of an afpacket port without a <c>ring:</c> key (docs/live-io.md, "PACKET_MMAP rings"):
@@ -168,7 +195,7 @@ internal sealed class LiveNode : IJourneySink, IDisposable
     /// </summary>
     public const AfPacketRxRing DefaultRing = AfPacketRxRing.V2;
 
-    private static AfPacketPort OpenAfPacket(LabPortBinding b)
+    private static AfPacketPort OpenAfPacket(LabPortBinding b, bool fanout, ushort? fanoutId)
     {
         var ring = b.Ring ?? DefaultRing;
         return AfPacketPort.Open(b.Interface, new AfPacketPortOptions
@@ -177,10 +204,12 @@ internal sealed class LiveNode : IJourneySink, IDisposable
             RxFrameCount = 8192,
             TxRing = ring != AfPacketRxRing.None,
             QdiscBypass = ring != AfPacketRxRing.None,
+            Fanout = fanout,
+            FanoutId = fanoutId,
         });
     }
 
-    /// <summary>Starts one receive loop per port and the underlay thread.</summary>
+    /// <summary>Starts one receive loop per port queue (Workers per TAP or afpacket port) and the underlay thread.</summary>
     public void Start()
     {
         foreach (var b in _ports)
@@ -189,14 +218,21 @@ internal sealed class LiveNode : IJourneySink, IDisposable
             uint ofport = b.BridgePort.OfPort;
             if (b.LivePort is AfPacketPort { RingFallbackReason: { } why })
                 _log($"port {b.BridgePort.Name} ({b.Binding.Describe()}): no PACKET_MMAP ring ({why}); using recvmmsg/sendmmsg");
-            b.LivePort.Faulted += (_, e) =>
+            for (int q = 0; q < b.Queues.Count; q++)
             {
-                Counters.PortFault();
-                _log($"port {bound.BridgePort.Name} ({bound.Binding.Describe()}) stopped: {e.Message}; the other ports keep running");
-            };
-            var transmit = new TransmitBatches(this, _bound.Length);
-            b.Loop = LiveReceiveLoop.Start(b.LivePort, (_, batch) => OnBatch(ofport, batch, transmit),
-                new LiveReceiveLoopOptions { ThreadName = $"{Node.Name} rx {b.Binding.Describe()}" }, _stop.Token);
+                var queue = b.Queues[q];
+                int index = q;
+                queue.Faulted += (_, e) =>
+                {
+                    if (bound.MarkFaulted())
+                        Counters.PortFault(); // a port's fault counts once, whichever of its queues saw it first
+                    _log($"port {bound.BridgePort.Name} ({bound.Binding.Describe()}){(bound.Queues.Count > 1 ? $" queue {index}" : "")} stopped: {e.Message}; the other ports keep running");
+                };
+                var transmit = new TransmitBatches(this, _bound.Length, q);
+                string name = b.Queues.Count > 1 ? $"{Node.Name} rx {b.Binding.Describe()} q{q}" : $"{Node.Name} rx {b.Binding.Describe()}";
+                b.Loops.Add(LiveReceiveLoop.Start(queue, (_, batch) => OnBatch(ofport, batch, transmit),
+                    new LiveReceiveLoopOptions { ThreadName = name }, _stop.Token));
+            }
         }
         if (_underlay is not null)
         {
@@ -213,12 +249,17 @@ internal sealed class LiveNode : IJourneySink, IDisposable
         _stopped = true;
         _stop.Cancel();
         foreach (var b in _ports)
-            b.Loop?.Stop();
+        {
+            foreach (var loop in b.Loops)
+                loop.Stop();
+        }
         _underlayThread?.Join();
         foreach (var b in _ports)
         {
-            b.Loop?.Dispose();
-            b.LivePort.Dispose();
+            foreach (var loop in b.Loops)
+                loop.Dispose();
+            b.Loops.Clear();
+            b.DisposeQueues();
         }
         _underlay?.Dispose();
     }
@@ -491,9 +532,10 @@ internal sealed class LiveNode : IJourneySink, IDisposable
 
     /// <summary>
     /// One receive loop's transmit side: a FrameBatch per bound port, filled while a received batch
-    /// is processed and sent (SendBatch) when it is done. Owned by one loop thread.
+    /// is processed and sent (SendBatch) when it is done, on the port's queue of the same index as the
+    /// loop's (its own TAP queue or fanout socket; queue 0 for a port with fewer). Owned by one loop thread.
     /// </summary>
-    private sealed class TransmitBatches(LiveNode owner, int ports)
+    private sealed class TransmitBatches(LiveNode owner, int ports, int queue)
     {
         private readonly FrameBatch?[] _byOfPort = new FrameBatch?[ports];
         private readonly List<BoundPort> _dirty = [];
@@ -510,13 +552,15 @@ internal sealed class LiveNode : IJourneySink, IDisposable
                 return;
             if (frame.Length > batch.FrameCapacity)
             {
-                port.LivePort.Send(frame); // larger than a slot: send it alone (the port counts a refusal)
+                Queue(port).Send(frame); // larger than a slot: send it alone (the port counts a refusal)
                 return;
             }
-            port.LivePort.SendBatch(batch); // full: send what we have, keep order
+            Queue(port).SendBatch(batch); // full: send what we have, keep order
             batch.Clear();
             batch.TryAdd(frame);
         }
+
+        private ILivePort Queue(BoundPort port) => queue < port.Queues.Count ? port.Queues[queue] : port.LivePort;
 
         public void Flush()
         {
@@ -524,7 +568,7 @@ internal sealed class LiveNode : IJourneySink, IDisposable
             {
                 var batch = _byOfPort[port.BridgePort.OfPort]!;
                 if (batch.Count > 0)
-                    port.LivePort.SendBatch(batch);
+                    Queue(port).SendBatch(batch);
                 batch.Clear();
             }
             _dirty.Clear();

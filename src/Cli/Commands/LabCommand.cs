@@ -22,7 +22,10 @@ internal sealed class LabCommand : ICliCommand
         var prefix = new Option<string>("--prefix") { Description = "Prefix for the namespaces and TAPs made (frontend -> PREFIXfrontend); at most 6 characters", DefaultValueFactory = _ => "" };
         var underlay = new Option<string>("--underlay") { Description = "The two workers' underlay addresses (loopback), A,B", DefaultValueFactory = _ => "127.0.0.11,127.0.0.12" };
         var staticArp = new Option<bool>("--static-gateway-arp") { Description = "Give each pod a permanent neighbour entry for its gateway instead of letting the host stack answer its ARP" };
-        var command = new Command("lab", "Build (up) or remove (down) the seed lab on real traffic: namespaces, TAPs, two datapath workers, HTTP servers") { action, dir, prefix, underlay, staticArp };
+        var workers = NumberOption.Create("--workers",
+            "Receive threads per port for each node's `datapath run` (its --workers; default 1): multi-queue TAPs",
+            min: 1, max: 64, defaultValue: 1, what: "a number of threads");
+        var command = new Command("lab", "Build (up) or remove (down) the seed lab on real traffic: namespaces, TAPs, two datapath workers, HTTP servers") { action, dir, prefix, underlay, staticArp, workers };
         command.SetAction(parse =>
         {
             var stderr = parse.InvocationConfiguration.Error;
@@ -32,7 +35,7 @@ internal sealed class LabCommand : ICliCommand
             var parts = parse.GetValue(underlay)!.Split(',');
             if (parts.Length != 2 || parts.Any(a => !IPAddress.TryParse(a, out var ip) || ip.AddressFamily != System.Net.Sockets.AddressFamily.InterNetwork) || parts[0] == parts[1])
                 return CliError.BadInput(stderr, $"--underlay '{parse.GetValue(underlay)}': expected two different IPv4 addresses A,B (e.g. 127.0.0.11,127.0.0.12)");
-            var options = new LabOptions(Path.GetFullPath(parse.GetValue(dir)!), p, parts[0], parts[1], parse.GetValue(staticArp));
+            var options = new LabOptions(Path.GetFullPath(parse.GetValue(dir)!), p, parts[0], parts[1], parse.GetValue(staticArp), parse.GetValue(workers));
             var runner = new LabRunner(options, parse.InvocationConfiguration.Output, stderr);
             return parse.GetValue(action) == "up" ? runner.Up() : runner.Down();
         });

@@ -11,7 +11,7 @@ using Datapath.Live;
 namespace Datapath.Cli.Commands;
 
 /// <summary>
-/// `datapath run LAB.yaml [--node N]`: the live daemon (docs/lab.md). Builds the lab's nodes, binds
+/// `datapath run LAB.yaml [--node N] [--workers N]`: the live daemon (docs/lab.md). Builds the lab's nodes, binds
 /// their ports to TAPs or interfaces and their tunnels to UDP sockets, serves a control socket per
 /// node, and runs until SIGINT or SIGTERM, then stops cleanly (loops stopped, TAPs it created removed,
 /// sockets closed). Log lines go to stderr.
@@ -25,17 +25,20 @@ internal sealed class RunCommand : ICliCommand
         var lab = new Argument<string>("LAB.yaml") { Description = "The lab file (docs/lab.md): scenario, per node the port bindings, underlay address and control socket" };
         var node = new Option<string?>("--node") { Description = "Run only this node of the lab (run one process per node to exchange GENEVE over real UDP)" };
         var noCache = new Option<bool>("--no-cache") { Description = "Translate every pass on the slow path (no flow cache); the results are the same" };
-        var command = new Command("run", "Run the datapath live: bridge TAPs and interfaces through the lab's nodes, GENEVE over UDP, control sockets") { lab, node, noCache };
+        var workers = NumberOption.Create("--workers",
+            "Receive threads per port (default 1): a multi-queue TAP's queues or AF_PACKET sockets in one fanout group, spread by a symmetric flow hash",
+            min: 1, max: 64, defaultValue: 1, what: "a number of threads");
+        var command = new Command("run", "Run the datapath live: bridge TAPs and interfaces through the lab's nodes, GENEVE over UDP, control sockets") { lab, node, noCache, workers };
         var ctLimits = new ConntrackLimitOptions();
         ctLimits.AddTo(command);
         command.SetAction(parse => Run(parse.GetValue(lab)!, parse.GetValue(node), parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error, stopWhen: null,
-            useFlowCache: !parse.GetValue(noCache), limits: ctLimits.Get(parse)));
+            useFlowCache: !parse.GetValue(noCache), limits: ctLimits.Get(parse), workers: parse.GetValue(workers)));
         return command;
     }
 
     /// <summary>Runs the daemon until a signal (or until <paramref name="stopWhen"/> is set, for tests). Returns the exit code.</summary>
     internal static int Run(string labPath, string? onlyNode, TextWriter stdout, TextWriter stderr, ManualResetEventSlim? stopWhen, bool useFlowCache = true,
-        Conntrack.ConntrackLimits? limits = null)
+        Conntrack.ConntrackLimits? limits = null, int workers = 1)
     {
         var log = TextWriter.Synchronized(stderr);
         void Log(string message)
@@ -51,6 +54,7 @@ internal sealed class RunCommand : ICliCommand
             lab = LabFileParser.Load(labPath);
             daemon = LiveDaemon.Build(lab, onlyNode, Log);
             daemon.UseFlowCache = useFlowCache;
+            daemon.Workers = workers;
             daemon.ConntrackLimits = limits ?? Conntrack.ConntrackLimits.None;
         }
         catch (Exception e) when (CliError.TryReport(stderr, e, labPath, out int code))
@@ -91,7 +95,7 @@ internal sealed class RunCommand : ICliCommand
             {
                 return CliError.Environment(stderr, e.Message);
             }
-            stdout.WriteLine($"datapath run {lab.Path}: {string.Join(", ", daemon.Running.Select(n => $"{n.Name} (control {n.ControlSocket})"))} up; SIGINT or SIGTERM stops");
+            stdout.WriteLine($"datapath run {lab.Path}: {string.Join(", ", daemon.Running.Select(n => $"{n.Name} (control {n.ControlSocket})"))} up{(workers > 1 ? $", {workers} receive threads per port" : "")}; SIGINT or SIGTERM stops");
             stdout.Flush();
             stop.Wait();
             daemon.Stop();

@@ -72,7 +72,7 @@ internal sealed class LabRunner(LabOptions options, TextWriter stdout, TextWrite
             {
                 string log = Path.Combine(Dir, node + ".log");
                 string socket = Path.Combine(Dir, node + ".sock");
-                int pid = StartDetached(log, [.. DatapathCommand(), "run", labPath, "--node", node]);
+                int pid = StartDetached(log, [.. DatapathCommand(), "run", labPath, "--node", node, "--workers", options.Workers.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
                 state.Workers.Add(new LabProcess { Name = node, Pid = pid, Log = log, Socket = socket });
                 state.Files.Add(log);
                 Save(state);

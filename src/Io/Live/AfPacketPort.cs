@@ -74,6 +74,10 @@ public sealed unsafe class AfPacketPort : LivePort
     private const int PACKET_VNET_HDR = 15;
     private const int PACKET_QDISC_BYPASS = 20;
     private const int PACKET_IGNORE_OUTGOING = 23;
+    private const int PACKET_FANOUT = 18;
+    private const int PACKET_FANOUT_HASH = 0;
+    private const int PACKET_FANOUT_FLAG_UNIQUEID = 0x2000;
+    private const int PACKET_FANOUT_FLAG_DEFRAG = 0x8000;
     private const int PACKET_MR_PROMISC = 1;
     private const byte PACKET_OUTGOING = 4;
     private const ushort ETH_P_ALL = 0x0003;
@@ -231,6 +235,7 @@ public sealed unsafe class AfPacketPort : LivePort
                 }
             }
 
+            ushort? fanoutId = options.Fanout ? JoinFanout(rx, options.FanoutId, interfaceName) : null;
             tx = OpenSocket(interfaceName);
             if (options.TxRing)
             {
@@ -250,7 +255,7 @@ public sealed unsafe class AfPacketPort : LivePort
             }
 
             Bind(tx, ifindex, 0, interfaceName);
-            return new AfPacketPort(interfaceName, rx, tx, ifindex, filterOutgoing, rxRing, options.RxRing, txRing, mtu, fallback);
+            return new AfPacketPort(interfaceName, rx, tx, ifindex, filterOutgoing, rxRing, options.RxRing, txRing, mtu, fallback) { FanoutId = fanoutId };
         }
         catch
         {
@@ -279,6 +284,24 @@ public sealed unsafe class AfPacketPort : LivePort
         }
 
         return fd;
+    }
+
+    /// <summary>The PACKET_FANOUT group this port's receive socket is in (<see cref="AfPacketPortOptions.Fanout"/>), or null.</summary>
+    public ushort? FanoutId { get; private init; }
+
+    /// <summary>Joins <paramref name="id"/>'s hash fanout group, or a new one with a unique id; returns the group's id.</summary>
+    private static ushort JoinFanout(int fd, ushort? id, string name)
+    {
+        int arg = (id ?? 0) | ((PACKET_FANOUT_HASH | PACKET_FANOUT_FLAG_DEFRAG | (id is null ? PACKET_FANOUT_FLAG_UNIQUEID : 0)) << 16);
+        if (LibC.SetSockOpt(fd, SOL_PACKET, PACKET_FANOUT, &arg, sizeof(int)) < 0)
+            throw LiveIoException.FromErrno(name, id is null ? "setsockopt PACKET_FANOUT (a new hash group)" : $"setsockopt PACKET_FANOUT (join hash group {id})", LibC.LastErrno);
+        if (id is { } joined)
+            return joined;
+        int value = 0;
+        uint length = sizeof(int);
+        if (LibC.GetSockOpt(fd, SOL_PACKET, PACKET_FANOUT, &value, &length) < 0)
+            throw LiveIoException.FromErrno(name, "getsockopt PACKET_FANOUT", LibC.LastErrno);
+        return (ushort)value;
     }
 
     private static void Bind(int fd, int ifindex, ushort protocol, string name)

@@ -52,4 +52,13 @@ public sealed class AfPacketPortOptions
 
     /// <summary>Number of transmit ring frames (each holds one frame up to the interface's MTU). Default 512.</summary>
     public int TxFrameCount { get; init; } = 512;
+    /// <summary>
+    /// Join a PACKET_FANOUT group of type PACKET_FANOUT_HASH (with PACKET_FANOUT_FLAG_DEFRAG): the sockets of
+    /// the group share the interface's frames by the kernel's symmetric flow hash, so one worker thread per
+    /// socket sees every frame of a connection, both directions. Default false.
+    /// </summary>
+    public bool Fanout { get; init; }
+    /// <summary>With <see cref="Fanout"/>: the group to join (<see cref="AfPacketPort.FanoutId"/> of its first
+    /// socket), or null to start a new group with an id the kernel picks (PACKET_FANOUT_FLAG_UNIQUEID).</summary>
+    public ushort? FanoutId { get; init; }
 }

@@ -17,10 +17,16 @@ namespace Datapath.Io.Live;
 // reads frames until EAGAIN (one frame per read(2), up to the batch's capacity) and polls only
 // when nothing was ready, so a busy port makes no poll calls. IFF_NO_PI: no 4-byte packet-info
 // prefix; no IFF_VNET_HDR: the kernel finishes checksums and segments before handing us frames.
+// With IFF_MULTI_QUEUE (TapPortOptions.MultiQueue) AttachQueue opens further queues of the same
+// device, each a TapPort of its own fd: the kernel picks the queue of each frame it transmits into
+// the TAP from a symmetric flow hash (tun_automq_select_queue), or from the queue that last wrote
+// that flow, so both directions of a connection and all its frames meet on one queue.
 //
 // Invariants
 // ----------
 //  - _fd is open from Open until Dispose; Created says whether Dispose removes the device.
+//  - Only the queue Open returned reads the device's counters (tx_dropped is per device, not per
+//    queue); attached queues never remove the device. Dispose the attached queues first.
 //  - A TAP we created and made persistent gets TUNSETPERSIST 0 before close, so close removes it; Dispose
 //    returns when the device is gone (a child forked meanwhile may hold a copy of the fd until its exec).
 //
@@ -46,18 +52,23 @@ public sealed unsafe class TapPort : LivePort
     private const int CLONE_NEWNET = 0x40000000;
     private const short IFF_TAP = 0x0002;
     private const short IFF_NO_PI = 0x1000;
+    private const short IFF_MULTI_QUEUE = 0x0100;
 
     private readonly int _fd;
     private readonly bool _persistent;
+    private readonly bool _multiQueue;
+    private readonly bool _readsDeviceCounters;
     private readonly Lock _kernelDropsLock = new();
     private long _kernelQueueDrops;
 
-    private TapPort(string name, int fd, bool created, bool persistent)
+    private TapPort(string name, int fd, bool created, bool persistent, bool multiQueue, bool readsDeviceCounters)
         : base(name)
     {
         _fd = fd;
         Created = created;
         _persistent = persistent;
+        _multiQueue = multiQueue;
+        _readsDeviceCounters = readsDeviceCounters;
     }
 
     /// <inheritdoc/>
@@ -96,14 +107,16 @@ public sealed unsafe class TapPort : LivePort
         try
         {
             InterfaceControl.IfReq req = InterfaceControl.Request(options.Name);
-            req.Flags = IFF_TAP | IFF_NO_PI;
+            req.Flags = (short)(IFF_TAP | IFF_NO_PI | (options.MultiQueue ? IFF_MULTI_QUEUE : 0));
             if (LibC.Ioctl(fd, TUNSETIFF, &req) < 0)
             {
                 int errno = LibC.LastErrno;
                 string why = errno is LibC.EBUSY or LibC.EINVAL && existed
-                    ? " (an interface of that name exists and is not a free TAP)"
+                    ? options.MultiQueue
+                        ? " (an interface of that name exists and is not a free multi-queue TAP)"
+                        : " (an interface of that name exists and is not a free TAP)"
                     : string.Empty;
-                throw LiveIoException.FromErrno(label, "ioctl TUNSETIFF (IFF_TAP|IFF_NO_PI)" + why, errno);
+                throw LiveIoException.FromErrno(label, $"ioctl TUNSETIFF (IFF_TAP|IFF_NO_PI{(options.MultiQueue ? "|IFF_MULTI_QUEUE" : "")})" + why, errno);
             }
 
             string name = InterfaceControl.NameOf(req);
@@ -138,7 +151,7 @@ public sealed unsafe class TapPort : LivePort
                 InterfaceControl.SetUp(name, true);
             }
 
-            return new TapPort(name, fd, created, options.Persistent);
+            return new TapPort(name, fd, created, options.Persistent, options.MultiQueue, readsDeviceCounters: true);
         }
         catch
         {
@@ -153,6 +166,30 @@ public sealed unsafe class TapPort : LivePort
     }
 
     /// <summary>
+    /// Opens one more queue of this multi-queue TAP (<see cref="TapPortOptions.MultiQueue"/>): a port of
+    /// its own file descriptor on the same device, for another receive thread. Call it while the device
+    /// is still in this network namespace (TUNSETIFF finds it by name). The queue never removes the
+    /// device and does not read its counters; dispose it before this port.
+    /// </summary>
+    public TapPort AttachQueue()
+    {
+        if (!_multiQueue)
+            throw new InvalidOperationException($"TAP '{Name}' was opened without MultiQueue");
+        int fd = LibC.Open(CloneDevice, LibC.O_RDWR | LibC.O_NONBLOCK | LibC.O_CLOEXEC);
+        if (fd < 0)
+            throw LiveIoException.FromErrno(Name, $"open {CloneDevice}", LibC.LastErrno);
+        InterfaceControl.IfReq req = InterfaceControl.Request(Name);
+        req.Flags = IFF_TAP | IFF_NO_PI | IFF_MULTI_QUEUE;
+        if (LibC.Ioctl(fd, TUNSETIFF, &req) < 0)
+        {
+            int errno = LibC.LastErrno;
+            LibC.Close(fd);
+            throw LiveIoException.FromErrno(Name, "ioctl TUNSETIFF (IFF_TAP|IFF_NO_PI|IFF_MULTI_QUEUE: attach a queue)", errno);
+        }
+        return new TapPort(Name, fd, created: false, persistent: false, multiQueue: true, readsDeviceCounters: false);
+    }
+
+    /// <summary>
     /// Adds what the kernel dropped on the TAP's queue since the last look to RxDropped: the device's
     /// tx_dropped (the kernel transmits into a TAP; a reader that falls behind leaves the queue full). The
     /// device may have moved to a pod's network namespace and been renamed (eth0 there), so it is found
@@ -161,7 +198,7 @@ public sealed unsafe class TapPort : LivePort
     /// </summary>
     private protected override void RefreshKernelCounters()
     {
-        if (QueueDrops() is not { } dropped)
+        if (!_readsDeviceCounters || QueueDrops() is not { } dropped)
             return;
         lock (_kernelDropsLock)
         {

@@ -22,6 +22,13 @@ public sealed class TapPortOptions
     /// descriptor being closed by someone else. A TAP we created is still removed on Dispose.</summary>
     public bool Persistent { get; init; }
 
+    /// <summary>
+    /// Create the device with IFF_MULTI_QUEUE so that <see cref="TapPort.AttachQueue"/> can open more
+    /// queues on it (one per worker thread; the kernel spreads the frames it transmits into the TAP
+    /// over the queues by a symmetric flow hash). Default false. Attaching to an existing TAP needs
+    /// the flag to match how that TAP was created.
+    /// </summary>
+    public bool MultiQueue { get; init; }
     /// <summary>Owner uid given with TUNSETOWNER, or null.</summary>
     public int? OwnerUid { get; init; }
 

@@ -7,7 +7,8 @@ namespace Datapath.EndToEnd.Tests.Lab;
 /// One seed lab for the whole test class: `datapath lab up` with a random prefix (namespaces
 /// dtXXX-frontend...), a temporary directory and loopback underlay addresses of its own, so it
 /// collides with nothing. Dispose removes everything it made even when tests failed: `lab down`,
-/// then any namespace, TAP or process with its names that is still there.
+/// then any namespace, TAP or process with its names that is still there. The workers run with
+/// `--workers 2` (two queues per TAP, two receive threads each), so every lab test runs on them.
 /// </summary>
 public sealed class LabFixture : IDisposable
 {
@@ -20,13 +21,16 @@ public sealed class LabFixture : IDisposable
         Underlay = ($"127.{octet}.0.11", $"127.{octet}.0.12");
         if (LabEnvironment.SkipReason is not null)
             return;
-        var (code, output, error) = LabEnvironment.Datapath("lab", "up", "--dir", Dir, "--prefix", Prefix, "--underlay", $"{Underlay.Item1},{Underlay.Item2}");
+        var (code, output, error) = LabEnvironment.Datapath("lab", "up", "--dir", Dir, "--prefix", Prefix, "--underlay", $"{Underlay.Item1},{Underlay.Item2}", "--workers", Workers.ToString(CultureInfo.InvariantCulture));
         UpOutput = output + error;
         if (code != 0)
             Error = $"lab up failed ({code}):\n{output}\n{error}";
         else
             Pids = ReadPids();
     }
+
+    /// <summary>Receive threads per port of each worker (lab up --workers).</summary>
+    public const int Workers = 2;
 
     public string Prefix { get; }
 

@@ -49,6 +49,31 @@ public sealed class SeedLabTests(LabFixture lab) : IClassFixture<LabFixture>
     }
 
     [LabFact]
+    public void A1b_EachPodPortHasAQueuePerWorkerAndConnectionsSpreadOverThem()
+    {
+        RequireLab();
+        // Both directions of each connection stay on one queue; different connections land on different
+        // queues by the kernel's symmetric flow hash: 24 connections all on one of 2 queues is a 2^-23 chance.
+        for (int i = 0; i < 24; i++)
+        {
+            var (code, output, error) = Curl("frontend", "http://10.222.1.47/");
+            Assert.True(code == 0, $"request {i}: curl exit {code}: {error}\n{lab.Logs()}");
+            Assert.Equal(Backend1Page, output.Trim());
+        }
+        foreach (var port in Stats("worker1").GetProperty("ports").EnumerateArray())
+        {
+            string name = port.GetProperty("port").GetString()!;
+            Assert.Equal(LabFixture.Workers, port.GetProperty("queues").GetInt32());
+            long[] perQueue = [.. port.GetProperty("queue_rx_packets").EnumerateArray().Select(q => q.GetInt64())];
+            Assert.Equal(LabFixture.Workers, perQueue.Length);
+            Assert.Equal(port.GetProperty("rx_packets").GetInt64(), perQueue.Sum());
+            Assert.True(perQueue.All(n => n > 0), $"{name}: frames per queue {string.Join(", ", perQueue)}: a queue received nothing");
+        }
+        Assert.Equal(LabFixture.Workers, LabEnvironment.RunFor(TimeSpan.FromSeconds(10), "ip", "netns", "exec", lab.Ns("frontend"), "ls", "/sys/class/net/eth0/queues").Out
+            .Split('\n').Count(l => l.StartsWith("rx-", StringComparison.Ordinal)));
+    }
+
+    [LabFact]
     public void A2_CurlFromTheFrontendReachesBackend1OnTheSameNode()
     {
         RequireLab();

@@ -197,4 +197,49 @@ public sealed class AfPacketPortTests
         Assert.Equal(LiveIoErrorKind.Input, ex.Kind);
         Assert.Contains("udp port banana", ex.Message, StringComparison.Ordinal);
     }
+
+    [LiveFact]
+    public void Sockets_of_one_fanout_group_share_the_interfaces_flows_each_flow_on_one()
+    {
+        using TestNetwork net = new();
+        (string host, string inner) = net.AddVeth();
+        net.ExecCheck("ip", "neigh", "replace", TestNetwork.PeerAddress, "lladdr", "02:00:5e:10:00:02", "dev", inner, "nud", "permanent");
+        using AfPacketPort first = AfPacketPort.Open(host, new AfPacketPortOptions { Fanout = true, Filter = "udp port 9999" });
+        Assert.NotNull(first.FanoutId);
+        using AfPacketPort second = AfPacketPort.Open(host, new AfPacketPortOptions { Fanout = true, FanoutId = first.FanoutId, Filter = "udp port 9999" });
+        Assert.Equal(first.FanoutId, second.FanoutId);
+
+        SendFlows(net, flows: 32, perFlow: 3);
+        var seen = ReadFlows([first, second], expected: 96);
+
+        Assert.Equal(96, seen.Sum(s => s.Count)); // each frame to exactly one socket of the group
+        Assert.All(seen, s => Assert.NotEmpty(s));
+        Assert.Empty(seen[0].Intersect(seen[1]));
+    }
+
+    /// <summary>Sends <paramref name="perFlow"/> datagrams from each of <paramref name="flows"/> UDP sockets (one source port each) in the namespace to the peer's port 9999.</summary>
+    internal static void SendFlows(TestNetwork net, int flows, int perFlow) => net.ExecCheck("python3", "-c",
+        $"import socket\nss = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range({flows})]\nfor _ in range({perFlow}):\n    for s in ss:\n        s.sendto(b'x' * 32, ('{TestNetwork.PeerAddress}', 9999))");
+
+    /// <summary>Reads every queue until <paramref name="expected"/> UDP frames to port 9999 arrived (or 5 s passed); returns queue → source ports seen.</summary>
+    internal static List<ushort>[] ReadFlows(IReadOnlyList<ILivePort> queues, int expected)
+    {
+        var seen = queues.Select(_ => new List<ushort>()).ToArray();
+        FrameBatch batch = new();
+        var deadline = DateTime.UtcNow.AddSeconds(5);
+        while (seen.Sum(s => s.Count) < expected && DateTime.UtcNow < deadline)
+        {
+            for (int q = 0; q < queues.Count; q++)
+            {
+                queues[q].ReceiveBatch(batch, TimeSpan.FromMilliseconds(20));
+                for (int i = 0; i < batch.Count; i++)
+                {
+                    var f = batch[i];
+                    if (TestFrames.IsUdpTo(f, 9999))
+                        seen[q].Add(System.Buffers.Binary.BinaryPrimitives.ReadUInt16BigEndian(f[(14 + 20)..]));
+                }
+            }
+        }
+        return seen;
+    }
 }

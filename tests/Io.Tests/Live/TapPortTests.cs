@@ -120,4 +120,24 @@ public sealed class TapPortTests
         Assert.Equal(1, ex.ExitCode);
         Assert.Contains("averyveryverylongname", ex.Message, StringComparison.Ordinal);
     }
+
+    [LiveFact]
+    public void A_multi_queue_tap_spreads_flows_over_its_queues_and_keeps_each_flow_on_one()
+    {
+        using TestNetwork net = new();
+        using TapPort tap = TapPort.Open(new TapPortOptions { Name = net.LinkName("m"), MultiQueue = true });
+        using TapPort second = tap.AttachQueue();
+        net.MoveIn(tap.Name);
+        net.ExecCheck("ip", "neigh", "replace", TestNetwork.PeerAddress, "lladdr", "02:00:00:00:00:02", "dev", tap.Name, "nud", "permanent");
+
+        AfPacketPortTests.SendFlows(net, flows: 32, perFlow: 3);
+        var seen = AfPacketPortTests.ReadFlows([tap, second], expected: 96);
+
+        Assert.Equal(96, seen.Sum(s => s.Count));
+        Assert.All(seen, s => Assert.NotEmpty(s)); // 32 flows on one of 2 queues: a 2^-31 chance
+        Assert.Empty(seen[0].Intersect(seen[1])); // every frame of a flow on one queue
+        Assert.True(tap.Statistics.RxPackets >= seen[0].Count && second.Statistics.RxPackets >= seen[1].Count, "each queue counts what it read");
+        using TapPort single = TapPort.Open(new TapPortOptions { Name = net.LinkName("n"), BringUp = false });
+        Assert.Throws<InvalidOperationException>(() => single.AttachQueue());
+    }
 }
