@@ -11,11 +11,14 @@ namespace Datapath.Conntrack;
 /// Invariants: <see cref="Orig"/>, <see cref="Reply"/> and <see cref="NatAction"/> are
 /// written before the connection is published and never change after. <see cref="Reply"/> is the
 /// reverse of the original tuple after NAT: the translated packet of the original direction has
-/// tuple <c>Reply.Reverse()</c>. Mutable protocol state, mark and label change under
-/// <c>lock (this)</c>; <see cref="ExpirationMs"/> and <see cref="Status"/> are read without it.
+/// tuple <c>Reply.Reverse()</c>. Mutable protocol state, mark and label change under the
+/// connection's own spin lock (<see cref="Enter"/>/<see cref="Exit"/>, OVS's conn->lock: held for a
+/// few field updates, never across a call that can block; an uncontended enter is one
+/// compare-exchange, a third of a Monitor's); <see cref="ExpirationMs"/> and <see cref="Status"/>
+/// are read without it.
 /// Memory: 40 + 40 (keys) + 8 (expiry) + 4 + 16 (mark, label) + 24 (TCP peers) + 3 (small state)
-/// + 4 (status) + 16 (object header) = 155 bytes, at most 160 allocated; no field holds a GC
-/// reference (ConnectionTableTests checks both).
+/// + 4 (status) + 4 (lock) + 16 (object header) = 159 bytes, at most 160 allocated; no field holds
+/// a GC reference (ConnectionTableTests checks both).
 /// </remarks>
 internal sealed class Connection
 {
@@ -35,6 +38,7 @@ internal sealed class Connection
     public byte NatAction;
     /// <summary><see cref="StatusLive"/>, <see cref="StatusRemoved"/>.</summary>
     public int Status;
+    private int _lock;
 
     public const byte OtherFirst = 0;
     public const byte OtherMultiple = 1;
@@ -45,12 +49,29 @@ internal sealed class Connection
 
     /// <summary>Bytes from the object reference to the end of its fields, for prefetching
     /// (ConnectionTableTests checks the object is no larger).</summary>
-    internal const int ApproxSize = 152;
+    internal const int ApproxSize = 156;
 
     public const int StatusLive = 0;
     public const int StatusRemoved = 1;
 
     public Connection(in ConnKey orig) => Orig = orig;
+
+    /// <summary>Takes the connection's lock (spins, then yields, while another thread holds it).</summary>
+    public void Enter()
+    {
+        if (Interlocked.CompareExchange(ref _lock, 1, 0) != 0)
+            EnterContended();
+    }
+
+    /// <summary>Releases the lock <see cref="Enter"/> took.</summary>
+    public void Exit() => Volatile.Write(ref _lock, 0);
+
+    private void EnterContended()
+    {
+        var spin = new SpinWait();
+        while (Volatile.Read(ref _lock) != 0 || Interlocked.CompareExchange(ref _lock, 1, 0) != 0)
+            spin.SpinOnce();
+    }
 
     public ushort Zone => Orig.Zone;
     public byte NwProto => Orig.NwProto;

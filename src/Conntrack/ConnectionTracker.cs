@@ -315,7 +315,8 @@ public sealed partial class ConnectionTracker
         switch (c.NwProto)
         {
             case IpProtocols.Tcp:
-                lock (c)
+                c.Enter();
+                try
                 {
                     var res = TcpTracker.Update(c, seg, reply, _tcpBeLiberal);
                     if (res == CtUpdate.Valid)
@@ -325,14 +326,23 @@ public sealed partial class ConnectionTracker
                     }
                     return res;
                 }
+                finally
+                {
+                    c.Exit();
+                }
             case IpProtocols.Icmp:
             case IpProtocols.Icmpv6:
                 if (reply && c.L4State == Connection.IcmpFirst)
                 {
-                    lock (c)
+                    c.Enter();
+                    try
                     {
                         c.L4State = Connection.IcmpReplied;
                         c.TimeoutAttr = CtTimeoutAttr.IcmpReply;
+                    }
+                    finally
+                    {
+                        c.Exit();
                     }
                 }
                 Volatile.Write(ref c.ExpirationMs, nowMs + policy.GetMs(c.TimeoutAttr));
@@ -341,7 +351,8 @@ public sealed partial class ConnectionTracker
                 var result = CtUpdate.Valid;
                 if (c.L4State != Connection.OtherBidir && (reply || c.L4State == Connection.OtherFirst))
                 {
-                    lock (c)
+                    c.Enter();
+                    try
                     {
                         if (reply && c.L4State != Connection.OtherBidir)
                         {
@@ -354,6 +365,10 @@ public sealed partial class ConnectionTracker
                             c.TimeoutAttr = CtTimeoutAttr.UdpSingle;
                             result = CtUpdate.ValidNew;
                         }
+                    }
+                    finally
+                    {
+                        c.Exit();
                     }
                 }
                 Volatile.Write(ref c.ExpirationMs, nowMs + policy.GetMs(c.TimeoutAttr));
@@ -502,12 +517,17 @@ public sealed partial class ConnectionTracker
 
     private static void SetMarkAndLabel(Connection c, uint mark, uint markMask, UInt128 label, UInt128 labelMask)
     {
-        lock (c)
+        c.Enter();
+        try
         {
             c.Mark = (c.Mark & ~markMask) | (mark & markMask);
             var l = (c.Label & ~labelMask) | (label & labelMask);
             c.LabelHi = (ulong)(l >> 64);
             c.LabelLo = (ulong)l;
+        }
+        finally
+        {
+            c.Exit();
         }
     }
 

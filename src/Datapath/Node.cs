@@ -22,6 +22,11 @@ public sealed class Node : IDisposable
     private readonly Dictionary<uint, MacAddress> _neighbors = [];
     private readonly Dictionary<UInt128, MacAddress> _neighbors6 = [];
     private readonly ThreadLocal<XlateContext> _contexts;
+    // The context of the node this thread ran last: ThreadLocal.Value costs a lookup per frame.
+    [ThreadStatic]
+    private static Node? t_lastNode;
+    [ThreadStatic]
+    private static XlateContext? t_lastContext;
     private readonly Translator _translator;
 
     public Node(string name, Bridge bridge, Ipv4Address nodeIp, MacAddress nodeMac, ConnectionTracker? conntrack = null)
@@ -89,7 +94,7 @@ public sealed class Node : IDisposable
     /// </summary>
     public BatchScope Batch()
     {
-        var ctx = _contexts.Value!;
+        var ctx = Context();
         ctx.BatchDepth++;
         return new BatchScope(ctx);
     }
@@ -106,6 +111,18 @@ public sealed class Node : IDisposable
             if (_ctx is { } c && --c.BatchDepth == 0)
                 c.PushStats();
         }
+    }
+
+    /// <summary>This thread's translation context for this node.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private XlateContext Context()
+    {
+        if (ReferenceEquals(t_lastNode, this))
+            return t_lastContext!;
+        var ctx = _contexts.Value!;
+        t_lastContext = ctx;
+        t_lastNode = this;
+        return ctx;
     }
 
     /// <summary>Releases the per-thread translation contexts.</summary>
@@ -139,14 +156,14 @@ public sealed class Node : IDisposable
     /// <param name="nowMs">The time for conntrack, in milliseconds.</param>
     /// <param name="trace">When non-null, every step is recorded into it.</param>
     public PacketVerdict Process(uint inPort, ReadOnlySpan<byte> frame, IPacketSink? sink, long nowMs, Trace? trace = null)
-        => Run(_contexts.Value!, inPort, frame, sink, nowMs, trace, in Unsafe.NullRef<FlowKey>());
+        => Run(Context(), inPort, frame, sink, nowMs, trace, in Unsafe.NullRef<FlowKey>());
 
     /// <summary>
     /// Runs an inner frame as if it had been decapsulated on the tunnel port with these tunnel fields
     /// (tun_src, tun_dst, tun_id, tun_metadata...) — what <c>ofproto/trace in_port=TUNNEL,tun_src=...</c> does.
     /// </summary>
     public PacketVerdict ProcessDecapsulated(uint inPort, ReadOnlySpan<byte> innerFrame, in FlowKey tunnelFields, IPacketSink? sink, long nowMs, Trace? trace = null)
-        => Run(_contexts.Value!, inPort, innerFrame, sink, nowMs, trace, in tunnelFields);
+        => Run(Context(), inPort, innerFrame, sink, nowMs, trace, in tunnelFields);
 
     /// <summary>
     /// Runs <c>ofproto/trace</c>-style flow text (<c>in_port=49,tcp,nw_src=...,tp_dst=80,tcp_flags=syn</c>):
@@ -223,18 +240,18 @@ public sealed class Node : IDisposable
         byte table = 0;
         int recirculations = 0;
         FlowCache? cache = UseFlowCache && ctx.Trace is null ? ctx.Cache ??= new FlowCache(Bridge) : null;
+        MegaflowEntry? entry = null;
         while (true)
         {
             DpAction[] actions;
             int actionCount;
-            MegaflowEntry? entry = cache?.Lookup(in ctx.Key);
+            entry = cache?.Lookup(in ctx.Key, entry);
             if (entry is not null)
             {
                 // The fast path: the pass as the slow path made it for this megaflow.
                 cache!.Credit(entry, ctx.PacketBytes);
                 if (entry.Error is { } cachedError)
                     return Drop(ctx, port, cachedError, entry.ErrorTable, null);
-                Materialize(ctx, entry);
                 if (entry.LastDrop is { } lastDrop)
                 {
                     ctx.LastDrop = lastDrop;
@@ -251,7 +268,7 @@ public sealed class Node : IDisposable
                 actions = ctx.Actions;
                 actionCount = ctx.ActionCount;
             }
-            int next = Execute(ctx, actions, actionCount, sink, nowMs);
+            int next = Execute(ctx, entry, actions, actionCount, sink, nowMs);
             if (next < 0)
                 break;
             if (++recirculations > MaxRecirculations)
@@ -327,28 +344,14 @@ public sealed class Node : IDisposable
         return true;
     }
 
-    /// <summary>The key snapshots of a cached pass: the pass's start key with each snapshot's changes.</summary>
-    private static void Materialize(XlateContext ctx, MegaflowEntry entry)
-    {
-        if (ctx.Snapshots.Length < entry.SnapshotCount)
-            Array.Resize(ref ctx.Snapshots, entry.SnapshotCount);
-        for (int s = 0; s < entry.SnapshotCount; s++)
-        {
-            ref FlowKey snap = ref ctx.Snapshots[s];
-            snap = ctx.Key;
-            Span<ulong> words = snap.Words;
-            for (int d = entry.DeltaStart[s]; d < entry.DeltaStart[s + 1]; d++)
-            {
-                var delta = entry.Deltas[d];
-                words[delta.Word] = (words[delta.Word] & ~delta.Mask) | delta.Value;
-            }
-        }
-    }
-
     // ---- executing datapath actions
 
-    /// <summary>Runs one pass's datapath actions on the frame; returns the table to recirculate to, or -1.</summary>
-    private int Execute(XlateContext ctx, DpAction[] actions, int count, IPacketSink? sink, long nowMs)
+    /// <summary>
+    /// Runs one pass's datapath actions on the frame; returns the table to recirculate to, or -1. Each
+    /// action runs on its key snapshot: the slow path's (ctx.Snapshots), or for a cached pass
+    /// (<paramref name="entry"/>) the pass's start key with the entry's changes for that snapshot.
+    /// </summary>
+    private int Execute(XlateContext ctx, MegaflowEntry? entry, DpAction[] actions, int count, IPacketSink? sink, long nowMs)
     {
         int applied = -1;
         for (int i = 0; i < count; i++)
@@ -356,10 +359,22 @@ public sealed class Node : IDisposable
             ref DpAction a = ref actions[i];
             if (a.Snapshot != applied)
             {
-                ref FlowKey snap = ref ctx.Snapshots[a.Snapshot];
-                snap.Layout = ctx.Applied.Layout;
-                PacketEditor.ApplyKey(ctx.Frame, in ctx.Applied, in snap);
-                ctx.Applied = snap;
+                ref FlowKey next = ref ctx.NextApplied;
+                if (entry is null)
+                    next = ctx.Snapshots[a.Snapshot];
+                else
+                {
+                    next = ctx.Key;
+                    Span<ulong> words = next.Words;
+                    for (int d = entry.DeltaStart[a.Snapshot]; d < entry.DeltaStart[a.Snapshot + 1]; d++)
+                    {
+                        var delta = entry.Deltas[d];
+                        words[delta.Word] = (words[delta.Word] & ~delta.Mask) | delta.Value;
+                    }
+                }
+                next.Layout = ctx.Applied.Layout;
+                PacketEditor.ApplyKey(ctx.Frame, in ctx.Applied, in next);
+                ctx.FlipApplied();
                 applied = a.Snapshot;
             }
             switch (a.Kind)
@@ -438,22 +453,30 @@ public sealed class Node : IDisposable
                 problem = $"no neighbour for {new Ipv4Address(k.TunDst)}";
             if (problem is null)
             {
-                FlowKey tun = k;
+                // The outer source and flags are set on the applied key for the encapsulation and put
+                // back after it (a copy of the 368-byte key per tunnel output would cost more).
+                uint savedSrc = k.TunSrc;
+                ulong savedSrc6Lo = k.TunIpv6SrcLo, savedSrc6Hi = k.TunIpv6SrcHi;
+                ushort savedFlags = k.TunFlags;
                 if (ipv6)
-                    tun.TunIpv6Src = NodeIp6;
+                    k.TunIpv6Src = NodeIp6;
                 else
-                    tun.TunSrc = NodeIp.Value;
-                tun.TunFlags |= (ushort)(GeneveTunnelFlags.DontFragment | GeneveTunnelFlags.Key | (TunnelChecksum ? GeneveTunnelFlags.Csum : 0));
+                    k.TunSrc = NodeIp.Value;
+                k.TunFlags |= (ushort)(GeneveTunnelFlags.DontFragment | GeneveTunnelFlags.Key | (TunnelChecksum ? GeneveTunnelFlags.Csum : 0));
                 var map = Bridge.TlvMap;
-                if (GeneveEncapsulator.TryEncapsulate(frame, in tun, in map, NodeMac, nextHop, ctx.EncapBuffer, out int n))
+                if (GeneveEncapsulator.TryEncapsulate(frame, in k, in map, NodeMac, nextHop, ctx.EncapBuffer, out int n))
                 {
                     frame = ctx.EncapBuffer.AsSpan(0, n);
                     if (ctx.Trace is { } tt)
-                        tt.Steps.Add(new TraceStep(Name, TraceKind.Tunnel, 0) { Summary = $"GENEVE encap on {port.Name}: {TunnelAddress(in tun, dst: false)} > {TunnelAddress(in tun, dst: true)} vni 0x{k.TunId & 0xffffff:x}, {n} bytes, {NodeMac} > {nextHop}" }
-                            .Add("op", "encap").Add("tun_src", TunnelAddress(in tun, dst: false)).Add("tun_dst", TunnelAddress(in tun, dst: true)).Add("tun_id", "0x" + k.TunId.ToString("x")));
+                        tt.Steps.Add(new TraceStep(Name, TraceKind.Tunnel, 0) { Summary = $"GENEVE encap on {port.Name}: {TunnelAddress(in k, dst: false)} > {TunnelAddress(in k, dst: true)} vni 0x{k.TunId & 0xffffff:x}, {n} bytes, {NodeMac} > {nextHop}" }
+                            .Add("op", "encap").Add("tun_src", TunnelAddress(in k, dst: false)).Add("tun_dst", TunnelAddress(in k, dst: true)).Add("tun_id", "0x" + k.TunId.ToString("x")));
                 }
                 else
                     problem = "GENEVE encapsulation failed";
+                k.TunSrc = savedSrc;
+                k.TunIpv6SrcLo = savedSrc6Lo;
+                k.TunIpv6SrcHi = savedSrc6Hi;
+                k.TunFlags = savedFlags;
             }
             if (problem is not null)
             {

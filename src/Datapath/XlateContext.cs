@@ -47,8 +47,18 @@ internal sealed class XlateContext
     public FlowKey Consulted;
     /// <summary>The key a pass started from (kept when the pass is cached or traced).</summary>
     public FlowKey PassStart;
-    /// <summary>What the frame in <see cref="Buffer"/> currently holds (headers and layout).</summary>
-    public FlowKey Applied;
+    /// <summary>
+    /// What the frame in <see cref="Buffer"/> currently holds (headers and layout). One of two buffers:
+    /// the next key is built in <see cref="NextApplied"/>, the frame edited from the one to the other,
+    /// then <see cref="FlipApplied"/> — one 368-byte copy per action snapshot, not two.
+    /// </summary>
+    public ref FlowKey Applied => ref _applied[_appliedIndex];
+    /// <summary>The other buffer of <see cref="Applied"/>.</summary>
+    public ref FlowKey NextApplied => ref _applied[_appliedIndex ^ 1];
+    /// <summary>Makes <see cref="NextApplied"/> the applied key.</summary>
+    public void FlipApplied() => _appliedIndex ^= 1;
+    private readonly FlowKey[] _applied = new FlowKey[2];
+    private int _appliedIndex;
 
     /// <summary>The tunnel fields of the frame being processed (GENEVE decapsulation or injected); valid only for tunnel frames.</summary>
     public FlowKey Tunnel;

@@ -16,7 +16,11 @@ namespace Datapath.Engine.Cache;
 //
 // Design
 // ------
-//   lookup(key):  exact-match front  slot[hash(key's hot words)] -> entry, verified against the
+//   lookup(key, previous pass's entry):
+//                 next-pass hint     previous.Next, if found in this epoch and verified against its
+//                                    megaflow (the pass after a recirculation usually hits the same
+//                                    megaflow as the last packet's did; saves the front's hash)
+//                 exact-match front  slot[hash(key's hot words)] -> entry, verified against the
 //                                    entry's megaflow (OVS's EMC/SMC: a hint, never trusted)
 //                 megaflow table     partition[recirc_id] -> subtables (one per mask, most hit
 //                                    first) -> hash(key & mask) -> entry (dpif-netdev's dpcls,
@@ -42,6 +46,8 @@ namespace Datapath.Engine.Cache;
 //    credits them to each rule and bucket the pass went through, once per time it went through
 //    it, so dump-flows after a batch equals the slow path's figures.
 //  - At most MaxEntries megaflows; the next install beyond flushes (OVS's flow limit).
+//  - A next-pass hint is used only in the epoch (flush count) it was set in, and only after its
+//    megaflow is verified against the key: a flushed entry is never reached through a live one.
 //
 // Thread-safety
 // -------------
@@ -86,11 +92,32 @@ internal sealed class FlowCache
     /// <summary>The bridge versions the entries were made under; a pass compares them before and after translating.</summary>
     public (long Tables, long Generation) BridgeVersions() => (_bridge.Tables.Version, _bridge.CacheGeneration);
 
-    /// <summary>The megaflow for <paramref name="key"/>, or null (a miss: run the slow path and <see cref="Install"/>).</summary>
-    public MegaflowEntry? Lookup(in FlowKey key)
+    /// <summary>
+    /// The megaflow for <paramref name="key"/>, or null (a miss: run the slow path and <see cref="Install"/>).
+    /// <paramref name="previous"/>: the entry of the packet's previous pass (before its recirculation), or null.
+    /// </summary>
+    public MegaflowEntry? Lookup(in FlowKey key, MegaflowEntry? previous = null)
     {
         if (_bridge.Tables.Version != _tablesVersion || _bridge.CacheGeneration != _generation)
             Flush();
+        if (previous is not null)
+        {
+            if (previous.NextEpoch == Flushes && previous.Next is { } hinted && hinted.Matches(in key, hinted.SubtableWords))
+            {
+                FrontHits++;
+                Hits++;
+                return hinted;
+            }
+            var found = LookupFront(in key);
+            previous.Next = found;
+            previous.NextEpoch = Flushes;
+            return found;
+        }
+        return LookupFront(in key);
+    }
+
+    private MegaflowEntry? LookupFront(in FlowKey key)
+    {
         ulong fh = FrontHash(in key);
         int slot = (int)fh & (FrontSlots - 1);
         var e = _frontEntries[slot];

@@ -44,6 +44,13 @@ internal sealed class MegaflowEntry
     public long PendingPackets;
     public long PendingBytes;
     public bool Dirty;
+    /// <summary>
+    /// The megaflow the pass after this one (after its ct() recirculation) last hit, and the cache epoch
+    /// it was found in: a hint the next lookup verifies before the exact-match front (as the front's slots are).
+    /// </summary>
+    public MegaflowEntry? Next;
+    public long NextEpoch;
+
     /// <summary>Hits over the entry's life (for dump-cache and the hit-rate report).</summary>
     public long Hits;
 
