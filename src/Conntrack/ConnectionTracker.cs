@@ -34,7 +34,7 @@ namespace Datapath.Conntrack;
 // insertion and removal takes one writer lock (OVS's ct_lock): commits must check that no
 // other connection owns either key, and NAT must pick a free tuple, atomically.  Per-packet
 // protocol state (TCP windows, UDP/ICMP pseudo-states, mark, label) changes under the
-// connection's own monitor (OVS's conn->lock).
+// connection's own spin lock (Connection.Enter/Exit, OVS's conn->lock; one compare-exchange).
 // Protocols: TCP is pf's sequence-window tracker as OVS uses it (TcpTracker); UDP and other
 // IP protocols move first -> multiple -> bidirectional (conntrack-other.c); ICMP queries
 // first -> reply (conntrack-icmp.c); ICMP errors whose embedded header belongs to a tracked

@@ -240,6 +240,7 @@ public sealed class Node : IDisposable
         byte table = 0;
         int recirculations = 0;
         FlowCache? cache = UseFlowCache && ctx.Trace is null ? ctx.Cache ??= new FlowCache(Bridge) : null;
+        cache?.Revalidate();
         MegaflowEntry? entry = null;
         while (true)
         {

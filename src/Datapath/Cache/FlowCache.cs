@@ -37,8 +37,8 @@ namespace Datapath.Engine.Cache;
 // Invariants
 // ----------
 //  - Every entry was installed while the bridge's versions were the ones the cache holds; when
-//    they change the cache is flushed (stats pushed first) before its next lookup, and a pass
-//    during which they changed is not installed.
+//    they change the cache is flushed (stats pushed first) before the next packet's first lookup
+//    (Revalidate), and a pass during which they changed is not installed.
 //  - A key change in an entry touches only consulted bits, tunnel bits the pass wrote (replayed
 //    as sets) or frozen words (checked at install; a pass that breaks it is not cached and is
 //    counted in Uncacheable).
@@ -98,8 +98,6 @@ internal sealed class FlowCache
     /// </summary>
     public MegaflowEntry? Lookup(in FlowKey key, MegaflowEntry? previous = null)
     {
-        if (_bridge.Tables.Version != _tablesVersion || _bridge.CacheGeneration != _generation)
-            Flush();
         if (previous is not null)
         {
             if (previous.NextEpoch == Flushes && previous.Next is { } hinted && hinted.Matches(in key, hinted.SubtableWords))
@@ -147,6 +145,18 @@ internal sealed class FlowCache
         }
         Misses++;
         return null;
+    }
+
+    /// <summary>
+    /// Flushes the cache when the bridge changed since its entries were made. Called once per packet,
+    /// before its first lookup: a packet's passes all run on the tables as they were when it arrived
+    /// (as a packet in OVS's datapath finishes its recirculations on the datapath flows it started with).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Revalidate()
+    {
+        if (_bridge.Tables.Version != _tablesVersion || _bridge.CacheGeneration != _generation)
+            Flush();
     }
 
     /// <summary>Counts a hit's packet for the entry's rules (pushed by <see cref="PushStats"/>).</summary>
