@@ -20,6 +20,10 @@ done
 run() { # kind in-port extra...
   local kind=$1 port=$2; shift 2
   local start end json
+  # Start each run with the page cache written back: the workload's and the previous run's pcaps
+  # (hundreds of MB) would otherwise be flushed to disk during this run and measured with it.
+  rm -rf "$work/out-$kind"
+  sync
   start=$(date +%s.%N)
   json=$("$datapath" replay --node worker1 --in-port "$port" "$work/$kind.pcap" --out "$work/out-$kind" --json "$@")
   end=$(date +%s.%N)
