@@ -25,6 +25,8 @@ DP_CPU=${DP_CPU:-1}
 GEN_CPU=${GEN_CPU:-0}
 RINGS=${RINGS:-"v2 v3 none"}
 SECONDS_IPERF=${SECONDS_IPERF:-5}
+IPERF_STREAMS=${IPERF_STREAMS:-1}   # iperf3 -P: parallel TCP connections (spread over the workers by the kernel's flow hash)
+DP_WORKERS=${DP_WORKERS:-1}   # `datapath run --workers`: receive threads per port (AF_PACKET fanout sockets)
 
 need=()
 command -v iperf3 >/dev/null 2>&1 || need+=(iperf3)
@@ -61,7 +63,7 @@ measure() { # $1 = label
   ip netns exec dpb-b iperf3 -s -D -1 >/dev/null
   sleep 0.3
   local gbps rtt
-  gbps=$(ip netns exec dpb-a iperf3 -c 10.99.0.2 -t "$SECONDS_IPERF" -J | python3 -c 'import json,sys; print("%.2f" % (json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"]/1e9))')
+  gbps=$(ip netns exec dpb-a iperf3 -c 10.99.0.2 -t "$SECONDS_IPERF" -P "$IPERF_STREAMS" -J | python3 -c 'import json,sys; print("%.2f" % (json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"]/1e9))')
   rtt=$(ip netns exec dpb-a ping -q -c 50 -i 0.02 10.99.0.2 | awk -F'/' '/^rtt/ {print $5}')
   printf '%-10s TCP %6s Gbit/s   ping avg %s ms\n' "$1" "$gbps" "$rtt"
   eval "RESULT_${1//-/_}_GBPS=$gbps; RESULT_${1//-/_}_RTT=$rtt"
@@ -94,7 +96,7 @@ if [[ " $PARTS " == *" datapath "* ]]; then
     for ns in dpb-a dpb-b; do ip netns exec $ns ethtool -K eth0 tso off gso off gro off >/dev/null 2>&1 || true; done
     dotnet build -c Release src/Cli >/dev/null
     rm -f /tmp/dpbench.sock
-    ip netns exec dpb-sw dotnet src/Cli/bin/Release/net10.0/datapath.dll run "$DATAPATH_LAB" >/tmp/dpbench.log 2>&1 &
+    ip netns exec dpb-sw dotnet src/Cli/bin/Release/net10.0/datapath.dll run "$DATAPATH_LAB" --workers "$DP_WORKERS" >/tmp/dpbench.log 2>&1 &
     DP_PID=$!
     for _ in $(seq 1 300); do [ -S /tmp/dpbench.sock ] && break; sleep 0.2; done
     [ -S /tmp/dpbench.sock ] || { echo "datapath did not start:"; cat /tmp/dpbench.log; exit 1; }
@@ -157,7 +159,7 @@ PY
     topology
     sed "s/bind: afpacket:\(dpb[AB]-s\) }/bind: afpacket:\1, ring: $ring }/" scripts/bench-live.lab.yaml >/tmp/dpbench-$ring.yaml
     rm -f /tmp/dpbench.sock
-    ip netns exec dpb-sw taskset -c "$DP_CPU" dotnet src/Cli/bin/Release/net10.0/datapath.dll run /tmp/dpbench-$ring.yaml >/tmp/dpbench-$ring.log 2>&1 &
+    ip netns exec dpb-sw taskset -c "$DP_CPU" dotnet src/Cli/bin/Release/net10.0/datapath.dll run /tmp/dpbench-$ring.yaml --workers "$DP_WORKERS" >/tmp/dpbench-$ring.log 2>&1 &
     DP_PID=$!
     for _ in $(seq 1 300); do [ -S /tmp/dpbench.sock ] && break; sleep 0.2; done
     [ -S /tmp/dpbench.sock ] || { echo "datapath did not start:"; cat /tmp/dpbench-$ring.log; exit 1; }
