@@ -232,7 +232,7 @@ public sealed class Node : IDisposable
         if (fromTunnel)
             GeneveDecapsulator.CopyTunnelFields(in tun, ref ctx.Key);
         ctx.PacketBytes = ctx.FrameLength;
-        ctx.Applied = ctx.Key;
+        ctx.AppliedIsKey();
         if (ctx.Trace is { } t0)
             t0.Steps.Add(new TraceStep(Name, TraceKind.Ingress, 0) { Summary = $"{port.OfPort}({port.Name}): {FlowFormatter.Format(in ctx.Key, Bridge)}" }
                 .Add("in_port", port.Name).Add("flow", FlowFormatter.Format(in ctx.Key, Bridge)));
@@ -315,6 +315,7 @@ public sealed class Node : IDisposable
         DropReason? priorDrop = ctx.LastDrop;
         byte priorDropTable = ctx.LastDropTable;
         ctx.LastDrop = null;
+        ctx.SeparateApplied(); // the translator edits the key; the frame still holds what Applied says
         _translator.Translate(ctx, table);
         cache?.Install(ctx, in ctx.PassStart, versions);
         if (ctx.LastDrop is null)
@@ -409,7 +410,7 @@ public sealed class Node : IDisposable
                         if (a.Recirc)
                         {
                             ctKey.RecircId = a.RecircId;
-                            ctx.Key = ctKey;
+                            ctx.KeyIsApplied();
                             return a.RecircTable;
                         }
                         break;

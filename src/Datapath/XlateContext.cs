@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Datapath.Engine.Tracing;
 using Datapath.Packets;
 
@@ -18,7 +19,15 @@ internal sealed class XlateContext
     public const int Headroom = 64;
     public const int MaxFrame = 65535;
 
-    public FlowKey Key;
+    /// <summary>
+    /// The working key: a pass's lookup key; the slow path edits it as it translates. <see cref="Key"/>,
+    /// <see cref="Applied"/> and <see cref="NextApplied"/> are three slots of one inline array, named by
+    /// index, so that "the frame holds the key" (<see cref="AppliedIsKey"/>) and "resume with what ct()
+    /// left" (<see cref="KeyIsApplied"/>) cost no 368-byte copy. Invariant: Key and Applied may share a
+    /// slot only while nobody edits the key (the cached path); the slow path separates them first
+    /// (<see cref="SeparateApplied"/>). NextApplied is always a third slot.
+    /// </summary>
+    public ref FlowKey Key => ref Slot(_keyIndex);
     /// <summary>
     /// When set, a pass ORs the bits of the key it consulted (and wrote) into <see cref="Consulted"/>
     /// and lists the rules and buckets it went through (<see cref="RuleCredits"/>, <see cref="BucketCredits"/>):
@@ -48,17 +57,43 @@ internal sealed class XlateContext
     /// <summary>The key a pass started from (kept when the pass is cached or traced).</summary>
     public FlowKey PassStart;
     /// <summary>
-    /// What the frame in <see cref="Buffer"/> currently holds (headers and layout). One of two buffers:
-    /// the next key is built in <see cref="NextApplied"/>, the frame edited from the one to the other,
-    /// then <see cref="FlipApplied"/> — one 368-byte copy per action snapshot, not two.
+    /// What the frame in <see cref="Buffer"/> currently holds (headers and layout). The next key is built
+    /// in <see cref="NextApplied"/>, the frame edited from the one to the other, then <see cref="FlipApplied"/>
+    /// — one 368-byte copy per action snapshot, not two.
     /// </summary>
-    public ref FlowKey Applied => ref _applied[_appliedIndex];
-    /// <summary>The other buffer of <see cref="Applied"/>.</summary>
-    public ref FlowKey NextApplied => ref _applied[_appliedIndex ^ 1];
+    public ref FlowKey Applied => ref Slot(_appliedIndex);
+    /// <summary>A slot that is neither <see cref="Key"/>'s nor <see cref="Applied"/>'s.</summary>
+    public ref FlowKey NextApplied => ref Slot(NextIndex);
     /// <summary>Makes <see cref="NextApplied"/> the applied key.</summary>
-    public void FlipApplied() => _appliedIndex ^= 1;
-    private readonly FlowKey[] _applied = new FlowKey[2];
-    private int _appliedIndex;
+    public void FlipApplied() => _appliedIndex = NextIndex;
+    /// <summary>The frame holds exactly <see cref="Key"/> (after extraction): Applied shares its slot.</summary>
+    public void AppliedIsKey() => _appliedIndex = _keyIndex;
+    /// <summary>The next pass starts from <see cref="Applied"/> (after ct() and recirculation): Key shares its slot.</summary>
+    public void KeyIsApplied() => _keyIndex = _appliedIndex;
+    /// <summary>Before the slow path edits <see cref="Key"/>: Applied gets a slot of its own (a copy).</summary>
+    public void SeparateApplied()
+    {
+        if (_appliedIndex != _keyIndex)
+            return;
+        int n = NextIndex;
+        Slot(n) = Slot(_keyIndex);
+        _appliedIndex = n;
+    }
+
+    private int NextIndex => _keyIndex == _appliedIndex ? (_keyIndex == 2 ? 0 : _keyIndex + 1) : 3 - _keyIndex - _appliedIndex;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private ref FlowKey Slot(int index) => ref Unsafe.Add(ref Unsafe.As<KeySlots, FlowKey>(ref _slots), index);
+
+    [InlineArray(3)]
+    private struct KeySlots
+    {
+        private FlowKey _first;
+    }
+
+    private KeySlots _slots;
+    private int _keyIndex;
+    private int _appliedIndex = 1;
 
     /// <summary>The tunnel fields of the frame being processed (GENEVE decapsulation or injected); valid only for tunnel frames.</summary>
     public FlowKey Tunnel;
