@@ -54,6 +54,24 @@ public class TimestampRoundtripTests
         Assert.Equal((seconds & 0xFFFFFFFF) * Second + fraction, read[1].TimestampNanoseconds);
     }
 
+    [Theory]
+    [InlineData("0")]
+    [InlineData("-1")]
+    [InlineData("-1000000000")]
+    [InlineData("-1000000001")]
+    [InlineData("999999999")]
+    [InlineData("9223372036854775807")]   // long.MaxValue: the 64-bit path's edge
+    [InlineData("-9223372036854775808")]  // long.MinValue
+    [InlineData("9223372036854775808")]   // one past it: the Int128 path
+    [InlineData("-9223372036854775809")]
+    public void Split_floors_to_whole_seconds_on_either_side_of_the_64_bit_range(string text)
+    {
+        Int128 ns = Int128.Parse(text, System.Globalization.CultureInfo.InvariantCulture);
+        var (seconds, fraction) = CaptureTime.Split(ns);
+        Assert.InRange(fraction, 0, 999_999_999);
+        Assert.Equal(ns, seconds * Second + fraction);
+    }
+
     public static TheoryData<string, byte, long, string> PcapngTimes => new()
     {
         { "nanoseconds past 2^33 s", 9, 0, "8589934592000000007" },
