@@ -12,7 +12,7 @@ namespace Datapath.Conntrack;
 /// written before the connection is published and never change after. <see cref="Reply"/> is the
 /// reverse of the original tuple after NAT: the translated packet of the original direction has
 /// tuple <c>Reply.Reverse()</c>. Mutable protocol state, mark and label change under the
-/// connection's own spin lock (<see cref="Enter"/>/<see cref="Exit"/>, OVS's conn->lock: held for a
+/// connection's own spin lock (<see cref="Lock"/>, OVS's conn->lock: held for a
 /// few field updates, never across a call that can block; an uncontended enter is one
 /// compare-exchange, a third of a Monitor's); <see cref="ExpirationMs"/> and <see cref="Status"/>
 /// are read without it.
@@ -56,21 +56,26 @@ internal sealed class Connection
 
     public Connection(in ConnKey orig) => Orig = orig;
 
-    /// <summary>Takes the connection's lock (spins, then yields, while another thread holds it).</summary>
-    public void Enter()
+    /// <summary>Takes the connection's lock (spins, then yields, while another thread holds it) until the scope is disposed:
+    /// <c>using (c.Lock()) { ... }</c>.</summary>
+    public LockScope Lock()
     {
         if (Interlocked.CompareExchange(ref _lock, 1, 0) != 0)
             EnterContended();
+        return new LockScope(this);
     }
-
-    /// <summary>Releases the lock <see cref="Enter"/> took.</summary>
-    public void Exit() => Volatile.Write(ref _lock, 0);
 
     private void EnterContended()
     {
         var spin = new SpinWait();
         while (Volatile.Read(ref _lock) != 0 || Interlocked.CompareExchange(ref _lock, 1, 0) != 0)
             spin.SpinOnce();
+    }
+
+    /// <summary>A held <see cref="Lock"/>; Dispose releases it.</summary>
+    public readonly ref struct LockScope(Connection owner)
+    {
+        public void Dispose() => Volatile.Write(ref owner._lock, 0);
     }
 
     public ushort Zone => Orig.Zone;

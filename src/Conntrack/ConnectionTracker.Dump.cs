@@ -19,15 +19,10 @@ public sealed partial class ConnectionTracker
         {
             if (c.IsRemoved || (zone is { } z && c.Zone != z) || (nowMs is { } now && c.IsExpired(now)))
                 continue;
-            c.Enter();
-            try
+            using (c.Lock())
             {
                 list.Add(new CtEntry(CtTuple.FromKey(c.Orig), CtTuple.FromKey(c.Reply), c.Zone, c.Mark, c.Label,
                     c.GetTcpState(), Volatile.Read(ref c.ExpirationMs)));
-            }
-            finally
-            {
-                c.Exit();
             }
         }
         list.Sort(static (a, b) =>

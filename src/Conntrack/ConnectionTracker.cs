@@ -34,7 +34,7 @@ namespace Datapath.Conntrack;
 // insertion and removal takes one writer lock (OVS's ct_lock): commits must check that no
 // other connection owns either key, and NAT must pick a free tuple, atomically.  Per-packet
 // protocol state (TCP windows, UDP/ICMP pseudo-states, mark, label) changes under the
-// connection's own spin lock (Connection.Enter/Exit, OVS's conn->lock; one compare-exchange).
+// connection's own spin lock (Connection.Lock, OVS's conn->lock; one compare-exchange).
 // Protocols: TCP is pf's sequence-window tracker as OVS uses it (TcpTracker); UDP and other
 // IP protocols move first -> multiple -> bidirectional (conntrack-other.c); ICMP queries
 // first -> reply (conntrack-icmp.c); ICMP errors whose embedded header belongs to a tracked
@@ -315,8 +315,7 @@ public sealed partial class ConnectionTracker
         switch (c.NwProto)
         {
             case IpProtocols.Tcp:
-                c.Enter();
-                try
+                using (c.Lock())
                 {
                     var res = TcpTracker.Update(c, seg, reply, _tcpBeLiberal);
                     if (res == CtUpdate.Valid)
@@ -326,23 +325,14 @@ public sealed partial class ConnectionTracker
                     }
                     return res;
                 }
-                finally
-                {
-                    c.Exit();
-                }
             case IpProtocols.Icmp:
             case IpProtocols.Icmpv6:
                 if (reply && c.L4State == Connection.IcmpFirst)
                 {
-                    c.Enter();
-                    try
+                    using (c.Lock())
                     {
                         c.L4State = Connection.IcmpReplied;
                         c.TimeoutAttr = CtTimeoutAttr.IcmpReply;
-                    }
-                    finally
-                    {
-                        c.Exit();
                     }
                 }
                 Volatile.Write(ref c.ExpirationMs, nowMs + policy.GetMs(c.TimeoutAttr));
@@ -351,8 +341,7 @@ public sealed partial class ConnectionTracker
                 var result = CtUpdate.Valid;
                 if (c.L4State != Connection.OtherBidir && (reply || c.L4State == Connection.OtherFirst))
                 {
-                    c.Enter();
-                    try
+                    using (c.Lock())
                     {
                         if (reply && c.L4State != Connection.OtherBidir)
                         {
@@ -365,10 +354,6 @@ public sealed partial class ConnectionTracker
                             c.TimeoutAttr = CtTimeoutAttr.UdpSingle;
                             result = CtUpdate.ValidNew;
                         }
-                    }
-                    finally
-                    {
-                        c.Exit();
                     }
                 }
                 Volatile.Write(ref c.ExpirationMs, nowMs + policy.GetMs(c.TimeoutAttr));
@@ -517,17 +502,12 @@ public sealed partial class ConnectionTracker
 
     private static void SetMarkAndLabel(Connection c, uint mark, uint markMask, UInt128 label, UInt128 labelMask)
     {
-        c.Enter();
-        try
+        using (c.Lock())
         {
             c.Mark = (c.Mark & ~markMask) | (mark & markMask);
             var l = (c.Label & ~labelMask) | (label & labelMask);
             c.LabelHi = (ulong)(l >> 64);
             c.LabelLo = (ulong)l;
-        }
-        finally
-        {
-            c.Exit();
         }
     }
 

@@ -24,7 +24,7 @@ internal enum CtUpdate : byte
 /// a segment is accepted if it lies within the receiver's window, does not acknowledge data not
 /// yet sent (ack skew), and a RST hits the expected sequence number.
 /// </summary>
-/// <remarks>Our own implementation of the documented algorithm; caller holds the connection's lock (Connection.Enter).</remarks>
+/// <remarks>Our own implementation of the documented algorithm; caller holds the connection's lock (Connection.Lock).</remarks>
 internal static class TcpTracker
 {
     private const ushort Fin = (ushort)TcpFlags.Fin;

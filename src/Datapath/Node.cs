@@ -21,12 +21,7 @@ public sealed class Node : IDisposable
 {
     private readonly Dictionary<uint, MacAddress> _neighbors = [];
     private readonly Dictionary<UInt128, MacAddress> _neighbors6 = [];
-    private readonly ThreadLocal<XlateContext> _contexts;
-    // The context of the node this thread ran last: ThreadLocal.Value costs a lookup per frame.
-    [ThreadStatic]
-    private static Node? t_lastNode;
-    [ThreadStatic]
-    private static XlateContext? t_lastContext;
+    private readonly PerThread<XlateContext> _contexts;
     private readonly Translator _translator;
 
     public Node(string name, Bridge bridge, Ipv4Address nodeIp, MacAddress nodeMac, ConnectionTracker? conntrack = null)
@@ -39,7 +34,7 @@ public sealed class Node : IDisposable
         NodeMac = nodeMac;
         Conntrack = conntrack ?? new ConnectionTracker(new ConntrackOptions());
         _translator = new Translator(this);
-        _contexts = new(() => new XlateContext { RecircIds = bridge.RecircIds }, trackAllValues: true);
+        _contexts = new(() => new XlateContext { RecircIds = bridge.RecircIds });
     }
 
     public string Name { get; }
@@ -94,7 +89,7 @@ public sealed class Node : IDisposable
     /// </summary>
     public BatchScope Batch()
     {
-        var ctx = Context();
+        var ctx = _contexts.Value;
         ctx.BatchDepth++;
         return new BatchScope(ctx);
     }
@@ -111,18 +106,6 @@ public sealed class Node : IDisposable
             if (_ctx is { } c && --c.BatchDepth == 0)
                 c.PushStats();
         }
-    }
-
-    /// <summary>This thread's translation context for this node.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private XlateContext Context()
-    {
-        if (ReferenceEquals(t_lastNode, this))
-            return t_lastContext!;
-        var ctx = _contexts.Value!;
-        t_lastContext = ctx;
-        t_lastNode = this;
-        return ctx;
     }
 
     /// <summary>Releases the per-thread translation contexts.</summary>
@@ -156,14 +139,14 @@ public sealed class Node : IDisposable
     /// <param name="nowMs">The time for conntrack, in milliseconds.</param>
     /// <param name="trace">When non-null, every step is recorded into it.</param>
     public PacketVerdict Process(uint inPort, ReadOnlySpan<byte> frame, IPacketSink? sink, long nowMs, Trace? trace = null)
-        => Run(Context(), inPort, frame, sink, nowMs, trace, in Unsafe.NullRef<FlowKey>());
+        => Run(_contexts.Value, inPort, frame, sink, nowMs, trace, in Unsafe.NullRef<FlowKey>());
 
     /// <summary>
     /// Runs an inner frame as if it had been decapsulated on the tunnel port with these tunnel fields
     /// (tun_src, tun_dst, tun_id, tun_metadata...) — what <c>ofproto/trace in_port=TUNNEL,tun_src=...</c> does.
     /// </summary>
     public PacketVerdict ProcessDecapsulated(uint inPort, ReadOnlySpan<byte> innerFrame, in FlowKey tunnelFields, IPacketSink? sink, long nowMs, Trace? trace = null)
-        => Run(Context(), inPort, innerFrame, sink, nowMs, trace, in tunnelFields);
+        => Run(_contexts.Value, inPort, innerFrame, sink, nowMs, trace, in tunnelFields);
 
     /// <summary>
     /// Runs <c>ofproto/trace</c>-style flow text (<c>in_port=49,tcp,nw_src=...,tp_dst=80,tcp_flags=syn</c>):

@@ -21,7 +21,7 @@ public sealed partial class HostStack
     public HostVerdict Receive(string device, ReadOnlySpan<byte> frame, IHostSink? sink, long nowMs, Engine.Tracing.Trace? trace = null)
     {
         ArgumentNullException.ThrowIfNull(device);
-        var ctx = Context();
+        var ctx = _contexts.Value;
         ctx.Reset(trace, sink, nowMs);
         HostVerdict verdict;
         if (FindInterface(device) is not { } iface)
@@ -39,7 +39,7 @@ public sealed partial class HostStack
     /// </summary>
     public HostVerdict SendLocal(ReadOnlySpan<byte> frame, IHostSink? sink, long nowMs, Engine.Tracing.Trace? trace = null)
     {
-        var ctx = Context();
+        var ctx = _contexts.Value;
         ctx.Reset(trace, sink, nowMs);
         var verdict = LocalOut(ctx, frame);
         FlushPending(ctx);

@@ -61,10 +61,8 @@ public sealed partial class HostStack : INetfilterHost, IDisposable
     /// broadcast of a prefix shorter than /31), as arrays for the per-packet loops.</summary>
     private HostInterface[] _interfaceArray = [];
     private uint[] _localAddresses = [];
-    /// <summary>This thread's context of the host it last ran (saves the ThreadLocal lookup on a hot thread).</summary>
-    [ThreadStatic] private static HostStack? t_lastHost;
-    [ThreadStatic] private static HostContext? t_lastContext;
-    private readonly ThreadLocal<HostContext> _contexts = new(static () => new HostContext());
+    /// <summary>Each thread's working state for this host.</summary>
+    private readonly PerThread<HostContext> _contexts = new(static () => new HostContext());
     private readonly ConntrackNatBinding _binding;
     private readonly RuleSet? _rules;
     private readonly IpSetCollection? _sets;
@@ -196,17 +194,6 @@ public sealed partial class HostStack : INetfilterHost, IDisposable
         return null;
     }
 
-    /// <summary>This thread's working state for this host.</summary>
-    private HostContext Context()
-    {
-        if (ReferenceEquals(t_lastHost, this))
-            return t_lastContext!;
-        var ctx = _contexts.Value!;
-        t_lastHost = this;
-        t_lastContext = ctx;
-        return ctx;
-    }
-
     // ---- Configuration: read any time.
 
     public string Name { get; }
@@ -220,15 +207,7 @@ public sealed partial class HostStack : INetfilterHost, IDisposable
     public NetfilterEngine? Netfilter => Volatile.Read(ref _netfilter);
 
     /// <summary>Releases the per-thread contexts.</summary>
-    public void Dispose()
-    {
-        if (ReferenceEquals(t_lastHost, this))
-        {
-            t_lastHost = null;
-            t_lastContext = null;
-        }
-        _contexts.Dispose();
-    }
+    public void Dispose() => _contexts.Dispose();
 
     public bool TryGetInterface(string name, [NotNullWhen(true)] out HostInterface? iface) => _byName.TryGetValue(name, out iface);
 
