@@ -135,6 +135,7 @@ internal sealed class LiveNode : IJourneySink, IDisposable
     /// Opens the live ports and the underlay socket of <paramref name="lab"/> for <paramref name="node"/>.
     /// On failure everything opened so far is closed and the exception propagates
     /// (<see cref="LiveIoException"/> for a port, <see cref="SocketException"/> for the underlay).
+    /// <paramref name="workers"/>: queues per TAP or afpacket port (<c>run --workers</c>); pcap ports have one.
     /// </summary>
     public static LiveNode Open(Node node, LabNode lab, Dictionary<uint, Ipv4Address> underlayByNodeIp, HostStack? host, Action<string> log, int workers = 1)
     {
@@ -147,7 +148,6 @@ internal sealed class LiveNode : IJourneySink, IDisposable
             foreach (var b in lab.Ports)
             {
                 var bridgePort = node.Bridge.GetPort(b.Port);
-                queues = [];
                 switch (b.Kind)
                 {
                     case LabPortKind.Tap:
@@ -171,7 +171,7 @@ internal sealed class LiveNode : IJourneySink, IDisposable
             }
             if (lab.Underlay is { } ep)
                 underlay = new UdpGeneveUnderlay(ep);
-            return new LiveNode(node, lab, opened, underlay, underlayByNodeIp, host, log) { Workers = workers };
+            return new LiveNode(node, lab, opened, underlay, underlayByNodeIp, host, log);
         }
         catch
         {
@@ -183,9 +183,6 @@ internal sealed class LiveNode : IJourneySink, IDisposable
             throw;
         }
     }
-
-    /// <summary>Receive threads per bound port (<c>run --workers</c>): TAP queues or sockets of one fanout group; pcap ports have one.</summary>
-    public int Workers { get; private init; } = 1;
 
     /// <summary>
     /// The receive ring of an afpacket port without a <c>ring:</c> key (docs/live-io.md, "PACKET_MMAP rings"):
