@@ -51,6 +51,14 @@ public sealed class LiveDaemon : IDisposable
     /// <summary>Connection limits for every node's bridge and host connection tables (<c>run --ct-limit</c>); set before <see cref="Start"/>.</summary>
     public Conntrack.ConntrackLimits ConntrackLimits { get; set; } = Conntrack.ConntrackLimits.None;
 
+    /// <summary>Where to serve the nodes' counters in Prometheus text format (<c>run --metrics</c>), or null; set before <see cref="Start"/>.</summary>
+    public MetricsEndpoint? Metrics { get; set; }
+
+    /// <summary>The URL the metrics are served at once started, or null.</summary>
+    public string? MetricsUrl => _metrics is null ? null : Metrics?.Url;
+
+    private LiveMetrics? _metrics;
+
     /// <summary>The nodes started: name and control socket, in the order of the lab file.</summary>
     public IEnumerable<(string Name, string ControlSocket)> Running => _running.Select(r => (r.Node.Node.Name, r.Node.Lab.ControlSocket));
 
@@ -207,6 +215,11 @@ public sealed class LiveDaemon : IDisposable
                     + $"host stack {(live.Host is null ? "none" : "behind " + (node.Bridge.Ports.FirstOrDefault(p => p.Kind == PortKind.Gateway)?.Name ?? "?"))}; "
                     + $"underlay {live.DescribeUnderlay()}{(peers.Count > 0 ? " peers " + string.Join(", ", peers.Select(kv => $"{new Ipv4Address(kv.Key)}->{kv.Value}")) : "")}; control {server.Path}");
             }
+            if (Metrics is { } endpoint)
+            {
+                _metrics = LiveMetrics.Start([.. _running.Select(r => r.Node)], endpoint);
+                _log($"metrics: {endpoint.Url}");
+            }
         }
         catch
         {
@@ -218,6 +231,8 @@ public sealed class LiveDaemon : IDisposable
     /// <summary>Stops every node: control sockets first (no more commands), then loops, ports and sockets.</summary>
     public void Stop()
     {
+        _metrics?.Dispose();
+        _metrics = null;
         foreach (var (live, server) in _running)
         {
             server.Dispose();

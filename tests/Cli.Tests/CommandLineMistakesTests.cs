@@ -34,6 +34,9 @@ public class CommandLineMistakesTests
         { "replay", "error: datapath replay: missing IN: a pcap or pcapng file" },
         { "replay in.pcap", "error: datapath replay: --out is required" },
         { "decode a.pcap b.pcap", "error: datapath decode: unexpected argument 'b.pcap'" },
+        { "run lab.yaml --metrics 9464", "error: datapath run: --metrics: '9464' is not ADDR:PORT (e.g. 127.0.0.1:9464; IPv6 as [::1]:9464)" },
+        { "run lab.yaml --metrics 127.0.0.1:0", "error: datapath run: --metrics: '0' is not a TCP port (1 to 65535)" },
+        { "lab up --metrics [10.0.0.1]:9464", "error: datapath lab: --metrics: '10.0.0.1' is not an IPv6 address" },
     };
 
     [Theory]

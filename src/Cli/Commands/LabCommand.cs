@@ -25,7 +25,8 @@ internal sealed class LabCommand : ICliCommand
         var workers = NumberOption.Create("--workers",
             "Receive threads per port for each node's `datapath run` (its --workers; default 1): multi-queue TAPs",
             min: 1, max: 64, defaultValue: 1, what: "a number of threads");
-        var command = new Command("lab", "Build (up) or remove (down) the seed lab on real traffic: namespaces, TAPs, two datapath workers, HTTP servers") { action, dir, prefix, underlay, staticArp, workers };
+        var metrics = MetricsOption.Create("Serve each worker's counters in Prometheus text format: worker1 at http://ADDR:PORT/metrics, worker2 at PORT+1");
+        var command = new Command("lab", "Build (up) or remove (down) the seed lab on real traffic: namespaces, TAPs, two datapath workers, HTTP servers") { action, dir, prefix, underlay, staticArp, workers, metrics };
         command.SetAction(parse =>
         {
             var stderr = parse.InvocationConfiguration.Error;
@@ -35,7 +36,7 @@ internal sealed class LabCommand : ICliCommand
             var parts = parse.GetValue(underlay)!.Split(',');
             if (parts.Length != 2 || parts.Any(a => !IPAddress.TryParse(a, out var ip) || ip.AddressFamily != System.Net.Sockets.AddressFamily.InterNetwork) || parts[0] == parts[1])
                 return CliError.BadInput(stderr, $"--underlay '{parse.GetValue(underlay)}': expected two different IPv4 addresses A,B (e.g. 127.0.0.11,127.0.0.12)");
-            var options = new LabOptions(Path.GetFullPath(parse.GetValue(dir)!), p, parts[0], parts[1], parse.GetValue(staticArp), parse.GetValue(workers));
+            var options = new LabOptions(Path.GetFullPath(parse.GetValue(dir)!), p, parts[0], parts[1], parse.GetValue(staticArp), parse.GetValue(workers), parse.GetValue(metrics));
             var runner = new LabRunner(options, parse.InvocationConfiguration.Output, stderr);
             return parse.GetValue(action) == "up" ? runner.Up() : runner.Down();
         });

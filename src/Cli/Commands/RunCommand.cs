@@ -28,17 +28,18 @@ internal sealed class RunCommand : ICliCommand
         var workers = NumberOption.Create("--workers",
             "Receive threads per port (default 1): a multi-queue TAP's queues or AF_PACKET sockets in one fanout group, spread by a symmetric flow hash",
             min: 1, max: 64, defaultValue: 1, what: "a number of threads");
-        var command = new Command("run", "Run the datapath live: bridge TAPs and interfaces through the lab's nodes, GENEVE over UDP, control sockets") { lab, node, noCache, workers };
+        var metrics = MetricsOption.Create("Serve the nodes' counters in Prometheus text format at http://ADDR:PORT/metrics (e.g. 127.0.0.1:9464; docs/lab.md lists the series)");
+        var command = new Command("run", "Run the datapath live: bridge TAPs and interfaces through the lab's nodes, GENEVE over UDP, control sockets") { lab, node, noCache, workers, metrics };
         var ctLimits = new ConntrackLimitOptions();
         ctLimits.AddTo(command);
         command.SetAction(parse => Run(parse.GetValue(lab)!, parse.GetValue(node), parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error, stopWhen: null,
-            useFlowCache: !parse.GetValue(noCache), limits: ctLimits.Get(parse), workers: parse.GetValue(workers)));
+            useFlowCache: !parse.GetValue(noCache), limits: ctLimits.Get(parse), workers: parse.GetValue(workers), metrics: parse.GetValue(metrics)));
         return command;
     }
 
     /// <summary>Runs the daemon until a signal (or until <paramref name="stopWhen"/> is set, for tests). Returns the exit code.</summary>
     internal static int Run(string labPath, string? onlyNode, TextWriter stdout, TextWriter stderr, ManualResetEventSlim? stopWhen, bool useFlowCache = true,
-        Conntrack.ConntrackLimits? limits = null, int workers = 1)
+        Conntrack.ConntrackLimits? limits = null, int workers = 1, MetricsEndpoint? metrics = null)
     {
         var log = TextWriter.Synchronized(stderr);
         void Log(string message)
@@ -55,6 +56,7 @@ internal sealed class RunCommand : ICliCommand
             daemon = LiveDaemon.Build(lab, onlyNode, Log);
             daemon.UseFlowCache = useFlowCache;
             daemon.Workers = workers;
+            daemon.Metrics = metrics;
             daemon.ConntrackLimits = limits ?? Conntrack.ConntrackLimits.None;
         }
         catch (Exception e) when (CliError.TryReport(stderr, e, labPath, out int code))
@@ -95,7 +97,7 @@ internal sealed class RunCommand : ICliCommand
             {
                 return CliError.Environment(stderr, e.Message);
             }
-            stdout.WriteLine($"datapath run {lab.Path}: {string.Join(", ", daemon.Running.Select(n => $"{n.Name} (control {n.ControlSocket})"))} up{(workers > 1 ? $", {workers} receive threads per port" : "")}; SIGINT or SIGTERM stops");
+            stdout.WriteLine($"datapath run {lab.Path}: {string.Join(", ", daemon.Running.Select(n => $"{n.Name} (control {n.ControlSocket})"))} up{(workers > 1 ? $", {workers} receive threads per port" : "")}{(daemon.MetricsUrl is { } url ? $", metrics at {url}" : "")}; SIGINT or SIGTERM stops");
             stdout.Flush();
             stop.Wait();
             daemon.Stop();

@@ -68,11 +68,14 @@ internal sealed class LabRunner(LabOptions options, TextWriter stdout, TextWrite
             state.Files.Add(script);
             Save(state);
 
-            foreach (var node in new[] { "worker1", "worker2" })
+            string[] nodes = ["worker1", "worker2"];
+            for (int i = 0; i < nodes.Length; i++)
             {
+                string node = nodes[i];
                 string log = Path.Combine(Dir, node + ".log");
                 string socket = Path.Combine(Dir, node + ".sock");
-                int pid = StartDetached(log, [.. DatapathCommand(), "run", labPath, "--node", node, "--workers", options.Workers.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+                string[] metrics = options.Metrics is { } m ? ["--metrics", m.Plus(i).ToString()] : [];
+                int pid = StartDetached(log, [.. DatapathCommand(), "run", labPath, "--node", node, "--workers", options.Workers.ToString(System.Globalization.CultureInfo.InvariantCulture), .. metrics]);
                 state.Workers.Add(new LabProcess { Name = node, Pid = pid, Log = log, Socket = socket });
                 state.Files.Add(log);
                 Save(state);
@@ -119,6 +122,8 @@ internal sealed class LabRunner(LabOptions options, TextWriter stdout, TextWrite
             stdout.WriteLine($"lab up in {Dir}: namespaces {string.Join(", ", state.Namespaces)}; workers {string.Join(", ", state.Workers.Select(w => $"{w.Name} (pid {w.Pid}, control {w.Socket})"))}");
             stdout.WriteLine($"try: ip netns exec {options.Prefix}frontend curl -s http://10.222.2.34/");
             stdout.WriteLine($"     datapath ctl {state.Workers[0].Socket} dump-flows table=90");
+            if (options.Metrics is { } metricsAt)
+                stdout.WriteLine($"     curl -s {metricsAt.Url}   (worker2: {metricsAt.Plus(1).Url})");
             stdout.WriteLine($"down: datapath lab down --dir {Dir}");
             return ExitCodes.Ok;
         }

@@ -21,12 +21,43 @@ public sealed class LabFixture : IDisposable
         Underlay = ($"127.{octet}.0.11", $"127.{octet}.0.12");
         if (LabEnvironment.SkipReason is not null)
             return;
-        var (code, output, error) = LabEnvironment.Datapath("lab", "up", "--dir", Dir, "--prefix", Prefix, "--underlay", $"{Underlay.Item1},{Underlay.Item2}", "--workers", Workers.ToString(CultureInfo.InvariantCulture));
+        MetricsPort = FreePortPair();
+        var (code, output, error) = LabEnvironment.Datapath("lab", "up", "--dir", Dir, "--prefix", Prefix, "--underlay", $"{Underlay.Item1},{Underlay.Item2}", "--workers", Workers.ToString(CultureInfo.InvariantCulture),
+            "--metrics", $"127.0.0.1:{MetricsPort.ToString(CultureInfo.InvariantCulture)}");
         UpOutput = output + error;
         if (code != 0)
             Error = $"lab up failed ({code}):\n{output}\n{error}";
         else
             Pids = ReadPids();
+    }
+
+    /// <summary>worker1's metrics port (lab up --metrics 127.0.0.1:PORT); worker2's is the next.</summary>
+    public int MetricsPort { get; }
+
+    /// <summary>The metrics URL of worker1 or worker2.</summary>
+    public string MetricsUrl(string node) => $"http://127.0.0.1:{(MetricsPort + (node == "worker2" ? 1 : 0)).ToString(CultureInfo.InvariantCulture)}/metrics";
+
+    // Two consecutive loopback TCP ports free now (the kernel's pick for the first, checked for the second).
+    private static int FreePortPair()
+    {
+        for (int attempt = 0; ; attempt++)
+        {
+            using var first = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+            first.Start();
+            int port = ((System.Net.IPEndPoint)first.LocalEndpoint).Port;
+            if (port < 65535)
+            {
+                using var second = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, port + 1);
+                try
+                {
+                    second.Start();
+                    return port;
+                }
+                catch (System.Net.Sockets.SocketException) when (attempt < 20)
+                {
+                }
+            }
+        }
     }
 
     /// <summary>Receive threads per port of each worker (lab up --workers).</summary>

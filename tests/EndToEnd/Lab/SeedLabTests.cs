@@ -218,6 +218,55 @@ public sealed class SeedLabTests(LabFixture lab) : IClassFixture<LabFixture>
         Assert.Equal(60, drop.GetProperty("table").GetInt32());
     }
 
+    /// <summary>
+    /// `lab up --metrics`: each worker serves Prometheus text at /metrics (prometheus-net). A curl from the
+    /// frontend to backend2 moves worker1's port, flow-cache and underlay counters and leaves connections in
+    /// worker2's bridge zone 65520, as ctl stats tells.
+    /// </summary>
+    [LabFact]
+    public void A6b_PrometheusMetricsMoveWithRealTraffic()
+    {
+        RequireLab();
+        var before1 = Scrape("worker1");
+        var before2 = Scrape("worker2");
+        Assert.Contains("# TYPE datapath_port_rx_packets_total counter", before1.Text, StringComparison.Ordinal);
+        Assert.Contains("# TYPE datapath_conntrack_connections gauge", before1.Text, StringComparison.Ordinal);
+
+        Assert.Equal(Backend2Page, Curl("frontend", "http://10.222.2.34/").Out.Trim());
+
+        var after1 = Scrape("worker1");
+        var after2 = Scrape("worker2");
+        Assert.True(after1.Sum("datapath_port_rx_packets_total", "port=\"frontend-a3ba2f\"") > before1.Sum("datapath_port_rx_packets_total", "port=\"frontend-a3ba2f\""),
+            "worker1's frontend port counted no frame:\n" + after1.Text);
+        Assert.True(after1.Sum("datapath_flow_cache_hits_total") + after1.Sum("datapath_flow_cache_misses_total")
+            > before1.Sum("datapath_flow_cache_hits_total") + before1.Sum("datapath_flow_cache_misses_total"), "worker1's flow cache saw no pass");
+        Assert.True(after1.Sum("datapath_underlay_tx_datagrams_total") > before1.Sum("datapath_underlay_tx_datagrams_total"), "worker1 sent no GENEVE datagram");
+        Assert.True(after2.Sum("datapath_underlay_rx_datagrams_total") > before2.Sum("datapath_underlay_rx_datagrams_total"), "worker2 received no GENEVE datagram");
+        Assert.True(after2.Sum("datapath_table_matched_packets_total", "table=\"0\"") > before2.Sum("datapath_table_matched_packets_total", "table=\"0\""), "worker2's table 0 matched nothing");
+        Assert.True(after2.Sum("datapath_conntrack_connections", "table=\"bridge\",zone=\"65520\"") > 0, "no connection in worker2's zone 65520");
+    }
+
+    private sealed record Exposition(string Text)
+    {
+        /// <summary>The sum of every sample of <paramref name="metric"/> whose labels contain <paramref name="label"/>.</summary>
+        public double Sum(string metric, string label = "") => Text.Split('\n')
+            .Where(l => l.StartsWith(metric + "{", StringComparison.Ordinal) && l.Contains(label, StringComparison.Ordinal))
+            .Sum(l => double.Parse(l[(l.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    private Exposition Scrape(string node)
+    {
+        // The server starts once the node is up; lab up returns when the control socket answers.
+        for (int attempt = 0; ; attempt++)
+        {
+            var (code, output, error) = LabEnvironment.RunFor(TimeSpan.FromSeconds(15), "curl", "-sf", "-m", "5", lab.MetricsUrl(node));
+            if (code == 0)
+                return new Exposition(output);
+            Assert.True(attempt < 20, $"curl {lab.MetricsUrl(node)}: {code} {error}");
+            Thread.Sleep(250);
+        }
+    }
+
     [LabFact]
     public void A7_MalformedControlCommandsGetAnErrorAndTheDaemonStaysUp()
     {
