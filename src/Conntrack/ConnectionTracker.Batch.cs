@@ -94,6 +94,28 @@ public sealed partial class ConnectionTracker
         }
     }
 
+    /// <summary>
+    /// Pass 1 of <see cref="ExecuteBatch{TBatch}"/> for one packet, for a caller that runs its own batch
+    /// stages (the engine's Node.Prepare): extracts the connection key a ct() in <paramref name="zone"/> would
+    /// look up, hashes it and prefetches its home slot line. Only reads: whatever happens to the table
+    /// afterwards, a later <see cref="Execute"/> gives the result it would have given without this call.
+    /// False (nothing prefetched) when the packet has no connection key.
+    /// </summary>
+    public bool PrefetchHome(in FlowKey key, ReadOnlySpan<byte> frame, ushort zone, out ulong hash)
+    {
+        if (ConnKeyExtractor.TryExtract(in key, frame, zone, out var ck, out _) != ExtractFailure.None)
+        {
+            hash = 0;
+            return false;
+        }
+        hash = _table.Hash(ck);
+        _table.PrefetchHome(hash);
+        return true;
+    }
+
+    /// <summary>Pass 2 for one packet: walks the tags of <paramref name="hash"/>'s probe sequence and prefetches the candidate connection's lines. Only reads.</summary>
+    public void PrefetchConnection(ulong hash) => _table.PrefetchCandidate(hash);
+
     /// <summary><see cref="ExecuteBatch{TBatch}"/> over flow keys and frames held as parallel spans.</summary>
     public void ExecuteBatch(Span<FlowKey> keys, ReadOnlySpan<Memory<byte>> frames, in CtCommand cmd, long nowMs)
     {

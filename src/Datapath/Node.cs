@@ -65,9 +65,10 @@ public sealed class Node : IDisposable
     {
         get
         {
-            long hits = 0, front = 0, misses = 0, flushes = 0, uncacheable = 0, entries = 0;
+            long hits = 0, front = 0, misses = 0, flushes = 0, uncacheable = 0, entries = 0, prepared = 0;
             foreach (var c in _contexts.Values)
             {
+                prepared += c.PreparedTotal;
                 if (c.Cache is not { } fc)
                     continue;
                 hits += fc.Hits;
@@ -77,7 +78,7 @@ public sealed class Node : IDisposable
                 uncacheable += fc.Uncacheable;
                 entries += fc.Count;
             }
-            return new FlowCacheStats(hits, front, misses, flushes, uncacheable, entries);
+            return new FlowCacheStats(hits, front, misses, flushes, uncacheable, entries, prepared);
         }
     }
 
@@ -139,14 +140,128 @@ public sealed class Node : IDisposable
     /// <param name="nowMs">The time for conntrack, in milliseconds.</param>
     /// <param name="trace">When non-null, every step is recorded into it.</param>
     public PacketVerdict Process(uint inPort, ReadOnlySpan<byte> frame, IPacketSink? sink, long nowMs, Trace? trace = null)
-        => Run(_contexts.Value, inPort, frame, sink, nowMs, trace, in Unsafe.NullRef<FlowKey>());
+        => Run(_contexts.Value, inPort, frame, sink, nowMs, trace, in Unsafe.NullRef<FlowKey>(), prepared: -1);
+
+    /// <summary>
+    /// <see cref="Process(uint, ReadOnlySpan{byte}, IPacketSink?, long, Trace?)"/> for frame <paramref name="prepared"/>
+    /// of the batch the last <see cref="Prepare{TBatch}"/> on this thread prepared (the same frame and port). The
+    /// result is the one Process gives; only the work differs.
+    /// </summary>
+    public PacketVerdict ProcessPrepared(int prepared, uint inPort, ReadOnlySpan<byte> frame, IPacketSink? sink, long nowMs)
+        => Run(_contexts.Value, inPort, frame, sink, nowMs, null, in Unsafe.NullRef<FlowKey>(), prepared);
+
+    /// <summary>
+    /// Connections this node's table must hold before <see cref="Prepare{TBatch}"/> does anything: below, the table
+    /// stays in the CPU's caches and the prefetch it exists for saves nothing (measured in bench/README.md).
+    /// </summary>
+    public int PrepareMinConnections { get; set; } = DefaultPrepareMinConnections;
+
+    /// <summary>The largest batch <see cref="Prepare{TBatch}"/> takes (a live port's receive batch; replay prepares 32 at a time).</summary>
+    public const int MaxPreparedFrames = 64;
+
+    /// <summary>The default of <see cref="PrepareMinConnections"/>.</summary>
+    public const int DefaultPrepareMinConnections = 32768;
+
+    /// <summary>
+    /// The first stage of a batch (dpif-netdev's miniflow extraction, EMC/dpcls lookups and conntrack's
+    /// prefetch over a whole dp_packet_batch): for every frame, its flow key (GENEVE decapsulated on the tunnel
+    /// port), its first flow-cache lookup and, when that pass reaches a ct(), a prefetch of the connection the
+    /// ct() will look up (ConnectionTracker.PrefetchHome, then PrefetchConnection for all) — so that the
+    /// batch's conntrack cache misses overlap instead of costing one after another. Then each frame runs in its
+    /// turn (<see cref="ProcessPrepared"/>), in order, every action as one by one: the stage only reads shared
+    /// state (the connection table, the bridge) and changes the cache's hints (which of its tiers answers a later
+    /// lookup, FlowCacheStats.FrontHits, may differ; the hits and misses are the same), so results are those of
+    /// <see cref="Process(uint, ReadOnlySpan{byte}, IPacketSink?, long, Trace?)"/> frame after frame. A frame whose
+    /// turn comes after the cache was flushed, or whose lookup missed, looks up again. Does nothing (returns 0)
+    /// without the flow cache or below <see cref="PrepareMinConnections"/>. Returns the frames prepared: 0, or
+    /// the batch's count (at most <see cref="MaxPreparedFrames"/>).
+    /// </summary>
+    public int Prepare<TBatch>(ref TBatch batch) where TBatch : IFrameBatch, allows ref struct
+    {
+        var ctx = _contexts.Value;
+        ctx.PreparedCount = 0;
+        int n = batch.Count;
+        if (!UseFlowCache || n > ctx.Prepared.Length || Conntrack.Count < PrepareMinConnections)
+            return 0;
+        // No Revalidate here: a frame's turn does it, and one made stale by a change since Prepare redoes its
+        // work (epoch mismatch), so flushes happen exactly where one-by-one runs make them.
+        var cache = ctx.Cache ??= new FlowCache(Bridge);
+        var map = Bridge.TlvMap;
+        int prefetched = 0;
+        for (int i = 0; i < n; i++)
+        {
+            ref PreparedFrame p = ref ctx.Prepared[i];
+            ReadOnlySpan<byte> frame = batch.Frame(i);
+            uint inPort = batch.InPort(i);
+            p.Valid = false;
+            p.InPort = inPort;
+            p.Length = frame.Length;
+            p.InnerOffset = 0;
+            p.InnerLength = frame.Length;
+            if (!Bridge.TryGetPort(inPort, out var port) || frame.Length > XlateContext.MaxFrame || frame.Length < 14)
+                continue;
+            bool tunnel = port.Kind == PortKind.Tunnel;
+            if (tunnel)
+            {
+                ref FlowKey tun = ref ctx.PrepareTunnel;
+                tun = default;
+                if (!GeneveDecapsulator.TryDecapsulate(frame, in map, out p.InnerOffset, out p.InnerLength, ref tun, out _)
+                    || (tun.HasTunIpv6 ? tun.TunIpv6Dst != NodeIp6 : tun.TunDst != NodeIp.Value))
+                    continue;
+            }
+            ReadOnlySpan<byte> inner = frame.Slice(p.InnerOffset, p.InnerLength);
+            FlowKey.Extract(inner, inPort, out p.Key);
+            if ((p.Key.Layout.Flags & (ParseFlags.Truncated | ParseFlags.Malformed)) != 0)
+                continue;
+            if (tunnel)
+                GeneveDecapsulator.CopyTunnelFields(in ctx.PrepareTunnel, ref p.Key);
+            long hits = cache.Hits, front = cache.FrontHits, misses = cache.Misses;
+            var entry = cache.Lookup(in p.Key);
+            p.Hits = (int)(cache.Hits - hits);
+            p.FrontHits = (int)(cache.FrontHits - front);
+            p.Misses = (int)(cache.Misses - misses);
+            p.Entry = entry;
+            p.Epoch = cache.Flushes;
+            p.Valid = true;
+            if (entry is { Error: null } && PrefetchFirstCt(ctx, entry, in p.Key, inner, out ulong hash))
+                ctx.PrepareHashes[prefetched++] = hash;
+        }
+        for (int i = 0; i < prefetched; i++)
+            Conntrack.PrefetchConnection(ctx.PrepareHashes[i]);
+        ctx.PreparedCount = n;
+        ctx.PreparedTotal += n;
+        return n;
+    }
+
+    // The connection the entry's first ct() will look up: the pass's start key with the entry's changes up to
+    // that action (a hint: any mismatch with what Execute will see only wastes the prefetch).
+    private bool PrefetchFirstCt(XlateContext ctx, MegaflowEntry entry, in FlowKey key, ReadOnlySpan<byte> frame, out ulong hash)
+    {
+        for (int i = 0; i < entry.ActionCount; i++)
+        {
+            ref DpAction a = ref entry.Actions[i];
+            if (a.Kind != DpKind.Ct)
+                continue;
+            ref FlowKey ct = ref ctx.PrepareCtKey;
+            ct = key;
+            Span<ulong> words = ct.Words;
+            for (int d = entry.DeltaStart[a.Snapshot]; d < entry.DeltaStart[a.Snapshot + 1]; d++)
+            {
+                var delta = entry.Deltas[d];
+                words[delta.Word] = (words[delta.Word] & ~delta.Mask) | delta.Value;
+            }
+            return Conntrack.PrefetchHome(in ct, frame, a.Ct.Zone, out hash);
+        }
+        hash = 0;
+        return false;
+    }
 
     /// <summary>
     /// Runs an inner frame as if it had been decapsulated on the tunnel port with these tunnel fields
     /// (tun_src, tun_dst, tun_id, tun_metadata...) — what <c>ofproto/trace in_port=TUNNEL,tun_src=...</c> does.
     /// </summary>
     public PacketVerdict ProcessDecapsulated(uint inPort, ReadOnlySpan<byte> innerFrame, in FlowKey tunnelFields, IPacketSink? sink, long nowMs, Trace? trace = null)
-        => Run(_contexts.Value, inPort, innerFrame, sink, nowMs, trace, in tunnelFields);
+        => Run(_contexts.Value, inPort, innerFrame, sink, nowMs, trace, in tunnelFields, prepared: -1);
 
     /// <summary>
     /// Runs <c>ofproto/trace</c>-style flow text (<c>in_port=49,tcp,nw_src=...,tp_dst=80,tcp_flags=syn</c>):
@@ -164,9 +279,9 @@ public sealed class Node : IDisposable
     }
 
     /// <summary>One frame; outside a <see cref="Batch"/>, the cache's stats are pushed to the rules before returning.</summary>
-    private PacketVerdict Run(XlateContext ctx, uint inPort, ReadOnlySpan<byte> frame, IPacketSink? sink, long nowMs, Trace? trace, ref readonly FlowKey injectedTunnel)
+    private PacketVerdict Run(XlateContext ctx, uint inPort, ReadOnlySpan<byte> frame, IPacketSink? sink, long nowMs, Trace? trace, ref readonly FlowKey injectedTunnel, int prepared)
     {
-        var verdict = ProcessCore(ctx, inPort, frame, sink, nowMs, trace, in injectedTunnel);
+        var verdict = ProcessCore(ctx, inPort, frame, sink, nowMs, trace, in injectedTunnel, prepared);
         if (ctx.BatchDepth == 0)
             ctx.PushStats();
         return verdict;
@@ -174,7 +289,7 @@ public sealed class Node : IDisposable
 
     // injectedTunnel: the tunnel fields of an already decapsulated frame, or a null ref (passed by
     // reference: a FlowKey is 336 bytes and this runs per frame).
-    private PacketVerdict ProcessCore(XlateContext ctx, uint inPort, ReadOnlySpan<byte> frame, IPacketSink? sink, long nowMs, Trace? trace, ref readonly FlowKey injectedTunnel)
+    private PacketVerdict ProcessCore(XlateContext ctx, uint inPort, ReadOnlySpan<byte> frame, IPacketSink? sink, long nowMs, Trace? trace, ref readonly FlowKey injectedTunnel, int prepared)
     {
         ctx.ResetPacket(trace, Name);
         if (!Bridge.TryGetPort(inPort, out var port))
@@ -185,6 +300,30 @@ public sealed class Node : IDisposable
         frame.CopyTo(ctx.Buffer.AsSpan(XlateContext.Headroom));
         ctx.FrameStart = XlateContext.Headroom;
         ctx.FrameLength = frame.Length;
+
+        FlowCache? cache = UseFlowCache && ctx.Trace is null ? ctx.Cache ??= new FlowCache(Bridge) : null;
+        cache?.Revalidate();
+        if ((uint)prepared < (uint)ctx.PreparedCount && cache is not null)
+        {
+            ref PreparedFrame pf = ref ctx.Prepared[prepared];
+            if (pf.Valid && pf.InPort == inPort && pf.Length == frame.Length)
+            {
+                pf.Valid = false; // used once
+                if (pf.Entry is null || pf.Epoch != cache.Flushes)
+                    cache.Discount(pf.Hits, pf.FrontHits, pf.Misses); // the turn looks up again
+                if (pf.Epoch == cache.Flushes)
+                {
+                    // Prepare did the ingress work (decapsulation, key extraction) under the bridge as it is
+                    // now (a flush since would mean ports, TLV map or tables changed: then all is redone).
+                    ctx.FrameStart += pf.InnerOffset;
+                    ctx.FrameLength = pf.InnerLength;
+                    ctx.Key = pf.Key;
+                    ctx.PacketBytes = ctx.FrameLength;
+                    ctx.AppliedIsKey();
+                    return Passes(ctx, port, cache, pf.Entry, sink, nowMs);
+                }
+            }
+        }
 
         ref FlowKey tun = ref ctx.Tunnel;
         bool fromTunnel = false;
@@ -220,16 +359,26 @@ public sealed class Node : IDisposable
             t0.Steps.Add(new TraceStep(Name, TraceKind.Ingress, 0) { Summary = $"{port.OfPort}({port.Name}): {FlowFormatter.Format(in ctx.Key, Bridge)}" }
                 .Add("in_port", port.Name).Add("flow", FlowFormatter.Format(in ctx.Key, Bridge)));
 
+        return Passes(ctx, port, cache, null, sink, nowMs);
+    }
+
+    /// <summary>The frame's passes, from table 0 until it ends; <paramref name="first"/>: the first pass's megaflow if already looked up.</summary>
+    private PacketVerdict Passes(XlateContext ctx, BridgePort port, FlowCache? cache, MegaflowEntry? first, IPacketSink? sink, long nowMs)
+    {
         byte table = 0;
         int recirculations = 0;
-        FlowCache? cache = UseFlowCache && ctx.Trace is null ? ctx.Cache ??= new FlowCache(Bridge) : null;
-        cache?.Revalidate();
         MegaflowEntry? entry = null;
         while (true)
         {
             DpAction[] actions;
             int actionCount;
-            entry = cache?.Lookup(in ctx.Key, entry);
+            if (first is not null)
+            {
+                entry = first;
+                first = null;
+            }
+            else
+                entry = cache?.Lookup(in ctx.Key, entry);
             if (entry is not null)
             {
                 // The fast path: the pass as the slow path made it for this megaflow.

@@ -125,6 +125,16 @@ internal sealed class XlateContext
     public Trace? Trace;
     public string NodeName = "";
 
+    /// <summary>The batch <see cref="Node.Prepare{TBatch}"/> prepared on this thread (<see cref="PreparedCount"/> frames).</summary>
+    public readonly PreparedFrame[] Prepared = new PreparedFrame[Node.MaxPreparedFrames];
+    public int PreparedCount;
+    /// <summary>Frames prepared on this thread since it began (FlowCacheStats.Prepared).</summary>
+    public long PreparedTotal;
+    /// <summary>Scratch for Prepare: tunnel fields, and the key a cached pass's first ct() will see.</summary>
+    public FlowKey PrepareTunnel, PrepareCtKey;
+    /// <summary>The connection hashes Prepare prefetched, for its second pass.</summary>
+    public readonly ulong[] PrepareHashes = new ulong[Node.MaxPreparedFrames];
+
     public readonly byte[] Buffer = GC.AllocateUninitializedArray<byte>(Headroom + MaxFrame, pinned: true);
     public readonly byte[] EncapBuffer = GC.AllocateUninitializedArray<byte>(MaxFrame + 256, pinned: true);
     public int FrameStart;

@@ -291,11 +291,16 @@ internal sealed class LiveNode : IJourneySink, IDisposable
         // One batch of the engine per received batch: the flow cache's rule stats and the port tallies
         // are pushed once when it ends (dump-flows and dump-ports see them at batch boundaries).
         using var scope = Node.Batch();
+        var frames = new PortFrames(ofport, batch);
+        int prepared = Journey.Prepare(_here, ref frames);
         for (int i = 0; i < batch.Count; i++)
         {
             try
             {
-                Journey.Run(_here, ofport, batch[i], this, now);
+                if (i < prepared)
+                    Journey.RunPrepared(_here, i, ofport, batch[i], this, now);
+                else
+                    Journey.Run(_here, ofport, batch[i], this, now);
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
@@ -305,6 +310,14 @@ internal sealed class LiveNode : IJourneySink, IDisposable
                 Counters.HandlerFailure();
             }
         }
+    }
+
+    /// <summary>A port's receive batch as the engine's <see cref="IFrameBatch"/>.</summary>
+    private readonly struct PortFrames(uint ofport, FrameBatch batch) : IFrameBatch
+    {
+        public int Count => batch.Count;
+        public uint InPort(int index) => ofport;
+        public ReadOnlySpan<byte> Frame(int index) => batch[index];
     }
 
     private void UnderlayLoop()

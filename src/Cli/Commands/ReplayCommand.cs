@@ -35,9 +35,12 @@ internal sealed class ReplayCommand : ICliCommand
         var workers = NumberOption.Create("--workers",
             "Threads that run frames (default 1; see docs/architecture.md for when more pay); the pcaps are the same as with 1",
             min: 1, max: 256, defaultValue: 1, what: "a number of threads");
+        var prefetch = NumberOption.Create("--prefetch-connections",
+            $"Prepare each batch of 32 frames ahead (keys, first cache lookups, conntrack prefetch) once a node's connection table holds this many connections (default {Node.DefaultPrepareMinConnections}; 0: always); the results are the same",
+            min: 0, max: int.MaxValue, defaultValue: Node.DefaultPrepareMinConnections, what: "a number of connections");
         var command = new Command("replay", "Run a capture through a node (or the cluster) and write what each port sends")
         {
-            input, inPort, cluster, output, bridgeOnly, dumpConntrack, dumpFlows, noCache, workers,
+            input, inPort, cluster, output, bridgeOnly, dumpConntrack, dumpFlows, noCache, workers, prefetch,
         };
         args.AddTo(command);
         var ctLimits = new ConntrackLimitOptions();
@@ -71,7 +74,10 @@ internal sealed class ReplayCommand : ICliCommand
             using var journey = ScenarioHosts.BuildJourney(scenario, scope, (ulong)(parse.GetValue(args.Seed) ?? 1));
             bool cache = !parse.GetValue(noCache);
             foreach (var n in scenario.Cluster.Nodes)
+            {
                 n.UseFlowCache = cache;
+                n.PrepareMinConnections = parse.GetValue(prefetch);
+            }
             var limits = ctLimits.Get(parse);
             foreach (var n in journey.Nodes)
             {

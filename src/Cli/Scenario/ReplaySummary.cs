@@ -100,7 +100,7 @@ internal sealed class ReplaySummary(bool perNode)
         _elapsed = elapsed;
         _cacheOn = cacheOn;
         foreach (var c in caches)
-            _cache = new(_cache.Hits + c.Hits, _cache.FrontHits + c.FrontHits, _cache.Misses + c.Misses, _cache.Flushes + c.Flushes, _cache.Uncacheable + c.Uncacheable, _cache.Entries + c.Entries);
+            _cache += c;
     }
 
     private double FramesPerSecond => _elapsed.TotalSeconds > 0 ? FramesIn / _elapsed.TotalSeconds : 0;

@@ -147,6 +147,14 @@ internal sealed class FlowCache
         return null;
     }
 
+    /// <summary>Takes back what a lookup whose answer was not used added to the counters (Node.Prepare's, when the frame's turn looks up again).</summary>
+    public void Discount(int hits, int frontHits, int misses)
+    {
+        Hits -= hits;
+        FrontHits -= frontHits;
+        Misses -= misses;
+    }
+
     /// <summary>
     /// Flushes the cache when the bridge changed since its entries were made. Called once per packet,
     /// before its first lookup: a packet's passes all run on the tables as they were when it arrived

@@ -166,6 +166,33 @@ public sealed class Journey : IDisposable
     }
 
     /// <summary>
+    /// Prepares a batch of frames entering <paramref name="node"/> on its bridge ports (<see cref="Node.Prepare{TBatch}"/>:
+    /// keys, first lookups, conntrack prefetch); then run frame i of it with <see cref="RunPrepared"/>, in order, before the
+    /// next Prepare on this thread. Returns the frames prepared (0: run them with <see cref="Run"/>).
+    /// </summary>
+    public int Prepare<TBatch>(JourneyNode node, ref TBatch batch) where TBatch : IFrameBatch, allows ref struct
+    {
+        ArgumentNullException.ThrowIfNull(node);
+        return node.Node.Prepare(ref batch);
+    }
+
+    /// <summary><see cref="Run"/> for frame <paramref name="prepared"/> of the batch the last <see cref="Prepare{TBatch}"/> on this thread prepared: the same result.</summary>
+    public JourneyResult RunPrepared(JourneyNode node, int prepared, uint inPort, ReadOnlySpan<byte> frame, IJourneySink? sink, long nowMs)
+    {
+        ArgumentNullException.ThrowIfNull(node);
+        var walk = Begin(sink, nowMs, null);
+        try
+        {
+            walk.Bridge(node, inPort, frame, in Unsafe.NullRef<FlowKey>(), prepared);
+            return walk.Drain();
+        }
+        finally
+        {
+            walk.End();
+        }
+    }
+
+    /// <summary>
     /// An inner frame already decapsulated on the tunnel port <paramref name="inPort"/> with these tunnel fields
     /// (the live daemon's underlay socket; <c>ofproto/trace in_port=TUNNEL,tun_src=...</c>).
     /// </summary>

@@ -78,7 +78,7 @@ internal sealed class JourneyWalk(Journey journey) : IPacketSink, IHostSink
     }
 
     /// <summary>One bridge traversal; <paramref name="tunnel"/> is a null ref, or the fields of a decapsulated frame.</summary>
-    public void Bridge(JourneyNode node, uint inPort, ReadOnlySpan<byte> frame, ref readonly FlowKey tunnel)
+    public void Bridge(JourneyNode node, uint inPort, ReadOnlySpan<byte> frame, ref readonly FlowKey tunnel, int prepared = -1)
     {
         _current = node;
         int traced = 0;
@@ -87,9 +87,9 @@ internal sealed class JourneyWalk(Journey journey) : IPacketSink, IHostSink
             traced = t.Outputs.Count;
             _traceLeft.Clear();
         }
-        var verdict = Unsafe.IsNullRef(in tunnel)
-            ? node.Node.Process(inPort, frame, this, _nowMs, _trace)
-            : node.Node.ProcessDecapsulated(inPort, frame, in tunnel, this, _nowMs, _trace);
+        var verdict = !Unsafe.IsNullRef(in tunnel) ? node.Node.ProcessDecapsulated(inPort, frame, in tunnel, this, _nowMs, _trace)
+            : prepared >= 0 && _trace is null ? node.Node.ProcessPrepared(prepared, inPort, frame, this, _nowMs)
+            : node.Node.Process(inPort, frame, this, _nowMs, _trace);
         if (_trace is { } t2)
             KeepExitsOnly(t2, traced);
         if (verdict.Dropped)

@@ -25,7 +25,9 @@ namespace Datapath.Engine;
 // before it has been handed on.  So ARP (neighbours, MAC learning), new connections (NAT choices,
 // `statistic --mode random` draws, conntrack limits), ICMP errors, fragments and non-IP frames run exactly as
 // one thread runs them, in input order, and a parallel frame touches only its own connection's state.
-// Every thread opens its batches (JourneyBatch: up to 32 frames, the flow cache's stats pushed per batch).
+// Every thread opens its batches (JourneyBatch: up to 32 frames, the flow cache's stats pushed per batch), and
+// prepares each 32 of its frames that enter one node (Node.Prepare: keys, first lookups, conntrack prefetch) before
+// running them in order.
 //
 // Order hazards
 // -------------
@@ -171,14 +173,68 @@ public sealed class JourneyWorkers : IDisposable
 
     private void RunSerial(JourneyWindow window, int start, int end, IJourneyWindowSink sink, JourneyBatch batch)
     {
-        for (int i = start; i < end; i++)
+        Span<int> indices = stackalloc int[JourneyBatch.Size];
+        Span<int> slots = stackalloc int[JourneyBatch.Size];
+        for (int c = start; c < end; c += JourneyBatch.Size)
         {
-            batch.Next();
-            sink.FrameStart(window, i);
-            var result = _journey.Run(window.Node(i), window.InPort(i), window.Frame(i), sink, window.NowMs(i));
-            sink.FrameDone(window, i, in result);
+            int n = Math.Min(JourneyBatch.Size, end - c);
+            for (int k = 0; k < n; k++)
+                indices[k] = c + k;
+            PrepareByNode(_journey, window, indices[..n], slots);
+            for (int k = 0; k < n; k++)
+            {
+                int i = c + k;
+                batch.Next();
+                sink.FrameStart(window, i);
+                var result = slots[k] >= 0
+                    ? _journey.RunPrepared(window.Node(i), slots[k], window.InPort(i), window.Frame(i), sink, window.NowMs(i))
+                    : _journey.Run(window.Node(i), window.InPort(i), window.Frame(i), sink, window.NowMs(i));
+                sink.FrameDone(window, i, in result);
+            }
         }
         _serialFrames += end - start;
+    }
+
+    /// <summary>
+    /// Prepares the frames <paramref name="indices"/> of the window, each node's among them as one batch of that node
+    /// (Node.Prepare); <paramref name="slots"/>[k] becomes frame k's place in its node's prepared batch, or -1.
+    /// </summary>
+    private static void PrepareByNode(Journey journey, JourneyWindow window, ReadOnlySpan<int> indices, Span<int> slots)
+    {
+        Span<int> mine = stackalloc int[JourneyBatch.Size];
+        slots[..indices.Length].Fill(-2); // -2: not yet grouped
+        for (int first = 0; first < indices.Length; first++)
+        {
+            if (slots[first] != -2)
+                continue;
+            var node = window.Node(indices[first]);
+            int n = 0;
+            for (int k = first; k < indices.Length; k++)
+            {
+                if (slots[k] == -2 && window.Node(indices[k]) == node)
+                    mine[n++] = indices[k];
+            }
+            var frames = new WindowFrames(window, mine[..n]);
+            int prepared = journey.Prepare(node, ref frames);
+            int slot = 0;
+            for (int k = first; k < indices.Length; k++)
+            {
+                if (slots[k] == -2 && window.Node(indices[k]) == node)
+                {
+                    slots[k] = slot < prepared ? slot : -1;
+                    slot++;
+                }
+            }
+        }
+    }
+
+    /// <summary>Frames of a window, by index, as one batch of one node for <see cref="Journey.Prepare{TBatch}"/>.</summary>
+    private readonly ref struct WindowFrames(JourneyWindow window, ReadOnlySpan<int> indices) : IFrameBatch
+    {
+        private readonly ReadOnlySpan<int> _indices = indices;
+        public int Count => _indices.Length;
+        public uint InPort(int index) => window.InPort(_indices[index]);
+        public ReadOnlySpan<byte> Frame(int index) => window.Frame(_indices[index]);
     }
 
     private void RunParallel(JourneyWindow window, int start, int end, IJourneyWindowSink sink)
@@ -271,13 +327,27 @@ public sealed class JourneyWorkers : IDisposable
             var assigned = owner._assigned;
             try
             {
-                for (int i = owner._runStart; i < owner._runEnd; i++)
+                Span<int> mine = stackalloc int[JourneyBatch.Size];
+                Span<int> slots = stackalloc int[JourneyBatch.Size];
+                int i = owner._runStart;
+                while (i < owner._runEnd)
                 {
-                    if (assigned[i] != index)
-                        continue;
-                    Batch.Next();
-                    Recorder.Begin(i);
-                    owner._results[i] = owner._journey.Run(window.Node(i), window.InPort(i), window.Frame(i), Recorder, window.NowMs(i));
+                    int n = 0;
+                    for (; i < owner._runEnd && n < mine.Length; i++)
+                    {
+                        if (assigned[i] == index)
+                            mine[n++] = i;
+                    }
+                    PrepareByNode(owner._journey, window, mine[..n], slots);
+                    for (int k = 0; k < n; k++)
+                    {
+                        int f = mine[k];
+                        Batch.Next();
+                        Recorder.Begin(f);
+                        owner._results[f] = slots[k] >= 0
+                            ? owner._journey.RunPrepared(window.Node(f), slots[k], window.InPort(f), window.Frame(f), Recorder, window.NowMs(f))
+                            : owner._journey.Run(window.Node(f), window.InPort(f), window.Frame(f), Recorder, window.NowMs(f));
+                    }
                 }
             }
             catch (Exception e)

@@ -61,6 +61,27 @@ public sealed partial class ReplayCacheEquivalenceTests : IDisposable
         AssertSameReplay(one, "one", four, "four");
     }
 
+    [Fact]
+    public void Replays_with_every_batch_prepared_ahead_write_identical_pcaps_and_stats()
+    {
+        // --prefetch-connections 0: every 32 frames are prepared (keys, first lookups, conntrack prefetch) before
+        // they run, on one worker and on four; --prefetch-connections above any table: never.
+        string input = Path.Combine(_dir, "in.pcapng");
+        WriteTraffic(input, seed: 13, frames: 5000, rareEvery: 200);
+
+        var never = Replay(input, "never", "--prefetch-connections", "1000000000");
+        var always = Replay(input, "always", "--prefetch-connections", "0");
+        var fourAlways = Replay(input, "four", "--prefetch-connections", "0", "--workers", "4");
+
+        Assert.True(fourAlways.Doc.GetProperty("workers").GetProperty("parallel_frames").GetInt64() > 2000, "hardly any frame ran in parallel");
+        Assert.Equal(0, never.Doc.GetProperty("flow_cache").GetProperty("prepared_frames").GetInt64());
+        Assert.True(always.Doc.GetProperty("flow_cache").GetProperty("prepared_frames").GetInt64() > 4000, "hardly any frame was prepared: the test proves nothing");
+        Assert.True(fourAlways.Doc.GetProperty("flow_cache").GetProperty("prepared_frames").GetInt64() > 4000, "the workers prepared hardly any frame");
+        AssertSameReplay(never, "never", always, "always");
+        Assert.Equal(never.Text, always.Text);
+        AssertSameReplay(never, "never", fourAlways, "four");
+    }
+
     private void AssertSameReplay((JsonElement Doc, string Text) a, string aDir, (JsonElement Doc, string Text) b, string bDir)
     {
         foreach (var key in new[] { "frames_in", "outputs", "drops", "tunnel_transits", "balanced" })
