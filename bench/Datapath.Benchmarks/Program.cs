@@ -23,6 +23,11 @@ internal static class Program
             Console.Write(Pipeline.FastPathCpuTimeHarness.Run(only: args.Length > 1 ? args[1] : null));
             return;
         }
+        if (args is ["--prepared-cpu-time"])
+        {
+            Console.Write(Pipeline.PreparedBatchBenchmarks.RunCpuTime());
+            return;
+        }
         if (args is ["--pipeline-cpu-time"])
         {
             Console.Write(Pipeline.PipelineCpuTimeHarness.Run());
