@@ -15,8 +15,14 @@ namespace Datapath.Engine;
 /// is the entry point: a frame in on a port becomes outputs (each given to the sink) or one
 /// counted drop.
 /// </summary>
-/// <remarks>Thread-safety: Process may run on any number of threads (one XlateContext per thread).
-/// Neighbours and ports are set up before traffic.</remarks>
+/// <remarks>
+/// <para>Batches: <see cref="Prepare{TBatch}"/> runs a batch's ingress, first flow-cache lookups and conntrack
+/// prefetches ahead; each frame then runs in turn (<see cref="ProcessPrepared"/>) exactly as Process would run
+/// it (docs/architecture.md, "Batches: prepared ahead, run in order"). A thread's prepared batch lives in its
+/// XlateContext until the next Prepare on that thread.</para>
+/// <para>Thread-safety: Process may run on any number of threads (one XlateContext per thread).
+/// Neighbours and ports are set up before traffic.</para>
+/// </remarks>
 public sealed class Node : IDisposable
 {
     private readonly Dictionary<uint, MacAddress> _neighbors = [];
