@@ -23,7 +23,8 @@ internal sealed class DemoCommand : ICliCommand
     {
         var args = new ScenarioArguments();
         var noFrames = new Option<bool>("--no-frames") { Description = "Do not print the frames that leave (hex)" };
-        var command = new Command("demo", "Walk the seed articles' packets through the embedded seed cluster, all phases") { noFrames };
+        var outDir = new Option<string?>("--out") { Description = "Also write the phases as pcapng files into DIR: phases.pcapng (every phase's frame on its NODE/PORT, replayable with replay --cluster) and NN-TITLE.pcapng per phase (its frame in and every frame out)" };
+        var command = new Command("demo", "Walk the seed articles' packets through the embedded seed cluster, all phases") { noFrames, outDir };
         args.AddTo(command, node: false);
         command.SetAction(parse =>
         {
@@ -45,13 +46,29 @@ internal sealed class DemoCommand : ICliCommand
             using var journey = ScenarioHosts.BuildJourney(scenario, JourneyScope.Cluster, (ulong)(parse.GetValue(args.Seed) ?? 1));
             bool json = parse.GetValue(args.Json);
             var results = new List<(DemoPhase Phase, Trace Trace)>();
-            long nowMs = 1_000;
+            var captured = new List<(DemoPhase Phase, byte[] Frame, Trace Trace)>();
+            const long StartMs = 1_000;
+            long nowMs = StartMs;
             foreach (var phase in phases)
             {
                 var trace = new Trace();
-                journey.Inject(phase.Node, phase.InPort, phase.Frame(), sink: null, nowMs, trace);
+                byte[] frame = phase.Frame();
+                journey.Inject(phase.Node, phase.InPort, frame, sink: null, nowMs, trace);
                 nowMs += 1;
                 results.Add((phase, trace));
+                captured.Add((phase, frame, trace));
+            }
+            List<string> files = [];
+            if (parse.GetValue(outDir) is { } dir)
+            {
+                try
+                {
+                    files = DemoCaptures.Write(dir, captured, StartMs);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    return CliError.Environment(stderr, $"demo --out {dir}: {e.Message}");
+                }
             }
             if (json)
             {
@@ -87,6 +104,8 @@ internal sealed class DemoCommand : ICliCommand
                 TraceReport.WriteText(stdout, trace, hexFrames: !parse.GetValue(noFrames));
                 stdout.WriteLine();
             }
+            if (files.Count > 0)
+                stdout.WriteLine($"wrote {string.Join(", ", files)} (replay them: datapath replay --cluster {files[0]} --out DIR)");
             return ExitCodes.Ok;
         });
         return command;

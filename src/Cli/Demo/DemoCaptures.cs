@@ -1,0 +1,75 @@
+using System.Globalization;
+using System.Text;
+using Datapath.Engine.Tracing;
+using Datapath.Io.Capture;
+
+namespace Datapath.Cli.Demo;
+
+/// <summary>
+/// `demo --out DIR`: the phases as captures Wireshark opens. DIR/phases.pcapng holds each phase's frame on an
+/// interface named NODE/PORT where it enters (so `datapath replay --cluster DIR/phases.pcapng` replays the
+/// demo); DIR/NN-TITLE.pcapng holds one phase: its frame in, then every frame that leaves the journey, each on
+/// its NODE/PORT interface, a microsecond apart in walk order.
+/// </summary>
+internal static class DemoCaptures
+{
+    /// <summary>Writes the files; returns their paths (phases.pcapng first).</summary>
+    /// <exception cref="IOException">DIR cannot be made or written.</exception>
+    /// <exception cref="UnauthorizedAccessException">DIR is not ours to write.</exception>
+    public static List<string> Write(string dir, IReadOnlyList<(DemoPhase Phase, byte[] Frame, Trace Trace)> phases, long startMs)
+    {
+        Directory.CreateDirectory(dir);
+        var written = new List<string>();
+        string all = Path.Combine(dir, "phases.pcapng");
+        using (var w = PcapngWriter.Create(all))
+        {
+            var interfaces = new Dictionary<string, int>(StringComparer.Ordinal);
+            for (int i = 0; i < phases.Count; i++)
+            {
+                var (phase, frame, _) = phases[i];
+                w.WriteFrame(Interface(w, interfaces, phase.Node, phase.InPort), frame, Nanoseconds(startMs + i, 0));
+            }
+        }
+        written.Add(all);
+        for (int i = 0; i < phases.Count; i++)
+        {
+            var (phase, frame, trace) = phases[i];
+            string path = Path.Combine(dir, $"{(i + 1).ToString("00", CultureInfo.InvariantCulture)}-{Slug(phase.Title)}.pcapng");
+            using (var w = PcapngWriter.Create(path))
+            {
+                var interfaces = new Dictionary<string, int>(StringComparer.Ordinal);
+                w.WriteFrame(Interface(w, interfaces, phase.Node, phase.InPort), frame, Nanoseconds(startMs + i, 0));
+                int n = 1;
+                foreach (var o in trace.Outputs)
+                    w.WriteFrame(Interface(w, interfaces, o.Node, o.Port), o.Frame, Nanoseconds(startMs + i, n++));
+            }
+            written.Add(path);
+        }
+        return written;
+    }
+
+    private static int Interface(PcapngWriter w, Dictionary<string, int> interfaces, string node, string port)
+    {
+        string name = node + "/" + port;
+        if (!interfaces.TryGetValue(name, out int id))
+            interfaces[name] = id = w.AddInterface(name);
+        return id;
+    }
+
+    private static Int128 Nanoseconds(long ms, int micros) => (Int128)ms * 1_000_000 + micros * 1_000L;
+
+    /// <summary>"Phase 4: backend2's SYN-ACK on its way back" -> "phase-4-backend2-s-syn-ack-on-its-way-back" (at most 48 characters).</summary>
+    internal static string Slug(string title)
+    {
+        var sb = new StringBuilder();
+        foreach (char c in title.ToLowerInvariant())
+        {
+            if (char.IsAsciiLetterOrDigit(c))
+                sb.Append(c);
+            else if (sb.Length > 0 && sb[^1] != '-')
+                sb.Append('-');
+        }
+        string s = sb.ToString().Trim('-');
+        return s.Length <= 48 ? s : s[..48].TrimEnd('-');
+    }
+}
