@@ -102,8 +102,8 @@ internal sealed class Translator
             {
                 Table = table,
                 Rule = rule,
-                RuleText = rule.Format(_bridge, withStats: false),
-                RuleSummary = Summarize(rule),
+                RuleText = rule.Format(NameView.For(_bridge, _bridge.TableNames, trace.Names), withStats: false),
+                RuleSummary = Summarize(rule, NameView.For(_bridge, _bridge.TableNames, trace.Names)),
             };
             trace.Steps.Add(step);
         }
@@ -117,9 +117,9 @@ internal sealed class Translator
         DoActions(ctx, actions, step);
     }
 
-    private string Summarize(FlowRule rule)
+    private static string Summarize(FlowRule rule, IPortMap? names)
     {
-        string m = rule.Match.Format(_bridge);
+        string m = rule.Match.Format(names);
         var sb = new StringBuilder();
         if (m.Length > 0)
             sb.Append(m).Append(", ");
@@ -139,7 +139,7 @@ internal sealed class Translator
             if (step is not null)
             {
                 var sb = new StringBuilder();
-                action.Format(sb, _bridge);
+                action.Format(sb, NameView.For(_bridge, _bridge.TableNames, ctx.Trace?.Names ?? NamesShown.Ports));
                 ta = new TraceAction(sb.ToString());
                 step.Actions.Add(ta);
             }
@@ -154,7 +154,7 @@ internal sealed class Translator
                         sf.Execute(ref ctx.Key);
                         ctx.Dirty = true;
                         if (ta is not null)
-                            ta.Effects.Add(Change(sf.Destination.Field, old, in ctx.Key));
+                            ta.Effects.Add(Change(ctx, sf.Destination.Field, old, in ctx.Key));
                         break;
                     }
                 case ActionKind.Move:
@@ -169,7 +169,7 @@ internal sealed class Translator
                         mv.Execute(ref ctx.Key);
                         ctx.Dirty = true;
                         if (ta is not null)
-                            ta.Effects.Add(Change(mv.Destination.Field, old, in ctx.Key));
+                            ta.Effects.Add(Change(ctx, mv.Destination.Field, old, in ctx.Key));
                         break;
                     }
                 case ActionKind.Output:
@@ -243,8 +243,11 @@ internal sealed class Translator
             destination.Consult(ref ctx.Consulted);
     }
 
-    private string Change(FieldInfo field, UInt128 old, in FlowKey key)
-        => $"{field.Name}: {FieldSyntax.FormatValue(field, old, _bridge)} -> {FieldSyntax.FormatValue(field, FieldRegistry.Read(in key, field), _bridge)}";
+    private string Change(XlateContext ctx, FieldInfo field, UInt128 old, in FlowKey key)
+    {
+        IPortMap? names = NameView.For(_bridge, _bridge.TableNames, ctx.Trace?.Names ?? NamesShown.Ports);
+        return $"{field.Name}: {FieldSyntax.FormatValue(field, old, names)} -> {FieldSyntax.FormatValue(field, FieldRegistry.Read(in key, field), names)}";
+    }
 
     // ---- output, NORMAL, flood
 
