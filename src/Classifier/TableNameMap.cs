@@ -128,7 +128,7 @@ public sealed class TableNameMap
         if (text.Length > 0 && text.All(char.IsAsciiDigit))
             return (what, "a table is a number from 0 to 254 (255 means every table)");
         if (names is null || !names.Names.Any())
-            return (what, "this bridge has no table names: give the table's number (0..254)");
+            return (what, "this bridge has no table names: give the table's number (0..254), or name its tables (a scenario's cluster.yaml: tables:)");
         string bare = text.Trim('"');
         return DidYouMean.Closest(bare, names.Names) is { } close
             ? (what + $" (did you mean {Format(close)}?)", null)
