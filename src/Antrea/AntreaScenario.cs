@@ -106,7 +106,11 @@ public sealed class AntreaScenario
     /// <summary>A node with a bridge; <see cref="ScenarioReader"/> has checked every value it uses.</summary>
     private static Node BuildNode(NodeModel n, ScenarioModel model, ScenarioFiles files)
     {
-        var bridge = new Bridge("br-int") { TlvMap = TlvMap.Parse(AntreaFields.TlvMap) };
+        var bridge = new Bridge("br-int")
+        {
+            TlvMap = TlvMap.Parse(AntreaFields.TlvMap),
+            TableNames = n.Tables is { } tables ? new TableNameMap(tables) : null,
+        };
         if (n.Tunnel is { } tun)
             bridge.AddPort(tun.OfPort, tun.Name ?? "antrea-tun0", MacAddress.Parse(tun.Mac!), PortKind.Tunnel);
         var gw = n.Gateway!;

@@ -1,6 +1,6 @@
 namespace Datapath.Antrea;
 
-/// <summary>Antrea v0.10's OpenFlow tables (pkg/agent/openflow/pipeline.go): ids and names.</summary>
+/// <summary>Antrea v0.10's OpenFlow tables (pkg/agent/openflow/pipeline.go at v0.10.0): ids and names.</summary>
 public static class AntreaTables
 {
     public const byte Classification = 0;
@@ -18,25 +18,53 @@ public static class AntreaTables
     public const byte ConntrackCommit = 105;
     public const byte L2ForwardingOut = 110;
 
-    /// <summary>The table's name in Antrea, or null for a table Antrea does not use.</summary>
-    public static string? Name(byte table) => table switch
-    {
-        Classification => "ClassificationTable",
-        SpoofGuard => "SpoofGuardTable",
-        ArpResponder => "ARPResponderTable",
-        Conntrack => "ConntrackTable",
-        ConntrackState => "ConntrackStateTable",
-        Dnat => "DNATTable",
-        EgressRule => "EgressRuleTable",
-        EgressDefault => "EgressDefaultTable",
-        L3Forwarding => "L3ForwardingTable",
-        L2Forwarding => "L2ForwardingCalcTable",
-        IngressRule => "IngressRuleTable",
-        IngressDefault => "IngressDefaultTable",
-        ConntrackCommit => "ConntrackCommitTable",
-        L2ForwardingOut => "L2ForwardingOutTable",
-        _ => null,
-    };
+    /// <summary>
+    /// Antrea v0.10's FlowTables list (pkg/agent/openflow/pipeline.go at v0.10.0), in its order: the
+    /// name of every table its pipeline can use, the seed's and those of features the seed lab does not
+    /// turn on (uplink, service hairpin and load balancing, Antrea-native policy tiers, metrics). Table 40 has two
+    /// entries (dnatTable and sessionAffinityTable share the number).
+    /// </summary>
+    public static IReadOnlyList<KeyValuePair<byte, string>> V010FlowTables { get; } =
+    [
+        new(Classification, "Classification"),
+        new(5, "Uplink"),
+        new(SpoofGuard, "SpoofGuard"),
+        new(ArpResponder, "ARPResponder"),
+        new(29, "ServiceHairpin"),
+        new(Conntrack, "ConntrackZone"),
+        new(ConntrackState, "ConntrackState"),
+        new(Dnat, "DNAT(SessionAffinity)"),
+        new(Dnat, "SessionAffinity"),
+        new(41, "ServiceLB"),
+        new(42, "EndpointDNAT"),
+        new(45, "AntreaPolicyMultiTierEgressRule"),
+        new(49, "AntreaPolicyAppTierEgressRule"),
+        new(EgressRule, "EgressRule"),
+        new(EgressDefault, "EgressDefaultRule"),
+        new(61, "EgressMetric"),
+        new(L3Forwarding, "l3Forwarding"),
+        new(L2Forwarding, "L2Forwarding"),
+        new(85, "AntreaPolicyMultiTierIngressRule"),
+        new(89, "AntreaPolicyAppTierIngressRule"),
+        new(IngressRule, "IngressRule"),
+        new(IngressDefault, "IngressDefaultRule"),
+        new(101, "IngressMetric"),
+        new(ConntrackCommit, "ConntrackCommit"),
+        new(106, "HairpinSNATTable"),
+        new(L2ForwardingOut, "Output"),
+    ];
+
+    /// <summary>The table's name as Antrea v0.10's GetFlowTableName gives it (the first entry for the number), or null.</summary>
+    public static string? Name(byte table)
+        => V010FlowTables.FirstOrDefault(t => t.Key == table).Value;
+
+    /// <summary>The name sets a scenario's <c>tables:</c> key can name, with the set itself.</summary>
+    public static IReadOnlyDictionary<string, IReadOnlyList<KeyValuePair<byte, string>>> NameSets { get; } =
+        new Dictionary<string, IReadOnlyList<KeyValuePair<byte, string>>>(StringComparer.Ordinal)
+        {
+            // One name per table, as GetFlowTableName answers (table 40: "DNAT(SessionAffinity)").
+            ["antrea-v0.10"] = [.. V010FlowTables.DistinctBy(t => t.Key)],
+        };
 
     /// <summary>All tables of the pipeline in order.</summary>
     public static IReadOnlyList<byte> All { get; } =

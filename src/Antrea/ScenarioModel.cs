@@ -47,6 +47,8 @@ public sealed class NodeModel
     public string? Groups { get; set; }
     public string? Iptables { get; set; }
     public string? Ipsets { get; set; }
+    /// <summary>The bridge's table names (<c>tables:</c>, a name set or number → name), or null: tables have numbers only.</summary>
+    public List<KeyValuePair<byte, string>>? Tables { get; set; }
 }
 
 public sealed class PortModel

@@ -1,3 +1,4 @@
+using Datapath.Classifier;
 using Datapath.Engine.Host;
 using Datapath.Packets;
 using YamlDotNet.Core;
@@ -32,7 +33,7 @@ internal static class ScenarioReader
     private static readonly string[] s_topKeys = ["cluster", "nodes", "services", "packets"];
     private static readonly string[] s_clusterKeys = ["podCIDR", "serviceCIDR", "globalVirtualMAC", "tunnel", "ctZone"];
     private static readonly string[] s_tunnelConfigKeys = ["type", "udpPort", "vni", "csum"];
-    private static readonly string[] s_nodeKeys = ["name", "nodeIP", "nodeMAC", "uplink", "podCIDR", "gateway", "tunnel", "pods", "routes", "neighbors", "flows", "groups", "iptables", "ipsets"];
+    private static readonly string[] s_nodeKeys = ["name", "nodeIP", "nodeMAC", "uplink", "podCIDR", "gateway", "tunnel", "pods", "routes", "neighbors", "flows", "groups", "iptables", "ipsets", "tables"];
     private static readonly string[] s_portKeys = ["name", "ofport", "ip", "mac", "mtu"];
     private static readonly string[] s_podKeys = ["pod", "ofport", "port", "portMAC", "ip", "mac", "labels"];
     private static readonly string[] s_neighborKeys = ["ip", "mac", "dev"];
@@ -126,12 +127,13 @@ internal static class ScenarioReader
         if (!bridge)
         {
             // The bridge's ports and groups, and the host behind its gateway, exist only with flows.
-            foreach (string key in new[] { "tunnel", "pods", "groups", "routes", "neighbors", "iptables", "ipsets" })
+            foreach (string key in new[] { "tunnel", "pods", "groups", "routes", "neighbors", "iptables", "ipsets", "tables" })
             {
                 if (YamlInput.Get(map, key) is not null)
                     throw yaml.At(yaml.Key(map, key), $"{what}: '{key}' needs 'flows' (the node's bridge)");
             }
         }
+        node.Tables = ReadTables(yaml, map, what);
         var ports = new List<(uint OfPort, string Name, YamlNode OfPortAt, YamlNode NameAt)>();
         if (YamlInput.Get(map, "gateway") is { } g)
         {
@@ -199,6 +201,44 @@ internal static class ScenarioReader
             }
         }
         return node;
+    }
+
+    /// <summary>
+    /// <c>tables:</c>, the names of the bridge's tables (OVSDB Flow_Table names): a built-in set
+    /// (<c>antrea-v0.10</c>) or a mapping of table number (0..254) to name. A name is unique, not empty
+    /// and not a number; OVS would make a name given twice unusable (namemap_put), so it is an error here.
+    /// </summary>
+    private static List<KeyValuePair<byte, string>>? ReadTables(YamlInput yaml, YamlMappingNode map, string what)
+    {
+        if (YamlInput.Get(map, "tables") is not { } node)
+            return null;
+        string tw = $"{what}: tables";
+        if (node is YamlScalarNode)
+        {
+            string set = yaml.Text(node, tw);
+            if (AntreaTables.NameSets.TryGetValue(set, out var names))
+                return [.. names];
+            string? near = DidYouMean.Closest(set, AntreaTables.NameSets.Keys);
+            throw yaml.At(node, $"{tw}: '{set}' is not a table name set",
+                near is not null ? $"did you mean '{near}'?" : $"a set ({string.Join(", ", AntreaTables.NameSets.Keys)}) or a mapping of table numbers to names, {{ 0: PipelineRootClassifier, ... }}");
+        }
+        var m = yaml.Mapping(node, tw);
+        var tables = new List<KeyValuePair<byte, string>>();
+        var seen = new Dictionary<string, byte>(StringComparer.Ordinal);
+        foreach (var (k, v) in m.Children)
+        {
+            string number = yaml.Text(k, $"{tw}: a table number");
+            if (!byte.TryParse(number, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out byte table) || table > 254)
+                throw yaml.At(k, $"{tw}: '{number}' is not a table number", "a table is 0..254 (255 means every table)");
+            string name = yaml.Text(v, $"{tw}: table {table}");
+            if (TableNameMap.Problem(name) is { } problem)
+                throw yaml.At(v, $"{tw}: table {table}: the name '{name}' {problem}");
+            if (seen.TryGetValue(name, out byte other))
+                throw yaml.At(v, $"{tw}: table {table}: '{name}' already names table {other}", "OVS uses no name that two tables share");
+            seen[name] = table;
+            tables.Add(new(table, name));
+        }
+        return tables;
     }
 
     private static string Devices(IEnumerable<string> devices) => $"the host's devices are {string.Join(", ", devices)}";

@@ -113,11 +113,16 @@ public static class FlowParser
             {
                 case "table":
                 {
-                    // ofputil_table_from_string: 0..255, where 255 (OFPTT_ALL) is "not given".
+                    // ofputil_table_from_string: 0..255, where 255 (OFPTT_ALL) is "not given", or a
+                    // name of the bridge's tables, bare or quoted.
                     string v = Need(file, lineNumber, keyAt, key, value);
-                    if (!FieldSyntax.TryParseInteger(v, out UInt128 t) || t > 255)
-                        throw Error(file, lineNumber, valueAt, $"unknown table \"{v}\"");
-                    table = t == 255 ? null : (byte)t;
+                    TableNameMap? names = ports?.TableNames;
+                    if (!TableNameMap.TryParse(v, names, out byte t))
+                    {
+                        var (what, hint) = TableNameMap.UnknownTable(v, names);
+                        throw Error(file, lineNumber, valueAt, what, hint);
+                    }
+                    table = t == 255 ? null : t;
                     tableColumn = t == 255 ? 0 : keyAt + 1;
                     break;
                 }

@@ -107,7 +107,7 @@ public sealed class FlowRule
     /// <summary>
     /// Prints the rule as <c>ovs-ofctl dump-flows</c> does: with stats
     /// (<c>cookie=, duration=, table=, n_packets=, n_bytes=, ... idle_age=</c>) or as
-    /// <c>--no-stats</c> does (cookie only when non-zero, table only when non-zero).
+    /// <c>--no-stats</c> does (cookie only when non-zero, table only when non-zero or named).
     /// </summary>
     public string Format(IPortMap? ports, bool withStats) => Format(ports, withStats, TimeSpan.Zero, null);
 
@@ -123,8 +123,9 @@ public sealed class FlowRule
             sb.Append("duration=").Append((ms / 1000).ToString(CultureInfo.InvariantCulture)).Append('.')
               .Append((ms % 1000).ToString("000", CultureInfo.InvariantCulture)).Append("s, ");
         }
-        if (withStats || TableId != 0)
-            sb.Append("table=").Append(TableId.ToString(CultureInfo.InvariantCulture)).Append(", ");
+        // ofputil_flow_stats_format: table 0 too when it has a name to show.
+        if (withStats || TableId != 0 || ports?.TableNames?.NameOf(TableId) is not null)
+            TableNameMap.Append(sb.Append("table="), TableId, ports?.TableNames).Append(", ");
         if (withStats)
         {
             sb.Append("n_packets=").Append(PacketCount.ToString(CultureInfo.InvariantCulture)).Append(", ");

@@ -26,6 +26,14 @@ public sealed class MatchBuilder
         UInt128 m = (mask ?? field.FullMask) & field.FullMask;
         FieldRegistry.Write(ref _mask, field, m);
         FieldRegistry.Write(ref _value, field, value & m);
+        if (field.Id is >= FieldId.TunMetadata0 and <= FieldId.TunMetadata7)
+        {
+            // Any match on tun_metadataN, even 0/0 (ovs-ofctl's bare "tun_metadata0"), also matches
+            // the option's presence, as OVS's tun_metadata_set_match sets its bit of the present map.
+            uint present = 1u << (field.Id - FieldId.TunMetadata0);
+            _mask.TunMetadataPresent |= present;
+            _value.TunMetadataPresent |= present;
+        }
         return this;
     }
 

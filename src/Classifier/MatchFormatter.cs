@@ -56,7 +56,6 @@ internal static class MatchFormatter
                     switch (v.NwProto)
                     {
                         case IpProtocols.Icmp: shorthand = "icmp"; break;
-                        case 2: shorthand = "igmp"; break;
                         case IpProtocols.Tcp: shorthand = "tcp"; break;
                         case IpProtocols.Udp: shorthand = "udp"; break;
                         case 132: shorthand = "sctp"; break;
@@ -108,7 +107,7 @@ internal static class MatchFormatter
         Field(sb, match, FieldId.TunTtl, ports);
         Field(sb, match, FieldId.TunFlags, ports);
         for (int i = 0; i < 8; i++)
-            Field(sb, match, FieldId.TunMetadata0 + i, ports);
+            TunMetadata(sb, match, i);
         Field(sb, match, FieldId.Metadata, ports);
         Field(sb, match, FieldId.InPort, ports);
         if (m.VlanTci != 0)
@@ -193,6 +192,17 @@ internal static class MatchFormatter
 
         if (sb.Length > start && sb[^1] == ',')
             sb.Length--;
+    }
+
+    // tun_metadata_match_format: a match on the option's presence alone prints bare ("tun_metadata0"),
+    // as ovs-ofctl prints and parses it; with value bits it prints as any field.
+    private static void TunMetadata(StringBuilder sb, Match match, int index)
+    {
+        FieldInfo f = FieldRegistry.Get(FieldId.TunMetadata0 + index);
+        if (match.GetMask(f) != 0)
+            Field(sb, match, f.Id, null);
+        else if ((match.Mask.TunMetadataPresent & (1u << index)) != 0)
+            sb.Append(f.Name).Append(',');
     }
 
     private static void Field(StringBuilder sb, Match match, FieldId id, IPortMap? ports, bool onlyIf = true)

@@ -1,13 +1,14 @@
 namespace Datapath.Classifier;
 
-/// <summary>An <see cref="IPortMap"/> over a fixed name → ofport table.</summary>
+/// <summary>An <see cref="IPortMap"/> over a fixed name → ofport table (and, if given, table names).</summary>
 public sealed class PortMap : IPortMap
 {
     private readonly Dictionary<string, uint> _byName;
     private readonly Dictionary<uint, string> _byNumber;
 
-    public PortMap(IEnumerable<KeyValuePair<string, uint>> ports)
+    public PortMap(IEnumerable<KeyValuePair<string, uint>> ports, TableNameMap? tableNames = null)
     {
+        TableNames = tableNames;
         _byName = new Dictionary<string, uint>(StringComparer.Ordinal);
         _byNumber = [];
         foreach (var (name, ofport) in ports)
@@ -16,6 +17,8 @@ public sealed class PortMap : IPortMap
             _byNumber[ofport] = name;
         }
     }
+
+    public TableNameMap? TableNames { get; }
 
     /// <summary>The name → ofport pairs.</summary>
     public IEnumerable<KeyValuePair<string, uint>> Pairs => _byName;

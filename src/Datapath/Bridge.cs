@@ -60,6 +60,20 @@ public sealed class Bridge : IPortMap
 
     public string Name { get; }
     public FlowTableSet Tables { get; } = new();
+
+    /// <summary>
+    /// The tables' names (OVSDB Flow_Table <c>name</c>; set before flows are loaded): flows loaded through
+    /// the bridge may then say <c>table=NAME</c>, <c>resubmit(,NAME)</c>, <c>goto_table:NAME</c>,
+    /// <c>ct(table=NAME)</c>, and <see cref="DumpFlows(bool, byte?, NamesShown)"/> and traces print them
+    /// when asked to. The bridge as an <see cref="IPortMap"/> gives its ports only, so what prints with it
+    /// keeps table numbers.
+    /// </summary>
+    public TableNameMap? TableNames { get; set; }
+
+    TableNameMap? IPortMap.TableNames => null;
+
+    /// <summary>What the bridge's flow, action and group parsers read names with: its ports and its table names.</summary>
+    private IPortMap ParseNames => new NameView(this, TableNames);
     /// <summary>The tunnel-metadata map (<c>ovs-ofctl add-tlv-map</c>).</summary>
     public TlvMap TlvMap
     {
@@ -115,7 +129,7 @@ public sealed class Bridge : IPortMap
     /// </remarks>
     public IReadOnlyList<FlowRule> LoadFlows(TextReader reader, string file = "<input>")
     {
-        FlowModResult result = Tables.Load(FlowParser.ParseFile(reader, this, file).ToList(), strict: false, (pf, rule) => AttachActions(pf, rule));
+        FlowModResult result = Tables.Load(FlowParser.ParseFile(reader, ParseNames, file).ToList(), strict: false, (pf, rule) => AttachActions(pf, rule));
         var added = result.Added.ToList();
         CheckReferences(added);
         return added;
@@ -124,7 +138,7 @@ public sealed class Bridge : IPortMap
     /// <summary>Adds one flow (<c>ovs-ofctl add-flow</c> syntax).</summary>
     public FlowRule AddFlow(string line, string file = "<input>", int lineNumber = 1)
     {
-        var rule = AddParsed(FlowParser.Parse(line, this, file, lineNumber));
+        var rule = AddParsed(FlowParser.Parse(line, ParseNames, file, lineNumber));
         CheckReferences([rule]);
         return rule;
     }
@@ -132,7 +146,7 @@ public sealed class Bridge : IPortMap
     /// <summary>Adds a group (<c>ovs-ofctl add-group</c> syntax).</summary>
     public FlowGroup AddGroup(string text, string file = "<input>", int lineNumber = 1)
     {
-        var g = GroupParser.Parse(text, this, file, lineNumber);
+        var g = GroupParser.Parse(text, ParseNames, file, lineNumber);
         if (!_groups.TryAdd(g.GroupId, g))
             throw new InputException(file, lineNumber, 0, $"group {g.GroupId} already exists");
         Invalidate();
@@ -168,7 +182,7 @@ public sealed class Bridge : IPortMap
         ActionList actions;
         try
         {
-            actions = ActionParser.Parse(text, this);
+            actions = ActionParser.Parse(text, ParseNames);
             ActionValidator.Check(actions, rule.Match);
         }
         catch (InputException e) when (e.File == ActionParser.Fragment)
@@ -244,9 +258,15 @@ public sealed class Bridge : IPortMap
         return name is not null;
     }
 
-    /// <summary>The rules as <c>ovs-ofctl dump-flows [--no-stats] [table=T]</c> prints them, in load order.</summary>
-    public IEnumerable<string> DumpFlows(bool withStats = true, byte? table = null)
-        => Tables.Rules(table).Select(r => r.Format(this, withStats));
+    /// <summary>
+    /// The rules as <c>ovs-ofctl dump-flows [--no-stats] [table=T]</c> prints them, in load order, with the
+    /// names <paramref name="names"/> says (by default port names and table numbers).
+    /// </summary>
+    public IEnumerable<string> DumpFlows(bool withStats = true, byte? table = null, NamesShown names = NamesShown.Ports)
+    {
+        IPortMap? shown = NameView.For(this, TableNames, names);
+        return Tables.Rules(table).Select(r => r.Format(shown, withStats));
+    }
 
     /// <summary>Port counters as <c>ovs-ofctl dump-ports</c> summarises them.</summary>
     public IEnumerable<string> DumpPorts()

@@ -9,7 +9,7 @@ public enum DropReason
     ExplicitDrop,
     /// <summary>The actions ended without any output.</summary>
     NoOutput,
-    /// <summary>dec_ttl on a packet whose TTL/hop limit was 0 or 1.</summary>
+    /// <summary>dec_ttl on a packet whose TTL/hop limit was 0 or 1 (which is also a counted punt: OVS sends a packet-in, OFPR_INVALID_TTL).</summary>
     TtlExpired,
     /// <summary>More than 64 nested resubmits to the same or an earlier table (OVS MAX_DEPTH).</summary>
     ResubmitDepth,

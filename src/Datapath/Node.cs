@@ -362,8 +362,8 @@ public sealed class Node : IDisposable
         ctx.PacketBytes = ctx.FrameLength;
         ctx.AppliedIsKey();
         if (ctx.Trace is { } t0)
-            t0.Steps.Add(new TraceStep(Name, TraceKind.Ingress, 0) { Summary = $"{port.OfPort}({port.Name}): {FlowFormatter.Format(in ctx.Key, Bridge)}" }
-                .Add("in_port", port.Name).Add("flow", FlowFormatter.Format(in ctx.Key, Bridge)));
+            t0.Steps.Add(new TraceStep(Name, TraceKind.Ingress, 0) { Summary = $"{port.OfPort}({port.Name}): {FlowFormatter.Format(in ctx.Key, Classifier.NameView.For(Bridge, Bridge.TableNames, t0.Names))}" }
+                .Add("in_port", port.Name).Add("flow", FlowFormatter.Format(in ctx.Key, Classifier.NameView.For(Bridge, Bridge.TableNames, t0.Names))));
 
         return Passes(ctx, port, cache, null, sink, nowMs);
     }

@@ -35,7 +35,8 @@ namespace Datapath.Engine;
 // ----------
 //  - Depth counts only resubmits to the same or an earlier table; it never exceeds MaxDepth and
 //    the resubmit total never exceeds MaxResubmits: a loop is a counted drop, not a hang.
-//  - After a resubmit, in_port is what it was before (OVS restores it).
+//  - resubmit(port) changes in_port for its lookup only: the rule found runs with the packet's
+//    own in_port, as OVS's xlate_table_action restores it right after the lookup.
 //  - Group buckets run on a copy of the key (OVS clones them).
 //
 // Thread-safety
@@ -71,13 +72,19 @@ internal sealed class Translator
         LookupAndRun(ctx, table);
     }
 
-    private void LookupAndRun(XlateContext ctx, byte table)
+    // lookupInPort, from resubmit(port,...): the in_port of the lookup only; the rule's actions run
+    // with the packet's own in_port (OVS's xlate_table_action restores it right after the lookup).
+    private void LookupAndRun(XlateContext ctx, byte table, uint? lookupInPort = null)
     {
         ctx.TableId = table;
+        uint inPort = ctx.Key.InPort;
+        if (lookupInPort is { } p)
+            ctx.Key.InPort = p;
         // The cheapest classifier variant unless a caller asked for the consulted bits.
         var rule = ctx.TrackConsulted
             ? _bridge.Tables.Lookup(table, in ctx.Key, ref ctx.Consulted)
             : (table < _classifiers.Length ? _classifiers[table] : _bridge.Tables[table]).Lookup(in ctx.Key);
+        ctx.Key.InPort = inPort;
         if (rule is null)
         {
             ctx.RecordDrop(DropReason.NoMatch);
@@ -95,8 +102,8 @@ internal sealed class Translator
             {
                 Table = table,
                 Rule = rule,
-                RuleText = rule.Format(_bridge, withStats: false),
-                RuleSummary = Summarize(rule),
+                RuleText = rule.Format(NameView.For(_bridge, _bridge.TableNames, trace.Names), withStats: false),
+                RuleSummary = Summarize(rule, NameView.For(_bridge, _bridge.TableNames, trace.Names)),
             };
             trace.Steps.Add(step);
         }
@@ -110,9 +117,9 @@ internal sealed class Translator
         DoActions(ctx, actions, step);
     }
 
-    private string Summarize(FlowRule rule)
+    private static string Summarize(FlowRule rule, IPortMap? names)
     {
-        string m = rule.Match.Format(_bridge);
+        string m = rule.Match.Format(names);
         var sb = new StringBuilder();
         if (m.Length > 0)
             sb.Append(m).Append(", ");
@@ -132,7 +139,7 @@ internal sealed class Translator
             if (step is not null)
             {
                 var sb = new StringBuilder();
-                action.Format(sb, _bridge);
+                action.Format(sb, NameView.For(_bridge, _bridge.TableNames, ctx.Trace?.Names ?? NamesShown.Ports));
                 ta = new TraceAction(sb.ToString());
                 step.Actions.Add(ta);
             }
@@ -147,7 +154,7 @@ internal sealed class Translator
                         sf.Execute(ref ctx.Key);
                         ctx.Dirty = true;
                         if (ta is not null)
-                            ta.Effects.Add(Change(sf.Destination.Field, old, in ctx.Key));
+                            ta.Effects.Add(Change(ctx, sf.Destination.Field, old, in ctx.Key));
                         break;
                     }
                 case ActionKind.Move:
@@ -162,7 +169,7 @@ internal sealed class Translator
                         mv.Execute(ref ctx.Key);
                         ctx.Dirty = true;
                         if (ta is not null)
-                            ta.Effects.Add(Change(mv.Destination.Field, old, in ctx.Key));
+                            ta.Effects.Add(Change(ctx, mv.Destination.Field, old, in ctx.Key));
                         break;
                     }
                 case ActionKind.Output:
@@ -236,8 +243,11 @@ internal sealed class Translator
             destination.Consult(ref ctx.Consulted);
     }
 
-    private string Change(FieldInfo field, UInt128 old, in FlowKey key)
-        => $"{field.Name}: {FieldSyntax.FormatValue(field, old, _bridge)} -> {FieldSyntax.FormatValue(field, FieldRegistry.Read(in key, field), _bridge)}";
+    private string Change(XlateContext ctx, FieldInfo field, UInt128 old, in FlowKey key)
+    {
+        IPortMap? names = NameView.For(_bridge, _bridge.TableNames, ctx.Trace?.Names ?? NamesShown.Ports);
+        return $"{field.Name}: {FieldSyntax.FormatValue(field, old, names)} -> {FieldSyntax.FormatValue(field, FieldRegistry.Read(in key, field), names)}";
+    }
 
     // ---- output, NORMAL, flood
 
@@ -377,15 +387,12 @@ internal sealed class Translator
             ta?.Effects.Add($"over {XlateContext.MaxResubmits} resubmit actions: drop");
             return;
         }
-        uint savedInPort = ctx.Key.InPort;
-        if (r.InPort is { } p && p != OpenFlowPorts.InPort)
-            ctx.Key.InPort = p;
+        uint? lookupInPort = r.InPort is { } p && p != OpenFlowPorts.InPort ? p : null;
         if (counts)
             ctx.Depth++;
-        LookupAndRun(ctx, table);
+        LookupAndRun(ctx, table, lookupInPort);
         if (counts)
             ctx.Depth--;
-        ctx.Key.InPort = savedInPort;
         ctx.TableId = current;
     }
 
@@ -484,8 +491,12 @@ internal sealed class Translator
             ctx.Consulted.NwTtl = 0xff;
         if (ctx.Key.NwTtl <= 1)
         {
+            // ovs-actions(7): no decrement; a packet-in with reason OFPR_INVALID_TTL (OVS's datapath
+            // action userspace(controller(reason=2))), a counted punt here; this action list stops,
+            // outer resubmit levels go on. Unless something else outputs, the packet ends ttl-expired.
+            ctx.Emit(DpKind.Punt);
             ctx.RecordDrop(DropReason.TtlExpired);
-            ta?.Effects.Add($"nw_ttl {ctx.Key.NwTtl} expired: drop");
+            ta?.Effects.Add($"nw_ttl {ctx.Key.NwTtl}: decrement TTL exception, packet-in (invalid_ttl) to the controller (none attached); the rest of this action list is skipped");
             return false;
         }
         ctx.Key.NwTtl--;

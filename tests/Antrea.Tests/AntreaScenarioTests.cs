@@ -56,7 +56,7 @@ public sealed class AntreaScenarioTests
         Assert.Equal("reg0=0x1/0xffff", AntreaFields.FromGateway.MatchText);
         Assert.Equal("reg0=0x10000/0x10000", AntreaFields.PortFound.MatchText);
         Assert.Equal("NXM_NX_REG0[19]", AntreaFields.MacRewrite.ToString());
-        Assert.Equal("L2ForwardingOutTable", AntreaTables.Name(110));
+        Assert.Equal("Output", AntreaTables.Name(110));
         var key = new FlowKey();
         key.Regs[0] = 0x10002;
         Assert.True(AntreaFields.FromLocal.IsSet(in key));

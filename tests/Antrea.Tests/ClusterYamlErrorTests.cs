@@ -23,9 +23,9 @@ public sealed class ClusterYamlErrorTests
     [InlineData("type: geneve", "type: vxlan", 9, 19, "cluster: tunnel: type 'vxlan' is not run by this datapath", "geneve only")]
     [InlineData("csum: true", "csum: yes", 9, 56, "csum 'yes' is not true or false", null)]
     [InlineData("ctZone: 65520", "ctZone: 65536", 10, 11, "cluster: ctZone 65536 is out of range (0..65535)", null)]
-    [InlineData("clusterIP: 10.104.65.133", "clusterIP: banana", 75, 44, "service default/backendsvc: clusterIP 'banana' is not an IPv4 address", null)]
-    [InlineData("protocol: UDP", "protocol: udp", 77, 82, "protocol 'udp' is not TCP, UDP or SCTP", null)]
-    [InlineData("10.222.1.47:80, 10.222.2.34:80", "10.222.1.47:99999, 10.222.2.34:80", 75, 96, "endpoint '10.222.1.47:99999' has no valid port", null)]
+    [InlineData("clusterIP: 10.104.65.133", "clusterIP: banana", 77, 44, "service default/backendsvc: clusterIP 'banana' is not an IPv4 address", null)]
+    [InlineData("protocol: UDP", "protocol: udp", 79, 82, "protocol 'udp' is not TCP, UDP or SCTP", null)]
+    [InlineData("10.222.1.47:80, 10.222.2.34:80", "10.222.1.47:99999, 10.222.2.34:80", 77, 96, "endpoint '10.222.1.47:99999' has no valid port", null)]
     [InlineData("ip: 10.222.1.1/24, mac: 4e:99:08:c1:53:be, mtu: 1450", "ip: 10.222.1.1/24, mac: 4e:99:08:c1:53:be, mtu: -5", 22, 93, "node worker1: gateway: mtu -5 is out of range (68..65535: IPv4 needs 68)", null)]
     [InlineData("gateway: { name: antrea-gw0, ofport: 2, ip: 10.222.1.1/24", "gateway: { name: antrea-gw0, ofport: 2, ip: 10.222.1.1/33", 22, 49, "ip '10.222.1.1/33' has no valid prefix length", null)]
     [InlineData("uplink: ens160\n    podCIDR: 10.222.1.0/24", "uplink: ens160/0\n    podCIDR: 10.222.1.0/24", 20, 13, "node worker1: uplink 'ens160/0' is not an interface name", null)]
@@ -43,8 +43,8 @@ public sealed class ClusterYamlErrorTests
     [InlineData("    nodeIP: 10.79.1.201\n", "", 17, 5, "node worker1: 'nodeIP' is required", null)]
     [InlineData("    nodeMAC: 00:50:56:8f:4e:82\n", "", 17, 5, "node worker1: 'nodeMAC' is required", null)]
     [InlineData("flows: worker1.flows", "flows: nosuch.flows", 44, 12, "node worker1: flows file 'nosuch.flows' is not in the scenario", null)]
-    [InlineData("nodeIP: 10.79.1.202", "nodeIP: 10.79.1.201", 48, 13, "nodes: nodeIP 10.79.1.201 is given twice", "the first is at line 18")]
-    [InlineData("  - name: worker2", "  - name: worker1", 47, 11, "nodes: name worker1 is given twice", "the first is at line 17")]
+    [InlineData("nodeIP: 10.79.1.202", "nodeIP: 10.79.1.201", 49, 13, "nodes: nodeIP 10.79.1.201 is given twice", "the first is at line 18")]
+    [InlineData("  - name: worker2", "  - name: worker1", 48, 11, "nodes: name worker1 is given twice", "the first is at line 17")]
     [InlineData("    podCIDR: 10.222.0.0/24\n", "    podCIDR: 10.222.0.0/24\n    pods: []\n", 16, 5, "node master: 'pods' needs 'flows' (the node's bridge)", null)]
     [InlineData("- 10.79.1.0/24 dev ens160 proto kernel scope link src 10.79.1.201", "- 10.79.1.0/24 dev ens160 prto kernel scope link src 10.79.1.201", 31, 33, "node worker1: routes: a route: ", null)]
     [InlineData("- 10.79.1.0/24 dev ens160 proto kernel scope link src 10.79.1.201", "- banana dev ens160", 31, 9, "'banana' is not an IPv4 address", null)]
@@ -162,7 +162,7 @@ public sealed class ClusterYamlErrorTests
         File.Delete(copy.PathOf("worker2.iptables"));
         Directory.CreateDirectory(copy.PathOf("worker2.iptables"));
         var e = Assert.Throws<InputException>(() => AntreaScenario.Load(copy.Directory));
-        Assert.Equal((copy.ClusterYaml, 72, 15), (e.File, e.Line, e.Column));
+        Assert.Equal((copy.ClusterYaml, 74, 15), (e.File, e.Line, e.Column));
         Assert.Equal("node worker2: iptables file 'worker2.iptables' is a directory, not a file", e.What);
     }
 

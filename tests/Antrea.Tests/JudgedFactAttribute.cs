@@ -1,6 +1,6 @@
 namespace Datapath.Antrea.Tests;
 
-/// <summary>A fact judged by a real tool (<see cref="LinuxJudge"/>, <see cref="OvsdbJudge"/>); skipped, with the judge's reason, only where it cannot run.</summary>
+/// <summary>A fact judged by a real tool (<see cref="LinuxJudge"/>, <see cref="OvsdbJudge"/>, <see cref="OvsSwitchJudge"/>); skipped, with the judge's reason, only where it cannot run.</summary>
 [AttributeUsage(AttributeTargets.Method)]
 internal sealed class JudgedFactAttribute : FactAttribute
 {
@@ -10,6 +10,7 @@ internal sealed class JudgedFactAttribute : FactAttribute
         {
             nameof(LinuxJudge) => LinuxJudge.SkipReason,
             nameof(OvsdbJudge) => OvsdbJudge.SkipReason,
+            nameof(OvsSwitchJudge) => OvsSwitchJudge.SkipReason,
             _ => throw new ArgumentException($"no judge {judge}", nameof(judge)),
         };
         if (skip is not null)

@@ -5,7 +5,7 @@ using Datapath.Packets;
 namespace Datapath.Engine.Tests;
 
 /// <summary>Bridge behaviour on small hand-made tables: limits, drops per reason, groups, load-time errors.</summary>
-public sealed class BridgeTests : IDisposable
+public sealed partial class BridgeTests : IDisposable
 {
     private static readonly MacAddress A = MacAddress.Parse("02:00:00:00:00:0a");
     private static readonly MacAddress B = MacAddress.Parse("02:00:00:00:00:0b");

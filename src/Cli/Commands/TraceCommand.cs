@@ -28,7 +28,9 @@ internal sealed class TraceCommand : ICliCommand
         var frameIndex = NumberOption.Create("--frame", "Which frame of --pcap (1-based)", min: 1, max: int.MaxValue, defaultValue: 1, what: "a frame number");
         var bridgeOnly = new Option<bool>("--bridge-only") { Description = "Stay inside the node's bridge and stop at its ports, as ovs-appctl ofproto/trace does" };
         var noFrames = new Option<bool>("--no-frames") { Description = "Do not print the frames that leave (hex)" };
-        var command = new Command("trace", "Show a packet's walk through tables, chains, tunnels and nodes") { flow, inPort, pcap, frameIndex, bridgeOnly, noFrames };
+        var names = new Option<bool>("--names") { Description = "Print table names as well as port names in rules and actions (ofproto/trace --names)" };
+        var noNames = new Option<bool>("--no-names") { Description = "Print port and table numbers in rules and actions" };
+        var command = new Command("trace", "Show a packet's walk through tables, chains, tunnels and nodes") { flow, inPort, pcap, frameIndex, bridgeOnly, noFrames, names, noNames };
         args.AddTo(command);
         command.SetAction(parse =>
         {
@@ -38,6 +40,8 @@ internal sealed class TraceCommand : ICliCommand
             string? pcapPath = parse.GetValue(pcap);
             if ((flowText is null) == (pcapPath is null))
                 return CliError.BadInput(stderr, "give either a FLOW or --pcap FILE (one of them)");
+            if (parse.GetValue(names) && parse.GetValue(noNames))
+                return CliError.BadInput(stderr, "--names and --no-names: give one of them");
             var scenario = args.Load(parse, stderr, out int code);
             if (scenario is null)
                 return code;
@@ -50,7 +54,11 @@ internal sealed class TraceCommand : ICliCommand
             var scope = parse.GetValue(bridgeOnly) ? JourneyScope.Bridge : JourneyScope.Cluster;
             using var journey = ScenarioHosts.BuildJourney(scenario, scope, (ulong)(parse.GetValue(args.Seed) ?? 1));
             var from = journey.GetNode(node.Name);
-            var trace = new Trace();
+            // Port names by default, as traces always showed them; --names adds table names, --no-names shows numbers.
+            var trace = new Trace
+            {
+                Names = parse.GetValue(names) ? NamesShown.PortsAndTables : parse.GetValue(noNames) ? NamesShown.None : NamesShown.Ports,
+            };
 
             if (flowText is not null)
             {

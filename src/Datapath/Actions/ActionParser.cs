@@ -139,7 +139,7 @@ public static class ActionParser
             case "resubmit":
                 return ParseResubmit(RequireArg(arg, keyword, start), argOffset, parenForm, ports);
             case "goto_table":
-                return new ResubmitAction(null, ParseTable(RequireArg(arg, keyword, start), argOffset), gotoTable: true);
+                return new ResubmitAction(null, ParseTable(RequireArg(arg, keyword, start), argOffset, ports), gotoTable: true);
             case "ct":
                 return ParseCt(arg ?? "", argOffset, ports);
             case "conjunction" when parenForm:
@@ -340,8 +340,18 @@ public static class ActionParser
             : throw Error($"output to port {text.Trim()} is invalid (OFPBAC_BAD_OUT_PORT)", offset, "an output port is below 65280 or one of IN_PORT, TABLE, NORMAL, FLOOD, ALL, CONTROLLER, LOCAL");
     }
 
-    private static byte ParseTable(string text, int offset)
+    // ofputil_table_from_string: a number, or a name of the bridge's tables (bare or quoted).
+    private static byte ParseTable(string text, int offset, IPortMap? ports)
     {
+        text = text.Trim();
+        if (text.Length > 0 && !char.IsAsciiDigit(text[0]))
+        {
+            TableNameMap? names = ports?.TableNames;
+            if (TableNameMap.TryParse(text, names, out byte named))
+                return named;
+            var (what, hint) = TableNameMap.UnknownTable(text, names);
+            throw Error(what, offset, hint);
+        }
         uint t = ParseUInt32(text, offset, "table");
         if (t > 254)
             throw Error($"table {t} is out of range (0..254)", offset);
@@ -365,7 +375,7 @@ public static class ActionParser
         byte? table = null;
         int tableOffset = offset + parts[0].Length + 1;
         if (parts.Length > 1 && parts[1].Trim().Length > 0)
-            table = ParseTable(parts[1].Trim(), tableOffset);
+            table = ParseTable(parts[1].Trim(), tableOffset, ports);
         bool ct = false;
         if (parts.Length == 3 && parts[2].Trim().Length > 0)
         {
@@ -400,7 +410,7 @@ public static class ActionParser
                 commit = true;
             }
             else if (part.StartsWith("table=", StringComparison.Ordinal))
-                table = ParseTable(part[6..], at + 6);
+                table = ParseTable(part[6..], at + 6, ports);
             else if (part.StartsWith("zone=", StringComparison.Ordinal))
             {
                 string z = part[5..];

@@ -55,7 +55,7 @@ public sealed class CtAction : FlowAction
         if (Table is { } t)
         {
             Sep();
-            sb.Append("table=").Append(t);
+            TableNameMap.Append(sb.Append("table="), t, ports?.TableNames);
         }
         if (ZoneSource is { } zs)
         {

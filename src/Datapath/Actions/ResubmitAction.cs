@@ -34,7 +34,7 @@ public sealed class ResubmitAction : FlowAction
     {
         if (IsGotoTable)
         {
-            sb.Append("goto_table:").Append(Table.GetValueOrDefault());
+            TableNameMap.Append(sb.Append("goto_table:"), Table.GetValueOrDefault(), ports?.TableNames);
             return;
         }
         if (Table is null && !WithCt)
@@ -48,7 +48,7 @@ public sealed class ResubmitAction : FlowAction
             AppendPort(sb);
         sb.Append(',');
         if (Table is { } t)
-            sb.Append(t.ToString(CultureInfo.InvariantCulture));
+            TableNameMap.Append(sb, t, ports?.TableNames);
         if (WithCt)
             sb.Append(",ct");
         sb.Append(')');

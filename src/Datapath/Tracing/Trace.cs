@@ -8,6 +8,13 @@ namespace Datapath.Engine.Tracing;
 /// </summary>
 public sealed class Trace
 {
+    /// <summary>
+    /// The names the steps print (rules, actions, the ingress flow): by default port names and table
+    /// numbers, as traces always printed them; <c>trace --names</c> adds table names, <c>--no-names</c>
+    /// prints numbers only.
+    /// </summary>
+    public Classifier.NamesShown Names { get; init; } = Classifier.NamesShown.Ports;
+
     public List<TraceStep> Steps { get; } = [];
     public List<TraceOutput> Outputs { get; } = [];
     public List<TraceDrop> Drops { get; } = [];
