@@ -166,7 +166,7 @@ public sealed class Node : IDisposable
     public const int MaxPreparedFrames = 64;
 
     /// <summary>The default of <see cref="PrepareMinConnections"/>.</summary>
-    public const int DefaultPrepareMinConnections = 32768;
+    public const int DefaultPrepareMinConnections = 65536;
 
     /// <summary>
     /// The first stage of a batch (dpif-netdev's miniflow extraction, EMC/dpcls lookups and conntrack's

@@ -67,7 +67,7 @@ public sealed class PreparedBatchEquivalenceTests
         var scenario = AntreaScenario.LoadEmbedded();
         var w1 = scenario.GetNode("worker1");
         var frames = new Frames([(49, Seed.SeedFrames.Phase1Syn())]);
-        Assert.Equal(0, w1.Prepare(ref frames)); // an empty connection table is below 32768 connections
+        Assert.Equal(0, w1.Prepare(ref frames)); // an empty connection table is below 65536 connections
         w1.PrepareMinConnections = 0;
         Assert.Equal(1, w1.Prepare(ref frames));
     }
