@@ -8,7 +8,7 @@
 #   the switch side ends dpbA-s / dpbB-s live in ns dpb-sw, so nothing touches the host's links.
 #
 # Part "kernel":   switch = the Linux kernel bridge (the baseline): iperf3 TCP throughput, ping RTT.
-# Part "datapath": switch = our datapath on the same veth ends.   <<< THE LEAD ENABLES THIS PART >>>
+# Part "datapath": switch = our datapath on the same veth ends.
 # Part "ports":    raw port rx/tx of 64-byte UDP frames through one veth pair (BenchmarkDotNet,
 #                  bench/Datapath.Benchmarks/Io/Live/LivePortBenchmarks.cs), target >= 300 k frames/s.
 # Part "udp64":    64-byte UDP frames end to end through one `datapath run` pinned to one core
@@ -83,7 +83,6 @@ fi
 
 if [[ " $PARTS " == *" datapath "* ]]; then
   # ---------------------------------------------------------------------------------------------
-  # SECOND HALF — for the lead to enable once `datapath run` bridges ports (issue 8 item 2).
   # Set DATAPATH_LAB to a lab file whose two ports are the raw interfaces dpbA-s and dpbB-s
   # (AF_PACKET backend) joined by a normal L2 pipeline, e.g. flows "priority=0,actions=NORMAL" or
   # "in_port=1,actions=output:2" + "in_port=2,actions=output:1"; the datapath runs inside dpb-sw.

@@ -70,6 +70,16 @@ namespace Datapath.Classifier;
 // interface calls (conjunctions are read as a span), reads the plan unchecked (it is consistent
 // by construction) and, without consulted bits, writes no FlowKey.
 //
+// Design: one subtable
+// --------------------
+// A table whose rules share one mask (an exact-match table, OVS's test-classifier benchmark) has
+// nothing to walk: the walk would hash the one subtable, read its filter, probe it if the filter
+// allows, and consult its whole mask.  LookupSingle does just that, without the batch machinery,
+// when the result cannot differ: without consulted bits (the prefix stage only saves work: a key it
+// rules out has no match in the probe either), or with them when no prefix length is in use.  A
+// conjunctive head, and consulted bits with prefixes (a prefix-stage skip consults fewer bits),
+// take the walk.
+//
 // Design: conjunctive match (OVS's classifier_lookup__, reproduced)
 // -----------------------------------------------------------------
 // The subtable walk yields the best ordinary ("hard") match and, from each subtable, a head rule
@@ -207,10 +217,63 @@ public sealed class FlowClassifier
     /// <summary>Subtables in the first batch (fewer let a table whose first subtables decide skip the rest).</summary>
     private const int FirstBatch = 8;
 
-    [SkipLocalsInit]
     private FlowRule? LookupCore(in FlowKey key, long version, ref FlowKey consulted, bool allowConjunctive)
     {
         Plan plan = Volatile.Read(ref _plan);
+        // One subtable (see "Design: one subtable"): when the walk's prefix stage cannot change the
+        // consulted bits, hash, filter and probe it directly; a conjunctive head takes the walk.
+        if (plan.Infos.Length == 1 && plan.Subtables.Length == 1 && (Unsafe.IsNullRef(ref consulted) || !plan.UsesPrefixes)
+            && LookupSingle(plan, in key, version, ref consulted, out FlowRule? single))
+        {
+            return single;
+        }
+        return LookupWalk(plan, in key, version, ref consulted, allowConjunctive);
+    }
+
+    /// <summary>
+    /// The lookup of a plan of one subtable, as the walk decides it: false (and nothing written) when
+    /// the visible head that matches is conjunctive, which only the walk resolves.
+    /// </summary>
+    private static bool LookupSingle(Plan plan, in FlowKey key, long version, ref FlowKey consulted, out FlowRule? result)
+    {
+        ref SubtableInfo si = ref MemoryMarshal.GetArrayDataReference(plan.Infos);
+        ref HashWord word0 = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(plan.HashWords), si.WordStart);
+        ref ulong k = ref KeyWords.Ref(in key, 0);
+        int n = si.WordEnd - si.WordStart;
+        ulong h = 0;
+        for (int x = 0; x < n; x++)
+        {
+            ref HashWord hw = ref Unsafe.Add(ref word0, x);
+            h += (Unsafe.Add(ref k, hw.Word) & hw.Mask) * hw.Multiplier;
+        }
+        h = Subtable.Finish(h);
+        FlowRule? match = Subtable.FilterBound(si.Filter, si.FilterBlockMask, h) >= 0
+            ? Subtable.FindVisible(si.Table, ref k, ref word0, n, h, version)
+            : null;
+        if (match is { IsConjunctive: true })
+        {
+            result = null;
+            return false;
+        }
+        if (!Unsafe.IsNullRef(ref consulted))
+        {
+            // The walk's consulted bits at its end (position 1): the subtable's whole mask.
+            ref ulong c = ref Unsafe.As<FlowKey, ulong>(ref consulted);
+            ref UnionWord u0 = ref MemoryMarshal.GetArrayDataReference(plan.UnionWords);
+            int ue = MemoryMarshal.GetArrayDataReference(plan.UnionEnds);
+            for (int x = 0; x < ue; x++)
+            {
+                ref UnionWord uw = ref Unsafe.Add(ref u0, x);
+                Unsafe.Add(ref c, uw.Word) |= uw.Mask;
+            }
+        }
+        result = match;
+        return true;
+    }
+
+    [SkipLocalsInit]
+    private FlowRule? LookupWalk(Plan plan, in FlowKey key, long version, ref FlowKey consulted, bool allowConjunctive)
+    {
         Subtable[] subtables = plan.Subtables;
         int count = subtables.Length;
         if (plan.Infos.Length != count)
