@@ -23,9 +23,9 @@ internal static class Program
             Console.Write(Pipeline.FastPathCpuTimeHarness.Run(only: args.Length > 1 ? args[1] : null));
             return;
         }
-        if (args is ["--prepared-cpu-time"])
+        if (args is ["--prepared-cpu-time", ..])
         {
-            Console.Write(Pipeline.PreparedBatchBenchmarks.RunCpuTime());
+            Console.Write(Pipeline.PreparedBatchBenchmarks.RunCpuTime(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : null));
             return;
         }
         if (args is ["--pipeline-cpu-time"])

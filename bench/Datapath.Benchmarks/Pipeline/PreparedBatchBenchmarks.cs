@@ -104,11 +104,11 @@ public class PreparedBatchBenchmarks
         public ReadOnlySpan<byte> Frame(int index) => frames[(start + index) % frames.Length];
     }
 
-    /// <summary>The CPU-time view (<c>--prepared-cpu-time</c>): both cases at each table size.</summary>
-    public static string RunCpuTime()
+    /// <summary>The CPU-time view (<c>--prepared-cpu-time [CONNECTIONS]</c>): both cases at each table size, or at the one given.</summary>
+    public static string RunCpuTime(int? only = null)
     {
         var sb = new System.Text.StringBuilder();
-        foreach (int connections in new[] { 1_000, 10_000, 30_000, 100_000, 1_000_000 })
+        foreach (int connections in only is { } o ? [o] : new[] { 1_000, 10_000, 30_000, 100_000, 1_000_000 })
         {
             var b = new PreparedBatchBenchmarks { Connections = connections };
             b.Setup();
