@@ -25,7 +25,7 @@ namespace Datapath.Engine;
 // before it has been handed on.  So ARP (neighbours, MAC learning), new connections (NAT choices,
 // `statistic --mode random` draws, conntrack limits), ICMP errors, fragments and non-IP frames run exactly as
 // one thread runs them, in input order, and a parallel frame touches only its own connection's state.
-// Every thread opens its batches (JourneyBatch: up to 32 frames, the flow cache's stats pushed per batch), and
+// Every thread opens its batches (JourneyBatch: the flow cache's stats pushed every 256 frames), and
 // prepares each 32 of its frames that enter one node (Node.Prepare: keys, first lookups, conntrack prefetch) before
 // running them in order.
 //
