@@ -3,6 +3,7 @@ using System.CommandLine.Parsing;
 using System.Globalization;
 using Datapath.Cli.Bench;
 using Datapath.Cli.Output;
+using Datapath.Cli.Scenario;
 
 namespace Datapath.Cli.Commands;
 
@@ -17,11 +18,60 @@ internal sealed class BenchCommand : ICliCommand
     public int Order => 80;
 
     public Command Create()
-        => new("bench", "Run Open vSwitch's ovstest benchmarks on our classifier and conntrack (OVS's workload and output)")
+    {
+        var args = new ScenarioArguments();
+        var capture = new Argument<string?>("FILE.pcap") { Description = "A capture (pcap or pcapng) to run through --node's tables from --in-port, timed, outputs counted not written", Arity = ArgumentArity.ZeroOrOne };
+        var node = new Option<string?>("--node") { Description = "The node whose tables the capture runs through (e.g. worker1)" };
+        var inPort = new Option<string?>("--in-port") { Description = "The port every frame enters on (name or ofport)" };
+        var noCache = new Option<bool>("--no-cache") { Description = "Translate every pass on the slow path (no flow cache)" };
+        var workers = NumberOption.Create("--workers", "Threads that run frames (default 1), as replay --workers", min: 1, max: 256, defaultValue: 1, what: "a number of threads");
+        var command = new Command("bench",
+            "Time a capture through a node's tables (bench FILE.pcap --node N --in-port P), or run Open vSwitch's ovstest benchmarks on our classifier and conntrack")
         {
+            capture, node, inPort, noCache, workers,
             Classifier(),
             Conntrack(),
         };
+        args.AddTo(command, node: false);
+        command.SetAction(parse =>
+        {
+            var stdout = parse.InvocationConfiguration.Output;
+            var stderr = parse.InvocationConfiguration.Error;
+            string? path = parse.GetValue(capture);
+            string? nodeName = parse.GetValue(node);
+            string? portName = parse.GetValue(inPort);
+            if (path is null || nodeName is null || portName is null)
+                return CliError.BadInput(stderr, "bench: give FILE.pcap --node N --in-port P (or a subcommand: bench classifier|conntrack --ovstest ...)");
+            var scenario = args.Load(parse, stderr, out int code);
+            if (scenario is null)
+                return code;
+            var n = ScenarioArguments.FindNode(scenario, nodeName, stderr, out code);
+            if (n is null)
+                return code;
+            var port = ScenarioArguments.FindPort(n, portName, stderr, out code);
+            if (port is null)
+                return code;
+            bool cache = !parse.GetValue(noCache);
+            foreach (var x in scenario.Cluster.Nodes)
+                x.UseFlowCache = cache;
+            using var journey = Antrea.ScenarioHosts.BuildJourney(scenario, Engine.JourneyScope.Node, (ulong)(parse.GetValue(args.Seed) ?? 1));
+            CaptureBenchmark.Result result;
+            try
+            {
+                result = CaptureBenchmark.Run(journey, journey.GetNode(n.Name), port, path, parse.GetValue(workers), cache);
+            }
+            catch (Exception e) when (CliError.TryReport(stderr, e, path, out int c))
+            {
+                return c;
+            }
+            if (parse.GetValue(args.Json))
+                JsonOutput.WriteDocument(stdout, w => CaptureBenchmark.WriteJson(w, result));
+            else
+                CaptureBenchmark.WriteText(stdout, result);
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
 
     private static Option<bool> NoWarmUpOption() => new("--no-warmup")
     {
