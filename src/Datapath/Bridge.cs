@@ -74,6 +74,9 @@ public sealed class Bridge : IPortMap
 
     /// <summary>What the bridge's flow, action and group parsers read names with: its ports and its table names.</summary>
     private IPortMap ParseNames => new NameView(this, TableNames);
+
+    /// <summary>Port and table names as flow text may use them (<c>table=SpoofGuard</c>, <c>in_port=antrea-gw0</c>), for parsers outside the bridge (the control socket's del-flows, mod-flows and dump-flows filters).</summary>
+    public IPortMap InputNames => ParseNames;
     /// <summary>The tunnel-metadata map (<c>ovs-ofctl add-tlv-map</c>).</summary>
     public TlvMap TlvMap
     {

@@ -111,7 +111,7 @@ internal sealed class ControlCommands(LiveNode live, TimeProvider time)
         string filterText = string.Join(',', rest);
         if (filterText.Length == 0)
             return ControlReply.Ok(Lines(Bridge.DumpFlows(!noStats)));
-        var filter = FlowParser.ParseFilter(filterText, Bridge, Source);
+        var filter = FlowParser.ParseFilter(filterText, Bridge.InputNames, Source);
         var rules = Bridge.Tables.Rules(filter.Table).Where(r => r.Match.IsWithin(filter.Match));
         return ControlReply.Ok(Lines(rules.Select(r => r.Format(Bridge, !noStats))));
     }
@@ -139,7 +139,7 @@ internal sealed class ControlCommands(LiveNode live, TimeProvider time)
         }
         else
         {
-            var pf = FlowParser.ParseFilter(text, Bridge, Source);
+            var pf = FlowParser.ParseFilter(text, Bridge.InputNames, Source);
             mod = FlowMod.FromParsed(pf, strict ? FlowModCommand.DeleteStrict : FlowModCommand.Delete);
         }
         FlowModResult result;
@@ -154,12 +154,12 @@ internal sealed class ControlCommands(LiveNode live, TimeProvider time)
         if (rest.Count == 0)
             return ControlReply.Error("mod-flows needs a FLOW with actions (e.g. 'table=90,tcp,tp_dst=22,actions=drop')");
         string text = string.Join(' ', rest);
-        var pf = FlowParser.Parse(text, Bridge, Source);
+        var pf = FlowParser.Parse(text, Bridge.InputNames, Source);
         var template = pf.ToRule();
         ActionList actions;
         try
         {
-            actions = ActionParser.Parse(pf.ActionsText ?? "", Bridge);
+            actions = ActionParser.Parse(pf.ActionsText ?? "", Bridge.InputNames);
             ActionValidator.Check(actions, pf.Match);
         }
         catch (InputException e) when (e.File == ActionParser.Fragment)

@@ -64,6 +64,22 @@ public sealed class ControlSocketTests : IDisposable
         Assert.DoesNotContain("n_packets", Ctl("dump-flows", "--no-stats", "table=90").Out, StringComparison.Ordinal);
     }
 
+    /// <summary>The seed's bridges name their tables (Antrea v0.10's): dump-flows, mod-flows and del-flows take the names, as add-flow does.</summary>
+    [Fact]
+    public void FlowModsAndFiltersTakeTheTablesNames()
+    {
+        Assert.Equal(0, Ctl("add-flow", "table=EgressRule,priority=5,ip,nw_dst=192.0.2.7,actions=drop").Code);
+        Assert.Contains("nw_dst=192.0.2.7 actions=drop", Ctl("dump-flows", "table=EgressRule,ip,nw_dst=192.0.2.7").Out, StringComparison.Ordinal);
+        var mod = Ctl("mod-flows", "table=EgressRule,ip,nw_dst=192.0.2.7,actions=resubmit(,EgressDefaultRule)");
+        Assert.Equal((0, "modified 1 flow(s)\n"), (mod.Code, mod.Out));
+        Assert.Contains("nw_dst=192.0.2.7 actions=resubmit(,60)", Ctl("dump-flows", "table=50").Out, StringComparison.Ordinal);
+        var del = Ctl("del-flows", "table=EgressRule,ip,nw_dst=192.0.2.7");
+        Assert.Equal((0, "deleted 1 flow(s)\n"), (del.Code, del.Out));
+        var typo = Ctl("del-flows", "table=EgresRule");
+        Assert.NotEqual(0, typo.Code);
+        Assert.Contains("EgressRule", typo.Out + typo.Err, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void AddModAndDelFlowsChangeTheLiveTables()
     {
