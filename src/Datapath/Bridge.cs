@@ -271,6 +271,13 @@ public sealed class Bridge : IPortMap
         return Tables.Rules(table).Select(r => r.Format(shown, withStats));
     }
 
+    /// <summary>The given rules as dump-flows prints them (a filtered or sorted dump).</summary>
+    public IEnumerable<string> DumpFlows(IEnumerable<FlowRule> rules, bool withStats, NamesShown names)
+    {
+        IPortMap? shown = NameView.For(this, TableNames, names);
+        return rules.Select(r => r.Format(shown, withStats));
+    }
+
     /// <summary>Port counters as <c>ovs-ofctl dump-ports</c> summarises them.</summary>
     public IEnumerable<string> DumpPorts()
         => Ports.Select(p => $"  port {p.OfPort,2}({p.Name}): rx pkts={p.Counters.RxPackets}, bytes={p.Counters.RxBytes}, drop={p.Counters.RxDropped}; tx pkts={p.Counters.TxPackets}, bytes={p.Counters.TxBytes}, drop={p.Counters.TxDropped}");

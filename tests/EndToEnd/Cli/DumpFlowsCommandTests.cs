@@ -38,6 +38,51 @@ public partial class DumpFlowsCommandTests
         });
     }
 
+    /// <summary>L3Forwarding (table 70): the filter keeps the flows within the match, as ovs-ofctl dump-flows FLOWS does.</summary>
+    [Fact]
+    public void A_match_filter_keeps_the_flows_within_it()
+    {
+        var (code, text, err) = CliRunner.Run("dump-flows", "--node", "worker1", "--no-stats", "table=70,ip,nw_dst=10.222.1.47");
+        Assert.True(code == 0, err);
+        var line = Assert.Single(text.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains("nw_dst=10.222.1.47 actions=", line, StringComparison.Ordinal); // backend1's L3 forwarding rule
+        var (bad, _, badErr) = CliRunner.Run("dump-flows", "--node", "worker1", "ip,nw_dts=10.222.1.47");
+        Assert.Equal(1, bad);
+        Assert.Contains("FILTER:1:4", badErr, StringComparison.Ordinal);
+        Assert.Contains("nw_dst", badErr, StringComparison.Ordinal);
+    }
+
+    /// <summary>--rsort: every table's flows by priority, highest first; --sort=nw_dst: flows matching nw_dst first, ascending, the rest after.</summary>
+    [Fact]
+    public void Sort_and_rsort_order_the_flows_as_ovs_ofctl_does()
+    {
+        var all = CliRunner.Run("dump-flows", "--node", "worker1", "--no-stats").Out.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var (code, text, err) = CliRunner.Run("dump-flows", "--node", "worker1", "--no-stats", "--rsort");
+        Assert.True(code == 0, err);
+        var sorted = text.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(all.Order(), sorted.Order());
+        var priorities = sorted.Select(Priority).ToList();
+        Assert.Equal(priorities.OrderDescending(), priorities);
+        Assert.True(priorities.Distinct().Count() > 3);
+
+        var byDst = CliRunner.Run("dump-flows", "--node", "worker1", "--no-stats", "--sort=nw_dst", "table=70").Out.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var dsts = byDst.Select(l => NwDst().Match(l)).ToList();
+        int firstWithout = dsts.FindIndex(m => !m.Success);
+        Assert.True(firstWithout > 1, "table 70 has several nw_dst rules");
+        Assert.All(dsts.Skip(firstWithout), m => Assert.False(m.Success)); // flows without nw_dst sort last
+        var values = dsts.Take(firstWithout).Select(m => Packets.Ipv4Address.Parse(m.Groups[1].Value).Value).ToList();
+        Assert.Equal(values.Order(), values);
+        Assert.Equal(1, CliRunner.Run("dump-flows", "--node", "worker1", "--sort=nw_dts").Code);
+    }
+
+    private static int Priority(string line) => int.Parse(PriorityRegex().Match(line) is { Success: true } m ? m.Groups[1].Value : "32768", CultureInfo.InvariantCulture);
+
+    [GeneratedRegex(@"priority=(\d+)")]
+    private static partial Regex PriorityRegex();
+
+    [GeneratedRegex(@"nw_dst=([0-9.]+)")]
+    private static partial Regex NwDst();
+
     [Fact]
     public void A_bad_table_filter_is_an_input_error()
     {
