@@ -9,6 +9,10 @@
 #
 # Part "kernel":   switch = the Linux kernel bridge (the baseline): iperf3 TCP throughput, ping RTT.
 # Part "datapath": switch = our datapath on the same veth ends.
+# Part "ovs":      switch = Open vSwitch 3.1 (Debian's openvswitch-switch) in userspace: a datapath_type=netdev
+#                  bridge on the same veth ends (ports of type system: AF_PACKET sockets), the same two rules
+#                  as our lab file; ovsdb-server and ovs-vswitchd run inside dpb-sw from a private directory
+#                  (no kernel module, no system service). Then the TCP and RTT ratios datapath/OVS.
 # Part "ports":    raw port rx/tx of 64-byte UDP frames through one veth pair (BenchmarkDotNet,
 #                  bench/Datapath.Benchmarks/Io/Live/LivePortBenchmarks.cs), target >= 300 k frames/s.
 # Part "udp64":    64-byte UDP frames end to end through one `datapath run` pinned to one core
@@ -19,7 +23,7 @@
 #                  receive ring (RINGS="v2 v3 none"; none = recvmmsg/sendmmsg), each with a ping RTT through the same daemon.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-PARTS=${PARTS:-"kernel datapath ports udp64"}
+PARTS=${PARTS:-"kernel datapath ovs ports udp64"}
 SECONDS_UDP=${SECONDS_UDP:-10}
 DP_CPU=${DP_CPU:-1}
 GEN_CPU=${GEN_CPU:-0}
@@ -92,7 +96,8 @@ if [[ " $PARTS " == *" datapath "* ]]; then
     command -v ethtool >/dev/null 2>&1 || apt-get install -y -qq ethtool >/dev/null 2>&1 || true
     topology
     # AF_PACKET ports take frames up to 2048 bytes: let the namespaces' stacks segment (no TSO/GSO).
-    for ns in dpb-a dpb-b; do ip netns exec $ns ethtool -K eth0 tso off gso off gro off >/dev/null 2>&1 || true; done
+    # The same offloads as the "ovs" part, so the two compare like for like: no TX checksum offload (OVS needs it off).
+    for ns in dpb-a dpb-b; do ip netns exec $ns ethtool -K eth0 tx off tso off gso off gro off >/dev/null 2>&1 || true; done
     dotnet build -c Release src/Cli >/dev/null
     rm -f /tmp/dpbench.sock
     ip netns exec dpb-sw dotnet src/Cli/bin/Release/net10.0/datapath.dll run "$DATAPATH_LAB" --workers "$DP_WORKERS" >/tmp/dpbench.log 2>&1 &
@@ -112,6 +117,44 @@ PY
     fi
   else
     echo "datapath   skipped: set DATAPATH_LAB=LAB.yaml once 'datapath run' exists (see this script)"
+  fi
+fi
+
+if [[ " $PARTS " == *" ovs "* ]]; then
+  command -v ovs-vswitchd >/dev/null 2>&1 || { export DEBIAN_FRONTEND=noninteractive; apt-get install -y -qq openvswitch-switch >/dev/null 2>&1 || { apt-get update -qq; apt-get install -y -qq openvswitch-switch >/dev/null; }; }
+  command -v ethtool >/dev/null 2>&1 || apt-get install -y -qq ethtool >/dev/null 2>&1 || true
+  topology
+  # As for our datapath, no TSO/GSO/GRO; and no TX checksum offload: the netdev datapath sends what its AF_PACKET
+  # sockets read without completing a partial checksum, so TCP would never connect (ping does, ICMP is summed in full).
+  for ns in dpb-a dpb-b; do ip netns exec $ns ethtool -K eth0 tx off tso off gso off gro off >/dev/null 2>&1 || true; done
+  OVS_DIR=$(mktemp -d)
+  export OVS_RUNDIR=$OVS_DIR OVS_DBDIR=$OVS_DIR OVS_LOGDIR=$OVS_DIR
+  ovsdb-tool create "$OVS_DIR/conf.db" /usr/share/openvswitch/vswitch.ovsschema
+  ip netns exec dpb-sw ovsdb-server "$OVS_DIR/conf.db" --remote="punix:$OVS_DIR/db.sock" --unixctl="$OVS_DIR/ovsdb.ctl" \
+    --pidfile="$OVS_DIR/ovsdb.pid" --log-file="$OVS_DIR/ovsdb.log" --detach --no-chdir 2>/dev/null
+  ovs-vsctl --db="unix:$OVS_DIR/db.sock" --no-wait init
+  ip netns exec dpb-sw ovs-vswitchd "unix:$OVS_DIR/db.sock" --unixctl="$OVS_DIR/vswitchd.ctl" \
+    --pidfile="$OVS_DIR/vswitchd.pid" --log-file="$OVS_DIR/vswitchd.log" --detach --no-chdir 2>/dev/null
+  ovs-vsctl --db="unix:$OVS_DIR/db.sock" --timeout=30 add-br br0 -- set bridge br0 datapath_type=netdev \
+    -- add-port br0 dpbA-s -- set interface dpbA-s ofport_request=1 \
+    -- add-port br0 dpbB-s -- set interface dpbB-s ofport_request=2
+  ovs-ofctl del-flows br0
+  printf 'in_port=1,actions=output:2\nin_port=2,actions=output:1\n' | ovs-ofctl add-flows br0 -
+  # ovs-vswitchd opens the ports' sockets after the database transaction: wait until a ping crosses.
+  for _ in $(seq 1 50); do ip netns exec dpb-a ping -q -c 1 -W 0.2 10.99.0.2 >/dev/null 2>&1 && break; sleep 0.2; done
+  measure ovs
+  ovs-ofctl dump-flows br0 | sed 's/^/  /'
+  kill "$(cat "$OVS_DIR/vswitchd.pid")" "$(cat "$OVS_DIR/ovsdb.pid")" 2>/dev/null || true
+  sleep 0.5
+  rm -rf "$OVS_DIR"
+  unset OVS_RUNDIR OVS_DBDIR OVS_LOGDIR
+  cleanup
+  if [ -n "${RESULT_datapath_GBPS:-}" ]; then  # the ratio needs the "datapath" part of the same run
+    python3 - "$RESULT_ovs_GBPS" "$RESULT_datapath_GBPS" "$RESULT_ovs_RTT" "$RESULT_datapath_RTT" <<'PY'
+import sys
+og, dg, orr, dr = map(float, sys.argv[1:])
+print(f"ratio      TCP datapath/OVS userspace {dg/og:.2f}   RTT datapath/OVS userspace {dr/orr:.2f}")
+PY
   fi
 fi
 
