@@ -12,7 +12,8 @@
 # Part "ovs":      switch = Open vSwitch 3.1 (Debian's openvswitch-switch) in userspace: a datapath_type=netdev
 #                  bridge on the same veth ends (ports of type system: AF_PACKET sockets), the same two rules
 #                  as our lab file; ovsdb-server and ovs-vswitchd run inside dpb-sw from a private directory
-#                  (no kernel module, no system service). Then the TCP and RTT ratios datapath/OVS.
+#                  (no kernel module, no system service); iperf3 TCP, ping RTT and 64-byte UDP frames/s with the
+#                  udp64 part's generator (OVS not pinned). Then the TCP and RTT ratios datapath/OVS.
 # Part "ports":    raw port rx/tx of 64-byte UDP frames through one veth pair (BenchmarkDotNet,
 #                  bench/Datapath.Benchmarks/Io/Live/LivePortBenchmarks.cs), target >= 300 k frames/s.
 # Part "udp64":    64-byte UDP frames end to end through one `datapath run` pinned to one core
@@ -71,6 +72,46 @@ measure() { # $1 = label
   rtt=$(ip netns exec dpb-a ping -q -c 50 -i 0.02 10.99.0.2 | awk -F'/' '/^rtt/ {print $5}')
   printf '%-10s TCP %6s Gbit/s   ping avg %s ms\n' "$1" "$gbps" "$rtt"
   eval "RESULT_${1//-/_}_GBPS=$gbps; RESULT_${1//-/_}_RTT=$rtt"
+}
+
+write_generator() { # the 64-byte UDP generator of parts udp64 and ovs
+  cat >/tmp/dpbench-gen.py <<'PY'
+# 64-byte UDP flood through a TPACKET_V2 transmit ring: the ring's slots are filled once, then only
+# their status words are set to SEND_REQUEST and one send() hands a batch to the kernel.
+import mmap, socket, struct, sys, time
+ifname, seconds = sys.argv[1], float(sys.argv[2])
+SOL_PACKET, PACKET_VERSION, PACKET_TX_RING, PACKET_QDISC_BYPASS, TPACKET_V2 = 263, 10, 13, 20, 1
+FS, BS, NB = 128, 4096, 128
+N = BS // FS * NB
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, 0)
+s.setsockopt(SOL_PACKET, PACKET_VERSION, TPACKET_V2)
+s.setsockopt(SOL_PACKET, PACKET_QDISC_BYPASS, 1)
+s.setsockopt(SOL_PACKET, PACKET_TX_RING, struct.pack("IIII", BS, NB, FS, N))
+m = mmap.mmap(s.fileno(), BS * NB, mmap.MAP_SHARED, mmap.PROT_READ | mmap.PROT_WRITE)
+s.bind((ifname, 0))
+# 02:00:00:00:00:99 is nobody's MAC: the far namespace counts the frame (rx_packets) and drops it at once.
+frame = bytes.fromhex("020000000099" "02005e100001" "0800"
+                      "4500002e00000000401100000a6300010a630002" "1388270f001a0000") + bytes(18)
+ip = bytearray(frame[14:34]); c = sum(struct.unpack("!10H", ip)); c = (c & 0xffff) + (c >> 16); c = (c & 0xffff) + (c >> 16)
+frame = frame[:24] + struct.pack("!H", ~c & 0xffff) + frame[26:]
+for i in range(N):
+    m[i * FS + 32:i * FS + 32 + len(frame)] = frame
+    struct.pack_into("I", m, i * FS + 4, len(frame))
+sent, i, end = 0, 0, time.time() + seconds
+while time.time() < end:
+    for _ in range(256):
+        off = i * FS
+        if m[off] != 0:
+            break
+        m[off] = 1
+        i = i + 1 if i + 1 < N else 0
+        sent += 1
+    try:
+        s.send(b"", socket.MSG_DONTWAIT)
+    except OSError:
+        pass
+print(sent)
+PY
 }
 
 echo "# live I/O benchmark, $(date -u +%F), $(nproc) cores, $(uname -r)"
@@ -143,6 +184,13 @@ if [[ " $PARTS " == *" ovs "* ]]; then
   # ovs-vswitchd opens the ports' sockets after the database transaction: wait until a ping crosses.
   for _ in $(seq 1 50); do ip netns exec dpb-a ping -q -c 1 -W 0.2 10.99.0.2 >/dev/null 2>&1 && break; sleep 0.2; done
   measure ovs
+  # 64-byte UDP through OVS as part udp64 sends it through our datapath (generator pinned to $GEN_CPU; OVS is not pinned).
+  write_generator
+  rx0=$(ip netns exec dpb-b cat /sys/class/net/eth0/statistics/rx_packets); t0=$(date +%s.%N)
+  gen=$(ip netns exec dpb-a taskset -c "$GEN_CPU" python3 /tmp/dpbench-gen.py eth0 "$SECONDS_UDP")
+  sleep 0.5
+  t1=$(date +%s.%N); rx1=$(ip netns exec dpb-b cat /sys/class/net/eth0/statistics/rx_packets)
+  python3 -c "import sys; g,n,w=int(sys.argv[1]),int(sys.argv[2]),float(sys.argv[4])-float(sys.argv[3]); print(f'ovs udp64  offered {g/w/1e3:7.0f} k frames/s, forwarded {n/w/1e3:7.0f} k frames/s ({n} of {g})')" "$gen" "$((rx1 - rx0))" "$t0" "$t1"
   ovs-ofctl dump-flows br0 | sed 's/^/  /'
   kill "$(cat "$OVS_DIR/vswitchd.pid")" "$(cat "$OVS_DIR/ovsdb.pid")" 2>/dev/null || true
   sleep 0.5
@@ -160,43 +208,7 @@ fi
 
 if [[ " $PARTS " == *" udp64 "* ]]; then
   dotnet build -c Release src/Cli >/dev/null
-  cat >/tmp/dpbench-gen.py <<'PY'
-# 64-byte UDP flood through a TPACKET_V2 transmit ring: the ring's slots are filled once, then only
-# their status words are set to SEND_REQUEST and one send() hands a batch to the kernel.
-import mmap, socket, struct, sys, time
-ifname, seconds = sys.argv[1], float(sys.argv[2])
-SOL_PACKET, PACKET_VERSION, PACKET_TX_RING, PACKET_QDISC_BYPASS, TPACKET_V2 = 263, 10, 13, 20, 1
-FS, BS, NB = 128, 4096, 128
-N = BS // FS * NB
-s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, 0)
-s.setsockopt(SOL_PACKET, PACKET_VERSION, TPACKET_V2)
-s.setsockopt(SOL_PACKET, PACKET_QDISC_BYPASS, 1)
-s.setsockopt(SOL_PACKET, PACKET_TX_RING, struct.pack("IIII", BS, NB, FS, N))
-m = mmap.mmap(s.fileno(), BS * NB, mmap.MAP_SHARED, mmap.PROT_READ | mmap.PROT_WRITE)
-s.bind((ifname, 0))
-# 02:00:00:00:00:99 is nobody's MAC: the far namespace counts the frame (rx_packets) and drops it at once.
-frame = bytes.fromhex("020000000099" "02005e100001" "0800"
-                      "4500002e00000000401100000a6300010a630002" "1388270f001a0000") + bytes(18)
-ip = bytearray(frame[14:34]); c = sum(struct.unpack("!10H", ip)); c = (c & 0xffff) + (c >> 16); c = (c & 0xffff) + (c >> 16)
-frame = frame[:24] + struct.pack("!H", ~c & 0xffff) + frame[26:]
-for i in range(N):
-    m[i * FS + 32:i * FS + 32 + len(frame)] = frame
-    struct.pack_into("I", m, i * FS + 4, len(frame))
-sent, i, end = 0, 0, time.time() + seconds
-while time.time() < end:
-    for _ in range(256):
-        off = i * FS
-        if m[off] != 0:
-            break
-        m[off] = 1
-        i = i + 1 if i + 1 < N else 0
-        sent += 1
-    try:
-        s.send(b"", socket.MSG_DONTWAIT)
-    except OSError:
-        pass
-print(sent)
-PY
+  write_generator
   for ring in $RINGS; do
     topology
     sed "s/bind: afpacket:\(dpb[AB]-s\) }/bind: afpacket:\1, ring: $ring }/" scripts/bench-live.lab.yaml >/tmp/dpbench-$ring.yaml
