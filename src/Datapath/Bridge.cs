@@ -271,6 +271,28 @@ public sealed class Bridge : IPortMap
         return Tables.Rules(table).Select(r => r.Format(shown, withStats));
     }
 
+    /// <summary>
+    /// Per table, what dump-tables counts: packets its rules matched (their n_packets summed) and lookups that matched
+    /// no rule (the no-match drops counted there); lookups = matched + missed. Tables with neither are left out.
+    /// Read by `run --metrics` and `datapath bench`; not for the packet path (it walks every rule).
+    /// </summary>
+    public IReadOnlyDictionary<byte, (long Matched, long Missed)> TableLookups()
+    {
+        var result = new SortedDictionary<byte, (long Matched, long Missed)>();
+        foreach (var r in Tables.Rules())
+        {
+            long n = r.PacketCount;
+            if (n != 0)
+                result[r.TableId] = (result.GetValueOrDefault(r.TableId).Matched + n, result.GetValueOrDefault(r.TableId).Missed);
+        }
+        foreach (var (table, reason, count) in Drops.NonZero())
+        {
+            if (reason == DropReason.NoMatch && table != DropCounters.NoTable)
+                result[table] = (result.GetValueOrDefault(table).Matched, result.GetValueOrDefault(table).Missed + count);
+        }
+        return result;
+    }
+
     /// <summary>The given rules as dump-flows prints them (a filtered or sorted dump).</summary>
     public IEnumerable<string> DumpFlows(IEnumerable<FlowRule> rules, bool withStats, NamesShown names)
     {

@@ -250,12 +250,7 @@ public sealed class Node : IDisposable
                 continue;
             ref FlowKey ct = ref ctx.PrepareCtKey;
             ct = key;
-            Span<ulong> words = ct.Words;
-            for (int d = entry.DeltaStart[a.Snapshot]; d < entry.DeltaStart[a.Snapshot + 1]; d++)
-            {
-                var delta = entry.Deltas[d];
-                words[delta.Word] = (words[delta.Word] & ~delta.Mask) | delta.Value;
-            }
+            entry.ApplyDeltas(a.Snapshot, ref ct);
             return Conntrack.PrefetchHome(in ct, frame, a.Ct.Zone, out hash);
         }
         hash = 0;
@@ -505,12 +500,7 @@ public sealed class Node : IDisposable
                 else
                 {
                     next = ctx.Key;
-                    Span<ulong> words = next.Words;
-                    for (int d = entry.DeltaStart[a.Snapshot]; d < entry.DeltaStart[a.Snapshot + 1]; d++)
-                    {
-                        var delta = entry.Deltas[d];
-                        words[delta.Word] = (words[delta.Word] & ~delta.Mask) | delta.Value;
-                    }
+                    entry.ApplyDeltas(a.Snapshot, ref next);
                 }
                 next.Layout = ctx.Applied.Layout;
                 PacketEditor.ApplyKey(ctx.Frame, in ctx.Applied, in next);

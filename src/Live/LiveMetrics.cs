@@ -135,11 +135,13 @@ internal sealed class LiveMetrics : IDisposable
             {
                 string t = table == DropCounters.NoTable ? "none" : table.ToString(CultureInfo.InvariantCulture);
                 _drops.WithLabels(n, t, DropReasonNames.Name(reason)).IncTo(count);
-                if (reason == DropReason.NoMatch && table != DropCounters.NoTable)
-                    _missed.WithLabels(n, t).IncTo(count);
             }
-            foreach (var g in bridge.Tables.Rules().GroupBy(r => r.TableId))
-                _matched.WithLabels(n, g.Key.ToString(CultureInfo.InvariantCulture)).IncTo(g.Sum(r => r.PacketCount));
+            foreach (var (table, (matched, missed)) in bridge.TableLookups())
+            {
+                string t = table.ToString(CultureInfo.InvariantCulture);
+                _matched.WithLabels(n, t).IncTo(matched);
+                _missed.WithLabels(n, t).IncTo(missed);
+            }
             var cache = node.CacheStats;
             _cacheHits.WithLabels(n).IncTo(cache.Hits);
             _cacheMisses.WithLabels(n).IncTo(cache.Misses);

@@ -18,7 +18,7 @@ namespace Datapath.Cli.Bench;
 /// </summary>
 internal sealed class CaptureBenchmark : IJourneyWindowSink
 {
-    private long _outputs, _drops, _deliveries, _transits;
+    private long _outputs, _drops, _deliveries;
 
     public void FrameStart(JourneyWindow window, int index)
     {
@@ -30,7 +30,10 @@ internal sealed class CaptureBenchmark : IJourneyWindowSink
 
     public void Output(in JourneyExit exit, ReadOnlySpan<byte> frame) => _outputs++;
 
-    public void Transit(JourneyNode from, BridgePort tunnel, ReadOnlySpan<byte> frame) => _transits++;
+    public void Transit(JourneyNode from, BridgePort tunnel, ReadOnlySpan<byte> frame)
+    {
+        // Node scope: a frame to the tunnel leaves the journey as an output; no transit comes.
+    }
 
     public void Deliver(JourneyNode node, ReadOnlySpan<byte> frame) => _deliveries++;
 
@@ -69,8 +72,7 @@ internal sealed class CaptureBenchmark : IJourneyWindowSink
                 windows.Add(window);
         }
         var bridge = node.Node.Bridge;
-        var matchedBefore = Matched(bridge);
-        var missedBefore = Missed(bridge);
+        var before = bridge.TableLookups();
         var sink = new CaptureBenchmark();
         using var pool = new JourneyWorkers(journey, workers);
         long allocated = GC.GetTotalAllocatedBytes(precise: true);
@@ -79,10 +81,9 @@ internal sealed class CaptureBenchmark : IJourneyWindowSink
             pool.Run(w, sink);
         clock.Stop();
         allocated = GC.GetTotalAllocatedBytes(precise: true) - allocated;
-        var matched = Matched(bridge);
-        var missed = Missed(bridge);
-        var tables = matched.Keys.Union(missed.Keys).Order()
-            .Select(t => (t, matched.GetValueOrDefault(t) - matchedBefore.GetValueOrDefault(t), missed.GetValueOrDefault(t) - missedBefore.GetValueOrDefault(t)))
+        var tables = bridge.TableLookups()
+            .Select(t => (t.Key, Before: before.GetValueOrDefault(t.Key), Now: t.Value))
+            .Select(t => (t.Key, t.Now.Matched - t.Before.Matched, t.Now.Missed - t.Before.Missed))
             .Where(t => t.Item2 != 0 || t.Item3 != 0).ToList();
         var conntrack = new List<(string, string, int)>();
         foreach (var n in journey.Nodes)
@@ -95,13 +96,6 @@ internal sealed class CaptureBenchmark : IJourneyWindowSink
         return new Result(node.Name, inPort.Name, frames, clock.Elapsed, allocated, sink._outputs, sink._drops, sink._deliveries,
             cache, cacheOn, pool.Count, conntrack, tables);
     }
-
-    private static Dictionary<byte, long> Matched(Bridge bridge)
-        => bridge.Tables.Rules().GroupBy(r => r.TableId).ToDictionary(g => g.Key, g => g.Sum(r => r.PacketCount));
-
-    private static Dictionary<byte, long> Missed(Bridge bridge)
-        => bridge.Drops.NonZero().Where(d => d.Reason == DropReason.NoMatch && d.Table != DropCounters.NoTable)
-            .GroupBy(d => d.Table).ToDictionary(g => g.Key, g => g.Sum(d => d.Count));
 
     public static void WriteText(TextWriter w, Result r)
     {

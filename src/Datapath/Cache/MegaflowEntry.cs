@@ -24,6 +24,18 @@ internal sealed class MegaflowEntry
     public int ActionCount;
     /// <summary>Deltas of snapshot s: Deltas[DeltaStart[s] .. DeltaStart[s + 1]).</summary>
     public KeyDelta[] Deltas = [];
+
+    /// <summary>Turns <paramref name="key"/>, the pass's start key, into snapshot <paramref name="snapshot"/>'s key (its deltas applied).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    public void ApplyDeltas(int snapshot, ref FlowKey key)
+    {
+        Span<ulong> words = key.Words;
+        for (int d = DeltaStart[snapshot]; d < DeltaStart[snapshot + 1]; d++)
+        {
+            var delta = Deltas[d];
+            words[delta.Word] = (words[delta.Word] & ~delta.Mask) | delta.Value;
+        }
+    }
     public int[] DeltaStart = [0];
     public int SnapshotCount;
 
