@@ -475,7 +475,7 @@ public static class FieldSyntax
             {
                 uint p = (uint)value;
                 if (ports is not null && ports.TryGetName(p, out string? name) && name is not null)
-                    return "\"" + name + "\"";
+                    return TableNameMap.Format(name); // namemap_put_name: bare or JSON-quoted, as OVS prints ports
                 return OpenFlowPorts.ReservedName(p) ?? p.ToString(CultureInfo.InvariantCulture);
             }
             case FieldFormat.Decimal:

@@ -80,6 +80,34 @@ public sealed class FlowRule
         Interlocked.Add(ref _byteCount, bytes);
     }
 
+    /// <summary>Counts one packet of <paramref name="bytes"/> bytes seen at <paramref name="nowMs"/> (any thread).</summary>
+    public void AddStats(int bytes, long nowMs)
+    {
+        AddStats(bytes);
+        Touch(nowMs);
+    }
+
+    /// <summary>"No time": a rule never hit, or one there since the bridge's start (<see cref="FlowStatsClock"/>).</summary>
+    public const long Never = long.MinValue;
+
+    private long _lastUsedMs = Never;
+
+    /// <summary>When a packet last matched the rule, in the bridge's packet clock (ms), or <see cref="Never"/>.</summary>
+    public long LastUsedMs => Volatile.Read(ref _lastUsedMs);
+
+    /// <summary>Records a hit at <paramref name="nowMs"/>; the latest time wins when threads race.</summary>
+    public void Touch(long nowMs)
+    {
+        long seen = Volatile.Read(ref _lastUsedMs);
+        while (nowMs > seen)
+        {
+            long was = Interlocked.CompareExchange(ref _lastUsedMs, nowMs, seen);
+            if (was == seen)
+                return;
+            seen = was;
+        }
+    }
+
     /// <summary>Adds counts wholesale (a modify carries the old rule's counters to the new one).</summary>
     public void AddStats(long packets, long bytes)
     {
@@ -101,19 +129,23 @@ public sealed class FlowRule
 
     internal bool IsVisibleIn(long version) => AddVersion <= version && version < Volatile.Read(ref RemoveVersion);
 
-    /// <summary>Creation time, for <c>duration=</c> (set by the table set from its TimeProvider).</summary>
-    public long CreatedTimestamp { get; internal set; }
+    /// <summary>
+    /// When the flow-mod that made the rule ran, in the bridge's packet clock (ms; set by the table set from its
+    /// <see cref="FlowTableSet.ClockMs"/>), or <see cref="Never"/> for a rule there since the bridge's start.
+    /// </summary>
+    public long CreatedMs { get; internal set; } = Never;
 
     /// <summary>
     /// Prints the rule as <c>ovs-ofctl dump-flows</c> does: with stats
     /// (<c>cookie=, duration=, table=, n_packets=, n_bytes=, ... idle_age=</c>) or as
     /// <c>--no-stats</c> does (cookie only when non-zero, table only when non-zero or named).
     /// </summary>
-    public string Format(IPortMap? ports, bool withStats) => Format(ports, withStats, TimeSpan.Zero, null);
+    public string Format(IPortMap? ports, bool withStats) => Format(ports, withStats, default);
 
-    /// <summary>As <see cref="Format(IPortMap?, bool)"/> with the rule's age and time since last hit for the stats.</summary>
-    public string Format(IPortMap? ports, bool withStats, TimeSpan duration, TimeSpan? idleAge)
+    /// <summary>As <see cref="Format(IPortMap?, bool)"/>, with <c>duration</c> and <c>idle_age</c> measured on <paramref name="clock"/>.</summary>
+    public string Format(IPortMap? ports, bool withStats, FlowStatsClock clock)
     {
+        TimeSpan duration = clock.Duration(this);
         var sb = new StringBuilder();
         if (withStats || Cookie != 0)
             sb.Append("cookie=0x").Append(Cookie.ToString("x", CultureInfo.InvariantCulture)).Append(", ");
@@ -141,7 +173,7 @@ public sealed class FlowRule
             sb.Append("importance=").Append(Importance.ToString(CultureInfo.InvariantCulture)).Append(", ");
         if (withStats)
         {
-            long idle = (long)(idleAge ?? duration).TotalSeconds;
+            long idle = (long)clock.IdleAge(this).TotalSeconds;
             sb.Append("idle_age=").Append(idle.ToString(CultureInfo.InvariantCulture)).Append(", ");
         }
         int before = sb.Length;

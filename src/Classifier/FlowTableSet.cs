@@ -19,17 +19,21 @@ public sealed class FlowTableSet
     private readonly VersionClock _clock = new();
     private readonly FlowClassifier[] _tables = new FlowClassifier[TableCount];
     private readonly Lock _writeLock = new();
-    private readonly TimeProvider _time;
     private readonly List<ClassifierWarning> _warnings = [];
     private readonly HashSet<string> _warned = [];
     private long _nextSequence;
 
-    public FlowTableSet(TimeProvider? time = null)
+    public FlowTableSet()
     {
-        _time = time ?? TimeProvider.System;
         for (int i = 0; i < TableCount; i++)
             _tables[i] = new FlowClassifier(_clock);
     }
+
+    /// <summary>
+    /// The bridge's packet clock (ms), read once per added rule to stamp <see cref="FlowRule.CreatedMs"/>; null
+    /// (a scenario loading, an offline replay) stamps "since the start". The live daemon sets it to its clock.
+    /// </summary>
+    public Func<long>? ClockMs { get; set; }
 
     /// <summary>The published version (advances once per flow-mod or bundle).</summary>
     public long Version => _clock.Current;
@@ -165,7 +169,7 @@ public sealed class FlowTableSet
                     if (old.IsConjunctive)
                         conjTouched.Add(t);
                 }
-                rule.CreatedTimestamp = _time.GetTimestamp();
+                rule.CreatedMs = ClockMs?.Invoke() ?? FlowRule.Never;
                 table.InsertAt(rule, v, old?.Sequence ?? _nextSequence++);
                 added.Add(rule);
                 touched.Add(t);
@@ -212,7 +216,8 @@ public sealed class FlowTableSet
                         };
                         if ((template.Flags & FlowModFlags.ResetCounts) == 0)
                             replacement.AddStats(old.PacketCount, old.ByteCount);
-                        replacement.CreatedTimestamp = old.CreatedTimestamp;
+                        replacement.CreatedMs = old.CreatedMs;
+                        replacement.Touch(old.LastUsedMs);
                         table.InsertAt(replacement, v, old.Sequence);
                         added.Add(replacement);
                         if (replacement.IsConjunctive)
@@ -293,16 +298,9 @@ public sealed class FlowTableSet
     /// <summary>Visible rule count over all tables.</summary>
     public int Count => Rules().Count();
 
-    /// <summary>A rule as dump-flows prints it, with its duration from this set's clock.</summary>
-    public string Format(FlowRule rule, IPortMap? ports, bool withStats)
-    {
-        ArgumentNullException.ThrowIfNull(rule);
-        return rule.Format(ports, withStats, _time.GetElapsedTime(rule.CreatedTimestamp), null);
-    }
-
-    /// <summary>The lines of <c>ovs-ofctl dump-flows</c> (with or without stats) for one table or all.</summary>
-    public IEnumerable<string> DumpFlows(IPortMap? ports, bool withStats, byte? table = null)
-        => Rules(table).Select(r => Format(r, ports, withStats));
+    /// <summary>The lines of <c>ovs-ofctl dump-flows</c> (with or without stats) for one table or all, stats measured on <paramref name="clock"/>.</summary>
+    public IEnumerable<string> DumpFlows(IPortMap? ports, bool withStats, byte? table = null, FlowStatsClock clock = default)
+        => Rules(table).Select(r => r.Format(ports, withStats, clock));
 
     private static byte CheckTable(byte table)
         => table < TableCount ? table : throw new ArgumentOutOfRangeException(nameof(table), $"table {table} is not 0..254");

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Diagnostics.CodeAnalysis;
 using Datapath.Classifier;
 using Datapath.Engine.Actions;
@@ -64,7 +65,7 @@ public sealed class Bridge : IPortMap
     /// <summary>
     /// The tables' names (OVSDB Flow_Table <c>name</c>; set before flows are loaded): flows loaded through
     /// the bridge may then say <c>table=NAME</c>, <c>resubmit(,NAME)</c>, <c>goto_table:NAME</c>,
-    /// <c>ct(table=NAME)</c>, and <see cref="DumpFlows(bool, byte?, NamesShown)"/> and traces print them
+    /// <c>ct(table=NAME)</c>, and <see cref="DumpFlows(bool, byte?, NamesShown, FlowStatsClock)"/> and traces print them
     /// when asked to. The bridge as an <see cref="IPortMap"/> gives its ports only, so what prints with it
     /// keeps table numbers.
     /// </summary>
@@ -265,11 +266,8 @@ public sealed class Bridge : IPortMap
     /// The rules as <c>ovs-ofctl dump-flows [--no-stats] [table=T]</c> prints them, in load order, with the
     /// names <paramref name="names"/> says (by default port names and table numbers).
     /// </summary>
-    public IEnumerable<string> DumpFlows(bool withStats = true, byte? table = null, NamesShown names = NamesShown.Ports)
-    {
-        IPortMap? shown = NameView.For(this, TableNames, names);
-        return Tables.Rules(table).Select(r => r.Format(shown, withStats));
-    }
+    public IEnumerable<string> DumpFlows(bool withStats = true, byte? table = null, NamesShown names = NamesShown.Ports, FlowStatsClock clock = default)
+        => DumpFlows(Tables.Rules(table), withStats, names, clock);
 
     /// <summary>
     /// Per table, what dump-tables counts: packets its rules matched (their n_packets summed) and lookups that matched
@@ -293,16 +291,40 @@ public sealed class Bridge : IPortMap
         return result;
     }
 
-    /// <summary>The given rules as dump-flows prints them (a filtered or sorted dump).</summary>
-    public IEnumerable<string> DumpFlows(IEnumerable<FlowRule> rules, bool withStats, NamesShown names)
+    /// <summary>
+    /// The given rules as dump-flows prints them (a filtered or sorted dump), <c>duration</c> and <c>idle_age</c>
+    /// measured on <paramref name="clock"/> (<see cref="FlowStatsClock"/>). Without OVS's leading space: the
+    /// commands that print a dump put <see cref="FlowDumpIndent"/> in front of each line.
+    /// </summary>
+    public IEnumerable<string> DumpFlows(IEnumerable<FlowRule> rules, bool withStats, NamesShown names, FlowStatsClock clock = default)
     {
         IPortMap? shown = NameView.For(this, TableNames, names);
-        return rules.Select(r => r.Format(shown, withStats));
+        return rules.Select(r => r.Format(shown, withStats, clock));
     }
 
-    /// <summary>Port counters as <c>ovs-ofctl dump-ports</c> summarises them.</summary>
-    public IEnumerable<string> DumpPorts()
-        => Ports.Select(p => $"  port {p.OfPort,2}({p.Name}): rx pkts={p.Counters.RxPackets}, bytes={p.Counters.RxBytes}, drop={p.Counters.RxDropped}; tx pkts={p.Counters.TxPackets}, bytes={p.Counters.TxBytes}, drop={p.Counters.TxDropped}");
+    /// <summary>What ovs-ofctl prints before each flow of a dump-flows reply (one space, with or without stats).</summary>
+    public const string FlowDumpIndent = " ";
+
+    /// <summary>
+    /// Port counters as <c>ovs-ofctl dump-ports</c> prints them: a header naming <paramref name="node"/> and the
+    /// bridge (where OVS prints the reply's xid), then two lines per port in ofport order, the port as a number
+    /// (a name, quoted as ovs-ofctl quotes it, when <paramref name="names"/> shows ports), a space before a
+    /// one-digit number as OVS pads it. Counters the bridge does not keep (errs, frame, over, crc, coll) print
+    /// <c>?</c>, as OVS prints a counter its datapath does not support.
+    /// </summary>
+    public IEnumerable<string> DumpPorts(string node, NamesShown names = NamesShown.None)
+    {
+        var ports = Ports.OrderBy(p => p.OfPort).ToList();
+        yield return $"OFPST_PORT reply (node {node}, bridge {Name}): {ports.Count} ports";
+        foreach (var p in ports)
+        {
+            var c = p.Counters;
+            string id = (names & NamesShown.Ports) != 0 ? TableNameMap.Format(p.Name) : p.OfPort.ToString(CultureInfo.InvariantCulture);
+            string pad = p.OfPort < 10 ? " " : "";
+            yield return string.Create(CultureInfo.InvariantCulture, $"  port {pad}{id}: rx pkts={c.RxPackets}, bytes={c.RxBytes}, drop={c.RxDropped}, errs=?, frame=?, over=?, crc=?");
+            yield return string.Create(CultureInfo.InvariantCulture, $"           tx pkts={c.TxPackets}, bytes={c.TxBytes}, drop={c.TxDropped}, errs=?, coll=?");
+        }
+    }
 
     internal void CountPunt() => Interlocked.Increment(ref _punts);
 

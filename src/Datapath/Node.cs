@@ -293,6 +293,7 @@ public sealed class Node : IDisposable
     private PacketVerdict ProcessCore(XlateContext ctx, uint inPort, ReadOnlySpan<byte> frame, IPacketSink? sink, long nowMs, Trace? trace, ref readonly FlowKey injectedTunnel, int prepared)
     {
         ctx.ResetPacket(trace, Name);
+        ctx.NowMs = nowMs;
         if (!Bridge.TryGetPort(inPort, out var port))
             return Drop(ctx, null, DropReason.IngressPortMissing, DropCounters.NoTable, $"no port {inPort} on {Bridge.Name}");
         ctx.PortTally.Rx(port, frame.Length);
@@ -383,7 +384,7 @@ public sealed class Node : IDisposable
             if (entry is not null)
             {
                 // The fast path: the pass as the slow path made it for this megaflow.
-                cache!.Credit(entry, ctx.PacketBytes);
+                cache!.Credit(entry, ctx.PacketBytes, nowMs);
                 if (entry.Error is { } cachedError)
                     return Drop(ctx, port, cachedError, entry.ErrorTable, null);
                 if (entry.LastDrop is { } lastDrop)

@@ -92,7 +92,7 @@ internal sealed class Translator
                 t.Steps.Add(new TraceStep(ctx.NodeName, TraceKind.OpenFlow, ctx.Depth) { Table = table, Summary = "no match: drop" });
             return;
         }
-        rule.AddStats(ctx.PacketBytes);
+        rule.AddStats(ctx.PacketBytes, ctx.NowMs);
         if (ctx.TrackConsulted)
             ctx.RuleCredits.Add(rule);
         TraceStep? step = null;

@@ -130,6 +130,9 @@ internal sealed class XlateContext
     public int PreparedCount;
     /// <summary>Frames prepared on this thread since it began (FlowCacheStats.Prepared).</summary>
     public long PreparedTotal;
+
+    /// <summary>The packet's time (ms; the clock conntrack and the rules' idle_age use), set as each packet starts.</summary>
+    public long NowMs;
     /// <summary>Scratch for Prepare: tunnel fields, and the key a cached pass's first ct() will see.</summary>
     public FlowKey PrepareTunnel, PrepareCtKey;
     /// <summary>The connection hashes Prepare prefetched, for its second pass.</summary>

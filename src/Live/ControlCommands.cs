@@ -110,10 +110,10 @@ internal sealed class ControlCommands(LiveNode live, TimeProvider time)
         var (noStats, rest) = TakeFlag(args, "--no-stats");
         string filterText = string.Join(',', rest);
         if (filterText.Length == 0)
-            return ControlReply.Ok(Lines(Bridge.DumpFlows(!noStats)));
+            return ControlReply.Ok(Lines(Bridge.DumpFlows(!noStats, clock: live.StatsClock).Select(l => Bridge.FlowDumpIndent + l)));
         var filter = FlowParser.ParseFilter(filterText, Bridge.InputNames, Source);
         var rules = Bridge.Tables.Rules(filter.Table).Where(r => r.Match.IsWithin(filter.Match));
-        return ControlReply.Ok(Lines(rules.Select(r => r.Format(Bridge, !noStats))));
+        return ControlReply.Ok(Lines(Bridge.DumpFlows(rules, !noStats, NamesShown.Ports, live.StatsClock).Select(l => Bridge.FlowDumpIndent + l)));
     }
 
     private ControlReply AddFlow(ReadOnlySpan<string> args)
@@ -182,8 +182,7 @@ internal sealed class ControlCommands(LiveNode live, TimeProvider time)
         if (args.Length > 0)
             return ControlReply.Error("dump-ports takes no arguments");
         var sb = new StringBuilder();
-        sb.Append(CultureInfo.InvariantCulture, $"OFPST_PORT reply (node {live.Node.Name}, bridge {Bridge.Name}): {Bridge.Ports.Count()} ports\n");
-        foreach (var line in Bridge.DumpPorts())
+        foreach (var line in Bridge.DumpPorts(live.Node.Name, NamesShown.Ports))
             sb.Append(line).Append('\n');
         foreach (var b in live.Ports)
         {

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Net.Sockets;
+using Datapath.Classifier;
 using Datapath.Engine;
 using Datapath.Engine.Host;
 using Datapath.Geneve;
@@ -93,6 +94,10 @@ internal sealed class LiveNode : IJourneySink, IDisposable
         Node = node;
         Host = host;
         Lab = lab;
+        // dump-flows' duration and idle_age on the wall clock: the rules loaded at start exist from now,
+        // and each flow-mod through the control socket is stamped when it runs.
+        StartedMs = node.Conntrack.NowMs();
+        node.Bridge.Tables.ClockMs = node.Conntrack.NowMs;
         _ports = ports;
         _underlay = underlay;
         _underlayByNodeIp = underlayByNodeIp;
@@ -117,6 +122,12 @@ internal sealed class LiveNode : IJourneySink, IDisposable
     public HostStack? Host { get; }
 
     public Node Node { get; }
+
+    /// <summary>When the daemon started the node, on the clock its frames carry (conntrack's NowMs).</summary>
+    public long StartedMs { get; }
+
+    /// <summary>The clock dump-flows measures duration and idle_age on: from the start to now.</summary>
+    public FlowStatsClock StatsClock => new(StartedMs, Node.Conntrack.NowMs());
 
     public LabNode Lab { get; }
 

@@ -103,7 +103,7 @@ internal sealed class DumpFlowsCommand : ICliCommand
             else
             {
                 foreach (var l in lines)
-                    stdout.WriteLine(l);
+                    stdout.WriteLine(Engine.Bridge.FlowDumpIndent + l);
             }
             return ExitCodes.Ok;
         });

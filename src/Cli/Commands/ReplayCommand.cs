@@ -30,7 +30,8 @@ internal sealed class ReplayCommand : ICliCommand
         var output = new Option<string>("--out") { Description = "Directory for the per-port pcaps", Required = true };
         var bridgeOnly = new Option<bool>("--bridge-only") { Description = "Stop at the bridge's ports, as ofproto/trace does (no host stack behind antrea-gw0)" };
         var dumpConntrack = new Option<bool>("--dump-conntrack") { Description = "Print the conntrack table afterwards, as ovs-appctl dpctl/dump-conntrack" };
-        var dumpFlows = new Option<bool>("--dump-flows") { Description = "Print the flow tables with their stats afterwards, as ovs-ofctl dump-flows" };
+        var dumpFlows = new Option<bool>("--dump-flows") { Description = "Print the flow tables with their stats afterwards, as ovs-ofctl dump-flows (duration and idle_age in the capture's time)" };
+        var dumpPorts = new Option<bool>("--dump-ports") { Description = "Print the bridge's port counters afterwards, as ovs-ofctl dump-ports" };
         var noCache = new Option<bool>("--no-cache") { Description = "Translate every pass on the slow path (no flow cache); the results are the same" };
         var workers = NumberOption.Create("--workers",
             "Threads that run frames (default 1; see docs/architecture.md for when more pay); the pcaps are the same as with 1",
@@ -40,7 +41,7 @@ internal sealed class ReplayCommand : ICliCommand
             min: 0, max: int.MaxValue, defaultValue: Node.DefaultPrepareMinConnections, what: "a number of connections");
         var command = new Command("replay", "Run a capture through a node (or the cluster) and write what each port sends")
         {
-            input, inPort, cluster, output, bridgeOnly, dumpConntrack, dumpFlows, noCache, workers, prefetch,
+            input, inPort, cluster, output, bridgeOnly, dumpConntrack, dumpFlows, dumpPorts, noCache, workers, prefetch,
         };
         args.AddTo(command);
         var ctLimits = new ConntrackLimitOptions();
@@ -91,6 +92,10 @@ internal sealed class ReplayCommand : ICliCommand
             bool json = parse.GetValue(args.Json);
 
             var summary = new ReplaySummary(perNode: isCluster);
+            // The capture's clock: rules loaded with the scenario exist from its first frame, and a dump after the
+            // replay is taken at its latest frame (dump-flows' duration and idle_age in the capture's time).
+            long? firstMs = null;
+            long lastMs = 0;
             bool reading = true; // whether an exception comes from the input (IN) or from writing the pcaps (--out)
             try
             {
@@ -127,7 +132,10 @@ internal sealed class ReplayCommand : ICliCommand
                             Flush();
                             throw InputException.AtOffset(path, frame.FileOffset, why!);
                         }
-                        window.Add(n, p.OfPort, frame.Span, frame.TimestampMilliseconds, tag: CaptureTime.Saturate(frame.TimestampNanoseconds));
+                        long ms = frame.TimestampMilliseconds;
+                        firstMs ??= lastMs = ms;
+                        lastMs = Math.Max(lastMs, ms);
+                        window.Add(n, p.OfPort, frame.Span, ms, tag: CaptureTime.Saturate(frame.TimestampNanoseconds));
                         if (window.IsFull)
                         {
                             Flush();
@@ -183,9 +191,15 @@ internal sealed class ReplayCommand : ICliCommand
                 {
                     if (nodes.Count > 1)
                         stdout.WriteLine($"{n.Name}:");
-                    foreach (var line in n.Bridge.DumpFlows(withStats: true))
-                        stdout.WriteLine(line);
+                    foreach (var line in n.Bridge.DumpFlows(withStats: true, clock: new Classifier.FlowStatsClock(firstMs ?? 0, lastMs)))
+                        stdout.WriteLine(Bridge.FlowDumpIndent + line);
                 }
+            }
+            if (parse.GetValue(dumpPorts))
+            {
+                foreach (var n in nodes)
+                    foreach (var line in n.Bridge.DumpPorts(n.Name, Classifier.NamesShown.Ports))
+                        stdout.WriteLine(line);
             }
             return summary.Balanced ? ExitCodes.Ok : ExitCodes.Environment;
         });

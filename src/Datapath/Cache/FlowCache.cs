@@ -169,10 +169,11 @@ internal sealed class FlowCache
 
     /// <summary>Counts a hit's packet for the entry's rules (pushed by <see cref="PushStats"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Credit(MegaflowEntry e, int bytes)
+    public void Credit(MegaflowEntry e, int bytes, long nowMs)
     {
         e.PendingPackets++;
         e.PendingBytes += bytes;
+        e.PendingLastMs = nowMs;
         e.Hits++;
         if (!e.Dirty)
         {

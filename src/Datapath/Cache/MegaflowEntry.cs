@@ -54,6 +54,9 @@ internal sealed class MegaflowEntry
 
     /// <summary>Hits since the stats were last pushed to <see cref="Rules"/> and <see cref="Buckets"/>.</summary>
     public long PendingPackets;
+
+    /// <summary>The time of the latest pending hit (ms), pushed as the rules' last use (their idle_age).</summary>
+    public long PendingLastMs;
     public long PendingBytes;
     public bool Dirty;
     /// <summary>
@@ -89,7 +92,10 @@ internal sealed class MegaflowEntry
         if (PendingPackets != 0)
         {
             foreach (var r in Rules)
+            {
                 r.AddStats(PendingPackets, PendingBytes);
+                r.Touch(PendingLastMs);
+            }
             foreach (var b in Buckets)
                 b.AddStats(PendingPackets, PendingBytes);
         }

@@ -62,6 +62,24 @@ public sealed class ControlSocketTests : IDisposable
         Assert.Contains("conj_id=", output, StringComparison.Ordinal);
         Assert.DoesNotContain("table=80", output, StringComparison.Ordinal);
         Assert.DoesNotContain("n_packets", Ctl("dump-flows", "--no-stats", "table=90").Out, StringComparison.Ordinal);
+        Assert.All(output.Split('\n', StringSplitOptions.RemoveEmptyEntries), l => Assert.StartsWith(" cookie=", l, StringComparison.Ordinal));
+    }
+
+    /// <summary>The live daemon's dump-flows ages rules on the wall clock: loaded at start, or when ctl add-flow ran.</summary>
+    [Fact]
+    public void DumpFlowsAgesRulesOnTheWallClock()
+    {
+        Thread.Sleep(1100);
+        Assert.Equal(0, Ctl("add-flow", "table=200,priority=7,ip,nw_dst=192.0.2.9,actions=drop").Code);
+        string loaded = Ctl("dump-flows", "table=90").Out.Split('\n')[0];
+        string added = Ctl("dump-flows", "table=200,ip,nw_dst=192.0.2.9").Out;
+        var age = new System.Text.RegularExpressions.Regex(@"duration=(\d+)\.(\d{3})s, .* idle_age=(\d+),");
+        var l = age.Match(loaded);
+        var a = age.Match(added);
+        Assert.True(l.Success && a.Success, loaded + added);
+        Assert.True(int.Parse(l.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) >= 1, loaded); // up for more than a second
+        Assert.Equal("0", a.Groups[1].Value); // added just now
+        Assert.True(int.Parse(l.Groups[3].Value, System.Globalization.CultureInfo.InvariantCulture) >= 1, loaded);
     }
 
     /// <summary>The seed's bridges name their tables (Antrea v0.10's): dump-flows, mod-flows and del-flows take the names, as add-flow does.</summary>
@@ -135,7 +153,8 @@ public sealed class ControlSocketTests : IDisposable
         Assert.Equal("worker1", doc.RootElement.GetProperty("node").GetString());
         Assert.Equal("10.79.1.201", doc.RootElement.GetProperty("node_ip").GetString());
         Assert.Equal(0, doc.RootElement.GetProperty("ports").GetArrayLength());
-        Assert.Contains("port  2(antrea-gw0)", Ctl("dump-ports").Out, StringComparison.Ordinal);
+        Assert.Contains("  port  \"antrea-gw0\": rx pkts=0, bytes=0, drop=0, errs=?, frame=?, over=?, crc=?\n           tx pkts=0, bytes=0, drop=0, errs=?, coll=?\n",
+            Ctl("dump-ports").Out, StringComparison.Ordinal);
         Assert.Equal("flushed 0 connection(s)\n", Ctl("flush-conntrack", "zone=65520").Out);
     }
 
