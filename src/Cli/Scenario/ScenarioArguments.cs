@@ -20,7 +20,7 @@ internal sealed class ScenarioArguments
 
     public Option<string> Node { get; } = new("--node") { Description = "The node (e.g. worker1)", Required = true };
 
-    public Option<bool> Json { get; } = new("--json") { Description = "Machine-readable output (DESIGN.md's shapes)" };
+    public Option<bool> Json { get; } = new("--json") { Description = "Machine-readable output (the shapes: docs/json.md)" };
 
     public Option<int?> Seed { get; } = NumberOption.CreateOptional("--seed", "Seed for random choices (iptables statistic --mode random, select groups)",
         min: int.MinValue, max: int.MaxValue, what: "a whole number");

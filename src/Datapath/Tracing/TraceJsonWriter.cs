@@ -3,7 +3,7 @@ using System.Text.Json;
 namespace Datapath.Engine.Tracing;
 
 /// <summary>
-/// Writes a <see cref="Trace"/> in DESIGN.md's <c>--json</c> shape:
+/// Writes a <see cref="Trace"/> in the <c>--json</c> shape of docs/json.md:
 /// <c>{"steps":[{"node","kind","table","rule",...}],"verdict":{"outputs":[{"node","port","ofport","frame"}],"drops":[{"node","table","reason"}],"delivered":[{"node","length"}]}}</c>.
 /// </summary>
 public static class TraceJsonWriter

@@ -48,16 +48,7 @@ public class DemoCommandTests
             Assert.Contains("phases.pcapng", text, StringComparison.Ordinal);
             string first = Directory.GetFiles(dir, "01-*.pcapng").Single();
             Assert.EndsWith("01-phases-1-3-the-frontend-s-syn-to-backendsvc-10-1.pcapng", first, StringComparison.Ordinal);
-            const string tshark = "/usr/bin/tshark";
-            if (!File.Exists(tshark))
-                Datapath.EndToEnd.Tests.Lab.LabEnvironment.Run("/bin/sh", "-c", "DEBIAN_FRONTEND=noninteractive apt-get install -y tshark >/dev/null 2>&1");
-            Assert.True(File.Exists(tshark), "tshark, the judge, is missing and apt-get could not install it");
-            var psi = new System.Diagnostics.ProcessStartInfo(tshark, ["-r", first, "-T", "fields", "-e", "frame.interface_name", "-e", "ip.src", "-e", "ip.dst", "-e", "tcp.flags.syn"])
-            { RedirectStandardOutput = true, RedirectStandardError = true };
-            using var p = System.Diagnostics.Process.Start(psi)!;
-            string fields = p.StandardOutput.ReadToEnd();
-            p.WaitForExit();
-            var lines = fields.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            var lines = Tshark.Fields(first, null, "frame.interface_name", "ip.src", "ip.dst", "tcp.flags.syn");
             Assert.StartsWith("worker1/frontend-a3ba2f\t10.222.1.48\t10.104.65.133", lines[0], StringComparison.Ordinal);
             Assert.Contains(lines.Skip(1), l => l.StartsWith("worker2/backend2-202ff6\t10.222.1.48\t10.222.2.34", StringComparison.Ordinal));
 
