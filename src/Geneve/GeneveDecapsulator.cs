@@ -175,6 +175,15 @@ public static class GeneveDecapsulator
     private static void Commit(ReadOnlySpan<byte> udpPayload, in GeneveOuterFields outer, in TunMetadataArray metadata, uint present, ref FlowKey key)
     {
         key.TunId = BinaryPrimitives.ReadUInt32BigEndian(udpPayload[4..]) >> 8;
+        CommitOuter(in outer, ref key);
+        key.TunFlags = (udpPayload[1] & 0x80) != 0 ? GeneveTunnelFlags.Oam : (ushort)0;
+        key.TunMetadata = metadata;
+        key.TunMetadataPresent = present;
+    }
+
+    /// <summary>The tunnel fields the outer header gives, for either overlay: tun_src/tun_dst or tun_ipv6_* (the other family zeroed), tun_tos, tun_ttl.</summary>
+    internal static void CommitOuter(in GeneveOuterFields outer, ref FlowKey key)
+    {
         if (outer.IsIpv6)
         {
             key.TunSrc = 0;
@@ -188,11 +197,8 @@ public static class GeneveDecapsulator
             key.TunDst = outer.Destination.Value;
             key.TunIpv6SrcLo = key.TunIpv6SrcHi = key.TunIpv6DstLo = key.TunIpv6DstHi = 0;
         }
-        key.TunFlags = (udpPayload[1] & 0x80) != 0 ? GeneveTunnelFlags.Oam : (ushort)0;
         key.TunTos = outer.Tos;
         key.TunTtl = outer.Ttl;
-        key.TunMetadata = metadata;
-        key.TunMetadataPresent = present;
     }
 
     /// <summary>

@@ -1,6 +1,6 @@
 namespace Datapath.Geneve;
 
-/// <summary>Why a received GENEVE frame or datagram was dropped; callers count these (OVS coverage counters).</summary>
+/// <summary>Why a received GENEVE or VXLAN frame or datagram was dropped; callers count these (OVS coverage counters).</summary>
 public enum GeneveDropReason : byte
 {
     /// <summary>Not dropped.</summary>
@@ -33,4 +33,8 @@ public enum GeneveDropReason : byte
     InnerTruncated,
     /// <summary>An IPv6 outer datagram with a zero UDP checksum (RFC 8200 §8.1: receivers discard it).</summary>
     ZeroUdpChecksumIpv6,
+    /// <summary>Not IPv4 or IPv6 carrying UDP to port 4789 (a VXLAN receiver was handed something else).</summary>
+    NotVxlan,
+    /// <summary>A VXLAN header without the I flag (RFC 7348: the VNI is not valid; Linux's vxlan_rcv drops it).</summary>
+    VxlanFlagNotSet,
 }

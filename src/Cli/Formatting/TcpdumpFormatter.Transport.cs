@@ -143,7 +143,7 @@ internal sealed partial class TcpdumpFormatter
         }
     }
 
-    /// <summary>print-udp.c: GENEVE on port 6081, else "UDP, length N".</summary>
+    /// <summary>print-udp.c: GENEVE on port 6081, VXLAN on 4789, else "UDP, length N".</summary>
     private void AppendUdp(StringBuilder sb, ReadOnlySpan<byte> datagram, int length)
     {
         if (!UdpHeader.TryRead(datagram, out var udp))
@@ -164,7 +164,29 @@ internal sealed partial class TcpdumpFormatter
             AppendGeneve(sb, payload, payloadLength);
             return;
         }
+        if (udp.SourcePort == VxlanHeader.UdpPort || udp.DestinationPort == VxlanHeader.UdpPort)
+        {
+            AppendVxlan(sb, payload, payloadLength);
+            return;
+        }
         sb.Append("UDP, length ").Append(payloadLength);
+    }
+
+    /// <summary>
+    /// print-vxlan.c: "VXLAN, flags [I] (0x08), vni 4096" ("[invalid]" without the I bit), a line break (tcpdump prints one), and the
+    /// inner frame as an Ethernet frame of its own.
+    /// </summary>
+    private void AppendVxlan(StringBuilder sb, ReadOnlySpan<byte> data, int length)
+    {
+        sb.Append("VXLAN, ");
+        if (!VxlanHeader.TryRead(data, out var v))
+        {
+            sb.Append("[|vxlan]");
+            return;
+        }
+        sb.Append("flags [").Append(v.HasValidVni ? "I" : "invalid").Append("] (0x").Append(v.Flags.ToString("x2"))
+          .Append("), vni ").Append(v.Vni).Append('\n');
+        AppendFrame(sb, data[VxlanHeader.Length..], length - VxlanHeader.Length);
     }
 
     /// <summary>print-geneve.c without -v: "Geneve, Flags [..], vni 0x.., proto TEB (0x6558)[, options [N bytes]]: " and the inner frame.</summary>

@@ -2,7 +2,9 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Text.Json;
 using Datapath.Cli.Commands;
+using Datapath.Geneve;
 using Datapath.Io.Capture;
+using Datapath.Packets;
 
 namespace Datapath.Cli.Tests.Commands;
 
@@ -22,20 +24,10 @@ public class DecodeCommandTests
     [Fact]
     public void Decode_prints_what_tcpdump_en_prints()
     {
-        string tcpdump = ExternalTools.Require("tcpdump", "tcpdump");
         string path = DecodeFrames.WritePcap(DecodeFrames.Mixed());
         try
         {
-            var psi = new ProcessStartInfo(tcpdump) { RedirectStandardOutput = true, RedirectStandardError = true };
-            foreach (string arg in new[] { "-en", "-r", path })
-                psi.ArgumentList.Add(arg);
-            psi.Environment["TZ"] = "UTC";
-            using var p = Process.Start(psi)!;
-            string expected = p.StandardOutput.ReadToEnd();
-            string err = p.StandardError.ReadToEnd();
-            p.WaitForExit();
-            Assert.True(p.ExitCode == 0, err);
-
+            string expected = Tcpdump(path);
             var (code, actual, stderr) = Decode(path);
 
             Assert.Equal(0, code);
@@ -46,6 +38,55 @@ public class DecodeCommandTests
             for (int i = 0; i < e.Length; i++)
                 Assert.Equal(e[i], a[i]);
             Assert.Equal(e.Length, a.Length);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    private static string Tcpdump(string path)
+    {
+        string tcpdump = ExternalTools.Require("tcpdump", "tcpdump");
+        var psi = new ProcessStartInfo(tcpdump) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (string arg in new[] { "-en", "-r", path })
+            psi.ArgumentList.Add(arg);
+        psi.Environment["TZ"] = "UTC";
+        using var p = Process.Start(psi)!;
+        string expected = p.StandardOutput.ReadToEnd();
+        string err = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        Assert.True(p.ExitCode == 0, err);
+        return expected;
+    }
+
+    /// <summary>
+    /// Calico's VXLAN (vxlan.calico: VNI 4096, UDP 4789) as tcpdump -en prints it: the outer frame, then
+    /// "VXLAN, flags [I] (0x08), vni 4096" and, on the next line as tcpdump breaks it, the inner frame; a header
+    /// without the I flag shows "flags [invalid]".
+    /// </summary>
+    [Fact]
+    public void Vxlan_decodes_as_tcpdump_prints_it()
+    {
+        FlowKey tunnel = default;
+        tunnel.TunSrc = Ipv4Address.Parse("10.79.1.201").Value;
+        tunnel.TunDst = Ipv4Address.Parse("10.79.1.202").Value;
+        tunnel.TunId = VxlanHeader.CalicoVni;
+        byte[] inner = PacketBuilder.Tcp(MacAddress.Parse("66:a1:00:00:00:01"), MacAddress.Parse("66:a2:00:00:00:02"),
+            Ipv4Address.Parse("10.244.1.5"), Ipv4Address.Parse("10.244.2.7"), 51000, 80, TcpFlags.Syn, 1, 0, 64240, DecodeFrames.SynOptions(7));
+        var buffer = new byte[200];
+        Assert.True(VxlanEncapsulator.TryEncapsulate(inner, in tunnel, DecodeFrames.Client, DecodeFrames.Gateway, buffer, out int n));
+        byte[] vxlan = buffer[..n];
+        byte[] noFlag = (byte[])vxlan.Clone();
+        noFlag[42] = 0;
+        string path = DecodeFrames.WritePcap([vxlan, noFlag]);
+        try
+        {
+            string expected = Tcpdump(path);
+            var (code, actual, stderr) = Decode(path);
+            Assert.True(code == 0, stderr);
+            Assert.Contains("VXLAN, flags [I] (0x08), vni 4096\n66:a1:00:00:00:01 > 66:a2:00:00:00:02", expected, StringComparison.Ordinal);
+            Assert.Equal(expected, actual);
         }
         finally
         {
