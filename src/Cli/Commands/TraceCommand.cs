@@ -31,7 +31,7 @@ internal sealed class TraceCommand : ICliCommand
         var noFrames = new Option<bool>("--no-frames") { Description = "Do not print the frames that leave (hex)" };
         var names = new Option<bool>("--names") { Description = "Print table names as well as port names in rules and actions (ofproto/trace --names)" };
         var noNames = new Option<bool>("--no-names") { Description = "Print port and table numbers in rules and actions" };
-        var html = new Option<string?>("--html") { Description = "Also write the walk as a picture into FILE: a self-contained HTML page (nodes, the bridge's tables, the host's chains, the tunnel; each step's match, actions and field changes on hover, drops in red)" };
+        var html = new Option<string?>("--html") { HelpName = "FILE", Description = "Also write the walk as a picture into FILE: a self-contained HTML page (nodes, the bridge's tables, the host's chains, the tunnel; each step's match, actions and field changes on hover, drops in red)" };
         var command = new Command("trace", "Show a packet's walk through tables, chains, tunnels and nodes") { flow, inPort, pcap, frameIndex, bridgeOnly, noFrames, names, noNames, html };
         args.AddTo(command);
         command.SetAction(parse =>

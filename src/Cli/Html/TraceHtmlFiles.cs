@@ -23,7 +23,7 @@ internal static class TraceHtmlFiles
             string why = e switch
             {
                 UnauthorizedAccessException => "permission denied",
-                DirectoryNotFoundException => "no such directory",
+                DirectoryNotFoundException or FileNotFoundException => "no such directory",
                 ArgumentException when path.Length == 0 => "an empty path",
                 _ => e.Message,
             };

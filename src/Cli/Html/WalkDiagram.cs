@@ -26,6 +26,7 @@ internal static class WalkDiagram
     private const int FlowWidth = 36;
     private const int ConntrackWidth = 66;
     private const int HostWidth = 224;
+    private const int MinTablesWidth = 6 * TableWidth;
 
     public static void Write(StringBuilder sb, WalkLayout layout, Func<string, int, string?> tableName, Func<string, string?> nodeAddress)
     {
@@ -33,7 +34,7 @@ internal static class WalkDiagram
         int width = (2 * Margin) + (layout.Nodes.Count * nodeWidth) + (Math.Max(0, layout.Nodes.Count - 1) * NodeGap);
         int bottom = Top + (layout.Rows * RowHeight) + 12;
         int height = bottom + Margin;
-        sb.Append(Inv($"<svg xmlns=\"http://www.w3.org/2000/svg\" id=\"walk\" viewBox=\"0 0 {width} {height}\" width=\"{width}\" height=\"{height}\" role=\"img\" aria-label=\"the packet walk\">\n"));
+        sb.Append(Inv($"<svg xmlns=\"http://www.w3.org/2000/svg\" id=\"walk\" viewBox=\"0 0 {width} {height}\" width=\"{width}\" height=\"{height}\" style=\"max-width: {width}px\" role=\"img\" aria-label=\"the packet walk\">\n"));
         sb.Append("<defs><marker id=\"arrow\" viewBox=\"0 0 10 10\" refX=\"9\" refY=\"5\" markerWidth=\"7\" markerHeight=\"7\" orient=\"auto-start-reverse\"><path d=\"M0,0 L10,5 L0,10 z\" fill=\"#334155\"/></marker>"
             + "<marker id=\"arrow-tunnel\" viewBox=\"0 0 10 10\" refX=\"9\" refY=\"5\" markerWidth=\"5\" markerHeight=\"5\" orient=\"auto-start-reverse\"><path d=\"M0,0 L10,5 L0,10 z\" fill=\"#ea580c\"/></marker></defs>\n");
         for (int n = 0; n < layout.Nodes.Count; n++)
@@ -45,7 +46,10 @@ internal static class WalkDiagram
     }
 
     private static int NodeWidth(WalkLayout layout)
-        => (2 * GutterWidth) + PortWidth + (layout.Tables.Count * TableWidth) + (2 * FlowWidth) + ConntrackWidth + HostWidth;
+        => (2 * GutterWidth) + PortWidth + TablesWidth(layout) + (2 * FlowWidth) + ConntrackWidth + HostWidth;
+
+    /// <summary>The tables' columns, at least wide enough for the bridge's title.</summary>
+    private static int TablesWidth(WalkLayout layout) => Math.Max(MinTablesWidth, layout.Tables.Count * TableWidth);
 
     private static int NodeX(WalkLayout layout, int node) => Margin + (node * (NodeWidth(layout) + NodeGap));
 
@@ -53,7 +57,7 @@ internal static class WalkDiagram
     private static (int X, int Width) ColumnSpan(WalkLayout layout, WalkColumn column, int table)
     {
         int tablesX = GutterWidth + PortWidth;
-        int flowX = tablesX + (layout.Tables.Count * TableWidth);
+        int flowX = tablesX + TablesWidth(layout);
         return column switch
         {
             WalkColumn.TunnelLeft => (0, GutterWidth),
@@ -73,7 +77,7 @@ internal static class WalkDiagram
         int nodeX = NodeX(layout, layout.NodeIndex(cell.Node));
         var (x, w) = ColumnSpan(layout, cell.Column, cell.TableColumn);
         if (cell.Verdict is not null)
-            w = PortWidth + (layout.Tables.Count * TableWidth);
+            w = PortWidth + TablesWidth(layout);
         return (nodeX + x + Inset, Top + (cell.Row * RowHeight) + 5, w - (2 * Inset), RowHeight - 10);
     }
 
@@ -101,8 +105,8 @@ internal static class WalkDiagram
         // antrea-gw0: the bridge's port to the host, drawn on the bridge's edge with a wire into the host.
         int gwY = boxTop + 52;
         sb.Append(Inv($"<line class=\"gw-wire\" x1=\"{x + ctX}\" y1=\"{gwY}\" x2=\"{x + hostX}\" y2=\"{gwY}\"/>"));
-        sb.Append(Inv($"<rect class=\"port\" x=\"{x + ctX - 40}\" y=\"{gwY - 9}\" width=\"80\" height=\"18\" rx=\"3\"/>"));
-        sb.Append(Inv($"<text class=\"port-label\" x=\"{x + ctX}\" y=\"{gwY + 4}\" text-anchor=\"middle\">antrea-gw0</text>"));
+        sb.Append(Inv($"<rect class=\"port\" x=\"{x + hostX - 40}\" y=\"{gwY - 9}\" width=\"80\" height=\"18\" rx=\"3\"/>"));
+        sb.Append(Inv($"<text class=\"port-label\" x=\"{x + hostX}\" y=\"{gwY + 4}\" text-anchor=\"middle\">antrea-gw0</text>"));
 
         for (int t = 0; t < layout.Tables.Count; t++)
         {
@@ -114,7 +118,7 @@ internal static class WalkDiagram
             sb.Append(Inv($"<text class=\"table-name\" transform=\"translate({cx + 3},{Top - 20}) rotate(-62)\">{E(name)}</text>"));
         }
         ColumnHead(sb, layout, x, WalkColumn.Megaflow, "megaflow");
-        ColumnHead(sb, layout, x, WalkColumn.DatapathActions, "datapath actions");
+        ColumnHead(sb, layout, x, WalkColumn.DatapathActions, "dp actions");
         ColumnHead(sb, layout, x, WalkColumn.Conntrack, "conntrack");
         foreach (var side in new[] { WalkColumn.TunnelLeft, WalkColumn.TunnelRight })
         {
