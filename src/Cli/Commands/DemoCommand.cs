@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json;
 using Datapath.Antrea;
 using Datapath.Cli.Demo;
+using Datapath.Cli.Html;
 using Datapath.Cli.Output;
 using Datapath.Cli.Scenario;
 using Datapath.Engine;
@@ -24,7 +25,8 @@ internal sealed class DemoCommand : ICliCommand
         var args = new ScenarioArguments();
         var noFrames = new Option<bool>("--no-frames") { Description = "Do not print the frames that leave (hex)" };
         var outDir = new Option<string?>("--out") { Description = "Also write the phases as pcapng files into DIR: phases.pcapng (every phase's frame on its NODE/PORT, replayable with replay --cluster) and NN-TITLE.pcapng per phase (its frame in and every frame out)" };
-        var command = new Command("demo", "Walk the seed articles' packets through the embedded seed cluster, all phases") { noFrames, outDir };
+        var htmlDir = new Option<string?>("--html") { HelpName = "DIR", Description = "Also write the phases as pictures into DIR: index.html linking NN-TITLE.html per phase (named like --out's pcaps), each a self-contained page drawing the walk (nodes, tables, chains, tunnel; match, actions and field changes on hover, drops in red)" };
+        var command = new Command("demo", "Walk the seed articles' packets through the embedded seed cluster, all phases") { noFrames, outDir, htmlDir };
         args.AddTo(command, node: false);
         command.SetAction(parse =>
         {
@@ -70,6 +72,10 @@ internal sealed class DemoCommand : ICliCommand
                     return CliError.Environment(stderr, $"demo --out {dir}: {e.Message}");
                 }
             }
+            List<string> pages = [];
+            if (parse.GetValue(htmlDir) is { } pagesDir
+                && !TraceHtmlFiles.TryWrite(pagesDir, stderr, out code, () => pages = DemoPages.Write(pagesDir, results, scenario.Cluster)))
+                return code;
             if (json)
             {
                 JsonOutput.WriteDocument(stdout, w =>
@@ -106,6 +112,8 @@ internal sealed class DemoCommand : ICliCommand
             }
             if (files.Count > 0)
                 stdout.WriteLine($"wrote {string.Join(", ", files)} (replay them: datapath replay --cluster {files[0]} --out DIR)");
+            if (pages.Count > 0)
+                stdout.WriteLine($"wrote {pages[0]} and {pages.Count - 1} phase page(s) beside it (open it in a browser)");
             return ExitCodes.Ok;
         });
         return command;

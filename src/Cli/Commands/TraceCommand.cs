@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Datapath.Antrea;
 using Datapath.Classifier;
+using Datapath.Cli.Html;
 using Datapath.Cli.Output;
 using Datapath.Cli.Scenario;
 using Datapath.Engine;
@@ -30,7 +31,8 @@ internal sealed class TraceCommand : ICliCommand
         var noFrames = new Option<bool>("--no-frames") { Description = "Do not print the frames that leave (hex)" };
         var names = new Option<bool>("--names") { Description = "Print table names as well as port names in rules and actions (ofproto/trace --names)" };
         var noNames = new Option<bool>("--no-names") { Description = "Print port and table numbers in rules and actions" };
-        var command = new Command("trace", "Show a packet's walk through tables, chains, tunnels and nodes") { flow, inPort, pcap, frameIndex, bridgeOnly, noFrames, names, noNames };
+        var html = new Option<string?>("--html") { HelpName = "FILE", Description = "Also write the walk as a picture into FILE: a self-contained HTML page (nodes, the bridge's tables, the host's chains, the tunnel; each step's match, actions and field changes on hover, drops in red)" };
+        var command = new Command("trace", "Show a packet's walk through tables, chains, tunnels and nodes") { flow, inPort, pcap, frameIndex, bridgeOnly, noFrames, names, noNames, html };
         args.AddTo(command);
         command.SetAction(parse =>
         {
@@ -81,6 +83,10 @@ internal sealed class TraceCommand : ICliCommand
                     return code;
                 journey.Run(from, port.OfPort, frame, sink: null, nowMs, trace);
             }
+
+            if (parse.GetValue(html) is { } htmlPath
+                && !TraceHtmlFiles.TryWritePage(htmlPath, new TraceHtmlPage($"Packet walk: in on {node.Name} port {port.Name}", pcapPath is null ? null : $"{pcapPath}, frame {parse.GetValue(frameIndex)}", trace, scenario.Cluster), stderr, out code))
+                return code;
 
             if (parse.GetValue(args.Json))
                 stdout.WriteLine(TraceJsonWriter.Write(trace, indented: true));

@@ -34,7 +34,7 @@ internal static class DemoCaptures
         for (int i = 0; i < phases.Count; i++)
         {
             var (phase, frame, trace) = phases[i];
-            string path = Path.Combine(dir, $"{(i + 1).ToString("00", CultureInfo.InvariantCulture)}-{Slug(phase.Title)}.pcapng");
+            string path = Path.Combine(dir, PhaseFileName(i, phase, "pcapng"));
             using (var w = PcapngWriter.Create(path))
             {
                 var interfaces = new Dictionary<string, int>(StringComparer.Ordinal);
@@ -57,6 +57,10 @@ internal static class DemoCaptures
     }
 
     private static Int128 Nanoseconds(long ms, int micros) => (Int128)ms * 1_000_000 + micros * 1_000L;
+
+    /// <summary>The file of the phase at 0-based <paramref name="index"/>: NN-TITLE.EXTENSION (the pcap and the HTML page share the name).</summary>
+    internal static string PhaseFileName(int index, DemoPhase phase, string extension)
+        => $"{(index + 1).ToString("00", CultureInfo.InvariantCulture)}-{Slug(phase.Title)}.{extension}";
 
     /// <summary>"Phase 4: backend2's SYN-ACK on its way back" -> "phase-4-backend2-s-syn-ack-on-its-way-back" (at most 48 characters).</summary>
     internal static string Slug(string title)
