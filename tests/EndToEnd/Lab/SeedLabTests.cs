@@ -73,6 +73,44 @@ public sealed class SeedLabTests(LabFixture lab) : IClassFixture<LabFixture>
             .Split('\n').Count(l => l.StartsWith("rx-", StringComparison.Ordinal)));
     }
 
+    /// <summary>
+    /// Live captures on the pods' eth0 while the frontend curls backend2 across the tunnel and backendsvc through
+    /// worker1's host stack (kube-proxy's DNAT to both backends): every frame, the pods' own and those our
+    /// datapaths delivered to them (after table 70's TTL decrement and MAC rewrite, un-DNATed replies), is valid
+    /// to PacketDotNet, the second judge, and reads as our parser reads it.
+    /// </summary>
+    [LabFact]
+    public void A1c_EveryFrameOnThePodsWiresIsValidToTheSecondJudge()
+    {
+        RequireLab();
+        string dir = Directory.CreateTempSubdirectory("dpt-lab-capture-").FullName;
+        try
+        {
+            var pods = new[] { "frontend", "backend1", "backend2" };
+            var captures = pods.Select(pod => PodCapture.Start(lab.Ns(pod), Path.Combine(dir, pod + ".pcap"))).ToList();
+            try
+            {
+                Assert.Equal(Backend2Page, Curl("frontend", "http://10.222.2.34/").Out.Trim());
+                for (int i = 0; i < 6; i++)
+                    Assert.Equal(0, Curl("frontend", "http://10.104.65.133/").Code);
+                Thread.Sleep(200);
+            }
+            finally
+            {
+                captures.ForEach(c => c.Dispose());
+            }
+            foreach (var pod in pods)
+            {
+                int frames = CaptureJudge.AssertCapture(Path.Combine(dir, pod + ".pcap"));
+                Assert.True(frames > 0, $"tcpdump on {pod}'s eth0 caught no frame");
+            }
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     [LabFact]
     public void A2_CurlFromTheFrontendReachesBackend1OnTheSameNode()
     {
