@@ -15,20 +15,19 @@ internal static class CaptureJudge
         => Directory.EnumerateFiles(directory, "*", SearchOption.AllDirectories)
             .Where(f => f.EndsWith(".pcap", StringComparison.Ordinal) || f.EndsWith(".pcapng", StringComparison.Ordinal))
             .Order(StringComparer.Ordinal)
-            .Sum(AssertCapture);
+            .Sum(f => AssertCapture(f).Count);
 
-    /// <summary>Judges every frame of the capture file <paramref name="path"/>; returns how many.</summary>
-    public static int AssertCapture(string path)
+    /// <summary>Judges every frame of the capture file <paramref name="path"/>; returns their header summaries, in file order.</summary>
+    public static IReadOnlyList<string> AssertCapture(string path)
     {
         using var reader = PacketFileReader.Open(path);
-        int index = 0;
+        var summaries = new List<string>();
         while (reader.TryReadNext(out var frame))
         {
             string on = frame.InterfaceName is null ? "" : $" (interface {frame.InterfaceName})";
-            PacketJudge.AssertValid(frame.Span, $"{path} frame {index}{on}");
-            index++;
+            summaries.Add(PacketJudge.AssertValid(frame.Span, $"{path} frame {summaries.Count}{on}"));
         }
-        return index;
+        return summaries;
     }
 
     /// <summary>Judges every "frame" property holding hex in <paramref name="json"/> (none when it is not JSON); returns how many.</summary>

@@ -101,7 +101,7 @@ public sealed class SeedLabTests(LabFixture lab) : IClassFixture<LabFixture>
             }
             foreach (var pod in pods)
             {
-                int frames = CaptureJudge.AssertCapture(Path.Combine(dir, pod + ".pcap"));
+                int frames = CaptureJudge.AssertCapture(Path.Combine(dir, pod + ".pcap")).Count;
                 Assert.True(frames > 0, $"tcpdump on {pod}'s eth0 caught no frame");
             }
         }
