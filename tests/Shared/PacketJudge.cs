@@ -24,8 +24,8 @@ namespace Datapath.Tests.Shared;
 ///    RFC 8926 allows for GENEVE); PacketDotNet's ValidUdpChecksum reports it invalid, so the judge accepts it there.
 ///  - PacketDotNet throws (IndexOutOfRangeException) on a frame cut inside its IP or TCP header instead of reporting
 ///    it; the exception is a problem, named.
-///  - A non-first IPv4 fragment, or a first one, has no checksum PacketDotNet can verify over the fragment:
-///    its L4 is not judged.
+///  - An IPv4 or IPv6 fragment, first or later, has no transport checksum PacketDotNet can verify over the
+///    fragment (it checks the first one's as if it were whole): its L4 is not judged.
 /// </remarks>
 internal static class PacketJudge
 {
@@ -177,6 +177,11 @@ internal static class PacketJudge
             Same("ipv6_dst", V6(ip.DestinationAddress), _ours.Ipv6Dst.Value);
             Same("nw_ttl", (byte)ip.HopLimit, _ours.NwTtl);
             Same("nw_proto", (byte)ip.Protocol, _ours.NwProto);
+            if (ip.ExtensionHeaders.Any(h => h.Header == ProtocolType.IPv6FragmentHeader))
+            {
+                summary.Append(CultureInfo.InvariantCulture, $" frag {ip.Protocol}");
+                return;
+            }
             JudgeTransport(ip, isIpv4: false, depth);
         }
 
