@@ -17,15 +17,18 @@ internal static class CaptureJudge
             .Order(StringComparer.Ordinal)
             .Sum(f => AssertCapture(f).Count);
 
-    /// <summary>Judges every frame of the capture file <paramref name="path"/>; returns their header summaries, in file order.</summary>
-    public static IReadOnlyList<string> AssertCapture(string path)
+    /// <summary>
+    /// Judges every frame of the capture file <paramref name="path"/>; returns their header summaries, in file order.
+    /// <paramref name="outerChecksumOffloaded"/>: see <see cref="PacketJudge.Judge"/>.
+    /// </summary>
+    public static IReadOnlyList<string> AssertCapture(string path, bool outerChecksumOffloaded = false)
     {
         using var reader = PacketFileReader.Open(path);
         var summaries = new List<string>();
         while (reader.TryReadNext(out var frame))
         {
             string on = frame.InterfaceName is null ? "" : $" (interface {frame.InterfaceName})";
-            summaries.Add(PacketJudge.AssertValid(frame.Span, $"{path} frame {summaries.Count}{on}"));
+            summaries.Add(PacketJudge.AssertValid(frame.Span, $"{path} frame {summaries.Count}{on}", outerChecksumOffloaded));
         }
         return summaries;
     }

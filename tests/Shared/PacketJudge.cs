@@ -41,25 +41,30 @@ internal static class PacketJudge
     private const int TunnelHeaderLength = 8;
     private const int MaxTunnelDepth = 3;
 
-    /// <summary>Parses <paramref name="frame"/> (Ethernet) with PacketDotNet and judges it.</summary>
-    public static PacketVerdict Judge(ReadOnlySpan<byte> frame)
+    /// <summary>
+    /// Parses <paramref name="frame"/> (Ethernet) with PacketDotNet and judges it. <paramref name="outerChecksumOffloaded"/>:
+    /// the frame was captured on the host that sent it through a device with checksum offload (the lab's loopback
+    /// underlay), so its outermost UDP checksum holds the kernel's partial sum (CHECKSUM_PARTIAL), not a checksum;
+    /// it is then read as "csum offloaded" instead of judged; every inner checksum still is.
+    /// </summary>
+    public static PacketVerdict Judge(ReadOnlySpan<byte> frame, bool outerChecksumOffloaded = false)
     {
         var summary = new StringBuilder();
         var problems = new List<string>();
-        JudgeEthernet(frame.ToArray(), depth: 0, summary, problems);
+        JudgeEthernet(frame.ToArray(), depth: 0, outerChecksumOffloaded, summary, problems);
         return new PacketVerdict(summary.ToString(), problems);
     }
 
     /// <summary>Fails the test, naming <paramref name="context"/> (file and frame index), unless the frame is valid; returns its summary.</summary>
-    public static string AssertValid(ReadOnlySpan<byte> frame, string context)
+    public static string AssertValid(ReadOnlySpan<byte> frame, string context, bool outerChecksumOffloaded = false)
     {
-        var verdict = Judge(frame);
+        var verdict = Judge(frame, outerChecksumOffloaded);
         if (!verdict.Valid)
             Assert.Fail($"PacketDotNet judges {context} invalid: {string.Join("; ", verdict.Problems)}\n  frame: {verdict.Summary}\n  bytes: {Convert.ToHexString(frame)}");
         return verdict.Summary;
     }
 
-    private static void JudgeEthernet(byte[] bytes, int depth, StringBuilder summary, List<string> problems)
+    private static void JudgeEthernet(byte[] bytes, int depth, bool checksumOffloaded, StringBuilder summary, List<string> problems)
     {
         string layer = depth == 0 ? "" : $"inner({depth}) ";
         FlowKey.Extract(bytes, 0, out var ours);
@@ -74,7 +79,7 @@ internal static class PacketJudge
                 problems.Add($"{layer}PacketDotNet read no Ethernet header ({bytes.Length} bytes)");
                 return;
             }
-            var judge = new Layer(layer, ours, summary, problems);
+            var judge = new Layer(layer, ours, checksumOffloaded, summary, problems);
             judge.Judge(eth, depth);
         }
         catch (Exception e) when (e is not Xunit.Sdk.XunitException)
@@ -84,7 +89,7 @@ internal static class PacketJudge
     }
 
     /// <summary>One Ethernet frame's judgement: what PacketDotNet read beside <see cref="_ours"/>.</summary>
-    private sealed class Layer(string name, FlowKey ours, StringBuilder summary, List<string> problems)
+    private sealed class Layer(string name, FlowKey ours, bool checksumOffloaded, StringBuilder summary, List<string> problems)
     {
         private readonly FlowKey _ours = ours;
 
@@ -244,6 +249,8 @@ internal static class PacketJudge
             }
             if (udp.Checksum == 0 && (isIpv4 || tunnel))
                 summary.Append(" csum none");
+            else if (!udp.ValidUdpChecksum && checksumOffloaded)
+                summary.Append(" csum offloaded");
             else if (!udp.ValidUdpChecksum)
                 Problem($"udp checksum 0x{udp.Checksum:x4} is wrong (0x{udp.CalculateUdpChecksum():x4} expected)");
             if (!tunnel)
@@ -299,7 +306,7 @@ internal static class PacketJudge
         private void JudgeInner(ReadOnlySpan<byte> inner, int depth)
         {
             summary.Append(' ');
-            JudgeEthernet(inner.ToArray(), depth + 1, summary, problems);
+            JudgeEthernet(inner.ToArray(), depth + 1, checksumOffloaded: false, summary, problems);
         }
     }
 
