@@ -42,6 +42,8 @@ internal static class TsharkJudge
         Span<byte> rh = stackalloc byte[16];
         foreach (var f in frames)
         {
+            // The second judge, on every frame tshark is to read: PacketDotNet reads it as our parser does, checksums good.
+            PacketJudge.AssertValid(f, $"{path} frame {ts - 1}");
             rh.Clear();
             BinaryPrimitives.WriteUInt32LittleEndian(rh, ts++);
             BinaryPrimitives.WriteUInt32LittleEndian(rh[8..], (uint)f.Length);

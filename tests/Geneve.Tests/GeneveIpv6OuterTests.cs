@@ -243,5 +243,15 @@ public sealed class GeneveIpv6OuterTests : IDisposable
             foreach (var bad in new[] { "Malformed", "Bad", "incorrect", "Extraneous", "Invalid" })
                 Assert.DoesNotContain(bad, f[18], StringComparison.OrdinalIgnoreCase);
         }
+
+        // The second judge reads the same outer IPv6 addresses, VNIs and inner addresses, with good checksums.
+        var second = CaptureJudge.AssertCapture(pcap);
+        foreach (var (f, summary) in new[] { f1, f2 }.Zip(second))
+        {
+            Assert.StartsWith("eth ", summary, StringComparison.Ordinal);
+            Assert.Contains($" ipv6 {f[9]}>{f[10]} hlim {f[11]} udp ", summary, StringComparison.Ordinal);
+            Assert.Contains($" geneve vni {Convert.ToUInt32(f[1], 16)}", summary, StringComparison.Ordinal);
+            Assert.Contains($" ipv4 {f[15]}>{f[16]} ", summary, StringComparison.Ordinal);
+        }
     }
 }

@@ -98,5 +98,14 @@ public sealed class TsharkJudgeTests : IDisposable
         Assert.Equal("0x001388", f3[2]);
         Assert.Equal("3,1", f3[10]);                                  // outer: not present (3); inner: good (1)
         Assert.Equal("0,1", f3[12]);                                  // no DF outside, DF inside (PacketBuilder)
+
+        // The second judge reads the same VNIs, GENEVE option lengths and inner addresses, with good checksums.
+        var second = CaptureJudge.AssertCapture(pcap);
+        foreach (var (f, summary) in new[] { f1, f2, f3 }.Zip(second))
+        {
+            int optionBytes = int.Parse(f[8].Split(',')[0], System.Globalization.CultureInfo.InvariantCulture);
+            Assert.Contains($" geneve vni {Convert.ToUInt32(f[2], 16)}{(optionBytes > 0 ? $" opts {optionBytes}B" : "")} | ", summary, StringComparison.Ordinal);
+            Assert.Contains($" ipv4 {f[15].Split(',')[1]}>{f[16].Split(',')[1]} ", summary, StringComparison.Ordinal);
+        }
     }
 }

@@ -103,6 +103,9 @@ public class TsharkChecksumTests
                     Assert.False(string.IsNullOrEmpty(cols[5]), $"{names[i]}: no ICMPv6 checksum verdict");
             }
             Assert.True(judged > frames.Count, "tshark judged too few checksums");
+            // The second judge: PacketDotNet reads each frame as our parser does, with good checksums.
+            for (int i = 0; i < frames.Count; i++)
+                PacketJudge.AssertValid(frames[i], $"{pcap} frame {i} ({names[i]})");
         }
         finally
         {

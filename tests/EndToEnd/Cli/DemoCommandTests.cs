@@ -35,7 +35,8 @@ public class DemoCommandTests
 
     /// <summary>
     /// `demo --out DIR`: tshark reads the first phase's capture as frontend SYN in on worker1/frontend-a3ba2f and
-    /// the DNATed SYN out on worker2/backend2-202ff6, and `replay --cluster` of phases.pcapng delivers it there too.
+    /// the DNATed SYN out on worker2/backend2-202ff6, with good checksums, PacketDotNet reads the same headers, and
+    /// `replay --cluster` of phases.pcapng delivers it there too.
     /// </summary>
     [Fact]
     public void Demo_out_writes_captures_tshark_reads_and_replay_replays()
@@ -48,9 +49,19 @@ public class DemoCommandTests
             Assert.Contains("phases.pcapng", text, StringComparison.Ordinal);
             string first = Directory.GetFiles(dir, "01-*.pcapng").Single();
             Assert.EndsWith("01-phases-1-3-the-frontend-s-syn-to-backendsvc-10-1.pcapng", first, StringComparison.Ordinal);
-            var lines = Tshark.Fields(first, null, "frame.interface_name", "ip.src", "ip.dst", "tcp.flags.syn");
+            var lines = Tshark.Fields(first, null, "frame.interface_name", "ip.src", "ip.dst", "tcp.flags.syn", "ip.ttl", "tcp.srcport", "tcp.dstport",
+                "ip.checksum.status", "tcp.checksum.status");
             Assert.StartsWith("worker1/frontend-a3ba2f\t10.222.1.48\t10.104.65.133", lines[0], StringComparison.Ordinal);
             Assert.Contains(lines.Skip(1), l => l.StartsWith("worker2/backend2-202ff6\t10.222.1.48\t10.222.2.34", StringComparison.Ordinal));
+            // The two judges agree: tshark finds both checksums good (status 1) and PacketDotNet reads the same headers.
+            var secondJudge = CaptureJudge.AssertCapture(first);
+            Assert.Equal(lines.Length, secondJudge.Count);
+            foreach (var (line, summary) in lines.Zip(secondJudge))
+            {
+                var f = line.Split('\t');
+                Assert.Equal(["1", "1"], f[7..9]);
+                Assert.Contains($" ipv4 {f[1]}>{f[2]} ttl {f[4]} tcp {f[5]}>{f[6]} [{(f[3] == "1" ? "S" : "")}", summary, StringComparison.Ordinal);
+            }
 
             string replayed = Path.Combine(dir, "replayed");
             var (rc, _, rerr) = CliRunner.Run("replay", "--cluster", Path.Combine(dir, "phases.pcapng"), "--out", replayed);

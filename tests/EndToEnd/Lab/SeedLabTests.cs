@@ -73,6 +73,52 @@ public sealed class SeedLabTests(LabFixture lab) : IClassFixture<LabFixture>
             .Split('\n').Count(l => l.StartsWith("rx-", StringComparison.Ordinal)));
     }
 
+    /// <summary>
+    /// Live captures on the pods' eth0 while the frontend curls backend2 across the tunnel and backendsvc through
+    /// worker1's host stack (kube-proxy's DNAT to both backends): every frame, the pods' own and those our
+    /// datapaths delivered to them (after table 70's TTL decrement and MAC rewrite, un-DNATed replies), is valid
+    /// to PacketDotNet, the second judge, and reads as our parser reads it; so are the GENEVE datagrams between
+    /// the workers on the underlay, down to the inner frames.
+    /// </summary>
+    [LabFact]
+    public void A1c_EveryFrameOnThePodsWiresAndTheUnderlayIsValidToTheSecondJudge()
+    {
+        RequireLab();
+        string dir = Directory.CreateTempSubdirectory("dpt-lab-capture-").FullName;
+        try
+        {
+            var pods = new[] { "frontend", "backend1", "backend2" };
+            var captures = pods.Select(pod => LiveCapture.OnPod(lab.Ns(pod), Path.Combine(dir, pod + ".pcap"))).ToList();
+            string underlay = Path.Combine(dir, "underlay.pcap");
+            captures.Add(LiveCapture.OnUnderlay(underlay));
+            try
+            {
+                Assert.Equal(Backend2Page, Curl("frontend", "http://10.222.2.34/").Out.Trim());
+                for (int i = 0; i < 6; i++)
+                    Assert.Equal(0, Curl("frontend", "http://10.104.65.133/").Code);
+                Thread.Sleep(200);
+            }
+            finally
+            {
+                captures.ForEach(c => c.Dispose());
+            }
+            foreach (var pod in pods)
+            {
+                int frames = CaptureJudge.AssertCapture(Path.Combine(dir, pod + ".pcap")).Count;
+                Assert.True(frames > 0, $"tcpdump on {pod}'s eth0 caught no frame");
+            }
+            // On the underlay the outer headers are the kernel's, its UDP checksum left to loopback's offload; the
+            // GENEVE header and the inner frames are ours.
+            var tunnelled = CaptureJudge.AssertCapture(underlay, outerChecksumOffloaded: true)
+                .Where(s => s.Contains($"{lab.Underlay.Item1}>{lab.Underlay.Item2}", StringComparison.Ordinal)).ToList();
+            Assert.Contains(tunnelled, s => s.Contains("geneve vni 0 | eth 4e:99:08:c1:53:be>aa:bb:cc:dd:ee:ff ipv4 10.222.1.48>10.222.2.34 ttl 63 tcp", StringComparison.Ordinal));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     [LabFact]
     public void A2_CurlFromTheFrontendReachesBackend1OnTheSameNode()
     {
