@@ -32,6 +32,8 @@ internal sealed class TraceCommand : ICliCommand
         var noNames = new Option<bool>("--no-names") { Description = "Print port and table numbers in rules and actions" };
         var command = new Command("trace", "Show a packet's walk through tables, chains, tunnels and nodes") { flow, inPort, pcap, frameIndex, bridgeOnly, noFrames, names, noNames };
         args.AddTo(command);
+        var ovs = new TraceFormatOptions();
+        ovs.AddTo(command);
         command.SetAction(parse =>
         {
             var stdout = parse.InvocationConfiguration.Output;
@@ -42,7 +44,9 @@ internal sealed class TraceCommand : ICliCommand
                 return CliError.BadInput(stderr, "give either a FLOW or --pcap FILE (one of them)");
             if (parse.GetValue(names) && parse.GetValue(noNames))
                 return CliError.BadInput(stderr, "--names and --no-names: give one of them");
-            var scenario = args.Load(parse, stderr, out int code);
+            if (!ovs.TryRead(parse, parse.GetValue(args.Json), stderr, out var ctNext, out uint firstRecircId, out int code))
+                return code;
+            var scenario = args.Load(parse, stderr, out code);
             if (scenario is null)
                 return code;
             var node = ScenarioArguments.FindNode(scenario, parse.GetValue(args.Node)!, stderr, out code);
@@ -58,6 +62,8 @@ internal sealed class TraceCommand : ICliCommand
             var trace = new Trace
             {
                 Names = parse.GetValue(names) ? NamesShown.PortsAndTables : parse.GetValue(noNames) ? NamesShown.None : NamesShown.Ports,
+                CtNext = ctNext,
+                FirstRecircId = firstRecircId,
             };
 
             if (flowText is not null)
@@ -82,7 +88,9 @@ internal sealed class TraceCommand : ICliCommand
                 journey.Run(from, port.OfPort, frame, sink: null, nowMs, trace);
             }
 
-            if (parse.GetValue(args.Json))
+            if (ovs.Ovs(parse))
+                stdout.Write(OvsTraceRenderer.Render(trace));
+            else if (parse.GetValue(args.Json))
                 stdout.WriteLine(TraceJsonWriter.Write(trace, indented: true));
             else
                 TraceReport.WriteText(stdout, trace, hexFrames: !parse.GetValue(noFrames));
