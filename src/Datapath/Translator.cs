@@ -282,8 +282,8 @@ internal sealed class Translator
         }
         else
             port = oa.Port;
-        if (oa.Source is not null)
-            ta?.OvsLines.Add($"-> output port is {port}");
+        if (ta is not null && oa.Source is not null)
+            ta.OvsLines.Add($"-> output port is {port}"); // xlate_output_reg_action's report
 
         switch (port)
         {
