@@ -20,12 +20,14 @@ internal sealed class TraceFormatOptions
 
     public Option<string[]> CtNext { get; } = new("--ct-next")
     {
+        HelpName = "STATE",
         Description = "The ct_state the next recirculation after ct(table=N) resumes with, e.g. 'trk,est' (repeatable, one per recirculation in order; then conntrack's own state), as ofproto/trace --ct-next",
         AllowMultipleArgumentsPerToken = false,
     };
 
     public Option<string?> FirstRecircId { get; } = new("--first-recirc-id")
     {
+        HelpName = "N",
         Description = "Print recirc_ids from N (decimal or 0x hex) instead of 1: OVS counts them over the daemon's life, so a trace after others starts higher",
     };
 

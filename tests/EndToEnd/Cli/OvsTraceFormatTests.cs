@@ -34,8 +34,7 @@ public sealed partial class OvsTraceFormatTests
     [Fact]
     public void Ct_next_resumes_the_first_recirculation_established_and_the_walk_takes_the_established_path()
     {
-        var (code, text, err) = CliRunner.Run("trace", "--node", "worker1", "--in-port", "49", "--bridge-only", "--format", "ovs", "--ct-next", "trk,est", FrontendSyn);
-        Assert.True(code == 0, err);
+        string text = TraceFrontendSyn("--bridge-only", "--format", "ovs", "--ct-next", "trk,est");
         Assert.Contains("recirc(0x1) - resume conntrack with ct_state=est|trk\n", text, StringComparison.Ordinal);
         Assert.Contains("Flow: recirc_id=0x1,ct_state=est|trk,ct_zone=65520,eth,tcp,", text, StringComparison.Ordinal);
         // Established: ConntrackCommit (105) does not commit again, so there is no second recirculation.
@@ -47,14 +46,11 @@ public sealed partial class OvsTraceFormatTests
     [Fact]
     public void Ct_next_is_one_state_per_recirculation_in_order_then_conntracks_own()
     {
-        var (code, text, err) = CliRunner.Run("trace", "--node", "worker1", "--in-port", "49", "--bridge-only", "--format", "ovs",
-            "--ct-next", "trk,new", "--ct-next", "rpl,trk,est", FrontendSyn);
-        Assert.True(code == 0, err);
+        string text = TraceFrontendSyn("--bridge-only", "--format", "ovs", "--ct-next", "trk,new", "--ct-next", "rpl,trk,est");
         Assert.Contains("recirc(0x1) - resume conntrack with ct_state=new|trk\n", text, StringComparison.Ordinal);
         Assert.Contains("recirc(0x2) - resume conntrack with ct_state=est|rpl|trk\n", text, StringComparison.Ordinal);
 
-        (code, text, err) = CliRunner.Run("trace", "--node", "worker1", "--in-port", "49", "--bridge-only", "--ct-next", "trk,est", FrontendSyn);
-        Assert.True(code == 0, err);
+        text = TraceFrontendSyn("--bridge-only", "--ct-next", "trk,est");
         Assert.Contains("recirc(0x1): resume at table 31 with ct_state=est|trk,ct_zone=65520 (--ct-next)", text, StringComparison.Ordinal);
     }
 
@@ -94,8 +90,7 @@ public sealed partial class OvsTraceFormatTests
     [Fact]
     public void The_default_format_has_a_final_flow_per_pass_and_the_flow_after_each_recirculation()
     {
-        var (code, text, err) = CliRunner.Run("trace", "--node", "worker1", "--in-port", "49", "--bridge-only", FrontendSyn);
-        Assert.True(code == 0, err);
+        string text = TraceFrontendSyn("--bridge-only");
         var lines = text.Split('\n');
         var finals = lines.Where(l => l.StartsWith("Final flow: ", StringComparison.Ordinal)).ToArray();
         Assert.Equal(3, finals.Length);
@@ -105,6 +100,14 @@ public sealed partial class OvsTraceFormatTests
         // Each recirculation block starts with the flow it resumes with, names as the default trace prints them.
         Assert.Contains("===\n\nFlow: ct_state=new|trk,ct_zone=65520,tcp,reg0=0x2,in_port=\"frontend-a3ba2f\",", text, StringComparison.Ordinal);
         Assert.Contains("===\n\nFlow: ct_state=new|trk,ct_zone=65520,tcp,reg0=0x10002,reg1=0x2,", text, StringComparison.Ordinal);
+    }
+
+    /// <summary>`datapath trace --node worker1 --in-port 49 ARGS FrontendSyn`, which must succeed; its stdout.</summary>
+    private static string TraceFrontendSyn(params string[] args)
+    {
+        var (code, text, err) = CliRunner.Run(["trace", "--node", "worker1", "--in-port", "49", .. args, FrontendSyn]);
+        Assert.True(code == 0, err);
+        return text;
     }
 
     /// <summary>The lines only OVS printed ("- ") and only we print ("+ "), in order (a longest-common-subsequence diff).</summary>
