@@ -366,13 +366,16 @@ internal sealed class Translator
             {
                 ctx.RecordDrop(DropReason.OutputToInPort);
                 ta?.Effects.Add($"{dst} is on the input port {inPort}: not forwarded");
+                ta?.OvsLines.Add("-> learned port is input port, dropping");
                 return;
             }
             ta?.Effects.Add($"forwarding to learned port {known}");
+            ta?.OvsLines.Add("-> forwarding to learned port");
             EmitOutput(ctx, known, ta, allowInPort: false);
             return;
         }
         ta?.Effects.Add(dst.IsMulticast ? "broadcast/multicast: flooding" : $"no learned port for {dst}: flooding");
+        ta?.OvsLines.Add("-> no learned MAC for destination, flooding"); // xlate_normal without multicast snooping
         int before = ctx.ActionCount;
         foreach (var p in _bridge.Ports)
         {

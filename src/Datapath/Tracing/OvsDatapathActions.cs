@@ -33,13 +33,14 @@ internal static class OvsDatapathActions
         var numbers = PortNumbers(node.Bridge, out uint uplink);
         var sb = new StringBuilder();
         FlowKey committed = ctx.PassStart;
+        bool slow = false;
         for (int i = 0; i < ctx.ActionCount; i++)
         {
             ref DpAction a = ref ctx.Actions[i];
             ref FlowKey k = ref ctx.Snapshots[a.Snapshot];
             if (a.Kind is DpKind.Output or DpKind.Ct)
             {
-                CommitSets(sb, in committed, in k);
+                slow |= CommitSets(sb, in committed, in k);
                 committed = k;
             }
             int before = sb.Length;
@@ -75,7 +76,12 @@ internal static class OvsDatapathActions
                     break;
             }
         }
-        return sb.Length == 0 ? "drop" : sb.ToString();
+        if (sb.Length == 0)
+            sb.Append("drop");
+        // explain_slow_path: no datapath can rewrite ARP headers (SLOW_ACTION).
+        if (slow)
+            sb.Append("\nThis flow is handled by the userspace slow path because it:\n  - Uses action(s) not supported by datapath.");
+        return sb.ToString();
     }
 
     /// <summary>Datapath port numbers by ofport (see the design note), and the uplink's.</summary>
@@ -116,8 +122,8 @@ internal static class OvsDatapathActions
         return j > i && uint.TryParse(name.AsSpan(i, j - i), NumberStyles.None, CultureInfo.InvariantCulture, out uint n) && n != uint.MaxValue ? n : 0;
     }
 
-    /// <summary>commit_odp_actions with masked sets: each changed header once, only its changed fields.</summary>
-    private static void CommitSets(StringBuilder sb, in FlowKey was, in FlowKey now)
+    /// <summary>commit_odp_actions with masked sets: each changed header once, only its changed fields; true when one is ARP's (slow path).</summary>
+    private static bool CommitSets(StringBuilder sb, in FlowKey was, in FlowKey now)
     {
         var fields = new List<string>(6);
         if (was.EthSrc != now.EthSrc)
@@ -125,6 +131,22 @@ internal static class OvsDatapathActions
         if (was.EthDst != now.EthDst)
             fields.Add("dst=" + new MacAddress(now.EthDst));
         Set(sb, "eth", fields);
+        if (now.IsArp)
+        {
+            if (was.NwSrc != now.NwSrc)
+                fields.Add("sip=" + new Ipv4Address(now.NwSrc));
+            if (was.NwDst != now.NwDst)
+                fields.Add("tip=" + new Ipv4Address(now.NwDst));
+            if (was.ArpOp != now.ArpOp)
+                fields.Add("op=" + now.ArpOp.ToString(CultureInfo.InvariantCulture));
+            if (was.ArpSha != now.ArpSha)
+                fields.Add("sha=" + new MacAddress(now.ArpSha));
+            if (was.ArpTha != now.ArpTha)
+                fields.Add("tha=" + new MacAddress(now.ArpTha));
+            bool arp = fields.Count > 0;
+            Set(sb, "arp", fields);
+            return arp;
+        }
         if (now.IsIpv4)
         {
             if (was.NwSrc != now.NwSrc)
@@ -157,6 +179,7 @@ internal static class OvsDatapathActions
                 fields.Add("dst=" + now.TpDst.ToString(CultureInfo.InvariantCulture));
             Set(sb, now.NwProto == IpProtocols.Tcp ? "tcp" : now.NwProto == IpProtocols.Udp ? "udp" : "sctp", fields);
         }
+        return false;
     }
 
     private static void Set(StringBuilder sb, string header, List<string> fields)
