@@ -13,7 +13,8 @@ namespace Datapath.Cli.Commands;
 /// <summary>
 /// `datapath trace [--scenario DIR] --node N --in-port PORT 'FLOW'` or `--pcap F [--frame K]`:
 /// the packet's whole walk — every table, rule, action effect, conntrack result, recirculation,
-/// tunnel and the final verdict — readable like `ovs-appctl ofproto/trace`, or as JSON.
+/// tunnel and the final verdict — readable like `ovs-appctl ofproto/trace`, or as JSON; `--format ovs`:
+/// exactly what OVS 3.1's ofproto/trace prints (TraceFormatOptions, docs/trace.md).
 /// </summary>
 internal sealed class TraceCommand : ICliCommand
 {
