@@ -102,6 +102,20 @@ public sealed partial class OvsTraceFormatTests
         Assert.Contains("===\n\nFlow: ct_state=new|trk,ct_zone=65520,tcp,reg0=0x10002,reg1=0x2,", text, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Across_nodes_each_bridge_traversal_is_its_own_ofproto_trace()
+    {
+        var (code, text, err) = CliRunner.Run("trace", "--node", "worker1", "--in-port", "49", "--format", "ovs",
+            "tcp,dl_src=be:2c:bf:e4:ec:c5,dl_dst=4e:99:08:c1:53:be,nw_src=10.222.1.48,nw_dst=10.222.2.34,tp_src=56670,tp_dst=80,tcp_flags=syn");
+        Assert.True(code == 0, err);
+        // worker1 sends the GENEVE frame (OVS's native tunnel push), worker2 traces it from its tunnel port.
+        Assert.Contains("     -> output to native tunnel\n", text, StringComparison.Ordinal);
+        Assert.Contains("Datapath actions: tnl_push(tnl_port(1),header(size=50,type=5,eth(", text, StringComparison.Ordinal);
+        Assert.Contains("ipv4(src=10.79.1.201,dst=10.79.1.202,proto=17,tos=0,ttl=64,frag=0x4000),udp(src=0,dst=6081,csum=0xffff),geneve(vni=0x0))", text, StringComparison.Ordinal);
+        Assert.Contains("\n\n# node worker2\nFlow: tcp,tun_src=10.79.1.201,tun_dst=10.79.1.202,", text, StringComparison.Ordinal);
+        Assert.EndsWith("Datapath actions: 3\n", text, StringComparison.Ordinal); // backend2-202ff6, datapath port 3
+    }
+
     /// <summary>`datapath trace --node worker1 --in-port 49 ARGS FrontendSyn`, which must succeed; its stdout.</summary>
     private static string TraceFrontendSyn(params string[] args)
     {
