@@ -358,7 +358,7 @@ public sealed class Node : IDisposable
         ctx.PacketBytes = ctx.FrameLength;
         ctx.AppliedIsKey();
         if (ctx.Trace is { } t0)
-            t0.Steps.Add(new TraceStep(Name, TraceKind.Ingress, 0) { Summary = $"{port.OfPort}({port.Name}): {FlowFormatter.Format(in ctx.Key, Classifier.NameView.For(Bridge, Bridge.TableNames, t0.Names))}" }
+            t0.Steps.Add(new TraceStep(Name, TraceKind.Ingress, 0) { Flow = ctx.Key, Summary = $"{port.OfPort}({port.Name}): {FlowFormatter.Format(in ctx.Key, Classifier.NameView.For(Bridge, Bridge.TableNames, t0.Names))}" }
                 .Add("in_port", port.Name).Add("flow", FlowFormatter.Format(in ctx.Key, Classifier.NameView.For(Bridge, Bridge.TableNames, t0.Names))));
 
         return Passes(ctx, port, cache, null, sink, nowMs);
@@ -410,7 +410,17 @@ public sealed class Node : IDisposable
                 return Drop(ctx, port, DropReason.RecirculationLimit, (byte)next, $"more than {MaxRecirculations} recirculations");
             table = (byte)next;
             if (ctx.Trace is { } tr)
-                tr.Steps.Add(new TraceStep(Name, TraceKind.Recirculation, 0) { Table = table, Summary = $"recirc(0x{ctx.Key.RecircId:x}): resume at table {table} with {FlowFormatter.FormatConntrack(in ctx.Key)}" });
+            {
+                tr.Steps.Add(new TraceStep(Name, TraceKind.Recirculation, 0)
+                {
+                    Table = table,
+                    Flow = ctx.Key,
+                    FlowText = RecirculatedFlowText(in ctx.Key, tr),
+                    CtNext = tr.PendingCtNext,
+                    Summary = $"recirc(0x{tr.ShownRecircId(ctx.Key.RecircId):x}): resume at table {table} with {FlowFormatter.FormatConntrack(in ctx.Key)}{(tr.PendingCtNext is null ? "" : " (--ct-next)")}",
+                });
+                tr.PendingCtNext = null;
+            }
         }
         if (ctx.Trace is { } tf)
             tf.FinalFlows[Name] = ctx.Key;
@@ -458,11 +468,7 @@ public sealed class Node : IDisposable
             ctx.LastDropTable = priorDropTable;
         }
         if (ctx.Trace is { } tm)
-        {
-            string megaflow = Megaflow.Format(in ctx.Consulted, in ctx.PassStart, Bridge);
-            tm.Megaflows.Add(megaflow);
-            tm.Steps.Add(new TraceStep(Name, TraceKind.Megaflow, 0) { Summary = megaflow });
-        }
+            TracePass(ctx, tm);
         if (ctx.Error is { } err)
         {
             if (ctx.Trace is { } te)
@@ -470,14 +476,51 @@ public sealed class Node : IDisposable
             error = err;
             return false;
         }
-        if (ctx.Trace is { } td)
-        {
-            string dp = DescribeActions(ctx);
-            td.DatapathActions.Add(dp);
-            td.Steps.Add(new TraceStep(Name, TraceKind.DatapathActions, 0) { Summary = dp });
-        }
         error = default;
         return true;
+    }
+
+    /// <summary>The flow a recirculation resumes with, as the default trace prints it.</summary>
+    private string RecirculatedFlowText(in FlowKey key, Trace trace)
+    {
+        FlowKey shown = key;
+        shown.RecircId = trace.ShownRecircId(key.RecircId);
+        return FlowFormatter.Format(in shown, Classifier.NameView.For(Bridge, Bridge.TableNames, trace.Names));
+    }
+
+    /// <summary>Records a translated pass in the trace: its Megaflow and datapath actions steps and the <see cref="Tracing.TracePass"/>.</summary>
+    private void TracePass(XlateContext ctx, Trace trace)
+    {
+        FlowKey shown = ctx.PassStart;
+        shown.RecircId = trace.ShownRecircId(shown.RecircId);
+        string megaflow = Megaflow.Format(in ctx.Consulted, in shown, Bridge);
+        FlowKey final = ctx.Key;
+        final.RecircId = shown.RecircId;
+        if (ctx.ActionCount > 0 && ctx.Actions[ctx.ActionCount - 1] is { Kind: DpKind.Ct, Recirc: true })
+            Translator.ClearConntrackFields(ref final);
+        string? dp = ctx.Error is null ? DescribeActions(ctx) : null;
+        var names = Classifier.NameView.For(Bridge, Bridge.TableNames, trace.Names);
+        string startText = FlowFormatter.Format(in shown, names), finalText = FlowFormatter.Format(in final, names);
+        var pass = new TracePass
+        {
+            FinalFlowText = startText == finalText ? null : finalText,
+            Node = Name,
+            RecircId = shown.RecircId,
+            Start = shown,
+            Final = final,
+            Megaflow = megaflow,
+            DatapathActions = dp,
+            OvsDatapathActions = ctx.Error is null ? OvsDatapathActions.Format(this, ctx, trace) : null,
+            Error = ctx.Error,
+        };
+        trace.Passes.Add(pass);
+        trace.Megaflows.Add(megaflow);
+        trace.Steps.Add(new TraceStep(Name, TraceKind.Megaflow, 0) { Summary = megaflow, Pass = pass });
+        if (dp is not null)
+        {
+            trace.DatapathActions.Add(dp);
+            trace.Steps.Add(new TraceStep(Name, TraceKind.DatapathActions, 0) { Summary = dp });
+        }
     }
 
     // ---- executing datapath actions
@@ -538,6 +581,12 @@ public sealed class Node : IDisposable
                         }
                         if (a.Recirc)
                         {
+                            // ofproto/trace --ct-next: the state the user asked the next pass to see (traces only).
+                            if (ctx.Trace is { } tn && tn.TakeCtNext() is { } forced)
+                            {
+                                ctKey.CtState = forced;
+                                tn.PendingCtNext = forced;
+                            }
                             ctKey.RecircId = a.RecircId;
                             ctx.KeyIsApplied();
                             return a.RecircTable;

@@ -74,7 +74,8 @@ internal sealed class Translator
 
     // lookupInPort, from resubmit(port,...): the in_port of the lookup only; the rule's actions run
     // with the packet's own in_port (OVS's xlate_table_action restores it right after the lookup).
-    private void LookupAndRun(XlateContext ctx, byte table, uint? lookupInPort = null)
+    // from: when tracing, the resubmit that led here (the lookup is its child in ofproto/trace's tree).
+    private void LookupAndRun(XlateContext ctx, byte table, uint? lookupInPort = null, TraceAction? from = null)
     {
         ctx.TableId = table;
         uint inPort = ctx.Key.InPort;
@@ -89,7 +90,11 @@ internal sealed class Translator
         {
             ctx.RecordDrop(DropReason.NoMatch);
             if (ctx.Trace is { } t)
-                t.Steps.Add(new TraceStep(ctx.NodeName, TraceKind.OpenFlow, ctx.Depth) { Table = table, Summary = "no match: drop" });
+            {
+                var miss = new TraceStep(ctx.NodeName, TraceKind.OpenFlow, ctx.Depth) { Table = table, Summary = "no match: drop" };
+                t.Steps.Add(miss);
+                from?.Children.Add(miss);
+            }
             return;
         }
         rule.AddStats(ctx.PacketBytes, ctx.NowMs);
@@ -106,6 +111,7 @@ internal sealed class Translator
                 RuleSummary = Summarize(rule, NameView.For(_bridge, _bridge.TableNames, trace.Names)),
             };
             trace.Steps.Add(step);
+            from?.Children.Add(step);
         }
         var actions = rule.Actions as ActionList ?? ActionList.Empty;
         if (actions.Count == 0)
@@ -140,7 +146,10 @@ internal sealed class Translator
             {
                 var sb = new StringBuilder();
                 action.Format(sb, NameView.For(_bridge, _bridge.TableNames, ctx.Trace?.Names ?? NamesShown.Ports));
-                ta = new TraceAction(sb.ToString());
+                string text = sb.ToString();
+                sb.Clear();
+                action.FormatOvs(sb);
+                ta = new TraceAction(text) { OvsText = sb.ToString() };
                 step.Actions.Add(ta);
             }
             switch (action.Kind)
@@ -169,7 +178,10 @@ internal sealed class Translator
                         mv.Execute(ref ctx.Key);
                         ctx.Dirty = true;
                         if (ta is not null)
+                        {
                             ta.Effects.Add(Change(ctx, mv.Destination.Field, old, in ctx.Key));
+                            ta.OvsLines.Add("-> " + OvsTraceNotes.SubfieldIsNow(mv.Destination, in ctx.Key));
+                        }
                         break;
                     }
                 case ActionKind.Output:
@@ -270,6 +282,8 @@ internal sealed class Translator
         }
         else
             port = oa.Port;
+        if (ta is not null && oa.Source is not null)
+            ta.OvsLines.Add($"-> output port is {port}"); // xlate_output_reg_action's report
 
         switch (port)
         {
@@ -320,6 +334,8 @@ internal sealed class Translator
             ctx.Consulted.NwEcn = 0xff; // the outer header inherits the inner ECN (OVS's tnl_push un-wildcards it too)
         ref var a = ref ctx.Emit(DpKind.Output);
         a.Port = port;
+        if (ta is not null && p.Kind == PortKind.Tunnel)
+            OvsTraceNotes.TunnelOutput(_node, in ctx.Key, ta.OvsLines);
         if (ta is not null)
             ta.Effects.Add(p.Kind == PortKind.Tunnel
                 ? $"output to {p.OfPort}({p.Name}), tunnel to {(Geneve.GeneveEncapsulator.UsesIpv6Outer(in ctx.Key) ? $"tun_ipv6_dst={ctx.Key.TunIpv6Dst}" : $"tun_dst={new Ipv4Address(ctx.Key.TunDst)}")} tun_id=0x{ctx.Key.TunId:x}"
@@ -350,13 +366,16 @@ internal sealed class Translator
             {
                 ctx.RecordDrop(DropReason.OutputToInPort);
                 ta?.Effects.Add($"{dst} is on the input port {inPort}: not forwarded");
+                ta?.OvsLines.Add("-> learned port is input port, dropping");
                 return;
             }
             ta?.Effects.Add($"forwarding to learned port {known}");
+            ta?.OvsLines.Add("-> forwarding to learned port");
             EmitOutput(ctx, known, ta, allowInPort: false);
             return;
         }
         ta?.Effects.Add(dst.IsMulticast ? "broadcast/multicast: flooding" : $"no learned port for {dst}: flooding");
+        ta?.OvsLines.Add("-> no learned MAC for destination, flooding"); // xlate_normal without multicast snooping
         int before = ctx.ActionCount;
         foreach (var p in _bridge.Ports)
         {
@@ -390,7 +409,7 @@ internal sealed class Translator
         uint? lookupInPort = r.InPort is { } p && p != OpenFlowPorts.InPort ? p : null;
         if (counts)
             ctx.Depth++;
-        LookupAndRun(ctx, table, lookupInPort);
+        LookupAndRun(ctx, table, lookupInPort, ta);
         if (counts)
             ctx.Depth--;
         ctx.TableId = current;
@@ -450,6 +469,8 @@ internal sealed class Translator
             ClearConntrack(ctx);
             ta?.Effects.Add($"conntrack in zone {cmd.Zone}{(cmd.Commit ? ", commit" : "")}; the packet continues untracked");
         }
+        if (ta is not null)
+            OvsTraceNotes.Conntrack(ct, ta.OvsLines);
     }
 
     /// <summary>Clears the ct_* fields (ct_clear, or ct() without table=): a write, so they are consulted.</summary>
@@ -468,6 +489,12 @@ internal sealed class Translator
             m.CtNwProto = byte.MaxValue;
         }
         ctx.Dirty = true;
+        ClearConntrackFields(ref key);
+    }
+
+    /// <summary>OVS's flow_clear_conntrack: every ct_* field of the key zero.</summary>
+    internal static void ClearConntrackFields(ref FlowKey key)
+    {
         key.CtState = 0;
         key.CtZone = 0;
         key.CtMark = 0;
@@ -561,6 +588,7 @@ internal sealed class Translator
         {
             step = new TraceStep(ctx.NodeName, TraceKind.Group, ctx.Depth) { Summary = $"group {group.GroupId} bucket {bucket.BucketId}" };
             t.Steps.Add(step);
+            ta?.Children.Add(step);
         }
         FlowKey saved = ctx.Key;
         byte table = ctx.TableId;

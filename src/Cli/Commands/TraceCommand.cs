@@ -14,7 +14,8 @@ namespace Datapath.Cli.Commands;
 /// <summary>
 /// `datapath trace [--scenario DIR] --node N --in-port PORT 'FLOW'` or `--pcap F [--frame K]`:
 /// the packet's whole walk — every table, rule, action effect, conntrack result, recirculation,
-/// tunnel and the final verdict — readable like `ovs-appctl ofproto/trace`, or as JSON.
+/// tunnel and the final verdict — readable like `ovs-appctl ofproto/trace`, or as JSON; `--format ovs`:
+/// exactly what OVS 3.1's ofproto/trace prints (TraceFormatOptions, docs/trace.md).
 /// </summary>
 internal sealed class TraceCommand : ICliCommand
 {
@@ -34,6 +35,8 @@ internal sealed class TraceCommand : ICliCommand
         var html = new Option<string?>("--html") { HelpName = "FILE", Description = "Also write the walk as a picture into FILE: a self-contained HTML page (nodes, the bridge's tables, the host's chains, the tunnel; each step's match, actions and field changes on hover, drops in red)" };
         var command = new Command("trace", "Show a packet's walk through tables, chains, tunnels and nodes") { flow, inPort, pcap, frameIndex, bridgeOnly, noFrames, names, noNames, html };
         args.AddTo(command);
+        var ovs = new TraceFormatOptions();
+        ovs.AddTo(command);
         command.SetAction(parse =>
         {
             var stdout = parse.InvocationConfiguration.Output;
@@ -44,7 +47,9 @@ internal sealed class TraceCommand : ICliCommand
                 return CliError.BadInput(stderr, "give either a FLOW or --pcap FILE (one of them)");
             if (parse.GetValue(names) && parse.GetValue(noNames))
                 return CliError.BadInput(stderr, "--names and --no-names: give one of them");
-            var scenario = args.Load(parse, stderr, out int code);
+            if (!ovs.TryRead(parse, parse.GetValue(args.Json), stderr, out var ctNext, out uint firstRecircId, out int code))
+                return code;
+            var scenario = args.Load(parse, stderr, out code);
             if (scenario is null)
                 return code;
             var node = ScenarioArguments.FindNode(scenario, parse.GetValue(args.Node)!, stderr, out code);
@@ -60,6 +65,8 @@ internal sealed class TraceCommand : ICliCommand
             var trace = new Trace
             {
                 Names = parse.GetValue(names) ? NamesShown.PortsAndTables : parse.GetValue(noNames) ? NamesShown.None : NamesShown.Ports,
+                CtNext = ctNext,
+                FirstRecircId = firstRecircId,
             };
 
             if (flowText is not null)
@@ -88,7 +95,9 @@ internal sealed class TraceCommand : ICliCommand
                 && !TraceHtmlFiles.TryWritePage(htmlPath, new TraceHtmlPage($"Packet walk: in on {node.Name} port {port.Name}", pcapPath is null ? null : $"{pcapPath}, frame {parse.GetValue(frameIndex)}", trace, scenario.Cluster), stderr, out code))
                 return code;
 
-            if (parse.GetValue(args.Json))
+            if (ovs.Ovs(parse))
+                stdout.Write(OvsTraceRenderer.Render(trace));
+            else if (parse.GetValue(args.Json))
                 stdout.WriteLine(TraceJsonWriter.Write(trace, indented: true));
             else
                 TraceReport.WriteText(stdout, trace, hexFrames: !parse.GetValue(noFrames));

@@ -33,7 +33,12 @@ public sealed class CtAction : FlowAction
     /// <summary>The zone for this packet.</summary>
     public ushort ZoneFor(in FlowKey key) => ZoneSource is { } src ? (ushort)src.Read(in key) : Zone;
 
-    public override void Format(StringBuilder sb, IPortMap? ports)
+    public override void Format(StringBuilder sb, IPortMap? ports) => Format(sb, ports, ovs: false);
+
+    /// <summary>The exec actions as OVS 3.1 prints them (<c>set_field:0x20->ct_mark</c>).</summary>
+    public override void FormatOvs(StringBuilder sb) => Format(sb, null, ovs: true);
+
+    private void Format(StringBuilder sb, IPortMap? ports, bool ovs)
     {
         sb.Append("ct(");
         int start = sb.Length;
@@ -81,7 +86,10 @@ public sealed class CtAction : FlowAction
             {
                 if (i > 0)
                     sb.Append(',');
-                Exec[i].Format(sb, ports);
+                if (ovs)
+                    Exec[i].FormatOvs(sb);
+                else
+                    Exec[i].Format(sb, ports);
             }
             sb.Append(')');
         }

@@ -101,6 +101,35 @@ public sealed class SetFieldAction : FlowAction
         }
     }
 
+    /// <summary>
+    /// <c>set_field:VALUE[/MASK]->FIELD</c> whatever the spelling (OVS 3.1 prints a load of a bit range as
+    /// the masked write of the whole field: <c>load:0x1->NXM_NX_REG0[16]</c> is <c>set_field:0x10000/0x10000->reg0</c>).
+    /// The mod_vlan_* forms print as loaded.
+    /// </summary>
+    public override void FormatOvs(StringBuilder sb)
+    {
+        var field = Destination.Field;
+        if (field.Id == FieldId.VlanTci && Syntax == SetFieldSyntax.Mod)
+        {
+            Format(sb, null);
+            return;
+        }
+        UInt128 value = Value << Destination.Start, mask = Mask << Destination.Start;
+        sb.Append("set_field:").Append(FieldSyntax.FormatMaskedValue(field, value, mask, null)).Append("->").Append(OvsFieldName(field));
+    }
+
+    /// <summary>The name OVS gives a field in set_field (its mf_field name, where ours is the alternative one).</summary>
+    private static string OvsFieldName(FieldInfo field) => field.Id switch
+    {
+        FieldId.EthSrc => "eth_src",
+        FieldId.EthDst => "eth_dst",
+        FieldId.NwSrc => "ip_src",
+        FieldId.NwDst => "ip_dst",
+        FieldId.TpSrc => "tcp_src",
+        FieldId.TpDst => "tcp_dst",
+        _ => field.Name,
+    };
+
     /// <summary>OVS's form for loaded values: <c>0</c>, else <c>0x</c> and lowercase hex.</summary>
     internal static void AppendHex(StringBuilder sb, UInt128 v)
     {

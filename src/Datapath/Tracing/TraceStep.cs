@@ -27,6 +27,14 @@ public sealed class TraceStep
     /// <summary>The rule in ofproto/trace form: <c>ip,in_port=2, priority 200, cookie 0x1000000000000</c>.</summary>
     public string? RuleSummary { get; init; }
     public List<TraceAction> Actions { get; } = [];
+    /// <summary>For <see cref="TraceKind.Ingress"/> and <see cref="TraceKind.Recirculation"/>: the key the next pass starts from.</summary>
+    public Datapath.Packets.FlowKey? Flow { get; init; }
+    /// <summary>For <see cref="TraceKind.Recirculation"/>: <see cref="Flow"/> as the default trace prints it (with the trace's names).</summary>
+    public string? FlowText { get; init; }
+    /// <summary>For <see cref="TraceKind.Megaflow"/>: the pass it ends.</summary>
+    public TracePass? Pass { get; init; }
+    /// <summary>For <see cref="TraceKind.Recirculation"/>: the ct_state <c>--ct-next</c> made it resume with, or null (conntrack's own).</summary>
+    public uint? CtNext { get; init; }
     public List<KeyValuePair<string, string>> Details { get; } = [];
     /// <summary>A one-line summary for non-table steps (printed after <c>-></c>).</summary>
     public string? Summary { get; set; }

@@ -62,7 +62,10 @@ public static class TraceTextRenderer
                     }
                     break;
                 case TraceKind.Megaflow:
-                    sb.AppendLine().Append("Megaflow: ").AppendLine(s.Summary);
+                    sb.AppendLine();
+                    if (s.Pass is { } p)
+                        sb.Append("Final flow: ").AppendLine(p.FinalFlowText ?? "unchanged");
+                    sb.Append("Megaflow: ").AppendLine(s.Summary);
                     break;
                 case TraceKind.DatapathActions:
                     sb.Append("Datapath actions: ").AppendLine(s.Summary);
@@ -72,6 +75,8 @@ public static class TraceTextRenderer
                     break;
                 case TraceKind.Recirculation:
                     sb.AppendLine().AppendLine(new string('=', 79)).AppendLine(s.Summary).AppendLine(new string('=', 79));
+                    if (s.FlowText is not null)
+                        sb.AppendLine().Append("Flow: ").AppendLine(s.FlowText);
                     bridgeHeader = false;
                     break;
                 case TraceKind.Tunnel:
