@@ -21,9 +21,8 @@ public sealed class InteropLayoutTests
     [Fact]
     public void Libpcap_structs_have_the_linux_x64_sizes()
     {
-        Assert.Equal(24, Unsafe.SizeOf<Libpcap.PacketHeader>()); // struct pcap_pkthdr
-        Assert.Equal(16, Unsafe.SizeOf<Libpcap.BpfProgram>());   // struct bpf_program
-        Assert.Equal(12, Unsafe.SizeOf<Libpcap.Stat>());         // struct pcap_stat
+        Assert.Equal(24, Unsafe.SizeOf<PcapPacketHeader>()); // struct pcap_pkthdr
+        Assert.Equal(16, Unsafe.SizeOf<PcapLibrary.NativeBpfProgram>()); // struct bpf_program
     }
 
     [Fact]
