@@ -66,6 +66,14 @@ public sealed unsafe class PcapPort : LivePort
     /// <summary>libpcap's version string, e.g. "libpcap version 1.10.3 (with TPACKET_V3)"; throws when libpcap is missing.</summary>
     public static string LibraryVersion => PcapLibrary.Version;
 
+    /// <summary>Null when <paramref name="filter"/> compiles for Ethernet frames, else libpcap's reason; throws <see cref="LiveIoException"/> when libpcap is missing.</summary>
+    public static string? CheckFilter(string filter)
+    {
+        ArgumentNullException.ThrowIfNull(filter);
+        PcapLibrary.EnsureAvailable($"checking the BPF filter '{filter}'");
+        return PcapDevice.CheckFilter(filter, out string? reason) ? null : reason ?? "pcap_compile failed";
+    }
+
     /// <summary>Opens <paramref name="interfaceName"/> with libpcap; throws <see cref="LiveIoException"/> naming it and the error
     /// (environment class when libpcap is missing, with the command that installs it; input class when the filter does not compile).</summary>
     public static PcapPort Open(string interfaceName, PcapPortOptions? options = null)
