@@ -11,7 +11,7 @@ namespace Datapath.Benchmarks.Io;
 /// GetNextPacket(out PacketCapture) and through its pointer API GetNextPacketPointers (pcap_next_ex,
 /// nothing marshalled). The same 64 MiB file of 64..1500-byte frames in /tmp (page-cached after setup),
 /// written as pcap and as pcapng; every reader sums the captured lengths so none can skip the frames.
-/// Decides whether files keep our reader (docs/architecture.md, "Packages").
+/// Decides whether files keep our reader (docs/architecture.md, "Packages: SharpPcap for live libpcap, our own reader for files").
 /// </summary>
 [MemoryDiagnoser]
 public class CaptureFileReaderBenchmarks
@@ -30,13 +30,7 @@ public class CaptureFileReaderBenchmarks
         _dir = Path.Combine(Path.GetTempPath(), $"datapath-bench-reader-{Environment.ProcessId}");
         Directory.CreateDirectory(_dir);
         _path = Path.Combine(_dir, "in." + Format);
-        var rng = new Random(42);
-        var frames = new byte[1024][];
-        for (int i = 0; i < frames.Length; i++)
-        {
-            frames[i] = new byte[rng.Next(64, 1501)];
-            rng.NextBytes(frames[i]);
-        }
+        var frames = RandomFrames.Make();
         long ts = 1_700_000_000_000_000_000L;
         if (Format == "pcap")
         {
