@@ -46,6 +46,12 @@ internal sealed class ReplayCommand : ICliCommand
         {
             input, inPort, cluster, output, pcapngOut, bridgeOnly, dumpConntrack, dumpFlows, noCache, workers, prefetch,
         };
+        command.Validators.Add(r =>
+        {
+            // Only once IN is given: System.CommandLine reports a command's own error instead of a missing argument.
+            if (r.GetResult(input) is { Tokens.Count: > 0 } && r.GetResult(output) is null && r.GetResult(pcapngOut) is null)
+                r.AddError("--out or --pcapng is required: --out DIR for per-port pcaps, --pcapng OUT.pcapng for one file, or both");
+        });
         args.AddTo(command);
         var ctLimits = new ConntrackLimitOptions();
         ctLimits.AddTo(command);
@@ -62,8 +68,6 @@ internal sealed class ReplayCommand : ICliCommand
                 return CliError.BadInput(stderr, "give --node N --in-port PORT, or --cluster");
             string? outDir = parse.GetValue(output);
             string? pcapngPath = parse.GetValue(pcapngOut);
-            if (outDir is null && pcapngPath is null)
-                return CliError.BadInput(stderr, "give --out DIR for per-port pcaps, --pcapng OUT.pcapng for one file, or both");
             var scenario = args.Load(parse, stderr, out int code);
             if (scenario is null)
                 return code;

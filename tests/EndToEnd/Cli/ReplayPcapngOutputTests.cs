@@ -68,7 +68,7 @@ public sealed class ReplayPcapngOutputTests : IDisposable
         var (code, _, err) = CliRunner.Run("replay", "--cluster", Path.Combine(_dir, "none.pcapng"));
 
         Assert.Equal(1, code);
-        Assert.Contains("give --out DIR for per-port pcaps, --pcapng OUT.pcapng for one file, or both", err, StringComparison.Ordinal);
+        Assert.Contains("error: datapath replay: --out or --pcapng is required: --out DIR for per-port pcaps, --pcapng OUT.pcapng for one file, or both", err, StringComparison.Ordinal);
     }
 
     [Fact]
