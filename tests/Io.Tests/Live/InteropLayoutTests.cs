@@ -25,6 +25,18 @@ public sealed class InteropLayoutTests
         Assert.Equal(16, Unsafe.SizeOf<PcapLibrary.NativeBpfProgram>()); // struct bpf_program
     }
 
+    [Theory]
+    [InlineData("send: No buffer space available", LibC.ENOBUFS)]
+    [InlineData("send: Resource temporarily unavailable", LibC.EAGAIN)]
+    [InlineData("send: No such device or address", LibC.ENXIO)]
+    [InlineData("send: Network is down", LibC.ENETDOWN)]
+    [InlineData("send: Message too long", LibC.EMSGSIZE)]
+    [InlineData("something libpcap never says", LibC.EIO)]
+    public void The_errno_of_a_refused_pcap_send_is_read_back_from_libpcaps_text(string message, int errno)
+    {
+        Assert.Equal(errno, PcapLibrary.ErrnoOf(message));
+    }
+
     [Fact]
     public void Errno_text_names_the_symbol_and_number()
     {
