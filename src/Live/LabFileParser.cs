@@ -17,7 +17,7 @@ public static class LabFileParser
 {
     private static readonly string[] s_topKeys = ["scenario", "nodes"];
     private static readonly string[] s_nodeKeys = ["control", "underlay", "peers", "ports", "flows", "flowsText", "addFlows", "host"];
-    private static readonly string[] s_portKeys = ["bind", "ofport", "mac", "mtu", "ring"];
+    private static readonly string[] s_portKeys = ["bind", "ofport", "mac", "mtu", "ring", "filter"];
 
     /// <summary>Reads and checks <paramref name="path"/>.</summary>
     /// <exception cref="InputException">The file is missing, a directory, empty, or not a valid lab file (located).</exception>
@@ -156,6 +156,8 @@ public static class LabFileParser
         string? mac = null;
         int? mtu = null;
         Io.Live.AfPacketRxRing? ring = null;
+        string? filter = null;
+        YamlNode? filterNode = null;
         if (value is YamlMappingNode m)
         {
             yaml.CheckKeys(m, what, s_portKeys);
@@ -171,6 +173,8 @@ public static class LabFileParser
                 "none" => Io.Live.AfPacketRxRing.None,
                 var t => throw yaml.At(YamlInput.Get(m, "ring")!, $"{what}: ring '{t}' is not v3, v2 or none"),
             };
+            filter = yaml.OptionalText(m, "filter", what);
+            filterNode = YamlInput.Get(m, "filter");
         }
         string bind = yaml.Text(bindNode, $"{what}: bind");
         int colon = bind.IndexOf(':', StringComparison.Ordinal);
@@ -186,13 +190,34 @@ public static class LabFileParser
             throw yaml.At(bindNode, $"{what}: '{bind}' is not tap:NAME, afpacket:IFNAME or pcap:IFNAME");
         if (YamlInput.InterfaceName(ifname) is { } wrong)
             throw yaml.At(bindNode, $"{what}: '{ifname}' {wrong}");
+        if (filter is not null)
+            CheckFilter(yaml, filterNode!, what, kind.Value, filter);
         return new LabPortBinding(port, kind.Value, ifname, (int)bindNode.Start.Line, (int)bindNode.Start.Column)
         {
+            Filter = filter,
             OfPort = ofport,
             Mac = mac,
             Mtu = mtu,
             Ring = ring,
         };
+    }
+
+    /// <summary>A port's BPF <c>filter:</c> is for pcap: and afpacket: ports and must compile (checked when libpcap is installed; else when the port opens).</summary>
+    private static void CheckFilter(YamlInput yaml, YamlNode node, string what, LabPortKind kind, string filter)
+    {
+        if (kind == LabPortKind.Tap)
+            throw yaml.At(node, $"{what}: filter: is for pcap: and afpacket: ports (a TAP port has no BPF filter)");
+        string? reason;
+        try
+        {
+            reason = Io.Live.PcapPort.CheckFilter(filter);
+        }
+        catch (Io.Live.LiveIoException)
+        {
+            return; // libpcap is missing: opening the port says so, with the command that installs it
+        }
+        if (reason is not null)
+            throw yaml.At(node, $"{what}: filter '{filter}' does not compile: {reason}");
     }
 
     private static IPEndPoint Endpoint(YamlInput yaml, YamlNode node, string what, int? defaultPort)

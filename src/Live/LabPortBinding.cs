@@ -29,5 +29,8 @@ internal sealed record LabPortBinding(string Port, LabPortKind Kind, string Inte
     /// <summary>For afpacket: the receive ring (v3, v2 or none: recvmmsg and sendmmsg); null = the daemon's default (<see cref="LiveNode.DefaultRing"/>).</summary>
     public Io.Live.AfPacketRxRing? Ring { get; init; }
 
+    /// <summary>For pcap and afpacket: a tcpdump filter expression; only frames it accepts reach the bridge.</summary>
+    public string? Filter { get; init; }
+
     public string Describe() => $"{Kind switch { LabPortKind.Tap => "tap", LabPortKind.AfPacket => "afpacket", _ => "pcap" }}:{Interface}";
 }

@@ -174,7 +174,7 @@ internal sealed class LiveNode : IJourneySink, IDisposable
                             queues.Add(OpenAfPacket(b, fanout: true, first.FanoutId));
                         break;
                     default:
-                        queues.Add(PcapPort.Open(b.Interface)); // libpcap has no fanout: one reader whatever the workers
+                        queues.Add(PcapPort.Open(b.Interface, new PcapPortOptions { Filter = b.Filter })); // libpcap has no fanout: one reader whatever the workers
                         break;
                 }
                 opened.Add(new BoundPort(bridgePort, queues, b));
@@ -214,6 +214,7 @@ internal sealed class LiveNode : IJourneySink, IDisposable
             QdiscBypass = ring != AfPacketRxRing.None,
             Fanout = fanout,
             FanoutId = fanoutId,
+            Filter = b.Filter,
         });
     }
 

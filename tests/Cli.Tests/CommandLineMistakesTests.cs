@@ -32,7 +32,7 @@ public class CommandLineMistakesTests
         { "raplay in.pcap", "error: unknown command 'raplay'\nhint: did you mean 'replay'?" },
         { "", "error: no command given" },
         { "replay", "error: datapath replay: missing IN: a pcap or pcapng file" },
-        { "replay in.pcap", "error: datapath replay: --out is required" },
+        { "replay in.pcap", "error: datapath replay: --out or --pcapng is required: --out DIR for per-port pcaps, --pcapng OUT.pcapng for one file, or both" },
         { "decode a.pcap b.pcap", "error: datapath decode: unexpected argument 'b.pcap'" },
         { "run lab.yaml --metrics 9464", "error: datapath run: --metrics: '9464' is not ADDR:PORT (e.g. 127.0.0.1:9464; IPv6 as [::1]:9464)" },
         { "run lab.yaml --metrics 127.0.0.1:0", "error: datapath run: --metrics: '0' is not a TCP port (1 to 65535)" },

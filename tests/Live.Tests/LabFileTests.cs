@@ -23,6 +23,7 @@ public sealed class LabFileTests
               table=90, priority=210,ip,nw_src=10.222.2.1 actions=resubmit(,105)
             ports:
               backend2-202ff6: { bind: afpacket:veth-b2, ring: v3 }
+              backend3-c0ffee: { bind: pcap:veth-b3, filter: not arp }
         """;
 
     [Fact]
@@ -43,6 +44,8 @@ public sealed class LabFileTests
         Assert.Equal(LabPortKind.AfPacket, w2.Ports[0].Kind);
         Assert.Equal(Datapath.Io.Live.AfPacketRxRing.V3, w2.Ports[0].Ring);
         Assert.Null(w1.Ports[0].Ring); // the daemon's default (LiveNode.DefaultRing)
+        Assert.Equal((LabPortKind.Pcap, "not arp"), (w2.Ports[1].Kind, w2.Ports[1].Filter));
+        Assert.Null(w2.Ports[0].Filter);
         Assert.Null(w1.AddFlowsText);
         Assert.Equal("table=90, priority=210,ip,nw_src=10.222.2.1 actions=resubmit(,105)\n", w2.AddFlowsText);
     }
@@ -53,6 +56,8 @@ public sealed class LabFileTests
     [InlineData("nodes:\n  worker1:\n    ports:\n      frontend-a3ba2f: tap:much-too-long-name\n", 4, 24, "is not an interface name")]
     [InlineData("nodes:\n  worker1:\n    underlay: 10.0.0.300\n", 3, 15, "is not IPV4:PORT")]
     [InlineData("nodes:\n  worker1:\n    ports:\n      a: { bind: afpacket:x, ring: v4 }\n", 4, 36, "ring 'v4' is not v3, v2 or none")]
+    [InlineData("nodes:\n  worker1:\n    ports:\n      a: { bind: tap:x, filter: udp }\n", 4, 33, "port a: filter: is for pcap: and afpacket: ports")]
+    [InlineData("nodes:\n  worker1:\n    ports:\n      a: { bind: pcap:x, filter: udp port banana }\n", 4, 34, "port a: filter 'udp port banana' does not compile:")]
     [InlineData("nodes:\n  worker1:\n    underlay: 127.0.0.1:6081\n    peers: { worker2: 127.0.0.2:7000 }\n", 4, 23, "same UDP port")]
     [InlineData("nodes:\n  worker1:\n    ports:\n      a: tap:x\n      b: tap:x\n", 5, 10, "bound twice")]
     [InlineData("nodes:\n  worker1: [1, 2]\n", 2, 12, "expected a mapping")]

@@ -25,13 +25,7 @@ public class PcapThroughputBenchmarks
         Directory.CreateDirectory(_dir);
         _input = Path.Combine(_dir, "in.pcap");
         _output = Path.Combine(_dir, "out.pcap");
-        var rng = new Random(42);
-        _frames = new byte[1024][];
-        for (int i = 0; i < _frames.Length; i++)
-        {
-            _frames[i] = new byte[rng.Next(64, 1501)];
-            rng.NextBytes(_frames[i]);
-        }
+        _frames = RandomFrames.Make();
         WriteFile(_input);
         ReadRaw(); // into the page cache
     }

@@ -15,6 +15,9 @@ namespace Datapath.Cli.Commands;
 /// (frames in, out per port, drops per table and reason; in = out + drops, checked).
 /// `datapath replay --cluster IN.pcapng --out DIR`: each frame enters where it was captured (the
 /// pcapng interface name is NODE/PORT) and the walk follows tunnels; `DIR/NODE/PORT.pcap`.
+/// `--pcapng OUT.pcapng` (with or instead of `--out`): every frame that leaves, in the order it
+/// leaves, in one file, on an interface per NODE/PORT named as a cluster capture names them (so
+/// `replay --cluster OUT.pcapng` reads it back), with the capture time of the frame that caused it.
 /// </summary>
 internal sealed class ReplayCommand : ICliCommand
 {
@@ -27,7 +30,8 @@ internal sealed class ReplayCommand : ICliCommand
         var input = new Argument<string>("IN") { Description = "A pcap or pcapng file" };
         var inPort = new Option<string?>("--in-port") { Description = "The port every frame enters on (name or ofport); with --node" };
         var cluster = new Option<bool>("--cluster") { Description = "Inject each frame at its pcapng interface NODE/PORT and follow it across nodes" };
-        var output = new Option<string>("--out") { Description = "Directory for the per-port pcaps", Required = true };
+        var output = new Option<string?>("--out") { Description = "Directory for the per-port pcaps (give --out, --pcapng or both)" };
+        var pcapngOut = new Option<string?>("--pcapng") { Description = "One pcapng of every frame that leaves, in order, on an interface per NODE/PORT (replay --cluster reads it back)" };
         var bridgeOnly = new Option<bool>("--bridge-only") { Description = "Stop at the bridge's ports, as ofproto/trace does (no host stack behind antrea-gw0)" };
         var dumpConntrack = new Option<bool>("--dump-conntrack") { Description = "Print the conntrack table afterwards, as ovs-appctl dpctl/dump-conntrack" };
         var dumpFlows = new Option<bool>("--dump-flows") { Description = "Print the flow tables with their stats afterwards, as ovs-ofctl dump-flows (duration and idle_age in the capture's time)" };
@@ -41,8 +45,14 @@ internal sealed class ReplayCommand : ICliCommand
             min: 0, max: int.MaxValue, defaultValue: Node.DefaultPrepareMinConnections, what: "a number of connections");
         var command = new Command("replay", "Run a capture through a node (or the cluster) and write what each port sends")
         {
-            input, inPort, cluster, output, bridgeOnly, dumpConntrack, dumpFlows, dumpPorts, noCache, workers, prefetch,
+            input, inPort, cluster, output, pcapngOut, bridgeOnly, dumpConntrack, dumpFlows, dumpPorts, noCache, workers, prefetch,
         };
+        command.Validators.Add(r =>
+        {
+            // Only once IN is given: System.CommandLine reports a command's own error instead of a missing argument.
+            if (r.GetResult(input) is { Tokens.Count: > 0 } && r.GetResult(output) is null && r.GetResult(pcapngOut) is null)
+                r.AddError("--out or --pcapng is required: --out DIR for per-port pcaps, --pcapng OUT.pcapng for one file, or both");
+        });
         args.AddTo(command);
         var ctLimits = new ConntrackLimitOptions();
         ctLimits.AddTo(command);
@@ -57,6 +67,8 @@ internal sealed class ReplayCommand : ICliCommand
                 return CliError.BadInput(stderr, "--cluster takes each frame's node and port from the capture; drop --node/--in-port");
             if (!isCluster && (nodeName is null || portName is null))
                 return CliError.BadInput(stderr, "give --node N --in-port PORT, or --cluster");
+            string? outDir = parse.GetValue(output);
+            string? pcapngPath = parse.GetValue(pcapngOut);
             var scenario = args.Load(parse, stderr, out int code);
             if (scenario is null)
                 return code;
@@ -88,7 +100,6 @@ internal sealed class ReplayCommand : ICliCommand
             }
             var clock = System.Diagnostics.Stopwatch.StartNew();
             string path = parse.GetValue(input)!;
-            string outDir = parse.GetValue(output)!;
             bool json = parse.GetValue(args.Json);
 
             var summary = new ReplaySummary(perNode: isCluster);
@@ -96,14 +107,21 @@ internal sealed class ReplayCommand : ICliCommand
             // replay is taken at its latest frame (dump-flows' duration and idle_age in the capture's time).
             long? firstMs = null;
             long lastMs = 0;
-            bool reading = true; // whether an exception comes from the input (IN) or from writing the pcaps (--out)
+            bool reading = true; // whether an exception comes from the input (IN) or from writing the pcaps (--out, --pcapng)
+            string writing = string.Join(" or ", new[] { outDir is null ? null : $"--out {outDir}", pcapngPath is null ? null : $"--pcapng {pcapngPath}" }.OfType<string>());
+            string outName = writing; // what a write error names
             try
             {
                 using var reader = PacketFileReader.Open(path);
                 reading = false;
-                if (!PrepareOutput(outDir, stderr, out code))
+                if (outDir is not null && !PrepareOutput(outDir, stderr, out code))
                     return code;
-                using var sink = new ReplaySink(outDir, perNode: isCluster, summary);
+                if (pcapngPath is not null && !PrepareFile(pcapngPath, stderr, out code))
+                    return code;
+                outName = $"--pcapng {pcapngPath}";
+                using var pcapng = pcapngPath is null ? null : NodePortPcapng.Create(pcapngPath);
+                outName = writing;
+                using var sink = new ReplaySink(outDir, perNode: isCluster, summary, pcapng);
                 long size = new FileInfo(path).Length;
                 bool progress = !json && !Console.IsOutputRedirected && ReferenceEquals(stdout, Console.Out) && size > 32 << 20;
                 var fixedNode = node is null ? null : journey.GetNode(node.Name);
@@ -161,7 +179,7 @@ internal sealed class ReplayCommand : ICliCommand
             }
             catch (Exception e) when (!reading && e is IOException or UnauthorizedAccessException)
             {
-                return OutputError(stderr, outDir, e);
+                return OutputError(stderr, outName, e);
             }
             catch (Exception e) when (CliError.TryReport(stderr, e, path, out int c))
             {
@@ -176,7 +194,10 @@ internal sealed class ReplayCommand : ICliCommand
             else
             {
                 summary.WriteText(stdout);
-                stdout.WriteLine($"pcaps written to {outDir}");
+                if (outDir is not null)
+                    stdout.WriteLine($"pcaps written to {outDir}");
+                if (pcapngPath is not null)
+                    stdout.WriteLine($"pcapng written to {pcapngPath}");
             }
             var nodes = node is null ? scenario.Cluster.Nodes : [node];
             if (parse.GetValue(dumpConntrack))
@@ -237,16 +258,37 @@ internal sealed class ReplayCommand : ICliCommand
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            code = OutputError(stderr, outDir, e);
+            code = OutputError(stderr, $"--out {outDir}", e);
             return false;
         }
     }
 
-    /// <summary>Writing the pcaps failed: the environment's problem (permissions, a read-only or full file system), named as --out.</summary>
-    private static int OutputError(TextWriter stderr, string outDir, Exception e)
+    /// <summary>
+    /// Checks that <c>--pcapng</c> <paramref name="file"/> can be a file: a directory, or a file whose
+    /// directory is missing, is a bad argument (exit 1); the file is created when the replay starts.
+    /// </summary>
+    private static bool PrepareFile(string file, TextWriter stderr, out int code)
+    {
+        code = ExitCodes.Ok;
+        if (Directory.Exists(file))
+        {
+            code = CliError.BadInput(stderr, $"--pcapng {file}: is a directory, not a file (give a file name, e.g. {Path.Combine(file, "out.pcapng")})");
+            return false;
+        }
+        string? parent = Path.GetDirectoryName(Path.GetFullPath(file));
+        if (parent is not null && !Directory.Exists(parent))
+        {
+            code = CliError.BadInput(stderr, $"--pcapng {file}: no such directory {parent} (create it first)");
+            return false;
+        }
+        return true;
+    }
+
+    /// <summary>Writing the pcaps failed: the environment's problem (permissions, a read-only or full file system), named as the option (--out DIR, --pcapng FILE).</summary>
+    private static int OutputError(TextWriter stderr, string option, Exception e)
         => CliError.Environment(stderr, e is UnauthorizedAccessException
-            ? $"--out {outDir}: permission denied (give a directory this user may write)"
-            : $"--out {outDir}: {e.Message}");
+            ? $"{option}: permission denied (give a place this user may write)"
+            : $"{option}: {e.Message}");
 
     /// <summary>A cluster capture names each frame's place as its pcapng interface: NODE/PORT.</summary>
     private static bool ResolveInterface(Journey journey, in CapturedFrame frame, out JourneyNode node, out BridgePort port, out string? why)

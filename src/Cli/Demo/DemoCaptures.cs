@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Datapath.Engine.Tracing;
-using Datapath.Io.Capture;
+using Datapath.Cli.Output;
 
 namespace Datapath.Cli.Demo;
 
@@ -21,13 +21,12 @@ internal static class DemoCaptures
         Directory.CreateDirectory(dir);
         var written = new List<string>();
         string all = Path.Combine(dir, "phases.pcapng");
-        using (var w = PcapngWriter.Create(all))
+        using (var w = NodePortPcapng.Create(all))
         {
-            var interfaces = new Dictionary<string, int>(StringComparer.Ordinal);
             for (int i = 0; i < phases.Count; i++)
             {
                 var (phase, frame, _) = phases[i];
-                w.WriteFrame(Interface(w, interfaces, phase.Node, phase.InPort), frame, Nanoseconds(startMs + i, 0));
+                w.Write(phase.Node, phase.InPort, frame, Nanoseconds(startMs + i, 0));
             }
         }
         written.Add(all);
@@ -35,25 +34,16 @@ internal static class DemoCaptures
         {
             var (phase, frame, trace) = phases[i];
             string path = Path.Combine(dir, PhaseFileName(i, phase, "pcapng"));
-            using (var w = PcapngWriter.Create(path))
+            using (var w = NodePortPcapng.Create(path))
             {
-                var interfaces = new Dictionary<string, int>(StringComparer.Ordinal);
-                w.WriteFrame(Interface(w, interfaces, phase.Node, phase.InPort), frame, Nanoseconds(startMs + i, 0));
+                w.Write(phase.Node, phase.InPort, frame, Nanoseconds(startMs + i, 0));
                 int n = 1;
                 foreach (var o in trace.Outputs)
-                    w.WriteFrame(Interface(w, interfaces, o.Node, o.Port), o.Frame, Nanoseconds(startMs + i, n++));
+                    w.Write(o.Node, o.Port, o.Frame, Nanoseconds(startMs + i, n++));
             }
             written.Add(path);
         }
         return written;
-    }
-
-    private static int Interface(PcapngWriter w, Dictionary<string, int> interfaces, string node, string port)
-    {
-        string name = node + "/" + port;
-        if (!interfaces.TryGetValue(name, out int id))
-            interfaces[name] = id = w.AddInterface(name);
-        return id;
     }
 
     private static Int128 Nanoseconds(long ms, int micros) => (Int128)ms * 1_000_000 + micros * 1_000L;

@@ -1,3 +1,4 @@
+using Datapath.Cli.Output;
 using Datapath.Engine;
 using Datapath.Io.Capture;
 
@@ -7,9 +8,11 @@ namespace Datapath.Cli.Scenario;
 /// The journey sink of a replay: writes every frame that leaves to <c>DIR/&lt;port&gt;.pcap</c> (or
 /// <c>DIR/&lt;node&gt;/&lt;port&gt;.pcap</c> for a cluster replay) as it comes, opening each file on its first
 /// frame, and tells the summary. Frames sent to a tunnel port are the GENEVE frames as they leave the node's
-/// uplink, including those the peer node then received (transits).
+/// uplink, including those the peer node then received (transits). With a <paramref name="pcapng"/>
+/// (<c>replay --pcapng</c>), every such frame is also written there, in order, on interface NODE/PORT;
+/// with no <paramref name="directory"/>, there only.
 /// </summary>
-internal sealed class ReplaySink(string directory, bool perNode, ReplaySummary summary) : IJourneyWindowSink, IDisposable
+internal sealed class ReplaySink(string? directory, bool perNode, ReplaySummary summary, NodePortPcapng? pcapng = null) : IJourneyWindowSink, IDisposable
 {
     private readonly Dictionary<(string Node, string Port), PcapWriter> _writers = [];
     // The last port written: a replay's frames mostly leave by the same port, and the names are the
@@ -46,6 +49,9 @@ internal sealed class ReplaySink(string directory, bool perNode, ReplaySummary s
 
     private void Write(string node, string port, ReadOnlySpan<byte> frame)
     {
+        pcapng?.Write(node, port, frame, TimestampNanoseconds);
+        if (directory is null)
+            return;
         if (ReferenceEquals(node, _lastNode) && ReferenceEquals(port, _lastPort))
         {
             _lastWriter!.WriteFrame(frame, TimestampNanoseconds);

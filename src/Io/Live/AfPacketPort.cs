@@ -189,7 +189,7 @@ public sealed unsafe class AfPacketPort : LivePort
         options ??= new AfPacketPortOptions();
         InterfaceControl.ValidateName(interfaceName);
         ulong[]? filter = options.Filter is { Length: > 0 } text
-            ? Libpcap.CompileFilter(interfaceName, text, 65535)
+            ? PcapLibrary.CompileFilter(interfaceName, text)
             : null;
         int ifindex = InterfaceControl.IndexOf(interfaceName);
         int mtu = InterfaceControl.GetMtu(interfaceName);

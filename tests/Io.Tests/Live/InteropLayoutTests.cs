@@ -21,9 +21,20 @@ public sealed class InteropLayoutTests
     [Fact]
     public void Libpcap_structs_have_the_linux_x64_sizes()
     {
-        Assert.Equal(24, Unsafe.SizeOf<Libpcap.PacketHeader>()); // struct pcap_pkthdr
-        Assert.Equal(16, Unsafe.SizeOf<Libpcap.BpfProgram>());   // struct bpf_program
-        Assert.Equal(12, Unsafe.SizeOf<Libpcap.Stat>());         // struct pcap_stat
+        Assert.Equal(24, Unsafe.SizeOf<PcapPacketHeader>()); // struct pcap_pkthdr
+        Assert.Equal(16, Unsafe.SizeOf<PcapLibrary.NativeBpfProgram>()); // struct bpf_program
+    }
+
+    [Theory]
+    [InlineData("send: No buffer space available", LibC.ENOBUFS)]
+    [InlineData("send: Resource temporarily unavailable", LibC.EAGAIN)]
+    [InlineData("send: No such device or address", LibC.ENXIO)]
+    [InlineData("send: Network is down", LibC.ENETDOWN)]
+    [InlineData("send: Message too long", LibC.EMSGSIZE)]
+    [InlineData("something libpcap never says", LibC.EIO)]
+    public void The_errno_of_a_refused_pcap_send_is_read_back_from_libpcaps_text(string message, int errno)
+    {
+        Assert.Equal(errno, PcapLibrary.ErrnoOf(message));
     }
 
     [Fact]
