@@ -118,13 +118,14 @@ public sealed class AntreaScenario
         foreach (var p in n.Pods)
             bridge.AddPort(p.OfPort, p.Port, MacAddress.Parse(p.PortMac), PortKind.Pod);
 
-        using (var reader = new StringReader(files.Read(n.Flows!)!))
-            bridge.LoadFlows(reader, n.Flows!);
+        // Groups first, as ovs-ofctl add-groups before add-flows: a flow's group action finds its group.
         if (n.Groups is { } groupsName)
         {
             using var gr = new StringReader(files.Read(groupsName)!);
             bridge.LoadGroups(gr, groupsName);
         }
+        using (var reader = new StringReader(files.Read(n.Flows!)!))
+            bridge.LoadFlows(reader, n.Flows!);
 
         var node = new Node(n.Name, bridge, Ipv4Address.Parse(n.NodeIp), MacAddress.Parse(n.NodeMac), new ConnectionTracker(new ConntrackOptions()))
         {

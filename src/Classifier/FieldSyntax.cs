@@ -472,12 +472,7 @@ public static class FieldSyntax
                     _ => CHex(value) + "/" + CHex(mask),
                 };
             case FieldFormat.Port:
-            {
-                uint p = (uint)value;
-                if (ports is not null && ports.TryGetName(p, out string? name) && name is not null)
-                    return TableNameMap.Format(name); // namemap_put_name: bare or JSON-quoted, as OVS prints ports
-                return OpenFlowPorts.ReservedName(p) ?? p.ToString(CultureInfo.InvariantCulture);
-            }
+                return FormatPort((uint)value, ports);
             case FieldFormat.Decimal:
                 return full ? value.ToString(CultureInfo.InvariantCulture) : "0x" + Hex(value) + "/0x" + Hex(mask);
             default:
@@ -486,6 +481,12 @@ public static class FieldSyntax
     }
 
     /// <summary>C's <c>%#x</c>: <c>0x1f</c>, but plain <c>0</c> for zero.</summary>
+    /// <summary>A port as OVS prints one: its name (bare or JSON-quoted, namemap_put_name) when shown, a reserved name (LOCAL, IN_PORT...), or its number.</summary>
+    public static string FormatPort(uint port, IPortMap? ports)
+        => ports is not null && ports.TryGetName(port, out string? name) && name is not null
+            ? TableNameMap.Format(name)
+            : OpenFlowPorts.ReservedName(port) ?? port.ToString(CultureInfo.InvariantCulture);
+
     public static string CHex(UInt128 v) => v == 0 ? "0" : "0x" + Hex(v);
 
     private static string Hex(UInt128 v) => v.ToString("x", CultureInfo.InvariantCulture);

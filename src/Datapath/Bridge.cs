@@ -46,7 +46,8 @@ public sealed class Bridge : IPortMap
     private readonly Dictionary<string, BridgePort> _byName = new(StringComparer.Ordinal);
     private BridgePort?[] _byOfPort = new BridgePort?[64];
     private readonly SortedDictionary<uint, BridgePort> _ports = [];
-    private readonly Dictionary<uint, FlowGroup> _groups = [];
+    // Copy-on-write: a group-mod publishes a new dictionary, so lookups on worker threads never see one mid-change.
+    private Dictionary<uint, FlowGroup> _groups = [];
     private readonly List<string> _warnings = [];
     private long _punts;
     private long _generation;
@@ -147,14 +148,70 @@ public sealed class Bridge : IPortMap
         return rule;
     }
 
-    /// <summary>Adds a group (<c>ovs-ofctl add-group</c> syntax).</summary>
+    /// <summary>Adds a group (<c>ovs-ofctl add-group</c> syntax); an id in use is OVS's OFPGMFC_GROUP_EXISTS.</summary>
     public FlowGroup AddGroup(string text, string file = "<input>", int lineNumber = 1)
     {
         var g = GroupParser.Parse(text, ParseNames, file, lineNumber);
-        if (!_groups.TryAdd(g.GroupId, g))
-            throw new InputException(file, lineNumber, 0, $"group {g.GroupId} already exists");
-        Invalidate();
+        lock (_groupLock)
+        {
+            if (_groups.ContainsKey(g.GroupId))
+                throw new InputException(file, lineNumber, 1, $"group {g.GroupId} already exists (OFPGMFC_GROUP_EXISTS)");
+            PublishGroups(d => d[g.GroupId] = g);
+        }
         return g;
+    }
+
+    /// <summary>
+    /// Replaces a group (<c>ovs-ofctl mod-group</c>): its type and buckets are the new text's, its flows keep
+    /// pointing at it. A group that does not exist is OVS's OFPGMFC_UNKNOWN_GROUP.
+    /// </summary>
+    public FlowGroup ModifyGroup(string text, string file = "<input>", int lineNumber = 1)
+    {
+        var g = GroupParser.Parse(text, ParseNames, file, lineNumber);
+        lock (_groupLock)
+        {
+            if (!_groups.ContainsKey(g.GroupId))
+                throw new InputException(file, lineNumber, 1, $"group {g.GroupId} does not exist (OFPGMFC_UNKNOWN_GROUP)");
+            PublishGroups(d => d[g.GroupId] = g);
+        }
+        return g;
+    }
+
+    /// <summary>
+    /// Deletes one group, or every group when <paramref name="groupId"/> is null (<c>ovs-ofctl del-groups
+    /// [group_id=N]</c>), and, as OpenFlow 1.1+ requires and OVS does, every flow whose actions use a deleted
+    /// group. Returns the number of groups deleted (deleting an unknown group is no error, as in OVS).
+    /// </summary>
+    public int DeleteGroups(uint? groupId)
+    {
+        lock (_groupLock)
+        {
+            var gone = groupId is { } id ? (_groups.ContainsKey(id) ? [id] : new HashSet<uint>()) : [.. _groups.Keys];
+            if (gone.Count == 0)
+                return 0;
+            var mods = Tables.Rules()
+                .Where(r => r.Actions is ActionList list && list.Items.Any(a => a is GroupAction ga && gone.Contains(ga.GroupId)))
+                .Select(r => FlowMod.Delete(r.Match, r.TableId, strict: true, r.Priority))
+                .ToList();
+            if (mods.Count > 0)
+                Tables.ApplyBundle(mods);
+            PublishGroups(d =>
+            {
+                foreach (uint g in gone)
+                    d.Remove(g);
+            });
+            return gone.Count;
+        }
+    }
+
+    private readonly Lock _groupLock = new();
+
+    private void PublishGroups(Action<Dictionary<uint, FlowGroup>> change)
+    {
+        var next = new Dictionary<uint, FlowGroup>(_groups);
+        change(next);
+        Volatile.Write(ref _groups, next);
+        Invalidate();
     }
 
     /// <summary>Loads one group per line (comments and blank lines skipped).</summary>
@@ -241,9 +298,16 @@ public sealed class Bridge : IPortMap
             : uint.TryParse(nameOrNumber, out uint n) && TryGetPort(n, out p) ? p
             : throw new ArgumentException($"bridge {Name} has no port '{nameOrNumber}'", nameof(nameOrNumber));
 
-    public bool TryGetGroup(uint groupId, [NotNullWhen(true)] out FlowGroup? group) => _groups.TryGetValue(groupId, out group);
+    public bool TryGetGroup(uint groupId, [NotNullWhen(true)] out FlowGroup? group) => Volatile.Read(ref _groups).TryGetValue(groupId, out group);
 
-    public IEnumerable<FlowGroup> Groups => _groups.Values.OrderBy(g => g.GroupId);
+    public IEnumerable<FlowGroup> Groups => Volatile.Read(ref _groups).Values.OrderBy(g => g.GroupId);
+
+    /// <summary>The groups as <c>ovs-ofctl dump-groups</c> prints them (without its reply header): each after OVS's leading space.</summary>
+    public IEnumerable<string> DumpGroups(NamesShown names = NamesShown.None)
+    {
+        IPortMap? shown = NameView.For(this, TableNames, names);
+        return Groups.Select(g => FlowDumpIndent + g.Format(shown));
+    }
 
     bool IPortMap.TryGetPort(string name, out uint ofport)
     {

@@ -58,8 +58,14 @@ public sealed class FlowGroup
         return x;
     }
 
-    /// <summary>The group as <c>ovs-ofctl dump-groups</c> prints it (in the form loaded).</summary>
-    public string Format()
+    /// <summary>
+    /// The group as <c>ovs-ofctl dump-groups</c> (OVS 3.1, its default OpenFlow 1.0 + NXM form) prints it:
+    /// <c>group_id=N,type=select[,selection_method=M][,fields(...)]</c>, then each bucket as
+    /// <c>bucket=bucket_id:I[,weight:W][,watch_port:P],actions=A</c> — the weight of a select bucket only when it
+    /// is not 1 (OVS's default), fields by their canonical names (<c>tp_src</c> prints <c>tcp_src</c>), the actions
+    /// as dump-flows prints them.
+    /// </summary>
+    public string Format(Classifier.IPortMap? ports)
     {
         var sb = new StringBuilder();
         sb.Append("group_id=").Append(GroupId).Append(",type=").Append(Type switch
@@ -67,14 +73,36 @@ public sealed class FlowGroup
             GroupType.All => "all",
             GroupType.Select => "select",
             GroupType.Indirect => "indirect",
-            _ => "fast_failover",
+            _ => "ff",
         });
         if (SelectionMethod is not null)
             sb.Append(",selection_method=").Append(SelectionMethod);
         if (Fields is not null)
-            sb.Append(",fields(").Append(Fields).Append(')');
+            sb.Append(",fields(").AppendJoin(',', Fields.Split(',', StringSplitOptions.TrimEntries).Select(CanonicalField)).Append(')');
         foreach (var b in Buckets)
-            sb.Append(",bucket=").Append(b.Text);
+        {
+            sb.Append(",bucket=bucket_id:").Append(b.BucketId);
+            if (Type == GroupType.Select && b.Weight != 1)
+                sb.Append(",weight:").Append(b.Weight);
+            if (b.WatchPort is { } w)
+                sb.Append(",watch_port:").Append(Classifier.FieldSyntax.FormatPort(w, ports));
+            sb.Append(",actions=").Append(b.Actions.Format(ports));
+        }
         return sb.ToString();
     }
+
+    public override string ToString() => Format(null);
+
+    // meta-flow's names for the aliases a fields(...) list may use (ovs-fields(7)).
+    private static string CanonicalField(string name) => name switch
+    {
+        "tp_src" => "tcp_src",
+        "tp_dst" => "tcp_dst",
+        "nw_src" => "ip_src",
+        "nw_dst" => "ip_dst",
+        "dl_src" => "eth_src",
+        "dl_dst" => "eth_dst",
+        "dl_type" => "eth_type",
+        _ => name,
+    };
 }

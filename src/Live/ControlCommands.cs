@@ -31,6 +31,9 @@ internal sealed class ControlCommands(LiveNode live, TimeProvider time)
           add-flow FLOW                                 add or replace a rule
           del-flows [--strict] [FILTER]                 delete matching rules (all without FILTER)
           mod-flows [--strict] FLOW                     replace the actions of matching rules
+          dump-groups [group_id=N]                      the groups as ovs-ofctl dump-groups prints them
+          add-group GROUP | mod-group GROUP             add or replace a group (ovs-ofctl's group syntax)
+          del-groups [group_id=N]                       delete a group (all without one) and the flows that use it
           dump-ports                                    bridge and live port counters
           dump-conntrack [--host] [zone=N]              conntrack entries (dpctl/dump-conntrack; --host: the host's, conntrack -L)
           flush-conntrack [zone=N]                      delete conntrack entries
@@ -55,6 +58,10 @@ internal sealed class ControlCommands(LiveNode live, TimeProvider time)
                 "add-flow" or "add-flows" => AddFlow(rest),
                 "del-flows" => DelFlows(rest),
                 "mod-flows" => ModFlows(rest),
+                "dump-groups" => DumpGroups(rest),
+                "add-group" => GroupMod(rest, modify: false),
+                "mod-group" => GroupMod(rest, modify: true),
+                "del-groups" => DelGroups(rest),
                 "dump-ports" => DumpPorts(rest),
                 "dump-conntrack" => DumpConntrack(rest),
                 "flush-conntrack" => FlushConntrack(rest),
@@ -173,6 +180,57 @@ internal sealed class ControlCommands(LiveNode live, TimeProvider time)
         lock (_modLock)
             result = Bridge.Tables.Apply(mod);
         return ControlReply.Ok($"modified {result.Added.Count} flow(s)\n");
+    }
+
+    // ---- groups
+
+    private static bool TryGroupId(ReadOnlySpan<string> args, out uint? id, out string? error)
+    {
+        id = null;
+        error = null;
+        if (args.Length == 0)
+            return true;
+        string a = args[0];
+        string digits = a.StartsWith("group_id=", StringComparison.Ordinal) ? a[9..] : a;
+        if (args.Length > 1 || !uint.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out uint n))
+        {
+            error = $"'{string.Join(' ', args.ToArray())}': give one group as group_id=N";
+            return false;
+        }
+        id = n;
+        return true;
+    }
+
+    private ControlReply DumpGroups(ReadOnlySpan<string> args)
+    {
+        if (!TryGroupId(args, out uint? id, out string? error))
+            return ControlReply.Error(error!);
+        return ControlReply.Ok(Lines(Bridge.DumpGroups(NamesShown.Ports).Where(l => id is null || l.StartsWith($" group_id={id},", StringComparison.Ordinal))));
+    }
+
+    private ControlReply GroupMod(ReadOnlySpan<string> args, bool modify)
+    {
+        if (args.Length == 0)
+            return ControlReply.Error($"{(modify ? "mod-group" : "add-group")} needs a GROUP (e.g. 'group_id=1,type=select,bucket=output:1,bucket=output:2')");
+        string text = string.Join(' ', args.ToArray());
+        lock (_modLock)
+        {
+            if (modify)
+                Bridge.ModifyGroup(text, Source);
+            else
+                Bridge.AddGroup(text, Source);
+        }
+        return ControlReply.Ok("");
+    }
+
+    private ControlReply DelGroups(ReadOnlySpan<string> args)
+    {
+        if (!TryGroupId(args, out uint? id, out string? error))
+            return ControlReply.Error(error!);
+        int n;
+        lock (_modLock)
+            n = Bridge.DeleteGroups(id);
+        return ControlReply.Ok($"deleted {n} group(s)\n");
     }
 
     // ---- ports and conntrack

@@ -112,7 +112,7 @@ public sealed partial class BridgeTests : IDisposable
         Assert.Single(first.Outputs);
         Assert.Equal(first.Outputs[0].Port, again.Outputs[0].Port);
         Assert.Equal(2, _node.Process(1, Tcp(dport: 81), null, 0).Outputs);
-        Assert.Equal("group_id=2,type=all,bucket=output:2,bucket=output:3", Br.Groups.Last().Format());
+        Assert.Equal("group_id=2,type=all,bucket=bucket_id:0,actions=output:2,bucket=bucket_id:1,actions=output:3", Br.Groups.Last().Format(null));
     }
 
     [Fact]

@@ -46,15 +46,13 @@ public sealed class OutputAction : FlowAction
             src.Format(sb);
             return;
         }
-        if (!Bare)
-            sb.Append("output:");
-        if (PortText is not null)
-            sb.Append(PortText);
-        else if (OpenFlowPorts.ReservedName(Port) is { } reserved)
+        // As ovs-ofctl prints it (ofpact_format_OUTPUT), whatever was written: a reserved port bare by its name
+        // (IN_PORT, LOCAL), any other as output: with its name when names are shown, else its number.
+        if (OpenFlowPorts.ReservedName(Port) is { } reserved)
             sb.Append(reserved);
-        else if (ports is not null && ports.TryGetName(Port, out var name) && name is not null)
-            sb.Append(name);
+        else if (Port == 0 && PortText is not null)
+            sb.Append(Bare ? "" : "output:").Append(PortText);
         else
-            sb.Append(Port.ToString(CultureInfo.InvariantCulture));
+            sb.Append("output:").Append(FieldSyntax.FormatPort(Port, ports));
     }
 }
