@@ -21,8 +21,13 @@ public sealed partial class ConnectionTracker
                 continue;
             using (c.Lock())
             {
+                var tcp = c.GetTcpState();
+                bool seenReply = SeenReply(c);
+                // IPS_ASSURED: TCP once the handshake completed (kept through the close); UDP streams get it
+                // after two seconds of two-way traffic, which the tracker does not time, so they show without it.
+                bool assured = tcp is TcpState.Established or TcpState.FinWait or TcpState.CloseWait or TcpState.LastAck or TcpState.TimeWait;
                 list.Add(new CtEntry(CtTuple.FromKey(c.Orig), CtTuple.FromKey(c.Reply), c.Zone, c.Mark, c.Label,
-                    c.GetTcpState(), Volatile.Read(ref c.ExpirationMs)));
+                    tcp, Volatile.Read(ref c.ExpirationMs), seenReply, assured));
             }
         }
         list.Sort(static (a, b) =>
@@ -50,6 +55,14 @@ public sealed partial class ConnectionTracker
 
     /// <summary>The dump lines, leaving out connections expired at <paramref name="nowMs"/>.</summary>
     public IEnumerable<string> Dump(ushort? zone, long nowMs) => Entries(zone, nowMs).Select(static e => e.ToString());
+
+    /// <summary>The lines of <c>conntrack -L</c> (conntrack-tools 1.4.7) at <paramref name="nowMs"/>, expired
+    /// connections left out, sorted as <see cref="Entries"/> sorts them (the kernel lists in hash order).</summary>
+    public IEnumerable<string> ListConntrack(long nowMs) => Entries(null, nowMs).Select(e => e.ConntrackToolsLine(nowMs));
+
+    /// <summary>What conntrack -L writes on stderr after the entries.</summary>
+    public static string ConntrackToolsSummary(int count)
+        => $"conntrack v1.4.7 (conntrack-tools): {count} flow entries have been shown.";
 
     /// <summary>Removes every connection (dpctl/flush-conntrack). Returns how many.</summary>
     public int Flush() => FlushWhere(static _ => true);

@@ -48,7 +48,7 @@ public readonly record struct CtTuple(byte NwProto, UInt128 Src, UInt128 Dst, us
             : string.Create(CultureInfo.InvariantCulture, $"src={src},dst={dst},sport={SrcPort},dport={DstPort}");
     }
 
-    private string FormatAddress(UInt128 a)
+    internal string FormatAddress(UInt128 a)
     {
         if (!IsIpv6)
             return new Ipv4Address((uint)a).ToString();

@@ -7,6 +7,7 @@ using Datapath.Engine;
 using Datapath.Engine.Actions;
 using Datapath.Engine.Tracing;
 using Datapath.Geneve;
+using Datapath.Netfilter;
 using Datapath.Packets;
 
 namespace Datapath.Live;
@@ -37,6 +38,10 @@ internal sealed class ControlCommands(LiveNode live, TimeProvider time)
           dump-ports                                    bridge and live port counters
           dump-conntrack [--host] [zone=N]              conntrack entries (dpctl/dump-conntrack; --host: the host's, conntrack -L)
           flush-conntrack [zone=N]                      delete conntrack entries
+          iptables [-t T] -L [CHAIN] [-n] [-v] [-x] [--line-numbers] | -S [CHAIN] [-v]
+                                                        the host's rules with live counters, as iptables 1.8.9 lists them
+          iptables-save [-c] [-t T]                     the host's rules as iptables-save writes them (no date lines)
+          conntrack -L                                  the host's connections, as conntrack-tools' conntrack -L
           trace [--json] FLOW                           ofproto/trace on the live tables (conntrack: see docs/lab.md)
           stats [--json]                                daemon counters: ports, underlay, gateway, drops, faults
           ping [-c N] [-i SEC] [-W SEC] IP              ICMP echo from the node's host (its antrea-gw0 address) to IP
@@ -65,6 +70,9 @@ internal sealed class ControlCommands(LiveNode live, TimeProvider time)
                 "dump-ports" => DumpPorts(rest),
                 "dump-conntrack" => DumpConntrack(rest),
                 "flush-conntrack" => FlushConntrack(rest),
+                "iptables" => HostIptables(rest, IptablesCommandLine.Run),
+                "iptables-save" => HostIptables(rest, IptablesCommandLine.RunSave),
+                "conntrack" => HostConntrack(rest),
                 "trace" => Trace(rest),
                 "stats" => Stats(rest),
                 "ping" => Ping(rest),
@@ -276,6 +284,27 @@ internal sealed class ControlCommands(LiveNode live, TimeProvider time)
             return ControlReply.Error("this node runs no host stack");
         var ct = host ? live.Host!.Conntrack : live.Node.Conntrack;
         return ControlReply.Ok(Lines(ct.Dump(zone, ct.NowMs())));
+    }
+
+    /// <summary>`iptables ...` / `iptables-save ...` on the host's live rule set; iptables' own words on a mistake.</summary>
+    private ControlReply HostIptables(ReadOnlySpan<string> args, Func<RuleSet, IReadOnlyList<string>, StringBuilder, StringBuilder, int> tool)
+    {
+        if (live.Host is not { } host)
+            return ControlReply.Error("this node runs no host stack");
+        var output = new StringBuilder();
+        var error = new StringBuilder();
+        int code = tool(host.Netfilter?.Rules ?? new RuleSet(), args.ToArray(), output, error);
+        return code == 0 ? ControlReply.Ok(output.ToString()) : new ControlReply(ControlReply.StatusBadCommand, error.ToString());
+    }
+
+    /// <summary>`conntrack -L` (or `--dump`): the host's connections as conntrack-tools prints them (its count line omitted).</summary>
+    private ControlReply HostConntrack(ReadOnlySpan<string> args)
+    {
+        if (args.Length != 1 || args[0] is not ("-L" or "--dump"))
+            return ControlReply.Error("conntrack takes -L (list the host's connections)");
+        if (live.Host is not { } host)
+            return ControlReply.Error("this node runs no host stack");
+        return ControlReply.Ok(Lines(host.Conntrack.ListConntrack(host.Conntrack.NowMs())));
     }
 
     private ControlReply FlushConntrack(ReadOnlySpan<string> args)

@@ -128,7 +128,7 @@ internal abstract class ModuleParser
                     "URG" => 0x20,
                     "ECE" => 0x40,
                     "CWR" => 0x80,
-                    "ALL" => 0xFF,
+                    "ALL" => 0x3F, // libxt_tcp: FIN,SYN,RST,PSH,ACK,URG
                     "NONE" => 0x00,
                     _ => throw p.Error($"unknown TCP flag '{f}'"),
                 };

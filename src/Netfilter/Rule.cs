@@ -59,6 +59,9 @@ public sealed class Rule
     /// <summary>-f: 1 = later fragments only, 2 = ! -f (head or unfragmented).</summary>
     internal byte Fragment;
     internal XtMatch[] Matches = [];
+    /// <summary>Every match of the rule in the order written, comments included: what <c>iptables -L</c> and
+    /// iptables-save print (<see cref="IptablesListing"/>); the engine never reads it.</summary>
+    internal XtMatch[] ListedMatches = [];
     /// <summary>The suffix of <see cref="Matches"/> the compiled rule does not fold, evaluated in order.</summary>
     internal XtMatch[] SlowMatches = [];
     /// <summary>The compiled table holding this rule (set at COMMIT) and the rule's slot in it.</summary>

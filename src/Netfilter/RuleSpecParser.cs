@@ -286,10 +286,13 @@ internal sealed class RuleSpecParser
     private void Finish()
     {
         var matches = new List<XtMatch>(_modules.Count);
-        foreach (var m in _modules)
+        var listed = new XtMatch[_modules.Count];
+        for (int k = 0; k < _modules.Count; k++)
         {
+            var m = _modules[k];
             _about = m.Word;
             var built = m.Build(this);
+            listed[k] = built;
             if (built is CommentMatch c)
             {
                 _rule.Comment = _rule.Comment is null ? c.Text : _rule.Comment + " " + c.Text;
@@ -304,6 +307,7 @@ internal sealed class RuleSpecParser
             matches.Add(built);
         }
         _rule.Matches = [.. matches];
+        _rule.ListedMatches = listed;
         _about = _targetWord;
         if (_target is not null)
             _rule.Target = _target.Build(this);

@@ -36,6 +36,13 @@ public sealed class RuleTarget
 
     public string? LogPrefix { get; internal set; }
 
+    /// <summary>LOG --log-level as the kernel stores it (0-7; 4, warning, by default).</summary>
+    public byte LogLevel { get; internal set; } = 4;
+
+    /// <summary>LOG's XT_LOG_* flags (--log-tcp-sequence 0x01, --log-tcp-options 0x02, --log-ip-options 0x04,
+    /// --log-uid 0x08, --log-macdecode 0x20).</summary>
+    public byte LogFlags { get; internal set; }
+
     /// <summary>The verdict text trace steps show, precomputed: <c>JUMP:KUBE-SVC-…</c>, <c>DNAT:10.0.0.1:80</c>.</summary>
     public string TraceVerdict { get; internal set; }
 }

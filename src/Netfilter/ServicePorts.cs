@@ -28,4 +28,25 @@ internal static class ServicePorts
         };
         return port != 0;
     }
+
+    /// <summary>The service name of a port as getservbyport gives it for <paramref name="protocol"/> (the names
+    /// <see cref="TryParse"/> reads), for listings without -n.</summary>
+    public static bool TryGetName(ushort port, string protocol, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out string? name)
+    {
+        name = (port, protocol) switch
+        {
+            (80, _) => "http",
+            (443, _) => "https",
+            (53, _) => "domain",
+            (22, _) => "ssh",
+            (21, "tcp") => "ftp",
+            (25, "tcp") => "smtp",
+            (123, "udp") => "ntp",
+            (67, "udp") => "bootps",
+            (68, "udp") => "bootpc",
+            _ => null,
+        };
+        return name is not null;
+    }
+
 }

@@ -250,6 +250,8 @@ internal abstract class TargetParser
     private sealed class Log : TargetParser
     {
         private string? _prefix;
+        private byte _level = 4;
+        private byte _flags;
 
         public override string Name => "LOG";
 
@@ -269,9 +271,22 @@ internal abstract class TargetParser
                 {
                     NoInvert(invert, option, p);
                     string v = p.Next(option);
-                    if (!(uint.TryParse(v, NumberStyles.None, CultureInfo.InvariantCulture, out uint lvl) && lvl <= 7)
-                        && v is not ("emerg" or "alert" or "crit" or "error" or "err" or "warning" or "warn" or "notice" or "info" or "debug" or "panic"))
+                    int level = uint.TryParse(v, NumberStyles.None, CultureInfo.InvariantCulture, out uint lvl) && lvl <= 7 ? (int)lvl
+                        : v switch
+                        {
+                            "emerg" or "panic" => 0,
+                            "alert" => 1,
+                            "crit" => 2,
+                            "error" or "err" => 3,
+                            "warning" or "warn" => 4,
+                            "notice" => 5,
+                            "info" => 6,
+                            "debug" => 7,
+                            _ => -1,
+                        };
+                    if (level < 0)
                         throw p.Error($"'{v}' is not a log level");
+                    _level = (byte)level;
                     return true;
                 }
                 case "--log-tcp-sequence":
@@ -280,12 +295,21 @@ internal abstract class TargetParser
                 case "--log-uid":
                 case "--log-macdecode":
                     NoInvert(invert, option, p);
+                    // XT_LOG_TCPSEQ, XT_LOG_TCPOPT, XT_LOG_IPOPT, XT_LOG_UID, XT_LOG_MACDECODE
+                    _flags |= option switch
+                    {
+                        "--log-tcp-sequence" => (byte)0x01,
+                        "--log-tcp-options" => (byte)0x02,
+                        "--log-ip-options" => (byte)0x04,
+                        "--log-uid" => (byte)0x08,
+                        _ => (byte)0x20,
+                    };
                     return true;
                 default:
                     return false;
             }
         }
 
-        public override RuleTarget Build(RuleSpecParser p) => new(TargetKind.Log, "LOG") { LogPrefix = _prefix };
+        public override RuleTarget Build(RuleSpecParser p) => new(TargetKind.Log, "LOG") { LogPrefix = _prefix, LogLevel = _level, LogFlags = _flags };
     }
 }

@@ -35,6 +35,8 @@ internal sealed class ReplayCommand : ICliCommand
         var bridgeOnly = new Option<bool>("--bridge-only") { Description = "Stop at the bridge's ports, as ofproto/trace does (no host stack behind antrea-gw0)" };
         var dumpConntrack = new Option<bool>("--dump-conntrack") { Description = "Print the conntrack table afterwards, as ovs-appctl dpctl/dump-conntrack" };
         var dumpFlows = new Option<bool>("--dump-flows") { Description = "Print the flow tables with their stats afterwards, as ovs-ofctl dump-flows (duration and idle_age in the capture's time)" };
+        var dumpIptables = new Option<bool>("--dump-iptables") { Description = "Print each host's iptables tables afterwards, as iptables -t TABLE -L -n -v --line-numbers (with the replay's counters)" };
+        var dumpHostConntrack = new Option<bool>("--dump-host-conntrack") { Description = "Print each host's connection table afterwards, as conntrack -L (at the capture's latest time)" };
         var dumpPorts = new Option<bool>("--dump-ports") { Description = "Print the bridge's port counters afterwards, as ovs-ofctl dump-ports" };
         var noCache = new Option<bool>("--no-cache") { Description = "Translate every pass on the slow path (no flow cache); the results are the same" };
         var workers = NumberOption.Create("--workers",
@@ -45,7 +47,7 @@ internal sealed class ReplayCommand : ICliCommand
             min: 0, max: int.MaxValue, defaultValue: Node.DefaultPrepareMinConnections, what: "a number of connections");
         var command = new Command("replay", "Run a capture through a node (or the cluster) and write what each port sends")
         {
-            input, inPort, cluster, output, pcapngOut, bridgeOnly, dumpConntrack, dumpFlows, dumpPorts, noCache, workers, prefetch,
+            input, inPort, cluster, output, pcapngOut, bridgeOnly, dumpConntrack, dumpFlows, dumpPorts, dumpIptables, dumpHostConntrack, noCache, workers, prefetch,
         };
         command.Validators.Add(r =>
         {
@@ -222,6 +224,11 @@ internal sealed class ReplayCommand : ICliCommand
                     foreach (var line in n.Bridge.DumpPorts(n.Name, Classifier.NamesShown.Ports))
                         stdout.WriteLine(line);
             }
+            var journeyNodes = nodes.Select(n => journey.GetNode(n.Name)).ToList();
+            if (parse.GetValue(dumpIptables))
+                HostDumps.WriteIptables(stdout, journeyNodes);
+            if (parse.GetValue(dumpHostConntrack))
+                HostDumps.WriteHostConntrack(stdout, stderr, journeyNodes, lastMs);
             return summary.Balanced ? ExitCodes.Ok : ExitCodes.Environment;
         });
         return command;

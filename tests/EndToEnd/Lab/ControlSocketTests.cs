@@ -112,6 +112,24 @@ public sealed class ControlSocketTests : IDisposable
     }
 
     [Fact]
+    public void TheHostsIptablesAndConntrackAnswerAsTheToolsDo()
+    {
+        var (code, output, err) = Ctl("iptables", "-t", "nat", "-L", "KUBE-MARK-MASQ", "-n", "-v");
+        Assert.True(code == 0, err);
+        Assert.Equal("Chain KUBE-MARK-MASQ (19 references)\n pkts bytes target     prot opt in     out     source               destination         \n"
+            + "    0     0 MARK       0    --  *      *       0.0.0.0/0            0.0.0.0/0            MARK or 0x4000\n", output);
+        var save = Ctl("iptables-save", "-t", "filter");
+        Assert.StartsWith("*filter\n:INPUT ACCEPT [0:0]\n", save.Out, StringComparison.Ordinal);
+        var missing = Ctl("iptables", "-L", "NOPE");
+        Assert.Equal(1, missing.Code);
+        Assert.Equal("iptables: No chain/target/match by that name.\n", missing.Err);
+        var ct = Ctl("conntrack", "-L");
+        Assert.True(ct.Code == 0, ct.Err);
+        Assert.Equal("", ct.Out);
+        Assert.Equal(1, Ctl("conntrack", "-F").Code);
+    }
+
+    [Fact]
     public void TraceRendersTheWalkOnTheLiveState()
     {
         var (code, output, err) = Ctl("trace", "in_port=frontend-a3ba2f,tcp,dl_src=be:2c:bf:e4:ec:c5,dl_dst=4e:99:08:c1:53:be,nw_src=10.222.1.48,nw_dst=10.104.65.133,tp_dst=80,tcp_flags=syn");

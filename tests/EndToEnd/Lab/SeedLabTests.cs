@@ -146,6 +146,12 @@ public sealed class SeedLabTests(LabFixture lab) : IClassFixture<LabFixture>
         var hostCt = Ctl("worker1", "dump-conntrack", "--host");
         Assert.Equal(0, hostCt.Code);
         Assert.Contains("dst=10.104.65.133", hostCt.Out, StringComparison.Ordinal);
+        // conntrack -L and the live counters of the host's iptables: the service's rule in KUBE-SERVICES counted the SYN.
+        Assert.Contains("dst=10.104.65.133 sport=", Ctl("worker1", "conntrack", "-L").Out, StringComparison.Ordinal);
+        var services = Ctl("worker1", "iptables", "-t", "nat", "-L", "KUBE-SERVICES", "-n", "-v", "-x", "--line-numbers");
+        Assert.Equal(0, services.Code);
+        var line = services.Out.Split('\n').Single(l => l.StartsWith("10 ", StringComparison.Ordinal));
+        Assert.NotEqual("0", line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]);
     }
 
     [LabFact]
