@@ -26,11 +26,11 @@ internal sealed class LiveCapture : IDisposable
 
     /// <summary>Captures eth0 of namespace <paramref name="ns"/> to <paramref name="path"/>; returns once tcpdump listens.</summary>
     public static LiveCapture OnPod(string ns, string path)
-        => Start("ip", ["netns", "exec", ns, ExternalTools.Require("tcpdump", "tcpdump"), "-i", "eth0", "-U", "-n", "-w", path], path);
+        => Start("ip", ["netns", "exec", ns, ExternalTools.Require("tcpdump", "tcpdump"), "-i", "eth0", "--immediate-mode", "-U", "-n", "-w", path], path);
 
     /// <summary>Captures the GENEVE datagrams (UDP 6081) on the loopback underlay to <paramref name="path"/>.</summary>
     public static LiveCapture OnUnderlay(string path)
-        => Start(ExternalTools.Require("tcpdump", "tcpdump"), ["-i", "lo", "-U", "-n", "-w", path, "udp", "port", "6081"], path);
+        => Start(ExternalTools.Require("tcpdump", "tcpdump"), ["-i", "lo", "--immediate-mode", "-U", "-n", "-w", path, "udp", "port", "6081"], path);
 
     private static LiveCapture Start(string file, string[] args, string path)
     {
@@ -50,7 +50,12 @@ internal sealed class LiveCapture : IDisposable
         return new LiveCapture(process, path, process.StandardError.ReadToEndAsync());
     }
 
-    /// <summary>Stops tcpdump (SIGINT, so it flushes the file) and waits for it.</summary>
+    /// <summary>
+    /// Stops tcpdump (SIGINT, so it flushes the file) and waits for it. Both captures run with --immediate-mode:
+    /// without it libpcap's TPACKET_V3 ring hands tcpdump a block only when it fills or its 1 s timeout retires it,
+    /// and frames still in an unretired block when SIGINT comes never reach the file (the capture was empty
+    /// whenever the curls finished within a second).
+    /// </summary>
     public void Stop()
     {
         if (_tcpdump.HasExited)
