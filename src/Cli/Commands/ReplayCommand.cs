@@ -29,6 +29,7 @@ internal sealed class ReplayCommand : ICliCommand
         args.Node.Required = false;
         var input = new Argument<string>("IN") { Description = "A pcap or pcapng file" };
         var inPort = new Option<string?>("--in-port") { Description = "The port every frame enters on (name or ofport); with --node" };
+        var fromHost = new Option<bool>("--from-host") { Description = "Send each frame from the node's own stack, as a local process would (ip_local_out; its L2 header ignored, IPv4); with --node, instead of --in-port" };
         var cluster = new Option<bool>("--cluster") { Description = "Inject each frame at its pcapng interface NODE/PORT and follow it across nodes" };
         var output = new Option<string?>("--out") { Description = "Directory for the per-port pcaps (give --out, --pcapng or both)" };
         var pcapngOut = new Option<string?>("--pcapng") { Description = "One pcapng of every frame that leaves, in order, on an interface per NODE/PORT (replay --cluster reads it back)" };
@@ -47,7 +48,7 @@ internal sealed class ReplayCommand : ICliCommand
             min: 0, max: int.MaxValue, defaultValue: Node.DefaultPrepareMinConnections, what: "a number of connections");
         var command = new Command("replay", "Run a capture through a node (or the cluster) and write what each port sends")
         {
-            input, inPort, cluster, output, pcapngOut, bridgeOnly, dumpConntrack, dumpFlows, dumpPorts, dumpIptables, dumpHostConntrack, noCache, workers, prefetch,
+            input, inPort, fromHost, cluster, output, pcapngOut, bridgeOnly, dumpConntrack, dumpFlows, dumpPorts, dumpIptables, dumpHostConntrack, noCache, workers, prefetch,
         };
         command.Validators.Add(r =>
         {
@@ -67,8 +68,11 @@ internal sealed class ReplayCommand : ICliCommand
             string? portName = parse.GetValue(inPort);
             if (isCluster && (nodeName is not null || portName is not null))
                 return CliError.BadInput(stderr, "--cluster takes each frame's node and port from the capture; drop --node/--in-port");
-            if (!isCluster && (nodeName is null || portName is null))
-                return CliError.BadInput(stderr, "give --node N --in-port PORT, or --cluster");
+            bool local = parse.GetValue(fromHost);
+            if (local && (isCluster || portName is not null || parse.GetValue(bridgeOnly)))
+                return CliError.BadInput(stderr, "--from-host: the frames are sent by the stack of --node N; drop --in-port, --cluster and --bridge-only");
+            if (!isCluster && (nodeName is null || (portName is null && !local)))
+                return CliError.BadInput(stderr, "give --node N --in-port PORT, --node N --from-host, or --cluster");
             string? outDir = parse.GetValue(output);
             string? pcapngPath = parse.GetValue(pcapngOut);
             var scenario = args.Load(parse, stderr, out int code);
@@ -81,8 +85,10 @@ internal sealed class ReplayCommand : ICliCommand
                 node = ScenarioArguments.FindNode(scenario, nodeName!, stderr, out code);
                 if (node is null)
                     return code;
-                port = ScenarioArguments.FindPort(node, portName!, stderr, out code);
-                if (port is null)
+                if (local && !FromHost.HasHost(scenario, node, stderr, out code))
+                    return code;
+                port = local ? null : ScenarioArguments.FindPort(node, portName!, stderr, out code);
+                if (port is null && !local)
                     return code;
             }
             var scope = isCluster ? JourneyScope.Cluster : parse.GetValue(bridgeOnly) ? JourneyScope.Bridge : JourneyScope.Node;
@@ -146,7 +152,7 @@ internal sealed class ReplayCommand : ICliCommand
                     while (Next(out var frame))
                     {
                         var n = fixedNode!;
-                        BridgePort p = port!;
+                        BridgePort? p = port;
                         if (isCluster && !ResolveInterface(journey, frame, out n, out p, out string? why))
                         {
                             Flush();
@@ -155,7 +161,11 @@ internal sealed class ReplayCommand : ICliCommand
                         long ms = frame.TimestampMilliseconds;
                         firstMs ??= lastMs = ms;
                         lastMs = Math.Max(lastMs, ms);
-                        window.Add(n, p.OfPort, frame.Span, ms, tag: CaptureTime.Saturate(frame.TimestampNanoseconds));
+                        // --from-host: the node's stack sends the frame (JourneyWindow.AddLocal runs it alone, in order).
+                        if (local)
+                            window.AddLocal(n, frame.Span, ms, tag: CaptureTime.Saturate(frame.TimestampNanoseconds));
+                        else
+                            window.Add(n, p!.OfPort, frame.Span, ms, tag: CaptureTime.Saturate(frame.TimestampNanoseconds));
                         if (window.IsFull)
                         {
                             Flush();

@@ -24,7 +24,8 @@ internal sealed class TraceCommand : ICliCommand
     public Command Create()
     {
         var args = new ScenarioArguments();
-        var inPort = new Option<string>("--in-port") { Description = "The port the frame enters on: a name (frontend-a3ba2f) or an ofport (49)", Required = true };
+        var inPort = new Option<string?>("--in-port") { Description = "The port the frame enters on: a name (frontend-a3ba2f) or an ofport (49)" };
+        var fromHost = new Option<bool>("--from-host") { Description = "Send the packet from the node's own stack, as a local process would (ip_local_out: routing and the source address, OUTPUT, re-routing after DNAT, POSTROUTING); instead of --in-port" };
         var flow = new Argument<string?>("FLOW") { Description = "A flow as ofproto/trace takes it, e.g. tcp,dl_src=..,nw_src=..,nw_dst=..,tp_dst=80,tcp_flags=syn", Arity = ArgumentArity.ZeroOrOne };
         var pcap = new Option<string?>("--pcap") { Description = "Take the frame from a pcap/pcapng file instead of a flow" };
         var frameIndex = NumberOption.Create("--frame", "Which frame of --pcap (1-based)", min: 1, max: int.MaxValue, defaultValue: 1, what: "a frame number");
@@ -33,7 +34,7 @@ internal sealed class TraceCommand : ICliCommand
         var names = new Option<bool>("--names") { Description = "Print table names as well as port names in rules and actions (ofproto/trace --names)" };
         var noNames = new Option<bool>("--no-names") { Description = "Print port and table numbers in rules and actions" };
         var html = new Option<string?>("--html") { HelpName = "FILE", Description = "Also write the walk as a picture into FILE: a self-contained HTML page (nodes, the bridge's tables, the host's chains, the tunnel; each step's match, actions and field changes on hover, drops in red)" };
-        var command = new Command("trace", "Show a packet's walk through tables, chains, tunnels and nodes") { flow, inPort, pcap, frameIndex, bridgeOnly, noFrames, names, noNames, html };
+        var command = new Command("trace", "Show a packet's walk through tables, chains, tunnels and nodes") { flow, inPort, fromHost, pcap, frameIndex, bridgeOnly, noFrames, names, noNames, html };
         args.AddTo(command);
         var ovs = new TraceFormatOptions();
         ovs.AddTo(command);
@@ -55,8 +56,17 @@ internal sealed class TraceCommand : ICliCommand
             var node = ScenarioArguments.FindNode(scenario, parse.GetValue(args.Node)!, stderr, out code);
             if (node is null)
                 return code;
-            var port = ScenarioArguments.FindPort(node, parse.GetValue(inPort)!, stderr, out code);
-            if (port is null)
+            bool local = parse.GetValue(fromHost);
+            if (local && parse.GetValue(inPort) is not null)
+                return CliError.BadInput(stderr, "--from-host and --in-port: give one of them (a packet the node's stack sends enters no port)");
+            if (local && parse.GetValue(bridgeOnly))
+                return CliError.BadInput(stderr, "--from-host and --bridge-only: a packet from the node's stack starts in its host; drop --bridge-only");
+            if (local && !FromHost.HasHost(scenario, node, stderr, out code))
+                return code;
+            if (!local && parse.GetValue(inPort) is null)
+                return CliError.BadInput(stderr, "give --in-port PORT (where the frame enters), or --from-host (sent by the node's own stack)");
+            var port = local ? null : ScenarioArguments.FindPort(node, parse.GetValue(inPort)!, stderr, out code);
+            if (port is null && !local)
                 return code;
             var scope = parse.GetValue(bridgeOnly) ? JourneyScope.Bridge : JourneyScope.Cluster;
             using var journey = ScenarioHosts.BuildJourney(scenario, scope, (ulong)(parse.GetValue(args.Seed) ?? 1));
@@ -69,9 +79,19 @@ internal sealed class TraceCommand : ICliCommand
                 FirstRecircId = firstRecircId,
             };
 
-            if (flowText is not null)
+            if (local)
             {
-                string prefix = flowText.Contains("in_port", StringComparison.Ordinal) ? "" : $"in_port={port.OfPort},";
+                long localMs = 0;
+                byte[]? frame = flowText is not null
+                    ? FromHost.BuildFrame(flowText, stderr, out code)
+                    : ReadFrame(pcapPath!, parse.GetValue(frameIndex), stderr, out code, out localMs);
+                if (frame is null)
+                    return code;
+                journey.RunLocal(from, frame, sink: null, localMs, trace);
+            }
+            else if (flowText is not null)
+            {
+                string prefix = flowText.Contains("in_port", StringComparison.Ordinal) ? "" : $"in_port={port!.OfPort},";
                 string text = prefix + flowText;
                 try
                 {
@@ -88,11 +108,11 @@ internal sealed class TraceCommand : ICliCommand
                 byte[]? frame = ReadFrame(pcapPath!, parse.GetValue(frameIndex), stderr, out code, out long nowMs);
                 if (frame is null)
                     return code;
-                journey.Run(from, port.OfPort, frame, sink: null, nowMs, trace);
+                journey.Run(from, port!.OfPort, frame, sink: null, nowMs, trace);
             }
 
             if (parse.GetValue(html) is { } htmlPath
-                && !TraceHtmlFiles.TryWritePage(htmlPath, new TraceHtmlPage($"Packet walk: in on {node.Name} port {port.Name}", pcapPath is null ? null : $"{pcapPath}, frame {parse.GetValue(frameIndex)}", trace, scenario.Cluster), stderr, out code))
+                && !TraceHtmlFiles.TryWritePage(htmlPath, new TraceHtmlPage(port is null ? $"Packet walk: sent by {node.Name}'s own stack" : $"Packet walk: in on {node.Name} port {port.Name}", pcapPath is null ? null : $"{pcapPath}, frame {parse.GetValue(frameIndex)}", trace, scenario.Cluster), stderr, out code))
                 return code;
 
             if (ovs.Ovs(parse))

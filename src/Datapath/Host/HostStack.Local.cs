@@ -64,7 +64,13 @@ public sealed partial class HostStack
         return Drop(ctx, DropReason.ArpIgnored, $"ARP {(arp.Operation == ArpPacket.OpRequest ? "request" : "op " + arp.Operation)} for {tpa}, not ours");
     }
 
-    /// <summary>ip_local_out for a frame the host generates or is asked to send (L2 header ignored).</summary>
+    /// <summary>
+    /// ip_local_out for a frame the host generates or is asked to send (L2 header ignored), in the kernel's order:
+    /// the route lookup (ip_route_output: the source address `ip route get` would choose when the packet has none),
+    /// OUTPUT (raw, conntrack, mangle, nat, filter), ip_route_me_harder when OUTPUT's DNAT changed the destination,
+    /// POSTROUTING (mangle, nat: MASQUERADE), then the neighbour and transmission; a local destination goes out on
+    /// lo and comes back in through INPUT (a delivery).
+    /// </summary>
     private HostVerdict LocalOut(HostContext ctx, ReadOnlySpan<byte> frame)
     {
         if (frame.Length < EthernetHeader.Length + Ipv4Header.MinLength || frame.Length > HostContext.MaxFrame)
@@ -78,24 +84,21 @@ public sealed partial class HostStack
             return Drop(ctx, DropReason.Malformed, "not a well-formed IPv4 frame");
         buf = buf[..(key.Layout.L3Offset + ip.TotalLength)];
 
+        // ip_route_output: the route, and the source when the socket has not bound one.
         uint dst = key.NwDst;
-        if (IsLocalDestination(dst))
+        if (!TryRouteLocalOut(ctx, dst, rerouting: false, out var route, out var outIf, out var drop))
+            return drop;
+        if (key.NwSrc == 0)
         {
-            TraceLocalRoute(ctx, dst);
-            Interlocked.Increment(ref _delivered);
-            return new HostVerdict(0, true, null); // loopback
+            uint src = outIf is null ? dst : route.PreferredSource != 0 ? route.PreferredSource : outIf.Address.Value;
+            PacketEditor.SetIpv4Src(buf, key.Layout, src);
+            key.NwSrc = src;
         }
-        if (!TryRouteCore(dst, out var route, out var outIf))
-        {
-            TraceRoute(ctx, dst, null);
-            return Drop(ctx, DropReason.NoRoute, $"no route to {new Ipv4Address(dst)} (ENETUNREACH)");
-        }
-        TraceRoute(ctx, dst, route);
-        if (route.Type != RouteType.Unicast)
-            return Drop(ctx, DropReason.RouteRejected, $"{route.Type.ToString().ToLowerInvariant()} route {route}");
+        TraceLocalOutRoute(ctx, dst, route, key.NwSrc, rerouting: false);
+
         var packet = new NetfilterPacket(ref key, buf)
         {
-            OutInterface = outIf.Name,
+            OutInterface = outIf?.Name ?? "lo",
             NowMs = ctx.NowMs,
             Trace = ctx.NetfilterTrace,
         };
@@ -104,22 +107,53 @@ public sealed partial class HostStack
             return dropped;
         if (key.NwDst != dst)
         {
-            // ip_route_me_harder: OUTPUT's DNAT changed the destination.
+            // ip_route_me_harder: OUTPUT's DNAT changed the destination; the source stays (POSTROUTING may still SNAT).
             dst = key.NwDst;
-            if (IsLocalDestination(dst))
-            {
-                TraceLocalRoute(ctx, dst);
-                Interlocked.Increment(ref _delivered);
-                return new HostVerdict(0, true, null);
-            }
-            if (!TryRouteCore(dst, out route, out outIf) || route.Type != RouteType.Unicast)
-            {
-                TraceRoute(ctx, dst, null);
-                return Drop(ctx, DropReason.NoRoute, $"no route to {new Ipv4Address(dst)} after DNAT");
-            }
-            TraceRoute(ctx, dst, route);
+            if (!TryRouteLocalOut(ctx, dst, rerouting: true, out route, out outIf, out drop))
+                return drop;
+            TraceLocalOutRoute(ctx, dst, route, key.NwSrc, rerouting: true);
         }
-        return PostroutingAndTransmit(ctx, nf, ref packet, buf, route, outIf);
+        if (outIf is not null)
+            return PostroutingAndTransmit(ctx, nf, ref packet, buf, route, outIf);
+
+        // Out on lo and back in: POSTROUTING, then ip_rcv skips PREROUTING's conntrack (the packet has its entry) and
+        // the packet is delivered through INPUT.
+        packet.OutInterface = "lo";
+        if (nf is not null && RunHook(ctx, nf, NetfilterHook.Postrouting, ref packet) is { } pdropped)
+            return pdropped;
+        packet.InInterface = "lo";
+        return LocalIn(ctx, nf, ref packet, buf);
+    }
+
+    /// <summary>
+    /// The route a locally generated packet to <paramref name="dst"/> takes: <paramref name="outIf"/> is null for a
+    /// local destination (the local table: out on lo), else the unicast route's device; otherwise a counted drop.
+    /// </summary>
+    private bool TryRouteLocalOut(HostContext ctx, uint dst, bool rerouting, out RouteEntry route, out HostInterface? outIf, out HostVerdict drop)
+    {
+        drop = default;
+        if (IsLocalDestination(dst))
+        {
+            route = null!;
+            outIf = null;
+            return true;
+        }
+        string after = rerouting ? " after DNAT" : "";
+        if (!TryRouteCore(dst, out route, out var device))
+        {
+            outIf = null;
+            TraceRoute(ctx, dst, null);
+            drop = Drop(ctx, DropReason.NoRoute, $"no route to {new Ipv4Address(dst)}{after} (ENETUNREACH)");
+            return false;
+        }
+        outIf = device;
+        if (route.Type != RouteType.Unicast)
+        {
+            TraceRoute(ctx, dst, route);
+            drop = Drop(ctx, DropReason.RouteRejected, $"{route.Type.ToString().ToLowerInvariant()} route {route}{after}");
+            return false;
+        }
+        return true;
     }
 
     private void FlushPending(HostContext ctx)

@@ -55,6 +55,33 @@ public sealed partial class HostStack
         trace.Steps.Add(step);
     }
 
+    /// <summary>
+    /// The route of a locally generated packet, as <c>ip route get DST</c> answers it (<c>10.104.65.133 via 10.79.1.1
+    /// dev ens160 src 10.79.1.201</c>); <paramref name="route"/> null is the local table (out on lo). Re-routing
+    /// after OUTPUT's DNAT (ip_route_me_harder) says so.
+    /// </summary>
+    private void TraceLocalOutRoute(HostContext ctx, uint dst, RouteEntry? route, uint src, bool rerouting)
+    {
+        if (ctx.Trace is not { } trace)
+            return;
+        string d = new Ipv4Address(dst).ToString();
+        string s = new Ipv4Address(src).ToString();
+        string dev = route?.Device ?? "lo";
+        string get = route is null ? $"local {d} dev lo src {s}"
+            : $"{d}{(route.Gateway != 0 ? $" via {new Ipv4Address(route.Gateway)}" : "")} dev {dev} src {s}";
+        var step = new TraceStep(Name, HostTrace.Route, 0)
+        {
+            Summary = rerouting
+                ? $"re-route {d} after DNAT (ip_route_me_harder): {route?.ToString() ?? "local (table local)"}; ip route get: {get}"
+                : $"route {d} (local out): {route?.ToString() ?? "local (table local)"}; ip route get: {get}",
+        }.Add("destination", d).Add("route", route?.ToString() ?? "local " + d).Add("dev", dev).Add("src", s);
+        if (route is not null && route.Gateway != 0)
+            step.Add("via", new Ipv4Address(route.Gateway).ToString());
+        if (rerouting)
+            step.Add("reroute", "true");
+        trace.Steps.Add(step);
+    }
+
     private void TraceLocalRoute(HostContext ctx, uint dst)
     {
         if (ctx.Trace is not { } trace)

@@ -30,9 +30,21 @@ namespace Datapath.Engine.Host;
 //   POSTROUTING   mangle, nat (SNAT/MASQUERADE with the egress interface's address via INetfilterHost), confirm
 //   neighbour     next hop = via or the destination; the ARP cache of the output device gives the MAC
 //   transmit      eth_src = the device's MAC, eth_dst = the neighbour's; the sink gets the frame.
-// Packets the host itself generates (ARP replies, echo replies, ICMP errors) run ip_local_out: routing, OUTPUT
-// (raw, conntrack, mangle, nat, filter; re-routed if DNAT changed the destination), POSTROUTING, neighbour.
-// They run after the packet that caused them has finished its path, so a trace reads in order.
+// Packets the host itself originates (SendLocal: `ctl ping`, `trace --from-host`, `replay --from-host`) and
+// those it generates (echo replies, ICMP errors) run ip_local_out in the kernel's order:
+//   routing       ip_route_output: local table, then main; a packet without a source (a socket not bound) gets
+//                 the one `ip route get DST` shows: the route's `src`, else the output device's primary address
+//                 (the local address itself for a local destination)
+//   OUTPUT        raw, conntrack, mangle, nat (kube-proxy's KUBE-SERVICES DNAT: OUTPUT jumps to it), filter
+//   re-routing    ip_route_me_harder when OUTPUT's DNAT changed the destination (the source stays)
+//   POSTROUTING   mangle, nat (KUBE-POSTROUTING's MASQUERADE of 0x4000-marked packets: the output device's address)
+//   neighbour     as for forwarded packets, then transmission; a local destination instead goes out on lo and
+//                 comes back through INPUT (PREROUTING is skipped: the packet already has its conntrack entry),
+//                 delivered. Replies to the host's own connections arrive on a device like any frame; PREROUTING
+//                 undoes MASQUERADE, INPUT's nat stage undoes the DNAT, and they are delivered.
+// The host does not ARP: a next hop missing from the cache is a no-neighbor drop (and an ICMP host unreachable
+// to the sender, as ipv4_link_failure sends one). Generated packets run after the packet that caused them has
+// finished its path, so a trace reads in order.
 // Conntrack is reached through the netfilter engine's INatConntrack seam, bound to ConnectionTracker's netfilter
 // API (zone 0) by Netfilter's ConntrackNatBinding; the packet's handle travels in the NetfilterPacket (a struct).
 //

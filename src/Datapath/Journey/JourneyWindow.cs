@@ -1,8 +1,8 @@
 namespace Datapath.Engine;
 
 /// <summary>
-/// Frames in input order for one <see cref="JourneyWorkers.Run"/>: where each enters (a node and a bridge port),
-/// its time, a caller's tag (a replay keeps the capture timestamp there), and its bytes, copied into one arena
+/// Frames in input order for one <see cref="JourneyWorkers.Run"/>: where each enters (a node and a bridge port, or
+/// the node's own stack: <see cref="AddLocal"/>), its time, a caller's tag (a replay keeps the capture timestamp there), and its bytes, copied into one arena
 /// that is reused from window to window (no allocation once it has grown to the largest window).
 /// </summary>
 public sealed class JourneyWindow
@@ -13,6 +13,7 @@ public sealed class JourneyWindow
     private readonly long[] _tags;
     private readonly int[] _offsets;
     private readonly int[] _lengths;
+    private readonly bool[] _local;
     private byte[] _arena = new byte[64 * 1024];
     private int _used;
 
@@ -27,6 +28,7 @@ public sealed class JourneyWindow
         _tags = new long[capacity];
         _offsets = new int[capacity];
         _lengths = new int[capacity];
+        _local = new bool[capacity];
     }
 
     public int Capacity { get; }
@@ -36,6 +38,17 @@ public sealed class JourneyWindow
     /// <summary>Appends a frame entering <paramref name="node"/> on bridge port <paramref name="inPort"/> (copied).</summary>
     /// <exception cref="InvalidOperationException">The window is full.</exception>
     public void Add(JourneyNode node, uint inPort, ReadOnlySpan<byte> frame, long nowMs, long tag = 0)
+        => Append(node, inPort, local: false, frame, nowMs, tag);
+
+    /// <summary>
+    /// Appends a packet <paramref name="node"/>'s host sends itself (ip_local_out, <see cref="Journey.RunLocal"/>;
+    /// its L2 header is ignored). Such frames always run alone, in window order (see <see cref="JourneyWorkers"/>).
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The window is full.</exception>
+    public void AddLocal(JourneyNode node, ReadOnlySpan<byte> frame, long nowMs, long tag = 0)
+        => Append(node, 0, local: true, frame, nowMs, tag);
+
+    private void Append(JourneyNode node, uint inPort, bool local, ReadOnlySpan<byte> frame, long nowMs, long tag)
     {
         ArgumentNullException.ThrowIfNull(node);
         if (IsFull)
@@ -44,7 +57,7 @@ public sealed class JourneyWindow
             Array.Resize(ref _arena, Math.Max(_arena.Length * 2, _used + frame.Length));
         frame.CopyTo(_arena.AsSpan(_used));
         int i = Count++;
-        (_nodes[i], _inPorts[i], _nowMs[i], _tags[i], _offsets[i], _lengths[i]) = (node, inPort, nowMs, tag, _used, frame.Length);
+        (_nodes[i], _inPorts[i], _nowMs[i], _tags[i], _offsets[i], _lengths[i], _local[i]) = (node, inPort, nowMs, tag, _used, frame.Length, local);
         _used += frame.Length;
     }
 
@@ -57,6 +70,8 @@ public sealed class JourneyWindow
 
     public JourneyNode Node(int index) => _nodes[Check(index)];
     public uint InPort(int index) => _inPorts[Check(index)];
+    /// <summary>Whether frame <paramref name="index"/> is sent by its node's host (<see cref="AddLocal"/>) rather than entering a bridge port.</summary>
+    public bool IsLocal(int index) => _local[Check(index)];
     public long NowMs(int index) => _nowMs[Check(index)];
     public long Tag(int index) => _tags[Check(index)];
     public ReadOnlySpan<byte> Frame(int index) => _arena.AsSpan(_offsets[Check(index)], _lengths[index]);

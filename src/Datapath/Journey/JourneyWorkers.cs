@@ -24,7 +24,10 @@ namespace Datapath.Engine;
 // too short to be worth a wake-up, runs on the dispatcher alone, straight into the sink, after everything
 // before it has been handed on.  So ARP (neighbours, MAC learning), new connections (NAT choices,
 // `statistic --mode random` draws, conntrack limits), ICMP errors, fragments and non-IP frames run exactly as
-// one thread runs them, in input order, and a parallel frame touches only its own connection's state.
+// one thread runs them, in input order, and a parallel frame touches only its own connection's state.  A packet
+// a node's host sends itself (JourneyWindow.AddLocal: `replay --from-host`) is always serial: it enters through
+// the host's OUTPUT hook (Journey.RunLocal), where kube-proxy's DNAT draws, and the partitioner classifies bridge
+// ports only; its replies, entering bridge ports, are classified like any frame.
 // Every thread opens its batches (JourneyBatch: the flow cache's stats pushed every 256 frames), and
 // prepares each 32 of its frames that enter one node (Node.Prepare: keys, first lookups, conntrack prefetch) before
 // running them in order.
@@ -150,7 +153,8 @@ public sealed class JourneyWorkers : IDisposable
                 int j = i;
                 while (j < window.Count)
                 {
-                    int slot = _partitioner.Classify(window.Node(j), window.InPort(j), window.Frame(j), window.NowMs(j));
+                    int slot = window.IsLocal(j) ? JourneyPartitioner.Serial
+                        : _partitioner.Classify(window.Node(j), window.InPort(j), window.Frame(j), window.NowMs(j));
                     if (slot == JourneyPartitioner.Serial)
                         break;
                     _assigned[j++] = _slotWorker[slot];
@@ -186,8 +190,8 @@ public sealed class JourneyWorkers : IDisposable
                 int i = c + k;
                 batch.Next();
                 sink.FrameStart(window, i);
-                var result = slots[k] >= 0
-                    ? _journey.RunPrepared(window.Node(i), slots[k], window.InPort(i), window.Frame(i), sink, window.NowMs(i))
+                var result = window.IsLocal(i) ? _journey.RunLocal(window.Node(i), window.Frame(i), sink, window.NowMs(i))
+                    : slots[k] >= 0 ? _journey.RunPrepared(window.Node(i), slots[k], window.InPort(i), window.Frame(i), sink, window.NowMs(i))
                     : _journey.Run(window.Node(i), window.InPort(i), window.Frame(i), sink, window.NowMs(i));
                 sink.FrameDone(window, i, in result);
             }
@@ -203,6 +207,11 @@ public sealed class JourneyWorkers : IDisposable
     {
         Span<int> mine = stackalloc int[JourneyBatch.Size];
         slots[..indices.Length].Fill(-2); // -2: not yet grouped
+        for (int k = 0; k < indices.Length; k++)
+        {
+            if (window.IsLocal(indices[k]))
+                slots[k] = -1; // a host's own packet enters no bridge port: nothing to prepare
+        }
         for (int first = 0; first < indices.Length; first++)
         {
             if (slots[first] != -2)
