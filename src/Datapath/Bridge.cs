@@ -302,11 +302,15 @@ public sealed class Bridge : IPortMap
 
     public IEnumerable<FlowGroup> Groups => Volatile.Read(ref _groups).Values.OrderBy(g => g.GroupId);
 
-    /// <summary>The groups as <c>ovs-ofctl dump-groups</c> prints them (without its reply header): each after OVS's leading space.</summary>
-    public IEnumerable<string> DumpGroups(NamesShown names = NamesShown.None)
+    /// <summary>
+    /// The groups (or the one <paramref name="groupId"/> names) as <c>ovs-ofctl dump-groups</c> prints them, without
+    /// its reply header; like <see cref="DumpFlows(bool, byte?, NamesShown, FlowStatsClock)"/>, without OVS's leading
+    /// space (<see cref="FlowDumpIndent"/>), which the commands that print a dump put in front.
+    /// </summary>
+    public IEnumerable<string> DumpGroups(NamesShown names = NamesShown.None, uint? groupId = null)
     {
         IPortMap? shown = NameView.For(this, TableNames, names);
-        return Groups.Select(g => FlowDumpIndent + g.Format(shown));
+        return Groups.Where(g => groupId is null || g.GroupId == groupId).Select(g => g.Format(shown));
     }
 
     bool IPortMap.TryGetPort(string name, out uint ofport)

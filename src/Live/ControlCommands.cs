@@ -213,7 +213,7 @@ internal sealed class ControlCommands(LiveNode live, TimeProvider time)
     {
         if (!TryGroupId(args, out uint? id, out string? error))
             return ControlReply.Error(error!);
-        return ControlReply.Ok(Lines(Bridge.DumpGroups(NamesShown.Ports).Where(l => id is null || l.StartsWith($" group_id={id},", StringComparison.Ordinal))));
+        return ControlReply.Ok(Lines(Bridge.DumpGroups(NamesShown.Ports, id).Select(l => Bridge.FlowDumpIndent + l)));
     }
 
     private ControlReply GroupMod(ReadOnlySpan<string> args, bool modify)

@@ -38,12 +38,12 @@ public sealed class GroupsTests
         foreach (var g in s_groups)
             ovs.Ofctl("-O", "OpenFlow15", "add-group", ovs.Bridge, g);
         string[] theirs = [.. ovs.Ofctl("--no-names", "dump-groups", ovs.Bridge).Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1).Order(StringComparer.Ordinal)]; // after NXST_GROUP_DESC reply; OVS's order is its hash map's, ours the ids'.
-        string[] ours = [.. Load().DumpGroups(NamesShown.None)];
+        string[] ours = [.. Load().DumpGroups(NamesShown.None).Select(l => Bridge.FlowDumpIndent + l)];
         Assert.True(theirs.Length == ours.Length, string.Join("\n", theirs) + "\n---\n" + string.Join("\n", ours));
         for (int i = 0; i < theirs.Length; i++)
             Assert.Equal(theirs[i], ours[i]);
         string[] named = [.. ovs.Ofctl("--names", "dump-groups", ovs.Bridge).Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1).Order(StringComparer.Ordinal)];
-        string[] oursNamed = [.. Load().DumpGroups(NamesShown.Ports)];
+        string[] oursNamed = [.. Load().DumpGroups(NamesShown.Ports).Select(l => Bridge.FlowDumpIndent + l)];
         for (int i = 0; i < named.Length; i++)
             Assert.Equal(named[i], oursNamed[i]);
     }
@@ -67,12 +67,13 @@ public sealed class GroupsTests
         br.AddFlow("table=0,priority=10,ip,actions=group:1");
         br.AddFlow("table=0,priority=5,actions=output:1");
         br.ModifyGroup("group_id=1,type=select,bucket=output:2");
-        Assert.Equal(" group_id=1,type=select,bucket=bucket_id:0,actions=output:2", br.DumpGroups().First());
+        Assert.Equal("group_id=1,type=select,bucket=bucket_id:0,actions=output:2", br.DumpGroups().First());
+        Assert.Equal(["group_id=1,type=select,bucket=bucket_id:0,actions=output:2"], br.DumpGroups(groupId: 1));
         Assert.Throws<Packets.InputException>(() => br.ModifyGroup("group_id=99,type=all,bucket=output:1"));
         Assert.Throws<Packets.InputException>(() => br.AddGroup("group_id=1,type=all,bucket=output:1"));
 
         Assert.Equal(1, br.DeleteGroups(1));
-        Assert.DoesNotContain(br.DumpGroups(), l => l.StartsWith(" group_id=1,", StringComparison.Ordinal));
+        Assert.DoesNotContain(br.DumpGroups(), l => l.StartsWith("group_id=1,", StringComparison.Ordinal));
         Assert.Equal(["priority=5 actions=output:1"], br.DumpFlows(withStats: false, names: NamesShown.None));
         Assert.Equal(0, br.DeleteGroups(1));
         Assert.Equal(4, br.DeleteGroups(null));

@@ -87,24 +87,7 @@ internal sealed class DumpFlowsCommand : ICliCommand
                 rules = FlowSortCriterion.Sort(rules, criteria);
             }
             var lines = node.Bridge.DumpFlows(rules, !parse.GetValue(noStats), show ? NamesShown.PortsAndTables : NamesShown.None);
-            if (parse.GetValue(args.Json))
-            {
-                JsonOutput.WriteDocument(stdout, w =>
-                {
-                    w.WriteStartObject();
-                    w.WriteString("node", node.Name);
-                    w.WriteStartArray("flows");
-                    foreach (var l in lines)
-                        w.WriteStringValue(l.Trim());
-                    w.WriteEndArray();
-                    w.WriteEndObject();
-                });
-            }
-            else
-            {
-                foreach (var l in lines)
-                    stdout.WriteLine(Engine.Bridge.FlowDumpIndent + l);
-            }
+            DumpLines.Write(stdout, parse.GetValue(args.Json), node.Name, "flows", lines);
             return ExitCodes.Ok;
         });
         return command;

@@ -44,26 +44,7 @@ internal sealed class DumpGroupsCommand : ICliCommand
             if (node is null)
                 return code;
             bool show = parse.GetValue(names) || (!parse.GetValue(noNames) && !Console.IsOutputRedirected);
-            var lines = node.Bridge.DumpGroups(show ? NamesShown.Ports : NamesShown.None)
-                .Where(l => only is null || l.StartsWith($" group_id={only},", StringComparison.Ordinal)).ToList();
-            if (parse.GetValue(args.Json))
-            {
-                JsonOutput.WriteDocument(stdout, w =>
-                {
-                    w.WriteStartObject();
-                    w.WriteString("node", node.Name);
-                    w.WriteStartArray("groups");
-                    foreach (var l in lines)
-                        w.WriteStringValue(l.Trim());
-                    w.WriteEndArray();
-                    w.WriteEndObject();
-                });
-            }
-            else
-            {
-                foreach (var l in lines)
-                    stdout.WriteLine(l);
-            }
+            DumpLines.Write(stdout, parse.GetValue(args.Json), node.Name, "groups", node.Bridge.DumpGroups(show ? NamesShown.Ports : NamesShown.None, only));
             return ExitCodes.Ok;
         });
         return command;

@@ -65,6 +65,22 @@ public sealed class ControlSocketTests : IDisposable
         Assert.All(output.Split('\n', StringSplitOptions.RemoveEmptyEntries), l => Assert.StartsWith(" cookie=", l, StringComparison.Ordinal));
     }
 
+    /// <summary>Groups on the live node: add-group, dump-groups as ovs-ofctl prints them, mod-group, del-groups taking its flow along.</summary>
+    [Fact]
+    public void GroupModsChangeTheLiveGroupsAndDelGroupsTakesTheirFlows()
+    {
+        Assert.Equal(0, Ctl("add-group", "group_id=9,type=select,bucket=output:2,bucket=output:3").Code);
+        Assert.Equal(" group_id=9,type=select,bucket=bucket_id:0,actions=output:\"antrea-gw0\",bucket=bucket_id:1,actions=output:\"coredns--3e3abf\"\n",
+            Ctl("dump-groups", "group_id=9").Out);
+        Assert.Equal(1, Ctl("add-group", "group_id=9,type=all,bucket=output:2").Code); // OFPGMFC_GROUP_EXISTS
+        Assert.Equal(0, Ctl("mod-group", "group_id=9,type=all,bucket=output:2").Code);
+        Assert.Contains("group_id=9,type=all,", Ctl("dump-groups").Out, StringComparison.Ordinal);
+        Assert.Equal(0, Ctl("add-flow", "table=200,priority=9,ip,nw_dst=192.0.2.99,actions=group:9").Code);
+        Assert.Equal("deleted 1 group(s)\n", Ctl("del-groups", "group_id=9").Out);
+        Assert.Equal("", Ctl("dump-groups", "group_id=9").Out);
+        Assert.Equal("", Ctl("dump-flows", "table=200,ip,nw_dst=192.0.2.99").Out);
+    }
+
     /// <summary>The live daemon's dump-flows ages rules on the wall clock: loaded at start, or when ctl add-flow ran.</summary>
     [Fact]
     public void DumpFlowsAgesRulesOnTheWallClock()
