@@ -90,6 +90,18 @@ public sealed class FlowGroup
     public SelectMethod Method { get; }
     public DpHashAlgorithm HashAlgorithm { get; }
     public uint HashBasis { get; }
+    /// <summary>When the group was added, on the bridge's clock; <see cref="Classifier.FlowRule.Never"/> for one loaded with the scenario (its age is the bridge's). mod-group keeps it, as OVS does.</summary>
+    public long CreatedMs { get; internal set; } = Classifier.FlowRule.Never;
+
+    /// <summary>
+    /// Packets the group ran (dump-group-stats' packet_count): OVS credits the group once per execution and, for an
+    /// all group, every bucket with it — so an all group's count is any bucket's, the others' the sum of their buckets'.
+    /// </summary>
+    public long PacketCount => Type == GroupType.All ? (Buckets.Count > 0 ? Buckets[0].PacketCount : 0) : Buckets.Sum(b => b.PacketCount);
+
+    /// <summary>Bytes the group ran, counted as <see cref="PacketCount"/>.</summary>
+    public long ByteCount => Type == GroupType.All ? (Buckets.Count > 0 ? Buckets[0].ByteCount : 0) : Buckets.Sum(b => b.ByteCount);
+
     /// <summary>The dp_hash table's mask (its size - 1), or 0 when the group does not use dp_hash.</summary>
     public uint HashMask => _hashMap is null ? 0 : (uint)_hashMap.Length - 1;
 
