@@ -133,7 +133,8 @@ public static class OfctlReplies
 
     /// <summary>
     /// <c>ovs-ofctl dump-group-stats BRIDGE [GROUP]</c>: per group (by id) its age on <paramref name="clock"/>, the
-    /// flows that use it (ref_count), the packets and bytes it ran, and each bucket's.
+    /// flows that use it (ref_count), the packets and bytes it ran, and each bucket's. Without OVS's leading space,
+    /// as <see cref="Bridge.DumpGroups"/>: the printers put <see cref="Bridge.FlowDumpIndent"/> in front.
     /// </summary>
     public static IEnumerable<string> DumpGroupStats(Bridge bridge, FlowStatsClock clock = default, uint? groupId = null)
     {
@@ -145,7 +146,7 @@ public static class OfctlReplies
                     refs[g] = refs.GetValueOrDefault(g) + 1;
         foreach (var g in bridge.Groups.Where(g => groupId is null || g.GroupId == groupId).OrderBy(g => g.GroupId))
         {
-            var sb = new StringBuilder(" group_id=").Append(g.GroupId).Append(",duration=");
+            var sb = new StringBuilder("group_id=").Append(g.GroupId).Append(",duration=");
             OfpDuration.Append(sb, TimeSpan.FromMilliseconds(Math.Max(0, clock.NowMs - (g.CreatedMs == FlowRule.Never ? clock.StartMs : g.CreatedMs))));
             sb.Append(CultureInfo.InvariantCulture, $",ref_count={refs.GetValueOrDefault(g.GroupId)},packet_count={g.PacketCount},byte_count={g.ByteCount}");
             for (int i = 0; i < g.Buckets.Count; i++)

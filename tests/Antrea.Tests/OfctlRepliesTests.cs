@@ -99,7 +99,7 @@ public sealed partial class OfctlRepliesTests
         ovs.Appctl("revalidator/purge"); // push the datapath flows' statistics to the rules and groups
 
         string[] theirs = [.. Reply(ovs.Ofctl("-O", "OpenFlow13", "dump-group-stats", ovs.Bridge)).Select(NoDuration).Order(StringComparer.Ordinal)];
-        string[] ours = [.. OfctlReplies.DumpGroupStats(bridge).Select(NoDuration)];
+        string[] ours = [.. OfctlReplies.DumpGroupStats(bridge).Select(l => NoDuration(Bridge.FlowDumpIndent + l))];
         Assert.Equal(theirs, ours);
         Assert.Contains(ours, l => l.Contains("packet_count=30", StringComparison.Ordinal));
     }

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Globalization;
 using Datapath.Classifier;
 using Datapath.Cli.Output;
 using Datapath.Cli.Scenario;
@@ -32,8 +31,7 @@ internal sealed class DumpGroupsCommand : ICliCommand
             uint? only = null;
             if (parse.GetValue(group) is { } g)
             {
-                string id = g.StartsWith("group_id=", StringComparison.Ordinal) ? g[9..] : g;
-                if (!uint.TryParse(id, NumberStyles.None, CultureInfo.InvariantCulture, out uint n))
+                if (!DumpGroupStatsCommand.TryParseGroupId(g, out uint n))
                     return CliError.BadInput(stderr, $"GROUP '{g}': not a group id (a number, or group_id=N)");
                 only = n;
             }
