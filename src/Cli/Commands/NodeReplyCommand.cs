@@ -7,7 +7,7 @@ namespace Datapath.Cli.Commands;
 
 /// <summary>
 /// A command that prints one ovs-ofctl reply for a scenario's node as loaded (`datapath show|dump-tables|
-/// dump-group-stats [--scenario DIR] --node N`): statistics are those of a bridge no frame has crossed yet — a
+/// dump-groups|dump-group-stats [--scenario DIR] --node N`): statistics are those of a bridge no frame has crossed yet — a
 /// replay prints them afterwards with its --dump-* options, a live node with `ctl`. With --json:
 /// <c>{"node": N, "KEY": [lines]}</c> (docs/json.md).
 /// </summary>
@@ -23,6 +23,9 @@ internal abstract class NodeReplyCommand : ICliCommand
 
     /// <summary>Arguments the command adds (read back in <see cref="Reply"/>).</summary>
     protected virtual IEnumerable<Argument> Arguments => [];
+
+    /// <summary>Options the command adds besides the scenario's (read back in <see cref="Reply"/>).</summary>
+    protected virtual IEnumerable<Option> Options => [];
 
     /// <summary>The reply's lines, or null after writing an error to <paramref name="stderr"/>.</summary>
     protected abstract IEnumerable<string>? Reply(ParseResult parse, Node node, TextWriter stderr);
@@ -42,6 +45,8 @@ internal abstract class NodeReplyCommand : ICliCommand
         var command = new Command(Name, Description);
         foreach (var a in Arguments)
             command.Arguments.Add(a);
+        foreach (var o in Options)
+            command.Options.Add(o);
         args.AddTo(command);
         command.SetAction(parse =>
         {
