@@ -156,6 +156,7 @@ public sealed class Bridge : IPortMap
         {
             if (_groups.ContainsKey(g.GroupId))
                 throw new InputException(file, lineNumber, 1, $"group {g.GroupId} already exists (OFPGMFC_GROUP_EXISTS)");
+            g.CreatedMs = Tables.ClockMs?.Invoke() ?? FlowRule.Never;
             PublishGroups(d => d[g.GroupId] = g);
         }
         return g;
@@ -170,8 +171,9 @@ public sealed class Bridge : IPortMap
         var g = GroupParser.Parse(text, ParseNames, file, lineNumber);
         lock (_groupLock)
         {
-            if (!_groups.ContainsKey(g.GroupId))
+            if (!_groups.TryGetValue(g.GroupId, out var old))
                 throw new InputException(file, lineNumber, 1, $"group {g.GroupId} does not exist (OFPGMFC_UNKNOWN_GROUP)");
+            g.CreatedMs = old.CreatedMs;
             PublishGroups(d => d[g.GroupId] = g);
         }
         return g;

@@ -5,10 +5,10 @@ public enum GroupType
 {
     /// <summary>Every bucket, each on its own copy of the packet.</summary>
     All,
-    /// <summary>One bucket, chosen by a hash of the flow weighted by bucket weight.</summary>
+    /// <summary>One bucket, chosen as OVS chooses it (dp_hash, hash of fields, or the default method; see FlowGroup).</summary>
     Select,
     /// <summary>The single bucket.</summary>
     Indirect,
-    /// <summary>The first bucket whose watch port is live (all our ports are live).</summary>
+    /// <summary>The first live bucket: its watched port is on the bridge, or its watched group has a live bucket.</summary>
     FastFailover,
 }

@@ -546,33 +546,35 @@ internal sealed class Translator
         {
             case GroupType.Select:
                 {
-                    if (ctx.TrackConsulted)
-                    {
-                        ctx.Consulted.NwSrc = ctx.Consulted.NwDst = uint.MaxValue;
-                        ctx.Consulted.NwProto = 0xff;
-                        ctx.Consulted.TpSrc = ctx.Consulted.TpDst = 0xffff;
-                    }
-                    var b = group.Select(SymmetricHash(in ctx.Key));
+                    var b = group.PickSelect(in ctx.Key, _bridge, ref ctx.Consulted, ctx.TrackConsulted, out uint hash);
                     if (b is null)
                     {
                         ctx.RecordDrop(DropReason.GroupMissing);
-                        ta?.Effects.Add($"group {group.GroupId} has no bucket with weight: drop");
+                        ta?.Effects.Add($"group {group.GroupId}: no live bucket: drop");
+                        return;
+                    }
+                    ta?.Effects.Add(group.Method == SelectMethod.DpHash
+                        ? $"group {group.GroupId}: dp_hash=0x{hash:x8} ({(group.HashAlgorithm == DpHashAlgorithm.SymmetricL4 ? "sym_l4" : "l4")}({group.HashBasis}), {group.HashMask + 1} hash values): using bucket {b.BucketId}"
+                        : $"group {group.GroupId}: {(group.Method == SelectMethod.Hash ? "hash of fields" : "default hash")} 0x{hash:x8}: using bucket {b.BucketId}");
+                    RunBucket(ctx, group, b, ta);
+                    break;
+                }
+            case GroupType.FastFailover:
+                {
+                    var b = group.FirstLive(_bridge);
+                    if (b is null)
+                    {
+                        ctx.RecordDrop(DropReason.GroupMissing);
+                        ta?.Effects.Add($"group {group.GroupId}: no live bucket: drop");
                         return;
                     }
                     RunBucket(ctx, group, b, ta);
                     break;
                 }
-            case GroupType.All:
+            default:
+                // all and indirect: every bucket, each on the packet as it came to the group.
                 foreach (var b in group.Buckets)
                     RunBucket(ctx, group, b, ta);
-                break;
-            default:
-                if (group.Buckets.Count == 0)
-                {
-                    ctx.RecordDrop(DropReason.GroupMissing);
-                    return;
-                }
-                RunBucket(ctx, group, group.Buckets[0], ta);
                 break;
         }
     }
@@ -596,16 +598,5 @@ internal sealed class Translator
         ctx.Key = saved;
         ctx.TableId = table;
         ctx.Dirty = true;
-    }
-
-    /// <summary>A hash of the 5-tuple that is the same in both directions (OVS's flow_hash_symmetric_l4 in spirit).</summary>
-    internal static uint SymmetricHash(in FlowKey key)
-    {
-        uint a = key.NwSrc ^ key.NwDst;
-        uint p = (uint)(key.TpSrc ^ key.TpDst);
-        uint h = a * 0x9E3779B1u ^ (p << 16 | key.NwProto) * 0x85EBCA77u;
-        h ^= h >> 15;
-        h *= 0xC2B2AE3Du;
-        return h ^ (h >> 13);
     }
 }

@@ -35,6 +35,9 @@ internal sealed class ControlCommands(LiveNode live, TimeProvider time)
           dump-groups [group_id=N]                      the groups as ovs-ofctl dump-groups prints them
           add-group GROUP | mod-group GROUP             add or replace a group (ovs-ofctl's group syntax)
           del-groups [group_id=N]                       delete a group (all without one) and the flows that use it
+          dump-group-stats [group_id=N]                 group and bucket counters, as ovs-ofctl dump-group-stats
+          dump-tables                                   per-table rules and lookups, as ovs-ofctl dump-tables
+          show                                          the bridge, its ports and MACs, as ovs-ofctl show
           dump-ports                                    bridge and live port counters
           dump-conntrack [--host] [zone=N]              conntrack entries (dpctl/dump-conntrack; --host: the host's, conntrack -L)
           flush-conntrack [zone=N]                      delete conntrack entries
@@ -68,6 +71,9 @@ internal sealed class ControlCommands(LiveNode live, TimeProvider time)
                 "mod-group" => GroupMod(rest, modify: true),
                 "del-groups" => DelGroups(rest),
                 "dump-ports" => DumpPorts(rest),
+                "dump-group-stats" => DumpGroupStats(rest),
+                "dump-tables" => rest.Length == 0 ? ControlReply.Ok(Lines(OfctlReplies.DumpTables(Bridge))) : ControlReply.Error("dump-tables takes no arguments"),
+                "show" => rest.Length == 0 ? ControlReply.Ok(Lines(OfctlReplies.Show(Bridge, OfctlReplies.DefaultLocalMac(live.Node.Name, Bridge.Name)))) : ControlReply.Error("show takes no arguments"),
                 "dump-conntrack" => DumpConntrack(rest),
                 "flush-conntrack" => FlushConntrack(rest),
                 "iptables" => HostIptables(rest, IptablesCommandLine.Run),
@@ -214,6 +220,13 @@ internal sealed class ControlCommands(LiveNode live, TimeProvider time)
         if (!TryGroupId(args, out uint? id, out string? error))
             return ControlReply.Error(error!);
         return ControlReply.Ok(Lines(Bridge.DumpGroups(NamesShown.Ports, id).Select(l => Bridge.FlowDumpIndent + l)));
+    }
+
+    private ControlReply DumpGroupStats(ReadOnlySpan<string> args)
+    {
+        if (!TryGroupId(args, out uint? id, out string? error))
+            return ControlReply.Error(error!);
+        return ControlReply.Ok(Lines(OfctlReplies.DumpGroupStats(Bridge, live.StatsClock, id).Select(l => Bridge.FlowDumpIndent + l)));
     }
 
     private ControlReply GroupMod(ReadOnlySpan<string> args, bool modify)

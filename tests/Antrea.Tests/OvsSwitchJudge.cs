@@ -65,6 +65,18 @@ internal sealed class OvsSwitchJudge : IDisposable
         }
     }
 
+    /// <summary>Runs ovs-appctl against the switch's ovs-vswitchd (netdev-dummy/receive, ofproto/trace); throws when it fails.</summary>
+    public string Appctl(params string[] args) => Tool("ovs-appctl", [$"--target={_dir}/vswitchd.ctl", .. args]);
+
+    /// <summary>Sets options on a dummy interface (<c>ovs-vsctl set interface NAME options:K=V</c>), e.g. tx_pcap.</summary>
+    public void SetInterfaceOptions(string name, params string[] options) => SetInterface(name, [.. options.Select(o => "options:" + o)]);
+
+    /// <summary>Sets columns of an interface (<c>ovs-vsctl set interface NAME COLUMN=VALUE...</c>), e.g. type=internal, mac=.</summary>
+    public void SetInterface(string name, params string[] columns) => Vsctl(["set", "interface", name, .. columns]);
+
+    /// <summary>Sets columns of the bridge (<c>ovs-vsctl set bridge BRIDGE COLUMN=VALUE...</c>), e.g. other_config:hwaddr=.</summary>
+    public void SetBridge(params string[] columns) => Vsctl(["set", "bridge", Bridge, .. columns]);
+
     /// <summary>Runs ovs-ofctl against the switch; throws with its stderr when it fails.</summary>
     public string Ofctl(params string[] args) => Tool("ovs-ofctl", args);
 

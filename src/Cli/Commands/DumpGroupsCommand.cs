@@ -1,8 +1,6 @@
 using System.CommandLine;
-using System.Globalization;
 using Datapath.Classifier;
-using Datapath.Cli.Output;
-using Datapath.Cli.Scenario;
+using Datapath.Engine;
 
 namespace Datapath.Cli.Commands;
 
@@ -11,42 +9,38 @@ namespace Datapath.Cli.Commands;
 /// `ovs-ofctl dump-groups` prints them (each group after OVS's leading space; OVS's reply header, which only names
 /// an OpenFlow message, is left out as dump-flows leaves it out), one group with `GROUP` (its id).
 /// </summary>
-internal sealed class DumpGroupsCommand : ICliCommand
+internal sealed class DumpGroupsCommand : NodeReplyCommand
 {
-    public int Order => 41;
+    private readonly Argument<string?> _group = new("GROUP") { Description = "Print only this group (its group_id), as ovs-ofctl dump-groups BRIDGE GROUP", Arity = ArgumentArity.ZeroOrOne };
+    private readonly Option<bool> _names = new("--names") { Description = "Print port names (the default when the output is a terminal, as ovs-ofctl)" };
+    private readonly Option<bool> _noNames = new("--no-names") { Description = "Print port numbers" };
 
-    public Command Create()
+    public override int Order => 41;
+    protected override string Name => "dump-groups";
+    protected override string Description => "Print a node's groups as ovs-ofctl dump-groups does";
+    protected override string Key => "groups";
+    protected override bool Indented => true;
+    protected override IEnumerable<Argument> Arguments => [_group];
+    protected override IEnumerable<Option> Options => [_names, _noNames];
+
+    protected override IEnumerable<string>? Reply(ParseResult parse, Node node, TextWriter stderr)
     {
-        var args = new ScenarioArguments();
-        var group = new Argument<string?>("GROUP") { Description = "Print only this group (its group_id), as ovs-ofctl dump-groups BRIDGE GROUP", Arity = ArgumentArity.ZeroOrOne };
-        var names = new Option<bool>("--names") { Description = "Print port names (the default when the output is a terminal, as ovs-ofctl)" };
-        var noNames = new Option<bool>("--no-names") { Description = "Print port numbers" };
-        var command = new Command("dump-groups", "Print a node's groups as ovs-ofctl dump-groups does") { group, names, noNames };
-        args.AddTo(command);
-        command.SetAction(parse =>
+        if (parse.GetValue(_names) && parse.GetValue(_noNames))
         {
-            var stdout = parse.InvocationConfiguration.Output;
-            var stderr = parse.InvocationConfiguration.Error;
-            if (parse.GetValue(names) && parse.GetValue(noNames))
-                return CliError.BadInput(stderr, "--names and --no-names: give one of them");
-            uint? only = null;
-            if (parse.GetValue(group) is { } g)
+            Output.CliError.BadInput(stderr, "--names and --no-names: give one of them");
+            return null;
+        }
+        uint? only = null;
+        if (parse.GetValue(_group) is { } g)
+        {
+            if (!DumpGroupStatsCommand.TryParseGroupId(g, out uint n))
             {
-                string id = g.StartsWith("group_id=", StringComparison.Ordinal) ? g[9..] : g;
-                if (!uint.TryParse(id, NumberStyles.None, CultureInfo.InvariantCulture, out uint n))
-                    return CliError.BadInput(stderr, $"GROUP '{g}': not a group id (a number, or group_id=N)");
-                only = n;
+                Output.CliError.BadInput(stderr, $"GROUP '{g}': not a group id (a number, or group_id=N)");
+                return null;
             }
-            var scenario = args.Load(parse, stderr, out int code);
-            if (scenario is null)
-                return code;
-            var node = ScenarioArguments.FindNode(scenario, parse.GetValue(args.Node)!, stderr, out code);
-            if (node is null)
-                return code;
-            bool show = parse.GetValue(names) || (!parse.GetValue(noNames) && !Console.IsOutputRedirected);
-            DumpLines.Write(stdout, parse.GetValue(args.Json), node.Name, "groups", node.Bridge.DumpGroups(show ? NamesShown.Ports : NamesShown.None, only));
-            return ExitCodes.Ok;
-        });
-        return command;
+            only = n;
+        }
+        bool show = parse.GetValue(_names) || (!parse.GetValue(_noNames) && !Console.IsOutputRedirected);
+        return node.Bridge.DumpGroups(show ? NamesShown.Ports : NamesShown.None, only);
     }
 }

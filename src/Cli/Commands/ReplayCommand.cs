@@ -39,6 +39,8 @@ internal sealed class ReplayCommand : ICliCommand
         var dumpIptables = new Option<bool>("--dump-iptables") { Description = "Print each host's iptables tables afterwards, as iptables -t TABLE -L -n -v --line-numbers (with the replay's counters)" };
         var dumpHostConntrack = new Option<bool>("--dump-host-conntrack") { Description = "Print each host's connection table afterwards, as conntrack -L (at the capture's latest time)" };
         var dumpPorts = new Option<bool>("--dump-ports") { Description = "Print the bridge's port counters afterwards, as ovs-ofctl dump-ports" };
+        var dumpTables = new Option<bool>("--dump-tables") { Description = "Print the bridge's table statistics afterwards, as ovs-ofctl dump-tables" };
+        var dumpGroupStats = new Option<bool>("--dump-group-stats") { Description = "Print the bridge's group statistics afterwards, as ovs-ofctl dump-group-stats" };
         var noCache = new Option<bool>("--no-cache") { Description = "Translate every pass on the slow path (no flow cache); the results are the same" };
         var workers = NumberOption.Create("--workers",
             "Threads that run frames (default 1; see docs/architecture.md for when more pay); the pcaps are the same as with 1",
@@ -48,7 +50,7 @@ internal sealed class ReplayCommand : ICliCommand
             min: 0, max: int.MaxValue, defaultValue: Node.DefaultPrepareMinConnections, what: "a number of connections");
         var command = new Command("replay", "Run a capture through a node (or the cluster) and write what each port sends")
         {
-            input, inPort, fromHost, cluster, output, pcapngOut, bridgeOnly, dumpConntrack, dumpFlows, dumpPorts, dumpIptables, dumpHostConntrack, noCache, workers, prefetch,
+            input, inPort, fromHost, cluster, output, pcapngOut, bridgeOnly, dumpConntrack, dumpFlows, dumpPorts, dumpTables, dumpGroupStats, dumpIptables, dumpHostConntrack, noCache, workers, prefetch,
         };
         command.Validators.Add(r =>
         {
@@ -233,6 +235,26 @@ internal sealed class ReplayCommand : ICliCommand
                 foreach (var n in nodes)
                     foreach (var line in n.Bridge.DumpPorts(n.Name, Classifier.NamesShown.Ports))
                         stdout.WriteLine(line);
+            }
+            if (parse.GetValue(dumpTables))
+            {
+                foreach (var n in nodes)
+                {
+                    if (nodes.Count > 1)
+                        stdout.WriteLine($"{n.Name}:");
+                    foreach (var line in OfctlReplies.DumpTables(n.Bridge))
+                        stdout.WriteLine(line);
+                }
+            }
+            if (parse.GetValue(dumpGroupStats))
+            {
+                foreach (var n in nodes)
+                {
+                    if (nodes.Count > 1)
+                        stdout.WriteLine($"{n.Name}:");
+                    foreach (var line in OfctlReplies.DumpGroupStats(n.Bridge, new Classifier.FlowStatsClock(firstMs ?? 0, lastMs)))
+                        stdout.WriteLine(Bridge.FlowDumpIndent + line);
+                }
             }
             var journeyNodes = nodes.Select(n => journey.GetNode(n.Name)).ToList();
             if (parse.GetValue(dumpIptables))

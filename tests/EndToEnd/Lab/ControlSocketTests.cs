@@ -73,12 +73,28 @@ public sealed class ControlSocketTests : IDisposable
         Assert.Equal(" group_id=9,type=select,bucket=bucket_id:0,actions=output:\"antrea-gw0\",bucket=bucket_id:1,actions=output:\"coredns--3e3abf\"\n",
             Ctl("dump-groups", "group_id=9").Out);
         Assert.Equal(1, Ctl("add-group", "group_id=9,type=all,bucket=output:2").Code); // OFPGMFC_GROUP_EXISTS
+        Assert.Matches(@"^ group_id=9,duration=[0-9.]+s,ref_count=0,packet_count=0,byte_count=0,bucket0:packet_count=0,byte_count=0,bucket1:packet_count=0,byte_count=0\n$",
+            Ctl("dump-group-stats", "group_id=9").Out);
         Assert.Equal(0, Ctl("mod-group", "group_id=9,type=all,bucket=output:2").Code);
         Assert.Contains("group_id=9,type=all,", Ctl("dump-groups").Out, StringComparison.Ordinal);
         Assert.Equal(0, Ctl("add-flow", "table=200,priority=9,ip,nw_dst=192.0.2.99,actions=group:9").Code);
+        Assert.Contains(",ref_count=1,", Ctl("dump-group-stats", "group_id=9").Out, StringComparison.Ordinal);
         Assert.Equal("deleted 1 group(s)\n", Ctl("del-groups", "group_id=9").Out);
         Assert.Equal("", Ctl("dump-groups", "group_id=9").Out);
         Assert.Equal("", Ctl("dump-flows", "table=200,ip,nw_dst=192.0.2.99").Out);
+    }
+
+    /// <summary>show and dump-tables on the live node, as ovs-ofctl prints them.</summary>
+    [Fact]
+    public void ShowAndDumpTablesDescribeTheLiveBridge()
+    {
+        var show = Ctl("show");
+        Assert.Equal(0, show.Code);
+        Assert.StartsWith("OFPT_FEATURES_REPLY (xid=0x2): dpid:0000", show.Out, StringComparison.Ordinal);
+        Assert.Contains(" 2(antrea-gw0): addr:", show.Out, StringComparison.Ordinal);
+        var tables = Ctl("dump-tables");
+        Assert.Equal(0, tables.Code);
+        Assert.StartsWith("  table 0 (\"Classification\"):\n    active=", tables.Out, StringComparison.Ordinal);
     }
 
     /// <summary>The live daemon's dump-flows ages rules on the wall clock: loaded at start, or when ctl add-flow ran.</summary>
