@@ -98,10 +98,13 @@ public sealed class KernelSemanticsTests
         sleep 2
         """;
 
-    /// <summary>Sends "sport dst dport mark broadcast;..." as UDP datagrams of 3 bytes (IP length 31), one socket each.</summary>
+    /// <summary>Sends "sport dst dport mark broadcast;..." as UDP datagrams of 3 bytes (IP length 31), one socket each,
+    /// 50 ms apart (xtables-monitor asks the kernel for every traced rule's text; a burst of events overruns its
+    /// netlink socket, and it exits on ENOBUFS).</summary>
     private const string Sender = """
-        import socket, sys
+        import socket, sys, time
         for line in sys.argv[1].split(';'):
+            time.sleep(0.05)
             w = line.split()
             s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
             if int(w[3]): s.setsockopt(socket.SOL_SOCKET, 36, int(w[3]))
@@ -111,13 +114,24 @@ public sealed class KernelSemanticsTests
             s.close()
         """;
 
+    /// <summary>The TRACE rules added after the restore (as seed 002 adds its own): the ClusterIP and pod port
+    /// from the node, the LAN and the pod; Docker's published port; two of the MARK datagrams.</summary>
+    private static readonly string[] s_traceRules =
+    [
+        "-A OUTPUT -p udp -m udp --dport 9898 -j TRACE",
+        "-A PREROUTING -p udp -m udp --dport 9898 -j TRACE",
+        "-A PREROUTING -p udp -m udp --dport 8080 -j TRACE",
+        "-A OUTPUT -p udp -m udp --dport 1001:1002 -j TRACE",
+    ];
+
     [NetnsFact]
-    public void Counters_and_connections_equal_the_kernels_for_the_seeds_semantics()
+    public void Counters_connections_and_traces_equal_the_kernels_for_the_seeds_semantics()
     {
         if (Shell.Run("python3", "-c \"import socket\"").ExitCode != 0)
             return; // python3 sends the datagrams (SO_MARK, SO_BROADCAST); without it there is nothing to judge
 
         string s = "ks" + Guid.NewGuid().ToString("N")[..6];
+        System.Diagnostics.Process? monitor = null;
         try
         {
             var setup = Shell.Run("bash", "-s -- " + s, Setup);
@@ -126,6 +140,19 @@ public sealed class KernelSemanticsTests
             Assert.True(Shell.Run("ip", $"netns exec {s}-node ipset restore", sets).ExitCode == 0, "ipset restore failed");
             var restore = Shell.Run("ip", $"netns exec {s}-node iptables-restore", RuleFixtures.SeedSemantics + "\n");
             Assert.True(restore.ExitCode == 0, "iptables-restore refused the document: " + restore.Error);
+            foreach (string rule in s_traceRules)
+                Assert.True(Shell.Run("ip", $"netns exec {s}-node iptables -t raw {rule}").ExitCode == 0, "iptables -t raw " + rule);
+            var macs = new Dictionary<string, string>();
+            foreach (var (ns, dev) in new[] { ("ext", "eth0p"), ("ctr", "ctr0"), ("pod", "eth0"), ("node", "eth0"), ("node", "docker0"), ("node", "cali1") })
+                macs[ns + "/" + dev] = Shell.Run("ip", $"-n {s}-{ns} -br link show {dev}").Output.Split(' ', StringSplitOptions.RemoveEmptyEntries)[2];
+
+            // xtables-monitor writes each event as it comes; it is stopped with SIGTERM (its stdio is flushed per event).
+            string traceFile = Path.Combine(Path.GetTempPath(), s + ".xtables");
+            monitor = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("bash", $"-c \"exec ip netns exec {s}-node xtables-monitor --trace > {traceFile}\"")
+            {
+                UseShellExecute = false,
+            })!;
+            Thread.Sleep(500);
             foreach (var from in new[] { "node", "ext", "ctr", "pod" })
             {
                 string list = string.Join(';', s_datagrams.Where(d => d.From == from)
@@ -133,20 +160,48 @@ public sealed class KernelSemanticsTests
                 var send = Shell.Run("ip", $"netns exec {s}-{from} python3 -c \"{Sender.Replace("\"", "\\\"", StringComparison.Ordinal)}\" \"{list}\"");
                 Assert.True(send.ExitCode == 0, $"sending from {from} failed: {send.Error}");
             }
-            Thread.Sleep(300);
+            // The monitor asks the kernel for each traced rule's text: wait until its output stops growing.
+            long size = -1;
+            for (int waited = 0; waited < 100; waited++)
+            {
+                Thread.Sleep(200);
+                long now = new FileInfo(traceFile).Length;
+                if (now == size && now > 0)
+                    break;
+                size = now;
+            }
+            Shell.Run("kill", monitor.Id.ToString(CultureInfo.InvariantCulture));
+            monitor.WaitForExit();
             string kernelSave = Shell.Run("ip", $"netns exec {s}-node iptables-save -c").Output;
             var kernelConntrack = Shell.Run("ip", $"netns exec {s}-node conntrack -L").Output;
 
-            var (rules, tracker) = RunOurs();
+            var ourTrace = new StringWriter();
+            var (rules, tracker) = RunOurs(macs, new XtablesMonitor(ourTrace, XtablesTraceStyle.Linux618));
             Assert.Equal(WithoutComments(kernelSave), IptablesSaveWriter.Write(rules, counters: true, null, out _));
             Assert.Equal(string.Join("\n", Normalized(kernelConntrack.Split("\n"))), string.Join("\n", Normalized(tracker.ListConntrack(0))));
+            string kernel = File.ReadAllText(traceFile);
+            File.Delete(traceFile);
+            Assert.Contains("raw:OUTPUT:rule:0x", kernel);
+            Assert.Equal(TraceNormalized(kernel), TraceNormalized(ourTrace.ToString()));
+            // one id per traced packet, the same in every hook: the 10 datagrams the TRACE rules select (5 to port 9898,
+            // 3 through PREROUTING to 8080 - one of them the node's own to 127.0.0.1, back in on lo - and 2 MARK ones)
+            Assert.Equal(10, Regex.Matches(ourTrace.ToString(), @"PACKET: 2 ([0-9a-f]{8}) ").Select(m => m.Groups[1].Value).Distinct().Count());
         }
         finally
         {
+            if (monitor is { HasExited: false })
+                monitor.Kill();
+            monitor?.Dispose();
             foreach (var n in new[] { "node", "ext", "ctr", "pod" })
                 Shell.Run("ip", $"netns del {s}-{n}");
         }
     }
+
+    /// <summary>xtables-monitor lines without the trace ids and the IP IDs (the sockets' random ones; ours are 0). The
+    /// kernel's trace id is a siphash of the skb's address, flow hash and input interface, so it is not ours; it even
+    /// changes at INPUT for a datagram bridged in from docker0, where ours stays the packet's one id.</summary>
+    private static string TraceNormalized(string text)
+        => Regex.Replace(Regex.Replace(text, @"(PACKET|TRACE): 2 [0-9a-f]{8} ", "$1: 2 <id> "), @" ID=\d+ ", " ID=* ");
 
     private static string WithoutComments(string saved)
         => string.Concat(saved.Split('\n').Where(l => l.Length > 0 && !l.StartsWith('#')).Select(l => l + "\n"));
@@ -194,6 +249,13 @@ public sealed class KernelSemanticsTests
         return ("eth0", "192.168.1.88", false);
     }
 
+    private static string SenderDevice(string from) => from switch
+    {
+        "ext" => "eth0p",
+        "ctr" => "ctr0",
+        _ => "eth0",
+    };
+
     private static readonly Dictionary<string, (string Source, string Device)> s_senders = new()
     {
         ["ext"] = ("192.168.1.1", "eth0"),
@@ -204,10 +266,16 @@ public sealed class KernelSemanticsTests
     /// <summary>Runs every datagram through our engine in the kernel's hook order: local out is OUTPUT, a re-route
     /// when OUTPUT's DNAT changed the destination, POSTROUTING, and for a local destination PREROUTING and INPUT on
     /// lo; a received datagram is PREROUTING, then INPUT or FORWARD and POSTROUTING as the route after DNAT says.</summary>
-    private static (RuleSet Rules, ConnectionTracker Tracker) RunOurs()
+    private static (RuleSet Rules, ConnectionTracker Tracker) RunOurs(Dictionary<string, string> macs, XtablesMonitor monitor)
     {
         var tracker = new ConnectionTracker(new ConntrackOptions { DefaultPolicy = TimeoutPolicy.KubeProxy });
-        var rules = IptablesSaveParser.ParseText(RuleFixtures.SeedSemantics, "SeedSemantics");
+        // The TRACE rules come after the file's, as `iptables -t raw -A` after the restore makes them (their handles too).
+        string document = RuleFixtures.SeedSemantics.Replace("-A cali-PREROUTING -m comment --comment \"cali:PWuxTAIaFCtsg5Qa\" -m mark --mark 0x40000/0x40000 -m set --match-set cali40all-ipam-pools src\nCOMMIT",
+            "-A cali-PREROUTING -m comment --comment \"cali:PWuxTAIaFCtsg5Qa\" -m mark --mark 0x40000/0x40000 -m set --match-set cali40all-ipam-pools src\n" + string.Join('\n', s_traceRules) + "\nCOMMIT",
+            StringComparison.Ordinal);
+        Assert.NotEqual(RuleFixtures.SeedSemantics, document);
+        var rules = IptablesSaveParser.ParseText(document, "SeedSemantics");
+        monitor.Attach(rules, "node");
         var engine = new NetfilterEngine(rules, new NetfilterEngineOptions
         {
             Sets = IpSets.IpsetSaveParser.ParseText(RuleFixtures.Ipsets, "RuleFixtures.Ipsets"),
@@ -220,7 +288,10 @@ public sealed class KernelSemanticsTests
             bool local = d.From == "node";
             var first = local ? Route(Packets.Ip(d.Destination)) : default;
             string src = local ? first.Source : s_senders[d.From].Source;
-            var frame = Packets.UdpFrame(src, d.SourcePort, d.Destination, d.DestinationPort);
+            var frame = local ? Packets.UdpFrame(src, d.SourcePort, d.Destination, d.DestinationPort)
+                : PacketBuilder.Udp(MacAddress.Parse(macs[d.From + "/" + SenderDevice(d.From)]), MacAddress.Parse(macs["node/" + s_senders[d.From].Device]),
+                    Ipv4Address.Parse(src), Ipv4Address.Parse(d.Destination), d.SourcePort, d.DestinationPort, [1, 2, 3]);
+            frame[EthernetHeader.Length + 6] |= 0x40; // DF, as Linux sets it on a UDP socket (path MTU discovery)
             FlowKey.Extract(frame, 2, out var key);
             key.PktMark = d.Mark;
             var packet = new NetfilterPacket(ref key, frame) { Length = 31 };
@@ -251,6 +322,7 @@ public sealed class KernelSemanticsTests
                     continue;
                 }
                 packet.OutInterface = route.Device;
+                frame[EthernetHeader.Length + 8]--; // ip_forward decrements the TTL before the FORWARD hook
                 if (engine.Run(NetfilterHook.Forward, ref packet) == NetfilterVerdict.Accept)
                     engine.Run(NetfilterHook.Postrouting, ref packet);
             }
