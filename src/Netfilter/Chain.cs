@@ -37,6 +37,9 @@ public sealed class Chain
 
     public bool IsBuiltin { get; }
 
+    /// <summary>The chain's nf_tables handle (its declaration order in the table, from 1).</summary>
+    public ulong Handle { get; internal set; }
+
     /// <summary>ACCEPT or DROP for built-in chains; ignored for user chains (<c>-</c> in iptables-save).</summary>
     public NetfilterVerdict Policy { get; internal set; }
 

@@ -89,10 +89,25 @@ public sealed class ConntrackNatBinding : INatConntrack
             flags |= NatFlags.Random;
         if ((r.Flags & NatRangeFlags.Persistent) != 0)
             flags |= NatFlags.Persistent;
-        var spec = new NatSpec(dst ? NatKind.Dnat : NatKind.Snat, new Ipv4Address(lo), new Ipv4Address(hi),
-            r.MapsPort ? r.MinPort : (ushort)0, r.MapsPort ? r.MaxPort : (ushort)0, flags);
+        ushort minPort = r.MapsPort ? r.MinPort : (ushort)0, maxPort = r.MapsPort ? r.MaxPort : (ushort)0;
+        if (!r.MapsPort && !dst && (flags & NatFlags.Random) != 0
+            && key.NwProto is IpProtocols.Tcp or IpProtocols.Udp or IpProtocols.Sctp)
+        {
+            // --random/--random-fully (NF_NAT_RANGE_PROTO_RANDOM_ALL) never keep the source port: the kernel's
+            // nf_nat_l4proto_unique_tuple draws from the port's class, 1-511, 600-1023 or 1024-65535.
+            (minPort, maxPort) = key.TpSrc switch
+            {
+                < 512 => ((ushort)1, (ushort)511),
+                < 1024 => ((ushort)600, (ushort)1023),
+                _ => ((ushort)1024, (ushort)65535),
+            };
+        }
+        var spec = new NatSpec(dst ? NatKind.Dnat : NatKind.Snat, new Ipv4Address(lo), new Ipv4Address(hi), minPort, maxPort, flags);
         if (!Tracker.NfSetupNat(packet.Connection, spec, packet.NowMs))
             return false;
+        // nf_nat_setup_info sets IPS_SRC_NAT/IPS_DST_NAT on the connection at once: --ctstate SNAT/DNAT in a
+        // later hook of this same first packet (mangle POSTROUTING after nat OUTPUT's DNAT) sees it.
+        key.CtState |= (uint)(packet.Connection.NatStatus & (CtStateFlags.SrcNat | CtStateFlags.DstNat));
         return true;
     }
 

@@ -287,6 +287,14 @@ public static class IptablesSaveParser
                 throw new InputException(file, rule.Line, rule.TargetColumn, $"cannot jump to built-in chain '{jump}'");
             rule.Target.Chain = target;
         }
+        // nf_tables handles, as iptables-nft-restore's batch creates the objects: the chains in declaration order, then
+        // the rules in the order of their lines (xtables-monitor --trace prints rule:0xHANDLE).
+        ulong handle = 0;
+        foreach (var chain in table.Chains)
+            chain.Handle = ++handle;
+        foreach (var (rule, _) in pending)
+            rule.Handle = ++handle;
+        table.LastHandle = handle;
         foreach (var chain in table.Chains)
         {
             chain.RuleArray = [.. chain.PendingRules];

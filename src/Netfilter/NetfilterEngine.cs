@@ -40,8 +40,12 @@ namespace Datapath.Netfilter;
 // that cannot be indexed split the run; candidates are tried in chain order, so first-match semantics
 // are exactly those of a linear scan (a test checks both on random rule sets).
 //
-// Tracing: when NetfilterPacket.Trace is not null, every matched rule, return and policy is appended as
-// table:chain:rule:N:VERDICT (xtables-monitor --trace). When it is null nothing is formatted.
+// Tracing, two kinds. Our own: when NetfilterPacket.Trace is not null, every matched rule, return and policy is
+// appended as table:chain:rule:N:VERDICT (`datapath trace` shows every step of its packet). The kernel's: the TRACE
+// target sets the packet's nf_trace bit (TraceRequested), which stays set through every later hook; from then on each
+// matched rule, chain end and policy is reported to the rule set's XtablesMonitor, if one is attached, in
+// `xtables-monitor --trace`'s words (rule handles, verdicts, PACKET lines; see XtablesMonitor). Packets no TRACE rule
+// selected cost one bool test per event site. When neither is asked for nothing is formatted.
 //
 // Invariants
 // ----------
@@ -180,6 +184,8 @@ public sealed class NetfilterEngine
     {
         var stages = _hooks[(int)hook];
         var ct = Conntrack;
+        if (!packet.TraceRequested && Volatile.Read(ref Rules.Monitor) is { TraceAll: true })
+            packet.TraceRequested = true;
         for (int s = 0; s < stages.Length; s++)
         {
             ref readonly Stage stage = ref stages[s];
@@ -287,7 +293,8 @@ public sealed class NetfilterEngine
     /// <summary>Traverses a built-in chain and applies its policy when the packet falls off its end.</summary>
     private NetfilterVerdict RunBuiltin(Chain chain, NetfilterHook hook, ref NetfilterPacket packet)
     {
-        var r = Traverse(chain.Program!, chain.First, chain.End, -1, hook, ref packet);
+        packet.XtablesHeaderPending = true;
+        var r = Traverse(chain.Program!, chain.First, chain.End, -1, chain, hook, ref packet);
         if (r != ChainResult.Continue)
             return r switch
             {
@@ -299,6 +306,8 @@ public sealed class NetfilterEngine
         if (packet.Trace is { } trace)
             trace.Add(new NetfilterTraceStep(hook, chain.Table.Name, chain.Name, NetfilterTraceKind.Policy, 0,
                 chain.Policy == NetfilterVerdict.Accept ? "ACCEPT" : "DROP"));
+        if (packet.TraceRequested && Volatile.Read(ref Rules.Monitor) is { } tap)
+            tap.Policy(ref packet, chain);
         return chain.Policy;
     }
 
@@ -311,9 +320,9 @@ public sealed class NetfilterEngine
         Reject,
     }
 
-    /// <summary>Walks the slots [first, end) of a compiled table: a built-in chain (<paramref name="jumpSlot"/> = -1)
-    /// or the chain the rule in slot <paramref name="jumpSlot"/> jumps to.</summary>
-    private ChainResult Traverse(CompiledTable table, int first, int end, int jumpSlot, NetfilterHook hook, ref NetfilterPacket packet)
+    /// <summary>Walks the slots [first, end) of a compiled table: the built-in chain <paramref name="builtin"/>
+    /// (<paramref name="jumpSlot"/> = -1) or the chain the rule in slot <paramref name="jumpSlot"/> jumps to.</summary>
+    private ChainResult Traverse(CompiledTable table, int first, int end, int jumpSlot, Chain? builtin, NetfilterHook hook, ref NetfilterPacket packet)
     {
         var rules = table.Rules;
         int i = first;
@@ -360,6 +369,8 @@ public sealed class NetfilterEngine
             var chain = table.Objects[jumpSlot].Target.Chain!;
             trace.Add(new NetfilterTraceStep(hook, chain.Table.Name, chain.Name, NetfilterTraceKind.Return, 0, "RETURN"));
         }
+        if (packet.TraceRequested && Volatile.Read(ref Rules.Monitor) is { } tap)
+            tap.ChainEnd(ref packet, jumpSlot >= 0 ? table.Objects[jumpSlot].Target.Chain! : builtin!);
         return ChainResult.Continue;
     }
 
@@ -477,29 +488,43 @@ public sealed class NetfilterEngine
             var o = table.Objects[slot];
             trace.Add(new NetfilterTraceStep(hook, o.Chain.Table.Name, o.Chain.Name, NetfilterTraceKind.Rule, o.Number, o.Target.TraceVerdict));
         }
+        if (rule.Kind is TargetKind.Jump or TargetKind.Goto)
+            return ExecuteJump(table, ref rule, slot, hook, ref packet);
+        var result = ExecuteTarget(ref rule, ref packet);
+        if (packet.TraceRequested)
+            XtablesRule(ref packet, table.Objects[slot]);
+        return result;
+    }
+
+    /// <summary>Reports a matched rule to the rule set's xtables monitor (the packet has nf_trace set).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void XtablesRule(ref NetfilterPacket packet, Rule rule)
+    {
+        if (Volatile.Read(ref Rules.Monitor) is { } tap)
+            tap.Rule(ref packet, rule);
+    }
+
+    /// <summary>-j CHAIN continues after the chain returns; -g CHAIN returns from the current chain too.</summary>
+    private ExecResult ExecuteJump(CompiledTable table, ref CompiledRule rule, int slot, NetfilterHook hook, ref NetfilterPacket packet)
+    {
+        Prefetch(table.Rules, rule.JumpFirst, rule.JumpBlockEnd);
+        if (packet.TraceRequested)
+            XtablesRule(ref packet, table.Objects[slot]);
+        return Traverse(table, rule.JumpFirst, rule.JumpEnd, slot, null, hook, ref packet) switch
+        {
+            ChainResult.Continue => rule.Kind == TargetKind.Goto ? ExecResult.Return : ExecResult.Next,
+            ChainResult.Accept => ExecResult.Accept,
+            ChainResult.Drop => ExecResult.Drop,
+            _ => ExecResult.Reject,
+        };
+    }
+
+    private ExecResult ExecuteTarget(ref CompiledRule rule, ref NetfilterPacket packet)
+    {
         switch (rule.Kind)
         {
             case TargetKind.None:
                 return ExecResult.Next;
-            case TargetKind.Jump:
-                Prefetch(table.Rules, rule.JumpFirst, rule.JumpBlockEnd);
-                return Traverse(table, rule.JumpFirst, rule.JumpEnd, slot, hook, ref packet) switch
-                {
-                    ChainResult.Continue => ExecResult.Next,
-                    ChainResult.Accept => ExecResult.Accept,
-                    ChainResult.Drop => ExecResult.Drop,
-                    _ => ExecResult.Reject,
-                };
-            case TargetKind.Goto:
-                // -g: when the chain returns, the current chain returns too.
-                Prefetch(table.Rules, rule.JumpFirst, rule.JumpBlockEnd);
-                return Traverse(table, rule.JumpFirst, rule.JumpEnd, slot, hook, ref packet) switch
-                {
-                    ChainResult.Continue => ExecResult.Return,
-                    ChainResult.Accept => ExecResult.Accept,
-                    ChainResult.Drop => ExecResult.Drop,
-                    _ => ExecResult.Reject,
-                };
             case TargetKind.Accept:
                 return ExecResult.Accept;
             case TargetKind.Drop:

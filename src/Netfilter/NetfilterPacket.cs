@@ -47,8 +47,15 @@ public ref struct NetfilterPacket
     /// <summary>When not null, every rule that matches, every return and policy is appended (TRACE-style).</summary>
     public List<NetfilterTraceStep>? Trace;
 
-    /// <summary>Set by the TRACE target (raw table): the packet asked to be traced.</summary>
+    /// <summary>The skb's nf_trace bit: set by the TRACE target (raw table), kept through every later hook; the
+    /// rules set's <see cref="XtablesMonitor"/> then reports each rule, policy and return the packet meets.</summary>
     public bool TraceRequested;
+
+    /// <summary>The packet's id in <c>xtables-monitor --trace</c> (0 until its first event).</summary>
+    public uint XtablesTraceId;
+
+    /// <summary>True from the start of a base chain until its first trace event, which carries the packet's headers.</summary>
+    public bool XtablesHeaderPending;
 
     /// <summary>Set when the verdict is <see cref="NetfilterVerdict.Reject"/>.</summary>
     public RejectWith RejectWith;

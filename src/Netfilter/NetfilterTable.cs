@@ -15,6 +15,9 @@ public sealed class NetfilterTable
 
     public string Name { get; }
 
+    /// <summary>The last nf_tables handle given to a chain or rule of this table (the next object gets one more).</summary>
+    public ulong LastHandle { get; internal set; }
+
     /// <summary>The rules as the engine walks them, built at COMMIT.</summary>
     internal CompiledTable? Program { get; set; }
 

@@ -31,6 +31,10 @@ public sealed class Rule
 
     public string File { get; }
 
+    /// <summary>The rule's nf_tables handle (iptables-nft): unique in its table, in creation order; what
+    /// <c>xtables-monitor --trace</c> prints as <c>rule:0xHANDLE</c>.</summary>
+    public ulong Handle { get; internal set; }
+
     public int Line { get; }
 
     /// <summary>The 1-based column of the target's name (after -j/-g) on <see cref="Line"/>, 1 without a target.</summary>

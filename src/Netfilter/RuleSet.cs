@@ -15,6 +15,9 @@ public sealed class RuleSet
     /// <summary>The <c>-m recent</c> lists, shared by name between rules (/proc/net/xt_recent/NAME).</summary>
     public RecentRegistry Recent { get; } = new();
 
+    /// <summary>The <c>xtables-monitor --trace</c> subscribed to these tables (XtablesMonitor.Attach), or null.</summary>
+    internal XtablesMonitor.Tap? Monitor;
+
     public NetfilterTable? Raw => Get("raw");
 
     public NetfilterTable? Mangle => Get("mangle");

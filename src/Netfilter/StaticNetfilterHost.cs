@@ -1,8 +1,9 @@
 namespace Datapath.Netfilter;
 
 /// <summary>
-/// A node's interfaces as a fixed list of (name, address, prefix length). Local addresses are LOCAL,
-/// 0.0.0.0 UNSPEC, 224/4 MULTICAST, 255.255.255.255 and each subnet's broadcast BROADCAST, anything else UNICAST.
+/// A node's interfaces as a fixed list of (name, address, prefix length). Local addresses are LOCAL, 224/4
+/// MULTICAST, 0/8, 255.255.255.255 and each subnet's broadcast BROADCAST, anything else UNICAST (the kernel's
+/// __inet_dev_addr_type: an IPv4 address is never UNSPEC).
 /// </summary>
 public sealed class StaticNetfilterHost : INetfilterHost
 {
@@ -18,12 +19,10 @@ public sealed class StaticNetfilterHost : INetfilterHost
 
     public AddressTypes Classify(uint address, string? limitInterface)
     {
-        if (address == 0)
-            return AddressTypes.Unspec;
+        if ((address >> 24) == 0 || address == uint.MaxValue)
+            return AddressTypes.Broadcast;
         if ((address & 0xF0000000) == 0xE0000000)
             return AddressTypes.Multicast;
-        if (address == uint.MaxValue)
-            return AddressTypes.Broadcast;
         foreach (var (name, local, prefix) in _addresses)
         {
             if (limitInterface is not null && name != limitInterface)

@@ -201,6 +201,20 @@ public sealed class MatchTests
     }
 
     [Fact]
+    public void Addrtype_classifies_0_slash_8_as_broadcast_as_the_kernel_does()
+    {
+        // __inet_dev_addr_type: zeronet and 255.255.255.255 are RTN_BROADCAST, so a DHCP client's 0.0.0.0 is BROADCAST
+        // and `! --src-type LOCAL,BROADCAST` does not take it.
+        var engine = Harness.Engine(RuleFixtures.AddrType, host: new StaticNetfilterHost().AddAddress("eth1", Packets.Ip("10.79.1.201"), 24));
+        var key = Packets.Udp("0.0.0.0", 68, "255.255.255.255", 67);
+        var (_, trace) = Harness.Run(engine, NetfilterHook.Prerouting, ref key, "eth1");
+        Assert.DoesNotContain("nat:PREROUTING:rule:2:JUMP:NOTLOCALSRC", trace);
+        key = Packets.Udp("10.0.0.8", 68, "255.255.255.255", 67);
+        (_, trace) = Harness.Run(engine, NetfilterHook.Prerouting, ref key, "eth1");
+        Assert.Contains("nat:PREROUTING:rule:2:JUMP:NOTLOCALSRC", trace);
+    }
+
+    [Fact]
     public void Addrtype_limit_iface_in_classifies_through_the_input_interface()
     {
         var host = new StaticNetfilterHost().AddAddress("eth1", Packets.Ip("10.79.1.201"), 24);

@@ -281,12 +281,11 @@ public sealed partial class HostStack : INetfilterHost, IDisposable
     /// <summary>The type of <paramref name="address"/> as the local and main tables classify it (<c>-m addrtype</c>).</summary>
     public AddressTypes Classify(uint address, string? limitInterface)
     {
-        if (address == 0)
-            return AddressTypes.Unspec;
+        // __inet_dev_addr_type: 0/8 and the limited broadcast are BROADCAST (an IPv4 address is never UNSPEC).
+        if ((address >> 24) == 0 || address == uint.MaxValue)
+            return AddressTypes.Broadcast;
         if ((address & 0xF000_0000) == 0xE000_0000)
             return AddressTypes.Multicast;
-        if (address == uint.MaxValue)
-            return AddressTypes.Broadcast;
         foreach (var i in _interfaces)
         {
             if (limitInterface is not null && i.Name != limitInterface)
