@@ -51,6 +51,28 @@ public sealed class YamlInput
         ArgumentNullException.ThrowIfNull(text);
         if (string.IsNullOrWhiteSpace(text))
             throw InputException.InFile(file, "is empty");
+        var stream = Load(text, file);
+        if (stream.Documents.Count == 0)
+            throw InputException.InFile(file, "has no YAML document (only comments)");
+        var input = new YamlInput(file, stream.Documents[0].RootNode);
+        if (stream.Documents.Count > 1)
+            throw input.At(stream.Documents[1].RootNode, "a second YAML document: the file holds one");
+        return input;
+    }
+
+    /// <summary>
+    /// Parses a multi-document file (Kubernetes manifests, documents separated by <c>---</c>): one input per
+    /// document that is not empty.
+    /// </summary>
+    /// <exception cref="InputException">The text is not YAML or is nested too deep.</exception>
+    public static IReadOnlyList<YamlInput> ParseDocuments(string text, string file)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        return [.. Load(text, file).Documents.Where(d => d.RootNode is not YamlScalarNode { Value: null or "" }).Select(d => new YamlInput(file, d.RootNode))];
+    }
+
+    private static YamlStream Load(string text, string file)
+    {
         CheckDepth(text, file);
         var stream = new YamlStream();
         var scanner = new Scanner(new StringReader(text));
@@ -66,12 +88,7 @@ public sealed class YamlInput
         {
             throw ScannerFault(e, scanner, file);
         }
-        if (stream.Documents.Count == 0)
-            throw InputException.InFile(file, "has no YAML document (only comments)");
-        var input = new YamlInput(file, stream.Documents[0].RootNode);
-        if (stream.Documents.Count > 1)
-            throw input.At(stream.Documents[1].RootNode, "a second YAML document: the file holds one");
-        return input;
+        return stream;
     }
 
     // ---- locating
