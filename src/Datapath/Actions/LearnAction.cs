@@ -126,8 +126,11 @@ public sealed class LearnAction : FlowAction
                     specs.Add(ParseLoad(value, valueAt));
                     break;
                 case "output":
-                    specs.Add(new LearnSpec(LearnSpecKind.Output, ParseSubfield(value, valueAt), null, UInt128.Zero));
-                    break;
+                    {
+                        var port = ParseSubfield(value, valueAt);
+                        specs.Add(new LearnSpec(LearnSpecKind.Output, port, port, UInt128.Zero));
+                        break;
+                    }
                 default:
                     specs.Add(ParseMatch(part, name, sep < 0 ? null : value, at, valueAt, ports));
                     break;

@@ -21,7 +21,7 @@ public sealed class LearnSpec
     }
 
     public LearnSpecKind Kind { get; }
-    /// <summary>The match field or load destination; for output, the source field.</summary>
+    /// <summary>The match field or load destination; for output, the port's field (also <see cref="Source"/>).</summary>
     public FieldRef Destination { get; }
     /// <summary>The packet's subfield the value is read from, or null for <see cref="Immediate"/>.</summary>
     public FieldRef? Source { get; }
