@@ -79,6 +79,9 @@ internal sealed class OvsSwitchJudge : IDisposable
         return (p.ExitCode, stdout, err.Result);
     }
 
+    /// <summary>Runs ovs-appctl against ovs-vswitchd (netdev-dummy/receive, time/stop, time/warp); throws with its stderr when it fails.</summary>
+    public string Appctl(params string[] args) => Tool("ovs-appctl", ["-t", Path.Combine(_dir, "vswitchd.ctl"), .. args]);
+
     private string Tool(string tool, string[] args)
     {
         var (code, stdout, stderr) = tool == "ovs-ofctl" ? TryOfctl(args) : Run(tool, args);
