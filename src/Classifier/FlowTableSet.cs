@@ -222,11 +222,13 @@ public sealed class FlowTableSet
     /// <see cref="FlowRule.ModifiedMs"/> set to <paramref name="nowMs"/>: the hard timeout restarts; no new version);
     /// otherwise, unless <paramref name="limit"/> rules of the table already carry the flow's cookie, it is added
     /// at <paramref name="nowMs"/>, replacing a rule with its match and priority and taking that rule's counters and
-    /// last use (OVS keeps them unless reset_counts). <paramref name="rule"/> must be new (never inserted).
+    /// last use (OVS keeps them unless reset_counts). <paramref name="template"/> is never inserted itself: an add
+    /// inserts a copy, so a refresh (every cached hit of a learning megaflow) allocates nothing.
     /// </summary>
-    public LearnOutcome Learn(FlowRule rule, long nowMs, uint limit)
+    public LearnOutcome Learn(FlowRule template, long nowMs, uint limit)
     {
-        ArgumentNullException.ThrowIfNull(rule);
+        ArgumentNullException.ThrowIfNull(template);
+        FlowRule rule = template;
         lock (_writeLock)
         {
             byte t = CheckTable(rule.TableId);
@@ -241,6 +243,8 @@ public sealed class FlowTableSet
             }
             if (limit != 0 && _tables[t].VisibleRules(v).Count(r => r.Cookie == rule.Cookie) >= limit)
                 return LearnOutcome.LimitReached;
+            rule = new FlowRule(template.TableId, template.Priority, template.Match, template.ActionsText, template.Conjunctions,
+                template.Cookie, template.IdleTimeout, template.HardTimeout, template.Importance, template.Flags) { Actions = template.Actions };
             ApplyBundleCore([FlowMod.Add(rule)], strict: false, fromText: false, nowMs);
             if (old is not null)
             {

@@ -345,7 +345,7 @@ public sealed class Bridge : IPortMap
     public LearnOutcome Learn(LearnedFlow flow, long nowMs)
     {
         ArgumentNullException.ThrowIfNull(flow);
-        return Tables.Learn(flow.NewRule(), nowMs, flow.Limit);
+        return Tables.Learn(flow.Template, nowMs, flow.Limit);
     }
 
     /// <summary>Deletes the rules whose idle or hard timeout passed at <paramref name="nowMs"/> (see FlowTableSet.Expire).</summary>

@@ -38,6 +38,10 @@ namespace Datapath.Engine;
 //  - resubmit(port) changes in_port for its lookup only: the rule found runs with the packet's
 //    own in_port, as OVS's xlate_table_action restores it right after the lookup.
 //  - Group buckets run on a copy of the key (OVS clones them).
+//  - learn adds or refreshes its flow at once (Bridge.Learn, at the packet's time) and lists it in
+//    XlateContext.Learns, which the flow cache keeps with the megaflow and runs again on each hit; its
+//    sources are consulted (OVS's learn_mask). meter:N is a datapath action (DpKind.Meter): the
+//    bridge's meter runs when the actions execute, so a cached pass meters every packet too.
 //
 // Thread-safety
 // -------------

@@ -7,7 +7,7 @@ namespace Datapath.Engine.Actions;
 /// <summary>
 /// The flow one packet's <c>learn</c> adds (OVS's ofputil_flow_mod from learn_execute): table, priority, match,
 /// actions, cookie, timeouts, flags, and the learn's limit. A flow cache entry that ran the learn keeps it and
-/// runs it again on every hit (OVS's XC_LEARN cache entry); each run makes a new <see cref="FlowRule"/>.
+/// runs it again on every hit (OVS's XC_LEARN cache entry).
 /// </summary>
 public sealed class LearnedFlow
 {
@@ -37,8 +37,10 @@ public sealed class LearnedFlow
     public FlowModFlags Flags { get; }
     public uint Limit { get; }
 
-    /// <summary>A new rule for this flow (a rule enters a classifier once).</summary>
-    public FlowRule NewRule() => new(Table, Priority, Match, ActionsText, null, Cookie, IdleTimeout, HardTimeout, 0, Flags) { Actions = Actions };
+    /// <summary>The flow as a rule that is never inserted: FlowTableSet.Learn compares with it and inserts a copy.</summary>
+    public FlowRule Template => _template ??= new(Table, Priority, Match, ActionsText, null, Cookie, IdleTimeout, HardTimeout, 0, Flags) { Actions = Actions };
+
+    private FlowRule? _template;
 
     /// <summary>
     /// The line ofproto/trace prints for the learn (xlate_learn_action):
