@@ -118,7 +118,12 @@ public sealed class AntreaScenario
         foreach (var p in n.Pods)
             bridge.AddPort(p.OfPort, p.Port, MacAddress.Parse(p.PortMac), PortKind.Pod);
 
-        // Groups first, as ovs-ofctl add-groups before add-flows: a flow's group action finds its group.
+        // Meters and groups first, as add-meter and add-groups before add-flows: a flow's meter and group exist.
+        if (n.Meters is { } metersName)
+        {
+            using var mr = new StringReader(files.Read(metersName)!);
+            bridge.LoadMeters(mr, metersName);
+        }
         if (n.Groups is { } groupsName)
         {
             using var gr = new StringReader(files.Read(groupsName)!);

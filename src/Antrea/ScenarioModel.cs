@@ -45,6 +45,8 @@ public sealed class NodeModel
     public List<NeighborModel> Neighbors { get; set; } = [];
     public string? Flows { get; set; }
     public string? Groups { get; set; }
+    /// <summary>The bridge's meters file (<c>ovs-ofctl add-meter</c> lines), loaded before groups and flows.</summary>
+    public string? Meters { get; set; }
     public string? Iptables { get; set; }
     public string? Ipsets { get; set; }
     /// <summary>The bridge's table names (<c>tables:</c>, a name set or number → name), or null: tables have numbers only.</summary>

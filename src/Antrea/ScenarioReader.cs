@@ -33,7 +33,7 @@ internal static class ScenarioReader
     private static readonly string[] s_topKeys = ["cluster", "nodes", "services", "packets"];
     private static readonly string[] s_clusterKeys = ["podCIDR", "serviceCIDR", "globalVirtualMAC", "tunnel", "ctZone"];
     private static readonly string[] s_tunnelConfigKeys = ["type", "udpPort", "vni", "csum"];
-    private static readonly string[] s_nodeKeys = ["name", "nodeIP", "nodeMAC", "uplink", "podCIDR", "gateway", "tunnel", "pods", "routes", "neighbors", "flows", "groups", "iptables", "ipsets", "tables"];
+    private static readonly string[] s_nodeKeys = ["name", "nodeIP", "nodeMAC", "uplink", "podCIDR", "gateway", "tunnel", "pods", "routes", "neighbors", "flows", "groups", "meters", "iptables", "ipsets", "tables"];
     private static readonly string[] s_portKeys = ["name", "ofport", "ip", "mac", "mtu"];
     private static readonly string[] s_podKeys = ["pod", "ofport", "port", "portMAC", "ip", "mac", "labels"];
     private static readonly string[] s_neighborKeys = ["ip", "mac", "dev"];
@@ -119,6 +119,7 @@ internal static class ScenarioReader
             PodCidr = yaml.OptionalChecked(map, "podCIDR", what, YamlInput.Ipv4Prefix),
             Flows = FileName(yaml, map, "flows", what, files),
             Groups = FileName(yaml, map, "groups", what, files),
+            Meters = FileName(yaml, map, "meters", what, files),
             Iptables = FileName(yaml, map, "iptables", what, files),
             Ipsets = FileName(yaml, map, "ipsets", what, files),
         };
@@ -127,7 +128,7 @@ internal static class ScenarioReader
         if (!bridge)
         {
             // The bridge's ports and groups, and the host behind its gateway, exist only with flows.
-            foreach (string key in new[] { "tunnel", "pods", "groups", "routes", "neighbors", "iptables", "ipsets", "tables" })
+            foreach (string key in new[] { "tunnel", "pods", "groups", "meters", "routes", "neighbors", "iptables", "ipsets", "tables" })
             {
                 if (YamlInput.Get(map, key) is not null)
                     throw yaml.At(yaml.Key(map, key), $"{what}: '{key}' needs 'flows' (the node's bridge)");

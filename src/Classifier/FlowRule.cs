@@ -41,10 +41,27 @@ public sealed class FlowRule
     public ushort Priority { get; }
     public ulong Cookie { get; }
     public Match Match { get; }
-    /// <summary>Seconds; 0 = permanent.</summary>
-    public ushort IdleTimeout { get; }
-    /// <summary>Seconds; 0 = permanent.</summary>
-    public ushort HardTimeout { get; }
+    /// <summary>Seconds; 0 = permanent. Only a fin_timeout action lowers it (FlowTableSet.ReduceTimeouts).</summary>
+    public ushort IdleTimeout { get; private set; }
+    /// <summary>Seconds; 0 = permanent. Only a fin_timeout action lowers it.</summary>
+    public ushort HardTimeout { get; private set; }
+
+    /// <summary>OVS's reduce_timeout, for both: a non-zero limit replaces no timeout or a longer one.</summary>
+    internal bool ReduceTimeouts(ushort idle, ushort hard)
+    {
+        bool changed = false;
+        if (idle != 0 && (IdleTimeout == 0 || IdleTimeout > idle))
+        {
+            IdleTimeout = idle;
+            changed = true;
+        }
+        if (hard != 0 && (HardTimeout == 0 || HardTimeout > hard))
+        {
+            HardTimeout = hard;
+            changed = true;
+        }
+        return changed;
+    }
     public ushort Importance { get; }
     public FlowModFlags Flags { get; }
 
@@ -96,12 +113,15 @@ public sealed class FlowRule
     public long LastUsedMs => Volatile.Read(ref _lastUsedMs);
 
     /// <summary>Records a hit at <paramref name="nowMs"/>; the latest time wins when threads race.</summary>
-    public void Touch(long nowMs)
+    public void Touch(long nowMs) => RaiseTo(ref _lastUsedMs, nowMs);
+
+    /// <summary>Sets <paramref name="location"/> to <paramref name="value"/> unless it holds a later time (lock-free).</summary>
+    private static void RaiseTo(ref long location, long value)
     {
-        long seen = Volatile.Read(ref _lastUsedMs);
-        while (nowMs > seen)
+        long seen = Volatile.Read(ref location);
+        while (value > seen)
         {
-            long was = Interlocked.CompareExchange(ref _lastUsedMs, nowMs, seen);
+            long was = Interlocked.CompareExchange(ref location, value, seen);
             if (was == seen)
                 return;
             seen = was;
@@ -131,9 +151,42 @@ public sealed class FlowRule
 
     /// <summary>
     /// When the flow-mod that made the rule ran, in the bridge's packet clock (ms; set by the table set from its
-    /// <see cref="FlowTableSet.ClockMs"/>), or <see cref="Never"/> for a rule there since the bridge's start.
+    /// <see cref="FlowTableSet.ClockMs"/>, or the packet's time for a learned flow), or <see cref="Never"/> for a
+    /// rule there since the bridge's start.
     /// </summary>
     public long CreatedMs { get; internal set; } = Never;
+
+    private long _modifiedMs = Never;
+
+    /// <summary>
+    /// When the rule was made, modified or refreshed by a learn that found it unchanged (OVS's rule->modified):
+    /// its hard_timeout counts from here. <see cref="Never"/>: since the bridge's start.
+    /// </summary>
+    public long ModifiedMs => Volatile.Read(ref _modifiedMs);
+
+    /// <summary>Sets <see cref="ModifiedMs"/> (a learn's refresh; the latest time wins when threads race).</summary>
+    internal void Modified(long nowMs) => RaiseTo(ref _modifiedMs, nowMs);
+
+    /// <summary>
+    /// The time after which the rule has expired (OVS's rule_expire: hard_timeout from <see cref="ModifiedMs"/>,
+    /// idle_timeout from the last hit or, never hit, from its creation), <paramref name="startMs"/> standing for
+    /// <see cref="Never"/>; <see cref="long.MaxValue"/> for a permanent rule. Expired when now &gt; the deadline.
+    /// </summary>
+    public long ExpiryDeadline(long startMs)
+    {
+        long deadline = long.MaxValue;
+        if (HardTimeout != 0)
+        {
+            long modified = ModifiedMs == Never ? startMs : ModifiedMs;
+            deadline = modified + HardTimeout * 1000L;
+        }
+        if (IdleTimeout != 0)
+        {
+            long used = LastUsedMs != Never ? LastUsedMs : CreatedMs != Never ? CreatedMs : startMs;
+            deadline = Math.Min(deadline, used + IdleTimeout * 1000L);
+        }
+        return deadline;
+    }
 
     /// <summary>
     /// Prints the rule as <c>ovs-ofctl dump-flows</c> does: with stats

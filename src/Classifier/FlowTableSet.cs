@@ -7,9 +7,20 @@ namespace Datapath.Classifier;
 /// version clock so that a bundle of flow-mods across tables becomes visible all at once.
 /// </summary>
 /// <remarks>
-/// Lookups: any thread, lock-free.  Modifiers (flow-mods, bundles, loads): any thread; they are
+/// Lookups: any thread, lock-free.  Modifiers (flow-mods, bundles, loads, learns, expiry): any thread; they are
 /// serialized by an internal lock that lookups never take.  Rules(): a snapshot of the current
 /// version, safe to call while lookups run.
+/// <para>
+/// Timeouts (OVS's rule_expire): a rule with an idle or hard timeout is kept in a list of timed rules, and
+/// <see cref="NextExpiryMs"/> is a lower bound of their deadlines (a hit or a learn's refresh only moves a
+/// deadline later, so the bound stays true until <see cref="Expire"/> recomputes it). The packet path compares
+/// its time with the bound (one read) and calls Expire only when it has passed.
+/// </para>
+/// <para>
+/// delete_learned (OVS's learned_cookies): for each (table, cookie) of a <c>learn(...,delete_learned)</c>, the
+/// number of visible rules whose actions hold one; when a flow-mod, a bundle or an expiry takes it to zero,
+/// the flows of that table with that cookie are deleted, as a next bundle under the same lock.
+/// </para>
 /// </remarks>
 public sealed class FlowTableSet
 {
@@ -22,6 +33,9 @@ public sealed class FlowTableSet
     private readonly List<ClassifierWarning> _warnings = [];
     private readonly HashSet<string> _warned = [];
     private long _nextSequence;
+    private readonly List<FlowRule> _timed = [];
+    private long _nextExpiryMs = long.MaxValue;
+    private readonly Dictionary<(byte Table, ulong Cookie), int> _learnedCookies = [];
 
     public FlowTableSet()
     {
@@ -34,6 +48,25 @@ public sealed class FlowTableSet
     /// (a scenario loading, an offline replay) stamps "since the start". The live daemon sets it to its clock.
     /// </summary>
     public Func<long>? ClockMs { get; set; }
+
+    /// <summary>
+    /// When the bridge began on its packet clock (ms): the time a rule there since the start (CreatedMs
+    /// <see cref="FlowRule.Never"/>) counts its timeouts from. Unset (Never), the first <see cref="Expire"/> sets it
+    /// to its time (a replay's first frame); the live daemon sets it to its start.
+    /// </summary>
+    public long StartMs
+    {
+        get => Volatile.Read(ref _startMs);
+        set => Volatile.Write(ref _startMs, value);
+    }
+
+    private long _startMs = FlowRule.Never;
+
+    /// <summary>
+    /// No timed rule expires at or before this time (ms): a packet at a time beyond it calls <see cref="Expire"/>;
+    /// <see cref="long.MaxValue"/> while no rule has a timeout.
+    /// </summary>
+    public long NextExpiryMs => Volatile.Read(ref _nextExpiryMs);
 
     /// <summary>The published version (advances once per flow-mod or bundle).</summary>
     public long Version => _clock.Current;
@@ -90,9 +123,10 @@ public sealed class FlowTableSet
     /// <paramref name="strict"/>) nothing is applied and the exception propagates.
     /// </summary>
     public FlowModResult ApplyBundle(IReadOnlyList<FlowMod> mods, bool strict = false)
-        => ApplyBundleCore(mods, strict, fromText: false);
+        => ApplyBundleCore(mods, strict, fromText: false, nowMs: null);
 
-    private FlowModResult ApplyBundleCore(IReadOnlyList<FlowMod> mods, bool strict, bool fromText)
+    // nowMs: the packet time a learn or an expiry runs at (stamps the rules it adds); null: ClockMs's.
+    private FlowModResult ApplyBundleCore(IReadOnlyList<FlowMod> mods, bool strict, bool fromText, long? nowMs)
     {
         ArgumentNullException.ThrowIfNull(mods);
         lock (_writeLock)
@@ -109,7 +143,7 @@ public sealed class FlowTableSet
                 {
                     try
                     {
-                        ApplyOne(mod, v, added, removed, touched, conjTouched);
+                        ApplyOne(mod, v, added, removed, touched, conjTouched, nowMs);
                     }
                     catch (Exception ex) when (fromText && ex is InvalidOperationException or ArgumentOutOfRangeException && mod.Rule?.SourceFile is { } file)
                     {
@@ -135,14 +169,144 @@ public sealed class FlowTableSet
             foreach (byte t in touched)
                 _tables[t].Purge(v);
             _warnings.AddRange(newWarnings);
-            return new FlowModResult(
+            var result = new FlowModResult(
                 [.. added.Where(r => r.RemoveVersion > v)],
                 [.. removed.Where(r => r.AddVersion < v)],
                 newWarnings);
+            foreach (FlowRule r in result.Added)
+            {
+                if (r.IdleTimeout != 0 || r.HardTimeout != 0)
+                {
+                    _timed.Add(r);
+                    Volatile.Write(ref _nextExpiryMs, Math.Min(_nextExpiryMs, r.ExpiryDeadline(StartMs)));
+                }
+            }
+            DeleteDeadLearnedCookies(result, nowMs);
+            return result;
         }
     }
 
-    private void ApplyOne(FlowMod mod, long v, List<FlowRule> added, List<FlowRule> removed, HashSet<byte> touched, HashSet<byte> conjTouched)
+    // OVS's learned_cookies_inc/dec and learned_cookies_flush: runs after the bundle is published, under its lock.
+    private void DeleteDeadLearnedCookies(FlowModResult result, long? nowMs)
+    {
+        List<(byte Table, ulong Cookie)>? dead = null;
+        foreach (FlowRule r in result.Added)
+        {
+            foreach (var c in r.Actions?.DeleteLearned ?? [])
+                _learnedCookies[c] = _learnedCookies.GetValueOrDefault(c) + 1;
+        }
+        foreach (FlowRule r in result.Removed)
+        {
+            foreach (var c in r.Actions?.DeleteLearned ?? [])
+            {
+                if (!_learnedCookies.TryGetValue(c, out int n))
+                    continue;
+                if (n > 1)
+                    _learnedCookies[c] = n - 1;
+                else
+                {
+                    _learnedCookies.Remove(c);
+                    (dead ??= []).Add(c);
+                }
+            }
+        }
+        if (dead is null)
+            return;
+        var mods = dead.Select(c => FlowMod.Delete(Match.CatchAll, c.Table, cookie: c.Cookie, cookieMask: ulong.MaxValue)).ToList();
+        ApplyBundleCore(mods, strict: false, fromText: false, nowMs);
+    }
+
+    /// <summary>
+    /// Runs one learned flow-mod as OVS's learn action does (ofproto_flow_mod_init_for_learn, ofproto_flow_mod_learn):
+    /// a visible rule with the same match, priority, timeouts, flags, cookie and actions is refreshed (its
+    /// <see cref="FlowRule.ModifiedMs"/> set to <paramref name="nowMs"/>: the hard timeout restarts; no new version);
+    /// otherwise, unless <paramref name="limit"/> rules of the table already carry the flow's cookie, it is added
+    /// at <paramref name="nowMs"/>, replacing a rule with its match and priority and taking that rule's counters and
+    /// last use (OVS keeps them unless reset_counts). <paramref name="template"/> is never inserted itself: an add
+    /// inserts a copy, so a refresh (every cached hit of a learning megaflow) allocates nothing.
+    /// </summary>
+    public LearnOutcome Learn(FlowRule template, long nowMs, uint limit)
+    {
+        ArgumentNullException.ThrowIfNull(template);
+        FlowRule rule = template;
+        lock (_writeLock)
+        {
+            byte t = CheckTable(rule.TableId);
+            long v = _clock.Current;
+            FlowRule? old = _tables[t].FindExact(rule.Match, rule.Priority, v);
+            if (old is not null && old.IdleTimeout == rule.IdleTimeout && old.HardTimeout == rule.HardTimeout
+                && old.Importance == rule.Importance && old.Flags == rule.Flags && old.Cookie == rule.Cookie
+                && string.Equals(old.ActionsText, rule.ActionsText, StringComparison.Ordinal))
+            {
+                old.Modified(nowMs);
+                return LearnOutcome.Refreshed;
+            }
+            if (limit != 0 && _tables[t].VisibleRules(v).Count(r => r.Cookie == rule.Cookie) >= limit)
+                return LearnOutcome.LimitReached;
+            rule = new FlowRule(template.TableId, template.Priority, template.Match, template.ActionsText, template.Conjunctions,
+                template.Cookie, template.IdleTimeout, template.HardTimeout, template.Importance, template.Flags) { Actions = template.Actions };
+            ApplyBundleCore([FlowMod.Add(rule)], strict: false, fromText: false, nowMs);
+            if (old is not null)
+            {
+                rule.AddStats(old.PacketCount, old.ByteCount);
+                rule.Touch(old.LastUsedMs);
+            }
+            return LearnOutcome.Added;
+        }
+    }
+
+    /// <summary>
+    /// fin_timeout's effect on <paramref name="rule"/> (OVS's ofproto_rule_reduce_timeouts): its idle and hard
+    /// timeouts are lowered to the given ones where those are shorter, and it joins the timed rules.
+    /// </summary>
+    public void ReduceTimeouts(FlowRule rule, ushort idleTimeout, ushort hardTimeout)
+    {
+        ArgumentNullException.ThrowIfNull(rule);
+        lock (_writeLock)
+        {
+            bool wasTimed = rule.IdleTimeout != 0 || rule.HardTimeout != 0;
+            if (!rule.ReduceTimeouts(idleTimeout, hardTimeout))
+                return;
+            if (!wasTimed)
+                _timed.Add(rule);
+            Volatile.Write(ref _nextExpiryMs, Math.Min(_nextExpiryMs, rule.ExpiryDeadline(StartMs)));
+        }
+    }
+
+    /// <summary>
+    /// Deletes every rule whose idle or hard timeout has passed at <paramref name="nowMs"/> (now &gt; deadline, as
+    /// OVS's rule_expire), as one bundle, and recomputes <see cref="NextExpiryMs"/>. Returns the rules deleted.
+    /// The caller pushes pending flow-cache stats first, so that idle times are exact.
+    /// </summary>
+    public IReadOnlyList<FlowRule> Expire(long nowMs)
+    {
+        lock (_writeLock)
+        {
+            if (StartMs == FlowRule.Never)
+                StartMs = nowMs;
+            long v = _clock.Current;
+            long start = StartMs;
+            long next = long.MaxValue;
+            var expired = new List<FlowRule>();
+            _timed.RemoveAll(r => !r.IsVisibleIn(v));
+            foreach (FlowRule r in _timed)
+            {
+                long deadline = r.ExpiryDeadline(start);
+                if (nowMs > deadline)
+                    expired.Add(r);
+                else
+                    next = Math.Min(next, deadline);
+            }
+            Volatile.Write(ref _nextExpiryMs, next);
+            if (expired.Count == 0)
+                return [];
+            var result = ApplyBundleCore([.. expired.Select(r => FlowMod.Delete(r.Match, r.TableId, strict: true, r.Priority))], strict: false, fromText: false, nowMs);
+            _timed.RemoveAll(r => !r.IsVisibleIn(_clock.Current));
+            return result.Removed;
+        }
+    }
+
+    private void ApplyOne(FlowMod mod, long v, List<FlowRule> added, List<FlowRule> removed, HashSet<byte> touched, HashSet<byte> conjTouched, long? nowMs)
     {
         switch (mod.Command)
         {
@@ -169,7 +333,8 @@ public sealed class FlowTableSet
                     if (old.IsConjunctive)
                         conjTouched.Add(t);
                 }
-                rule.CreatedMs = ClockMs?.Invoke() ?? FlowRule.Never;
+                rule.CreatedMs = nowMs ?? ClockMs?.Invoke() ?? FlowRule.Never;
+                rule.Modified(rule.CreatedMs);
                 table.InsertAt(rule, v, old?.Sequence ?? _nextSequence++);
                 added.Add(rule);
                 touched.Add(t);
@@ -217,6 +382,7 @@ public sealed class FlowTableSet
                         if ((template.Flags & FlowModFlags.ResetCounts) == 0)
                             replacement.AddStats(old.PacketCount, old.ByteCount);
                         replacement.CreatedMs = old.CreatedMs;
+                        replacement.Modified(nowMs ?? ClockMs?.Invoke() ?? old.ModifiedMs); // OVS's modify makes a new rule: modified = now
                         replacement.Touch(old.LastUsedMs);
                         table.InsertAt(replacement, v, old.Sequence);
                         added.Add(replacement);
@@ -272,7 +438,7 @@ public sealed class FlowTableSet
             prepare?.Invoke(f, mod.Rule!);
             mods.Add(mod);
         }
-        return ApplyBundleCore(mods, strict, fromText: true);
+        return ApplyBundleCore(mods, strict, fromText: true, nowMs: null);
     }
 
     /// <summary>Parses and loads an add-flows file.</summary>

@@ -12,8 +12,8 @@ namespace Datapath.Engine;
 //
 // What?
 // -----
-// One Open vSwitch bridge (br-int): its ports, up to 255 OpenFlow tables of rules, its groups,
-// the NORMAL action's MAC table, the tunnel-metadata TLV map, and the counters a user asks
+// One Open vSwitch bridge (br-int): its ports, up to 255 OpenFlow tables of rules, its groups and
+// meters, the NORMAL action's MAC table, the tunnel-metadata TLV map, and the counters a user asks
 // about (per rule n_packets/n_bytes, per port rx/tx/drop, drops per table and reason, punts).
 //
 // Design
@@ -25,6 +25,9 @@ namespace Datapath.Engine;
 // Loading checks what can be known at load time (unknown port names, bad fields, an action on a
 // field whose prerequisites the rule's match does not guarantee — OVS's OFPBAC_MATCH_INCONSISTENT)
 // and reports FILE:LINE:COL; what can only be known per packet becomes a counted drop.
+// Learned flows (the learn action, Learn) and timeouts (ExpireFlows) go through the table set like
+// any flow-mod, so they advance Tables.Version and the flow caches see them; meters are looked up
+// by the datapath action that runs them (Node.Execute), so a meter-mod needs no cache flush.
 //
 // Invariants
 // ----------
@@ -48,6 +51,7 @@ public sealed class Bridge : IPortMap
     private readonly SortedDictionary<uint, BridgePort> _ports = [];
     // Copy-on-write: a group-mod publishes a new dictionary, so lookups on worker threads never see one mid-change.
     private Dictionary<uint, FlowGroup> _groups = [];
+    private Dictionary<uint, Meter> _meters = [];
     private readonly List<string> _warnings = [];
     private long _punts;
     private long _generation;
@@ -191,12 +195,7 @@ public sealed class Bridge : IPortMap
             var gone = groupId is { } id ? (_groups.ContainsKey(id) ? [id] : new HashSet<uint>()) : [.. _groups.Keys];
             if (gone.Count == 0)
                 return 0;
-            var mods = Tables.Rules()
-                .Where(r => r.Actions is ActionList list && list.Items.Any(a => a is GroupAction ga && gone.Contains(ga.GroupId)))
-                .Select(r => FlowMod.Delete(r.Match, r.TableId, strict: true, r.Priority))
-                .ToList();
-            if (mods.Count > 0)
-                Tables.ApplyBundle(mods);
+            DeleteFlowsUsing(a => a is GroupAction ga && gone.Contains(ga.GroupId));
             PublishGroups(d =>
             {
                 foreach (uint g in gone)
@@ -208,6 +207,152 @@ public sealed class Bridge : IPortMap
 
     private readonly Lock _groupLock = new();
 
+    /// <summary>Deletes, as one bundle, every flow with an action <paramref name="uses"/> (a deleted group's or meter's flows).</summary>
+    private void DeleteFlowsUsing(Func<FlowAction, bool> uses)
+    {
+        var mods = Tables.Rules()
+            .Where(r => r.Actions is ActionList list && list.Items.Any(uses))
+            .Select(r => FlowMod.Delete(r.Match, r.TableId, strict: true, r.Priority))
+            .ToList();
+        if (mods.Count > 0)
+            Tables.ApplyBundle(mods);
+    }
+
+    /// <summary>Runs <paramref name="add"/> on each line of <paramref name="reader"/> with its number, skipping blank lines and comments.</summary>
+    private static void EachLine(TextReader reader, Action<string, int> add)
+    {
+        int n = 0;
+        while (reader.ReadLine() is { } line)
+        {
+            n++;
+            string t = line.Trim();
+            if (t.Length == 0 || t[0] == '#')
+                continue;
+            add(t, n);
+        }
+    }
+
+    // ---- Meters (ovs-ofctl -O OpenFlow13 add-meter, mod-meter, del-meters, dump-meters, meter-stats)
+
+    /// <summary>The bridge's meter <paramref name="meterId"/>, if any (any thread).</summary>
+    public bool TryGetMeter(uint meterId, [NotNullWhen(true)] out Meter? meter) => Volatile.Read(ref _meters).TryGetValue(meterId, out meter);
+
+    /// <summary>The meters in id order.</summary>
+    public IEnumerable<Meter> Meters => Volatile.Read(ref _meters).Values.OrderBy(m => m.Id);
+
+    /// <summary>Adds a meter (<c>add-meter</c> syntax); an id in use is OFPMMFC_METER_EXISTS. <paramref name="nowMs"/>: when, on the bridge's clock.</summary>
+    public Meter AddMeter(string text, string file = "<input>", int lineNumber = 1, long? nowMs = null)
+    {
+        var m = MeterParser.Parse(text, file, lineNumber, nowMs ?? Tables.ClockMs?.Invoke() ?? FlowRule.Never);
+        if (m.Id > MeterParser.MaxMeterId)
+            throw new InputException(file, lineNumber, 1, $"meter {m.Id} is beyond the datapath's {MeterParser.MaxMeterId} meters (OFPMMFC_INVALID_METER)");
+        lock (_groupLock)
+        {
+            if (_meters.ContainsKey(m.Id))
+                throw new InputException(file, lineNumber, 1, $"meter {m.Id} already exists (OFPMMFC_METER_EXISTS)");
+            PublishMeters(d => d[m.Id] = m);
+        }
+        return m;
+    }
+
+    /// <summary>Replaces a meter (<c>mod-meter</c>): new bands with full buckets and zero counts, as dpif-netdev's meter_set; OFPMMFC_UNKNOWN_METER if absent.</summary>
+    public Meter ModifyMeter(string text, string file = "<input>", int lineNumber = 1, long? nowMs = null)
+    {
+        var m = MeterParser.Parse(text, file, lineNumber, nowMs ?? Tables.ClockMs?.Invoke() ?? FlowRule.Never);
+        lock (_groupLock)
+        {
+            if (!_meters.ContainsKey(m.Id))
+                throw new InputException(file, lineNumber, 1, $"meter {m.Id} does not exist (OFPMMFC_UNKNOWN_METER)");
+            PublishMeters(d => d[m.Id] = m);
+        }
+        return m;
+    }
+
+    /// <summary>
+    /// Deletes one meter, or all when <paramref name="meterId"/> is null (<c>del-meters [meter=N]</c>), and, as OVS
+    /// does, every flow whose actions use a deleted meter. Returns the meters deleted (an unknown one is no error).
+    /// </summary>
+    public int DeleteMeters(uint? meterId)
+    {
+        lock (_groupLock)
+        {
+            var gone = meterId is { } id ? (_meters.ContainsKey(id) ? [id] : new HashSet<uint>()) : [.. _meters.Keys];
+            if (gone.Count == 0)
+                return 0;
+            DeleteFlowsUsing(a => a is MeterAction ma && gone.Contains(ma.MeterId));
+            PublishMeters(d =>
+            {
+                foreach (uint m in gone)
+                    d.Remove(m);
+            });
+            return gone.Count;
+        }
+    }
+
+    /// <summary>Loads one meter per line (comments and blank lines skipped), before the flows that use them.</summary>
+    public void LoadMeters(TextReader reader, string file = "<input>") => EachLine(reader, (t, n) => AddMeter(t, file, n));
+
+    /// <summary>The meters (or meter <paramref name="meterId"/>) as <c>ovs-ofctl -O OpenFlow13 dump-meters</c> prints them, without its reply header; a blank line between meters.</summary>
+    public IEnumerable<string> DumpMeters(uint? meterId = null)
+    {
+        bool first = true;
+        foreach (var m in Meters.Where(m => meterId is null || m.Id == meterId))
+        {
+            if (!first)
+                yield return "";
+            first = false;
+            foreach (var line in m.Format())
+                yield return line;
+        }
+    }
+
+    /// <summary>
+    /// The meters' statistics as <c>ovs-ofctl -O OpenFlow13 meter-stats</c> prints them, without its reply header;
+    /// duration measured on <paramref name="clock"/> (a meter there since the start counts from its StartMs).
+    /// </summary>
+    public IEnumerable<string> DumpMeterStats(uint? meterId = null, FlowStatsClock clock = default)
+    {
+        var flows = new Dictionary<uint, int>();
+        foreach (var r in Tables.Rules())
+        {
+            if (r.Actions is not ActionList list)
+                continue;
+            foreach (var ma in list.Items.OfType<MeterAction>().Select(a => a.MeterId).Distinct())
+                flows[ma] = flows.GetValueOrDefault(ma) + 1;
+        }
+        bool first = true;
+        foreach (var m in Meters.Where(m => meterId is null || m.Id == meterId))
+        {
+            if (!first)
+                yield return "";
+            first = false;
+            foreach (var line in m.FormatStats(flows.GetValueOrDefault(m.Id), clock.StartMs, clock.NowMs))
+                yield return line;
+        }
+    }
+
+    private void PublishMeters(Action<Dictionary<uint, Meter>> change)
+    {
+        var next = new Dictionary<uint, Meter>(_meters);
+        change(next);
+        Volatile.Write(ref _meters, next);
+    }
+
+    // ---- Learned flows and timeouts
+
+    /// <summary>
+    /// Runs one learned flow-mod at <paramref name="nowMs"/> (the learn action; FlowTableSet.Learn has OVS's
+    /// rules: refresh the identical flow, else add unless the limit is reached). Any thread.
+    /// </summary>
+    public LearnOutcome Learn(LearnedFlow flow, long nowMs)
+    {
+        ArgumentNullException.ThrowIfNull(flow);
+        return Tables.Learn(flow.Template, nowMs, flow.Limit);
+    }
+
+    /// <summary>Deletes the rules whose idle or hard timeout passed at <paramref name="nowMs"/> (see FlowTableSet.Expire).</summary>
+    public IReadOnlyList<FlowRule> ExpireFlows(long nowMs) => Tables.Expire(nowMs);
+
     private void PublishGroups(Action<Dictionary<uint, FlowGroup>> change)
     {
         var next = new Dictionary<uint, FlowGroup>(_groups);
@@ -217,18 +362,7 @@ public sealed class Bridge : IPortMap
     }
 
     /// <summary>Loads one group per line (comments and blank lines skipped).</summary>
-    public void LoadGroups(TextReader reader, string file = "<input>")
-    {
-        int n = 0;
-        while (reader.ReadLine() is { } line)
-        {
-            n++;
-            string t = line.Trim();
-            if (t.Length == 0 || t[0] == '#')
-                continue;
-            AddGroup(t, file, n);
-        }
-    }
+    public void LoadGroups(TextReader reader, string file = "<input>") => EachLine(reader, (t, n) => AddGroup(t, file, n));
 
     private FlowRule AddParsed(ParsedFlow pf)
     {
@@ -247,6 +381,12 @@ public sealed class Bridge : IPortMap
         {
             actions = ActionParser.Parse(text, ParseNames);
             ActionValidator.Check(actions, rule.Match);
+            for (int i = 0; i < actions.Items.Length; i++)
+            {
+                // ofproto_check_ofpacts: a meter instruction names a meter the switch has.
+                if (actions.Items[i] is MeterAction m && !TryGetMeter(m.MeterId, out _))
+                    throw ActionParser.Error($"meter {m.MeterId} does not exist (OFPMMFC_INVALID_METER)", actions.OffsetOf(i), "add the meter first (add-meter, or the scenario's meters file)");
+            }
         }
         catch (InputException e) when (e.File == ActionParser.Fragment)
         {

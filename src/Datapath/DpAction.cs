@@ -13,6 +13,8 @@ internal enum DpKind : byte
     PopVlan,
     /// <summary>Userspace/controller action: counted as a punt.</summary>
     Punt,
+    /// <summary>meter(id): the packet passes the bridge's meter <see cref="DpAction.Port"/> or is dropped there (the rest does not run).</summary>
+    Meter,
 }
 
 /// <summary>
@@ -24,6 +26,7 @@ internal struct DpAction
 {
     public DpKind Kind;
     public int Snapshot;
+    /// <summary>The output port; for <see cref="DpKind.Meter"/>, the meter id.</summary>
     public uint Port;
     public CtCommand Ct;
     public bool Recirc;

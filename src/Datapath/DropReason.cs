@@ -79,4 +79,7 @@ public enum DropReason
 
     /// <summary>ct(commit) found the connection table or the zone at its limit (<c>--ct-limit</c>, <c>--ct-zone-limit</c>): Linux and OVS's kernel datapath drop such a packet.</summary>
     CtLimit,
+
+    /// <summary>A meter's drop band: the packet was over the band's rate (kbps or pktps, with its burst), as OVS's dp_netdev_run_meter drops it.</summary>
+    Meter,
 }

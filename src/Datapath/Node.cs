@@ -304,6 +304,13 @@ public sealed class Node : IDisposable
         ctx.FrameLength = frame.Length;
 
         FlowCache? cache = UseFlowCache && ctx.Trace is null ? ctx.Cache ??= new FlowCache(Bridge) : null;
+        if (nowMs > Bridge.Tables.NextExpiryMs)
+        {
+            // A timed rule may have expired (OVS's rule_expire, here on the packet's clock): idle times first
+            // take this thread's pending cache hits, then the expiry is a flow-mod like any (the cache flushes).
+            ctx.PushStats();
+            Bridge.ExpireFlows(nowMs);
+        }
         cache?.Revalidate();
         if ((uint)prepared < (uint)ctx.PreparedCount && cache is not null)
         {
@@ -385,6 +392,15 @@ public sealed class Node : IDisposable
             {
                 // The fast path: the pass as the slow path made it for this megaflow.
                 cache!.Credit(entry, ctx.PacketBytes, nowMs);
+                if (entry.Learns.Length > 0)
+                {
+                    // OVS's XC_LEARN: the megaflow's learns run again for each packet (refresh, or re-add if gone).
+                    bool changed = false;
+                    foreach (var learned in entry.Learns)
+                        changed |= Bridge.Learn(learned, nowMs) == Classifier.LearnOutcome.Added;
+                    if (changed)
+                        cache.Revalidate(); // the packet's next passes see the flow, as the slow path's do
+                }
                 if (entry.Error is { } cachedError)
                     return Drop(ctx, port, cachedError, entry.ErrorTable, null);
                 if (entry.LastDrop is { } lastDrop)
@@ -462,6 +478,8 @@ public sealed class Node : IDisposable
         ctx.SeparateApplied(); // the translator edits the key; the frame still holds what Applied says
         _translator.Translate(ctx, table);
         cache?.Install(ctx, in ctx.PassStart, versions);
+        if (ctx.LearnedChanges)
+            cache?.Revalidate(); // a learn added a flow: the packet's next passes see it
         if (ctx.LastDrop is null)
         {
             ctx.LastDrop = priorDrop;
@@ -601,6 +619,16 @@ public sealed class Node : IDisposable
                     break;
                 case DpKind.Punt:
                     Bridge.CountPunt();
+                    break;
+                case DpKind.Meter:
+                    if (Bridge.TryGetMeter(a.Port, out var meter) && !meter.Run(ctx.PacketBytes, nowMs))
+                    {
+                        // dp_netdev_run_meter deleted the packet: nothing after the meter runs.
+                        ctx.RecordDrop(DropReason.Meter);
+                        ctx.Trace?.Steps.Add(new TraceStep(Name, TraceKind.Drop, 0) { Summary = $"drop: meter {a.Port} (over a band's rate)" }
+                            .Add("reason", DropReasonNames.Name(DropReason.Meter)));
+                        return -1;
+                    }
                     break;
             }
         }

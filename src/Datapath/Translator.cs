@@ -38,6 +38,10 @@ namespace Datapath.Engine;
 //  - resubmit(port) changes in_port for its lookup only: the rule found runs with the packet's
 //    own in_port, as OVS's xlate_table_action restores it right after the lookup.
 //  - Group buckets run on a copy of the key (OVS clones them).
+//  - learn adds or refreshes its flow at once (Bridge.Learn, at the packet's time) and lists it in
+//    XlateContext.Learns, which the flow cache keeps with the megaflow and runs again on each hit; its
+//    sources are consulted (OVS's learn_mask). meter:N is a datapath action (DpKind.Meter): the
+//    bridge's meter runs when the actions execute, so a cached pass meters every packet too.
 //
 // Thread-safety
 // -------------
@@ -120,7 +124,10 @@ internal sealed class Translator
             step?.Actions.Add(new TraceAction("drop"));
             return;
         }
+        var running = ctx.RunningRule;
+        ctx.RunningRule = rule;
         DoActions(ctx, actions, step);
+        ctx.RunningRule = running;
     }
 
     private static string Summarize(FlowRule rule, IPortMap? names)
@@ -238,6 +245,19 @@ internal sealed class Translator
                     ctx.RecordDrop(DropReason.ControllerPunt);
                     ta?.Effects.Add("punted to the controller (none attached)");
                     break;
+                case ActionKind.Learn:
+                    Learn(ctx, (LearnAction)action, ta);
+                    break;
+                case ActionKind.FinTimeout:
+                    FinTimeout(ctx, (FinTimeoutAction)action, ta);
+                    break;
+                case ActionKind.Meter:
+                    {
+                        uint id = ((MeterAction)action).MeterId;
+                        ctx.Emit(DpKind.Meter).Port = id;
+                        ta?.Effects.Add(_bridge.TryGetMeter(id, out _) ? $"meter {id}: the packet goes on if its bands let it" : $"meter {id} does not exist: no metering");
+                        break;
+                    }
             }
         }
     }
@@ -502,6 +522,64 @@ internal sealed class Translator
         key.CtNwSrc = key.CtNwDst = 0;
         key.CtTpSrc = key.CtTpDst = 0;
         key.CtNwProto = 0;
+    }
+
+    // ---- learn, fin_timeout
+
+    /// <summary>
+    /// Runs a learn as OVS's xlate_learn_action: its sources are un-wildcarded (learn_mask: every packet of the
+    /// megaflow learns the same flow), the flow is added or refreshed at once (ofproto_flow_mod_learn) and
+    /// remembered for the pass, so the flow cache runs it again on each hit (OVS's XC_LEARN); result_dst gets 1,
+    /// or 0 when the limit stopped it. A learn with a limit makes its pass uncacheable: its result depends on the
+    /// table's state, not the key (OVS avoids caching it too when it cannot learn).
+    /// </summary>
+    private void Learn(XlateContext ctx, LearnAction learn, TraceAction? ta)
+    {
+        if (ctx.TrackConsulted)
+            learn.Consult(ref ctx.Consulted);
+        var flow = learn.Execute(in ctx.Key);
+        var outcome = _bridge.Learn(flow, ctx.NowMs);
+        if (outcome == LearnOutcome.Added)
+            ctx.LearnedChanges = true;
+        ctx.Learns.Add(flow);
+        if (learn.Limit != 0)
+            ctx.Uncacheable = true;
+        if (learn.ResultDestination is { } r)
+        {
+            if (ctx.TrackConsulted)
+                ConsultWrite(ctx, r);
+            r.Write(ref ctx.Key, outcome == LearnOutcome.LimitReached ? UInt128.Zero : UInt128.One);
+            ctx.Dirty = true;
+        }
+        if (ta is not null)
+        {
+            ta.Effects.Add(outcome switch
+            {
+                LearnOutcome.Added => "learned: " + flow.TraceText(),
+                LearnOutcome.Refreshed => "refreshed the learned flow: " + flow.TraceText(),
+                _ => $"limit {learn.Limit} reached: nothing learned",
+            });
+            ta.OvsLines.Add("-> " + flow.TraceText());
+            if (outcome == LearnOutcome.LimitReached)
+                ta.OvsLines.Add("-> Limit exceeded, learn failed");
+            if (learn.ResultDestination is { } rd)
+                ta.OvsLines.Add("-> " + OvsTraceNotes.SubfieldIsNow(rd, in ctx.Key));
+        }
+    }
+
+    /// <summary>
+    /// fin_timeout: on a TCP packet with FIN or RST, the running rule's timeouts are reduced (OVS's xlate_fin_timeout).
+    /// The pass is not cached: the effect belongs to the rule that ran, per packet.
+    /// </summary>
+    private void FinTimeout(XlateContext ctx, FinTimeoutAction ft, TraceAction? ta)
+    {
+        if (ctx.Key.EthType is not (EtherTypes.IPv4 or EtherTypes.IPv6) || ctx.Key.NwProto != IpProtocols.Tcp)
+            return;
+        ctx.Uncacheable = true;
+        if ((ctx.Key.TcpFlags & (ushort)(TcpFlags.Fin | TcpFlags.Rst)) == 0 || ctx.RunningRule is not { } rule)
+            return;
+        _bridge.Tables.ReduceTimeouts(rule, ft.IdleTimeout, ft.HardTimeout);
+        ta?.Effects.Add($"FIN or RST: the rule's timeouts are now idle_timeout={rule.IdleTimeout}, hard_timeout={rule.HardTimeout}");
     }
 
     // ---- dec_ttl

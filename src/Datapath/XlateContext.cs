@@ -112,6 +112,15 @@ internal sealed class XlateContext
     public DpAction[] Actions = new DpAction[16];
     public int ActionCount;
 
+    /// <summary>The flows this pass's learn actions learned (the flow cache's entry runs them again on each hit).</summary>
+    public readonly List<Actions.LearnedFlow> Learns = [];
+    /// <summary>A learn of this pass added a flow (the tables changed under the packet: the next pass revalidates).</summary>
+    public bool LearnedChanges;
+    /// <summary>The pass depends on more than the key and the bridge's versions (a learn with a limit, fin_timeout): not cached.</summary>
+    public bool Uncacheable;
+    /// <summary>The rule whose actions are running (fin_timeout changes it).</summary>
+    public Classifier.FlowRule? RunningRule;
+
     public int Depth;
     public int Resubmits;
     public byte TableId;
@@ -166,6 +175,10 @@ internal sealed class XlateContext
             BucketCredits.Clear();
         }
         SnapshotCount = 0;
+        Learns.Clear();
+        LearnedChanges = false;
+        Uncacheable = false;
+        RunningRule = null;
         Dirty = true;
         ActionCount = 0;
         Depth = 0;

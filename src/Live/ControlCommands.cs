@@ -38,6 +38,10 @@ internal sealed class ControlCommands(LiveNode live, TimeProvider time)
           dump-group-stats [group_id=N]                 group and bucket counters, as ovs-ofctl dump-group-stats
           dump-tables                                   per-table rules and lookups, as ovs-ofctl dump-tables
           show                                          the bridge, its ports and MACs, as ovs-ofctl show
+          dump-meters [meter=N]                         the meters as ovs-ofctl -O OpenFlow13 dump-meters prints them
+          meter-stats [meter=N]                         the meters' live counters, as ovs-ofctl -O OpenFlow13 meter-stats
+          add-meter METER | mod-meter METER             add or replace a meter (meter=N,kbps|pktps,...,bands=type=drop,rate=R)
+          del-meters [meter=N]                          delete a meter (all without one) and the flows that use it
           dump-ports                                    bridge and live port counters
           dump-conntrack [--host] [zone=N]              conntrack entries (dpctl/dump-conntrack; --host: the host's, conntrack -L)
           flush-conntrack [zone=N]                      delete conntrack entries
@@ -70,6 +74,11 @@ internal sealed class ControlCommands(LiveNode live, TimeProvider time)
                 "add-group" => GroupMod(rest, modify: false),
                 "mod-group" => GroupMod(rest, modify: true),
                 "del-groups" => DelGroups(rest),
+                "dump-meters" or "dump-meter" => ControlReply.Ok(Lines(Bridge.DumpMeters(MeterParser.ParseSelector(string.Join(' ', rest.ToArray()), Source)))),
+                "meter-stats" => ControlReply.Ok(Lines(Bridge.DumpMeterStats(MeterParser.ParseSelector(string.Join(' ', rest.ToArray()), Source), live.StatsClock))),
+                "add-meter" => MeterMod(rest, modify: false),
+                "mod-meter" => MeterMod(rest, modify: true),
+                "del-meters" or "del-meter" => DelMeters(rest),
                 "dump-ports" => DumpPorts(rest),
                 "dump-group-stats" => DumpGroupStats(rest),
                 "dump-tables" => rest.Length == 0 ? ControlReply.Ok(Lines(OfctlReplies.DumpTables(Bridge))) : ControlReply.Error("dump-tables takes no arguments"),
@@ -129,6 +138,7 @@ internal sealed class ControlCommands(LiveNode live, TimeProvider time)
     private ControlReply DumpFlows(ReadOnlySpan<string> args)
     {
         var (noStats, rest) = TakeFlag(args, "--no-stats");
+        Bridge.ExpireFlows(live.StatsClock.NowMs); // timeouts on the wall clock, even while no packet arrives
         string filterText = string.Join(',', rest);
         if (filterText.Length == 0)
             return ControlReply.Ok(Lines(Bridge.DumpFlows(!noStats, clock: live.StatsClock).Select(l => Bridge.FlowDumpIndent + l)));
@@ -252,6 +262,33 @@ internal sealed class ControlCommands(LiveNode live, TimeProvider time)
         lock (_modLock)
             n = Bridge.DeleteGroups(id);
         return ControlReply.Ok($"deleted {n} group(s)\n");
+    }
+
+    // ---- meters
+
+    private ControlReply MeterMod(ReadOnlySpan<string> args, bool modify)
+    {
+        if (args.Length == 0)
+            return ControlReply.Error($"{(modify ? "mod-meter" : "add-meter")} needs a METER (e.g. 'meter=256,pktps,bands=type=drop,rate=100')");
+        string text = string.Join(' ', args.ToArray());
+        long now = live.StatsClock.NowMs;
+        lock (_modLock)
+        {
+            if (modify)
+                Bridge.ModifyMeter(text, Source, nowMs: now);
+            else
+                Bridge.AddMeter(text, Source, nowMs: now);
+        }
+        return ControlReply.Ok("");
+    }
+
+    private ControlReply DelMeters(ReadOnlySpan<string> args)
+    {
+        uint? id = MeterParser.ParseSelector(string.Join(' ', args.ToArray()), Source);
+        int n;
+        lock (_modLock)
+            n = Bridge.DeleteMeters(id);
+        return ControlReply.Ok($"deleted {n} meter(s)\n");
     }
 
     // ---- ports and conntrack

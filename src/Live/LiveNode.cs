@@ -98,6 +98,7 @@ internal sealed class LiveNode : IJourneySink, IDisposable
         // and each flow-mod through the control socket is stamped when it runs.
         StartedMs = node.Conntrack.NowMs();
         node.Bridge.Tables.ClockMs = node.Conntrack.NowMs;
+        node.Bridge.Tables.StartMs = StartedMs; // the loaded rules' timeouts count from the start
         _ports = ports;
         _underlay = underlay;
         _underlayByNodeIp = underlayByNodeIp;

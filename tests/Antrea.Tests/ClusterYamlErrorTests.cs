@@ -46,6 +46,8 @@ public sealed class ClusterYamlErrorTests
     [InlineData("nodeIP: 10.79.1.202", "nodeIP: 10.79.1.201", 49, 13, "nodes: nodeIP 10.79.1.201 is given twice", "the first is at line 18")]
     [InlineData("  - name: worker2", "  - name: worker1", 48, 11, "nodes: name worker1 is given twice", "the first is at line 17")]
     [InlineData("    podCIDR: 10.222.0.0/24\n", "    podCIDR: 10.222.0.0/24\n    pods: []\n", 16, 5, "node master: 'pods' needs 'flows' (the node's bridge)", null)]
+    [InlineData("    podCIDR: 10.222.0.0/24\n", "    podCIDR: 10.222.0.0/24\n    meters: worker1.flows\n", 16, 5, "node master: 'meters' needs 'flows' (the node's bridge)", null)]
+    [InlineData("flows: worker1.flows", "flows: worker1.flows\n    meters: nosuch.meters", 45, 13, "node worker1: meters file 'nosuch.meters' is not in the scenario", null)]
     [InlineData("- 10.79.1.0/24 dev ens160 proto kernel scope link src 10.79.1.201", "- 10.79.1.0/24 dev ens160 prto kernel scope link src 10.79.1.201", 31, 33, "node worker1: routes: a route: ", null)]
     [InlineData("- 10.79.1.0/24 dev ens160 proto kernel scope link src 10.79.1.201", "- banana dev ens160", 31, 9, "'banana' is not an IPv4 address", null)]
     [InlineData("- 10.222.2.0/24 via 10.222.2.1 dev antrea-gw0 onlink", "- 10.222.2.0/24 via 10.222.2.1 dev antrea-gw9 onlink", 34, 9, "node worker1: route '10.222.2.0/24 via 10.222.2.1 dev antrea-gw9 onlink' is on device 'antrea-gw9', which the host does not have", "the host's devices are lo, antrea-gw0, ens160, docker0")]

@@ -65,7 +65,7 @@ internal sealed class OvsSwitchJudge : IDisposable
         }
     }
 
-    /// <summary>Runs ovs-appctl against the switch's ovs-vswitchd (netdev-dummy/receive, ofproto/trace); throws when it fails.</summary>
+    /// <summary>Runs ovs-appctl against the switch's ovs-vswitchd (netdev-dummy/receive, time/stop, time/warp, revalidator/purge); throws with its stderr when it fails.</summary>
     public string Appctl(params string[] args) => Tool("ovs-appctl", [$"--target={_dir}/vswitchd.ctl", .. args]);
 
     /// <summary>Sets options on a dummy interface (<c>ovs-vsctl set interface NAME options:K=V</c>), e.g. tx_pcap.</summary>

@@ -19,4 +19,10 @@ public enum ActionKind
     PopVlan,
     Note,
     Controller,
+    /// <summary>learn(...): adds or refreshes a flow built from the packet.</summary>
+    Learn,
+    /// <summary>fin_timeout(...): shortens the rule's timeouts on a TCP FIN or RST.</summary>
+    FinTimeout,
+    /// <summary>meter:N: the packet passes the meter's bands or is dropped.</summary>
+    Meter,
 }

@@ -26,6 +26,11 @@ public sealed class ActionList : IFlowActions
 
     public int Count => Items.Length;
 
+    /// <summary>The (table, cookie) of each learn with delete_learned (see <see cref="IFlowActions.DeleteLearned"/>).</summary>
+    public IReadOnlyList<(byte Table, ulong Cookie)> DeleteLearned => _deleteLearned ??= [.. Items.OfType<LearnAction>().Where(l => l.DeleteLearned).Select(l => (l.Table, l.Cookie))];
+
+    private (byte, ulong)[]? _deleteLearned;
+
     /// <summary>Prints the list as ovs-ofctl does; an empty list is <c>drop</c>.</summary>
     public string Format(IPortMap? ports)
     {

@@ -41,6 +41,11 @@ public static class ActionParser
                 offsets.Add(start);
             }
         }
+        for (int i = 1; i < items.Count; i++)
+        {
+            if (items[i] is MeterAction)
+                throw Error("invalid instruction ordering: meter must appear before apply_actions, for OpenFlow 1.1+ compatibility", offsets[i]);
+        }
         if (dropAt >= 0 && items.Any(a => a is not SimpleAction { Kind: ActionKind.Drop }))
             throw Error("\"drop\" must not be accompanied by any other action or instruction", dropAt);
         return new ActionList([.. items], [.. offsets]);
@@ -157,7 +162,13 @@ public static class ActionParser
                 return ParseNote(arg ?? "", argOffset);
             case "controller":
                 return new ControllerAction(token);
-            case "learn" or "clone" or "sample" or "enqueue" or "meter" or "write_actions" or "fin_timeout" or "bundle" or "multipath" or "check_pkt_larger":
+            case "learn" when parenForm:
+                return LearnAction.Parse(arg!, argOffset, ports);
+            case "fin_timeout" when parenForm:
+                return FinTimeoutAction.Parse(arg!, argOffset);
+            case "meter":
+                return new MeterAction(ParseUInt32(RequireArg(arg, keyword, start), argOffset, "meter id"));
+            case "clone" or "sample" or "enqueue" or "write_actions" or "bundle" or "multipath" or "check_pkt_larger":
                 throw Error($"action '{keyword}' is not supported by this datapath", start);
         }
         if (arg is null)
@@ -341,7 +352,7 @@ public static class ActionParser
     }
 
     // ofputil_table_from_string: a number, or a name of the bridge's tables (bare or quoted).
-    private static byte ParseTable(string text, int offset, IPortMap? ports)
+    internal static byte ParseTable(string text, int offset, IPortMap? ports)
     {
         text = text.Trim();
         if (text.Length > 0 && !char.IsAsciiDigit(text[0]))

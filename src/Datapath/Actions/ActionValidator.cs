@@ -34,6 +34,8 @@ public static class ActionValidator
                 return Prerequisites.Check(match, mv.Source.Field) ?? Prerequisites.Check(match, mv.Destination.Field);
             case OutputAction { Source: { } src }:
                 return Prerequisites.Check(match, src.Field);
+            case LearnAction learn:
+                return learn.Check(match);
             case CtAction ct:
                 {
                     string? ip = Prerequisites.Check(match, FieldRegistry.Get(FieldId.NwProto));

@@ -115,20 +115,8 @@ public sealed class SetFieldAction : FlowAction
             return;
         }
         UInt128 value = Value << Destination.Start, mask = Mask << Destination.Start;
-        sb.Append("set_field:").Append(FieldSyntax.FormatMaskedValue(field, value, mask, null)).Append("->").Append(OvsFieldName(field));
+        sb.Append("set_field:").Append(FieldSyntax.FormatMaskedValue(field, value, mask, null)).Append("->").Append(OvsFieldNames.MfName(field, Destination.Name));
     }
-
-    /// <summary>The name OVS gives a field in set_field (its mf_field name, where ours is the alternative one).</summary>
-    private static string OvsFieldName(FieldInfo field) => field.Id switch
-    {
-        FieldId.EthSrc => "eth_src",
-        FieldId.EthDst => "eth_dst",
-        FieldId.NwSrc => "ip_src",
-        FieldId.NwDst => "ip_dst",
-        FieldId.TpSrc => "tcp_src",
-        FieldId.TpDst => "tcp_dst",
-        _ => field.Name,
-    };
 
     /// <summary>OVS's form for loaded values: <c>0</c>, else <c>0x</c> and lowercase hex.</summary>
     internal static void AppendHex(StringBuilder sb, UInt128 v)

@@ -33,6 +33,12 @@ namespace Datapath.Engine.Cache;
 // version check covers: the flow tables (FlowTableSet.Version, which every add/mod/del and
 // bundle advances), the groups, the ports, the TLV map, the MAC learning table and the
 // recirculation ids (Bridge.CacheGeneration). Conntrack is not cached: ct() runs on every packet.
+// Side effects a pass has beyond its datapath actions are kept with the entry and run on every hit,
+// as OVS's xlate cache runs them from the revalidators: a learn (XC_LEARN) refreshes its learned flow
+// or adds it again if it expired; meters are datapath actions (the bridge's meter runs per packet). A
+// learn that adds a flow changes Tables.Version, so the packet's next pass and the next packet see
+// it (Node revalidates right after). A pass whose result depends on state the key and the versions
+// do not capture (a learn with a limit, fin_timeout) is not installed (Uncacheable).
 //
 // Invariants
 // ----------
@@ -198,6 +204,11 @@ internal sealed class FlowCache
     {
         if (versions != (_tablesVersion, _generation) || BridgeVersions() != versions)
             return;
+        if (ctx.Uncacheable)
+        {
+            Uncacheable++;
+            return;
+        }
         if (_entries >= MaxEntries)
             Flush();
         var entry = new MegaflowEntry();
@@ -302,6 +313,7 @@ internal sealed class FlowCache
         e.FinalTable = ctx.TableId;
         e.Rules = [.. ctx.RuleCredits];
         e.Buckets = [.. ctx.BucketCredits];
+        e.Learns = [.. ctx.Learns];
         return true;
     }
 }

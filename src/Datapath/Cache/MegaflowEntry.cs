@@ -51,6 +51,8 @@ internal sealed class MegaflowEntry
     /// <summary>Each rule the pass matched, once per match (a rule resubmitted to twice is here twice).</summary>
     public FlowRule[] Rules = [];
     public GroupBucket[] Buckets = [];
+    /// <summary>The flows the pass's learn actions learned; each hit runs them again (OVS's XC_LEARN entries).</summary>
+    public Actions.LearnedFlow[] Learns = [];
 
     /// <summary>Hits since the stats were last pushed to <see cref="Rules"/> and <see cref="Buckets"/>.</summary>
     public long PendingPackets;

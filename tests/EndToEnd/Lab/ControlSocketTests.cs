@@ -97,6 +97,27 @@ public sealed class ControlSocketTests : IDisposable
         Assert.StartsWith("  table 0 (\"Classification\"):\n    active=", tables.Out, StringComparison.Ordinal);
     }
 
+    /// <summary>Meters on the live node: add-meter, dump-meters and meter-stats as ovs-ofctl -O OpenFlow13 prints them, mod-meter, del-meters taking its flow along.</summary>
+    [Fact]
+    public void MeterModsChangeTheLiveMetersAndDelMetersTakesTheirFlows()
+    {
+        Assert.Equal(0, Ctl("add-meter", "meter=256,pktps,burst,stats,bands=type=drop,rate=100,burst_size=200").Code);
+        Assert.Equal("meter=256 pktps burst stats bands=\ntype=drop rate=100 burst_size=200\n", Ctl("dump-meters", "meter=256").Out);
+        var exists = Ctl("add-meter", "meter=256,kbps,bands=type=drop,rate=1");
+        Assert.Equal(1, exists.Code);
+        Assert.Contains("OFPMMFC_METER_EXISTS", exists.Out + exists.Err, StringComparison.Ordinal);
+        Assert.Equal(0, Ctl("mod-meter", "meter=256,kbps,bands=type=drop,rate=7").Code);
+        Assert.Equal("meter=256 kbps bands=\ntype=drop rate=7\n", Ctl("dump-meters").Out);
+        Assert.Equal(0, Ctl("add-flow", "table=200,priority=9,ip,nw_dst=192.0.2.98,actions=meter:256,controller").Code);
+        Assert.Matches(@"^meter:256 flow_count:1 packet_in_count:0 byte_in_count:0 duration:\d+\.\d{3}s bands:\n0: packet_count:0 byte_count:0\n$", Ctl("meter-stats", "meter=256").Out);
+        var missing = Ctl("add-flow", "table=200,priority=9,ip,nw_dst=192.0.2.97,actions=meter:9,controller");
+        Assert.Equal(1, missing.Code);
+        Assert.Contains("OFPMMFC_INVALID_METER", missing.Out + missing.Err, StringComparison.Ordinal);
+        Assert.Equal("deleted 1 meter(s)\n", Ctl("del-meters", "meter=256").Out);
+        Assert.Equal("", Ctl("dump-meters").Out);
+        Assert.Equal("", Ctl("dump-flows", "table=200,ip,nw_dst=192.0.2.98").Out);
+    }
+
     /// <summary>The live daemon's dump-flows ages rules on the wall clock: loaded at start, or when ctl add-flow ran.</summary>
     [Fact]
     public void DumpFlowsAgesRulesOnTheWallClock()
