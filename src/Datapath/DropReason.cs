@@ -56,7 +56,7 @@ public enum DropReason
     RouteRejected,
     /// <summary>IP forwarding is off.</summary>
     NotForwarded,
-    /// <summary>No neighbour (ARP) entry for the next hop.</summary>
+    /// <summary>The next hop's address could not be resolved: no answer to the ARP requests (FAILED, the kernel's SKB_DROP_REASON_NEIGH_FAILED), or the neighbour table is full.</summary>
     NoNeighbor,
     /// <summary>The egress link is down.</summary>
     LinkDown,
@@ -79,4 +79,7 @@ public enum DropReason
 
     /// <summary>ct(commit) found the connection table or the zone at its limit (<c>--ct-limit</c>, <c>--ct-zone-limit</c>): Linux and OVS's kernel datapath drop such a packet.</summary>
     CtLimit,
+
+    /// <summary>A frame waiting for its next hop's ARP answer was pushed out of the neighbour's queue by newer ones (unres_qlen_bytes; SKB_DROP_REASON_NEIGH_QUEUEFULL).</summary>
+    NeighborQueueFull,
 }

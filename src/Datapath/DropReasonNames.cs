@@ -39,6 +39,7 @@ public static class DropReasonNames
         DropReason.TunnelBadChecksum => "tunnel-bad-checksum",
         DropReason.TunnelNotForNode => "tunnel-not-for-node",
         DropReason.CtLimit => "ct-limit",
+        DropReason.NeighborQueueFull => "neighbor-queue-full",
         _ => reason.ToString(),
     };
 

@@ -93,6 +93,7 @@ public sealed partial class HostStack : INetfilterHost, IDisposable
         ArgumentNullException.ThrowIfNull(neighbors);
         Name = name;
         Options = options ?? new HostStackOptions();
+        Neighbors = new NeighborTable(Options.Neighbor, Options.Seed);
         Routes = new RoutingTable(d => _byName.GetValueOrDefault(d));
         AddInterface(new HostInterface("lo", MacAddress.Zero, new Ipv4Address(127, 0, 0, 1), 8, 65536));
         foreach (var i in interfaces)
@@ -212,7 +213,8 @@ public sealed partial class HostStack : INetfilterHost, IDisposable
     public HostStackOptions Options { get; }
     public IReadOnlyList<HostInterface> Interfaces => _interfaces;
     public RoutingTable Routes { get; }
-    public NeighborTable Neighbors { get; } = new();
+    /// <summary>The ARP cache (<c>ip neigh</c>): the scenario's entries PERMANENT, the rest learned by ARP.</summary>
+    public NeighborTable Neighbors { get; }
     /// <summary>The host's connection table (zone <see cref="HostStackOptions.ConntrackZone"/>): what <c>conntrack -L</c> shows.</summary>
     public ConnectionTracker Conntrack { get; }
     /// <summary>The iptables rules in force, or null when the host has none (everything is accepted, nothing is tracked).</summary>
@@ -270,7 +272,7 @@ public sealed partial class HostStack : INetfilterHost, IDisposable
     /// <summary><c>ip route</c>.</summary>
     public IEnumerable<string> DumpRoutes() => Routes.Routes.Select(r => r.ToString());
 
-    /// <summary><c>arp -a</c>.</summary>
+    /// <summary><c>arp -a</c> (<see cref="DumpIpNeigh"/> is <c>ip neigh</c>).</summary>
     public IEnumerable<string> DumpNeighbors() => Neighbors.Entries.Select(e => e.ToString());
 
     /// <summary><c>ip -brief address</c>-like lines.</summary>
