@@ -73,7 +73,7 @@ public sealed partial class HostStack
             if (state == NudState.Stale)
                 goto send;
             n.LastSource = ctx.Key.NwSrc;
-            table.Enqueue(n, new QueuedFrame(buf.ToArray(), Forwarded: ctx.Forwarding, Local: IsOwnUnicastAddress(ctx.Key.NwSrc)), dropped);
+            table.Enqueue(n, new QueuedFrame(buf.ToArray(), Forwarded: ctx.Forwarding), dropped);
             queued = n.QueuedCount;
             queuedBytes = n.QueuedBytes;
         }
@@ -301,14 +301,18 @@ public sealed partial class HostStack
         release.Clear();
     }
 
-    /// <summary>A waiting frame that will never be sent: counted, reported, and (FAILED) answered with ICMP host unreachable as ipv4_link_failure does.</summary>
+    /// <summary>
+    /// A waiting frame that will never be sent: counted, reported, and (FAILED) answered with ICMP host unreachable as
+    /// ipv4_link_failure does — to its sender, or, for a packet the host sent itself, to the host (delivered through
+    /// lo, as `ping` then prints "From 10.222.1.1 ... Destination Host Unreachable").
+    /// </summary>
     private void DropWaiting(HostContext ctx, QueuedFrame f, DropReason reason, string detail, bool icmp = false)
     {
         CountDrop(reason);
         if (ctx.Trace is not null)
             TraceDrop(ctx, reason, detail);
         ctx.Sink?.Dropped(this, reason);
-        if (!icmp || f.Local || !Options.SendIcmpErrors)
+        if (!icmp || !Options.SendIcmpErrors)
             return;
         // icmp_send needs the packet's key: the context's is free (timers run before the frame's own processing).
         FlowKey.Extract(f.Frame, 0, out ctx.Key);
