@@ -5,8 +5,8 @@ using Datapath.Engine.Host;
 namespace Datapath.Antrea;
 
 /// <summary>
-/// The seed scenario's Linux hosts: each node's antrea-gw0 and uplink, `ip route` lines, `arp -a`
-/// neighbours, iptables-save and ipset save documents from cluster.yaml and the files it names,
+/// The seed scenario's Linux hosts: each node's antrea-gw0 and uplink, `ip route` lines, the permanent
+/// neighbours cluster.yaml lists, iptables-save and ipset save documents from cluster.yaml and the files it names,
 /// joined with the bridges into a <see cref="Journey"/> — whole nodes, as the articles walk them. The scenario's
 /// neighbours are PERMANENT entries; its pods are endpoints that answer ARP (<see cref="PodEndpoint"/>), so the hosts
 /// resolve them as the lab's do.
