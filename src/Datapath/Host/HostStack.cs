@@ -148,7 +148,7 @@ public sealed partial class HostStack : INetfilterHost, IDisposable
     }
 
     /// <summary>
-    /// Builds a host from text as the tools print it: <c>ip route</c> lines, <c>arp -a</c> entries, an
+    /// Builds a host from text as the tools print it: <c>ip route</c> lines, permanent neighbour entries (<c>ip neigh ... nud permanent</c>), an
     /// <c>iptables-save</c> and an <c>ipset save</c> document. Interfaces that only kernel routes imply
     /// (<c>172.17.0.0/16 dev docker0 proto kernel scope link src 172.17.0.1 linkdown</c>) are created with that
     /// address, and a given interface whose prefix length is 0 takes the prefix of its kernel route.
