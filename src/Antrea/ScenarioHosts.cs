@@ -5,9 +5,11 @@ using Datapath.Engine.Host;
 namespace Datapath.Antrea;
 
 /// <summary>
-/// The seed scenario's Linux hosts: each node's antrea-gw0 and uplink, `ip route` lines, `arp -a`
-/// neighbours, iptables-save and ipset save documents from cluster.yaml and the files it names,
-/// joined with the bridges into a <see cref="Journey"/> — whole nodes, as the articles walk them.
+/// The seed scenario's Linux hosts: each node's antrea-gw0 and uplink, `ip route` lines, the permanent
+/// neighbours cluster.yaml lists, iptables-save and ipset save documents from cluster.yaml and the files it names,
+/// joined with the bridges into a <see cref="Journey"/> — whole nodes, as the articles walk them. The scenario's
+/// neighbours are PERMANENT entries; its pods are endpoints that answer ARP (<see cref="PodEndpoint"/>), so the hosts
+/// resolve them as the lab's do.
 /// </summary>
 public static class ScenarioHosts
 {
@@ -41,6 +43,23 @@ public static class ScenarioHosts
             if (scope != JourneyScope.Bridge && TryConfig(scenario, n.Name, seed, out var config))
                 hosts.Add(config);
         }
-        return Journey.Build(scenario.Cluster, hosts, scope);
+        var journey = Journey.Build(scenario.Cluster, hosts, scope);
+        if (scope != JourneyScope.Bridge)
+            AddPodEndpoints(scenario, journey);
+        return journey;
+    }
+
+    /// <summary>The scenario's pods are known endpoints: each answers ARP for its address at its port, as its kernel would (<see cref="PodEndpoint"/>).</summary>
+    public static void AddPodEndpoints(AntreaScenario scenario, Journey journey)
+    {
+        ArgumentNullException.ThrowIfNull(scenario);
+        ArgumentNullException.ThrowIfNull(journey);
+        foreach (var n in scenario.Model.Nodes)
+        {
+            if (n.Flows is null || journey.Nodes.FirstOrDefault(j => j.Name == n.Name) is not { Host: not null } jn)
+                continue;
+            foreach (var p in n.Pods)
+                jn.AddEndpoint(p.OfPort, new PodEndpoint(p.Pod, Packets.Ipv4Address.Parse(p.Ip), Packets.MacAddress.Parse(p.Mac)));
+        }
     }
 }

@@ -56,7 +56,7 @@ public enum DropReason
     RouteRejected,
     /// <summary>IP forwarding is off.</summary>
     NotForwarded,
-    /// <summary>No neighbour (ARP) entry for the next hop.</summary>
+    /// <summary>The next hop's address could not be resolved: no answer to the ARP requests (FAILED, the kernel's SKB_DROP_REASON_NEIGH_FAILED), or the neighbour table is full.</summary>
     NoNeighbor,
     /// <summary>The egress link is down.</summary>
     LinkDown,
@@ -82,4 +82,6 @@ public enum DropReason
 
     /// <summary>A meter's drop band: the packet was over the band's rate (kbps or pktps, with its burst), as OVS's dp_netdev_run_meter drops it.</summary>
     Meter,
+    /// <summary>A frame waiting for its next hop's ARP answer was pushed out of the neighbour's queue by newer ones (unres_qlen_bytes; SKB_DROP_REASON_NEIGH_QUEUEFULL).</summary>
+    NeighborQueueFull,
 }

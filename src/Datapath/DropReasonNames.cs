@@ -40,6 +40,7 @@ public static class DropReasonNames
         DropReason.TunnelNotForNode => "tunnel-not-for-node",
         DropReason.CtLimit => "ct-limit",
         DropReason.Meter => "meter",
+        DropReason.NeighborQueueFull => "neighbor-queue-full",
         _ => reason.ToString(),
     };
 

@@ -15,7 +15,7 @@ namespace Datapath.Live;
 /// <summary>
 /// The commands a node's control socket answers, in ovs-ofctl / ovs-appctl style, on the live
 /// state: dump-flows (with live n_packets/n_bytes), add-flow, del-flows, mod-flows, dump-ports,
-/// dump-conntrack, flush-conntrack, trace, stats, ping (from the node's host), help. Flow-mods are serialized by a lock (the
+/// dump-conntrack, flush-conntrack, trace, stats, ping (from the node's host), ip neigh (the host's ARP cache), help. Flow-mods are serialized by a lock (the
 /// classifier publishes each atomically to the data threads, which never wait for it).
 /// Every error is a reply (exit code 1, <c>error: ...</c>, flow errors as <c>FLOW:1:COL: ...</c>); nothing here stops the daemon.
 /// </summary>
@@ -49,6 +49,7 @@ internal sealed class ControlCommands(LiveNode live, TimeProvider time)
                                                         the host's rules with live counters, as iptables 1.8.9 lists them
           iptables-save [-c] [-t T]                     the host's rules as iptables-save writes them (no date lines)
           conntrack -L                                  the host's connections, as conntrack-tools' conntrack -L
+          ip neigh [show]                               the host's ARP cache with NUD states, as ip neigh show prints it
           trace [--json] FLOW                           ofproto/trace on the live tables (conntrack: see docs/lab.md)
           stats [--json]                                daemon counters: ports, underlay, gateway, drops, faults
           ping [-c N] [-i SEC] [-W SEC] IP              ICMP echo from the node's host (its antrea-gw0 address) to IP
@@ -88,6 +89,7 @@ internal sealed class ControlCommands(LiveNode live, TimeProvider time)
                 "iptables" => HostIptables(rest, IptablesCommandLine.Run),
                 "iptables-save" => HostIptables(rest, IptablesCommandLine.RunSave),
                 "conntrack" => HostConntrack(rest),
+                "ip" => HostIp(rest),
                 "trace" => Trace(rest),
                 "stats" => Stats(rest),
                 "ping" => Ping(rest),
@@ -110,6 +112,18 @@ internal sealed class ControlCommands(LiveNode live, TimeProvider time)
     }
 
     private Bridge Bridge => live.Node.Bridge;
+
+    /// <summary><c>ip neigh</c> / <c>ip neigh show</c>: the host's neighbour table, as iproute2 prints it.</summary>
+    private ControlReply HostIp(ReadOnlySpan<string> args)
+    {
+        if (args.Length == 0 || args[0] is not ("neigh" or "neighbor" or "neighbour" or "n") || (args.Length > 1 && args[1] != "show") || args.Length > 2)
+            return ControlReply.Error("ip: only 'ip neigh [show]' is served (the host's ARP cache)");
+        if (live.Host is not { } host)
+            return ControlReply.Error("this node has no host stack behind antrea-gw0 (its gateway is a live port: ask that host)");
+        // Timers due by now first, as the kernel's would have run: the states are those of this moment.
+        live.Journey.RunTimers(live.Journey.Nodes[0], live, live.Node.Conntrack.NowMs());
+        return ControlReply.Ok(Lines(host.DumpIpNeigh()));
+    }
 
     private static (bool Flag, List<string> Others) TakeFlag(ReadOnlySpan<string> args, string flag)
     {

@@ -68,7 +68,7 @@ namespace Datapath.Live;
 // ----
 // Per frame: the journey (Node.Process, and the host's traversals with one pooled copy each) plus
 // one send system call; the sink allocates nothing (array index for ports, dictionary lookups keyed
-// by uint for peers).  Threads: ports × workers + 1.
+// by uint for peers).  Threads: ports × workers + 1, + 1 for the host's neighbour timers.
 internal sealed class LiveNode : IJourneySink, IDisposable
 {
     [ThreadStatic]
@@ -85,6 +85,7 @@ internal sealed class LiveNode : IJourneySink, IDisposable
     private readonly Action<string> _log;
     private readonly CancellationTokenSource _stop = new();
     private Thread? _underlayThread;
+    private Thread? _timerThread;
     private bool _stopped;
     private HostPingState? _ping;
 
@@ -249,6 +250,37 @@ internal sealed class LiveNode : IJourneySink, IDisposable
             _underlayThread = new Thread(UnderlayLoop) { IsBackground = true, Name = $"{Node.Name} rx underlay" };
             _underlayThread.Start();
         }
+        if (Host is not null)
+        {
+            _timerThread = new Thread(NeighborTimerLoop) { IsBackground = true, Name = $"{Node.Name} neighbour timers" };
+            _timerThread.Start();
+        }
+    }
+
+    /// <summary>
+    /// The host's neighbour timers on the wall clock (ARP retransmissions every retrans_time, FAILED entries and the
+    /// ICMP errors for what waited, REACHABLE ageing to STALE), checked every 100 ms: the host also runs them whenever a
+    /// frame reaches it, this runs them when none does. What they send leaves like any host transmission.
+    /// </summary>
+    private void NeighborTimerLoop()
+    {
+        var token = _stop.Token;
+        while (!token.WaitHandle.WaitOne(TimeSpan.FromMilliseconds(100)))
+        {
+            long now = Node.Conntrack.NowMs();
+            if (Journey.NextTimerMs > now)
+                continue;
+            try
+            {
+                Journey.RunTimers(_here, this, now);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                if (Counters.HandlerFailures < 10)
+                    _log($"neighbour timers raised {e.GetType().Name}: {e.Message}");
+                Counters.HandlerFailure();
+            }
+        }
     }
 
     /// <summary>Stops the loops (draining what is queued), then closes the ports (TAPs we made disappear) and the socket.</summary>
@@ -264,6 +296,7 @@ internal sealed class LiveNode : IJourneySink, IDisposable
                 loop.Stop();
         }
         _underlayThread?.Join();
+        _timerThread?.Join();
         foreach (var b in _ports)
         {
             foreach (var loop in b.Loops)

@@ -51,7 +51,7 @@ public sealed class ClusterYamlErrorTests
     [InlineData("- 10.79.1.0/24 dev ens160 proto kernel scope link src 10.79.1.201", "- 10.79.1.0/24 dev ens160 prto kernel scope link src 10.79.1.201", 31, 33, "node worker1: routes: a route: ", null)]
     [InlineData("- 10.79.1.0/24 dev ens160 proto kernel scope link src 10.79.1.201", "- banana dev ens160", 31, 9, "'banana' is not an IPv4 address", null)]
     [InlineData("- 10.222.2.0/24 via 10.222.2.1 dev antrea-gw0 onlink", "- 10.222.2.0/24 via 10.222.2.1 dev antrea-gw9 onlink", 34, 9, "node worker1: route '10.222.2.0/24 via 10.222.2.1 dev antrea-gw9 onlink' is on device 'antrea-gw9', which the host does not have", "the host's devices are lo, antrea-gw0, ens160, docker0")]
-    [InlineData("{ ip: 10.222.1.47, mac: f2:32:d8:07:e2:a6, dev: antrea-gw0 }", "{ ip: 10.222.1.47, mac: f2:32:d8:07:e2:a6, dev: eth9 }", 39, 57, "node worker1: neighbour 10.222.1.47 is on device 'eth9', which the host does not have", "the host's devices are")]
+    [InlineData("{ ip: 10.222.2.1,  mac: aa:bb:cc:dd:ee:ff, dev: antrea-gw0 }", "{ ip: 10.222.2.1,  mac: aa:bb:cc:dd:ee:ff, dev: eth9 }", 40, 57, "node worker1: neighbour 10.222.2.1 is on device 'eth9', which the host does not have", "the host's devices are")]
     // YAML itself
     [InlineData("    nodeIP: 10.79.1.200\n", "    nodeIP: 10.79.1.200\n    nodeIP: 10.79.1.200\n", 14, 5, "duplicate key nodeIP", null)]
     [InlineData("tunnel: { type: geneve,", "tunnel: { type: geneve", 9, 33, "", null)]

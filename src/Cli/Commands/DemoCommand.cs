@@ -56,6 +56,7 @@ internal sealed class DemoCommand : ICliCommand
                 var trace = new Trace();
                 byte[] frame = phase.Frame();
                 journey.Inject(phase.Node, phase.InPort, frame, sink: null, nowMs, trace);
+                journey.Settle(sink: null, trace);
                 nowMs += 1;
                 results.Add((phase, trace));
                 captured.Add((phase, frame, trace));

@@ -38,6 +38,7 @@ internal sealed class ReplayCommand : ICliCommand
         var dumpFlows = new Option<bool>("--dump-flows") { Description = "Print the flow tables with their stats afterwards, as ovs-ofctl dump-flows (duration and idle_age in the capture's time)" };
         var dumpIptables = new Option<bool>("--dump-iptables") { Description = "Print each host's iptables tables afterwards, as iptables -t TABLE -L -n -v --line-numbers (with the replay's counters)" };
         var dumpHostConntrack = new Option<bool>("--dump-host-conntrack") { Description = "Print each host's connection table afterwards, as conntrack -L (at the capture's latest time)" };
+        var dumpNeigh = new Option<bool>("--dump-neigh") { Description = "Print each host's ARP cache afterwards, as ip neigh show (states in the capture's time)" };
         var dumpPorts = new Option<bool>("--dump-ports") { Description = "Print the bridge's port counters afterwards, as ovs-ofctl dump-ports" };
         var dumpTables = new Option<bool>("--dump-tables") { Description = "Print the bridge's table statistics afterwards, as ovs-ofctl dump-tables" };
         var dumpGroupStats = new Option<bool>("--dump-group-stats") { Description = "Print the bridge's group statistics afterwards, as ovs-ofctl dump-group-stats" };
@@ -50,7 +51,7 @@ internal sealed class ReplayCommand : ICliCommand
             min: 0, max: int.MaxValue, defaultValue: Node.DefaultPrepareMinConnections, what: "a number of connections");
         var command = new Command("replay", "Run a capture through a node (or the cluster) and write what each port sends")
         {
-            input, inPort, fromHost, cluster, output, pcapngOut, bridgeOnly, dumpConntrack, dumpFlows, dumpPorts, dumpTables, dumpGroupStats, dumpIptables, dumpHostConntrack, noCache, workers, prefetch,
+            input, inPort, fromHost, cluster, output, pcapngOut, bridgeOnly, dumpConntrack, dumpFlows, dumpPorts, dumpTables, dumpGroupStats, dumpIptables, dumpHostConntrack, dumpNeigh, noCache, workers, prefetch,
         };
         command.Validators.Add(r =>
         {
@@ -163,6 +164,16 @@ internal sealed class ReplayCommand : ICliCommand
                         long ms = frame.TimestampMilliseconds;
                         firstMs ??= lastMs = ms;
                         lastMs = Math.Max(lastMs, ms);
+                        // The hosts' neighbour timers due before this frame run first, each at its own time.
+                        if (journey.NextTimerMs <= ms)
+                        {
+                            Flush();
+                            journey.RunTimersUntil(ms, sink, (due, result) =>
+                            {
+                                sink.TimestampNanoseconds = due * 1_000_000;
+                                summary.TimersDone(in result);
+                            });
+                        }
                         // --from-host: the node's stack sends the frame (JourneyWindow.AddLocal runs it alone, in order).
                         if (local)
                             window.AddLocal(n, frame.Span, ms, tag: CaptureTime.Saturate(frame.TimestampNanoseconds));
@@ -175,6 +186,10 @@ internal sealed class ReplayCommand : ICliCommand
                         }
                     }
                     Flush();
+                    // After the last frame the hosts' clocks run on until no frame waits for a neighbour: each pending
+                    // ARP resolution is answered or FAILED (ICMP host unreachable to the sender), as on the nodes.
+                    var settled = journey.Settle(sink, atTime: due => sink.TimestampNanoseconds = due * 1_000_000);
+                    summary.TimersDone(in settled);
                 }
                 if (progress)
                 {
@@ -261,6 +276,8 @@ internal sealed class ReplayCommand : ICliCommand
                 HostDumps.WriteIptables(stdout, journeyNodes);
             if (parse.GetValue(dumpHostConntrack))
                 HostDumps.WriteHostConntrack(stdout, stderr, journeyNodes, lastMs);
+            if (parse.GetValue(dumpNeigh))
+                HostDumps.WriteNeighbors(stdout, journeyNodes);
             return summary.Balanced ? ExitCodes.Ok : ExitCodes.Environment;
         });
         return command;

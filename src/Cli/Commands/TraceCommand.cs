@@ -111,6 +111,9 @@ internal sealed class TraceCommand : ICliCommand
                 journey.Run(from, port!.OfPort, frame, sink: null, nowMs, trace);
             }
 
+            // What waits for a neighbour is answered or FAILED as the host's timers run on (ARP retries, ICMP host unreachable).
+            journey.Settle(sink: null, trace);
+
             if (parse.GetValue(html) is { } htmlPath
                 && !TraceHtmlFiles.TryWritePage(htmlPath, new TraceHtmlPage(port is null ? $"Packet walk: sent by {node.Name}'s own stack" : $"Packet walk: in on {node.Name} port {port.Name}", pcapPath is null ? null : $"{pcapPath}, frame {parse.GetValue(frameIndex)}", trace, scenario.Cluster), stderr, out code))
                 return code;

@@ -1,5 +1,7 @@
 using System.Text;
+using System.Text.Json;
 using Datapath.Engine;
+using Datapath.Engine.Host;
 using Datapath.Netfilter;
 
 namespace Datapath.Cli.Output;
@@ -7,7 +9,8 @@ namespace Datapath.Cli.Output;
 /// <summary>
 /// What `replay --dump-iptables` and `--dump-host-conntrack` print after a replay: each node's host rules as
 /// `iptables -t TABLE -L -n -v --line-numbers` lists them (every table the host loaded, with the counters the
-/// replay accumulated), and its connection table as `conntrack -L` prints it at the capture's latest time.
+/// replay accumulated), its connection table as `conntrack -L` prints it at the capture's latest time, and its ARP
+/// cache as `ip neigh show` prints it (`--dump-neigh`).
 /// </summary>
 internal static class HostDumps
 {
@@ -44,5 +47,36 @@ internal static class HostDumps
                 stdout.WriteLine(nodes.Count > 1 ? $"{n.Name}: {line}" : line);
             stderr.WriteLine((nodes.Count > 1 ? n.Name + ": " : "") + Conntrack.ConnectionTracker.ConntrackToolsSummary(lines.Count));
         }
+    }
+
+    /// <summary>Each host's neighbours as <c>ip neigh show</c> prints them, prefixed with the node when there are several.</summary>
+    public static void WriteNeighbors(TextWriter stdout, IReadOnlyList<JourneyNode> nodes)
+    {
+        foreach (var n in nodes)
+        {
+            if (n.Host is not { } host)
+                continue;
+            foreach (string line in host.DumpIpNeigh())
+                stdout.WriteLine(nodes.Count > 1 ? $"{n.Name}: {line}" : line);
+        }
+    }
+
+    /// <summary>The neighbours as <c>ip -j neigh show</c> writes them: dst, dev, lladdr (valid states only), state.</summary>
+    public static void WriteNeighborsJson(Utf8JsonWriter w, HostStack host)
+    {
+        w.WriteStartArray();
+        foreach (var e in host.Neighbors.Entries)
+        {
+            w.WriteStartObject();
+            w.WriteString("dst", e.Address.ToString());
+            w.WriteString("dev", e.Device);
+            if (NudStates.IsValid(e.State))
+                w.WriteString("lladdr", e.Mac.ToString());
+            w.WriteStartArray("state");
+            w.WriteStringValue(NudStates.Name(e.State));
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
     }
 }

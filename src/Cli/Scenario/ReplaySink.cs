@@ -10,7 +10,8 @@ namespace Datapath.Cli.Scenario;
 /// frame, and tells the summary. Frames sent to a tunnel port are the GENEVE frames as they leave the node's
 /// uplink, including those the peer node then received (transits). With a <paramref name="pcapng"/>
 /// (<c>replay --pcapng</c>), every such frame is also written there, in order, on interface NODE/PORT;
-/// with no <paramref name="directory"/>, there only.
+/// with no <paramref name="directory"/>, there only. A pod's answer to an ARP request that left on its port (the
+/// scenario's pods answer as their kernels do) goes into that port's pcap too, as a capture on the veth shows it.
 /// </summary>
 internal sealed class ReplaySink(string? directory, bool perNode, ReplaySummary summary, NodePortPcapng? pcapng = null) : IJourneyWindowSink, IDisposable
 {
@@ -46,6 +47,9 @@ internal sealed class ReplaySink(string? directory, bool perNode, ReplaySummary 
     }
 
     public void Drop(in JourneyDrop drop) => summary.Drop(in drop);
+
+    /// <summary>A pod's ARP reply to a request that left on its port: written to that port's pcap after the request, as tcpdump on the veth shows it.</summary>
+    public void Answer(in JourneyExit exit, ReadOnlySpan<byte> frame) => Write(exit.Node.Name, exit.Name, frame);
 
     private void Write(string node, string port, ReadOnlySpan<byte> frame)
     {

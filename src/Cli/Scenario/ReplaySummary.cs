@@ -6,7 +6,8 @@ namespace Datapath.Cli.Scenario;
 /// <summary>
 /// What a replay did: frames in, frames out per port, drops per reason (and place), frames a host
 /// consumed, and the extra copies. Invariant, checked by <see cref="Balanced"/>: every frame in ended
-/// somewhere, and frames_in == Σ outputs + Σ drops + delivered − copies. Counted as the journey reports
+/// somewhere, and frames_in == Σ outputs + Σ drops + delivered + waiting − copies (waiting: frames a host still holds
+/// for a neighbour; a replay lets the hosts' timers run until it is 0). Counted as the journey reports
 /// (keys are tuples, made text only when written), so a replay's steady state allocates nothing here.
 /// </summary>
 internal sealed class ReplaySummary(bool perNode)
@@ -23,6 +24,8 @@ internal sealed class ReplaySummary(bool perNode)
     public long Delivered { get; private set; }
     /// <summary>Frames that produced nothing at all — never expected; a non-zero count is a bug.</summary>
     public long Lost { get; private set; }
+    /// <summary>Frames still waiting for a neighbour (0 after the replay's hosts settled).</summary>
+    public long Waiting { get; private set; }
 
     // The last port counted (see ReplaySink: names are the bridge's string instances); flushed into _outputs.
     private string? _lastNode, _lastPort;
@@ -64,9 +67,18 @@ internal sealed class ReplaySummary(bool perNode)
         else
             Copies += result.Events - 1;
         Delivered += result.Delivered;
+        Waiting += result.Queued;
     }
 
-    public bool Balanced => Lost == 0 && FramesIn == FlushedOutputs().Values.Sum() + _drops.Values.Sum() + Delivered - Copies;
+    /// <summary>A journey of the hosts' neighbour timers (no frame in): everything it came to is beyond the frames in.</summary>
+    public void TimersDone(in JourneyResult result)
+    {
+        Copies += result.Events;
+        Delivered += result.Delivered;
+        Waiting += result.Queued;
+    }
+
+    public bool Balanced => Lost == 0 && FramesIn == FlushedOutputs().Values.Sum() + _drops.Values.Sum() + Delivered + Waiting - Copies;
 
     private Dictionary<(string Node, string Port), long> FlushedOutputs()
     {
@@ -172,7 +184,7 @@ internal sealed class ReplaySummary(bool perNode)
         if (Copies > 0)
             o.WriteLine($"extra copies: {Copies}");
         o.WriteLine(Balanced
-            ? "check: frames in = outputs + drops" + (Delivered > 0 ? " + delivered" : "") + (Copies > 0 ? " - copies" : "") + ": ok"
+            ? "check: frames in = outputs + drops" + (Delivered > 0 ? " + delivered" : "") + (Waiting != 0 ? " + waiting" : "") + (Copies > 0 ? " - copies" : "") + ": ok"
             : $"check: FAILED, {Lost} frame(s) produced nothing (please report this)");
     }
 }

@@ -21,10 +21,18 @@ internal sealed class HostContext
     public long NowMs;
     public int Transmitted;
     public int GeneratedDrops;
+    /// <summary>Frames that waited for a neighbour and were sent during this call.</summary>
+    public int Released;
     public DropReason? GeneratedDropReason;
     /// <summary>True while a generated packet runs: no ICMP error is sent about it.</summary>
     public bool Generating;
     public readonly Queue<byte[]> Pending = new();
+    /// <summary>True while a received packet is forwarded (its neighbour wait counts it forwarded when it is sent).</summary>
+    public bool Forwarding;
+    /// <summary>Scratch lists of the neighbour code (frames released or dropped, timers due, what they ask for).</summary>
+    public readonly List<QueuedFrame> NeighborFrames = [];
+    public readonly List<Neighbor> DueNeighbors = [];
+    public readonly List<NeighborAction> NeighborActions = [];
 
     public void Reset(Trace? trace, IHostSink? sink, long nowMs)
     {
@@ -33,8 +41,10 @@ internal sealed class HostContext
         NowMs = nowMs;
         Transmitted = 0;
         GeneratedDrops = 0;
+        Released = 0;
         GeneratedDropReason = null;
         Generating = false;
+        Forwarding = false;
         Pending.Clear();
         if (trace is not null)
         {

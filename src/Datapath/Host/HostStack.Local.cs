@@ -43,8 +43,7 @@ public sealed partial class HostStack
         bool forUs = tpa.Value != 0 && IsOwnUnicastAddress(tpa.Value) && (tpa.Value >> 24) != 127;
         if (forUs && arp.Operation == ArpPacket.OpRequest)
         {
-            if (spa.Value != 0)
-                Neighbors.Set(iface.Name, spa, sha);
+            LearnFromArp(ctx, iface, spa, sha, reply: false, forUs: true);
             var reply = PacketBuilder.Arp(ArpPacket.OpReply, iface.Mac, tpa, sha, spa, iface.Mac, sha);
             TraceArp(ctx, iface, $"ARP who-has {tpa} tell {spa}: reply {tpa} is-at {iface.Mac} to {sha} on {iface.Name}");
             Interlocked.Increment(ref _arpReplies);
@@ -54,13 +53,12 @@ public sealed partial class HostStack
         }
         if (forUs && arp.Operation == ArpPacket.OpReply)
         {
-            Neighbors.Set(iface.Name, spa, sha);
-            TraceArp(ctx, iface, $"ARP reply {spa} is-at {sha}: neighbour entry on {iface.Name}");
+            TraceArp(ctx, iface, $"ARP reply {spa} is-at {sha} on {iface.Name}");
+            LearnFromArp(ctx, iface, spa, sha, reply: true, forUs: true);
             Interlocked.Increment(ref _delivered);
             return new HostVerdict(0, true, null);
         }
-        if (spa.Value != 0 && Neighbors.TryGet(iface.Name, spa.Value, out var old) && old != sha)
-            Neighbors.Set(iface.Name, spa, sha);
+        LearnFromArp(ctx, iface, spa, sha, reply: arp.Operation == ArpPacket.OpReply, forUs: false);
         return Drop(ctx, DropReason.ArpIgnored, $"ARP {(arp.Operation == ArpPacket.OpRequest ? "request" : "op " + arp.Operation)} for {tpa}, not ours");
     }
 
@@ -73,6 +71,7 @@ public sealed partial class HostStack
     /// </summary>
     private HostVerdict LocalOut(HostContext ctx, ReadOnlySpan<byte> frame)
     {
+        ctx.Forwarding = false;
         if (frame.Length < EthernetHeader.Length + Ipv4Header.MinLength || frame.Length > HostContext.MaxFrame)
             return Drop(ctx, DropReason.Malformed, $"frame of {frame.Length} bytes");
         frame.CopyTo(ctx.Buffer);

@@ -23,13 +23,14 @@ public sealed partial class HostStack
         ArgumentNullException.ThrowIfNull(device);
         var ctx = _contexts.Value;
         ctx.Reset(trace, sink, nowMs);
+        RunNeighborTimers(ctx);
         HostVerdict verdict;
         if (FindInterface(device) is not { } iface)
             verdict = Drop(ctx, DropReason.NoSuchInterface, $"no device {device}");
         else
             verdict = ReceiveCore(ctx, iface, frame);
         FlushPending(ctx);
-        return verdict with { Transmitted = ctx.Transmitted, GeneratedDrops = ctx.GeneratedDrops, GeneratedDropReason = ctx.GeneratedDropReason };
+        return verdict with { Transmitted = ctx.Transmitted, GeneratedDrops = ctx.GeneratedDrops, GeneratedDropReason = ctx.GeneratedDropReason, Released = ctx.Released };
     }
 
     /// <summary>
@@ -41,9 +42,10 @@ public sealed partial class HostStack
     {
         var ctx = _contexts.Value;
         ctx.Reset(trace, sink, nowMs);
+        RunNeighborTimers(ctx);
         var verdict = LocalOut(ctx, frame);
         FlushPending(ctx);
-        return verdict with { Transmitted = ctx.Transmitted, GeneratedDrops = ctx.GeneratedDrops, GeneratedDropReason = ctx.GeneratedDropReason };
+        return verdict with { Transmitted = ctx.Transmitted, GeneratedDrops = ctx.GeneratedDrops, GeneratedDropReason = ctx.GeneratedDropReason, Released = ctx.Released };
     }
 
     private HostVerdict ReceiveCore(HostContext ctx, HostInterface iface, ReadOnlySpan<byte> frame)
@@ -121,8 +123,10 @@ public sealed partial class HostStack
         packet.OutInterface = outIf.Name;
         if (nf is not null && RunHook(ctx, nf, NetfilterHook.Forward, ref packet) is { } fdrop)
             return fdrop;
+        ctx.Forwarding = true;
         var verdict = PostroutingAndTransmit(ctx, nf, ref packet, buf, route, outIf);
-        if (!verdict.Dropped)
+        ctx.Forwarding = false;
+        if (!verdict.Dropped && !verdict.Queued)
             Interlocked.Increment(ref _forwarded);
         return verdict;
     }
@@ -193,17 +197,7 @@ public sealed partial class HostStack
         if (!outIf.HasCarrier)
             return Drop(ctx, DropReason.LinkDown, $"{outIf.Name} has no carrier");
         uint nextHop = route.Gateway != 0 ? route.Gateway : key.NwDst;
-        if (!Neighbors.TryGet(outIf.NeighborId, nextHop, out var mac))
-        {
-            TraceNeighbor(ctx, outIf, nextHop, null);
-            SendIcmpError(ctx, buf, IcmpHeader.TypeDestinationUnreachable, 1, 0); // host unreachable (arp failed)
-            return Drop(ctx, DropReason.NoNeighbor, $"no neighbour {new Ipv4Address(nextHop)} on {outIf.Name}");
-        }
-        TraceNeighbor(ctx, outIf, nextHop, mac);
-        PacketEditor.SetEthSrc(buf, outIf.Mac);
-        PacketEditor.SetEthDst(buf, mac);
-        Transmit(ctx, outIf, buf);
-        return new HostVerdict(0, false, null);
+        return ResolveAndTransmit(ctx, outIf, nextHop, buf);
     }
 
     private void Transmit(HostContext ctx, HostInterface outIf, ReadOnlySpan<byte> frame)

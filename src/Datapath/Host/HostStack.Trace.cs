@@ -91,19 +91,20 @@ public sealed partial class HostStack
             .Add("destination", d).Add("route", "local " + d));
     }
 
-    private void TraceNeighbor(HostContext ctx, HostInterface dev, uint nextHop, MacAddress? mac)
+    private void TraceNeighbor(HostContext ctx, HostInterface dev, uint nextHop, MacAddress? mac, NudState state = NudState.None)
     {
         if (ctx.Trace is not { } trace)
             return;
         string nh = new Ipv4Address(nextHop).ToString();
+        string st = NudStates.Name(state);
         var step = new TraceStep(Name, HostTrace.Neighbor, 0)
         {
             Summary = mac is { } m
-                ? $"neighbor {nh} dev {dev.Name} lladdr {m}: send {dev.Mac} > {m} on {dev.Name}"
-                : $"neighbor {nh} dev {dev.Name}: no entry (INCOMPLETE)",
+                ? $"neighbor {nh} dev {dev.Name} lladdr {m} {(state == NudState.Stale ? "STALE -> DELAY" : st)}: send {dev.Mac} > {m} on {dev.Name}"
+                : $"neighbor {nh} dev {dev.Name}: no entry",
         }.Add("address", nh).Add("dev", dev.Name);
         if (mac is { } mm)
-            step.Add("lladdr", mm.ToString());
+            step.Add("lladdr", mm.ToString()).Add("state", state == NudState.Stale ? "DELAY" : st);
         trace.Steps.Add(step);
     }
 

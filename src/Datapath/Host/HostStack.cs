@@ -12,7 +12,7 @@ namespace Datapath.Engine.Host;
 // What?
 // -----
 // The Linux host of one Kubernetes node as the datapath sees it from behind OVS's internal port antrea-gw0:
-// its interfaces and addresses (`ip address`), the main routing table (`ip route`), the ARP cache (`arp -a`),
+// its interfaces and addresses (`ip address`), the main routing table (`ip route`), the ARP cache (`ip neigh`),
 // IPv4 forwarding with TTL decrement, and kube-proxy's and Antrea's iptables rules run by the netfilter engine
 // with their own conntrack (the kernel's default zone, Linux timeouts as kube-proxy sets them; not OVS's zone
 // 65520 table). A frame OVS outputs on antrea-gw0 is received here; what the host routes back to antrea-gw0 is
@@ -28,7 +28,8 @@ namespace Datapath.Engine.Host;
 //     local  ->   INPUT (mangle, filter, nat SNAT, confirm) -> deliver: ICMP echo request -> echo reply
 //     remote ->   ip_forward: TTL <= 1 -> ICMP time exceeded; MTU check; TTL - 1; FORWARD (mangle, filter)
 //   POSTROUTING   mangle, nat (SNAT/MASQUERADE with the egress interface's address via INetfilterHost), confirm
-//   neighbour     next hop = via or the destination; the ARP cache of the output device gives the MAC
+//   neighbour     next hop = via or the destination; the output device's neighbour entry gives the MAC, or ARP
+//                 resolves it while the packet waits (below)
 //   transmit      eth_src = the device's MAC, eth_dst = the neighbour's; the sink gets the frame.
 // Packets the host itself originates (SendLocal: `ctl ping`, `trace --from-host`, `replay --from-host`) and
 // those it generates (echo replies, ICMP errors) run ip_local_out in the kernel's order:
@@ -42,16 +43,37 @@ namespace Datapath.Engine.Host;
 //                 comes back through INPUT (PREROUTING is skipped: the packet already has its conntrack entry),
 //                 delivered. Replies to the host's own connections arrive on a device like any frame; PREROUTING
 //                 undoes MASQUERADE, INPUT's nat stage undoes the DNAT, and they are delivered.
-// The host does not ARP: a next hop missing from the cache is a no-neighbor drop (and an ICMP host unreachable
-// to the sender, as ipv4_link_failure sends one). Generated packets run after the packet that caused them has
-// finished its path, so a trace reads in order.
+// Generated packets run after the packet that caused them has finished its path, so a trace reads in order.
+//
+// The neighbour stage is Linux's neighbour subsystem (net/core/neighbour.c, net/ipv4/arp.c; NeighborTable holds
+// the entries, HostStack.Neighbor.cs the state machine), in the host's clock (frames' timestamps in a replay, the
+// wall clock live) with the kernel's defaults (NeighborParameters):
+//   resolved       REACHABLE, DELAY, PROBE, PERMANENT: sent at once; a used STALE entry goes DELAY and is sent
+//   unresolved     no entry (or FAILED): INCOMPLETE, probes = ucast_solicit, a broadcast ARP request now (who-has
+//                  NEXTHOP tell SRC: the packet's source when it is ours, else the device's address; THA zero) and
+//                  every retrans_time (1 s) up to mcast_solicit (3); the packet waits in the entry's queue, bounded
+//                  by unres_qlen_bytes (each frame costs its length + 576 bytes of skb; the oldest is dropped first,
+//                  neighbor-queue-full); after the last request's retrans_time: FAILED, every waiting packet dropped
+//                  (no-neighbor) with an ICMP host unreachable to its sender (ipv4_link_failure)
+//   ARP in         a reply to us confirms an existing entry: REACHABLE (for reachable_time, base_reachable_time
+//                  30 s randomised) and its waiting packets are sent; a request for our address creates or refreshes
+//                  its sender's entry STALE; other ARP only refreshes an existing entry (arp_accept=0, locktime 1 s)
+//   timers         REACHABLE -> DELAY when used within delay_first_probe_time (5 s) of its expiry, else STALE;
+//                  DELAY -> PROBE (ucast_solicit unicast requests to the known address) -> FAILED, unless answered
+//   gc             FAILED and unused STALE entries go once the table holds more than gc_thresh1 (128) entries
+// The scenario's neighbours are PERMANENT (ARP never changes them). The requests are real frames: on antrea-gw0 they
+// enter the bridge (table 20's ARPResponder answers for remote gateways, NORMAL floods the rest to the pods, whose
+// replies come back through the bridge); the host's timers run whenever it handles a frame and when its owner asks
+// (RunTimers: the live daemon's tick, a replay's clock between frames and after its last one).
+//
 // Conntrack is reached through the netfilter engine's INatConntrack seam, bound to ConnectionTracker's netfilter
 // API (zone 0) by Netfilter's ConntrackNatBinding; the packet's handle travels in the NetfilterPacket (a struct).
 //
 // Invariants
 // ----------
-//  - Every received frame ends as exactly one of: transmitted (forwarded), delivered locally, or one counted
-//    drop (DropReason). Generated replies and errors are counted separately (Transmitted).
+//  - Every received frame ends as exactly one of: transmitted (forwarded), delivered locally, waiting for its
+//    neighbour (Queued: later transmitted, or one counted drop reported through IHostSink.Dropped), or one counted
+//    drop (DropReason). Generated replies, errors and ARP requests are counted separately (Transmitted).
 //  - Every route's device is one of the host's interfaces (checked when the host is built).
 //  - The host never sends an ICMP error about an ICMP error, a non-first fragment, or a broadcast/multicast packet.
 //
@@ -64,7 +86,8 @@ namespace Datapath.Engine.Host;
 // ----
 // Per forwarded packet: one copy of the frame into the context buffer, one FlowKey extraction, 3 netfilter hooks
 // (a conntrack lookup, the nat binding, FORWARD's rules), one hash probe per distinct prefix length in the
-// routing table, one neighbour lookup. No allocation unless tracing, or a connection's first packet (its entry).
+// routing table, one neighbour lookup (a resolved entry: one probe, no lock). No allocation unless tracing, a
+// connection's first packet (its entry), or a packet that waits for its neighbour (its copy, the ARP request).
 public sealed partial class HostStack : INetfilterHost, IDisposable
 {
     private readonly Dictionary<string, HostInterface> _byName = new(StringComparer.Ordinal);
@@ -93,6 +116,7 @@ public sealed partial class HostStack : INetfilterHost, IDisposable
         ArgumentNullException.ThrowIfNull(neighbors);
         Name = name;
         Options = options ?? new HostStackOptions();
+        Neighbors = new NeighborTable(Options.Neighbor, Options.Seed);
         Routes = new RoutingTable(d => _byName.GetValueOrDefault(d));
         AddInterface(new HostInterface("lo", MacAddress.Zero, new Ipv4Address(127, 0, 0, 1), 8, 65536));
         foreach (var i in interfaces)
@@ -124,7 +148,7 @@ public sealed partial class HostStack : INetfilterHost, IDisposable
     }
 
     /// <summary>
-    /// Builds a host from text as the tools print it: <c>ip route</c> lines, <c>arp -a</c> entries, an
+    /// Builds a host from text as the tools print it: <c>ip route</c> lines, permanent neighbour entries (<c>ip neigh ... nud permanent</c>), an
     /// <c>iptables-save</c> and an <c>ipset save</c> document. Interfaces that only kernel routes imply
     /// (<c>172.17.0.0/16 dev docker0 proto kernel scope link src 172.17.0.1 linkdown</c>) are created with that
     /// address, and a given interface whose prefix length is 0 takes the prefix of its kernel route.
@@ -212,7 +236,8 @@ public sealed partial class HostStack : INetfilterHost, IDisposable
     public HostStackOptions Options { get; }
     public IReadOnlyList<HostInterface> Interfaces => _interfaces;
     public RoutingTable Routes { get; }
-    public NeighborTable Neighbors { get; } = new();
+    /// <summary>The ARP cache (<c>ip neigh</c>): the scenario's entries PERMANENT, the rest learned by ARP.</summary>
+    public NeighborTable Neighbors { get; }
     /// <summary>The host's connection table (zone <see cref="HostStackOptions.ConntrackZone"/>): what <c>conntrack -L</c> shows.</summary>
     public ConnectionTracker Conntrack { get; }
     /// <summary>The iptables rules in force, or null when the host has none (everything is accepted, nothing is tracked).</summary>
@@ -270,7 +295,7 @@ public sealed partial class HostStack : INetfilterHost, IDisposable
     /// <summary><c>ip route</c>.</summary>
     public IEnumerable<string> DumpRoutes() => Routes.Routes.Select(r => r.ToString());
 
-    /// <summary><c>arp -a</c>.</summary>
+    /// <summary><c>arp -a</c> (<see cref="DumpIpNeigh"/> is <c>ip neigh</c>).</summary>
     public IEnumerable<string> DumpNeighbors() => Neighbors.Entries.Select(e => e.ToString());
 
     /// <summary><c>ip -brief address</c>-like lines.</summary>

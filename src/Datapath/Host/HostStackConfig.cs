@@ -3,7 +3,7 @@ namespace Datapath.Engine.Host;
 /// <summary>
 /// A host described as text, the way a scenario gives it: interfaces (antrea-gw0 with its /24 and the gateway
 /// MAC; the uplink with the node IP and MAC, prefix 0 = take it from the kernel route), <c>ip route</c> lines,
-/// <c>arp -a</c> entries, an <c>iptables-save</c> and an <c>ipset save</c> document. <see cref="HostStack.Create"/> builds it.
+/// permanent neighbour entries (the others are resolved by ARP), an <c>iptables-save</c> and an <c>ipset save</c> document. <see cref="HostStack.Create"/> builds it.
 /// </summary>
 public sealed class HostStackConfig
 {
@@ -27,7 +27,7 @@ public sealed class HostStackConfig
     /// <summary>
     /// The config of an Antrea node as a scenario describes it: the gateway interface (<c>antrea-gw0</c>,
     /// <c>10.222.1.1/24</c>, the gateway MAC, its MTU), the uplink (<c>ens160</c> with the node IP and MAC; its
-    /// prefix comes from the kernel route), <c>ip route</c> lines, <c>arp -a</c> entries as (ip, mac, dev),
+    /// prefix comes from the kernel route), <c>ip route</c> lines, permanent neighbour entries as (ip, mac, dev),
     /// and the iptables-save / ipset save texts (null when the node has none).
     /// </summary>
     /// <exception cref="Packets.InputException">An address, prefix or MAC does not parse (named in the message).</exception>

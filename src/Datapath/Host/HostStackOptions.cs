@@ -26,6 +26,9 @@ public sealed class HostStackOptions
     /// <summary>net.ipv4.conf.*.ignore_routes_with_linkdown: skip routes whose device has no carrier.</summary>
     public bool IgnoreRoutesWithLinkdown { get; init; }
 
+    /// <summary>The neighbour subsystem's sysctls (net.ipv4.neigh.default.*): Linux's defaults.</summary>
+    public NeighborParameters Neighbor { get; init; } = new();
+
     /// <summary>The TTL of packets the host generates (net.ipv4.ip_default_ttl).</summary>
     public byte DefaultTtl { get; init; } = 64;
 }

@@ -6,15 +6,18 @@ namespace Datapath.Engine.Host;
 /// (INPUT: a local socket or the ICMP/ARP code), or why it dropped it. A dropped frame may still cause a
 /// transmission (the ICMP error about it). Packets the host generated (replies, errors) may be dropped too
 /// (no route or neighbour back): <see cref="GeneratedDrops"/> counts them, <see cref="GeneratedDropReason"/> says
-/// why the first was.
+/// why the first was. A frame whose next hop is being resolved waits (<see cref="Queued"/>: neither sent nor dropped
+/// yet); it is sent when the ARP reply comes (<see cref="Released"/> counts the waiting frames a call sent), or dropped
+/// when the neighbour fails (IHostSink.Dropped reports it then).
 /// </summary>
 public readonly record struct HostVerdict(int Transmitted, bool Delivered, DropReason? DropReason,
-    int GeneratedDrops = 0, DropReason? GeneratedDropReason = null)
+    int GeneratedDrops = 0, DropReason? GeneratedDropReason = null, bool Queued = false, int Released = 0)
 {
     public bool Dropped => DropReason is not null;
 
     public override string ToString()
         => DropReason is { } r ? $"drop: {DropReasonNames.Name(r)}{(Transmitted > 0 ? $" ({Transmitted} sent)" : "")}"
+            : Queued ? $"waiting for a neighbour{(Transmitted > 0 ? $" ({Transmitted} sent)" : "")}"
             : Delivered ? $"delivered locally{(Transmitted > 0 ? $", {Transmitted} sent" : "")}"
             : $"{Transmitted} sent";
 }

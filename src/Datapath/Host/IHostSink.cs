@@ -8,4 +8,12 @@ namespace Datapath.Engine.Host;
 public interface IHostSink
 {
     void Transmit(HostStack host, HostInterface device, ReadOnlySpan<byte> frame);
+
+    /// <summary>
+    /// A frame that waited for a neighbour is dropped (already counted by the host): its queue overflowed, or the
+    /// neighbour FAILED. It belongs to an earlier call; this tells the caller's accounting it ended.
+    /// </summary>
+    void Dropped(HostStack host, DropReason reason)
+    {
+    }
 }

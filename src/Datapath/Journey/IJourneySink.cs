@@ -18,4 +18,12 @@ public interface IJourneySink
 
     /// <summary>A frame ended in a drop (already counted by the bridge, the host or the journey).</summary>
     void Drop(in JourneyDrop drop);
+
+    /// <summary>
+    /// A pod's stack behind <paramref name="exit"/>'s port answered a frame that left there (an ARP reply), and the
+    /// answer now enters the bridge on that port: what a capture on the pod's veth shows next to the request.
+    /// </summary>
+    void Answer(in JourneyExit exit, ReadOnlySpan<byte> frame)
+    {
+    }
 }

@@ -258,6 +258,108 @@ public sealed class Journey : IDisposable
         throw new ArgumentException($"node {node} has no bridge port or host device '{port}'", nameof(port));
     }
 
+    /// <summary>
+    /// The neighbour timers of <paramref name="node"/>'s host due by <paramref name="nowMs"/> (ARP retransmissions,
+    /// FAILED neighbours and the ICMP errors for what waited, entries ageing): a journey with no frame in, whose ARP
+    /// requests and errors travel like any host transmission. Hosts also run their due timers whenever they handle a
+    /// frame; this runs them when no frame comes (the live daemon's tick, the end of a replay).
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The node has no host.</exception>
+    public JourneyResult RunTimers(JourneyNode node, IJourneySink? sink, long nowMs, Trace? trace = null)
+    {
+        ArgumentNullException.ThrowIfNull(node);
+        if (node.Host is null)
+            throw new InvalidOperationException($"node {node.Name} has no host stack");
+        var walk = Begin(sink, nowMs, trace);
+        try
+        {
+            walk.HostTimers(node);
+            return walk.Drain();
+        }
+        finally
+        {
+            walk.End();
+        }
+    }
+
+    /// <summary>The earliest neighbour timer of any host (<see cref="long.MaxValue"/>: none).</summary>
+    public long NextTimerMs
+    {
+        get
+        {
+            long next = long.MaxValue;
+            foreach (var n in _nodes)
+            {
+                if (n.Host is { } h && h.Neighbors.NextTimerMs < next)
+                    next = h.Neighbors.NextTimerMs;
+            }
+            return next;
+        }
+    }
+
+    /// <summary>Frames the hosts hold for neighbours being resolved.</summary>
+    public int WaitingFrames
+    {
+        get
+        {
+            int waiting = 0;
+            foreach (var n in _nodes)
+                waiting += n.Host?.Neighbors.QueuedFrames ?? 0;
+            return waiting;
+        }
+    }
+
+    /// <summary>
+    /// Runs every host timer due by <paramref name="nowMs"/>, each at its due time, in time order (a replay calls it
+    /// before a frame of time <paramref name="nowMs"/>); <paramref name="done"/> gets each timer journey's time and result.
+    /// </summary>
+    public void RunTimersUntil(long nowMs, IJourneySink? sink, Action<long, JourneyResult> done)
+    {
+        ArgumentNullException.ThrowIfNull(done);
+        for (int round = 0; round < 4096; round++)
+        {
+            long due = NextTimerMs;
+            if (due > nowMs)
+                return;
+            foreach (var n in _nodes)
+            {
+                if (n.Host is { } h && h.Neighbors.NextTimerMs <= due)
+                    done(due, RunTimers(n, sink, due));
+            }
+        }
+    }
+
+    /// <summary>
+    /// Runs the hosts' timers on, each at its due time and in time order, until no frame waits for a neighbour: every
+    /// pending resolution ends (answered, or FAILED after its requests with ICMP host unreachable to the senders), as it
+    /// would on the nodes after the last frame. <paramref name="atTime"/> is told each time before its timers run (a
+    /// replay stamps what they send with it). Returns the sum of the timer journeys.
+    /// </summary>
+    public JourneyResult Settle(IJourneySink? sink, Trace? trace = null, Action<long>? atTime = null)
+    {
+        int outputs = 0, drops = 0, delivered = 0, transits = 0, hops = 0, queued = 0;
+        for (int round = 0; round < 4096 && WaitingFrames > 0; round++)
+        {
+            long due = NextTimerMs;
+            if (due == long.MaxValue)
+                break;
+            atTime?.Invoke(due);
+            foreach (var n in _nodes)
+            {
+                if (n.Host is not { } h || h.Neighbors.NextTimerMs > due)
+                    continue;
+                var r = RunTimers(n, sink, due, trace);
+                outputs += r.Outputs;
+                drops += r.Drops;
+                delivered += r.Delivered;
+                transits += r.Transits;
+                hops += r.Hops;
+                queued += r.Queued;
+            }
+        }
+        return new JourneyResult(outputs, drops, delivered, transits, hops, queued);
+    }
+
     private JourneyResult RunHostCore(JourneyNode node, HostInterface? device, ReadOnlySpan<byte> frame, IJourneySink? sink, long nowMs, Trace? trace)
     {
         ArgumentNullException.ThrowIfNull(node);

@@ -20,6 +20,7 @@ public readonly record struct JourneyDrop(JourneyNode Node, JourneyDropPlace Pla
         JourneyDropPlace.Bridge => $"{Node.Node.Bridge.Name} table {Table}",
         JourneyDropPlace.Host => "host",
         JourneyDropPlace.HostGenerated => "host (generated)",
+        JourneyDropPlace.HostQueued => "host (neighbour queue)",
         _ => "cluster",
     };
 

@@ -9,6 +9,8 @@ public enum JourneyDropPlace
     Host,
     /// <summary>In the host stack, on a packet the host generated (an ARP or echo reply, an ICMP error).</summary>
     HostGenerated,
+    /// <summary>In the host stack, on a frame that waited for its neighbour (its queue overflowed, or the neighbour FAILED).</summary>
+    HostQueued,
     /// <summary>Between traversals: the journey itself ended the frame (<see cref="DropReason.HopLimit"/>).</summary>
     Journey,
 }

@@ -35,5 +35,22 @@ public sealed class JourneyNode
     /// <summary>The bridge's GENEVE tunnel port (antrea-tun0), if any.</summary>
     public BridgePort? Tunnel { get; }
 
+    private Dictionary<uint, PodEndpoint>? _endpoints;
+
+    /// <summary>
+    /// Puts a pod's stack behind bridge port <paramref name="ofPort"/>: it answers ARP requests for its address that
+    /// leave on that port (see <see cref="PodEndpoint"/>). Construction only, before traffic.
+    /// </summary>
+    public void AddEndpoint(uint ofPort, PodEndpoint endpoint)
+    {
+        ArgumentNullException.ThrowIfNull(endpoint);
+        (_endpoints ??= [])[ofPort] = endpoint;
+    }
+
+    /// <summary>The pod stack behind <paramref name="ofPort"/>, if any.</summary>
+    public PodEndpoint? GetEndpoint(uint ofPort) => _endpoints is { } e && e.TryGetValue(ofPort, out var p) ? p : null;
+
+    internal bool HasEndpoints => _endpoints is not null;
+
     public override string ToString() => Name;
 }

@@ -7,7 +7,7 @@ namespace Datapath.Engine;
 /// </summary>
 internal sealed class JourneyRecorder : IJourneySink
 {
-    internal enum EventKind : byte { Output, Transit, Deliver, Drop }
+    internal enum EventKind : byte { Output, Transit, Deliver, Drop, Answer }
 
     internal struct Event
     {
@@ -56,6 +56,8 @@ internal sealed class JourneyRecorder : IJourneySink
 
     public void Drop(in JourneyDrop drop) => Add(EventKind.Drop, []).Drop = drop;
 
+    public void Answer(in JourneyExit exit, ReadOnlySpan<byte> frame) => Add(EventKind.Answer, frame).Exit = exit;
+
     /// <summary>Hands event <paramref name="index"/> on to <paramref name="sink"/>.</summary>
     public void Replay(int index, IJourneySink sink)
     {
@@ -70,6 +72,9 @@ internal sealed class JourneyRecorder : IJourneySink
                 break;
             case EventKind.Deliver:
                 sink.Deliver(e.Node!, FrameOf(in e));
+                break;
+            case EventKind.Answer:
+                sink.Answer(in e.Exit, FrameOf(in e));
                 break;
             default:
                 sink.Drop(in e.Drop);

@@ -25,7 +25,7 @@ internal sealed class JourneyWalk(Journey journey) : IPacketSink, IHostSink
     private long _nowMs;
     private JourneyNode? _current;
     private bool _busy;
-    private int _outputs, _drops, _delivered, _transits, _hops;
+    private int _outputs, _drops, _delivered, _transits, _hops, _queued;
 
     public void Begin(IJourneySink? sink, long nowMs, Trace? trace)
     {
@@ -35,7 +35,7 @@ internal sealed class JourneyWalk(Journey journey) : IPacketSink, IHostSink
         _sink = sink;
         _nowMs = nowMs;
         _trace = trace;
-        _outputs = _drops = _delivered = _transits = 0;
+        _outputs = _drops = _delivered = _transits = _queued = 0;
         _hops = 1; // the first traversal, run by the caller on its own span
     }
 
@@ -74,7 +74,7 @@ internal sealed class JourneyWalk(Journey journey) : IPacketSink, IHostSink
                 ArrayPool<byte>.Shared.Return(h.Buffer);
             }
         }
-        return new JourneyResult(_outputs, _drops, _delivered, _transits, _hops);
+        return new JourneyResult(_outputs, _drops, _delivered, _transits, _hops, _queued);
     }
 
     /// <summary>One bridge traversal; <paramref name="tunnel"/> is a null ref, or the fields of a decapsulated frame.</summary>
@@ -104,6 +104,25 @@ internal sealed class JourneyWalk(Journey journey) : IPacketSink, IHostSink
         var verdict = device is null
             ? host.SendLocal(frame, this, _nowMs, _trace)
             : host.Receive(device.Name, frame, this, _nowMs, _trace);
+        Account(node, verdict);
+        if (verdict.Delivered)
+        {
+            _delivered++;
+            _sink?.Deliver(node, frame);
+            _trace?.Deliveries.Add(new TraceDelivery(node.Name, frame.Length));
+        }
+    }
+
+    /// <summary>The host's neighbour timers due now (no frame in): what they send continues like any host transmission.</summary>
+    public void HostTimers(JourneyNode node)
+    {
+        _current = node;
+        Account(node, node.Host!.RunTimers(this, _nowMs, _trace));
+    }
+
+    private void Account(JourneyNode node, in HostVerdict verdict)
+    {
+        _queued += (verdict.Queued ? 1 : 0) - verdict.Released;
         if (verdict.DropReason is { } reason)
             Drop(new JourneyDrop(node, JourneyDropPlace.Host, DropCounters.NoTable, reason));
         if (verdict.GeneratedDropReason is { } generated)
@@ -111,12 +130,13 @@ internal sealed class JourneyWalk(Journey journey) : IPacketSink, IHostSink
             for (int i = 0; i < verdict.GeneratedDrops; i++)
                 Drop(new JourneyDrop(node, JourneyDropPlace.HostGenerated, DropCounters.NoTable, generated));
         }
-        if (verdict.Delivered)
-        {
-            _delivered++;
-            _sink?.Deliver(node, frame);
-            _trace?.Deliveries.Add(new TraceDelivery(node.Name, frame.Length));
-        }
+    }
+
+    /// <summary>IHostSink: a frame that waited for a neighbour ended in a drop (counted by the host).</summary>
+    public void Dropped(HostStack host, DropReason reason)
+    {
+        _queued--;
+        Drop(new JourneyDrop(_current!, JourneyDropPlace.HostQueued, DropCounters.NoTable, reason));
     }
 
     /// <summary>IPacketSink: a frame the current bridge sends.</summary>
@@ -139,10 +159,24 @@ internal sealed class JourneyWalk(Journey journey) : IPacketSink, IHostSink
         {
             left = true;
             _outputs++;
-            _sink?.Output(new JourneyExit(from, port, null), frame);
+            var exit = new JourneyExit(from, port, null);
+            _sink?.Output(exit, frame);
+            if (from.HasEndpoints && port.Kind == PortKind.Pod && from.GetEndpoint(port.OfPort) is { } pod && pod.AnswerArp(frame) is { } answer)
+                Answer(from, port, pod, exit, answer);
         }
         if (_trace is not null)
             _traceLeft.Add(left);
+    }
+
+    /// <summary>A pod stack's answer enters the bridge on the pod's port, after the traversal that reached it.</summary>
+    private void Answer(JourneyNode node, BridgePort port, PodEndpoint pod, in JourneyExit exit, byte[] answer)
+    {
+        _sink?.Answer(exit, answer);
+        _trace?.Steps.Add(new TraceStep(node.Name, TraceKind.Neighbor, 0)
+        {
+            Summary = $"pod {pod.Name} at {port.Name}: ARP reply {pod.Address} is-at {pod.Mac} (its kernel answers the request)",
+        }.Add("pod", pod.Name).Add("port", port.Name).Add("arp", "reply"));
+        _queue.Enqueue(new PendingHop(node, ToHost: false, port.OfPort, Copy(answer), answer.Length));
     }
 
     /// <summary>IHostSink: a frame the current host transmits; on the gateway device it enters the bridge again.</summary>

@@ -39,19 +39,62 @@ internal static class SeedHosts
             s.ReadFile(n.Iptables!), n.Iptables!, s.ReadFile(n.Ipsets!), n.Ipsets!, new HostStackOptions { Seed = seed });
     }
 
-    public static HostStack SeedHost(string node, ulong seed = 1) => HostStack.Create(Config(AntreaScenario.LoadEmbedded(), node, seed));
+    /// <summary>
+    /// worker's host alone. With <paramref name="announced"/>, each of the node's pods has asked for its gateway first,
+    /// as a pod does before its first packet: the host learnt it from the request (STALE), as the seed's `arp -a` shows.
+    /// </summary>
+    public static HostStack SeedHost(string node, ulong seed = 1, bool announced = true)
+    {
+        var s = AntreaScenario.LoadEmbedded();
+        var h = HostStack.Create(Config(s, node, seed));
+        if (announced)
+            Announce(h, s, node);
+        return h;
+    }
 
-    /// <summary>The seed cluster's bridges and hosts as one journey of <paramref name="scope"/>.</summary>
+    /// <summary>Each pod of <paramref name="node"/> asks <paramref name="h"/> for its gateway (who-has 10.222.1.1 tell POD), at time 0.</summary>
+    public static void Announce(HostStack h, AntreaScenario s, string node)
+    {
+        var gw = s.Model.Nodes.Single(x => x.Name == node).Gateway!;
+        foreach (var (_, ip, mac) in Pods(s, node))
+            h.Receive(gw.Name ?? "antrea-gw0", PacketBuilder.Arp(ArpPacket.OpRequest, mac, ip, MacAddress.Zero, GatewayIp(gw), mac, MacAddress.Broadcast), null, 0);
+    }
+
+    private static Ipv4Address GatewayIp(PortModel gw) => Ipv4Address.Parse(gw.Ip![..gw.Ip!.IndexOf('/', StringComparison.Ordinal)]);
+
+    public static bool IsArp(byte[] frame) => frame.Length >= 14 && frame[12] == 0x08 && frame[13] == 0x06;
+
+    /// <summary>The seed cluster's bridges and hosts as one journey of <paramref name="scope"/>, the pods announced (see <see cref="SeedHost"/>).</summary>
     public static Journey SeedJourney(JourneyScope scope = JourneyScope.Cluster, ulong seed = 1)
         => SeedJourney(AntreaScenario.LoadEmbedded(), scope, seed);
 
-    public static Journey SeedJourney(AntreaScenario s, JourneyScope scope, ulong seed = 1, Action<HostStackConfig>? edit = null)
+    /// <summary>
+    /// The journey with the scenario's pods as endpoints that answer ARP (as replay, trace and demo build it); with
+    /// <paramref name="announced"/>, each pod has first asked for its gateway through the bridge (the host knows it, STALE).
+    /// </summary>
+    public static Journey SeedJourney(AntreaScenario s, JourneyScope scope, ulong seed = 1, Action<HostStackConfig>? edit = null, bool announced = true, bool endpoints = true)
     {
         var configs = s.Cluster.Nodes.Select(n => Config(s, n.Name, seed)).ToList();
         if (edit is not null)
             configs.ForEach(edit);
-        return Journey.Build(s.Cluster, configs, scope);
+        var journey = Journey.Build(s.Cluster, configs, scope);
+        if (scope == JourneyScope.Bridge)
+            return journey;
+        if (endpoints)
+            ScenarioHosts.AddPodEndpoints(s, journey);
+        if (announced)
+        {
+            foreach (var n in s.Model.Nodes.Where(n => n.Flows is not null))
+            {
+                foreach (var (port, ip, mac) in Pods(s, n.Name))
+                    journey.Inject(n.Name, port, PacketBuilder.Arp(ArpPacket.OpRequest, mac, ip, MacAddress.Zero, GatewayIp(n.Gateway!), mac, MacAddress.Broadcast), null, 0);
+            }
+        }
+        return journey;
     }
+
+    private static IEnumerable<(string Port, Ipv4Address Ip, MacAddress Mac)> Pods(AntreaScenario s, string node)
+        => s.Model.Nodes.Single(x => x.Name == node).Pods.Select(p => (p.Port, Ipv4Address.Parse(p.Ip), MacAddress.Parse(p.Mac)));
 
     /// <summary>The first seed whose kube-proxy DNAT (statistic --mode random) of the frontend's SYN picks <paramref name="backendPort"/>.</summary>
     public static ulong SeedReaching(string backendPort)
@@ -91,4 +134,9 @@ internal sealed class HostCapture : IHostSink
     public List<(string Device, byte[] Frame)> Frames { get; } = [];
 
     public void Transmit(HostStack host, HostInterface device, ReadOnlySpan<byte> frame) => Frames.Add((device.Name, frame.ToArray()));
+
+    /// <summary>Frames that waited for a neighbour and were dropped later, by reason.</summary>
+    public List<DropReason> DroppedLater { get; } = [];
+
+    public void Dropped(HostStack host, DropReason reason) => DroppedLater.Add(reason);
 }

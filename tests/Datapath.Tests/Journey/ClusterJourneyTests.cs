@@ -131,7 +131,8 @@ public sealed class ClusterJourneyTests
         for (int i = 0; i < N; i++)
         {
             var r = Inject(c, "worker1", FrontendPort, Phase1Syn((ushort)(20000 + i)), 1000 + i);
-            var o = Assert.Single(r.Outputs);
+            // Over these 10 s, backend1's entry ages (STALE, used: DELAY, then PROBE): its unicast ARP requests go out beside a SYN.
+            var o = Assert.Single(r.IpOutputs);
             if (o.Port == Backend1Port)
                 b1++;
             else if (o.Port == Backend2Port)
@@ -168,15 +169,25 @@ public sealed class ClusterJourneyTests
     }
 
     [Fact]
-    public void Echo_reply_to_a_pod_the_host_has_no_neighbour_for_is_a_counted_drop()
+    public void Echo_reply_to_a_pod_the_host_has_no_neighbour_for_waits_for_the_pods_arp_answer()
     {
-        // worker1's `arp -a` has no entry for coredns (10.222.1.2): the reply cannot be addressed.
-        var c = SeedJourney();
+        // worker1's `arp -a` has no entry for coredns (10.222.1.2): the host asks (who-has 10.222.1.2 tell 10.222.1.1,
+        // flooded by table 20's NORMAL to every pod port), coredns answers through the bridge, and the reply goes out.
+        var c = SeedJourney(Antrea.AntreaScenario.LoadEmbedded(), JourneyScope.Cluster, announced: false);
         var request = PacketBuilder.IcmpEcho(CorednsMac, Gw1Mac, Coredns, Gw1, reply: false, id: 1, seq: 1);
         var r = Inject(c, "worker1", CorednsPort, request, 1000);
-        Assert.Empty(r.Outputs);
-        Assert.Single(r.Delivered);
-        Assert.Equal(("worker1", "host (generated)", "no-neighbor"), Assert.Single(r.DropNames));
+        Assert.Empty(r.Drops);
+        Assert.Equal(2, r.Delivered.Count); // the echo request, then coredns's ARP reply
+        var asks = r.Outputs.Where(o => IsArp(o.Frame)).ToList();
+        Assert.Equal(["coredns--3e3abf", "antrea-o-830766", "backend1-bab86f", "frontend-a3ba2f"], asks.Select(o => o.Port));
+        Assert.All(asks, o => Assert.Equal(PacketBuilder.Arp(ArpPacket.OpRequest, Gw1Mac, Gw1, MacAddress.Zero, Coredns, Gw1Mac, MacAddress.Broadcast), o.Frame));
+        var answer = Assert.Single(r.Answers);
+        Assert.Equal(CorednsPort, answer.Port);
+        Assert.Equal(PacketBuilder.Arp(ArpPacket.OpReply, CorednsMac, Coredns, Gw1Mac, Gw1, CorednsMac, Gw1Mac), answer.Frame);
+        var reply = Key(Assert.Single(r.IpOutputs).Frame);
+        Assert.Equal((IcmpHeader.TypeEchoReply, Gw1Mac, CorednsMac), (reply.IcmpType, reply.DlSrc, reply.DlDst));
+        Assert.True(c.GetNode("worker1").Host!.Neighbors.TryGetEntry("antrea-gw0", Coredns, out var entry));
+        Assert.Equal("10.222.1.2 dev antrea-gw0 lladdr f2:82:cc:96:da:bd REACHABLE", entry.IpNeigh);
     }
 
     [Fact]

@@ -22,6 +22,7 @@ internal sealed class JourneyRecorder : IJourneySink
     public void Clear()
     {
         Outputs.Clear();
+        Answers.Clear();
         Transits.Clear();
         Drops.Clear();
         Delivered.Clear();
@@ -34,6 +35,14 @@ internal sealed class JourneyRecorder : IJourneySink
     public void Deliver(JourneyNode node, ReadOnlySpan<byte> frame) => Delivered.Add(frame.ToArray());
 
     public void Drop(in JourneyDrop drop) => Drops.Add(drop);
+
+    /// <summary>What pod stacks answered at their ports (ARP replies), in order.</summary>
+    public List<RecordedExit> Answers { get; } = [];
+
+    public void Answer(in JourneyExit exit, ReadOnlySpan<byte> frame) => Answers.Add(new RecordedExit(exit.Node.Name, exit.Name, exit.OfPort, frame.ToArray()));
+
+    /// <summary>The outputs that are not ARP (the traffic itself, without the neighbour resolution beside it).</summary>
+    public IEnumerable<RecordedExit> IpOutputs => Outputs.Where(o => !Host.SeedHosts.IsArp(o.Frame));
 
     public override string ToString()
         => $"{Outputs.Count} output(s) [{string.Join(", ", Outputs)}], {Drops.Count} drop(s) [{string.Join(", ", Drops)}], {Delivered.Count} delivered";

@@ -136,12 +136,17 @@ public sealed class JourneyTests
     [Fact]
     public void Host_drops_come_out_with_the_names_they_had()
     {
-        // worker1's `arp -a` has no entry for coredns (10.222.1.2): the host answers the ping, and cannot address the reply.
-        using var journey = SeedJourney();
+        // worker1's `arp -a` has no entry for coredns (10.222.1.2), and here no pod answers ARP: the host answers the
+        // ping, asks three times for coredns, and when its timers give up the waiting reply is a no-neighbor drop.
+        using var journey = SeedJourney(AntreaScenario.LoadEmbedded(), JourneyScope.Cluster, announced: false, endpoints: false);
         var rec = new JourneyRecorder();
         var trace = new Trace();
-        journey.Inject("worker1", CorednsPort, PacketBuilder.IcmpEcho(CorednsMac, Gw1Mac, Coredns, Gw1, reply: false, id: 1, seq: 1), rec, 1000, trace);
-        Assert.Equal(("worker1", "host (generated)", "no-neighbor"), Assert.Single(rec.DropNames));
+        var r = journey.Inject("worker1", CorednsPort, PacketBuilder.IcmpEcho(CorednsMac, Gw1Mac, Coredns, Gw1, reply: false, id: 1, seq: 1), rec, 1000, trace);
+        Assert.Empty(rec.Drops);
+        Assert.Equal(1, journey.WaitingFrames);
+        journey.Settle(rec, trace);
+        Assert.Equal(0, journey.WaitingFrames);
+        Assert.Equal(("worker1", "host (neighbour queue)", "no-neighbor"), Assert.Single(rec.DropNames));
         Assert.Contains("\"reason\": \"no-neighbor\"", TraceJsonWriter.Write(trace, indented: true), StringComparison.Ordinal);
 
         // Without a default route, a SYN to the Internet is no-route in the host (and ICMP unreachable comes back).

@@ -47,6 +47,26 @@ public sealed class ControlSocketTests : IDisposable
     }
 
     [Fact]
+    public void IpNeighShowsTheHostsArpCacheAsItsTimersAgeIt()
+    {
+        var (code, output, err) = Ctl("ip", "neigh");
+        Assert.True(code == 0, err);
+        Assert.Contains("10.222.2.1 dev antrea-gw0 lladdr aa:bb:cc:dd:ee:ff PERMANENT\n", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("10.222.1.47", output, StringComparison.Ordinal);
+        // The ping's echo request waits while the host asks for backend1, which no live port serves: INCOMPLETE, then,
+        // three requests a second apart later, FAILED (the daemon's timer thread runs the host's clock).
+        Ctl("ping", "-c", "1", "-W", "0.2", "10.222.1.47");
+        Assert.Contains("10.222.1.47 dev antrea-gw0 INCOMPLETE", Ctl("ip", "neigh", "show").Out, StringComparison.Ordinal);
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        while (!Ctl("ip", "neigh").Out.Contains("10.222.1.47 dev antrea-gw0 FAILED", StringComparison.Ordinal) && DateTime.UtcNow < deadline)
+            Thread.Sleep(200);
+        Assert.Contains("10.222.1.47 dev antrea-gw0 FAILED", Ctl("ip", "neigh").Out, StringComparison.Ordinal);
+        var wrong = Ctl("ip", "route");
+        Assert.Equal(1, wrong.Code);
+        Assert.Contains("only 'ip neigh [show]'", wrong.Err + wrong.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void TheControlSocketIsOwnerOnly()
     {
         if (!OperatingSystem.IsWindows())
