@@ -102,7 +102,8 @@ internal sealed class ReplayCommand : ICliCommand
             var limits = ctLimits.Get(parse);
             foreach (var n in journey.Nodes)
             {
-                limits.ApplyTo(n.Node.Conntrack);
+                if (n.Node is { } bridged)
+                    limits.ApplyTo(bridged.Conntrack);
                 if (n.Host is { } h)
                     limits.ApplyTo(h.Conntrack);
             }
@@ -326,7 +327,7 @@ internal sealed class ReplayCommand : ICliCommand
             why = $"interface '{name}': no node '{nodeName}' in the scenario";
             return false;
         }
-        if (!n.Node.Bridge.TryGetPort(name[(slash + 1)..], out var p))
+        if (n.Node is null || !n.Node.Bridge.TryGetPort(name[(slash + 1)..], out var p))
         {
             why = $"interface '{name}': no port '{name[(slash + 1)..]}' on {nodeName}";
             return false;

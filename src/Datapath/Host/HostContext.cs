@@ -14,6 +14,8 @@ internal sealed class HostContext
     public const int MaxFrame = 65535 + 18;
 
     public readonly byte[] Buffer = GC.AllocateUninitializedArray<byte>(MaxFrame, pinned: true);
+    /// <summary>Where a VXLAN device builds the outer packet of the frame in <see cref="Buffer"/> (HostStack.Vxlan.cs).</summary>
+    public readonly byte[] Encap = GC.AllocateUninitializedArray<byte>(MaxFrame, pinned: true);
     public FlowKey Key;
     public Trace? Trace;
     public List<NetfilterTraceStep>? NetfilterTrace;
@@ -24,6 +26,9 @@ internal sealed class HostContext
     public DropReason? GeneratedDropReason;
     /// <summary>True while a generated packet runs: no ICMP error is sent about it.</summary>
     public bool Generating;
+    /// <summary>True while a VXLAN device's outer packet runs, or a decapsulated frame is received: one level of
+    /// tunnel only (VXLAN inside VXLAN through the same host would recurse; it is a drop).</summary>
+    public bool InTunnel;
     public readonly Queue<byte[]> Pending = new();
 
     public void Reset(Trace? trace, IHostSink? sink, long nowMs)
@@ -35,6 +40,7 @@ internal sealed class HostContext
         GeneratedDrops = 0;
         GeneratedDropReason = null;
         Generating = false;
+        InTunnel = false;
         Pending.Clear();
         if (trace is not null)
         {

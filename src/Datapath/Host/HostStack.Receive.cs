@@ -202,6 +202,8 @@ public sealed partial class HostStack
         TraceNeighbor(ctx, outIf, nextHop, mac);
         PacketEditor.SetEthSrc(buf, outIf.Mac);
         PacketEditor.SetEthDst(buf, mac);
+        if (outIf.Vxlan is not null)
+            return TransmitVxlan(ctx, outIf, buf);
         Transmit(ctx, outIf, buf);
         return new HostVerdict(0, false, null);
     }

@@ -94,7 +94,7 @@ public sealed partial class HostStack : INetfilterHost, IDisposable
         Name = name;
         Options = options ?? new HostStackOptions();
         Routes = new RoutingTable(d => _byName.GetValueOrDefault(d));
-        AddInterface(new HostInterface("lo", MacAddress.Zero, new Ipv4Address(127, 0, 0, 1), 8, 65536));
+        AddInterface(new HostInterface("lo", MacAddress.Zero, new Ipv4Address(127, 0, 0, 1), 8, 65536) { Kind = HostInterfaceKind.Loopback });
         foreach (var i in interfaces)
             AddInterface(i);
         foreach (var r in routes)
@@ -140,9 +140,14 @@ public sealed partial class HostStack : INetfilterHost, IDisposable
         var interfaces = new List<HostInterface>();
         foreach (var iface in config.Interfaces)
         {
-            var kernel = routes.FirstOrDefault(r => r.Device == iface.Name && r.Gateway == 0 && r.PreferredSource == iface.Address.Value && r.Protocol == "kernel");
+            var kernel = !iface.HasAddress ? null : routes.FirstOrDefault(r => r.Device == iface.Name && r.Gateway == 0 && r.PreferredSource == iface.Address.Value && r.Protocol == "kernel");
             interfaces.Add(iface.PrefixLength == 0 && kernel is not null
                 ? new HostInterface(iface.Name, iface.Mac, iface.Address, kernel.PrefixLength, iface.Mtu, iface.HasCarrier && !kernel.LinkDown)
+                {
+                    Kind = iface.Kind,
+                    Vxlan = iface.Vxlan,
+                    ProxyArp = iface.ProxyArp,
+                }
                 : iface);
         }
         foreach (var r in routes)
@@ -186,11 +191,14 @@ public sealed partial class HostStack : INetfilterHost, IDisposable
     {
         if (!_byName.TryAdd(iface.Name, iface))
             throw new ArgumentException($"host {Name}: interface '{iface.Name}' is given twice", nameof(iface));
+        if ((iface.Kind == HostInterfaceKind.Vxlan) != (iface.Vxlan is not null))
+            throw new ArgumentException($"host {Name}: interface '{iface.Name}' is of kind {iface.Kind} {(iface.Vxlan is null ? "without" : "with")} a VXLAN device", nameof(iface));
         iface.Index = _interfaces.Count + 1;
         iface.NeighborId = Neighbors.GetDeviceId(iface.Name);
         _interfaces.Add(iface);
         _interfaceArray = [.. _interfaces];
-        _localAddresses = [.. _localAddresses, iface.Address.Value, .. iface.PrefixLength < 31 ? [iface.Broadcast] : Array.Empty<uint>()];
+        if (iface.HasAddress)
+            _localAddresses = [.. _localAddresses, iface.Address.Value, .. iface.PrefixLength < 31 ? [iface.Broadcast] : Array.Empty<uint>()];
     }
 
     /// <summary>The interface named <paramref name="name"/> (a scan of a handful of names: cheaper than hashing one).</summary>
@@ -289,7 +297,7 @@ public sealed partial class HostStack : INetfilterHost, IDisposable
             return AddressTypes.Broadcast;
         foreach (var i in _interfaces)
         {
-            if (limitInterface is not null && i.Name != limitInterface)
+            if ((limitInterface is not null && i.Name != limitInterface) || !i.HasAddress)
                 continue;
             if (i.Address.Value == address || (i.Name == "lo" && (address >> 24) == 127))
                 return AddressTypes.Local;
@@ -315,11 +323,25 @@ public sealed partial class HostStack : INetfilterHost, IDisposable
     /// </summary>
     public bool TrySelectSourceAddress(string outInterface, uint destination, out uint address)
     {
-        address = 0;
-        if (!_byName.TryGetValue(outInterface, out var iface) || iface.Address.Value == 0)
-            return false;
-        address = iface.Address.Value;
-        return true;
+        address = _byName.TryGetValue(outInterface, out var iface) ? SourceAddressOf(iface) : 0;
+        return address != 0;
+    }
+
+    /// <summary>
+    /// inet_select_addr for a universe-scope destination out of <paramref name="device"/>: its primary address, or,
+    /// for a device without one (a Calico veth), the first address of another device in ifindex order (lo's skipped);
+    /// 0 when the host has none.
+    /// </summary>
+    private uint SourceAddressOf(HostInterface device)
+    {
+        if (device.HasAddress)
+            return device.Address.Value;
+        foreach (var i in _interfaceArray)
+        {
+            if (i.HasAddress && i.Kind != HostInterfaceKind.Loopback)
+                return i.Address.Value;
+        }
+        return 0;
     }
 
     /// <summary>Is <paramref name="address"/> one the host receives for itself (its addresses, subnet and limited broadcast, 127/8)?</summary>
@@ -341,7 +363,7 @@ public sealed partial class HostStack : INetfilterHost, IDisposable
         var list = _interfaces;
         for (int i = 0; i < list.Count; i++)
         {
-            if (list[i].Address.Value == address)
+            if (list[i].HasAddress && list[i].Address.Value == address)
                 return true;
         }
         return false;
