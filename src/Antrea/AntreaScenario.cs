@@ -60,6 +60,19 @@ public sealed class AntreaScenario
     /// <summary>The seed lab shipped inside the binary.</summary>
     public static AntreaScenario LoadEmbedded() => Load(ScenarioFiles.Embedded);
 
+    /// <summary>The labs shipped inside the binary, by the name <c>--lab</c> takes: <c>seed</c> (Antrea, the seed articles' cluster) and <c>calico</c>.</summary>
+    public static IReadOnlyList<string> EmbeddedLabs => ScenarioFiles.EmbeddedLabs;
+
+    /// <summary>An embedded lab by name (<see cref="EmbeddedLabs"/>).</summary>
+    /// <exception cref="ArgumentException">No lab has that name.</exception>
+    public static AntreaScenario LoadEmbedded(string lab) => Load(ScenarioFiles.EmbeddedLab(lab));
+
+    /// <summary>Whether the nodes are Calico's (no bridge: the host is the node) rather than Antrea's.</summary>
+    public bool IsCalico => Model.Cluster.IsCalico;
+
+    /// <summary>The names of every node with a host stack (every node of a Calico lab; an Antrea node with flows and a gateway address).</summary>
+    public IEnumerable<string> HostNodes => Model.Nodes.Where(n => ScenarioHosts.TryConfig(this, n.Name, 1, out _)).Select(n => n.Name);
+
     /// <summary>A directory laid out like the seed scenario (cluster.yaml and the files it names).</summary>
     /// <exception cref="InputException">The directory, cluster.yaml or a file it names is missing or wrong (located).</exception>
     public static AntreaScenario Load(string directory) => Load(ScenarioFiles.InDirectory(directory));
@@ -95,7 +108,7 @@ public sealed class AntreaScenario
         var scenario = new AntreaScenario(model, new Cluster(nodes), files);
         // Each node's Linux host is built once here, so that its iptables and ipsets files are read (and
         // refused, at their lines) when the scenario loads, not when a command first walks a packet into it.
-        foreach (var n in nodes)
+        foreach (var n in model.Nodes)
         {
             if (ScenarioHosts.TryConfig(scenario, n.Name, seed: 1, out var config))
                 HostStack.Create(config).Dispose();
