@@ -85,12 +85,24 @@ public sealed class AntreaScenario
     /// <paramref name="port"/>. A whole-file error on cluster.yaml, since the file is what lacks it.
     /// </summary>
     /// <exception cref="InputException">The scenario has no such node or port.</exception>
-    public void Require(string node, string port, string who)
+    public void Require(string node, string? port, string who)
     {
+        if (IsCalico)
+        {
+            // A Calico node's frames enter its host: a pod's veth, the uplink, vxlan.calico, or (port null) its own stack.
+            var m = Model.Nodes.FirstOrDefault(x => x.Name == node)
+                ?? throw InputException.InFile(ClusterFile, $"{who} walks node '{node}', which this scenario does not have",
+                    $"its nodes are {string.Join(", ", Model.Nodes.Select(x => x.Name))}");
+            var devices = m.Pods.Select(p => p.Port).Append(m.Uplink ?? "eth0").Append(m.Vxlan?.Name ?? "vxlan.calico").ToList();
+            if (port is not null && !devices.Contains(port))
+                throw InputException.InFile(ClusterFile, $"{who} walks device '{port}' of node '{node}', which this scenario does not give it",
+                    $"{node}'s devices are {string.Join(", ", devices)}");
+            return;
+        }
         var n = Cluster.Nodes.FirstOrDefault(x => x.Name == node)
             ?? throw InputException.InFile(ClusterFile, $"{who} walks node '{node}', which this scenario has no bridge for",
                 $"the nodes with flows are {string.Join(", ", Cluster.Nodes.Select(x => x.Name))}");
-        if (!n.Bridge.TryGetPort(port, out _))
+        if (port is not null && !n.Bridge.TryGetPort(port, out _))
         {
             throw InputException.InFile(ClusterFile, $"{who} walks port '{port}' of node '{node}', which this scenario does not give it",
                 $"{node}'s ports are {string.Join(", ", n.Bridge.Ports.Select(p => p.Name))}");
