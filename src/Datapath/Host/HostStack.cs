@@ -18,23 +18,31 @@ namespace Datapath.Engine.Host;
 // 65520 table). A frame OVS outputs on antrea-gw0 is received here; what the host routes back to antrea-gw0 is
 // handed to the sink, to re-enter the bridge on ofport 2 with the neighbour's MAC as destination
 // (aa:bb:cc:dd:ee:ff for the remote pod subnets) and the gateway MAC as source.
+// On a Calico node there is no bridge and the host is the whole node: its interfaces are of kinds
+// (HostInterfaceKind) — the uplink, one veth per pod (no address, proxy ARP: HostStack.ProxyArp.cs) and
+// vxlan.calico (a VxlanDevice: VNI, local address, UDP port, FDB), whose send and receive paths are
+// HostStack.Vxlan.cs.
 //
 // Design: the kernel's path, in the kernel's order
 // -------------------------------------------------
-//   receive(dev)  L2 filter (our MAC, broadcast, multicast) -> ARP (answer for our addresses, learn the sender)
-//                 -> ip_rcv checks (header checksum, lengths; Ethernet padding trimmed)
+//   receive(dev)  L2 filter (our MAC, broadcast, multicast) -> ARP (answer for our addresses, learn the sender;
+//                 on a proxy_arp device also for addresses routed out of another one) -> ip_rcv checks (header
+//                 checksum, lengths; Ethernet padding trimmed)
 //   PREROUTING    raw, conntrack in, mangle, nat (DNAT on a connection's first packet, then the binding)
 //   routing       local table first (our addresses, subnet broadcasts) then main: longest prefix match
-//     local  ->   INPUT (mangle, filter, nat SNAT, confirm) -> deliver: ICMP echo request -> echo reply
+//     local  ->   INPUT (mangle, filter, nat SNAT, confirm) -> deliver: ICMP echo request -> echo reply; a UDP
+//                 datagram to a VXLAN device's port is decapsulated and its inner frame received on the device
 //     remote ->   ip_forward: TTL <= 1 -> ICMP time exceeded; MTU check; TTL - 1; FORWARD (mangle, filter)
 //   POSTROUTING   mangle, nat (SNAT/MASQUERADE with the egress interface's address via INetfilterHost), confirm
 //   neighbour     next hop = via or the destination; the ARP cache of the output device gives the MAC
-//   transmit      eth_src = the device's MAC, eth_dst = the neighbour's; the sink gets the frame.
+//   transmit      eth_src = the device's MAC, eth_dst = the neighbour's; the sink gets the frame (out of a VXLAN
+//                 device: encapsulated to its FDB entry's node, the outer packet through ip_local_out).
 // Packets the host itself originates (SendLocal: `ctl ping`, `trace --from-host`, `replay --from-host`) and
 // those it generates (echo replies, ICMP errors) run ip_local_out in the kernel's order:
 //   routing       ip_route_output: local table, then main; a packet without a source (a socket not bound) gets
 //                 the one `ip route get DST` shows: the route's `src`, else the output device's primary address
-//                 (the local address itself for a local destination)
+//                 (inet_select_addr: another device's for a device without one; the local address itself for a
+//                 local destination)
 //   OUTPUT        raw, conntrack, mangle, nat (kube-proxy's KUBE-SERVICES DNAT: OUTPUT jumps to it), filter
 //   re-routing    ip_route_me_harder when OUTPUT's DNAT changed the destination (the source stays)
 //   POSTROUTING   mangle, nat (KUBE-POSTROUTING's MASQUERADE of 0x4000-marked packets: the output device's address)

@@ -111,7 +111,8 @@ public sealed class Journey : IDisposable
         ArgumentNullException.ThrowIfNull(hosts);
         Cluster = cluster;
         Scope = scope;
-        var byName = hosts.ToDictionary(h => h.Name, StringComparer.Ordinal);
+        var hostList = hosts.ToList();
+        var byName = hostList.ToDictionary(h => h.Name, StringComparer.Ordinal);
         foreach (var n in cluster.Nodes)
         {
             var jn = new JourneyNode(n, byName.Remove(n.Name, out var host) ? host : null);
@@ -120,7 +121,7 @@ public sealed class Journey : IDisposable
             if (n.NodeIp6.Value != 0)
                 _byIpv6.TryAdd(n.NodeIp6.Value, jn);
         }
-        foreach (var host in hosts)
+        foreach (var host in hostList)
         {
             if (!byName.ContainsKey(host.Name))
                 continue;
