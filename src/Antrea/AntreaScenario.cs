@@ -60,6 +60,19 @@ public sealed class AntreaScenario
     /// <summary>The seed lab shipped inside the binary.</summary>
     public static AntreaScenario LoadEmbedded() => Load(ScenarioFiles.Embedded);
 
+    /// <summary>The labs shipped inside the binary, by the name <c>--lab</c> takes: <c>seed</c> (Antrea, the seed articles' cluster) and <c>calico</c>.</summary>
+    public static IReadOnlyList<string> EmbeddedLabs => ScenarioFiles.EmbeddedLabs;
+
+    /// <summary>An embedded lab by name (<see cref="EmbeddedLabs"/>).</summary>
+    /// <exception cref="ArgumentException">No lab has that name.</exception>
+    public static AntreaScenario LoadEmbedded(string lab) => Load(ScenarioFiles.EmbeddedLab(lab));
+
+    /// <summary>Whether the nodes are Calico's (no bridge: the host is the node) rather than Antrea's.</summary>
+    public bool IsCalico => Model.Cluster.IsCalico;
+
+    /// <summary>The names of every node with a host stack (every node of a Calico lab; an Antrea node with flows and a gateway address).</summary>
+    public IEnumerable<string> HostNodes => Model.Nodes.Where(n => ScenarioHosts.TryConfig(this, n.Name, 1, out _)).Select(n => n.Name);
+
     /// <summary>A directory laid out like the seed scenario (cluster.yaml and the files it names).</summary>
     /// <exception cref="InputException">The directory, cluster.yaml or a file it names is missing or wrong (located).</exception>
     public static AntreaScenario Load(string directory) => Load(ScenarioFiles.InDirectory(directory));
@@ -72,12 +85,24 @@ public sealed class AntreaScenario
     /// <paramref name="port"/>. A whole-file error on cluster.yaml, since the file is what lacks it.
     /// </summary>
     /// <exception cref="InputException">The scenario has no such node or port.</exception>
-    public void Require(string node, string port, string who)
+    public void Require(string node, string? port, string who)
     {
+        if (IsCalico)
+        {
+            // A Calico node's frames enter its host: a pod's veth, the uplink, vxlan.calico, or (port null) its own stack.
+            var m = Model.Nodes.FirstOrDefault(x => x.Name == node)
+                ?? throw InputException.InFile(ClusterFile, $"{who} walks node '{node}', which this scenario does not have",
+                    $"its nodes are {string.Join(", ", Model.Nodes.Select(x => x.Name))}");
+            var devices = m.Pods.Select(p => p.Port).Append(m.Uplink ?? "eth0").Append(m.Vxlan?.Name ?? "vxlan.calico").ToList();
+            if (port is not null && !devices.Contains(port))
+                throw InputException.InFile(ClusterFile, $"{who} walks device '{port}' of node '{node}', which this scenario does not give it",
+                    $"{node}'s devices are {string.Join(", ", devices)}");
+            return;
+        }
         var n = Cluster.Nodes.FirstOrDefault(x => x.Name == node)
             ?? throw InputException.InFile(ClusterFile, $"{who} walks node '{node}', which this scenario has no bridge for",
                 $"the nodes with flows are {string.Join(", ", Cluster.Nodes.Select(x => x.Name))}");
-        if (!n.Bridge.TryGetPort(port, out _))
+        if (port is not null && !n.Bridge.TryGetPort(port, out _))
         {
             throw InputException.InFile(ClusterFile, $"{who} walks port '{port}' of node '{node}', which this scenario does not give it",
                 $"{node}'s ports are {string.Join(", ", n.Bridge.Ports.Select(p => p.Name))}");
@@ -95,7 +120,7 @@ public sealed class AntreaScenario
         var scenario = new AntreaScenario(model, new Cluster(nodes), files);
         // Each node's Linux host is built once here, so that its iptables and ipsets files are read (and
         // refused, at their lines) when the scenario loads, not when a command first walks a packet into it.
-        foreach (var n in nodes)
+        foreach (var n in model.Nodes)
         {
             if (ScenarioHosts.TryConfig(scenario, n.Name, seed: 1, out var config))
                 HostStack.Create(config).Dispose();

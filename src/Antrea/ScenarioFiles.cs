@@ -11,13 +11,34 @@ namespace Datapath.Antrea;
 /// </summary>
 internal sealed class ScenarioFiles
 {
-    private const string ResourcePrefix = "Datapath.Antrea.Scenario.";
     private readonly string? _directory;
+    private readonly string _resourcePrefix;
+    private readonly string _lab;
 
-    private ScenarioFiles(string? directory) => _directory = directory;
+    private ScenarioFiles(string? directory, string lab = "seed", string resourcePrefix = "Datapath.Antrea.Scenario.")
+    {
+        _directory = directory;
+        _lab = lab;
+        _resourcePrefix = resourcePrefix;
+    }
 
     /// <summary>The seed lab shipped inside the binary.</summary>
     public static ScenarioFiles Embedded { get; } = new(null);
+
+    /// <summary>The Calico lab shipped inside the binary (src/Antrea/Calico).</summary>
+    public static ScenarioFiles EmbeddedCalico { get; } = new(null, "calico", "Datapath.Antrea.Calico.");
+
+    /// <summary>The embedded labs' names.</summary>
+    public static IReadOnlyList<string> EmbeddedLabs { get; } = ["seed", "calico"];
+
+    /// <summary>An embedded lab by name.</summary>
+    /// <exception cref="ArgumentException">No lab has that name.</exception>
+    public static ScenarioFiles EmbeddedLab(string name) => name switch
+    {
+        "seed" => Embedded,
+        "calico" => EmbeddedCalico,
+        _ => throw new ArgumentException($"no embedded lab '{name}' (labs: {string.Join(", ", EmbeddedLabs)})", nameof(name)),
+    };
 
     /// <summary>A scenario directory; a missing one, or a file given as one, is a whole-file error.</summary>
     public static ScenarioFiles InDirectory(string directory)
@@ -31,7 +52,7 @@ internal sealed class ScenarioFiles
     }
 
     /// <summary>"embedded" or the directory.</summary>
-    public string Source => _directory ?? "embedded";
+    public string Source => _directory ?? (_lab == "seed" ? "embedded" : $"embedded {_lab} lab");
 
     /// <summary>How errors name a file of the scenario that is not named by cluster.yaml (cluster.yaml itself): its path.</summary>
     public string PathOf(string name) => _directory is null ? name : Path.Combine(_directory, name);
@@ -41,7 +62,7 @@ internal sealed class ScenarioFiles
     {
         if (_directory is null)
         {
-            using var s = typeof(ScenarioFiles).Assembly.GetManifestResourceStream(ResourcePrefix + name);
+            using var s = typeof(ScenarioFiles).Assembly.GetManifestResourceStream(_resourcePrefix + name);
             if (s is null)
                 return null;
             using var r = new StreamReader(s);

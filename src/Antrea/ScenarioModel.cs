@@ -16,6 +16,9 @@ public sealed class ScenarioModel
 
 public sealed class ClusterModel
 {
+    /// <summary><c>cni:</c> <c>antrea</c> (nodes with a bridge, GENEVE) or <c>calico</c> (nodes without one: routed veths, vxlan.calico).</summary>
+    public string Cni { get; set; } = "antrea";
+    public bool IsCalico => Cni == "calico";
     public string? PodCidr { get; set; }
     public string? ServiceCidr { get; set; }
     public string? GlobalVirtualMac { get; set; }
@@ -25,6 +28,7 @@ public sealed class ClusterModel
 
 public sealed class TunnelConfigModel
 {
+    /// <summary><c>geneve</c> (Antrea) or <c>vxlan</c> (Calico's vxlan.calico).</summary>
     public string Type { get; set; } = "geneve";
     public int UdpPort { get; set; } = 6081;
     public uint Vni { get; set; }
@@ -49,6 +53,10 @@ public sealed class NodeModel
     public string? Meters { get; set; }
     public string? Iptables { get; set; }
     public string? Ipsets { get; set; }
+    /// <summary>A Calico node's VXLAN device (<c>vxlan:</c> name, ip with its prefix, mac, mtu), or null.</summary>
+    public PortModel? Vxlan { get; set; }
+    /// <summary>A Calico node's <c>bridge fdb</c> entries on its VXLAN device: remote VTEP MAC → remote node address.</summary>
+    public List<FdbModel> Fdb { get; set; } = [];
     /// <summary>The bridge's table names (<c>tables:</c>, a name set or number → name), or null: tables have numbers only.</summary>
     public List<KeyValuePair<byte, string>>? Tables { get; set; }
 }
@@ -66,14 +74,23 @@ public sealed class PortModel
 public sealed class PodModel
 {
     public string Pod { get; set; } = "";
+    /// <summary>The OVS port number (Antrea); 0 on a Calico node, which has no bridge.</summary>
     public uint OfPort { get; set; }
+    /// <summary>The host side of the veth: the OVS port's name (Antrea), or the cali veth (Calico).</summary>
     public string Port { get; set; } = "";
-    /// <summary>The host side of the veth: the OVS port's MAC.</summary>
+    /// <summary>The host side of the veth: the OVS port's MAC (Antrea), or the cali veth's (Calico: ee:ee:ee:ee:ee:ee).</summary>
     public string PortMac { get; set; } = "";
     public string Ip { get; set; } = "";
     /// <summary>The pod's own MAC (inside the pod).</summary>
     public string Mac { get; set; } = "";
     public Dictionary<string, string> Labels { get; set; } = [];
+}
+
+/// <summary>One <c>bridge fdb show dev vxlan.calico</c> entry: <c>MAC dst DST self permanent</c>.</summary>
+public sealed class FdbModel
+{
+    public string Mac { get; set; } = "";
+    public string Dst { get; set; } = "";
 }
 
 public sealed class NeighborModel

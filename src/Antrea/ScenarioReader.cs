@@ -27,13 +27,24 @@ namespace Datapath.Antrea;
 /// error (they would be dropped silently). At least one node has a bridge. Every file cluster.yaml
 /// names (flows, groups, iptables, ipsets) must be in the scenario, be a file and not be empty: an
 /// error at the value that names it.</para>
+///
+/// <para>Calico (<c>cluster: cni: calico</c>). Every node is a Linux host with no bridge: it needs nodeMAC and
+/// its VXLAN device (<c>vxlan:</c> name, ip with prefix, mac, mtu), its pods are routed veths (<c>port</c> is the
+/// cali device, <c>portMAC</c> defaults to Calico's ee:ee:ee:ee:ee:ee, no ofport), and <c>fdb:</c> lists the
+/// device's forwarding entries (remote VTEP MAC, remote node address); flows, groups, tables, gateway and
+/// tunnel are an error there, as vxlan and fdb are on an Antrea node. The cluster's tunnel is then VXLAN on
+/// UDP 4789 (what vxlan.calico and this datapath's VXLAN codec use) with a 24-bit VNI, Calico's 4096 by default.</para>
 /// </summary>
 internal static class ScenarioReader
 {
     private static readonly string[] s_topKeys = ["cluster", "nodes", "services", "packets"];
-    private static readonly string[] s_clusterKeys = ["podCIDR", "serviceCIDR", "globalVirtualMAC", "tunnel", "ctZone"];
+    private static readonly string[] s_clusterKeys = ["cni", "podCIDR", "serviceCIDR", "globalVirtualMAC", "tunnel", "ctZone"];
+    private static readonly string[] s_cnis = ["antrea", "calico"];
     private static readonly string[] s_tunnelConfigKeys = ["type", "udpPort", "vni", "csum"];
-    private static readonly string[] s_nodeKeys = ["name", "nodeIP", "nodeMAC", "uplink", "podCIDR", "gateway", "tunnel", "pods", "routes", "neighbors", "flows", "groups", "meters", "iptables", "ipsets", "tables"];
+    private static readonly string[] s_nodeKeys = ["name", "nodeIP", "nodeMAC", "uplink", "podCIDR", "gateway", "tunnel", "pods", "routes", "neighbors", "flows", "groups", "meters", "iptables", "ipsets", "tables", "vxlan", "fdb"];
+    private static readonly string[] s_fdbKeys = ["mac", "dst"];
+    /// <summary>The MAC Calico gives the host side of every pod veth.</summary>
+    internal const string CalicoVethMac = "ee:ee:ee:ee:ee:ee";
     private static readonly string[] s_portKeys = ["name", "ofport", "ip", "mac", "mtu"];
     private static readonly string[] s_podKeys = ["pod", "ofport", "port", "portMAC", "ip", "mac", "labels"];
     private static readonly string[] s_neighborKeys = ["ip", "mac", "dev"];
@@ -53,12 +64,12 @@ internal static class ScenarioReader
         if (nodes.Children.Count == 0)
             throw yaml.At(nodesNode, "nodes: the list is empty");
         foreach (var n in nodes)
-            model.Nodes.Add(ReadNode(yaml, yaml.Mapping(n, "nodes: a node"), files));
+            model.Nodes.Add(ReadNode(yaml, yaml.Mapping(n, "nodes: a node"), files, model.Cluster.IsCalico));
         yaml.Unique(model.Nodes.Zip(nodes, (m, n) => (m.Name, Value(n, "name"))), "nodes: name");
         yaml.Unique(model.Nodes.Zip(nodes, (m, n) => (m.NodeIp, Value(n, "nodeIP"))), "nodes: nodeIP");
         var pods = nodes.Zip(model.Nodes).SelectMany(p => Pods(p.First).Zip(p.Second.Pods, (node, pod) => (pod.Pod, Value(node, "pod")))).ToList();
         yaml.Unique(pods, "pods: pod");
-        if (model.Nodes.All(m => m.Flows is null))
+        if (!model.Cluster.IsCalico && model.Nodes.All(m => m.Flows is null))
             throw yaml.At(nodesNode, "nodes: no node has 'flows' (a bridge): there is nothing to run");
 
         if (YamlInput.Get(root, "services") is { } s)
@@ -84,30 +95,38 @@ internal static class ScenarioReader
         yaml.CheckKeys(map, what, s_clusterKeys);
         var cluster = new ClusterModel
         {
+            Cni = yaml.OptionalChecked(map, "cni", what, c => s_cnis.Contains(c) ? null
+                : DidYouMean.Closest(c, s_cnis) is { } near ? $"is not a CNI this datapath runs (did you mean '{near}'?)" : "is not a CNI this datapath runs (antrea or calico)") ?? "antrea",
             PodCidr = yaml.OptionalChecked(map, "podCIDR", what, YamlInput.Ipv4Prefix),
             ServiceCidr = yaml.OptionalChecked(map, "serviceCIDR", what, YamlInput.Ipv4Prefix),
             GlobalVirtualMac = yaml.OptionalChecked(map, "globalVirtualMAC", what, YamlInput.Mac),
             CtZone = (ushort)(yaml.OptionalInteger(map, "ctZone", what, 0, ushort.MaxValue) ?? AntreaFields.CtZone),
         };
+        if (cluster.IsCalico)
+            cluster.Tunnel = new TunnelConfigModel { Type = "vxlan", UdpPort = Geneve.VxlanHeader.UdpPort, Vni = 4096, Csum = false };
         if (YamlInput.Get(map, "tunnel") is { } t)
         {
             const string tw = "cluster: tunnel";
             var tm = yaml.Mapping(t, tw);
             yaml.CheckKeys(tm, tw, s_tunnelConfigKeys);
             var tunnel = cluster.Tunnel;
-            if (yaml.OptionalText(tm, "type", tw) is { } type && type != "geneve")
+            string want = cluster.IsCalico ? "vxlan" : "geneve";
+            if (yaml.OptionalText(tm, "type", tw) is { } type && type != want)
             {
-                throw yaml.At(YamlInput.Get(tm, "type")!, $"{tw}: type '{type}' is not run by this datapath",
-                    type is "vxlan" or "gre" or "stt" ? "Antrea also offers vxlan, gre and stt; this datapath encapsulates with geneve only" : "type: geneve");
+                throw yaml.At(YamlInput.Get(tm, "type")!, $"{tw}: type '{type}' is not run by this datapath for {cluster.Cni}",
+                    cluster.IsCalico ? "Calico's overlay here is vxlan (vxlan.calico); type: vxlan"
+                    : type is "vxlan" or "gre" or "stt" ? "Antrea also offers vxlan, gre and stt; this datapath encapsulates Antrea's with geneve only (cni: calico runs vxlan)" : "type: geneve");
             }
             tunnel.UdpPort = (int)(yaml.OptionalInteger(tm, "udpPort", tw, 1, 65535) ?? tunnel.UdpPort);
+            if (cluster.IsCalico && tunnel.UdpPort != Geneve.VxlanHeader.UdpPort)
+                throw yaml.At(YamlInput.Get(tm, "udpPort")!, $"{tw}: udpPort {tunnel.UdpPort}: this datapath's VXLAN runs on {Geneve.VxlanHeader.UdpPort}", "udpPort: 4789 (IANA's, what vxlan.calico uses)");
             tunnel.Vni = (uint)(yaml.OptionalInteger(tm, "vni", tw, 0, 0xffffff, "0..16777215, 24 bits") ?? tunnel.Vni);
             tunnel.Csum = yaml.OptionalBoolean(tm, "csum", tw) ?? tunnel.Csum;
         }
         return cluster;
     }
 
-    private static NodeModel ReadNode(YamlInput yaml, YamlMappingNode map, ScenarioFiles files)
+    private static NodeModel ReadNode(YamlInput yaml, YamlMappingNode map, ScenarioFiles files, bool calico)
     {
         string what = Named(yaml, map, "name", "node", s_nodeKeys);
         string name = yaml.RequiredText(map, "name", "node");
@@ -124,6 +143,13 @@ internal static class ScenarioReader
             Ipsets = FileName(yaml, map, "ipsets", what, files),
         };
         bool bridge = node.Flows is not null;
+        if (calico)
+            return ReadCalicoNode(yaml, map, node, what);
+        foreach (string key in new[] { "vxlan", "fdb" })
+        {
+            if (YamlInput.Get(map, key) is not null)
+                throw yaml.At(yaml.Key(map, key), $"{what}: '{key}' is for a Calico node", "set 'cni: calico' under 'cluster' for a cluster of Calico nodes");
+        }
         node.NodeMac = (bridge ? yaml.RequiredChecked(map, "nodeMAC", what, YamlInput.Mac) : yaml.OptionalChecked(map, "nodeMAC", what, YamlInput.Mac)) ?? "";
         if (!bridge)
         {
@@ -155,7 +181,7 @@ internal static class ScenarioReader
         {
             foreach (var p in yaml.Sequence(pn, $"{what}: pods"))
             {
-                var pod = ReadPod(yaml, yaml.Mapping(p, $"{what}: pods: a pod"), what);
+                var pod = ReadPod(yaml, yaml.Mapping(p, $"{what}: pods: a pod"), what, calico: false);
                 node.Pods.Add(pod);
                 ports.Add((pod.OfPort, pod.Port, Value(p, "ofport"), Value(p, "port")));
             }
@@ -166,6 +192,72 @@ internal static class ScenarioReader
         // HostStack.Create builds it): lo, the gateway, the uplink, and each device a kernel route gives an address.
         bool host = bridge && node.Gateway?.Ip is not null;
         var devices = new HashSet<string>(StringComparer.Ordinal) { "lo", node.Gateway?.Name ?? "antrea-gw0", node.Uplink ?? "eth0" };
+        ReadRoutesAndNeighbors(yaml, map, node, what, host, devices);
+        return node;
+    }
+
+    /// <summary>
+    /// A node of a Calico cluster: a host with no bridge, its uplink, its VXLAN device, its pods' cali veths, routes,
+    /// neighbours and FDB entries (see the class comment).
+    /// </summary>
+    private static NodeModel ReadCalicoNode(YamlInput yaml, YamlMappingNode map, NodeModel node, string what)
+    {
+        foreach (string key in new[] { "flows", "groups", "tables", "gateway", "tunnel" })
+        {
+            if (YamlInput.Get(map, key) is not null)
+                throw yaml.At(yaml.Key(map, key), $"{what}: '{key}' is for an Antrea node (a bridge); a Calico node has none",
+                    key is "gateway" or "tunnel" ? "its pods are routed veths and its overlay the 'vxlan' device" : "drop it, or drop 'cni: calico'");
+        }
+        node.NodeMac = yaml.RequiredChecked(map, "nodeMAC", what, YamlInput.Mac);
+        var v = yaml.Required(map, "vxlan", what);
+        string vw = $"{what}: vxlan";
+        var vm = yaml.Mapping(v, vw);
+        yaml.CheckKeys(vm, vw, ["name", "ip", "mac", "mtu"]);
+        node.Vxlan = new PortModel
+        {
+            Name = yaml.OptionalChecked(vm, "name", vw, YamlInput.InterfaceName) ?? "vxlan.calico",
+            Ip = yaml.RequiredChecked(vm, "ip", vw, YamlInput.Ipv4Interface),
+            Mac = yaml.RequiredChecked(vm, "mac", vw, YamlInput.Mac),
+            Mtu = (int)(yaml.OptionalInteger(vm, "mtu", vw, 68, 65535, "68..65535: IPv4 needs 68") ?? 1450),
+        };
+        string uplink = node.Uplink ?? "eth0";
+        var names = new List<(string Name, YamlNode At)> { ("lo", map), (uplink, Value(map, "uplink")), (node.Vxlan.Name!, Value(vm, "name")) };
+        if (YamlInput.Get(map, "pods") is { } pn)
+        {
+            foreach (var p in yaml.Sequence(pn, $"{what}: pods"))
+            {
+                var pod = ReadPod(yaml, yaml.Mapping(p, $"{what}: pods: a pod"), what, calico: true);
+                node.Pods.Add(pod);
+                names.Add((pod.Port, Value(p, "port")));
+            }
+        }
+        yaml.Unique(names, $"{what}: device name");
+        if (YamlInput.Get(map, "fdb") is { } f)
+        {
+            var macs = new List<(string, YamlNode)>();
+            foreach (var item in yaml.Sequence(f, $"{what}: fdb"))
+            {
+                const string fw = "fdb entry";
+                var m = yaml.Mapping(item, $"{what}: {fw}");
+                yaml.CheckKeys(m, $"{what}: {fw}", s_fdbKeys);
+                var entry = new FdbModel
+                {
+                    Mac = yaml.RequiredChecked(m, "mac", $"{what}: {fw}", YamlInput.Mac),
+                    Dst = yaml.RequiredChecked(m, "dst", $"{what}: {fw}", YamlInput.Ipv4),
+                };
+                node.Fdb.Add(entry);
+                macs.Add((MacAddress.Parse(entry.Mac).ToString(), Value(item, "mac")));
+            }
+            yaml.Unique(macs, $"{what}: fdb mac");
+        }
+        var devices = new HashSet<string>(names.Select(n => n.Name), StringComparer.Ordinal);
+        ReadRoutesAndNeighbors(yaml, map, node, what, host: true, devices);
+        return node;
+    }
+
+    /// <summary><c>routes</c> and <c>neighbors</c>; on a node with a host, their devices must be the host's (<paramref name="devices"/>, to which kernel routes add theirs).</summary>
+    private static void ReadRoutesAndNeighbors(YamlInput yaml, YamlMappingNode map, NodeModel node, string what, bool host, HashSet<string> devices)
+    {
         var routes = new List<(string Text, RouteEntry Route, YamlNode Node)>();
         if (YamlInput.Get(map, "routes") is { } r)
         {
@@ -201,7 +293,6 @@ internal static class ScenarioReader
                 node.Neighbors.Add(neighbor);
             }
         }
-        return node;
     }
 
     /// <summary>
@@ -264,16 +355,19 @@ internal static class ScenarioReader
         };
     }
 
-    private static PodModel ReadPod(YamlInput yaml, YamlMappingNode map, string node)
+    /// <summary>A pod: on an Antrea node an OVS port (ofport, port, portMAC), on a Calico node a cali veth (port; portMAC defaults to ee:ee:ee:ee:ee:ee, no ofport).</summary>
+    private static PodModel ReadPod(YamlInput yaml, YamlMappingNode map, string node, bool calico)
     {
         string what = Named(yaml, map, "pod", $"{node}: pod", s_podKeys);
         string name = yaml.RequiredText(map, "pod", $"{node}: pod");
+        if (calico && YamlInput.Get(map, "ofport") is not null)
+            throw yaml.At(yaml.Key(map, "ofport"), $"{what}: 'ofport' is for a pod on an Antrea bridge; a Calico pod is a routed veth", "port: the cali device");
         var pod = new PodModel
         {
             Pod = name,
-            OfPort = yaml.OptionalOfPort(map, "ofport", what) ?? throw yaml.At(map, $"{what}: 'ofport' is required"),
+            OfPort = calico ? 0 : yaml.OptionalOfPort(map, "ofport", what) ?? throw yaml.At(map, $"{what}: 'ofport' is required"),
             Port = yaml.RequiredChecked(map, "port", what, YamlInput.InterfaceName),
-            PortMac = yaml.RequiredChecked(map, "portMAC", what, YamlInput.Mac),
+            PortMac = calico ? yaml.OptionalChecked(map, "portMAC", what, YamlInput.Mac) ?? CalicoVethMac : yaml.RequiredChecked(map, "portMAC", what, YamlInput.Mac),
             Ip = yaml.RequiredChecked(map, "ip", what, YamlInput.Ipv4),
             Mac = yaml.RequiredChecked(map, "mac", what, YamlInput.Mac),
         };

@@ -452,7 +452,7 @@ internal sealed class LiveNode : IJourneySink, IDisposable
     /// IJourneySink: a GENEVE frame carried to a peer goes out on the underlay. (This node's journey has node scope, so
     /// its tunnel outputs arrive as exits; the peers are other daemons.)
     /// </summary>
-    public void Transit(JourneyNode from, BridgePort tunnel, ReadOnlySpan<byte> frame) => SendUnderlay(frame);
+    public void Transit(in JourneyExit via, ReadOnlySpan<byte> frame) => SendUnderlay(frame);
 
     /// <summary>IJourneySink: the host took a frame for itself; an echo reply to a running ping is matched here.</summary>
     public void Deliver(JourneyNode node, ReadOnlySpan<byte> frame)

@@ -30,7 +30,7 @@ internal sealed class CaptureBenchmark : IJourneyWindowSink
 
     public void Output(in JourneyExit exit, ReadOnlySpan<byte> frame) => _outputs++;
 
-    public void Transit(JourneyNode from, BridgePort tunnel, ReadOnlySpan<byte> frame)
+    public void Transit(in JourneyExit via, ReadOnlySpan<byte> frame)
     {
         // Node scope: a frame to the tunnel leaves the journey as an output; no transit comes.
     }
@@ -71,7 +71,7 @@ internal sealed class CaptureBenchmark : IJourneyWindowSink
             if (window.Count > 0)
                 windows.Add(window);
         }
-        var bridge = node.Node.Bridge;
+        var bridge = node.Bridged.Bridge;
         var before = bridge.TableLookups();
         var sink = new CaptureBenchmark();
         using var pool = new JourneyWorkers(journey, workers);
@@ -88,11 +88,12 @@ internal sealed class CaptureBenchmark : IJourneyWindowSink
         var conntrack = new List<(string, string, int)>();
         foreach (var n in journey.Nodes)
         {
-            conntrack.Add((n.Name, "bridge", n.Node.Conntrack.Count));
+            if (n.Node is { } bridged)
+                conntrack.Add((n.Name, "bridge", bridged.Conntrack.Count));
             if (n.Host is { } h)
                 conntrack.Add((n.Name, "host", h.Conntrack.Count));
         }
-        var cache = journey.Nodes.Select(n => n.Node.CacheStats).Aggregate(default(FlowCacheStats), (a, b) => a + b);
+        var cache = journey.Nodes.Select(n => n.Node?.CacheStats ?? default).Aggregate(default(FlowCacheStats), (a, b) => a + b);
         return new Result(node.Name, inPort.Name, frames, clock.Elapsed, allocated, sink._outputs, sink._drops, sink._deliveries,
             cache, cacheOn, pool.Count, conntrack, tables);
     }

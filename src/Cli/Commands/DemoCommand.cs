@@ -15,6 +15,7 @@ namespace Datapath.Cli.Commands;
 /// `datapath demo`: the packet walk of the seed articles on the embedded seed cluster — the frontend's
 /// SYN to the backendsvc ClusterIP through worker1's tables, the host's DNAT, the tunnel, worker2's
 /// tables and backend2's port; the SYN-ACK's way back; and the side stories (a spoofed source, ARP).
+/// `demo --lab calico`: the Calico seeds' walks on the Calico lab (DemoPhases.Calico).
 /// </summary>
 internal sealed class DemoCommand : ICliCommand
 {
@@ -35,11 +36,11 @@ internal sealed class DemoCommand : ICliCommand
             var scenario = args.Load(parse, stderr, out int code);
             if (scenario is null)
                 return code;
-            var phases = DemoPhases.All;
+            var phases = DemoPhases.For(scenario.IsCalico);
             try
             {
                 foreach (var phase in phases)
-                    scenario.Require(phase.Node, phase.InPort, "the demo");
+                    scenario.Require(phase.Node, phase.FromHost ? null : phase.InPort, "the demo");
             }
             catch (InputException e)
             {
@@ -54,8 +55,15 @@ internal sealed class DemoCommand : ICliCommand
             foreach (var phase in phases)
             {
                 var trace = new Trace();
-                byte[] frame = phase.Frame();
-                journey.Inject(phase.Node, phase.InPort, frame, sink: null, nowMs, trace);
+                byte[]? frame = phase.Reply is { } reply
+                    ? results[phase.ReplyTo].Trace.Outputs.Select(o => reply(o.Frame)).FirstOrDefault()
+                    : phase.Frame();
+                if (frame is null)
+                    return CliError.BadInput(stderr, $"the demo: phase {results.Count + 1} answers phase {phase.ReplyTo + 1}, whose packet reached no port in this scenario");
+                if (phase.FromHost)
+                    journey.RunLocal(journey.GetNode(phase.Node), frame, sink: null, nowMs, trace);
+                else
+                    journey.Inject(phase.Node, phase.InPort, frame, sink: null, nowMs, trace);
                 journey.Settle(sink: null, trace);
                 nowMs += 1;
                 results.Add((phase, trace));
@@ -106,7 +114,7 @@ internal sealed class DemoCommand : ICliCommand
                 string rule = new('=', 100);
                 stdout.WriteLine(rule);
                 stdout.WriteLine($"{i}. {phase.Title}");
-                stdout.WriteLine($"   in on {phase.Node}/{phase.InPort}: {phase.Description}");
+                stdout.WriteLine(phase.FromHost ? $"   sent by {phase.Node}'s own stack: {phase.Description}" : $"   in on {phase.Node}/{phase.InPort}: {phase.Description}");
                 stdout.WriteLine(rule);
                 TraceReport.WriteText(stdout, trace, hexFrames: !parse.GetValue(noFrames));
                 stdout.WriteLine();

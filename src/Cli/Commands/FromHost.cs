@@ -16,12 +16,12 @@ internal static class FromHost
     public const ushort EphemeralPort = 40000;
 
     /// <summary>Whether <paramref name="node"/> has a host stack behind its gateway; else one line on stderr.</summary>
-    public static bool HasHost(AntreaScenario scenario, Node node, TextWriter stderr, out int code)
+    public static bool HasHost(AntreaScenario scenario, string node, TextWriter stderr, out int code)
     {
         code = ExitCodes.Ok;
-        if (ScenarioHosts.TryConfig(scenario, node.Name, 1, out _))
+        if (ScenarioHosts.TryConfig(scenario, node, 1, out _))
             return true;
-        code = CliError.BadInput(stderr, $"--from-host: node {node.Name} has no host stack (cluster.yaml gives it no gateway address)");
+        code = CliError.BadInput(stderr, $"--from-host: node {node} has no host stack (cluster.yaml gives it no gateway address)");
         return false;
     }
 

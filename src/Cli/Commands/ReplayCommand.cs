@@ -3,6 +3,7 @@ using Datapath.Antrea;
 using Datapath.Cli.Output;
 using Datapath.Cli.Scenario;
 using Datapath.Engine;
+using Datapath.Engine.Host;
 using Datapath.Io.Capture;
 using Datapath.Packets;
 using Spectre.Console;
@@ -83,19 +84,27 @@ internal sealed class ReplayCommand : ICliCommand
                 return code;
             Node? node = null;
             BridgePort? port = null;
+            bool bridgeless = false;
             if (!isCluster)
             {
-                node = ScenarioArguments.FindNode(scenario, nodeName!, stderr, out code);
-                if (node is null)
+                if (!ScenarioArguments.HasNode(scenario, nodeName!, stderr, out code))
                     return code;
-                if (local && !FromHost.HasHost(scenario, node, stderr, out code))
+                // The node's bridge; null for a Calico node, whose frames enter its host's devices.
+                node = scenario.Cluster.Nodes.FirstOrDefault(n => n.Name == nodeName);
+                bridgeless = node is null;
+                if ((local || bridgeless) && !FromHost.HasHost(scenario, nodeName!, stderr, out code))
                     return code;
-                port = local ? null : ScenarioArguments.FindPort(node, portName!, stderr, out code);
-                if (port is null && !local)
+                if (bridgeless && parse.GetValue(bridgeOnly))
+                    return CliError.BadInput(stderr, $"--bridge-only: node {nodeName} has no bridge (a Calico node: its host is the node); drop --bridge-only");
+                port = local || bridgeless ? null : ScenarioArguments.FindPort(node!, portName!, stderr, out code);
+                if (port is null && !local && !bridgeless)
                     return code;
             }
             var scope = isCluster ? JourneyScope.Cluster : parse.GetValue(bridgeOnly) ? JourneyScope.Bridge : JourneyScope.Node;
             using var journey = ScenarioHosts.BuildJourney(scenario, scope, (ulong)(parse.GetValue(args.Seed) ?? 1));
+            HostInterface? fixedDevice = null;
+            if (bridgeless && !local && !TraceCommand.HostDevice(journey.GetNode(nodeName!), portName!, stderr, out fixedDevice, out code))
+                return code;
             bool cache = !parse.GetValue(noCache);
             foreach (var n in scenario.Cluster.Nodes)
             {
@@ -105,7 +114,8 @@ internal sealed class ReplayCommand : ICliCommand
             var limits = ctLimits.Get(parse);
             foreach (var n in journey.Nodes)
             {
-                limits.ApplyTo(n.Node.Conntrack);
+                if (n.Node is { } bridged)
+                    limits.ApplyTo(bridged.Conntrack);
                 if (n.Host is { } h)
                     limits.ApplyTo(h.Conntrack);
             }
@@ -135,7 +145,7 @@ internal sealed class ReplayCommand : ICliCommand
                 using var sink = new ReplaySink(outDir, perNode: isCluster, summary, pcapng);
                 long size = new FileInfo(path).Length;
                 bool progress = !json && !Console.IsOutputRedirected && ReferenceEquals(stdout, Console.Out) && size > 32 << 20;
-                var fixedNode = node is null ? null : journey.GetNode(node.Name);
+                var fixedNode = nodeName is null || isCluster ? null : journey.GetNode(nodeName);
                 using var pool = new JourneyWorkers(journey, parse.GetValue(workers));
                 void RunAll(Action<long>? advance)
                 {
@@ -156,7 +166,8 @@ internal sealed class ReplayCommand : ICliCommand
                     {
                         var n = fixedNode!;
                         BridgePort? p = port;
-                        if (isCluster && !ResolveInterface(journey, frame, out n, out p, out string? why))
+                        HostInterface? d = fixedDevice;
+                        if (isCluster && !ResolveInterface(journey, frame, out n, out p, out d, out string? why))
                         {
                             Flush();
                             throw InputException.AtOffset(path, frame.FileOffset, why!);
@@ -177,6 +188,8 @@ internal sealed class ReplayCommand : ICliCommand
                         // --from-host: the node's stack sends the frame (JourneyWindow.AddLocal runs it alone, in order).
                         if (local)
                             window.AddLocal(n, frame.Span, ms, tag: CaptureTime.Saturate(frame.TimestampNanoseconds));
+                        else if (d is not null)
+                            window.AddHost(n, d, frame.Span, ms, tag: CaptureTime.Saturate(frame.TimestampNanoseconds));
                         else
                             window.Add(n, p!.OfPort, frame.Span, ms, tag: CaptureTime.Saturate(frame.TimestampNanoseconds));
                         if (window.IsFull)
@@ -228,7 +241,7 @@ internal sealed class ReplayCommand : ICliCommand
                 if (pcapngPath is not null)
                     stdout.WriteLine($"pcapng written to {pcapngPath}");
             }
-            var nodes = node is null ? scenario.Cluster.Nodes : [node];
+            var nodes = node is not null ? [node] : bridgeless ? [] : scenario.Cluster.Nodes;
             if (parse.GetValue(dumpConntrack))
             {
                 foreach (var n in nodes)
@@ -271,7 +284,7 @@ internal sealed class ReplayCommand : ICliCommand
                         stdout.WriteLine(Bridge.FlowDumpIndent + line);
                 }
             }
-            var journeyNodes = nodes.Select(n => journey.GetNode(n.Name)).ToList();
+            var journeyNodes = bridgeless ? [journey.GetNode(nodeName!)] : isCluster || node is null ? journey.Nodes.ToList() : [journey.GetNode(node.Name)];
             if (parse.GetValue(dumpIptables))
                 HostDumps.WriteIptables(stdout, journeyNodes);
             if (parse.GetValue(dumpHostConntrack))
@@ -347,10 +360,11 @@ internal sealed class ReplayCommand : ICliCommand
             : $"{option}: {e.Message}");
 
     /// <summary>A cluster capture names each frame's place as its pcapng interface: NODE/PORT.</summary>
-    private static bool ResolveInterface(Journey journey, in CapturedFrame frame, out JourneyNode node, out BridgePort port, out string? why)
+    private static bool ResolveInterface(Journey journey, in CapturedFrame frame, out JourneyNode node, out BridgePort? port, out HostInterface? device, out string? why)
     {
         node = null!;
-        port = null!;
+        port = null;
+        device = null;
         string? name = frame.InterfaceName;
         int slash = name?.IndexOf('/', StringComparison.Ordinal) ?? -1;
         if (name is null || slash <= 0)
@@ -363,6 +377,19 @@ internal sealed class ReplayCommand : ICliCommand
         if (n is null)
         {
             why = $"interface '{name}': no node '{nodeName}' in the scenario";
+            return false;
+        }
+        if (n.Node is null)
+        {
+            // A Calico node: NODE/DEVICE names a device of its host (a cali veth, the uplink).
+            if (n.Host!.TryGetInterface(name[(slash + 1)..], out var dev) && dev.Kind != HostInterfaceKind.Loopback)
+            {
+                node = n;
+                device = dev;
+                why = null;
+                return true;
+            }
+            why = $"interface '{name}': no device '{name[(slash + 1)..]}' on {nodeName}'s host (it has no bridge)";
             return false;
         }
         if (!n.Node.Bridge.TryGetPort(name[(slash + 1)..], out var p))

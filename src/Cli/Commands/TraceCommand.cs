@@ -5,6 +5,7 @@ using Datapath.Cli.Html;
 using Datapath.Cli.Output;
 using Datapath.Cli.Scenario;
 using Datapath.Engine;
+using Datapath.Engine.Host;
 using Datapath.Engine.Tracing;
 using Datapath.Io.Capture;
 using Datapath.Packets;
@@ -53,24 +54,34 @@ internal sealed class TraceCommand : ICliCommand
             var scenario = args.Load(parse, stderr, out code);
             if (scenario is null)
                 return code;
-            var node = ScenarioArguments.FindNode(scenario, parse.GetValue(args.Node)!, stderr, out code);
-            if (node is null)
+            string nodeName = parse.GetValue(args.Node)!;
+            if (!ScenarioArguments.HasNode(scenario, nodeName, stderr, out code))
                 return code;
+            // The node's bridge; null for a Calico node, whose frames enter its host's devices (a pod's cali veth, the uplink).
+            var node = scenario.Cluster.Nodes.FirstOrDefault(n => n.Name == nodeName);
             bool local = parse.GetValue(fromHost);
             if (local && parse.GetValue(inPort) is not null)
                 return CliError.BadInput(stderr, "--from-host and --in-port: give one of them (a packet the node's stack sends enters no port)");
             if (local && parse.GetValue(bridgeOnly))
                 return CliError.BadInput(stderr, "--from-host and --bridge-only: a packet from the node's stack starts in its host; drop --bridge-only");
-            if (local && !FromHost.HasHost(scenario, node, stderr, out code))
+            if (local && !FromHost.HasHost(scenario, nodeName, stderr, out code))
                 return code;
             if (!local && parse.GetValue(inPort) is null)
                 return CliError.BadInput(stderr, "give --in-port PORT (where the frame enters), or --from-host (sent by the node's own stack)");
-            var port = local ? null : ScenarioArguments.FindPort(node, parse.GetValue(inPort)!, stderr, out code);
-            if (port is null && !local)
+            if (node is null && parse.GetValue(bridgeOnly))
+                return CliError.BadInput(stderr, $"--bridge-only: node {nodeName} has no bridge (a Calico node: its host is the node); drop --bridge-only");
+            if (node is null && !local && !FromHost.HasHost(scenario, nodeName, stderr, out code))
+                return code;
+            var port = local || node is null ? null : ScenarioArguments.FindPort(node, parse.GetValue(inPort)!, stderr, out code);
+            if (port is null && !local && node is not null)
                 return code;
             var scope = parse.GetValue(bridgeOnly) ? JourneyScope.Bridge : JourneyScope.Cluster;
             using var journey = ScenarioHosts.BuildJourney(scenario, scope, (ulong)(parse.GetValue(args.Seed) ?? 1));
-            var from = journey.GetNode(node.Name);
+            var from = journey.GetNode(nodeName);
+            // A bridge-less node's frame enters a device of its host (--in-port names it).
+            HostInterface? device = null;
+            if (!local && node is null && !HostDevice(from, parse.GetValue(inPort)!, stderr, out device, out code))
+                return code;
             // Port names by default, as traces always showed them; --names adds table names, --no-names shows numbers.
             var trace = new Trace
             {
@@ -88,6 +99,16 @@ internal sealed class TraceCommand : ICliCommand
                 if (frame is null)
                     return code;
                 journey.RunLocal(from, frame, sink: null, localMs, trace);
+            }
+            else if (device is not null)
+            {
+                long deviceMs = 0;
+                byte[]? frame = flowText is not null
+                    ? HostFrame(flowText, device, stderr, out code)
+                    : ReadFrame(pcapPath!, parse.GetValue(frameIndex), stderr, out code, out deviceMs);
+                if (frame is null)
+                    return code;
+                journey.RunHost(from, device, frame, sink: null, deviceMs, trace);
             }
             else if (flowText is not null)
             {
@@ -115,7 +136,7 @@ internal sealed class TraceCommand : ICliCommand
             journey.Settle(sink: null, trace);
 
             if (parse.GetValue(html) is { } htmlPath
-                && !TraceHtmlFiles.TryWritePage(htmlPath, new TraceHtmlPage(port is null ? $"Packet walk: sent by {node.Name}'s own stack" : $"Packet walk: in on {node.Name} port {port.Name}", pcapPath is null ? null : $"{pcapPath}, frame {parse.GetValue(frameIndex)}", trace, scenario.Cluster), stderr, out code))
+                && !TraceHtmlFiles.TryWritePage(htmlPath, new TraceHtmlPage(device is not null ? $"Packet walk: in on {nodeName} device {device.Name}" : port is null ? $"Packet walk: sent by {nodeName}'s own stack" : $"Packet walk: in on {nodeName} port {port.Name}", pcapPath is null ? null : $"{pcapPath}, frame {parse.GetValue(frameIndex)}", trace, scenario.Cluster), stderr, out code))
                 return code;
 
             if (ovs.Ovs(parse))
@@ -127,6 +148,45 @@ internal sealed class TraceCommand : ICliCommand
             return ExitCodes.Ok;
         });
         return command;
+    }
+
+    /// <summary>The device <paramref name="name"/> of a bridge-less node's host; else one line on stderr listing its devices.</summary>
+    internal static bool HostDevice(JourneyNode node, string name, TextWriter stderr, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out HostInterface? device, out int code)
+    {
+        code = ExitCodes.Ok;
+        if (node.Host!.TryGetInterface(name, out device) && device.Kind != HostInterfaceKind.Loopback)
+            return true;
+        device = null;
+        var names = node.Host.Interfaces.Where(i => i.Kind != HostInterfaceKind.Loopback).Select(i => i.Name).ToList();
+        string? near = DidYouMean.Closest(name, names);
+        code = CliError.BadInput(stderr, $"--in-port {name}: node {node.Name} has no bridge, and its host no device '{name}' (devices: {string.Join(", ", names)}){(near is null ? "" : $"; did you mean '{near}'?")}");
+        return false;
+    }
+
+    /// <summary>
+    /// The frame of <paramref name="flowText"/> as it arrives on a host device: a flow as ofproto/trace takes it, with no
+    /// in_port; its dl_dst, when not given, is the device's MAC (a pod sends to its gateway's MAC, ee:ee:ee:ee:ee:ee on Calico).
+    /// </summary>
+    private static byte[]? HostFrame(string flowText, HostInterface device, TextWriter stderr, out int code)
+    {
+        code = ExitCodes.Ok;
+        try
+        {
+            var key = FlowText.ParseKey(flowText, null, out var mask);
+            if (mask.InPort != 0)
+            {
+                code = CliError.BadInput(stderr, $"FLOW gives in_port; the frame enters {device.Name}, which --in-port names (drop in_port=)");
+                return null;
+            }
+            if (mask.DlDst.Value == 0)
+                key.DlDst = device.Mac;
+            return FlowText.BuildFrame(in key);
+        }
+        catch (InputException e)
+        {
+            code = CliError.Located(stderr, e);
+            return null;
+        }
     }
 
     /// <summary>The K-th frame of a capture file (1-based), and its timestamp in milliseconds.</summary>

@@ -26,7 +26,9 @@ internal static class DemoCaptures
             for (int i = 0; i < phases.Count; i++)
             {
                 var (phase, frame, _) = phases[i];
-                w.Write(phase.Node, phase.InPort, frame, Nanoseconds(startMs + i, 0));
+                // A packet the node's stack sends enters no port: replay --cluster could not place it (its own file has it).
+                if (!phase.FromHost)
+                    w.Write(phase.Node, phase.InPort, frame, Nanoseconds(startMs + i, 0));
             }
         }
         written.Add(all);

@@ -1,8 +1,28 @@
 namespace Datapath.Cli.Demo;
 
-/// <summary>The demo's packets, in the order the seed articles walk them.</summary>
+/// <summary>The demo's packets, in the order the seed articles walk them: the Antrea seed lab's, or the Calico lab's.</summary>
 internal static class DemoPhases
 {
+    /// <summary>The phases for a lab: Calico's when its nodes are Calico's.</summary>
+    public static IReadOnlyList<DemoPhase> For(bool calico) => calico ? Calico : All;
+
+    /// <summary>The Calico lab (seeds 002 and 003): the curl from a node, its answer, a pod's gateway, DNS, a three-endpoint Service.</summary>
+    public static IReadOnlyList<DemoPhase> Calico { get; } =
+    [
+        new("Seed 002: curl http://10.43.156.98:9898 from worker1's own stack", "worker1", "(host stack)",
+            "SRC=192.168.1.88 DST=10.43.156.98 LEN=60 ID=45471 SPORT=49058 DPORT=9898 SYN: OUTPUT's DNAT, vxlan.calico, MASQUERADE, VXLAN to worker2, podinfo's veth",
+            CalicoFrames.CurlSynFromNode) { FromHost = true },
+        new("podinfo's SYN-ACK on its way back to worker1's stack", "worker2", CalicoFrames.Worker2PodinfoVeth,
+            "5e:a8:33:f1:6c:04 > ee:ee:ee:ee:ee:ee, 10.42.54.194.9898 > 10.42.135.130 [S.]: VXLAN back, MASQUERADE and DNAT undone, delivered",
+            () => []) { ReplyTo = 0, Reply = CalicoFrames.SynAckTo },
+        new("The debug pod resolves its gateway 169.254.1.1 (proxy ARP)", "worker1", CalicoFrames.Worker1DebugVeth,
+            "ARP, Request who-has 169.254.1.1 tell 10.42.135.132: no host has it; the veth answers with ee:ee:ee:ee:ee:ee", CalicoFrames.DebugArpForGateway),
+        new("Seed 003: the debug pod asks kube-dns (10.43.0.10:53)", "worker1", CalicoFrames.Worker1DebugVeth,
+            "10.42.135.132.41234 > 10.43.0.10.53: A? backend-service.default.svc.cluster.local", CalicoFrames.DebugDnsQuery),
+        new("Seed 003: the debug pod connects to backend-service (10.43.199.177:8000, three endpoints)", "worker1", CalicoFrames.Worker1DebugVeth,
+            "10.42.135.132.51324 > 10.43.199.177.8000: Flags [S]: KUBE-SVC-ZZAJ2COS27FT6J6V picks one of three", CalicoFrames.DebugSynToBackendService),
+    ];
+
     public static IReadOnlyList<DemoPhase> All { get; } =
     [
         new("Phases 1-3: the frontend's SYN to backendsvc (10.104.65.133:80)", "worker1", "frontend-a3ba2f",

@@ -24,7 +24,7 @@ internal static class HostRules
         if (scenario is null)
             return code;
         string name = parse.GetValue(args.Node)!;
-        if (ScenarioArguments.FindNode(scenario, name, stderr, out code) is null)
+        if (!ScenarioArguments.HasNode(scenario, name, stderr, out code))
             return code;
         if (!ScenarioHosts.TryConfig(scenario, name, seed: 1, out var config))
             return CliError.BadInput(stderr, $"node '{name}' has no host behind a gateway, so no iptables");
@@ -33,7 +33,7 @@ internal static class HostRules
             rules = host.Netfilter?.Rules ?? new RuleSet();
         var output = new StringBuilder();
         var error = new StringBuilder();
-        int result = tool(rules, Words(parse, [args.Scenario.Name, args.Node.Name, args.Seed.Name]), output, error);
+        int result = tool(rules, Words(parse, [args.Scenario.Name, args.Lab.Name, args.Node.Name, args.Seed.Name]), output, error);
         stdout.Write(output.ToString());
         stderr.Write(error.ToString());
         return result == 0 ? ExitCodes.Ok : ExitCodes.BadInput;
@@ -53,7 +53,7 @@ internal static class HostRules
                 i++;
                 continue;
             }
-            if (t.StartsWith("--scenario=", StringComparison.Ordinal) || t.StartsWith("--node=", StringComparison.Ordinal)
+            if (t.StartsWith("--scenario=", StringComparison.Ordinal) || t.StartsWith("--lab=", StringComparison.Ordinal) || t.StartsWith("--node=", StringComparison.Ordinal)
                 || t.StartsWith("--seed=", StringComparison.Ordinal) || t is "--json" or "--strict" or "--debug")
                 continue;
             words.Add(t);

@@ -35,10 +35,10 @@ internal sealed class ReplaySink(string? directory, bool perNode, ReplaySummary 
         summary.Output(exit.Node.Name, exit.Name);
     }
 
-    public void Transit(JourneyNode from, BridgePort tunnel, ReadOnlySpan<byte> frame)
+    public void Transit(in JourneyExit via, ReadOnlySpan<byte> frame)
     {
-        Write(from.Name, tunnel.Name, frame);
-        summary.Transit(from.Name, tunnel.Name);
+        Write(via.Node.Name, via.Name, frame);
+        summary.Transit(via.Node.Name, via.Name);
     }
 
     public void Deliver(JourneyNode node, ReadOnlySpan<byte> frame)

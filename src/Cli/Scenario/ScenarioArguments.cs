@@ -3,11 +3,12 @@ using Datapath.Antrea;
 using Datapath.Classifier;
 using Datapath.Cli.Output;
 using Datapath.Engine;
+using Datapath.Packets;
 
 namespace Datapath.Cli.Scenario;
 
 /// <summary>
-/// The options every scenario command shares (<c>--scenario DIR</c>, <c>--node N</c>, <c>--json</c>,
+/// The options every scenario command shares (<c>--scenario DIR</c> or <c>--lab NAME</c>, <c>--node N</c>, <c>--json</c>,
 /// <c>--seed N</c>) and loading the scenario with errors reported as DESIGN.md asks: the file, line and
 /// column and what is wrong, exit code 1, no stack trace.
 /// </summary>
@@ -16,6 +17,12 @@ internal sealed class ScenarioArguments
     public Option<string?> Scenario { get; } = new("--scenario")
     {
         Description = "A directory laid out like the seed scenario (cluster.yaml naming the flows, iptables and ipset files); default: the embedded seed lab",
+    };
+
+    public Option<string?> Lab { get; } = new("--lab")
+    {
+        HelpName = "NAME",
+        Description = "An embedded lab instead of the seed lab: seed (Antrea, the seed articles' cluster; the default) or calico (Calico VXLAN nodes, kube-proxy iptables)",
     };
 
     public Option<string> Node { get; } = new("--node") { Description = "The node (e.g. worker1)", Required = true };
@@ -33,6 +40,7 @@ internal sealed class ScenarioArguments
     public void AddTo(Command command, bool node = true)
     {
         command.Options.Add(Scenario);
+        command.Options.Add(Lab);
         if (node)
             command.Options.Add(Node);
         command.Options.Add(Json);
@@ -44,10 +52,22 @@ internal sealed class ScenarioArguments
     public AntreaScenario? Load(ParseResult parse, TextWriter stderr, out int exitCode)
     {
         string? dir = parse.GetValue(Scenario);
+        string? lab = parse.GetValue(Lab);
         exitCode = ExitCodes.Ok;
+        if (dir is not null && lab is not null)
+        {
+            exitCode = CliError.BadInput(stderr, "--scenario and --lab: give one of them (a directory, or an embedded lab)");
+            return null;
+        }
+        if (lab is not null && !AntreaScenario.EmbeddedLabs.Contains(lab))
+        {
+            string? near = DidYouMean.Closest(lab, AntreaScenario.EmbeddedLabs);
+            exitCode = CliError.BadInput(stderr, $"--lab {lab}: no such embedded lab (labs: {string.Join(", ", AntreaScenario.EmbeddedLabs)}){(near is null ? "" : $"; did you mean '{near}'?")}");
+            return null;
+        }
         try
         {
-            AntreaScenario scenario = dir is null ? AntreaScenario.LoadEmbedded() : AntreaScenario.Load(dir);
+            AntreaScenario scenario = dir is not null ? AntreaScenario.Load(dir) : AntreaScenario.LoadEmbedded(lab ?? "seed");
             // What the flows loaded with that OVS would accept silently: warnings on stderr, errors
             // under --strict; each names FILE:LINE (and COL where known).
             var warnings = new List<string>();
@@ -66,21 +86,33 @@ internal sealed class ScenarioArguments
             }
             return scenario;
         }
-        catch (Exception e) when (CliError.TryReport(stderr, e, dir ?? "<embedded>", out int code))
+        catch (Exception e) when (CliError.TryReport(stderr, e, dir ?? $"<embedded {lab ?? "seed"} lab>", out int code))
         {
             exitCode = code;
         }
         return null;
     }
 
-    /// <summary>Finds a node by name; writes the error (listing the nodes) when there is none.</summary>
+    /// <summary>Finds a node's bridge by name; writes the error (listing the nodes) when there is none.</summary>
     public static Node? FindNode(AntreaScenario scenario, string name, TextWriter stderr, out int exitCode)
     {
         exitCode = ExitCodes.Ok;
         var node = scenario.Cluster.Nodes.FirstOrDefault(n => n.Name == name);
-        if (node is null)
-            exitCode = CliError.BadInput(stderr, $"no node named '{name}' in the scenario (nodes: {string.Join(", ", scenario.Cluster.Nodes.Select(n => n.Name))})");
+        if (node is null && HasNode(scenario, name, stderr, out exitCode))
+            exitCode = CliError.BadInput(stderr, $"node '{name}' has no bridge{(scenario.IsCalico ? " (a Calico node: its host is the node)" : "")}; the nodes with one are {string.Join(", ", scenario.Cluster.Nodes.Select(n => n.Name))}");
         return node;
+    }
+
+    /// <summary>Whether the scenario has a node of that name (with a bridge, a host or both); writes the error (listing the nodes) when not.</summary>
+    public static bool HasNode(AntreaScenario scenario, string name, TextWriter stderr, out int exitCode)
+    {
+        exitCode = ExitCodes.Ok;
+        if (scenario.Model.Nodes.Any(n => n.Name == name))
+            return true;
+        var names = scenario.Model.Nodes.Where(n => n.Flows is not null || scenario.IsCalico).Select(n => n.Name).ToList();
+        string? near = DidYouMean.Closest(name, names);
+        exitCode = CliError.BadInput(stderr, $"no node named '{name}' in the scenario (nodes: {string.Join(", ", names)}){(near is null ? "" : $"; did you mean '{near}'?")}");
+        return false;
     }
 
     /// <summary>Finds a port by name or ofport on a node's bridge.</summary>

@@ -14,6 +14,8 @@ internal sealed class HostContext
     public const int MaxFrame = 65535 + 18;
 
     public readonly byte[] Buffer = GC.AllocateUninitializedArray<byte>(MaxFrame, pinned: true);
+    /// <summary>Where a VXLAN device builds the outer packet of the frame in <see cref="Buffer"/> (HostStack.Vxlan.cs).</summary>
+    public readonly byte[] Encap = GC.AllocateUninitializedArray<byte>(MaxFrame, pinned: true);
     public FlowKey Key;
     public Trace? Trace;
     public List<NetfilterTraceStep>? NetfilterTrace;
@@ -26,6 +28,9 @@ internal sealed class HostContext
     public DropReason? GeneratedDropReason;
     /// <summary>True while a generated packet runs: no ICMP error is sent about it.</summary>
     public bool Generating;
+    /// <summary>True while a VXLAN device's outer packet runs, or a decapsulated frame is received: one level of
+    /// tunnel only (VXLAN inside VXLAN through the same host would recurse; it is a drop).</summary>
+    public bool InTunnel;
     public readonly Queue<byte[]> Pending = new();
     /// <summary>True while a received packet is forwarded (its neighbour wait counts it forwarded when it is sent).</summary>
     public bool Forwarding;
@@ -45,6 +50,7 @@ internal sealed class HostContext
         GeneratedDropReason = null;
         Generating = false;
         Forwarding = false;
+        InTunnel = false;
         Pending.Clear();
         if (trace is not null)
         {

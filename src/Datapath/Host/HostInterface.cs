@@ -3,9 +3,11 @@ using Datapath.Packets;
 namespace Datapath.Engine.Host;
 
 /// <summary>
-/// One network interface of a node's Linux host as <c>ip address</c> shows it: name, index, MAC,
-/// primary IPv4 address with its prefix length, MTU and carrier. antrea-gw0 is the OVS internal port
-/// the host reaches the bridge through; ens160 the uplink; docker0 a bridge with no carrier (linkdown).
+/// One network interface of a node's Linux host as <c>ip address</c> shows it: name, index, kind, MAC,
+/// primary IPv4 address with its prefix length (0.0.0.0/0: none, as a Calico veth has), MTU and carrier.
+/// antrea-gw0 is the OVS internal port the host reaches the bridge through; ens160 the uplink; docker0 a
+/// bridge with no carrier (linkdown); on a Calico node, cali* are pods' veths (no address, proxy ARP
+/// answering for the pods' gateway 169.254.1.1) and vxlan.calico the VXLAN device (<see cref="Vxlan"/>).
 /// </summary>
 public sealed class HostInterface
 {
@@ -23,6 +25,12 @@ public sealed class HostInterface
     }
 
     public string Name { get; }
+    /// <summary>What the link is; <see cref="HostInterfaceKind.Vxlan"/> comes with <see cref="Vxlan"/>.</summary>
+    public HostInterfaceKind Kind { get; init; }
+    /// <summary>The VXLAN device's VNI, local address, port and FDB; set exactly for <see cref="HostInterfaceKind.Vxlan"/>.</summary>
+    public VxlanDevice? Vxlan { get; init; }
+    /// <summary><c>net.ipv4.conf.DEV.proxy_arp=1</c>: ARP requests for addresses routed out of another device are answered with this device's MAC.</summary>
+    public bool ProxyArp { get; init; }
     /// <summary>The kernel's ifindex, assigned by the <see cref="HostStack"/> in the order interfaces are added (lo is 1).</summary>
     public int Index { get; internal set; }
     /// <summary>This device's number in its host's neighbour table (set by the host).</summary>
@@ -40,8 +48,14 @@ public sealed class HostInterface
     /// <summary>The subnet's directed broadcast address (none for /31 and /32).</summary>
     public uint Broadcast => PrefixLength >= 31 ? Address.Value : Address.Value | ~Mask;
 
-    public bool OnSubnet(uint address) => ((address ^ Address.Value) & Mask) == 0;
+    public bool OnSubnet(uint address) => HasAddress && ((address ^ Address.Value) & Mask) == 0;
+
+    /// <summary>False for a device without an IPv4 address (a Calico veth).</summary>
+    public bool HasAddress => Address.Value != 0;
 
     /// <summary><c>2: antrea-gw0: mtu 1450 ... link/ether 4e:99:08:c1:53:be ... inet 10.222.1.1/24</c>, shortened.</summary>
-    public override string ToString() => $"{Index}: {Name}: mtu {Mtu}{(HasCarrier ? "" : " NO-CARRIER")} link/ether {Mac} inet {Address}/{PrefixLength}";
+    public override string ToString()
+        => $"{Index}: {Name}: mtu {Mtu}{(HasCarrier ? "" : " NO-CARRIER")} link/ether {Mac}"
+            + (Vxlan is { } v ? $" vxlan id {v.Vni} local {v.Local} dstport {v.UdpPort}" : "")
+            + (HasAddress ? $" inet {Address}/{PrefixLength}" : "");
 }

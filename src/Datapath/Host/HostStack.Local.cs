@@ -11,8 +11,10 @@ public sealed partial class HostStack
         packet.OutInterface = null;
         if (nf is not null && RunHook(ctx, nf, NetfilterHook.Input, ref packet) is { } dropped)
             return dropped;
-        Interlocked.Increment(ref _delivered);
         ref var key = ref ctx.Key;
+        if (key.NwProto == IpProtocols.Udp && (key.NwFrag & 1) == 0 && IsVxlanPort(key.TpDst))
+            return ReceiveVxlan(ctx, buf);
+        Interlocked.Increment(ref _delivered);
         if (key.NwProto == IpProtocols.Icmp && key.IcmpType == IcmpHeader.TypeEchoRequest && key.IcmpCode == 0
             && (key.NwFrag & 1) == 0 && IsOwnUnicastAddress(key.NwDst)
             && IcmpHeader.TryRead(buf[key.Layout.L4Offset..], out var icmp))
@@ -58,6 +60,8 @@ public sealed partial class HostStack
             Interlocked.Increment(ref _delivered);
             return new HostVerdict(0, true, null);
         }
+        if (arp.Operation == ArpPacket.OpRequest && TryProxyArp(ctx, iface, spa, sha, tpa, out var proxied))
+            return proxied;
         LearnFromArp(ctx, iface, spa, sha, reply: arp.Operation == ArpPacket.OpReply, forUs: false);
         return Drop(ctx, DropReason.ArpIgnored, $"ARP {(arp.Operation == ArpPacket.OpRequest ? "request" : "op " + arp.Operation)} for {tpa}, not ours");
     }
@@ -89,7 +93,7 @@ public sealed partial class HostStack
             return drop;
         if (key.NwSrc == 0)
         {
-            uint src = outIf is null ? dst : route.PreferredSource != 0 ? route.PreferredSource : outIf.Address.Value;
+            uint src = outIf is null ? dst : route.PreferredSource != 0 ? route.PreferredSource : SourceAddressOf(outIf);
             PacketEditor.SetIpv4Src(buf, key.Layout, src);
             key.NwSrc = src;
         }
@@ -186,7 +190,7 @@ public sealed partial class HostStack
             return;
         if (!TryRouteCore(key.NwSrc, out var back, out _) || back.Device is null)
             return;
-        uint src = back.PreferredSource != 0 ? back.PreferredSource : _byName[back.Device].Address.Value;
+        uint src = back.PreferredSource != 0 ? back.PreferredSource : SourceAddressOf(_byName[back.Device]);
         int l3 = key.Layout.L3Offset;
         int quoted = Math.Min(buf.Length - l3, 576 - Ipv4Header.MinLength - IcmpHeader.Length);
         var error = PacketBuilder.Icmp(MacAddress.Zero, MacAddress.Zero, new Ipv4Address(src), new Ipv4Address(key.NwSrc), type, code, restOfHeader,

@@ -94,6 +94,8 @@ public sealed partial class HostStack
         TraceNeighbor(ctx, outIf, nextHop, mac, state);
         PacketEditor.SetEthSrc(buf, outIf.Mac);
         PacketEditor.SetEthDst(buf, mac);
+        if (outIf.Vxlan is not null)
+            return TransmitVxlan(ctx, outIf, buf); // a VXLAN device: the FDB names the remote, the outer packet goes out ip_local_out
         Transmit(ctx, outIf, buf);
         return new HostVerdict(0, false, null);
     }

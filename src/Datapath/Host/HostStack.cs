@@ -18,24 +18,32 @@ namespace Datapath.Engine.Host;
 // 65520 table). A frame OVS outputs on antrea-gw0 is received here; what the host routes back to antrea-gw0 is
 // handed to the sink, to re-enter the bridge on ofport 2 with the neighbour's MAC as destination
 // (aa:bb:cc:dd:ee:ff for the remote pod subnets) and the gateway MAC as source.
+// On a Calico node there is no bridge and the host is the whole node: its interfaces are of kinds
+// (HostInterfaceKind) — the uplink, one veth per pod (no address, proxy ARP: HostStack.ProxyArp.cs) and
+// vxlan.calico (a VxlanDevice: VNI, local address, UDP port, FDB), whose send and receive paths are
+// HostStack.Vxlan.cs.
 //
 // Design: the kernel's path, in the kernel's order
 // -------------------------------------------------
-//   receive(dev)  L2 filter (our MAC, broadcast, multicast) -> ARP (answer for our addresses, learn the sender)
-//                 -> ip_rcv checks (header checksum, lengths; Ethernet padding trimmed)
+//   receive(dev)  L2 filter (our MAC, broadcast, multicast) -> ARP (answer for our addresses, learn the sender;
+//                 on a proxy_arp device also for addresses routed out of another one) -> ip_rcv checks (header
+//                 checksum, lengths; Ethernet padding trimmed)
 //   PREROUTING    raw, conntrack in, mangle, nat (DNAT on a connection's first packet, then the binding)
 //   routing       local table first (our addresses, subnet broadcasts) then main: longest prefix match
-//     local  ->   INPUT (mangle, filter, nat SNAT, confirm) -> deliver: ICMP echo request -> echo reply
+//     local  ->   INPUT (mangle, filter, nat SNAT, confirm) -> deliver: ICMP echo request -> echo reply; a UDP
+//                 datagram to a VXLAN device's port is decapsulated and its inner frame received on the device
 //     remote ->   ip_forward: TTL <= 1 -> ICMP time exceeded; MTU check; TTL - 1; FORWARD (mangle, filter)
 //   POSTROUTING   mangle, nat (SNAT/MASQUERADE with the egress interface's address via INetfilterHost), confirm
 //   neighbour     next hop = via or the destination; the output device's neighbour entry gives the MAC, or ARP
 //                 resolves it while the packet waits (below)
-//   transmit      eth_src = the device's MAC, eth_dst = the neighbour's; the sink gets the frame.
+//   transmit      eth_src = the device's MAC, eth_dst = the neighbour's; the sink gets the frame (out of a VXLAN
+//                 device: encapsulated to its FDB entry's node, the outer packet through ip_local_out).
 // Packets the host itself originates (SendLocal: `ctl ping`, `trace --from-host`, `replay --from-host`) and
 // those it generates (echo replies, ICMP errors) run ip_local_out in the kernel's order:
 //   routing       ip_route_output: local table, then main; a packet without a source (a socket not bound) gets
 //                 the one `ip route get DST` shows: the route's `src`, else the output device's primary address
-//                 (the local address itself for a local destination)
+//                 (inet_select_addr: another device's for a device without one; the local address itself for a
+//                 local destination)
 //   OUTPUT        raw, conntrack, mangle, nat (kube-proxy's KUBE-SERVICES DNAT: OUTPUT jumps to it), filter
 //   re-routing    ip_route_me_harder when OUTPUT's DNAT changed the destination (the source stays)
 //   POSTROUTING   mangle, nat (KUBE-POSTROUTING's MASQUERADE of 0x4000-marked packets: the output device's address)
@@ -118,7 +126,7 @@ public sealed partial class HostStack : INetfilterHost, IDisposable
         Options = options ?? new HostStackOptions();
         Neighbors = new NeighborTable(Options.Neighbor, Options.Seed);
         Routes = new RoutingTable(d => _byName.GetValueOrDefault(d));
-        AddInterface(new HostInterface("lo", MacAddress.Zero, new Ipv4Address(127, 0, 0, 1), 8, 65536));
+        AddInterface(new HostInterface("lo", MacAddress.Zero, new Ipv4Address(127, 0, 0, 1), 8, 65536) { Kind = HostInterfaceKind.Loopback });
         foreach (var i in interfaces)
             AddInterface(i);
         foreach (var r in routes)
@@ -164,9 +172,14 @@ public sealed partial class HostStack : INetfilterHost, IDisposable
         var interfaces = new List<HostInterface>();
         foreach (var iface in config.Interfaces)
         {
-            var kernel = routes.FirstOrDefault(r => r.Device == iface.Name && r.Gateway == 0 && r.PreferredSource == iface.Address.Value && r.Protocol == "kernel");
+            var kernel = !iface.HasAddress ? null : routes.FirstOrDefault(r => r.Device == iface.Name && r.Gateway == 0 && r.PreferredSource == iface.Address.Value && r.Protocol == "kernel");
             interfaces.Add(iface.PrefixLength == 0 && kernel is not null
                 ? new HostInterface(iface.Name, iface.Mac, iface.Address, kernel.PrefixLength, iface.Mtu, iface.HasCarrier && !kernel.LinkDown)
+                {
+                    Kind = iface.Kind,
+                    Vxlan = iface.Vxlan,
+                    ProxyArp = iface.ProxyArp,
+                }
                 : iface);
         }
         foreach (var r in routes)
@@ -210,11 +223,14 @@ public sealed partial class HostStack : INetfilterHost, IDisposable
     {
         if (!_byName.TryAdd(iface.Name, iface))
             throw new ArgumentException($"host {Name}: interface '{iface.Name}' is given twice", nameof(iface));
+        if ((iface.Kind == HostInterfaceKind.Vxlan) != (iface.Vxlan is not null))
+            throw new ArgumentException($"host {Name}: interface '{iface.Name}' is of kind {iface.Kind} {(iface.Vxlan is null ? "without" : "with")} a VXLAN device", nameof(iface));
         iface.Index = _interfaces.Count + 1;
         iface.NeighborId = Neighbors.GetDeviceId(iface.Name);
         _interfaces.Add(iface);
         _interfaceArray = [.. _interfaces];
-        _localAddresses = [.. _localAddresses, iface.Address.Value, .. iface.PrefixLength < 31 ? [iface.Broadcast] : Array.Empty<uint>()];
+        if (iface.HasAddress)
+            _localAddresses = [.. _localAddresses, iface.Address.Value, .. iface.PrefixLength < 31 ? [iface.Broadcast] : Array.Empty<uint>()];
     }
 
     /// <summary>The interface named <paramref name="name"/> (a scan of a handful of names: cheaper than hashing one).</summary>
@@ -313,7 +329,7 @@ public sealed partial class HostStack : INetfilterHost, IDisposable
             return AddressTypes.Multicast;
         foreach (var i in _interfaces)
         {
-            if (limitInterface is not null && i.Name != limitInterface)
+            if ((limitInterface is not null && i.Name != limitInterface) || !i.HasAddress)
                 continue;
             if (i.Address.Value == address || (i.Name == "lo" && (address >> 24) == 127))
                 return AddressTypes.Local;
@@ -339,11 +355,25 @@ public sealed partial class HostStack : INetfilterHost, IDisposable
     /// </summary>
     public bool TrySelectSourceAddress(string outInterface, uint destination, out uint address)
     {
-        address = 0;
-        if (!_byName.TryGetValue(outInterface, out var iface) || iface.Address.Value == 0)
-            return false;
-        address = iface.Address.Value;
-        return true;
+        address = _byName.TryGetValue(outInterface, out var iface) ? SourceAddressOf(iface) : 0;
+        return address != 0;
+    }
+
+    /// <summary>
+    /// inet_select_addr for a universe-scope destination out of <paramref name="device"/>: its primary address, or,
+    /// for a device without one (a Calico veth), the first address of another device in ifindex order (lo's skipped);
+    /// 0 when the host has none.
+    /// </summary>
+    private uint SourceAddressOf(HostInterface device)
+    {
+        if (device.HasAddress)
+            return device.Address.Value;
+        foreach (var i in _interfaceArray)
+        {
+            if (i.HasAddress && i.Kind != HostInterfaceKind.Loopback)
+                return i.Address.Value;
+        }
+        return 0;
     }
 
     /// <summary>Is <paramref name="address"/> one the host receives for itself (its addresses, subnet and limited broadcast, 127/8)?</summary>
@@ -365,7 +395,7 @@ public sealed partial class HostStack : INetfilterHost, IDisposable
         var list = _interfaces;
         for (int i = 0; i < list.Count; i++)
         {
-            if (list[i].Address.Value == address)
+            if (list[i].HasAddress && list[i].Address.Value == address)
                 return true;
         }
         return false;

@@ -45,14 +45,20 @@ public sealed class HostStackConfig
         int prefix = 32;
         if (slash >= 0 && (!int.TryParse(gatewayCidr.AsSpan(slash + 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out prefix) || prefix > 32))
             throw Packets.InputException.InFile(routesFile, $"node {name}: gateway '{gatewayCidr}' has no valid prefix length");
-        return new HostStackConfig
-        {
-            Name = name,
-            Interfaces =
+        return Node(name,
             [
                 new HostInterface(gatewayName, ParseMac(gatewayMac, name, routesFile), new Packets.Ipv4Address(gw), prefix, gatewayMtu > 0 ? gatewayMtu : 1500),
                 new HostInterface(uplinkName, ParseMac(nodeMac, name, routesFile), ParseIp(nodeIp, name, routesFile), 0),
-            ],
+            ], routes, neighbors, iptables, iptablesFile, ipsets, ipsetsFile, options, routesFile);
+    }
+
+    /// <summary>A node's config from its interfaces and its texts (routes, neighbours as text, iptables, ipsets).</summary>
+    private static HostStackConfig Node(string name, List<HostInterface> interfaces, IEnumerable<string> routes, IEnumerable<(string Ip, string Mac, string Dev)> neighbors,
+        string? iptables, string iptablesFile, string? ipsets, string ipsetsFile, HostStackOptions? options, string routesFile)
+        => new()
+        {
+            Name = name,
+            Interfaces = interfaces,
             Routes = [.. routes],
             RoutesFile = routesFile,
             Neighbors = [.. neighbors.Select(n => new NeighborEntry(ParseIp(n.Ip, name, routesFile), ParseMac(n.Mac, name, routesFile), n.Dev))],
@@ -62,6 +68,38 @@ public sealed class HostStackConfig
             IpsetsFile = ipsetsFile,
             Options = options ?? new HostStackOptions(),
         };
+
+    /// <summary>
+    /// The config of a Calico node (no bridge): the uplink with the node IP and MAC (its prefix from the kernel route),
+    /// the VXLAN device (<c>vxlan.calico</c>: its /32, MAC, MTU, VNI, <c>local</c> = the node IP, UDP 4789, and its FDB
+    /// entries), one veth per pod (its cali name and host-side MAC, no address, proxy ARP on), <c>ip route</c> lines,
+    /// neighbours as (ip, mac, dev), and the iptables-save / ipset save texts.
+    /// </summary>
+    /// <exception cref="Packets.InputException">An address, prefix or MAC does not parse (named in the message).</exception>
+    public static HostStackConfig ForCalicoNode(string name, string uplinkName, string nodeMac, string nodeIp,
+        (string Name, string Mac, string Cidr, int Mtu, uint Vni) vxlan, IEnumerable<(string Mac, string Dst)> fdb,
+        IEnumerable<(string Name, string Mac)> veths, IEnumerable<string> routes, IEnumerable<(string Ip, string Mac, string Dev)> neighbors,
+        string? iptables, string iptablesFile, string? ipsets, string ipsetsFile, HostStackOptions? options = null, string routesFile = "cluster.yaml")
+    {
+        ArgumentNullException.ThrowIfNull(fdb);
+        ArgumentNullException.ThrowIfNull(veths);
+        ArgumentNullException.ThrowIfNull(routes);
+        ArgumentNullException.ThrowIfNull(neighbors);
+        var local = ParseIp(nodeIp, name, routesFile);
+        int slash = vxlan.Cidr.IndexOf('/', StringComparison.Ordinal);
+        var vxlanIp = ParseIp(slash < 0 ? vxlan.Cidr : vxlan.Cidr[..slash], name, routesFile);
+        int prefix = slash < 0 ? 32 : int.Parse(vxlan.Cidr.AsSpan(slash + 1), System.Globalization.CultureInfo.InvariantCulture);
+        var device = new VxlanDevice(vxlan.Vni, local);
+        foreach (var (mac, dst) in fdb)
+            device.AddFdb(ParseMac(mac, name, routesFile), ParseIp(dst, name, routesFile));
+        var interfaces = new List<HostInterface>
+        {
+            new(uplinkName, ParseMac(nodeMac, name, routesFile), local, 0),
+            new(vxlan.Name, ParseMac(vxlan.Mac, name, routesFile), vxlanIp, prefix, vxlan.Mtu) { Kind = HostInterfaceKind.Vxlan, Vxlan = device },
+        };
+        foreach (var (veth, mac) in veths)
+            interfaces.Add(new HostInterface(veth, ParseMac(mac, name, routesFile), default, 0) { Kind = HostInterfaceKind.Veth, ProxyArp = true });
+        return Node(name, interfaces, routes, neighbors, iptables, iptablesFile, ipsets, ipsetsFile, options, routesFile);
     }
 
     private static Packets.MacAddress ParseMac(string text, string node, string file)

@@ -10,8 +10,12 @@ public interface IJourneySink
     /// <summary>A frame leaves the emulation, exactly as it leaves (GENEVE-encapsulated on a tunnel port).</summary>
     void Output(in JourneyExit exit, ReadOnlySpan<byte> frame);
 
-    /// <summary>A GENEVE frame <paramref name="from"/> sent on its tunnel port, which the peer node now receives: what the sender's uplink carried.</summary>
-    void Transit(JourneyNode from, BridgePort tunnel, ReadOnlySpan<byte> frame);
+    /// <summary>
+    /// A frame one node sent that the peer node now receives, what the sender's uplink carried: a GENEVE frame on a
+    /// bridge's tunnel port (<see cref="JourneyExit.Port"/>), or a bridge-less host's underlay frame (vxlan.calico's
+    /// outer packet) on its uplink device (<see cref="JourneyExit.Device"/>).
+    /// </summary>
+    void Transit(in JourneyExit via, ReadOnlySpan<byte> frame);
 
     /// <summary>A host accepted <paramref name="frame"/> for itself (INPUT: an echo request or reply, an ARP request, a local socket's segment).</summary>
     void Deliver(JourneyNode node, ReadOnlySpan<byte> frame);

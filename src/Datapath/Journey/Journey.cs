@@ -32,6 +32,12 @@ namespace Datapath.Engine;
 // Scopes (JourneyScope): Bridge stops at the bridge's ports (ofproto/trace); Node adds the host (the tunnel
 // port is the uplink, an exit); Cluster follows GENEVE frames to the peer.  A node without a host has
 // antrea-gw0 as an exit.
+// Nodes without a bridge (Calico): the node is its host.  A hop is HostStack.Receive on any of its devices (a
+// pod's cali veth, the uplink) or SendLocal; its VXLAN device encapsulates inside the host, so what reaches the
+// journey is the outer frame on the uplink, and in cluster scope a frame a bridge-less host transmits on a device
+// whose IPv4 destination is another bridge-less node's underlay address continues into that host on the device
+// holding the address (where the peer's vxlan.calico decapsulates it): host -> underlay -> host.  What it
+// transmits on any other device (a cali veth: the pod) leaves.
 // A trace attached is the same journey: bridges and hosts record their steps into it; its outputs are the
 // journey's exits only (the frames Node.Process recorded on antrea-gw0 and on a tunnel towards a followed
 // peer are taken out again), and a hop-limit drop is a step and a drop like any other.
@@ -93,15 +99,20 @@ public sealed class Journey : IDisposable
 
     // ---- Construction: single-threaded.
 
-    /// <summary>Joins each node of <paramref name="cluster"/> to the host of the same name, if any.</summary>
-    /// <exception cref="ArgumentException">A host names no node, or a node with a host has no gateway port or the host lacks its interface.</exception>
+    /// <summary>
+    /// Joins each node of <paramref name="cluster"/> to the host of the same name, if any; a host that names no
+    /// node of the cluster is a node without a bridge (a Calico node), reached on the underlay at the addresses of
+    /// its Ethernet devices.
+    /// </summary>
+    /// <exception cref="ArgumentException">A node with a host has no gateway port or the host lacks its interface.</exception>
     public Journey(Cluster cluster, IEnumerable<HostStack> hosts, JourneyScope scope)
     {
         ArgumentNullException.ThrowIfNull(cluster);
         ArgumentNullException.ThrowIfNull(hosts);
         Cluster = cluster;
         Scope = scope;
-        var byName = hosts.ToDictionary(h => h.Name, StringComparer.Ordinal);
+        var hostList = hosts.ToList();
+        var byName = hostList.ToDictionary(h => h.Name, StringComparer.Ordinal);
         foreach (var n in cluster.Nodes)
         {
             var jn = new JourneyNode(n, byName.Remove(n.Name, out var host) ? host : null);
@@ -110,8 +121,18 @@ public sealed class Journey : IDisposable
             if (n.NodeIp6.Value != 0)
                 _byIpv6.TryAdd(n.NodeIp6.Value, jn);
         }
-        if (byName.Count > 0)
-            throw new ArgumentException($"host stack(s) {string.Join(", ", byName.Keys)} name no node of the cluster", nameof(hosts));
+        foreach (var host in hostList)
+        {
+            if (!byName.ContainsKey(host.Name))
+                continue;
+            var jn = new JourneyNode(host);
+            _nodes.Add(jn);
+            foreach (var i in host.Interfaces)
+            {
+                if (i.Kind == HostInterfaceKind.Ethernet && i.HasAddress)
+                    _byIpv4.TryAdd(i.Address.Value, jn);
+            }
+        }
         _walks = new ThreadLocal<JourneyWalk>(() => new JourneyWalk(this));
     }
 
@@ -173,7 +194,7 @@ public sealed class Journey : IDisposable
     public int Prepare<TBatch>(JourneyNode node, ref TBatch batch) where TBatch : IFrameBatch, allows ref struct
     {
         ArgumentNullException.ThrowIfNull(node);
-        return node.Node.Prepare(ref batch);
+        return node.Node is { } bridged ? bridged.Prepare(ref batch) : 0;
     }
 
     /// <summary><see cref="Run"/> for frame <paramref name="prepared"/> of the batch the last <see cref="Prepare{TBatch}"/> on this thread prepared: the same result.</summary>
@@ -232,7 +253,7 @@ public sealed class Journey : IDisposable
     public JourneyResult RunFlow(JourneyNode node, string flowText, IJourneySink? sink, long nowMs, Trace? trace = null)
     {
         ArgumentNullException.ThrowIfNull(node);
-        var bridge = node.Node.Bridge;
+        var bridge = node.Bridged.Bridge;
         var key = FlowText.ParseKey(flowText, bridge, out _);
         byte[] frame = FlowText.BuildFrame(in key);
         return bridge.TryGetPort(key.InPort, out var port) && port.Kind == PortKind.Tunnel
@@ -249,13 +270,13 @@ public sealed class Journey : IDisposable
     {
         var n = GetNode(node);
         ArgumentException.ThrowIfNullOrEmpty(port);
-        var bridge = n.Node.Bridge;
-        if (bridge.TryGetPort(port, out var bp)
-            || (uint.TryParse(port, NumberStyles.None, CultureInfo.InvariantCulture, out uint ofport) && bridge.TryGetPort(ofport, out bp)))
+        var bridge = n.Node?.Bridge;
+        if (bridge is not null && (bridge.TryGetPort(port, out var bp)
+            || (uint.TryParse(port, NumberStyles.None, CultureInfo.InvariantCulture, out uint ofport) && bridge.TryGetPort(ofport, out bp))))
             return Run(n, bp.OfPort, frame, sink, nowMs, trace);
         if (n.Host is { } host && host.TryGetInterface(port, out var device))
             return RunHost(n, device, frame, sink, nowMs, trace);
-        throw new ArgumentException($"node {node} has no bridge port or host device '{port}'", nameof(port));
+        throw new ArgumentException($"node {node} has no {(bridge is null ? "" : "bridge port or ")}host device '{port}'", nameof(port));
     }
 
     /// <summary>
@@ -408,5 +429,30 @@ public sealed class Journey : IDisposable
             _ => false,
         };
         return found && peer != from && peer.Tunnel is not null;
+    }
+
+    /// <summary>
+    /// The bridge-less node a frame <paramref name="from"/>'s host transmitted is addressed to (its IPv4 destination
+    /// is one of that node's underlay addresses), and the device holding the address. Never the sender.
+    /// </summary>
+    internal bool TryFindHostPeer(JourneyNode from, ReadOnlySpan<byte> frame, out JourneyNode peer, out HostInterface device)
+    {
+        const int EtherTypeOffset = 12, Ipv4DestinationOffset = EthernetHeader.Length + 16;
+        peer = null!;
+        device = null!;
+        if (frame.Length < EthernetHeader.Length + Ipv4Header.MinLength || BinaryPrimitives.ReadUInt16BigEndian(frame[EtherTypeOffset..]) != EtherTypes.IPv4)
+            return false;
+        uint dst = BinaryPrimitives.ReadUInt32BigEndian(frame[Ipv4DestinationOffset..]);
+        if (!_byIpv4.TryGetValue(dst, out peer!) || peer == from || peer.Node is not null)
+            return false;
+        foreach (var i in peer.Host!.Interfaces)
+        {
+            if (i.Kind == HostInterfaceKind.Ethernet && i.Address.Value == dst)
+            {
+                device = i;
+                return true;
+            }
+        }
+        return false;
     }
 }

@@ -16,8 +16,8 @@ public readonly record struct JourneyDrop(JourneyNode Node, JourneyDropPlace Pla
     /// <summary>The place as reports print it; a bridge drop names the bridge and its table.</summary>
     public string Where => Place switch
     {
-        JourneyDropPlace.Bridge when Table == DropCounters.NoTable => Node.Node.Bridge.Name,
-        JourneyDropPlace.Bridge => $"{Node.Node.Bridge.Name} table {Table}",
+        JourneyDropPlace.Bridge when Table == DropCounters.NoTable => Node.Bridged.Bridge.Name,
+        JourneyDropPlace.Bridge => $"{Node.Bridged.Bridge.Name} table {Table}",
         JourneyDropPlace.Host => "host",
         JourneyDropPlace.HostGenerated => "host (generated)",
         JourneyDropPlace.HostQueued => "host (neighbour queue)",

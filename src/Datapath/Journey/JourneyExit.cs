@@ -4,7 +4,8 @@ namespace Datapath.Engine;
 
 /// <summary>
 /// Where a frame leaves the emulation: a bridge port (a pod, the tunnel towards a node the journey does not
-/// follow, antrea-gw0 when no host stands behind it) or a host device other than the gateway (the uplink).
+/// follow, antrea-gw0 when no host stands behind it) or a host device other than the gateway (the uplink; on a
+/// Calico node a pod's cali veth). A transit (IJourneySink.Transit) names the port or device it left by the same way.
 /// Exactly one of <see cref="Port"/> and <see cref="Device"/> is set.
 /// </summary>
 public readonly struct JourneyExit

@@ -4,7 +4,8 @@ namespace Datapath.Engine;
 
 /// <summary>
 /// One node of a <see cref="Journey"/>: its bridge (the engine's <see cref="Engine.Node"/>) and, when it has one,
-/// its Linux host behind the gateway port. Without a host, antrea-gw0 is an exit like any port.
+/// its Linux host behind the gateway port (an Antrea node); or a host alone, with no bridge (a Calico node: pods on
+/// routed veths, vxlan.calico to the other nodes). Without a host, antrea-gw0 is an exit like any port.
 /// </summary>
 public sealed class JourneyNode
 {
@@ -13,6 +14,7 @@ public sealed class JourneyNode
     {
         Node = node;
         Host = host;
+        Name = node.Name;
         Tunnel = node.Bridge.Ports.FirstOrDefault(p => p.Kind == PortKind.Tunnel);
         Gateway = node.Bridge.Ports.FirstOrDefault(p => p.Kind == PortKind.Gateway);
         if (host is null)
@@ -24,9 +26,17 @@ public sealed class JourneyNode
         GatewayInterface = gw;
     }
 
-    public string Name => Node.Name;
-    public Node Node { get; }
-    /// <summary>The host stack behind the gateway port, or null.</summary>
+    /// <summary>A node with no bridge: its host is the whole node.</summary>
+    internal JourneyNode(HostStack host)
+    {
+        Host = host;
+        Name = host.Name;
+    }
+
+    public string Name { get; }
+    /// <summary>The node's bridge, or null for a node without one (a Calico node: its host is all there is).</summary>
+    public Node? Node { get; }
+    /// <summary>The host stack behind the gateway port (or the whole node when there is no bridge), or null.</summary>
     public HostStack? Host { get; }
     /// <summary>The bridge's gateway port (antrea-gw0, ofport 2), or null.</summary>
     public BridgePort? Gateway { get; }
@@ -34,6 +44,10 @@ public sealed class JourneyNode
     public HostInterface? GatewayInterface { get; }
     /// <summary>The bridge's GENEVE tunnel port (antrea-tun0), if any.</summary>
     public BridgePort? Tunnel { get; }
+
+    /// <summary>The bridge, for callers that have checked the node has one.</summary>
+    /// <exception cref="InvalidOperationException">The node has no bridge.</exception>
+    public Node Bridged => Node ?? throw new InvalidOperationException($"node {Name} has no bridge (its host is the whole node)");
 
     private Dictionary<uint, PodEndpoint>? _endpoints;
 

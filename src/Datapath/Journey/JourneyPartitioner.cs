@@ -41,7 +41,8 @@ internal sealed class JourneyPartitioner
         var tables = new List<(ConnectionTracker, List<ushort>, JourneyNode)>();
         foreach (var n in journey.Nodes)
         {
-            tables.Add((n.Node.Conntrack, [], n));
+            if (n.Node is { } bridged)
+                tables.Add((bridged.Conntrack, [], n));
             if (n.Host is { } h)
                 tables.Add((h.Conntrack, [], n));
         }

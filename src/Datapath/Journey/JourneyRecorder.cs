@@ -15,7 +15,6 @@ internal sealed class JourneyRecorder : IJourneySink
         public EventKind Kind;
         public JourneyExit Exit;
         public JourneyNode? Node;
-        public BridgePort? Port;
         public JourneyDrop Drop;
         public int Offset;
         public int Length;
@@ -45,12 +44,7 @@ internal sealed class JourneyRecorder : IJourneySink
 
     public void Output(in JourneyExit exit, ReadOnlySpan<byte> frame) => Add(EventKind.Output, frame).Exit = exit;
 
-    public void Transit(JourneyNode from, BridgePort tunnel, ReadOnlySpan<byte> frame)
-    {
-        ref var e = ref Add(EventKind.Transit, frame);
-        e.Node = from;
-        e.Port = tunnel;
-    }
+    public void Transit(in JourneyExit via, ReadOnlySpan<byte> frame) => Add(EventKind.Transit, frame).Exit = via;
 
     public void Deliver(JourneyNode node, ReadOnlySpan<byte> frame) => Add(EventKind.Deliver, frame).Node = node;
 
@@ -68,7 +62,7 @@ internal sealed class JourneyRecorder : IJourneySink
                 sink.Output(in e.Exit, FrameOf(in e));
                 break;
             case EventKind.Transit:
-                sink.Transit(e.Node!, e.Port!, FrameOf(in e));
+                sink.Transit(in e.Exit, FrameOf(in e));
                 break;
             case EventKind.Deliver:
                 sink.Deliver(e.Node!, FrameOf(in e));

@@ -14,8 +14,8 @@ namespace Datapath.Engine;
 /// </summary>
 internal sealed class JourneyWalk(Journey journey) : IPacketSink, IHostSink
 {
-    /// <summary>A continuing frame: into <see cref="Node"/>'s host on its gateway device, or into its bridge on <see cref="InPort"/>.</summary>
-    private readonly record struct PendingHop(JourneyNode Node, bool ToHost, uint InPort, byte[] Buffer, int Length);
+    /// <summary>A continuing frame: into <see cref="Node"/>'s host on <see cref="Device"/> (null: its gateway device), or into its bridge on <see cref="InPort"/>.</summary>
+    private readonly record struct PendingHop(JourneyNode Node, bool ToHost, uint InPort, byte[] Buffer, int Length, HostInterface? Device = null);
 
     private readonly Queue<PendingHop> _queue = new();
     /// <summary>With a trace: for each frame the current bridge traversal sent, in order, whether it left.</summary>
@@ -65,7 +65,7 @@ internal sealed class JourneyWalk(Journey journey) : IPacketSink, IHostSink
                 _hops++;
                 var frame = h.Buffer.AsSpan(0, h.Length);
                 if (h.ToHost)
-                    Host(h.Node, h.Node.GatewayInterface!, frame);
+                    Host(h.Node, h.Device ?? h.Node.GatewayInterface!, frame);
                 else
                     Bridge(h.Node, h.InPort, frame, in Unsafe.NullRef<FlowKey>());
             }
@@ -87,9 +87,10 @@ internal sealed class JourneyWalk(Journey journey) : IPacketSink, IHostSink
             traced = t.Outputs.Count;
             _traceLeft.Clear();
         }
-        var verdict = !Unsafe.IsNullRef(in tunnel) ? node.Node.ProcessDecapsulated(inPort, frame, in tunnel, this, _nowMs, _trace)
-            : prepared >= 0 && _trace is null ? node.Node.ProcessPrepared(prepared, inPort, frame, this, _nowMs)
-            : node.Node.Process(inPort, frame, this, _nowMs, _trace);
+        var bridge = node.Bridged;
+        var verdict = !Unsafe.IsNullRef(in tunnel) ? bridge.ProcessDecapsulated(inPort, frame, in tunnel, this, _nowMs, _trace)
+            : prepared >= 0 && _trace is null ? bridge.ProcessPrepared(prepared, inPort, frame, this, _nowMs)
+            : bridge.Process(inPort, frame, this, _nowMs, _trace);
         if (_trace is { } t2)
             KeepExitsOnly(t2, traced);
         if (verdict.Dropped)
@@ -152,7 +153,7 @@ internal sealed class JourneyWalk(Journey journey) : IPacketSink, IHostSink
         else if (port.Kind == PortKind.Tunnel && journey.Scope == JourneyScope.Cluster && journey.TryFindPeer(from, frame, out var peer))
         {
             _transits++;
-            _sink?.Transit(from, port, frame);
+            _sink?.Transit(new JourneyExit(from, port, null), frame);
             _queue.Enqueue(new PendingHop(peer, ToHost: false, peer.Tunnel!.OfPort, Copy(frame), frame.Length));
         }
         else
@@ -186,6 +187,14 @@ internal sealed class JourneyWalk(Journey journey) : IPacketSink, IHostSink
         if (device == from.GatewayInterface)
         {
             _queue.Enqueue(new PendingHop(from, ToHost: false, from.Gateway!.OfPort, Copy(frame), frame.Length));
+            return;
+        }
+        if (from.Node is null && journey.Scope == JourneyScope.Cluster && journey.TryFindHostPeer(from, frame, out var peer, out var peerDevice))
+        {
+            // A bridge-less node's underlay frame (vxlan.calico's outer packet) to another such node: its host receives it.
+            _transits++;
+            _sink?.Transit(new JourneyExit(from, null, device), frame);
+            _queue.Enqueue(new PendingHop(peer, ToHost: true, 0, Copy(frame), frame.Length, peerDevice));
             return;
         }
         _outputs++;

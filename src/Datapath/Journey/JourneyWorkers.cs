@@ -95,7 +95,7 @@ public sealed class JourneyWorkers : IDisposable
         ArgumentNullException.ThrowIfNull(journey);
         ArgumentOutOfRangeException.ThrowIfLessThan(workers, 1);
         _journey = journey;
-        _nodes = [.. journey.Nodes.Select(n => n.Node)];
+        _nodes = [.. journey.Nodes.Select(n => n.Node).OfType<Node>()];
         _workers = new Worker[workers];
         for (int w = 0; w < workers; w++)
             _workers[w] = new Worker(this, w);
@@ -190,7 +190,9 @@ public sealed class JourneyWorkers : IDisposable
                 int i = c + k;
                 batch.Next();
                 sink.FrameStart(window, i);
-                var result = window.IsLocal(i) ? _journey.RunLocal(window.Node(i), window.Frame(i), sink, window.NowMs(i))
+                var result = window.IsLocal(i) ? (window.Device(i) is { } device
+                        ? _journey.RunHost(window.Node(i), device, window.Frame(i), sink, window.NowMs(i))
+                        : _journey.RunLocal(window.Node(i), window.Frame(i), sink, window.NowMs(i)))
                     : slots[k] >= 0 ? _journey.RunPrepared(window.Node(i), slots[k], window.InPort(i), window.Frame(i), sink, window.NowMs(i))
                     : _journey.Run(window.Node(i), window.InPort(i), window.Frame(i), sink, window.NowMs(i));
                 sink.FrameDone(window, i, in result);
@@ -288,7 +290,8 @@ public sealed class JourneyWorkers : IDisposable
         long h = 0;
         foreach (var n in _journey.Nodes)
         {
-            h = h * 31 + (long)n.Node.Conntrack.NatRandomState + n.Node.Bridge.MacTable.Changes;
+            if (n.Node is { } bridged)
+                h = h * 31 + (long)bridged.Conntrack.NatRandomState + bridged.Bridge.MacTable.Changes;
             if (n.Host is { } host)
                 h = h * 31 + (long)host.Conntrack.NatRandomState + (long)(host.Netfilter?.Random.State ?? 0);
         }

@@ -76,7 +76,7 @@ public sealed class JourneyPropertyTests
         });
 
     private static long CountedDrops(Journey journey)
-        => journey.HopLimitDrops + journey.Nodes.Sum(n => n.Node.Bridge.Drops.Total + (n.Host?.TotalDrops ?? 0));
+        => journey.HopLimitDrops + journey.Nodes.Sum(n => n.Bridged.Bridge.Drops.Total + (n.Host?.TotalDrops ?? 0));
 
     [Fact]
     [Trait("Category", PropertyRun.Trait)]

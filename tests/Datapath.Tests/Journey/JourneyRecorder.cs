@@ -30,7 +30,7 @@ internal sealed class JourneyRecorder : IJourneySink
 
     public void Output(in JourneyExit exit, ReadOnlySpan<byte> frame) => Outputs.Add(new RecordedExit(exit.Node.Name, exit.Name, exit.OfPort, frame.ToArray()));
 
-    public void Transit(JourneyNode from, BridgePort tunnel, ReadOnlySpan<byte> frame) => Transits.Add(new RecordedExit(from.Name, tunnel.Name, tunnel.OfPort, frame.ToArray()));
+    public void Transit(in JourneyExit via, ReadOnlySpan<byte> frame) => Transits.Add(new RecordedExit(via.Node.Name, via.Name, via.OfPort, frame.ToArray()));
 
     public void Deliver(JourneyNode node, ReadOnlySpan<byte> frame) => Delivered.Add(frame.ToArray());
 

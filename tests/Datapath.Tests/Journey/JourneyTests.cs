@@ -122,7 +122,7 @@ public sealed class JourneyTests
     public void Every_frame_in_is_accounted_and_every_drop_counted_once_where_it_happens(string node, string port, byte[] frame)
     {
         using var journey = SeedJourney();
-        long DropsCounted() => journey.Nodes.Sum(n => n.Node.Bridge.Drops.Total + (n.Host?.TotalDrops ?? 0)) + journey.HopLimitDrops;
+        long DropsCounted() => journey.Nodes.Sum(n => n.Bridged.Bridge.Drops.Total + (n.Host?.TotalDrops ?? 0)) + journey.HopLimitDrops;
         var rec = new JourneyRecorder();
         long before = DropsCounted();
         var r = journey.Inject(node, port, frame, rec, 1000);
@@ -190,7 +190,7 @@ public sealed class JourneyTests
         public long Outputs;
 
         public void Output(in JourneyExit exit, ReadOnlySpan<byte> frame) => Outputs++;
-        public void Transit(JourneyNode from, BridgePort tunnel, ReadOnlySpan<byte> frame) { }
+        public void Transit(in JourneyExit via, ReadOnlySpan<byte> frame) { }
         public void Deliver(JourneyNode node, ReadOnlySpan<byte> frame) { }
         public void Drop(in JourneyDrop drop) { }
     }

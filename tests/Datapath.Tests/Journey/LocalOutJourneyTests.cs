@@ -118,7 +118,7 @@ public sealed class LocalOutJourneyTests
         var synAck = PacketBuilder.Tcp(CorednsMac, Gw1Mac, Coredns, Gw1, 53, Ephemeral, TcpFlags.Syn | TcpFlags.Ack, seq: 5000, ack: 1001, window: 65160);
         var trace = new Trace();
         r.Clear();
-        var result = journey.Run(worker1, worker1.Node.Bridge.GetPort(CorednsPort).OfPort, synAck, r, 1001, trace);
+        var result = journey.Run(worker1, worker1.Bridged.Bridge.GetPort(CorednsPort).OfPort, synAck, r, 1001, trace);
         Assert.Empty(r.Drops);
         Assert.Empty(r.Outputs);
         Assert.Single(r.Delivered);
