@@ -56,6 +56,11 @@ public sealed class XtablesMonitor
     /// <summary>How many events were written.</summary>
     public long Events { get; private set; }
 
+    /// <summary>The nodes whose events were written, in the order they first appeared.</summary>
+    public IReadOnlyList<string> Nodes => _nodes;
+
+    private readonly List<string> _nodes = [];
+
     /// <summary>Subscribes to the trace events of <paramref name="rules"/> (one node's tables) as <paramref name="node"/>.</summary>
     public void Attach(RuleSet rules, string node)
     {
@@ -108,11 +113,10 @@ public sealed class XtablesMonitor
             Write(sb);
         }
 
-        /// <summary>A built-in chain ended: <c>table:chain:policy:ACCEPT</c> (after <c>table:chain:return:</c> on Linux 5.15).</summary>
+        /// <summary>A built-in chain ended: <c>table:chain:policy:ACCEPT</c> (on Linux 5.15 after the chain's own return
+        /// event, <see cref="ChainEnd"/>, when it fell off its end).</summary>
         public void Policy(ref NetfilterPacket packet, Chain chain)
         {
-            if (monitor.Style == XtablesTraceStyle.Linux515)
-                Return(ref packet, chain);
             var sb = new StringBuilder(128);
             uint id = Begin(ref packet, sb, printHeaders: monitor.Style == XtablesTraceStyle.Linux618);
             sb.Append(" TRACE: 2 ").Append(id.ToString("x8", CultureInfo.InvariantCulture)).Append(' ')
@@ -121,7 +125,7 @@ public sealed class XtablesMonitor
             Write(sb);
         }
 
-        /// <summary>A user chain ended without a verdict (Linux 5.15 only): <c>table:chain:return:</c>.</summary>
+        /// <summary>A chain fell off its end (Linux 5.15 only; a built-in one before its policy): <c>table:chain:return:</c>.</summary>
         public void ChainEnd(ref NetfilterPacket packet, Chain chain)
         {
             if (monitor.Style == XtablesTraceStyle.Linux515)
@@ -159,10 +163,13 @@ public sealed class XtablesMonitor
         {
             lock (monitor._lock)
             {
-                if (monitor.NodeComments && !string.Equals(monitor._lastNode, node, StringComparison.Ordinal))
+                if (!string.Equals(monitor._lastNode, node, StringComparison.Ordinal))
                 {
-                    monitor._output.Write("# " + node + "\n");
+                    if (monitor.NodeComments)
+                        monitor._output.Write("# " + node + "\n");
                     monitor._lastNode = node;
+                    if (!monitor._nodes.Contains(node))
+                        monitor._nodes.Add(node);
                 }
                 monitor._output.Write(sb.ToString());
                 monitor.Events++;
