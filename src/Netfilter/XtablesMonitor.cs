@@ -56,10 +56,23 @@ public sealed class XtablesMonitor
     /// <summary>How many events were written.</summary>
     public long Events { get; private set; }
 
+    /// <summary>How many packets were traced: counted once their first event is written.</summary>
+    public long Packets => Volatile.Read(ref _packets);
+
+    private long _packets;
+
     /// <summary>The nodes whose events were written, in the order they first appeared.</summary>
     public IReadOnlyList<string> Nodes => _nodes;
 
     private readonly List<string> _nodes = [];
+
+    /// <summary>Runs <paramref name="action"/> while no event is being written (to read the output a live run writes to).</summary>
+    public void Exclusive(Action action)
+    {
+        ArgumentNullException.ThrowIfNull(action);
+        lock (_lock)
+            action();
+    }
 
     /// <summary>Subscribes to the trace events of <paramref name="rules"/> (one node's tables) as <paramref name="node"/>.</summary>
     public void Attach(RuleSet rules, string node)
@@ -88,6 +101,10 @@ public sealed class XtablesMonitor
     /// <summary>One node's subscription: what the engine calls.</summary>
     internal sealed class Tap(XtablesMonitor monitor, string node)
     {
+        // Set between a packet's first id and the write of that event, on the writing thread.
+        [ThreadStatic]
+        private static bool t_firstEvent;
+
         public XtablesMonitor Monitor => monitor;
 
         public bool TraceAll => monitor.TraceAll;
@@ -149,6 +166,7 @@ public sealed class XtablesMonitor
             {
                 lock (monitor._lock)
                     packet.XtablesTraceId = monitor.NextId();
+                t_firstEvent = true;
             }
             if (packet.XtablesHeaderPending)
             {
@@ -173,6 +191,11 @@ public sealed class XtablesMonitor
                 }
                 monitor._output.Write(sb.ToString());
                 monitor.Events++;
+                if (t_firstEvent)
+                {
+                    t_firstEvent = false;
+                    Interlocked.Increment(ref monitor._packets);
+                }
             }
         }
     }
