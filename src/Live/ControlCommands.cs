@@ -382,6 +382,9 @@ internal sealed class ControlCommands(LiveNode live, TimeProvider time)
             long until = time.GetTimestamp() + (long)(wait * time.TimestampFrequency);
             while (time.GetTimestamp() < until && monitor.Packets < count)
                 Thread.Sleep(20);
+            // The N-th packet's first event is in: give its walk (the later hooks) a moment to be reported too.
+            if (monitor.Packets >= count)
+                Thread.Sleep(200);
         }
         finally
         {

@@ -47,31 +47,6 @@ public sealed class ControlSocketTests : IDisposable
     }
 
     [Fact]
-    public async Task XtablesMonitorTraceShowsWhatARawTraceRuleSelects()
-    {
-        // Seed 002's steps on the live host: add the TRACE rule, listen, send (here a ping from the host), read.
-        var add = Ctl("iptables", "-t", "raw", "-A", "OUTPUT", "-p", "icmp", "-j", "TRACE");
-        Assert.True(add.Code == 0, add.Err);
-        Assert.Contains("-A OUTPUT -p icmp -j TRACE", Ctl("iptables", "-t", "raw", "-S").Out, StringComparison.Ordinal);
-        var monitor = Task.Run(() => Ctl("xtables-monitor", "--trace", "-c", "1", "-W", "8"));
-        // Ping until the monitor has its packet (it subscribes when its request arrives, which takes a moment).
-        for (int i = 0; i < 30 && !monitor.IsCompleted; i++)
-        {
-            Ctl("ping", "-c", "1", "-i", "0", "-W", "0.1", "10.222.1.47");
-            await Task.Delay(100);
-        }
-        var (code, text, err) = await monitor;
-        Assert.True(code == 0, err);
-        Assert.StartsWith("PACKET: 2 ", text, StringComparison.Ordinal);
-        Assert.Contains(" OUT=antrea-gw0 SRC=10.222.1.1 DST=10.222.1.47 LEN=", text, StringComparison.Ordinal);
-        // raw's OUTPUT chain is the new table's first object (handle 1), the rule the second.
-        Assert.Contains(" raw:OUTPUT:rule:0x2:CONTINUE  -4 -t raw -A OUTPUT -p icmp -j TRACE\n", text, StringComparison.Ordinal);
-        Assert.Contains(" raw:OUTPUT:policy:ACCEPT \n", text, StringComparison.Ordinal);
-        var bad = Ctl("xtables-monitor", "-e");
-        Assert.Equal(1, bad.Code);
-    }
-
-    [Fact]
     public void TheControlSocketIsOwnerOnly()
     {
         if (!OperatingSystem.IsWindows())
