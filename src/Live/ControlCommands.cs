@@ -47,7 +47,13 @@ internal sealed class ControlCommands(LiveNode live, TimeProvider time)
           flush-conntrack [zone=N]                      delete conntrack entries
           iptables [-t T] -L [CHAIN] [-n] [-v] [-x] [--line-numbers] | -S [CHAIN] [-v]
                                                         the host's rules with live counters, as iptables 1.8.9 lists them
+          iptables [-t T] -A CHAIN RULE | -I CHAIN [N] RULE
+                                                        add a rule to the host's tables (e.g. -t raw -A OUTPUT -p icmp -j TRACE)
           iptables-save [-c] [-t T]                     the host's rules as iptables-save writes them (no date lines)
+          xtables-monitor --trace [-W SEC] [-c N] [--kernel 5.15|6.18]
+                                                        what TRACE rules select, as xtables-monitor --trace prints it,
+                                                        for SEC seconds (default 5, at most 8: a reply is due within 10 s)
+                                                        or until N packets
           conntrack -L                                  the host's connections, as conntrack-tools' conntrack -L
           ip neigh [show]                               the host's ARP cache with NUD states, as ip neigh show prints it
           trace [--json] FLOW                           ofproto/trace on the live tables (conntrack: see docs/lab.md)
@@ -86,7 +92,9 @@ internal sealed class ControlCommands(LiveNode live, TimeProvider time)
                 "show" => rest.Length == 0 ? ControlReply.Ok(Lines(OfctlReplies.Show(Bridge, OfctlReplies.DefaultLocalMac(live.Node.Name, Bridge.Name)))) : ControlReply.Error("show takes no arguments"),
                 "dump-conntrack" => DumpConntrack(rest),
                 "flush-conntrack" => FlushConntrack(rest),
+                "iptables" when rest.Contains("-A") || rest.Contains("-I") => HostIptablesAdd(rest),
                 "iptables" => HostIptables(rest, IptablesCommandLine.Run),
+                "xtables-monitor" => XtablesMonitorTrace(rest),
                 "iptables-save" => HostIptables(rest, IptablesCommandLine.RunSave),
                 "conntrack" => HostConntrack(rest),
                 "ip" => HostIp(rest),
@@ -359,6 +367,96 @@ internal sealed class ControlCommands(LiveNode live, TimeProvider time)
         var error = new StringBuilder();
         int code = tool(host.Netfilter?.Rules ?? new RuleSet(), args.ToArray(), output, error);
         return code == 0 ? ControlReply.Ok(output.ToString()) : new ControlReply(ControlReply.StatusBadCommand, error.ToString());
+    }
+
+    /// <summary>`iptables [-t T] -A|-I ...`: the rule joins the host's live tables (the engine is rebuilt over them; the
+    /// table's counters are kept). Words with blanks are quoted again, as the shell had them.</summary>
+    private ControlReply HostIptablesAdd(ReadOnlySpan<string> args)
+    {
+        if (live.Host is not { } host || host.Netfilter?.Rules is not { } rules)
+            return ControlReply.Error("this node runs no host stack with iptables");
+        var words = new List<string>();
+        foreach (var a in args)
+            words.Add(a.Length == 0 || a.Contains(' ', StringComparison.Ordinal) || a.Contains('\t', StringComparison.Ordinal) ? "\"" + a.Replace("\"", "\\\"", StringComparison.Ordinal) + "\"" : a);
+        string command = string.Join(' ', words);
+        lock (_modLock)
+        {
+            IptablesAppend.Add(rules, command, "iptables");
+            host.Reseed((ulong)time.GetTimestamp());
+        }
+        return ControlReply.Ok("");
+    }
+
+    /// <summary>
+    /// `xtables-monitor --trace`: subscribes to the host's tables and answers, after -W seconds or -c traced packets,
+    /// with what xtables-monitor would have printed meanwhile (one subscriber at a time: a second replaces the first).
+    /// </summary>
+    private ControlReply XtablesMonitorTrace(ReadOnlySpan<string> args)
+    {
+        double wait = 5;
+        int count = int.MaxValue;
+        bool trace = false;
+        var style = XtablesTraceStyle.Linux515;
+        for (int i = 0; i < args.Length; i++)
+        {
+            string a = args[i];
+            if (a is "--trace" or "-t")
+            {
+                trace = true;
+            }
+            else if (a is "-W" or "-c" or "--kernel")
+            {
+                if (i + 1 >= args.Length)
+                    return ControlReply.Error($"xtables-monitor: {a} needs a value");
+                string v = args[++i];
+                if (a == "--kernel")
+                {
+                    if (v is not ("5.15" or "6.18"))
+                        return ControlReply.Error($"xtables-monitor: --kernel {v}: 5.15 or 6.18");
+                    style = v == "6.18" ? XtablesTraceStyle.Linux618 : XtablesTraceStyle.Linux515;
+                }
+                else if (!double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out double d) || d <= 0
+                    || (a == "-W" ? d > 8 : d != Math.Floor(d) || d > 1_000_000))
+                {
+                    return ControlReply.Error(a == "-W" ? $"xtables-monitor: -W {v}: seconds, more than 0 and at most 8 (the control socket answers within 10 s)" : $"xtables-monitor: -c {v}: a number of packets");
+                }
+                else if (a == "-W")
+                {
+                    wait = d;
+                }
+                else
+                {
+                    count = (int)d;
+                }
+            }
+            else
+            {
+                return ControlReply.Error($"xtables-monitor: unknown option '{a}' (--trace [-W SEC] [-c N] [--kernel 5.15|6.18])");
+            }
+        }
+        if (!trace)
+            return ControlReply.Error("xtables-monitor: only --trace is implemented (the rule-set events of -e are not)");
+        if (live.Host?.Netfilter?.Rules is not { } rules)
+            return ControlReply.Error("this node runs no host stack with iptables");
+        var text = new StringWriter();
+        var monitor = new XtablesMonitor(text, style, (ulong)time.GetTimestamp());
+        monitor.Attach(rules, live.Node.Name);
+        try
+        {
+            long until = time.GetTimestamp() + (long)(wait * time.TimestampFrequency);
+            while (time.GetTimestamp() < until && monitor.Packets < count)
+                Thread.Sleep(20);
+            // The N-th packet's first event is in: give its walk (the later hooks) a moment to be reported too.
+            if (monitor.Packets >= count)
+                Thread.Sleep(200);
+        }
+        finally
+        {
+            XtablesMonitor.Detach(rules);
+        }
+        string written = "";
+        monitor.Exclusive(() => written = text.ToString());
+        return ControlReply.Ok(written);
     }
 
     /// <summary>`conntrack -L` (or `--dump`): the host's connections as conntrack-tools prints them (its count line omitted).</summary>

@@ -56,6 +56,24 @@ public sealed class XtablesMonitor
     /// <summary>How many events were written.</summary>
     public long Events { get; private set; }
 
+    /// <summary>How many packets were traced: counted once their first event is written.</summary>
+    public long Packets => Volatile.Read(ref _packets);
+
+    private long _packets;
+
+    /// <summary>The nodes whose events were written, in the order they first appeared.</summary>
+    public IReadOnlyList<string> Nodes => _nodes;
+
+    private readonly List<string> _nodes = [];
+
+    /// <summary>Runs <paramref name="action"/> while no event is being written (to read the output a live run writes to).</summary>
+    public void Exclusive(Action action)
+    {
+        ArgumentNullException.ThrowIfNull(action);
+        lock (_lock)
+            action();
+    }
+
     /// <summary>Subscribes to the trace events of <paramref name="rules"/> (one node's tables) as <paramref name="node"/>.</summary>
     public void Attach(RuleSet rules, string node)
     {
@@ -83,6 +101,10 @@ public sealed class XtablesMonitor
     /// <summary>One node's subscription: what the engine calls.</summary>
     internal sealed class Tap(XtablesMonitor monitor, string node)
     {
+        // Set between a packet's first id and the write of that event, on the writing thread.
+        [ThreadStatic]
+        private static bool t_firstEvent;
+
         public XtablesMonitor Monitor => monitor;
 
         public bool TraceAll => monitor.TraceAll;
@@ -108,11 +130,10 @@ public sealed class XtablesMonitor
             Write(sb);
         }
 
-        /// <summary>A built-in chain ended: <c>table:chain:policy:ACCEPT</c> (after <c>table:chain:return:</c> on Linux 5.15).</summary>
+        /// <summary>A built-in chain ended: <c>table:chain:policy:ACCEPT</c> (on Linux 5.15 after the chain's own return
+        /// event, <see cref="ChainEnd"/>, when it fell off its end).</summary>
         public void Policy(ref NetfilterPacket packet, Chain chain)
         {
-            if (monitor.Style == XtablesTraceStyle.Linux515)
-                Return(ref packet, chain);
             var sb = new StringBuilder(128);
             uint id = Begin(ref packet, sb, printHeaders: monitor.Style == XtablesTraceStyle.Linux618);
             sb.Append(" TRACE: 2 ").Append(id.ToString("x8", CultureInfo.InvariantCulture)).Append(' ')
@@ -121,7 +142,7 @@ public sealed class XtablesMonitor
             Write(sb);
         }
 
-        /// <summary>A user chain ended without a verdict (Linux 5.15 only): <c>table:chain:return:</c>.</summary>
+        /// <summary>A chain fell off its end (Linux 5.15 only; a built-in one before its policy): <c>table:chain:return:</c>.</summary>
         public void ChainEnd(ref NetfilterPacket packet, Chain chain)
         {
             if (monitor.Style == XtablesTraceStyle.Linux515)
@@ -145,6 +166,7 @@ public sealed class XtablesMonitor
             {
                 lock (monitor._lock)
                     packet.XtablesTraceId = monitor.NextId();
+                t_firstEvent = true;
             }
             if (packet.XtablesHeaderPending)
             {
@@ -159,13 +181,21 @@ public sealed class XtablesMonitor
         {
             lock (monitor._lock)
             {
-                if (monitor.NodeComments && !string.Equals(monitor._lastNode, node, StringComparison.Ordinal))
+                if (!string.Equals(monitor._lastNode, node, StringComparison.Ordinal))
                 {
-                    monitor._output.Write("# " + node + "\n");
+                    if (monitor.NodeComments)
+                        monitor._output.Write("# " + node + "\n");
                     monitor._lastNode = node;
+                    if (!monitor._nodes.Contains(node))
+                        monitor._nodes.Add(node);
                 }
                 monitor._output.Write(sb.ToString());
                 monitor.Events++;
+                if (t_firstEvent)
+                {
+                    t_firstEvent = false;
+                    Interlocked.Increment(ref monitor._packets);
+                }
             }
         }
     }

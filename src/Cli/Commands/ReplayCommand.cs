@@ -5,6 +5,7 @@ using Datapath.Cli.Scenario;
 using Datapath.Engine;
 using Datapath.Engine.Host;
 using Datapath.Io.Capture;
+using Datapath.Netfilter;
 using Datapath.Packets;
 using Spectre.Console;
 
@@ -63,6 +64,8 @@ internal sealed class ReplayCommand : ICliCommand
         args.AddTo(command);
         var ctLimits = new ConntrackLimitOptions();
         ctLimits.AddTo(command);
+        var xtables = new XtablesTraceOptions();
+        xtables.AddTo(command, traceFile: true);
         command.SetAction(parse =>
         {
             var stdout = parse.InvocationConfiguration.Output;
@@ -101,10 +104,25 @@ internal sealed class ReplayCommand : ICliCommand
                     return code;
             }
             var scope = isCluster ? JourneyScope.Cluster : parse.GetValue(bridgeOnly) ? JourneyScope.Bridge : JourneyScope.Node;
-            using var journey = ScenarioHosts.BuildJourney(scenario, scope, (ulong)(parse.GetValue(args.Seed) ?? 1));
+            ulong seed = (ulong)(parse.GetValue(args.Seed) ?? 1);
+            using var journey = ScenarioHosts.BuildJourney(scenario, scope, seed);
             HostInterface? fixedDevice = null;
             if (bridgeless && !local && !TraceCommand.HostDevice(journey.GetNode(nodeName!), portName!, stderr, out fixedDevice, out code))
                 return code;
+            // Like xtables-monitor on each node the replay runs: --node's host, or every host for --cluster (then a
+            // "# NODE" line before each node's events).
+            var traced = isCluster || nodeName is null ? journey.Nodes.ToList() : [journey.GetNode(nodeName)];
+            if (!xtables.TryAddRules(parse, traced, seed, stderr, out code))
+                return code;
+            using var xtablesOut = XtablesTraceOptions.OpenTrace(parse.GetValue(xtables.Trace), stdout, stderr, out code);
+            if (code != ExitCodes.Ok)
+                return code;
+            if (xtablesOut is not null)
+            {
+                var monitor = new XtablesMonitor(xtablesOut, xtables.Style(parse), seed) { NodeComments = traced.Count(n => n.Host?.Netfilter is not null) > 1 };
+                if (XtablesTraceOptions.Attach(monitor, traced) == 0)
+                    stderr.WriteLine("warning: --xtables-trace: no raw-table TRACE rule on any host, so no packet is traced (add one with --iptables-add '-t raw -A OUTPUT -p tcp --dport 80 -j TRACE')");
+            }
             bool cache = !parse.GetValue(noCache);
             foreach (var n in scenario.Cluster.Nodes)
             {
@@ -228,6 +246,11 @@ internal sealed class ReplayCommand : ICliCommand
                 return c;
             }
 
+            if (xtablesOut is not null)
+            {
+                XtablesTraceOptions.Detach(traced);
+                xtablesOut.Flush();
+            }
             summary.Finish(clock.Elapsed, scenario.Cluster.Nodes.Select(n => n.CacheStats), cache);
             if (json)
             {

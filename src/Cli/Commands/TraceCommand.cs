@@ -8,6 +8,7 @@ using Datapath.Engine;
 using Datapath.Engine.Host;
 using Datapath.Engine.Tracing;
 using Datapath.Io.Capture;
+using Datapath.Netfilter;
 using Datapath.Packets;
 
 namespace Datapath.Cli.Commands;
@@ -16,7 +17,8 @@ namespace Datapath.Cli.Commands;
 /// `datapath trace [--scenario DIR] --node N --in-port PORT 'FLOW'` or `--pcap F [--frame K]`:
 /// the packet's whole walk — every table, rule, action effect, conntrack result, recirculation,
 /// tunnel and the final verdict — readable like `ovs-appctl ofproto/trace`, or as JSON; `--format ovs`:
-/// exactly what OVS 3.1's ofproto/trace prints (TraceFormatOptions, docs/trace.md).
+/// exactly what OVS 3.1's ofproto/trace prints; `--format xtables`: the netfilter part as `xtables-monitor --trace`
+/// prints it (TraceFormatOptions, XtablesTraceOptions, docs/trace.md).
 /// </summary>
 internal sealed class TraceCommand : ICliCommand
 {
@@ -39,6 +41,8 @@ internal sealed class TraceCommand : ICliCommand
         args.AddTo(command);
         var ovs = new TraceFormatOptions();
         ovs.AddTo(command);
+        var xtables = new XtablesTraceOptions();
+        xtables.AddTo(command, traceFile: false);
         command.SetAction(parse =>
         {
             var stdout = parse.InvocationConfiguration.Output;
@@ -76,12 +80,20 @@ internal sealed class TraceCommand : ICliCommand
             if (port is null && !local && node is not null)
                 return code;
             var scope = parse.GetValue(bridgeOnly) ? JourneyScope.Bridge : JourneyScope.Cluster;
-            using var journey = ScenarioHosts.BuildJourney(scenario, scope, (ulong)(parse.GetValue(args.Seed) ?? 1));
+            ulong seed = (ulong)(parse.GetValue(args.Seed) ?? 1);
+            using var journey = ScenarioHosts.BuildJourney(scenario, scope, seed);
             var from = journey.GetNode(nodeName);
             // A bridge-less node's frame enters a device of its host (--in-port names it).
             HostInterface? device = null;
             if (!local && node is null && !HostDevice(from, parse.GetValue(inPort)!, stderr, out device, out code))
                 return code;
+            if (!xtables.TryAddRules(parse, journey.Nodes, seed, stderr, out code))
+                return code;
+            // --format xtables: the packet is traced from its first hook, in every node's host it meets.
+            var xtablesText = new StringWriter();
+            var monitor = ovs.Xtables(parse) ? new XtablesMonitor(xtablesText, xtables.Style(parse), seed) { TraceAll = true, NodeComments = true } : null;
+            if (monitor is not null)
+                XtablesTraceOptions.Attach(monitor, journey.Nodes);
             // Port names by default, as traces always showed them; --names adds table names, --no-names shows numbers.
             var trace = new Trace
             {
@@ -139,7 +151,12 @@ internal sealed class TraceCommand : ICliCommand
                 && !TraceHtmlFiles.TryWritePage(htmlPath, new TraceHtmlPage(device is not null ? $"Packet walk: in on {nodeName} device {device.Name}" : port is null ? $"Packet walk: sent by {nodeName}'s own stack" : $"Packet walk: in on {nodeName} port {port.Name}", pcapPath is null ? null : $"{pcapPath}, frame {parse.GetValue(frameIndex)}", trace, scenario.Cluster), stderr, out code))
                 return code;
 
-            if (ovs.Ovs(parse))
+            if (monitor is not null)
+            {
+                XtablesTraceOptions.Detach(journey.Nodes);
+                WriteXtables(stdout, stderr, monitor, xtablesText.ToString(), port is null ? "the node's stack" : "port " + port.Name);
+            }
+            else if (ovs.Ovs(parse))
                 stdout.Write(OvsTraceRenderer.Render(trace));
             else if (parse.GetValue(args.Json))
                 stdout.WriteLine(TraceJsonWriter.Write(trace, indented: true));
@@ -187,6 +204,22 @@ internal sealed class TraceCommand : ICliCommand
             code = CliError.Located(stderr, e);
             return null;
         }
+    }
+
+    /// <summary>
+    /// The xtables-monitor output: as the monitor prints it when one node's host saw the packet; with a <c># NODE</c>
+    /// line before each node's events when the packet crossed several hosts; a note on stderr when no host saw it.
+    /// </summary>
+    private static void WriteXtables(TextWriter stdout, TextWriter stderr, XtablesMonitor monitor, string text, string from)
+    {
+        if (monitor.Events == 0)
+        {
+            stderr.WriteLine($"note: the packet from {from} met no iptables (no host stack with rules on its way), so xtables-monitor prints nothing");
+            return;
+        }
+        if (monitor.Nodes.Count == 1)
+            text = text[(text.IndexOf('\n', StringComparison.Ordinal) + 1)..];
+        stdout.Write(text);
     }
 
     /// <summary>The K-th frame of a capture file (1-based), and its timestamp in milliseconds.</summary>

@@ -6,15 +6,15 @@ using Datapath.Engine.Tracing;
 namespace Datapath.Cli.Commands;
 
 /// <summary>
-/// `datapath trace`'s ofproto/trace options: `--format default|ovs` (ovs: what `ovs-appctl ofproto/trace` of OVS 3.1
-/// prints, docs/trace.md), `--ct-next STATE` (repeatable: the ct_state each recirculation resumes with, as
+/// `datapath trace`'s ofproto/trace options: `--format default|ovs|xtables` (ovs: what `ovs-appctl ofproto/trace` of OVS 3.1
+/// prints; xtables: the netfilter part as `xtables-monitor --trace` prints it; docs/trace.md), `--ct-next STATE` (repeatable: the ct_state each recirculation resumes with, as
 /// ofproto/trace's own option) and `--first-recirc-id N` (number recirculations as a daemon that used N-1 ids before).
 /// </summary>
 internal sealed class TraceFormatOptions
 {
     public Option<string> Format { get; } = new("--format")
     {
-        Description = "default: our trace (names, effects, conntrack, verdict, frames); ovs: exactly what ovs-appctl ofproto/trace of Open vSwitch 3.1 prints (numbers, set_field, Final flow, datapath actions with datapath port numbers)",
+        Description = "default: our trace (names, effects, conntrack, verdict, frames); ovs: exactly what ovs-appctl ofproto/trace of Open vSwitch 3.1 prints (numbers, set_field, Final flow, datapath actions with datapath port numbers); xtables: the netfilter part as xtables-monitor --trace prints it (the packet traced from its first hook; --xtables-kernel picks the kernel)",
         DefaultValueFactory = _ => "default",
     };
 
@@ -31,7 +31,7 @@ internal sealed class TraceFormatOptions
         Description = "Print recirc_ids from N (decimal or 0x hex) instead of 1: OVS counts them over the daemon's life, so a trace after others starts higher",
     };
 
-    public TraceFormatOptions() => Format.AcceptOnlyFromAmong("default", "ovs");
+    public TraceFormatOptions() => Format.AcceptOnlyFromAmong("default", "ovs", "xtables");
 
     public void AddTo(Command command)
     {
@@ -41,6 +41,8 @@ internal sealed class TraceFormatOptions
     }
 
     public bool Ovs(ParseResult parse) => parse.GetValue(Format) == "ovs";
+
+    public bool Xtables(ParseResult parse) => parse.GetValue(Format) == "xtables";
 
     /// <summary>The --ct-next states and the first recirc_id, or false after a clear error on stderr.</summary>
     public bool TryRead(ParseResult parse, bool json, TextWriter stderr, out List<uint> ctNext, out uint firstRecircId, out int exitCode)
@@ -67,9 +69,9 @@ internal sealed class TraceFormatOptions
                 return false;
             }
         }
-        if (json && Ovs(parse))
+        if (json && (Ovs(parse) || Xtables(parse)))
         {
-            exitCode = CliError.BadInput(stderr, "--json and --format ovs: give one of them");
+            exitCode = CliError.BadInput(stderr, $"--json and --format {parse.GetValue(Format)}: give one of them");
             return false;
         }
         return true;
