@@ -204,9 +204,7 @@ public sealed class FlowRule
             sb.Append("cookie=0x").Append(Cookie.ToString("x", CultureInfo.InvariantCulture)).Append(", ");
         if (withStats)
         {
-            long ms = (long)duration.TotalMilliseconds;
-            sb.Append("duration=").Append((ms / 1000).ToString(CultureInfo.InvariantCulture)).Append('.')
-              .Append((ms % 1000).ToString("000", CultureInfo.InvariantCulture)).Append("s, ");
+            OfpDuration.Append(sb.Append("duration="), duration).Append(", "); // ofp_print_duration: 5s, 5.270s
         }
         // ofputil_flow_stats_format: table 0 too when it has a name to show.
         if (withStats || TableId != 0 || ports?.TableNames?.NameOf(TableId) is not null)

@@ -30,7 +30,7 @@ public sealed class FlowStatsClockTests
         Assert.Equal(TimeSpan.FromMilliseconds(9_000), clock.IdleAge(loaded)); // never hit: idle since it exists
         Assert.Equal(TimeSpan.FromMilliseconds(5_000), clock.Duration(added));
         Assert.Equal(TimeSpan.FromMilliseconds(2_750), clock.IdleAge(added));
-        Assert.Contains("duration=5.000s, table=0, n_packets=1, n_bytes=60, idle_age=2, priority=20,tcp actions=drop", added.Format(null, true, clock), StringComparison.Ordinal);
+        Assert.Contains("duration=5s, table=0, n_packets=1, n_bytes=60, idle_age=2, priority=20,tcp actions=drop", added.Format(null, true, clock), StringComparison.Ordinal);
 
         now = 8_000; // mod-flows at 8 s: new actions, the same rule's age and last hit
         set.Apply(FlowMod.FromParsed(Flow("table=0,priority=20,tcp,actions=output:1"), FlowModCommand.ModifyStrict));

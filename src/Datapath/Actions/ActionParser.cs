@@ -137,6 +137,20 @@ public static class ActionParser
                 return ParseMod(keyword, RequireArg(arg, keyword, start), argOffset, kw == "mod_tp_src" ? FieldId.TpSrc : FieldId.TpDst);
             case "mod_nw_tos":
                 return ParseMod(keyword, RequireArg(arg, keyword, start), argOffset, FieldId.NwTos);
+            case "mod_nw_ttl":
+                return ParseMod(keyword, RequireArg(arg, keyword, start), argOffset, FieldId.NwTtl);
+            case "mod_nw_ecn":
+                return ParseMod(keyword, RequireArg(arg, keyword, start), argOffset, FieldId.NwEcn);
+            case "set_tunnel" or "set_tunnel64":
+                {
+                    // NXAST_SET_TUNNEL(64): tun_id; printed in hex, as set_tunnel64 when it needs more than 32 bits.
+                    UInt128 id = ParseUInt128(RequireArg(arg, keyword, start), argOffset, keyword);
+                    if (id > ulong.MaxValue)
+                        throw Error($"{keyword}: {arg} does not fit in 64 bits", argOffset);
+                    string name = kw == "set_tunnel64" || id > uint.MaxValue ? "set_tunnel64" : "set_tunnel";
+                    var tunId = FieldRegistry.Get(FieldId.TunId);
+                    return new SetFieldAction(FieldRef.Whole(tunId), id, tunId.FullMask, SetFieldSyntax.Mod, name, "0x" + ((ulong)id).ToString("x", System.Globalization.CultureInfo.InvariantCulture));
+                }
             case "mod_vlan_vid":
                 return ParseVlan(keyword, RequireArg(arg, keyword, start), argOffset, pcp: false);
             case "mod_vlan_pcp":

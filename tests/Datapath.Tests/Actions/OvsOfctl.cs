@@ -26,7 +26,7 @@ internal static class OvsOfctl
     }
 
     /// <summary>ovs-ofctl's verdict on one flow line, and what it printed (the flow as it would install it, or why not).</summary>
-    public static (bool Accepted, string Output) ParseFlow(string flow)
+    public static (bool Accepted, string Output) ParseFlow(string flow, string versions = Versions)
     {
         var psi = new ProcessStartInfo(Path ?? throw new InvalidOperationException(MissingReason))
         {
@@ -34,7 +34,7 @@ internal static class OvsOfctl
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (string a in new[] { "-O", Versions, "parse-flow", flow })
+        foreach (string a in new[] { "-O", versions, "parse-flow", flow })
             psi.ArgumentList.Add(a);
         using var p = Process.Start(psi)!;
         var stderr = p.StandardError.ReadToEndAsync();
