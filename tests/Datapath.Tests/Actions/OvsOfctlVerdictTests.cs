@@ -101,6 +101,8 @@ public sealed class OvsOfctlVerdictTests
         "actions=mod_vlan_pcp:8",
         "actions=mod_vlan_pcp:7",
         "ip,actions=mod_nw_ttl:64",
+        "ip,actions=load:0x40->NXM_NX_IP_TTL[]",
+        "ip,actions=load:0x3->NXM_NX_IP_ECN[]",
         "ip,actions=mod_nw_ttl:256",
         "actions=mod_nw_ttl:64",
         "ip,actions=mod_nw_ecn:3",
