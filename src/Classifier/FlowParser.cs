@@ -53,7 +53,10 @@ public static class FlowParser
     public static ParsedFlow ParseFilter(string line, IPortMap? ports, string file = "<input>", int lineNumber = 1)
         => ParseCore(line, ports, file, lineNumber, requireActions: false);
 
-    /// <summary>Parses every flow line of an add-flows file, skipping blank lines and <c>#</c> comments.</summary>
+    /// <summary>
+    /// Parses every flow line of an add-flows file as ovs-ofctl reads one (ds_get_preprocessed_line): a <c>#</c>
+    /// starts a comment wherever it stands, and lines left blank are skipped.
+    /// </summary>
     public static IEnumerable<ParsedFlow> ParseFile(TextReader reader, IPortMap? ports, string file = "<input>")
     {
         ArgumentNullException.ThrowIfNull(reader);
@@ -61,10 +64,11 @@ public static class FlowParser
         while (reader.ReadLine() is { } line)
         {
             n++;
-            ReadOnlySpan<char> t = line.AsSpan().TrimStart();
-            if (t.IsEmpty || t[0] == '#')
+            int comment = line.IndexOf('#', StringComparison.Ordinal);
+            string text = comment >= 0 ? line[..comment] : line;
+            if (string.IsNullOrWhiteSpace(text))
                 continue;
-            yield return Parse(line, ports, file, n);
+            yield return Parse(text, ports, file, n);
         }
     }
 

@@ -218,15 +218,19 @@ public sealed class Bridge : IPortMap
             Tables.ApplyBundle(mods);
     }
 
-    /// <summary>Runs <paramref name="add"/> on each line of <paramref name="reader"/> with its number, skipping blank lines and comments.</summary>
+    /// <summary>
+    /// Runs <paramref name="add"/> on each line of <paramref name="reader"/> with its number, as ovs-ofctl reads an
+    /// add-groups or add-meters file: a <c>#</c> starts a comment wherever it stands, blank lines are skipped.
+    /// </summary>
     private static void EachLine(TextReader reader, Action<string, int> add)
     {
         int n = 0;
         while (reader.ReadLine() is { } line)
         {
             n++;
-            string t = line.Trim();
-            if (t.Length == 0 || t[0] == '#')
+            int comment = line.IndexOf('#', StringComparison.Ordinal);
+            string t = (comment >= 0 ? line[..comment] : line).Trim();
+            if (t.Length == 0)
                 continue;
             add(t, n);
         }

@@ -116,6 +116,19 @@ public sealed partial class BridgeTests : IDisposable
     }
 
     [Fact]
+    public void A_hash_starts_a_comment_anywhere_in_a_flows_or_groups_file_as_ovs_ofctl_reads_them()
+    {
+        // ds_get_preprocessed_line: everything from '#' on is gone; a line left blank is skipped.
+        using (var groups = new StringReader("group_id=4,type=all,bucket=output:2 # to p2\n   # only a comment\n"))
+            Br.LoadGroups(groups, "test.groups");
+        Load("table=0,tcp,tp_dst=80,actions=group:4   # web to p2\n#\ntable=0,priority=1,actions=drop#all else");
+        Assert.Equal("group_id=4,type=all,bucket=bucket_id:0,actions=output:2", Br.DumpGroups().Single());
+        Assert.Equal(["tcp,tp_dst=80 actions=group:4", "priority=1 actions=drop"], Br.DumpFlows(withStats: false).ToArray());
+        var e = Assert.Throws<InputException>(() => Load("\ntable=0,ip,nw_dts=10.0.0.1,actions=drop # typo"));
+        Assert.Equal((2, 12), (e.Line, e.Column)); // at nw_dts, the comment cut after it
+    }
+
+    [Fact]
     public void Action_on_a_field_the_match_cannot_have_is_a_load_error_with_position()
     {
         var e = Assert.Throws<InputException>(() => Load("\ntable=0,arp,actions=mod_tp_dst:80"));
