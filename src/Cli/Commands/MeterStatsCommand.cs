@@ -1,11 +1,10 @@
-using System.CommandLine;
-
 namespace Datapath.Cli.Commands;
 
 /// <summary>`datapath meter-stats [--scenario DIR] --node N [meter=N]`: the meters' counters as `ovs-ofctl -O OpenFlow13 meter-stats` prints them.</summary>
-internal sealed class MeterStatsCommand : ICliCommand
+internal sealed class MeterStatsCommand : DumpMetersCommand
 {
-    public int Order => 41;
-
-    public Command Create() => DumpMetersCommand.Build("meter-stats", "Print a node's meter statistics as ovs-ofctl -O OpenFlow13 meter-stats does", stats: true);
+    public override int Order => 48;
+    protected override string Name => "meter-stats";
+    protected override string Description => "Print a node's meter statistics as ovs-ofctl -O OpenFlow13 meter-stats does";
+    protected override bool Stats => true;
 }
