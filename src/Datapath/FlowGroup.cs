@@ -41,15 +41,18 @@ public sealed class FlowGroup
     public const int MaxHashValues = 256;
 
     private readonly GroupBucket[]? _hashMap;
+    // Arrays for the translator's loops (an interface's foreach would allocate an enumerator per packet).
+    private readonly GroupHashField[] _hashFields;
+    private readonly GroupBucket[] _buckets;
 
     public FlowGroup(uint groupId, GroupType type, IReadOnlyList<GroupBucket> buckets, string? selectionMethod = null,
         IReadOnlyList<GroupHashField>? fields = null, ulong selectionMethodParam = 0)
     {
         GroupId = groupId;
         Type = type;
-        Buckets = buckets;
         SelectionMethod = selectionMethod;
-        HashFields = fields is null ? [] : [.. fields.OrderBy(f => f.Order)];
+        _hashFields = fields is null ? [] : [.. fields.OrderBy(f => f.Order)];
+        _buckets = [.. buckets];
         SelectionMethodParam = selectionMethodParam;
         if (type != GroupType.Select)
             return;
@@ -80,12 +83,12 @@ public sealed class FlowGroup
 
     public uint GroupId { get; }
     public GroupType Type { get; }
-    public IReadOnlyList<GroupBucket> Buckets { get; }
+    public IReadOnlyList<GroupBucket> Buckets => _buckets;
     /// <summary>The selection_method as written (null: OVS's default).</summary>
     public string? SelectionMethod { get; }
     public ulong SelectionMethodParam { get; }
     /// <summary>The fields(...) a <c>selection_method=hash</c> group hashes, in meta-flow order.</summary>
-    public IReadOnlyList<GroupHashField> HashFields { get; }
+    public IReadOnlyList<GroupHashField> HashFields => _hashFields;
     /// <summary>How a select group picks its bucket, as ovs-vswitchd settled it.</summary>
     public SelectMethod Method { get; }
     public DpHashAlgorithm HashAlgorithm { get; }
@@ -132,7 +135,7 @@ public sealed class FlowGroup
             case SelectMethod.Hash:
                 {
                     uint basis = OvsHash.UInt64(SelectionMethodParam);
-                    foreach (var f in HashFields)
+                    foreach (var f in _hashFields)
                         if (f.PrerequisitesHold(in key, ref consulted, track))
                             basis = f.Hash(in key, basis, ref consulted, track);
                     hash = basis;
@@ -149,7 +152,7 @@ public sealed class FlowGroup
     /// <summary>The first live bucket (fast_failover), or null.</summary>
     public GroupBucket? FirstLive(Bridge bridge, int depth = 0)
     {
-        foreach (var b in Buckets)
+        foreach (var b in _buckets)
             if (IsAlive(b, bridge, depth))
                 return b;
         return null;
@@ -159,7 +162,7 @@ public sealed class FlowGroup
     {
         GroupBucket? best = null;
         uint bestScore = 0;
-        foreach (var b in Buckets)
+        foreach (var b in _buckets)
         {
             if (!IsAlive(b, bridge, 0))
                 continue;

@@ -651,8 +651,8 @@ internal sealed class Translator
                 }
             default:
                 // all and indirect: every bucket, each on the packet as it came to the group.
-                foreach (var b in group.Buckets)
-                    RunBucket(ctx, group, b, ta);
+                for (int i = 0; i < group.Buckets.Count; i++)
+                    RunBucket(ctx, group, group.Buckets[i], ta);
                 break;
         }
     }

@@ -83,7 +83,8 @@ public static class KubeProxyIptables
         var natChains = new SortedSet<string>(StringComparer.Ordinal) { "KUBE-KUBELET-CANARY", "KUBE-MARK-DROP", "KUBE-MARK-MASQ", "KUBE-NODEPORTS", "KUBE-POSTROUTING", "KUBE-PROXY-CANARY", "KUBE-SERVICES" };
         var services = new List<string>();
         var nodePorts = new List<string>();
-        var perChain = new List<string>();
+        var perChain = new Dictionary<string, List<string>>(StringComparer.Ordinal); // KUBE-SVC-*/KUBE-SEP-* rules by chain
+        void Rule(string chain, string rule) => (perChain.TryGetValue(chain, out var l) ? l : perChain[chain] = []).Add(rule);
         var rejects = new List<string>();
         foreach (var p in sorted)
         {
@@ -109,7 +110,7 @@ public static class KubeProxyIptables
             {
                 string sep = EndpointChain(p, endpoints[i]);
                 natChains.Add(sep);
-                perChain.Add(i < endpoints.Count - 1
+                Rule(svc, i < endpoints.Count - 1
                     ? $"-A {svc} -m comment --comment {comment} -m statistic --mode random --probability {Probability(endpoints.Count - i)} -j {sep}"
                     : $"-A {svc} -m comment --comment {comment} -j {sep}");
             }
@@ -117,8 +118,8 @@ public static class KubeProxyIptables
             {
                 string sep = EndpointChain(p, ep);
                 string ip = ep[..ep.LastIndexOf(':')];
-                perChain.Add($"-A {sep} -s {ip}/32 -m comment --comment {comment} -j KUBE-MARK-MASQ");
-                perChain.Add($"-A {sep} -p {proto} -m comment --comment {comment} -m {proto} -j DNAT --to-destination {ep}");
+                Rule(sep, $"-A {sep} -s {ip}/32 -m comment --comment {comment} -j KUBE-MARK-MASQ");
+                Rule(sep, $"-A {sep} -p {proto} -m comment --comment {comment} -m {proto} -j DNAT --to-destination {ep}");
             }
         }
         services.Add("-A KUBE-SERVICES -m comment --comment \"kubernetes service nodeports; NOTE: this must be the last rule in this chain\" -m addrtype --dst-type LOCAL -j KUBE-NODEPORTS");
@@ -138,9 +139,12 @@ public static class KubeProxyIptables
         sb.Append("-A KUBE-POSTROUTING -j MARK --set-xmark 0x4000/0x0\n");
         sb.Append("-A KUBE-POSTROUTING -m comment --comment \"kubernetes service traffic requiring SNAT\" -j MASQUERADE\n");
         // iptables-save lists a table's rules chain by chain in the order the chains are declared.
-        foreach (string chain in natChains.Where(c => c.StartsWith("KUBE-SEP-", StringComparison.Ordinal) || c == "KUBE-SERVICES" || c.StartsWith("KUBE-SVC-", StringComparison.Ordinal)))
-            foreach (string r in (chain == "KUBE-SERVICES" ? services : perChain).Where(r => r.StartsWith("-A " + chain + " ", StringComparison.Ordinal)))
+        foreach (string chain in natChains)
+        {
+            var rules = chain == "KUBE-SERVICES" ? services : perChain.GetValueOrDefault(chain);
+            foreach (string r in rules ?? [])
                 sb.Append(r).Append('\n');
+        }
         sb.Append("COMMIT\n");
         sb.Append("*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:KUBE-FORWARD - [0:0]\n");
         if (rejects.Count > 0)
