@@ -42,6 +42,8 @@ public static class ScenarioImporter
             kube.Add(f);
         if (input.ClusterFiles.Count == 0)
             result.Notes.Add("no kubectl YAML (pods, services, endpointslices): pods are named after their OVS ports, and the scenario lists no services (kube-proxy's rules in iptables-save still run them)");
+        else if (kube.Services.Count == 0)
+            result.Notes.Add("kubectl's YAML has no Services: the scenario lists none (kube-proxy's rules in iptables-save still run them)");
         var nodes = new List<(NodeModel Model, NodeDump Dump, bool RoutesGiven, bool NeighGiven)>();
         foreach (var dump in input.Nodes)
         {
