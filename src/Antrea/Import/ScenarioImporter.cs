@@ -151,11 +151,13 @@ public static class ScenarioImporter
         // The bridge as the scenario will build it: a refused line is an error in the dump.
         var tableDump = dump[DumpKind.Tables] is { } td ? TableNamesDump.ParseDumpTables(td) : null;
         string flowsText = DumpText.CommentReplyHeaders(flows.Text);
-        node.Tables = TableNamesDump.Number(flowsText, tableDump, out bool guessed);
+        node.Tables = TableNamesDump.Number(flowsText, flows.Path, tableDump, out bool guessed);
         if (guessed)
             Note(tableDump is null
                 ? "the flows name their tables and no ovs-ofctl dump-tables gives their numbers: they are numbered in the order the dump lists them (traces show these numbers, not the node's)"
                 : "dump-tables does not name every table the flows name: the others are numbered in the order the dump lists them");
+        if (tableDump?.FirstOrDefault(t => t.Value.Length == 31 && node.Tables!.Any(n => n.Key == t.Key && n.Value == t.Value)) is { Value: not null } cut)
+            Note($"dump-tables carries 31 characters of a table name (OpenFlow 1.0): table {cut.Key}'s '{cut.Value}' may be longer on the node (the flows name it nowhere)");
         var bridge = new Bridge("br-int")
         {
             TlvMap = TlvMap.Parse(AntreaTlvMap),

@@ -34,10 +34,11 @@ public static partial class TableNamesDump
     }
 
     /// <summary>
-    /// The names <paramref name="flowsText"/> uses and their numbers (see the class comment); null when it names no table.
-    /// <paramref name="fromDump"/> (dump-tables) wins where it has the name, also as a 31-character prefix.
+    /// The bridge's table names: <paramref name="fromDump"/> (dump-tables) where it was collected, its names cut to 31
+    /// characters completed from the flows; the names <paramref name="flowsText"/> uses beyond it numbered as the class
+    /// comment says (<paramref name="guessed"/>); null when nothing names a table.
     /// </summary>
-    public static List<KeyValuePair<byte, string>>? Number(string flowsText, List<KeyValuePair<byte, string>>? fromDump, out bool guessed)
+    public static List<KeyValuePair<byte, string>>? Number(string flowsText, string file, List<KeyValuePair<byte, string>>? fromDump, out bool guessed)
     {
         guessed = false;
         var inOrder = new List<(string Name, byte? After)>();
@@ -79,17 +80,21 @@ public static partial class TableNamesDump
             }
         }
         var names = inOrder.Select(x => x.Name).Concat(actionNames.Where(a => inOrder.All(x => x.Name != a))).ToList();
-        if (names.Count == 0)
-            return null;
-        var result = new List<KeyValuePair<byte, string>>();
+        // dump-tables names every named table; a name OpenFlow 1.0 cut to 31 characters takes the flows' full name.
+        var result = fromDump is null ? [] : new List<KeyValuePair<byte, string>>(fromDump);
         var unknown = new List<string>();
         foreach (string name in names)
         {
-            if (fromDump?.FirstOrDefault(t => t.Value == name || name.Length > OfctlRepliesMaxName && t.Value == name[..OfctlRepliesMaxName]) is { Value: not null } hit)
-                result.Add(new(hit.Key, name));
+            int hit = result.FindIndex(t => t.Value == name);
+            if (hit < 0 && name.Length > OfctlRepliesMaxName)
+                hit = result.FindIndex(t => t.Value == name[..OfctlRepliesMaxName]);
+            if (hit >= 0)
+                result[hit] = new(result[hit].Key, name);
             else
                 unknown.Add(name);
         }
+        if (result.Count == 0 && unknown.Count == 0)
+            return null;
         if (unknown.Count == 0)
             return result;
         if (result.Count == 0 && unknown.All(u => AntreaTables.NameSets["antrea-v0.10"].Any(t => t.Value == u)))
@@ -102,11 +107,9 @@ public static partial class TableNamesDump
             int t = Math.Max(after ?? 0, top) + 1;
             while (used.Contains(t))
                 t++;
-            if (t > 254)
-                throw new InvalidOperationException("more than 254 tables");
             used.Add(t);
             top = t;
-            result.Add(new((byte)t, name));
+            result.Add(new(TableNumber(t, name, file), name));
         }
         foreach (string name in unknown.Where(u => inOrder.All(x => x.Name != u)))
         {
@@ -115,10 +118,13 @@ public static partial class TableNamesDump
                 t++;
             used.Add(t);
             top = t;
-            result.Add(new((byte)Math.Min(t, 254), name));
+            result.Add(new(TableNumber(t, name, file), name));
         }
         return result;
     }
+
+    private static byte TableNumber(int t, string name, string file)
+        => t <= 254 ? (byte)t : throw InputException.InFile(file, $"table '{name}' finds no number below 255 after the tables before it", "collect `ovs-ofctl dump-tables br-int` on the node: it gives every table's number");
 
     private const int OfctlRepliesMaxName = 31;
 
