@@ -99,6 +99,8 @@ public sealed class ImportDumpsTests : IDisposable
         // file, text found once, its replacement, the column of the error, what the error says
         { "worker1/show", " 2(antrea-gw0): addr:4e:99:08:c1:53:be", " 2(antrea-gw0): addr:4e:99:08:c1:53", 22, "'4e:99:08:c1:53' is not a MAC address" },
         { "worker1/show", " 2(antrea-gw0): addr:4e:99:08:c1:53:be", " 2(antrea gw0): addr:4e:99:08:c1:53:be", 2, "not a port line as ovs-ofctl show prints it" },
+        { "worker1/show", " 3(coredns--3e3abf): addr:", " 2(coredns--3e3abf): addr:", 2, "port 2(coredns--3e3abf) repeats ofport 2 of line 9" },
+        { "worker1/show", " 3(coredns--3e3abf): addr:", " 3(coredns/3e3abf): addr:", 4, "port name 'coredns/3e3abf' " },
         { "worker1/ip-addr", "6: antrea-gw0: <BROADCAST", "6 antrea-gw0 <BROADCAST", 1, "not a device line as ip addr prints it" },
         { "worker1/ip-addr", "    inet 10.222.1.1/24 brd", "    inet 10.222.1.300/24 brd", 10, "inet '10.222.1.300/24' is not an IPv4 address with its prefix" },
         { "worker1/ip-neigh", "10.79.1.1 dev ens160 lladdr 00:0c:29:fa:d8:a8 REACHABLE", "10.79.1.1 dev ens160 lladdr 00:0c:29:fa:d8 REACHABLE", 29, "lladdr '00:0c:29:fa:d8' is not a MAC address" },
@@ -142,6 +144,15 @@ public sealed class ImportDumpsTests : IDisposable
         Assert.Equal(path, e.File);
         Assert.Equal(i + 1, e.Line);
         Assert.Contains("KUBE-SERVICEZ", e.What, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_node_given_twice_is_an_error_naming_both()
+    {
+        Directory.CreateDirectory(PathOf("agent_worker1"));
+        File.Copy(PathOf("worker1/show"), PathOf("agent_worker1/ovsports"));
+        var e = Assert.Throws<InputException>(() => ImportInput.Read(_dir));
+        Assert.Equal((PathOf("worker1"), $"node worker1's dumps are also in {PathOf("agent_worker1")}"), (e.File, e.What));
     }
 
     [Fact]

@@ -40,7 +40,12 @@ public sealed class ImportInput
         }
         if (input.Nodes.Count == 0)
             throw InputException.InFile(path, "holds no node's dumps", "one sub-directory per node (worker1/dump-flows, worker1/ip-addr, ...), or a support bundle's agent_NODE.tar.gz files");
-        input.Nodes.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
+        input.Nodes.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name) is not 0 and int c ? c : string.CompareOrdinal(a.Location, b.Location));
+        for (int i = 1; i < input.Nodes.Count; i++)
+        {
+            if (input.Nodes[i].Name == input.Nodes[i - 1].Name)
+                throw InputException.InFile(input.Nodes[i].Location, $"node {input.Nodes[i].Name}'s dumps are also in {input.Nodes[i - 1].Location}", "give each node's dumps once");
+        }
         return input;
     }
 

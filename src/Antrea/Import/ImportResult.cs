@@ -54,6 +54,11 @@ public sealed class ImportResult
             {
                 throw new InputException(origin, e.Line, e.Column, e.What, e.Hint);
             }
+            catch (InputException e) when (Path.GetFileName(e.File) == "cluster.yaml")
+            {
+                // What the dumps say together makes no scenario (two nodes with one address, ...): said of the cluster.yaml it would be.
+                throw new InputException(Path.Combine(directory, "cluster.yaml"), e.Line, e.Column, e.What, e.Hint ?? "the dumps describe a cluster a scenario cannot hold; nothing was written");
+            }
             if (Directory.Exists(full))
                 Directory.Delete(full);
             Directory.Move(staging, full);

@@ -8,7 +8,7 @@ namespace Datapath.Antrea.Import;
 /// The ports of <c>ovs-ofctl show br-int</c> (or <c>dump-ports-desc</c>, a support bundle's <c>ovsports</c>): each
 /// <c> N(NAME): addr:MAC</c> line as ofp-print.c prints a port, LOCAL (the bridge's own port) left out. The other
 /// lines (the features reply, config, state, speed, current, ...) carry nothing a scenario keeps. A port line that
-/// does not read is an error at its FILE:LINE:COL.
+/// does not read, a name that is no interface name, or an ofport or name given twice is an error at its FILE:LINE:COL.
 /// </summary>
 public static partial class OfctlShow
 {
@@ -32,7 +32,12 @@ public static partial class OfctlShow
                 throw new InputException(file.Path, n, m.Groups[3].Index + 1, $"'{m.Groups[3].Value}' is not a MAC address");
             if (!uint.TryParse(m.Groups[1].Value, NumberStyles.None, CultureInfo.InvariantCulture, out uint ofport) || ofport is 0 or > 0xfeff)
                 throw new InputException(file.Path, n, m.Groups[1].Index + 1, $"ofport {m.Groups[1].Value} is not a port number (1..65279)");
-            ports.Add(new OvsPortDump(ofport, m.Groups[2].Value, m.Groups[3].Value, n));
+            string name = m.Groups[2].Value;
+            if (YamlInput.InterfaceName(name) is { } bad)
+                throw new InputException(file.Path, n, m.Groups[2].Index + 1, $"port name '{name}' {bad}");
+            if (ports.FirstOrDefault(p => p.OfPort == ofport || p.Name == name) is { } other)
+                throw new InputException(file.Path, n, m.Groups[1].Index + 1, $"port {ofport}({name}) repeats {(other.OfPort == ofport ? $"ofport {ofport}" : $"the name {name}")} of line {other.Line}", "a bridge numbers and names each port once");
+            ports.Add(new OvsPortDump(ofport, name, m.Groups[3].Value, n));
         }
         return ports;
     }

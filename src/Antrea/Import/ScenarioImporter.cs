@@ -45,9 +45,10 @@ public static class ScenarioImporter
         else if (kube.Services.Count == 0)
             result.Notes.Add("kubectl's YAML has no Services: the scenario lists none (kube-proxy's rules in iptables-save still run them)");
         var nodes = new List<(NodeModel Model, NodeDump Dump, bool RoutesGiven, bool NeighGiven)>();
+        var podNames = new HashSet<string>(StringComparer.Ordinal);
         foreach (var dump in input.Nodes)
         {
-            var (model, routes, neigh) = ImportNode(dump, kube, result);
+            var (model, routes, neigh) = ImportNode(dump, kube, result, podNames);
             nodes.Add((model, dump, routes, neigh));
             result.Model.Nodes.Add(model);
         }
@@ -58,7 +59,7 @@ public static class ScenarioImporter
         return result;
     }
 
-    private static (NodeModel, bool Routes, bool Neigh) ImportNode(NodeDump dump, KubeInventory kube, ImportResult result)
+    private static (NodeModel, bool Routes, bool Neigh) ImportNode(NodeDump dump, KubeInventory kube, ImportResult result, HashSet<string> podNames)
     {
         string name = dump.Name;
         void Note(string what) => result.Notes.Add($"{name}: {what}");
@@ -227,7 +228,10 @@ public static class ScenarioImporter
                 continue;
             }
             namedByPort |= kp is null;
-            var pod = new PodModel { Pod = kp?.Name ?? p.Name, OfPort = p.OfPort, Port = p.Name, PortMac = p.Mac, Ip = ip, Mac = mac };
+            // A pod named after its port keeps the name unless another node has a port of that name.
+            string podName = kp?.Name ?? (podNames.Contains(p.Name) ? $"{p.Name}@{name}" : p.Name);
+            podNames.Add(podName);
+            var pod = new PodModel { Pod = podName, OfPort = p.OfPort, Port = p.Name, PortMac = p.Mac, Ip = ip, Mac = mac };
             foreach (var (k, v) in kp?.Labels ?? [])
                 pod.Labels[k] = v;
             node.Pods.Add(pod);
