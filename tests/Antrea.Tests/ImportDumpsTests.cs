@@ -147,6 +147,15 @@ public sealed class ImportDumpsTests : IDisposable
     }
 
     [Fact]
+    public void A_directory_of_one_nodes_files_is_that_node()
+    {
+        var input = ImportInput.Read(PathOf("worker2"));
+        var node = Assert.Single(input.Nodes);
+        Assert.Equal("worker2", node.Name);
+        Assert.Equal([DumpKind.Flows, DumpKind.Show, DumpKind.TlvMap, DumpKind.Iptables, DumpKind.Ipsets, DumpKind.IpAddr, DumpKind.IpRoute, DumpKind.IpNeigh], node.Files.Keys.Order());
+    }
+
+    [Fact]
     public void A_node_given_twice_is_an_error_naming_both()
     {
         Directory.CreateDirectory(PathOf("agent_worker1"));

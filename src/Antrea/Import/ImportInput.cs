@@ -5,8 +5,8 @@ namespace Datapath.Antrea.Import;
 /// <summary>
 /// What <c>datapath import DIR</c> reads: one sub-directory per node holding the files collected there (named as
 /// <see cref="DumpNames"/> knows them, or recognised by their content), cluster-wide files (kubectl's YAML) beside
-/// the sub-directories; or an Antrea support bundle (<see cref="SupportBundle"/>), as a directory or a .tar.gz, or
-/// one agent's archive alone. Files it cannot place are reported (<see cref="Notes"/>) and left out.
+/// the sub-directories (a directory holding one node's files and no sub-directory is that node, named after it); or an
+/// Antrea support bundle (<see cref="SupportBundle"/>), as a directory or a .tar.gz, or one agent's archive alone. Files it cannot place are reported (<see cref="Notes"/>) and left out.
 /// </summary>
 public sealed class ImportInput
 {
@@ -51,6 +51,17 @@ public sealed class ImportInput
 
     private void ReadDirectory(string dir)
     {
+        // One node's files given directly (no sub-directories): the directory is that node.
+        if (Directory.GetDirectories(dir).All(d => Path.GetFileName(d).StartsWith('.'))
+            && Directory.GetFiles(dir).Any(f => DumpNames.Classify(Path.GetFileName(f), File.ReadAllText(f)) is { } k && k != DumpKind.Kube))
+        {
+            string name = Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(dir)));
+            var one = new NodeDump(name.StartsWith("agent_", StringComparison.Ordinal) ? name["agent_".Length..] : name, dir);
+            foreach (string file in Directory.GetFiles(dir).Order(StringComparer.Ordinal))
+                AddFile(one, Path.GetFileName(file), file, File.ReadAllText(file));
+            Nodes.Add(one);
+            return;
+        }
         var agents = Directory.GetFiles(dir).Where(f => SupportBundle.AgentNode(Path.GetFileName(f)) is not null).Order(StringComparer.Ordinal).ToList();
         foreach (string file in Directory.GetFiles(dir).Order(StringComparer.Ordinal))
         {

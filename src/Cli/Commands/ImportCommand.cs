@@ -35,7 +35,9 @@ internal sealed class ImportCommand : ICliCommand
                 var scenario = result.Save(outDir);
                 var bridges = scenario.Model.Nodes.Where(n => n.Flows is not null).ToList();
                 stdout.WriteLine($"wrote {outDir}: cluster.yaml and {result.Files.Count} file(s); {scenario.Model.Nodes.Count} node(s), {bridges.Count} with a bridge ({string.Join(", ", bridges.Select(n => $"{n.Name}: {n.Pods.Count} pod(s)"))}), {scenario.Model.Services.Count} service port(s)");
-                stdout.WriteLine($"run it: datapath demo --scenario {outDir}, datapath dump-flows --scenario {outDir} --node {bridges[0].Name}");
+                var first = bridges[0];
+                string port = first.Pods.FirstOrDefault()?.Port ?? first.Gateway?.Name ?? "antrea-gw0";
+                stdout.WriteLine($"run it: datapath dump-flows --scenario {outDir} --node {first.Name}; datapath trace --scenario {outDir} --node {first.Name} --in-port {port} 'FLOW'; datapath replay --scenario {outDir} --cluster CAPTURE.pcapng --out DIR");
                 return ExitCodes.Ok;
             }
             catch (InputException e)
