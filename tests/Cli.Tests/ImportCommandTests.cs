@@ -86,6 +86,21 @@ public sealed class ImportCommandTests : IDisposable
     }
 
     [Fact]
+    public void Json_says_what_was_written_and_the_notes()
+    {
+        string scenario = Path.Combine(_dir, "json");
+        var (code, text, err) = Run("import", ImportSupportBundle.Seed, "--out", scenario, "--json");
+        Assert.True(code == 0, err);
+        using var doc = JsonDocument.Parse(text);
+        var root = doc.RootElement;
+        Assert.Equal(["cluster.yaml", "worker1.flows", "worker1.ipsets", "worker1.iptables", "worker2.flows", "worker2.ipsets", "worker2.iptables"], root.GetProperty("files").EnumerateArray().Select(f => f.GetString()));
+        Assert.Equal(["master False 0", "worker1 True 4", "worker2 True 2"], root.GetProperty("nodes").EnumerateArray().Select(n => $"{n.GetProperty("name")} {n.GetProperty("bridge").GetBoolean()} {n.GetProperty("pods")}"));
+        Assert.Equal(7, root.GetProperty("services").GetInt32());
+        Assert.Contains(root.GetProperty("notes").EnumerateArray(), n => n.GetString()!.StartsWith("worker1: ip route: 9 of table local left out", StringComparison.Ordinal));
+        Assert.All(Directory.GetFiles(scenario), f => Assert.Contains(Path.GetFileName(f), text, StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void A_damaged_bundle_archive_is_one_error_naming_it()
     {
         string broken = Path.Combine(_dir, "broken.tar.gz");

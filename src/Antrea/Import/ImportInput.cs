@@ -28,7 +28,7 @@ public sealed class ImportInput
             if (!SupportBundle.IsArchiveName(path))
                 throw InputException.InFile(path, "is a file, not a directory of node dumps or a support bundle", "give a directory with one sub-directory per node, or the .tar.gz antctl supportbundle wrote");
             using var s = File.OpenRead(path);
-            input.ReadArchive(SupportBundle.ReadArchive(s, path), path, Path.GetFileName(path));
+            input.ReadArchive(SupportBundle.ReadArchive(s, path, SupportBundle.IsBundleFile), path, Path.GetFileName(path));
         }
         else if (Directory.Exists(path))
         {
@@ -69,7 +69,7 @@ public sealed class ImportInput
             if (agents.Contains(file))
             {
                 using var s = File.OpenRead(file);
-                ReadAgent(SupportBundle.ReadArchive(s, file), file, SupportBundle.AgentNode(name)!);
+                ReadAgent(SupportBundle.ReadArchive(s, file, SupportBundle.IsAgentFile), file, SupportBundle.AgentNode(name)!);
                 continue;
             }
             if (SupportBundle.IsArchiveName(name))
@@ -113,7 +113,7 @@ public sealed class ImportInput
             if (SupportBundle.AgentNode(fileName) is { } node)
             {
                 using var ms = new MemoryStream(data);
-                ReadAgent(SupportBundle.ReadArchive(ms, where), where, node);
+                ReadAgent(SupportBundle.ReadArchive(ms, where, SupportBundle.IsAgentFile), where, node);
             }
             else if (fileName == "clusterinfo" || DumpNames.Classify(fileName, SupportBundle.Text(data)) == DumpKind.Kube)
             {

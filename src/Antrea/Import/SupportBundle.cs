@@ -32,10 +32,11 @@ public static class SupportBundle
     }
 
     /// <summary>
-    /// The regular files of a gzip'd tar, by their path inside it (a leading <c>./</c> dropped).
+    /// The regular files of a gzip'd tar that <paramref name="keep"/> keeps (all when null), by their path inside it (a
+    /// leading <c>./</c> dropped); the others (an agent's logs) are skipped unread.
     /// </summary>
     /// <exception cref="InputException">The archive cannot be read (named by <paramref name="display"/>).</exception>
-    public static List<(string Name, byte[] Data)> ReadArchive(Stream archive, string display)
+    public static List<(string Name, byte[] Data)> ReadArchive(Stream archive, string display, Func<string, bool>? keep = null)
     {
         var files = new List<(string, byte[])>();
         try
@@ -46,9 +47,11 @@ public static class SupportBundle
             {
                 if (entry.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile) || entry.DataStream is null)
                     continue;
+                string name = entry.Name.StartsWith("./", StringComparison.Ordinal) ? entry.Name[2..] : entry.Name;
+                if (keep is not null && !keep(name))
+                    continue;
                 using var ms = new MemoryStream();
                 entry.DataStream.CopyTo(ms);
-                string name = entry.Name.StartsWith("./", StringComparison.Ordinal) ? entry.Name[2..] : entry.Name;
                 files.Add((name, ms.ToArray()));
             }
         }
@@ -57,6 +60,16 @@ public static class SupportBundle
             throw InputException.InFile(display, $"is not a readable .tar.gz ({e.Message})", "give the support bundle as antctl supportbundle wrote it, or its unpacked directory");
         }
         return files;
+    }
+
+    /// <summary>What an agent's archive holds for an import: the files at its top (not <c>logs/</c>), but the ones it has no use for.</summary>
+    public static bool IsAgentFile(string name) => !name.Contains('/', StringComparison.Ordinal) && !DumpNames.IsBundleExtra(name);
+
+    /// <summary>What a bundle's archive holds for an import: the agents' archives and clusterinfo, wherever they are in it.</summary>
+    public static bool IsBundleFile(string name)
+    {
+        string file = Path.GetFileName(name);
+        return AgentNode(file) is not null || file == "clusterinfo" || !name.Contains('/', StringComparison.Ordinal) && !file.StartsWith("controller_", StringComparison.Ordinal);
     }
 
     /// <summary>Text of a file (UTF-8).</summary>

@@ -20,7 +20,8 @@ internal sealed class ImportCommand : ICliCommand
     {
         var input = new Argument<string>("DIR") { Description = "A directory with one sub-directory per node's dumps, or an Antrea support bundle (directory or .tar.gz)" };
         var output = new Option<string>("--out") { Description = "The scenario directory to write (new or empty): cluster.yaml and the nodes' files", Required = true, HelpName = "SCENARIO" };
-        var command = new Command("import", "Build a scenario from real nodes' dumps or an Antrea support bundle (docs/import.md)") { input, output };
+        var json = new Option<bool>("--json") { Description = "Print what was written as JSON (docs/json.md); the notes also go to stderr" };
+        var command = new Command("import", "Build a scenario from real nodes' dumps or an Antrea support bundle (docs/import.md)") { input, output, json };
         command.SetAction(parse =>
         {
             var stdout = parse.InvocationConfiguration.Output;
@@ -34,6 +35,36 @@ internal sealed class ImportCommand : ICliCommand
                     stderr.WriteLine($"import: {note}");
                 var scenario = result.Save(outDir);
                 var bridges = scenario.Model.Nodes.Where(n => n.Flows is not null).ToList();
+                if (parse.GetValue(json))
+                {
+                    JsonOutput.WriteDocument(stdout, w =>
+                    {
+                        w.WriteStartObject();
+                        w.WriteString("out", outDir);
+                        w.WriteStartArray("files");
+                        w.WriteStringValue("cluster.yaml");
+                        foreach (string f in result.Files.Keys)
+                            w.WriteStringValue(f);
+                        w.WriteEndArray();
+                        w.WriteStartArray("nodes");
+                        foreach (var n in scenario.Model.Nodes)
+                        {
+                            w.WriteStartObject();
+                            w.WriteString("name", n.Name);
+                            w.WriteBoolean("bridge", n.Flows is not null);
+                            w.WriteNumber("pods", n.Pods.Count);
+                            w.WriteEndObject();
+                        }
+                        w.WriteEndArray();
+                        w.WriteNumber("services", scenario.Model.Services.Count);
+                        w.WriteStartArray("notes");
+                        foreach (string note in result.Notes)
+                            w.WriteStringValue(note);
+                        w.WriteEndArray();
+                        w.WriteEndObject();
+                    });
+                    return ExitCodes.Ok;
+                }
                 stdout.WriteLine($"wrote {outDir}: cluster.yaml and {result.Files.Count} file(s); {scenario.Model.Nodes.Count} node(s), {bridges.Count} with a bridge ({string.Join(", ", bridges.Select(n => $"{n.Name}: {n.Pods.Count} pod(s)"))}), {scenario.Model.Services.Count} service port(s)");
                 var first = bridges[0];
                 string port = first.Pods.FirstOrDefault()?.Port ?? first.Gateway?.Name ?? "antrea-gw0";
