@@ -6,7 +6,8 @@ namespace Datapath.Cli.Tests;
 /// `datapath import`: the seed lab's dumps, as OVS 3.1, iptables and iproute2 print them on its nodes
 /// (tests/Data/import/seed, made by make-seed-dumps.py: worker1's flows with stats, worker2's without, ip -j forms
 /// on worker2), import into a scenario whose demo walks end exactly as the embedded lab's — every phase's outputs,
-/// drops and deliveries, and the same steps; and so does the same lab as an Antrea support bundle (a directory of
+/// drops and deliveries, and the same steps — and replaying samples/seed-curl.pcapng through it writes the embedded lab's
+/// pcaps byte for byte; and so does the same lab as an Antrea support bundle (a directory of
 /// agent_NODE.tar.gz, and that directory as one .tar.gz), whose flows name Antrea v0.10's tables and which has no
 /// ip neigh.
 /// </summary>
@@ -40,6 +41,25 @@ public sealed class ImportCommandTests : IDisposable
         Assert.True(neigh.Code == 0, neigh.Err);
         Assert.Contains("10.79.1.1 dev ens160 lladdr 00:0c:29:fa:d8:a8 PERMANENT", neigh.Out, StringComparison.Ordinal);
         Assert.DoesNotContain("10.222.1.48", neigh.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_capture_replays_through_the_imported_lab_into_the_embedded_labs_pcaps()
+    {
+        var root = new DirectoryInfo(AppContext.BaseDirectory);
+        while (root is not null && !File.Exists(Path.Combine(root.FullName, "Datapath.sln")))
+            root = root.Parent;
+        string sample = Path.Combine(root!.FullName, "samples", "seed-curl.pcapng");
+        string scenario = Path.Combine(_dir, "seed");
+        Assert.Equal(0, Run("import", ImportSupportBundle.Seed, "--out", scenario).Code);
+        var embedded = Run("replay", "--cluster", sample, "--out", Path.Combine(_dir, "embedded"));
+        var imported = Run("replay", "--scenario", scenario, "--cluster", sample, "--out", Path.Combine(_dir, "imported"));
+        Assert.True(embedded.Code == 0 && imported.Code == 0, embedded.Err + imported.Err);
+        string[] pcaps = [.. Directory.GetFiles(Path.Combine(_dir, "embedded"), "*.pcap", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(Path.Combine(_dir, "embedded"), f)).Order(StringComparer.Ordinal)];
+        Assert.NotEmpty(pcaps);
+        Assert.Equal(pcaps, Directory.GetFiles(Path.Combine(_dir, "imported"), "*.pcap", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(Path.Combine(_dir, "imported"), f)).Order(StringComparer.Ordinal));
+        foreach (string pcap in pcaps)
+            Assert.True(File.ReadAllBytes(Path.Combine(_dir, "embedded", pcap)).AsSpan().SequenceEqual(File.ReadAllBytes(Path.Combine(_dir, "imported", pcap))), $"{pcap} differs");
     }
 
     [Fact]
