@@ -73,6 +73,22 @@ public sealed class ImportDumpsTests : IDisposable
     }
 
     [Fact]
+    public void Without_its_SpoofGuard_flows_a_pod_takes_its_IP_from_kubectl_and_its_MAC_from_ip_neigh()
+    {
+        string flows = PathOf("worker1/dump-flows");
+        File.WriteAllLines(flows, File.ReadAllLines(flows).Where(l => !(l.Contains("table=10,", StringComparison.Ordinal) && l.Contains("frontend-a3ba2f", StringComparison.Ordinal))));
+        var result = ScenarioImporter.Import(ImportInput.Read(_dir));
+        var pod = result.Model.Nodes.Single(n => n.Name == "worker1").Pods.Single(p => p.Port == "frontend-a3ba2f");
+        Assert.Equal(("default/frontend", "10.222.1.48", "be:2c:bf:e4:ec:c5"), (pod.Pod, pod.Ip, pod.Mac)); // Antrea's port name: the pod's first 8 characters and a hash
+
+        File.Delete(PathOf("worker1/ip-neigh"));
+        result = ScenarioImporter.Import(ImportInput.Read(_dir));
+        Assert.Contains("worker1: port frontend-a3ba2f (ofport 49): no SpoofGuard flow gives its pod's IP and MAC (kubectl gives 10.222.1.48, ip neigh no MAC): it is left out, and flows naming it will not load", result.Notes);
+        var e = Assert.Throws<InputException>(() => result.Save(Path.Combine(_dir, "out")));
+        Assert.Equal(flows, e.File);
+    }
+
+    [Fact]
     public void Without_show_a_node_with_flows_cannot_import()
     {
         File.Delete(PathOf("worker1/show"));

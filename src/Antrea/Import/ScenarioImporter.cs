@@ -219,7 +219,7 @@ public static class ScenarioImporter
             if (spoofGuard.TryGetValue(p.OfPort, out var sg))
                 (mac, ip) = sg;
             var kp = ip is not null ? kube.Pods.FirstOrDefault(k => k.Ip == ip && (k.Node is null || k.Node == name))
-                : kube.Pods.FirstOrDefault(k => k.Node == name && k.Ip is not null && PortNameOf(k.Name) == p.Name[..Math.Min(p.Name.Length, PortNameOf(k.Name).Length)] && p.Name.StartsWith(PortNameOf(k.Name), StringComparison.Ordinal));
+                : kube.Pods.FirstOrDefault(k => k.Node == name && k.Ip is not null && p.Name.StartsWith(PortNameOf(k.Name), StringComparison.Ordinal));
             ip ??= kp?.Ip;
             mac ??= ip is null ? null : neigh?.FirstOrDefault(x => x.Ip == ip && x.Mac is not null)?.Mac;
             if (ip is null || mac is null)
