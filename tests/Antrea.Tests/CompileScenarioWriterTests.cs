@@ -46,7 +46,10 @@ public sealed class CompileScenarioWriterTests
     [InlineData("true", "\"true\"")]
     [InlineData("-x", "\"-x\"")]
     [InlineData("a \"b\" \\ c", "\"a \\\"b\\\" \\\\ c\"")]
-    [InlineData("default via 10.79.1.1 dev ens160", "\"default via 10.79.1.1 dev ens160\"")]
+    [InlineData("default via 10.79.1.1 dev ens160", "default via 10.79.1.1 dev ens160")]
+    [InlineData("a  b", "\"a  b\"")]
+    [InlineData("trailing:", "\"trailing:\"")]
+    [InlineData("x, y", "\"x, y\"")]
     public void Scalars_are_plain_only_where_yaml_reads_them_back_as_the_same_text(string text, string written)
     {
         Assert.Equal(written, ScenarioWriter.Scalar(text));

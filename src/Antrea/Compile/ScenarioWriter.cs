@@ -16,8 +16,8 @@ namespace Datapath.Antrea.Compile;
 // reader's order, each only when it holds something (a default is left out, as a user would); ports, pods,
 // neighbours, FDB entries and services one per line as flow mappings ({ pod: default/frontend, ofport: 49, ... });
 // routes as a block list. A table name set the model spells out in full is written by its name (antrea-v0.10).
-// Scalars are plain where YAML reads them back as the same text (names, addresses, MACs: letters, digits and
-// . / : - _), else double-quoted (backslash escapes for the quote, the backslash and control characters).
+// Scalars are plain where YAML reads them back as the same text (names, addresses, MACs, routes: letters, digits,
+// single spaces and . / : - _), else double-quoted (backslash escapes for the quote, the backslash and control characters).
 
 /// <summary>Writes a <see cref="ScenarioModel"/> as cluster.yaml, and a scenario directory (see the essay above).</summary>
 public static partial class ScenarioWriter
@@ -177,12 +177,13 @@ public static partial class ScenarioWriter
 
     /// <summary>
     /// <paramref name="text"/> as a YAML scalar that reads back as the same text: plain when it is made of
-    /// letters, digits and <c>. / : - _</c> (and is not a YAML keyword), else double-quoted.
+    /// letters, digits, single spaces and <c>. / : - _</c> (and is not a YAML keyword), else double-quoted.
     /// </summary>
     public static string Scalar(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
-        return Plain().IsMatch(text) && !Keyword().IsMatch(text) ? text : Quoted(text);
+        bool plain = Plain().IsMatch(text) && !Keyword().IsMatch(text) && !text.Contains(": ", StringComparison.Ordinal) && !text.Contains("  ", StringComparison.Ordinal);
+        return plain ? text : Quoted(text);
     }
 
     // YAML's double-quoted style: backslash escapes for the quote, the backslash and control characters.
@@ -201,8 +202,9 @@ public static partial class ScenarioWriter
         return sb.Append('"').ToString();
     }
 
-    // A plain scalar YAML reads back as the same string (no leading indicator, no ": " or " #").
-    [GeneratedRegex(@"^[A-Za-z0-9_./][A-Za-z0-9_./:\-]*$")]
+    // A plain scalar YAML reads back as the same string: no leading indicator, single inner spaces, no trailing space
+    // or colon, no flow indicator (, [ ] { }), no comment (#); ": " is excluded by the caller.
+    [GeneratedRegex(@"^[A-Za-z0-9_./](?:[A-Za-z0-9_./:\- ]*[A-Za-z0-9_./\-])?$")]
     private static partial Regex Plain();
 
     // Words YAML 1.1/1.2 read as something other than text.
