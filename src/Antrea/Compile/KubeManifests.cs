@@ -260,10 +260,14 @@ public sealed class KubeManifests
             {
                 var pm = y.Mapping(p, $"{what}: a port");
                 if (y.OptionalInteger(pm, "port", $"{what}: port", 1, 65535) is { } port)
-                    ports.Add(new KubeContainerPort(y.OptionalText(pm, "name", $"{what}: port name") ?? "", Protocol(y, pm, what), (int)port));
+                    ports.Add(new KubeContainerPort(PortName(y, pm, what), Protocol(y, pm, what), (int)port));
             }
         return ports;
     }
+
+    // An Endpoints or EndpointSlice port's name: empty for a Service's unnamed port (kubectl prints name: "").
+    private static string PortName(YamlInput y, YamlMappingNode map, string what)
+        => YamlInput.Get(map, "name") is YamlScalarNode { Value: null or "" } ? "" : y.OptionalText(map, "name", $"{what}: port name") ?? "";
 
     private static string Address(YamlInput y, YamlMappingNode map, string key, string what)
         => y.RequiredChecked(map, key, what, ip => Ipv4Address.TryParse(ip, out _) ? null : "is not an IPv4 address");

@@ -39,6 +39,32 @@ public static class KubeProxyIptables
     private const string Nat = "nat";
     private const string Filter = "filter";
 
+    // The rules every node has, in the order kube-proxy (and kubelet, for KUBE-FIREWALL) makes them: the jumps of
+    // iptablesJumpChains, each EnsureRule(Prepend), so the later one of a chain ends up first; then the fixed chains.
+    private static readonly (string Table, string Chain, string Rule, bool Prepend)[] s_fixedRules =
+    [
+        ("filter", "INPUT", "-m conntrack --ctstate NEW -m comment --comment \"kubernetes externally-visible service portals\" -j KUBE-EXTERNAL-SERVICES", true),
+        ("filter", "FORWARD", "-m conntrack --ctstate NEW -m comment --comment \"kubernetes service portals\" -j KUBE-SERVICES", true),
+        ("filter", "OUTPUT", "-m conntrack --ctstate NEW -m comment --comment \"kubernetes service portals\" -j KUBE-SERVICES", true),
+        ("nat", "OUTPUT", "-m comment --comment \"kubernetes service portals\" -j KUBE-SERVICES", true),
+        ("nat", "PREROUTING", "-m comment --comment \"kubernetes service portals\" -j KUBE-SERVICES", true),
+        ("nat", "POSTROUTING", "-m comment --comment \"kubernetes postrouting rules\" -j KUBE-POSTROUTING", true),
+        ("filter", "FORWARD", "-m comment --comment \"kubernetes forwarding rules\" -j KUBE-FORWARD", true),
+        ("nat", "KUBE-MARK-DROP", "-j MARK --set-xmark 0x8000/0x8000", false),
+        ("nat", "KUBE-MARK-MASQ", "-j MARK --set-xmark 0x4000/0x4000", false),
+        ("nat", "KUBE-POSTROUTING", "-m mark ! --mark 0x4000/0x4000 -j RETURN", false),
+        ("nat", "KUBE-POSTROUTING", "-j MARK --set-xmark 0x4000/0x0", false),
+        ("nat", "KUBE-POSTROUTING", "-m comment --comment \"kubernetes service traffic requiring SNAT\" -j MASQUERADE", false),
+        // kubelet's firewall (appended): what KUBE-MARK-DROP marked, and localnet from outside, never reaches a socket.
+        ("filter", "INPUT", "-j KUBE-FIREWALL", false),
+        ("filter", "OUTPUT", "-j KUBE-FIREWALL", false),
+        ("filter", "KUBE-FIREWALL", "-m comment --comment \"kubernetes firewall for dropping marked packets\" -m mark --mark 0x8000/0x8000 -j DROP", false),
+        ("filter", "KUBE-FIREWALL", "! -s 127.0.0.0/8 -d 127.0.0.0/8 -m comment --comment \"block incoming localnet connections\" -m conntrack ! --ctstate RELATED,ESTABLISHED,DNAT -j DROP", false),
+        ("filter", "KUBE-FORWARD", "-m conntrack --ctstate INVALID -j DROP", false),
+        ("filter", "KUBE-FORWARD", "-m comment --comment \"kubernetes forwarding rules\" -m mark --mark 0x4000/0x4000 -j ACCEPT", false),
+        ("filter", "KUBE-FORWARD", "-m comment --comment \"kubernetes forwarding conntrack rule\" -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT", false),
+    ];
+
     /// <summary>kube-proxy's KUBE-SVC chain of a Service port.</summary>
     public static string ServiceChain(KubeServicePort port)
     {
@@ -116,27 +142,8 @@ public static class KubeProxyIptables
             t.Chain(Filter, c);
         t.Chain("mangle", "KUBE-KUBELET-CANARY");
         t.Chain("mangle", "KUBE-PROXY-CANARY");
-        // iptablesJumpChains, each EnsureRule(Prepend): the later one of a chain ends up first.
-        t.Rule(Filter, "INPUT", "-m conntrack --ctstate NEW -m comment --comment \"kubernetes externally-visible service portals\" -j KUBE-EXTERNAL-SERVICES", prepend: true);
-        t.Rule(Filter, "FORWARD", "-m conntrack --ctstate NEW -m comment --comment \"kubernetes service portals\" -j KUBE-SERVICES", prepend: true);
-        t.Rule(Filter, "OUTPUT", "-m conntrack --ctstate NEW -m comment --comment \"kubernetes service portals\" -j KUBE-SERVICES", prepend: true);
-        t.Rule(Nat, "OUTPUT", "-m comment --comment \"kubernetes service portals\" -j KUBE-SERVICES", prepend: true);
-        t.Rule(Nat, "PREROUTING", "-m comment --comment \"kubernetes service portals\" -j KUBE-SERVICES", prepend: true);
-        t.Rule(Nat, "POSTROUTING", "-m comment --comment \"kubernetes postrouting rules\" -j KUBE-POSTROUTING", prepend: true);
-        t.Rule(Filter, "FORWARD", "-m comment --comment \"kubernetes forwarding rules\" -j KUBE-FORWARD", prepend: true);
-        t.Rule(Nat, "KUBE-MARK-DROP", "-j MARK --set-xmark 0x8000/0x8000");
-        t.Rule(Nat, "KUBE-MARK-MASQ", "-j MARK --set-xmark 0x4000/0x4000");
-        t.Rule(Nat, "KUBE-POSTROUTING", "-m mark ! --mark 0x4000/0x4000 -j RETURN");
-        t.Rule(Nat, "KUBE-POSTROUTING", "-j MARK --set-xmark 0x4000/0x0");
-        t.Rule(Nat, "KUBE-POSTROUTING", "-m comment --comment \"kubernetes service traffic requiring SNAT\" -j MASQUERADE");
-        // kubelet's firewall (appended): what KUBE-MARK-DROP marked, and localnet from outside, never reaches a socket.
-        t.Rule(Filter, "INPUT", "-j KUBE-FIREWALL");
-        t.Rule(Filter, "OUTPUT", "-j KUBE-FIREWALL");
-        t.Rule(Filter, "KUBE-FIREWALL", "-m comment --comment \"kubernetes firewall for dropping marked packets\" -m mark --mark 0x8000/0x8000 -j DROP");
-        t.Rule(Filter, "KUBE-FIREWALL", "! -s 127.0.0.0/8 -d 127.0.0.0/8 -m comment --comment \"block incoming localnet connections\" -m conntrack ! --ctstate RELATED,ESTABLISHED,DNAT -j DROP");
-        t.Rule(Filter, "KUBE-FORWARD", "-m conntrack --ctstate INVALID -j DROP");
-        t.Rule(Filter, "KUBE-FORWARD", "-m comment --comment \"kubernetes forwarding rules\" -m mark --mark 0x4000/0x4000 -j ACCEPT");
-        t.Rule(Filter, "KUBE-FORWARD", "-m comment --comment \"kubernetes forwarding conntrack rule\" -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT");
+        foreach (var (table, chain, rule, prepend) in s_fixedRules)
+            t.Rule(table, chain, rule, prepend);
 
         foreach (var p in sorted)
         {
