@@ -1,17 +1,21 @@
 namespace Datapath.Antrea.Tests;
 
 /// <summary>
-/// A cluster the compile starts from scratch: two bare nodes (no pod CIDRs, ports or MACs) and manifests that use
+/// A cluster the compile starts from scratch: two bare nodes (no pod CIDRs, ports or MACs; node-a with its `ip route`,
+/// node-b without, so the compile notes that it has no default route) and manifests that use
 /// what the compile reads (pods with and without a nodeName, a named targetPort, a NodePort Service with ClientIP
 /// affinity and externalTrafficPolicy Local, a Service fed by an Endpoints object, one by an EndpointSlice, one that
-/// selects nothing, a NetworkPolicy). Written into a temporary directory; deleted on Dispose.
+/// selects nothing, a NetworkPolicy isolating the client's egress to the web pods). Written into a temporary directory; deleted on Dispose.
 /// </summary>
 internal sealed class CompileFixtures : IDisposable
 {
     public const string ClusterYaml = """
         cluster: { podCIDR: 10.10.0.0/16, serviceCIDR: 10.96.0.0/16 }
         nodes:
-          - { name: node-a, nodeIP: 192.168.50.11 }
+          - name: node-a
+            nodeIP: 192.168.50.11
+            routes: [ default via 192.168.50.1 dev eth0, 192.168.50.0/24 dev eth0 proto kernel scope link src 192.168.50.11 ]
+            neighbors: [ { ip: 192.168.50.99, mac: 02:00:00:00:00:99, dev: eth0 } ]
           - { name: node-b, nodeIP: 192.168.50.12 }
         """;
 
@@ -79,11 +83,12 @@ internal sealed class CompileFixtures : IDisposable
         ---
         apiVersion: networking.k8s.io/v1
         kind: NetworkPolicy
-        metadata: { name: web-from-client }
+        metadata: { name: client-to-web }
         spec:
-          podSelector: { matchLabels: { app: web } }
-          ingress:
-          - from: [ { podSelector: { matchLabels: { app: client } } } ]
+          podSelector: { matchLabels: { app: client } }
+          policyTypes: [ Egress ]
+          egress:
+          - to: [ { podSelector: { matchLabels: { app: web } } } ]
             ports: [ { protocol: TCP, port: 8080 } ]
         ---
         apiVersion: apps/v1

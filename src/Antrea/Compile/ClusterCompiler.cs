@@ -106,7 +106,11 @@ public static class ClusterCompiler
                 PrepareNode(cluster, cluster.Nodes[i], i, CidrBlock.Parse(podCidr), at);
         }
         foreach (var n in bridges)
+        {
+            if (!n.Routes.Any(r => r.StartsWith("default ", StringComparison.Ordinal)))
+                notes.Add($"node {n.Name} has no default route in cluster.yaml: from its host, addresses outside the pod CIDRs have no route (a Service's REJECT and node-IP endpoints need one); add its `ip route` lines as routes:");
             AddRoutesAndNeighbors(cluster, n);
+        }
 
         PlacePods(cluster, bridges, manifests, at, notes);
         var ports = PlaceServices(cluster, manifests, CidrBlock.Parse(serviceCidr), notes);

@@ -304,7 +304,7 @@ public sealed class KubeManifests
                     foreach (string unsupported in new[] { "namespaceSelector", "ipBlock" })
                     {
                         if (YamlInput.Get(pm, unsupported) is not null)
-                            throw y.At(y.Key(pm, unsupported), $"{what}: a {unsupported} peer is not compiled (the compile turns podSelector peers into Antrea v0.10's conjunctions)",
+                            throw y.At(y.Key(pm, unsupported), $"{what}: {(unsupported == "ipBlock" ? "an" : "a")} {unsupported} peer is not compiled (the compile turns podSelector peers into Antrea v0.10's conjunctions)",
                                 "select the peers with podSelector in the policy's namespace");
                     }
                     var sel = y.Mapping(y.Required(pm, "podSelector", $"{what}: a {peersKey} peer"), $"{what}: podSelector");
