@@ -63,9 +63,7 @@ public sealed class CompileErrorTests : IDisposable
             Assert.StartsWith($"error: {path}:", first, StringComparison.Ordinal); // YAML's own syntax error, located
             return;
         }
-        int at = manifest.IndexOf(mark, StringComparison.Ordinal);
-        int line = manifest[..at].Count(c => c == '\n') + 1;
-        int column = at - (manifest.LastIndexOf('\n', Math.Max(at - 1, 0)) + 1) + 1;
+        var (line, column) = Location(manifest, mark);
         Assert.StartsWith($"error: {path}:{line}:{column}: {message}", first, StringComparison.Ordinal);
     }
 
@@ -88,11 +86,18 @@ public sealed class CompileErrorTests : IDisposable
         var (code, _, err) = CompileCommandTests.Run("compile", "--cluster", path, "--out", Path.Combine(_dir, "out"));
         Assert.Equal(1, code);
         Assert.DoesNotContain("   at ", err, StringComparison.Ordinal);
-        int at = cluster.IndexOf(mark, StringComparison.Ordinal);
-        int line = cluster[..at].Count(c => c == '\n') + 1;
-        int column = at - (cluster.LastIndexOf('\n', Math.Max(at - 1, 0)) + 1) + 1;
+        var (line, column) = Location(cluster, mark);
         Assert.StartsWith($"error: {path}:{line}:{column}: ", err, StringComparison.Ordinal);
         Assert.Contains(message, err.Split('\n')[0], StringComparison.Ordinal);
+    }
+
+    // The 1-based line and column of the first occurrence of mark in text.
+    private static (int Line, int Column) Location(string text, string mark)
+    {
+        int at = text.IndexOf(mark, StringComparison.Ordinal);
+        Assert.True(at >= 0, $"'{mark}' is in the input");
+        int lineStart = at == 0 ? 0 : text.LastIndexOf('\n', at - 1) + 1;
+        return (text[..at].Count(c => c == '\n') + 1, at - lineStart + 1);
     }
 
     [Fact]
