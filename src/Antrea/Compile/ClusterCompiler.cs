@@ -334,7 +334,8 @@ public static class ClusterCompiler
         {
             var src = svc.Source!;
             var previous = before.Where(s => ServiceOf(s) == svc.Key).ToList();
-            string clusterIp = svc.ClusterIp ?? previous.FirstOrDefault()?.ClusterIp ?? AllocateIp(serviceCidr, usedIps, svc.Key == "default/kubernetes");
+            string clusterIp = svc.ClusterIp ?? previous.FirstOrDefault()?.ClusterIp ?? AllocateIp(serviceCidr, usedIps, svc.Key == "default/kubernetes")
+                ?? throw src.At("metadata.name", $"service {svc.Key}: the service CIDR {serviceCidr} has no free address left");
             if (clusterIp != "None")
             {
                 if (!serviceCidr.Contains(clusterIp))
@@ -388,7 +389,7 @@ public static class ClusterCompiler
         return ports;
     }
 
-    private static string AllocateIp(CidrBlock cidr, Dictionary<string, string> used, bool kubernetes)
+    private static string? AllocateIp(CidrBlock cidr, Dictionary<string, string> used, bool kubernetes)
     {
         // The range's first address is the kubernetes Service's (the API server reserves it).
         for (ulong a = cidr.Network + (kubernetes ? 1u : 2u); a < cidr.Last; a++)
@@ -397,7 +398,7 @@ public static class ClusterCompiler
             if (!used.ContainsKey(ip))
                 return ip;
         }
-        throw new InvalidOperationException($"the service CIDR {cidr} is full");
+        return null;
     }
 
     // The Service port's endpoints as IP:PORT, as kube-proxy reads them.

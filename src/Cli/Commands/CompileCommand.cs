@@ -47,6 +47,10 @@ internal sealed class CompileCommand : ICliCommand
             {
                 return CliError.Located(stderr, e);
             }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                return CliError.Environment(stderr, $"compile: {e.Message}");
+            }
             if (File.Exists(dir))
                 return CliError.BadInput(stderr, $"--out {dir}: is a file, not a directory");
             IReadOnlyList<string> written;

@@ -101,6 +101,23 @@ public sealed class CompileErrorTests : IDisposable
     }
 
     [Fact]
+    public void A_full_pod_CIDR_and_a_full_service_CIDR_are_errors_at_the_object_that_does_not_fit()
+    {
+        string cluster = Path.Combine(_dir, "small.yaml");
+        File.WriteAllText(cluster, "cluster: { podCIDR: 10.1.0.0/16, serviceCIDR: 10.96.0.0/30 }\nnodes:\n  - { name: a, nodeIP: 10.0.0.1, podCIDR: 10.1.0.0/30 }\n");
+        string pods = Path.Combine(_dir, "pods.yaml");
+        File.WriteAllText(pods, "kind: Pod\nmetadata: { name: p1 }\n---\nkind: Pod\nmetadata: { name: p2 }\n");
+        var (code, _, err) = CompileCommandTests.Run("compile", pods, "--cluster", cluster, "--out", Path.Combine(_dir, "o"));
+        Assert.Equal(1, code);
+        Assert.StartsWith($"error: {pods}:5:19: pod default/p2: a's podCIDR 10.1.0.0/30 has no free address left", err, StringComparison.Ordinal);
+        string services = Path.Combine(_dir, "services.yaml");
+        File.WriteAllText(services, "kind: Service\nmetadata: { name: s1 }\nspec: { ports: [ { port: 80 } ] }\n---\nkind: Service\nmetadata: { name: s2 }\nspec: { ports: [ { port: 80 } ] }\n");
+        (code, _, err) = CompileCommandTests.Run("compile", services, "--cluster", cluster, "--out", Path.Combine(_dir, "o"));
+        Assert.Equal(1, code);
+        Assert.StartsWith($"error: {services}:6:19: service default/s2: the service CIDR 10.96.0.0/30 has no free address left", err, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Missing_files_and_a_file_for_out_are_named()
     {
         string cluster = Path.Combine(SeedDir, "cluster.yaml");
