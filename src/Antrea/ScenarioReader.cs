@@ -204,7 +204,7 @@ internal static class ScenarioReader
         yaml.Unique(ports.Select(p => (p.Name, p.NameAt)), $"{what}: port name");
         // The devices of the node's Linux host (built when it has a bridge and a gateway address, as
         // HostStack.Create builds it): lo, the gateway, the uplink, and each device a kernel route gives an address.
-        bool host = bridge && node.Gateway?.Ip is not null;
+        bool host = bridge && (node.Gateway?.Ip is not null || compiling); // a compile gives every bridge its gateway address
         var devices = new HashSet<string>(StringComparer.Ordinal) { "lo", node.Gateway?.Name ?? "antrea-gw0", node.Uplink ?? "eth0" };
         ReadRoutesAndNeighbors(yaml, map, node, what, host, devices);
         return node;
@@ -391,7 +391,9 @@ internal static class ScenarioReader
             foreach (var (k, _) in labels.Children)
             {
                 string key = yaml.Text(k, $"{what}: labels: a key");
-                pod.Labels[key] = yaml.RequiredText(labels, key, $"{what}: labels");
+                // A label's value may be empty, written "" (Kubernetes allows it); a key with no value at all is an error.
+                pod.Labels[key] = YamlInput.Get(labels, key) is YamlScalarNode { Value: "", Style: ScalarStyle.DoubleQuoted or ScalarStyle.SingleQuoted }
+                    ? "" : yaml.RequiredText(labels, key, $"{what}: labels");
             }
         }
         return pod;

@@ -14,7 +14,7 @@ namespace Datapath.Antrea.Compile;
 /// an ipBlock peer...) is an error there too, never dropped. Kinds that carry nothing for the datapath (a Deployment,
 /// a ConfigMap) are skipped and listed in <see cref="Skipped"/>.
 /// </summary>
-public sealed class KubeManifests
+public sealed partial class KubeManifests
 {
     private static readonly string[] s_serviceTypes = ["ClusterIP", "NodePort", "LoadBalancer", "ExternalName"];
     private static readonly string[] s_protocols = ["TCP", "UDP", "SCTP"];
@@ -335,12 +335,30 @@ public sealed class KubeManifests
         return Labels(y, selector, "matchLabels");
     }
 
+    // Labels (and selectors) as the API server validates them: a key is [DNS-subdomain/]name, a name and a value at
+    // most 63 characters of letters, digits, '-', '_' and '.', beginning and ending with a letter or digit; a value may
+    // be empty.
     private static Dictionary<string, string> Labels(YamlInput y, YamlMappingNode map, string key)
     {
         var labels = new Dictionary<string, string>(StringComparer.Ordinal);
         if (YamlInput.Get(map, key) is { } node && node is not YamlScalarNode { Value: null or "" })
             foreach (var (k, v) in y.Mapping(node, key).Children)
-                labels[y.Text(k, key)] = v is YamlScalarNode { Value: null or "" } ? "" : y.Text(v, $"{key} {k}");
+            {
+                string name = y.Text(k, key);
+                int slash = name.LastIndexOf('/');
+                if (!LabelName().IsMatch(name[(slash + 1)..]) || (slash >= 0 && !LabelPrefix().IsMatch(name[..slash])))
+                    throw y.At(k, $"{key}: '{name}' is not a label key", "a key is [prefix/]name: letters, digits, '-', '_' and '.', at most 63, a letter or digit at each end");
+                string value = v is YamlScalarNode { Value: null or "" } ? "" : y.Text(v, $"{key} {name}");
+                if (value.Length > 0 && !LabelName().IsMatch(value))
+                    throw y.At(v, $"{key}: {name}: '{value}' is not a label value", "letters, digits, '-', '_' and '.', at most 63, a letter or digit at each end");
+                labels[name] = value;
+            }
         return labels;
     }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^(?=.{1,63}$)[A-Za-z0-9](?:[-A-Za-z0-9_.]*[A-Za-z0-9])?$")]
+    private static partial System.Text.RegularExpressions.Regex LabelName();
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^(?=.{1,253}$)[a-z0-9](?:[-a-z0-9.]*[a-z0-9])?$")]
+    private static partial System.Text.RegularExpressions.Regex LabelPrefix();
 }
