@@ -25,7 +25,7 @@ internal sealed class CompileCommand : ICliCommand
             Description = "Kubernetes manifests (YAML, several documents or a kind: List; kubectl get pods,services,endpoints,networkpolicies -o yaml)",
             Arity = ArgumentArity.ZeroOrMore,
         };
-        var cluster = new Option<string>("--cluster") { Description = "The cluster's nodes (a cluster.yaml: its nodes, and the pods and services it already has)", Required = true };
+        var cluster = new Option<string>("--cluster") { HelpName = "cluster.yaml", Description = "The cluster's nodes (a cluster.yaml: its nodes, and the pods and services it already has)", Required = true };
         var output = new Option<string>("--out") { HelpName = "DIR", Description = "The scenario directory to write (created; its files are replaced)", Required = true };
         var quiet = new Option<bool>("--quiet") { Description = "Do not list what the compile allocated (pods' addresses and ports, clusterIPs, NodePorts)" };
         var command = new Command("compile", "Compile Kubernetes manifests and cluster.yaml's nodes into a scenario: Antrea v0.10 flows and kube-proxy iptables per node")
