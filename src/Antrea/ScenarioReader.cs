@@ -34,6 +34,12 @@ namespace Datapath.Antrea;
 /// device's forwarding entries (remote VTEP MAC, remote node address); flows, groups, tables, gateway and
 /// tunnel are an error there, as vxlan and fdb are on an Antrea node. The cluster's tunnel is then VXLAN on
 /// UDP 4789 (what vxlan.calico and this datapath's VXLAN codec use) with a 24-bit VNI, Calico's 4096 by default.</para>
+///
+/// <para>A compile's input (<see cref="Read(YamlInput, ScenarioFiles, bool)"/> with <c>compileInput</c>, what
+/// <c>datapath compile --cluster</c> reads): the same keys and values, but nothing that the compile writes is needed
+/// yet: the files a node names need not exist, no node needs flows (when none has them, every node gets a bridge),
+/// and a bridge's gateway, its ofport and MAC, the tunnel's and the nodeMAC may be left out (the compile allocates
+/// them as Antrea does).</para>
 /// </summary>
 internal static class ScenarioReader
 {
@@ -51,7 +57,10 @@ internal static class ScenarioReader
     private static readonly string[] s_serviceKeys = ["name", "clusterIP", "port", "nodePort", "protocol", "endpoints"];
 
     /// <summary>Reads and checks the cluster.yaml text of <paramref name="files"/>'s scenario.</summary>
-    public static ScenarioModel Read(YamlInput yaml, ScenarioFiles files)
+    public static ScenarioModel Read(YamlInput yaml, ScenarioFiles files) => Read(yaml, files, compileInput: false);
+
+    /// <summary>Reads cluster.yaml; with <paramref name="compileInput"/>, as a compile's input (see the class comment).</summary>
+    public static ScenarioModel Read(YamlInput yaml, ScenarioFiles files, bool compileInput)
     {
         var root = yaml.Mapping(yaml.Root, "cluster.yaml");
         yaml.CheckKeys(root, "cluster.yaml", s_topKeys);
@@ -63,13 +72,15 @@ internal static class ScenarioReader
         var nodes = yaml.Sequence(nodesNode, "nodes");
         if (nodes.Children.Count == 0)
             throw yaml.At(nodesNode, "nodes: the list is empty");
+        // A compile's input without any flows: every node will have a bridge.
+        bool allBridges = compileInput && !nodes.Children.Any(n => n is YamlMappingNode m && YamlInput.Get(m, "flows") is not null);
         foreach (var n in nodes)
-            model.Nodes.Add(ReadNode(yaml, yaml.Mapping(n, "nodes: a node"), files, model.Cluster.IsCalico));
+            model.Nodes.Add(ReadNode(yaml, yaml.Mapping(n, "nodes: a node"), compileInput ? null : files, model.Cluster.IsCalico, allBridges));
         yaml.Unique(model.Nodes.Zip(nodes, (m, n) => (m.Name, Value(n, "name"))), "nodes: name");
         yaml.Unique(model.Nodes.Zip(nodes, (m, n) => (m.NodeIp, Value(n, "nodeIP"))), "nodes: nodeIP");
         var pods = nodes.Zip(model.Nodes).SelectMany(p => Pods(p.First).Zip(p.Second.Pods, (node, pod) => (pod.Pod, Value(node, "pod")))).ToList();
         yaml.Unique(pods, "pods: pod");
-        if (!model.Cluster.IsCalico && model.Nodes.All(m => m.Flows is null))
+        if (!compileInput && !model.Cluster.IsCalico && model.Nodes.All(m => m.Flows is null))
             throw yaml.At(nodesNode, "nodes: no node has 'flows' (a bridge): there is nothing to run");
 
         if (YamlInput.Get(root, "services") is { } s)
@@ -126,7 +137,8 @@ internal static class ScenarioReader
         return cluster;
     }
 
-    private static NodeModel ReadNode(YamlInput yaml, YamlMappingNode map, ScenarioFiles files, bool calico)
+    // files null: a compile's input (files are not checked, bridge ports may lack what the compile allocates).
+    private static NodeModel ReadNode(YamlInput yaml, YamlMappingNode map, ScenarioFiles? files, bool calico, bool allBridges)
     {
         string what = Named(yaml, map, "name", "node", s_nodeKeys);
         string name = yaml.RequiredText(map, "name", "node");
@@ -142,7 +154,8 @@ internal static class ScenarioReader
             Iptables = FileName(yaml, map, "iptables", what, files),
             Ipsets = FileName(yaml, map, "ipsets", what, files),
         };
-        bool bridge = node.Flows is not null;
+        bool bridge = node.Flows is not null || allBridges;
+        bool compiling = files is null;
         if (calico)
             return ReadCalicoNode(yaml, map, node, what);
         foreach (string key in new[] { "vxlan", "fdb" })
@@ -150,7 +163,7 @@ internal static class ScenarioReader
             if (YamlInput.Get(map, key) is not null)
                 throw yaml.At(yaml.Key(map, key), $"{what}: '{key}' is for a Calico node", "set 'cni: calico' under 'cluster' for a cluster of Calico nodes");
         }
-        node.NodeMac = (bridge ? yaml.RequiredChecked(map, "nodeMAC", what, YamlInput.Mac) : yaml.OptionalChecked(map, "nodeMAC", what, YamlInput.Mac)) ?? "";
+        node.NodeMac = (bridge && !compiling ? yaml.RequiredChecked(map, "nodeMAC", what, YamlInput.Mac) : yaml.OptionalChecked(map, "nodeMAC", what, YamlInput.Mac)) ?? "";
         if (!bridge)
         {
             // The bridge's ports and groups, and the host behind its gateway, exist only with flows.
@@ -164,18 +177,19 @@ internal static class ScenarioReader
         var ports = new List<(uint OfPort, string Name, YamlNode OfPortAt, YamlNode NameAt)>();
         if (YamlInput.Get(map, "gateway") is { } g)
         {
-            node.Gateway = ReadPort(yaml, yaml.Mapping(g, $"{what}: gateway"), $"{what}: gateway", bridge, withIp: true);
-            if (bridge)
+            node.Gateway = ReadPort(yaml, yaml.Mapping(g, $"{what}: gateway"), $"{what}: gateway", bridge && !compiling, withIp: true);
+            if (bridge && node.Gateway.OfPort != 0)
                 ports.Add((node.Gateway.OfPort, node.Gateway.Name ?? "antrea-gw0", Value(g, "ofport"), Value(g, "name")));
         }
-        else if (bridge)
+        else if (bridge && !compiling)
         {
             throw yaml.At(map, $"{what}: 'gateway' is required (a node with 'flows' has a bridge, and its gateway port antrea-gw0)");
         }
         if (YamlInput.Get(map, "tunnel") is { } t)
         {
-            node.Tunnel = ReadPort(yaml, yaml.Mapping(t, $"{what}: tunnel"), $"{what}: tunnel", bridge: true, withIp: false);
-            ports.Add((node.Tunnel.OfPort, node.Tunnel.Name ?? "antrea-tun0", Value(t, "ofport"), Value(t, "name")));
+            node.Tunnel = ReadPort(yaml, yaml.Mapping(t, $"{what}: tunnel"), $"{what}: tunnel", bridge: !compiling, withIp: false);
+            if (node.Tunnel.OfPort != 0)
+                ports.Add((node.Tunnel.OfPort, node.Tunnel.Name ?? "antrea-tun0", Value(t, "ofport"), Value(t, "name")));
         }
         if (YamlInput.Get(map, "pods") is { } pn)
         {
@@ -190,7 +204,7 @@ internal static class ScenarioReader
         yaml.Unique(ports.Select(p => (p.Name, p.NameAt)), $"{what}: port name");
         // The devices of the node's Linux host (built when it has a bridge and a gateway address, as
         // HostStack.Create builds it): lo, the gateway, the uplink, and each device a kernel route gives an address.
-        bool host = bridge && node.Gateway?.Ip is not null;
+        bool host = bridge && (node.Gateway?.Ip is not null || compiling); // a compile gives every bridge its gateway address
         var devices = new HashSet<string>(StringComparer.Ordinal) { "lo", node.Gateway?.Name ?? "antrea-gw0", node.Uplink ?? "eth0" };
         ReadRoutesAndNeighbors(yaml, map, node, what, host, devices);
         return node;
@@ -377,7 +391,9 @@ internal static class ScenarioReader
             foreach (var (k, _) in labels.Children)
             {
                 string key = yaml.Text(k, $"{what}: labels: a key");
-                pod.Labels[key] = yaml.RequiredText(labels, key, $"{what}: labels");
+                // A label's value may be empty, written "" (Kubernetes allows it); a key with no value at all is an error.
+                pod.Labels[key] = YamlInput.Get(labels, key) is YamlScalarNode { Value: "", Style: ScalarStyle.DoubleQuoted or ScalarStyle.SingleQuoted }
+                    ? "" : yaml.RequiredText(labels, key, $"{what}: labels");
             }
         }
         return pod;
@@ -446,11 +462,11 @@ internal static class ScenarioReader
     }
 
     /// <summary>A file the node names (flows, groups, iptables, ipsets), which must be usable; null when not given.</summary>
-    private static string? FileName(YamlInput yaml, YamlMappingNode map, string key, string what, ScenarioFiles files)
+    private static string? FileName(YamlInput yaml, YamlMappingNode map, string key, string what, ScenarioFiles? files)
     {
         if (yaml.OptionalText(map, key, what) is not { } name)
             return null;
-        return files.Problem(name) is { } problem ? throw yaml.At(YamlInput.Get(map, key)!, $"{what}: {key} file '{name}' {problem}") : name;
+        return files?.Problem(name) is { } problem ? throw yaml.At(YamlInput.Get(map, key)!, $"{what}: {key} file '{name}' {problem}") : name;
     }
 
     /// <summary>The pods of a node entry (empty when it has none).</summary>

@@ -89,7 +89,7 @@ internal sealed class ControlCommands(LiveNode live, TimeProvider time)
                 "dump-ports" => DumpPorts(rest),
                 "dump-group-stats" => DumpGroupStats(rest),
                 "dump-tables" => rest.Length == 0 ? ControlReply.Ok(Lines(OfctlReplies.DumpTables(Bridge))) : ControlReply.Error("dump-tables takes no arguments"),
-                "show" => rest.Length == 0 ? ControlReply.Ok(Lines(OfctlReplies.Show(Bridge, OfctlReplies.DefaultLocalMac(live.Node.Name, Bridge.Name)))) : ControlReply.Error("show takes no arguments"),
+                "show" => rest.Length == 0 ? ControlReply.Ok(Lines(OfctlReplies.Show(Bridge, OfctlReplies.DefaultLocalMac(live.Name, Bridge.Name)))) : ControlReply.Error("show takes no arguments"),
                 "dump-conntrack" => DumpConntrack(rest),
                 "flush-conntrack" => FlushConntrack(rest),
                 "iptables" when rest.Contains("-A") || rest.Contains("-I") => HostIptablesAdd(rest),
@@ -119,7 +119,7 @@ internal sealed class ControlCommands(LiveNode live, TimeProvider time)
         }
     }
 
-    private Bridge Bridge => live.Node.Bridge;
+    private Bridge Bridge => live.Bridged.Bridge;
 
     /// <summary><c>ip neigh</c> / <c>ip neigh show</c>: the host's neighbour table, as iproute2 prints it.</summary>
     private ControlReply HostIp(ReadOnlySpan<string> args)
@@ -129,7 +129,7 @@ internal sealed class ControlCommands(LiveNode live, TimeProvider time)
         if (live.Host is not { } host)
             return ControlReply.Error("this node has no host stack behind antrea-gw0 (its gateway is a live port: ask that host)");
         // Timers due by now first, as the kernel's would have run: the states are those of this moment.
-        live.Journey.RunTimers(live.Journey.Nodes[0], live, live.Node.Conntrack.NowMs());
+        live.Journey.RunTimers(live.Journey.Nodes[0], live, live.NowMs());
         return ControlReply.Ok(Lines(host.DumpIpNeigh()));
     }
 
@@ -320,13 +320,13 @@ internal sealed class ControlCommands(LiveNode live, TimeProvider time)
         if (args.Length > 0)
             return ControlReply.Error("dump-ports takes no arguments");
         var sb = new StringBuilder();
-        foreach (var line in Bridge.DumpPorts(live.Node.Name, NamesShown.Ports))
+        foreach (var line in live.Node is null ? [] : Bridge.DumpPorts(live.Name, NamesShown.Ports))
             sb.Append(line).Append('\n');
         foreach (var b in live.Ports)
         {
             var s = b.Statistics;
             sb.Append(CultureInfo.InvariantCulture,
-                $"  live {b.BridgePort.Name} {b.Binding.Describe()}: rx pkts={s.RxPackets}, bytes={s.RxBytes}, drop={s.RxDropped}, truncated={s.RxTruncated}; tx pkts={s.TxPackets}, bytes={s.TxBytes}, drop={s.TxDropped}; errors={s.Errors}; {(b.Fault is { } f ? "FAULT: " + f.Message : "up")}\n");
+                $"  live {b.Name} {b.Binding.Describe()}: rx pkts={s.RxPackets}, bytes={s.RxBytes}, drop={s.RxDropped}, truncated={s.RxTruncated}; tx pkts={s.TxPackets}, bytes={s.TxBytes}, drop={s.TxDropped}; errors={s.Errors}; {(b.Fault is { } f ? "FAULT: " + f.Message : "up")}\n");
         }
         return ControlReply.Ok(sb.ToString());
     }
@@ -354,7 +354,7 @@ internal sealed class ControlCommands(LiveNode live, TimeProvider time)
             return ControlReply.Error(error!);
         if (host && live.Host is null)
             return ControlReply.Error("this node runs no host stack");
-        var ct = host ? live.Host!.Conntrack : live.Node.Conntrack;
+        var ct = host ? live.Host!.Conntrack : live.Bridged.Conntrack;
         return ControlReply.Ok(Lines(ct.Dump(zone, ct.NowMs())));
     }
 
@@ -440,7 +440,7 @@ internal sealed class ControlCommands(LiveNode live, TimeProvider time)
             return ControlReply.Error("this node runs no host stack with iptables");
         var text = new StringWriter();
         var monitor = new XtablesMonitor(text, style, (ulong)time.GetTimestamp());
-        monitor.Attach(rules, live.Node.Name);
+        monitor.Attach(rules, live.Name);
         try
         {
             long until = time.GetTimestamp() + (long)(wait * time.TimestampFrequency);
@@ -473,7 +473,8 @@ internal sealed class ControlCommands(LiveNode live, TimeProvider time)
     {
         if (!TryZone(args, out var zone, out var error))
             return ControlReply.Error(error!);
-        int n = zone is { } z ? live.Node.Conntrack.Flush(z) : live.Node.Conntrack.Flush();
+        var conntrack = live.Bridged.Conntrack;
+        int n = zone is { } z ? conntrack.Flush(z) : conntrack.Flush();
         return ControlReply.Ok($"flushed {n} connection(s)\n");
     }
 
@@ -485,7 +486,7 @@ internal sealed class ControlCommands(LiveNode live, TimeProvider time)
         if (rest.Count == 0)
             return ControlReply.Error("trace needs a FLOW as ofproto/trace takes it (e.g. 'in_port=frontend-a3ba2f,tcp,nw_src=10.222.1.48,nw_dst=10.222.2.34,tp_dst=80')");
         string text = string.Join(',', rest);
-        var node = live.Node;
+        var node = live.Bridged;
         // A scratch node over the live bridge: the live tables and counters, a fresh conntrack (so,
         // like ofproto/trace, the traced packet is ct_state=new and commits nothing to the live table).
         using var scratch = new Node(node.Name, node.Bridge, node.NodeIp, node.NodeMac, new ConnectionTracker(new ConntrackOptions()))
@@ -544,7 +545,7 @@ internal sealed class ControlCommands(LiveNode live, TimeProvider time)
             return ControlReply.Error("ping needs an IPv4 address (ping [-c N] [-i SEC] [-W SEC] IP)");
         var (source, rtts) = live.HostPing(ip, count, TimeSpan.FromSeconds(interval), TimeSpan.FromSeconds(wait));
         var sb = new StringBuilder();
-        sb.Append(CultureInfo.InvariantCulture, $"PING {ip} from {source} (host of {live.Node.Name}): 56 data bytes\n");
+        sb.Append(CultureInfo.InvariantCulture, $"PING {ip} from {source} (host of {live.Name}): 56 data bytes\n");
         int received = 0;
         for (int i = 0; i < rtts.Length; i++)
         {
@@ -567,24 +568,29 @@ internal sealed class ControlCommands(LiveNode live, TimeProvider time)
         var node = live.Node;
         double uptime = time.GetElapsedTime(_startedAt).TotalSeconds;
         var decap = Enum.GetValues<GeneveDropReason>().Where(r => c.DecapDrops(r) > 0).Select(r => (r, c.DecapDrops(r))).ToList();
-        var drops = Bridge.Drops.NonZero().ToList();
-        var cache = node.CacheStats;
+        var drops = node is null ? [] : Bridge.Drops.NonZero().ToList();
+        long dropsTotal = node is null ? 0 : Bridge.Drops.Total;
+        var cache = node?.CacheStats ?? default;
+        string nodeIp = node?.NodeIp.ToString()
+            ?? live.Host?.Interfaces.FirstOrDefault(i => i.Kind == Engine.Host.HostInterfaceKind.Ethernet && i.HasAddress)?.Address.ToString() ?? "";
         if (json)
         {
             using var ms = new MemoryStream();
             using (var w = new Utf8JsonWriter(ms, new JsonWriterOptions { Indented = true }))
             {
                 w.WriteStartObject();
-                w.WriteString("node", node.Name);
-                w.WriteString("node_ip", node.NodeIp.ToString());
+                w.WriteString("node", live.Name);
+                w.WriteString("node_ip", nodeIp);
+                w.WriteBoolean("bridge", node is not null);
                 w.WriteNumber("uptime_s", Math.Round(uptime, 3));
                 w.WriteStartArray("ports");
                 foreach (var b in live.Ports)
                 {
                     var s = b.Statistics;
                     w.WriteStartObject();
-                    w.WriteString("port", b.BridgePort.Name);
-                    w.WriteNumber("ofport", b.BridgePort.OfPort);
+                    w.WriteString("port", b.Name);
+                    w.WriteNumber("ofport", b.OfPort);
+                    w.WriteString("kind", b.Kind == BoundPortKind.Bridge ? "bridge" : "host-device");
                     w.WriteString("bind", b.Binding.Describe());
                     w.WriteString("interface", b.LivePort.Name);
                     w.WriteNumber("queues", b.Queues.Count);
@@ -594,7 +600,7 @@ internal sealed class ControlCommands(LiveNode live, TimeProvider time)
                     w.WriteEndArray();
                     w.WriteNumber("rx_packets", s.RxPackets);
                     w.WriteNumber("rx_bytes", s.RxBytes);
-                    w.WriteNumber("rx_dropped", s.RxDropped + b.BridgePort.Counters.RxDropped);
+                    w.WriteNumber("rx_dropped", b.RxDropped);
                     w.WriteNumber("rx_truncated", s.RxTruncated);
                     w.WriteNumber("tx_packets", s.TxPackets);
                     w.WriteNumber("tx_bytes", s.TxBytes);
@@ -606,6 +612,21 @@ internal sealed class ControlCommands(LiveNode live, TimeProvider time)
                     w.WriteEndObject();
                 }
                 w.WriteEndArray();
+                if (live.Local is { } local)
+                {
+                    var ls = local.Statistics;
+                    w.WriteStartObject("local");
+                    w.WriteString("bind", local.Binding.Describe());
+                    w.WriteString("interface", local.LivePort.Name);
+                    w.WriteNumber("rx_packets", ls.RxPackets);
+                    w.WriteNumber("tx_packets", ls.TxPackets);
+                    w.WriteNumber("tx_dropped", ls.TxDropped);
+                    w.WriteNumber("delivered", c.LocalDelivered);
+                    w.WriteNumber("arp_replies", c.LocalArpReplies);
+                    w.WriteNumber("dropped", c.LocalDrops);
+                    w.WriteString("state", local.Fault is null ? "up" : "faulted");
+                    w.WriteEndObject();
+                }
                 w.WriteStartObject("underlay");
                 w.WriteString("local", live.DescribeUnderlay());
                 w.WriteNumber("rx_datagrams", c.UnderlayRx);
@@ -646,42 +667,52 @@ internal sealed class ControlCommands(LiveNode live, TimeProvider time)
                 foreach (var (t, r, n) in drops)
                     w.WriteNumber(DropReasonNames.Describe(t, r), n);
                 w.WriteEndObject();
-                w.WriteNumber("drops_total", Bridge.Drops.Total);
-                w.WriteNumber("conntrack_connections", node.Conntrack.Count);
-                cache.WriteJson(w, node.UseFlowCache);
+                w.WriteNumber("drops_total", dropsTotal);
+                w.WriteNumber("conntrack_connections", node?.Conntrack.Count ?? 0);
+                if (node is not null)
+                    cache.WriteJson(w, node.UseFlowCache);
                 w.WriteEndObject();
             }
             return ControlReply.Ok(Encoding.UTF8.GetString(ms.ToArray()) + "\n");
         }
         var sb = new StringBuilder();
         var inv = CultureInfo.InvariantCulture;
-        sb.Append(inv, $"node {node.Name} ({node.NodeIp}): up {uptime:F1} s\n");
+        sb.Append(inv, $"node {live.Name} ({nodeIp}){(node is null ? ", no bridge (its host is the node)" : "")}: up {uptime:F1} s\n");
         sb.Append("ports:\n");
         foreach (var b in live.Ports)
         {
             var s = b.Statistics;
-            sb.Append(inv, $"  {b.BridgePort.OfPort}({b.BridgePort.Name}) {b.Binding.Describe()}{(b.Queues.Count > 1 ? $" ({b.Queues.Count} queues)" : "")}: rx {s.RxPackets} pkts {s.RxBytes} bytes (dropped {s.RxDropped + b.BridgePort.Counters.RxDropped}, truncated {s.RxTruncated}); tx {s.TxPackets} pkts {s.TxBytes} bytes (dropped {s.TxDropped}); errors {s.Errors}; {(b.Fault is { } f ? "FAULT: " + f.Message : "up")}\n");
+            sb.Append(inv, $"  {(b.BridgePort is { } bp ? $"{bp.OfPort}({bp.Name})" : b.Name)} {b.Binding.Describe()}{(b.Queues.Count > 1 ? $" ({b.Queues.Count} queues)" : "")}: rx {s.RxPackets} pkts {s.RxBytes} bytes (dropped {b.RxDropped}, truncated {s.RxTruncated}); tx {s.TxPackets} pkts {s.TxBytes} bytes (dropped {s.TxDropped}); errors {s.Errors}; {(b.Fault is { } f ? "FAULT: " + f.Message : "up")}\n");
         }
-        sb.Append(node.UseFlowCache
-            ? string.Create(inv, $"flow cache: {cache.Hits} hits ({cache.FrontHits} in the exact-match front), {cache.Misses} misses ({cache.HitRate:P1}), {cache.Entries} megaflows, {cache.Flushes} flushes\n")
-            : "flow cache: off (run --no-cache)\n");
+        if (live.Local is { } lb)
+        {
+            var ls = lb.Statistics;
+            sb.Append(inv, $"local stack {lb.Binding.Describe()}: rx {ls.RxPackets} pkts (sent by the node's processes); tx {ls.TxPackets} pkts (delivered {c.LocalDelivered}, arp replies {c.LocalArpReplies}, dropped {ls.TxDropped}); not IPv4 {c.LocalDrops}; {(lb.Fault is { } lf ? "FAULT: " + lf.Message : "up")}\n");
+        }
+        if (node is not null)
+        {
+            sb.Append(node.UseFlowCache
+                ? string.Create(inv, $"flow cache: {cache.Hits} hits ({cache.FrontHits} in the exact-match front), {cache.Misses} misses ({cache.HitRate:P1}), {cache.Entries} megaflows, {cache.Flushes} flushes\n")
+                : "flow cache: off (run --no-cache)\n");
+        }
         sb.Append(inv, $"underlay {live.DescribeUnderlay()}: rx {c.UnderlayRx} datagrams {c.UnderlayRxBytes} bytes; tx {c.UnderlayTx} datagrams {c.UnderlayTxBytes} bytes; send errors {c.UnderlaySendErrors}; unknown peer {c.UnderlayUnknownPeer}; no peer {c.UnderlayNoPeer}");
         foreach (var (r, n) in decap)
             sb.Append(inv, $"; decap {r} {n}");
         sb.Append('\n');
         if (live.Host is { } h)
         {
-            sb.Append(inv, $"host stack behind the gateway: forwarded {h.Forwarded}, delivered {h.Delivered}, transmitted {h.Transmitted}, arp replies {h.ArpReplies}, echo replies {h.EchoReplies}, icmp errors {h.IcmpErrors}; uplink unhandled {c.HostUplink}; hop-limit drops {live.Journey.HopLimitDrops}; conntrack {h.Conntrack.Count}\n");
+            sb.Append(inv, $"host stack {(node is null ? "(the node)" : "behind the gateway")}: forwarded {h.Forwarded}, delivered {h.Delivered}, transmitted {h.Transmitted}, arp replies {h.ArpReplies}, echo replies {h.EchoReplies}, icmp errors {h.IcmpErrors}; uplink unhandled {c.HostUplink}; hop-limit drops {live.Journey.HopLimitDrops}; conntrack {h.Conntrack.Count}\n");
             foreach (var (r, n) in h.NonZeroDrops())
                 sb.Append(inv, $"  host drop {r}: {n}\n");
         }
         else
             sb.Append(inv, $"gateway: {c.GatewayUnhandled} frames unhandled (no host stack)\n");
         sb.Append(inv, $"unbound outputs: {c.Unbound}\nport faults: {c.PortFaults}\nhandler failures: {c.HandlerFailures}\n");
-        sb.Append(inv, $"drops: {Bridge.Drops.Total}\n");
+        sb.Append(inv, $"drops: {dropsTotal}\n");
         foreach (var (t, r, n) in drops)
             sb.Append(inv, $"  {DropReasonNames.Describe(t, r)}: {n}\n");
-        sb.Append(inv, $"conntrack: {node.Conntrack.Count} connections\n");
+        if (node is not null)
+            sb.Append(inv, $"conntrack: {node.Conntrack.Count} connections\n");
         return ControlReply.Ok(sb.ToString());
     }
 }

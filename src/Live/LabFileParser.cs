@@ -16,7 +16,10 @@ namespace Datapath.Live;
 public static class LabFileParser
 {
     private static readonly string[] s_topKeys = ["scenario", "nodes"];
-    private static readonly string[] s_nodeKeys = ["control", "underlay", "peers", "ports", "flows", "flowsText", "addFlows", "host"];
+    private static readonly string[] s_nodeKeys = ["control", "underlay", "peers", "ports", "local", "flows", "flowsText", "addFlows", "host"];
+    /// <summary><c>scenario: embedded:calico</c> names an embedded lab (<c>embedded</c> alone is the seed).</summary>
+    public const string EmbeddedPrefix = "embedded:";
+
     private static readonly string[] s_portKeys = ["bind", "ofport", "mac", "mtu", "ring", "filter"];
 
     /// <summary>Reads and checks <paramref name="path"/>.</summary>
@@ -43,11 +46,25 @@ public static class LabFileParser
         string scenario = "embedded";
         if (yaml.OptionalText(root, "scenario", "lab file") is { } v)
         {
-            scenario = v is "embedded" or "none" ? v : Resolve(dir, v);
-            if (v is not ("embedded" or "none") && !Directory.Exists(scenario))
+            if (v.StartsWith(EmbeddedPrefix, StringComparison.Ordinal))
+            {
+                string lab = v[EmbeddedPrefix.Length..];
+                if (!AntreaScenario.EmbeddedLabs.Contains(lab))
+                {
+                    string? near = DidYouMean.Closest(lab, AntreaScenario.EmbeddedLabs);
+                    throw yaml.At(YamlInput.Get(root, "scenario")!, $"lab file: no embedded lab '{lab}'{(near is null ? "" : $" (did you mean '{near}'?)")}",
+                        $"embedded labs: {string.Join(", ", AntreaScenario.EmbeddedLabs.Select(l => EmbeddedPrefix + l))}");
+                }
+                scenario = lab == "seed" ? "embedded" : v;
+            }
+            else
+            {
+                scenario = v is "embedded" or "none" ? v : Resolve(dir, v);
+            }
+            if (!scenario.StartsWith("embedded", StringComparison.Ordinal) && scenario != "none" && !Directory.Exists(scenario))
             {
                 throw yaml.At(YamlInput.Get(root, "scenario")!, $"lab file: scenario '{scenario}' {(File.Exists(scenario) ? "is a file, not a scenario directory" : "does not exist")}",
-                    "embedded (the seed), none, or a directory holding cluster.yaml");
+                    "embedded (the seed), embedded:calico, none, or a directory holding cluster.yaml");
             }
         }
 
@@ -99,6 +116,15 @@ public static class LabFileParser
                 throw new InputException(yaml.File, second.Line, second.Column, $"{what}: interface '{second.Interface}' is bound twice");
             }
         }
+        LabPortBinding? local = null;
+        if (YamlInput.Get(map, "local") is { } localNode)
+        {
+            local = ParsePort(yaml, name, "local", localNode);
+            if (local.OfPort is not null)
+                throw new InputException(yaml.File, local.Line, local.Column, $"{what}: local: the node's own stack has no ofport (it is no bridge port)");
+            if (ports.Any(p => p.Kind == local.Kind && p.Interface == local.Interface))
+                throw new InputException(yaml.File, local.Line, local.Column, $"{what}: interface '{local.Interface}' is bound twice");
+        }
         string? flowsText = null, flowsSource = null;
         if (yaml.OptionalText(map, "flows", what) is { } flowsName)
         {
@@ -139,6 +165,7 @@ public static class LabFileParser
             Underlay = underlay,
             Peers = peers,
             Ports = ports,
+            Local = local,
             FlowsText = flowsText,
             FlowsSource = flowsSource,
             AddFlowsText = addFlowsText,

@@ -10,13 +10,20 @@ internal sealed class LabNode
     /// <summary>Where the control socket is made (absolute, or relative to the lab file's directory, resolved).</summary>
     public required string ControlSocket { get; init; }
 
-    /// <summary>The UDP endpoint the node's tunnel port sends and receives GENEVE on, or null (no tunnel traffic).</summary>
+    /// <summary>The UDP endpoint the node's tunnel port sends and receives GENEVE on (VXLAN on a node without a bridge), or null (no tunnel traffic).</summary>
     public IPEndPoint? Underlay { get; init; }
 
     /// <summary>Other nodes' underlay addresses, by node name or node IP (as written), with the position for errors.</summary>
     public required IReadOnlyList<LabPeer> Peers { get; init; }
 
+    /// <summary>Bridge port (or, on a node without a bridge, host device) name → live port.</summary>
     public required IReadOnlyList<LabPortBinding> Ports { get; init; }
+
+    /// <summary>
+    /// <c>local:</c> the node's own stack bound to a live port (a TAP in the node's namespace): what comes in is sent by the
+    /// node's processes (ip_local_out), what the host delivers to its sockets goes out; <c>mac</c> is the namespace side's. Or null.
+    /// </summary>
+    public LabPortBinding? Local { get; init; }
 
     /// <summary>Run the scenario's Linux host (routes, neighbours, iptables) behind the gateway port (default true).</summary>
     public bool Host { get; init; } = true;

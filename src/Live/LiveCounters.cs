@@ -11,7 +11,8 @@ internal sealed class LiveCounters
     private static readonly int s_decapReasons = Enum.GetValues<GeneveDropReason>().Length;
     private readonly long[] _decapDrops = new long[s_decapReasons + 1];
     private long _underlayRx, _underlayRxBytes, _underlayTx, _underlayTxBytes, _underlaySendErrors, _underlayUnknownPeer,
-        _underlayNoPeer, _underlayBadFrame, _gatewayUnhandled, _unbound, _portFaults, _handlerFailures, _hostUplink;
+        _underlayNoPeer, _underlayBadFrame, _gatewayUnhandled, _unbound, _portFaults, _handlerFailures, _hostUplink,
+        _localDelivered, _localArpReplies, _localDrops;
 
     public long UnderlayRx => Volatile.Read(ref _underlayRx);
     public long UnderlayRxBytes => Volatile.Read(ref _underlayRxBytes);
@@ -33,6 +34,12 @@ internal sealed class LiveCounters
     /// <summary>Frames the host stack transmitted on its uplink (no uplink is bound in a live lab).</summary>
     public long HostUplink => Volatile.Read(ref _hostUplink);
     public long HandlerFailures => Volatile.Read(ref _handlerFailures);
+    /// <summary>Packets the host delivered to its local sockets that were written to the node's namespace (the local binding).</summary>
+    public long LocalDelivered => Volatile.Read(ref _localDelivered);
+    /// <summary>ARP requests from the node's namespace answered (its on-link next hop).</summary>
+    public long LocalArpReplies => Volatile.Read(ref _localArpReplies);
+    /// <summary>Frames from the node's namespace that are neither IPv4 nor an ARP request (IPv6, gratuitous ARP), and runts.</summary>
+    public long LocalDrops => Volatile.Read(ref _localDrops);
 
     public long DecapDrops(GeneveDropReason reason) => Volatile.Read(ref _decapDrops[(int)reason]);
 
@@ -57,5 +64,8 @@ internal sealed class LiveCounters
     public void PortFault() => Interlocked.Increment(ref _portFaults);
     public void HostUplinkOutput() => Interlocked.Increment(ref _hostUplink);
     public void HandlerFailure() => Interlocked.Increment(ref _handlerFailures);
+    public void LocalDelivery() => Interlocked.Increment(ref _localDelivered);
+    public void LocalArpReply() => Interlocked.Increment(ref _localArpReplies);
+    public void LocalDrop() => Interlocked.Increment(ref _localDrops);
     public void DecapDrop(GeneveDropReason reason) => Interlocked.Increment(ref _decapDrops[Math.Min((int)reason, s_decapReasons)]);
 }

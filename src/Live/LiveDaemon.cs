@@ -9,7 +9,9 @@ namespace Datapath.Live;
 
 /// <summary>
 /// `datapath run`: the nodes of a lab file (all of them, or one with --node) built from the
-/// scenario, bound to their live ports and underlay sockets, each with its control socket.
+/// scenario, bound to their live ports and underlay sockets, each with its control socket. A node
+/// of a Calico scenario has no bridge: its host is built alone and its bindings name host devices
+/// (the pods' cali veths); its underlay carries vxlan.calico's datagrams.
 /// Build checks everything it can before opening anything (errors name LAB:LINE:COL); Start
 /// opens and starts; Stop undoes it all (loops stopped, TAPs we created gone, sockets closed and
 /// their files removed).
@@ -17,13 +19,15 @@ namespace Datapath.Live;
 public sealed class LiveDaemon : IDisposable
 {
     private readonly List<(LiveNode Node, ControlServer Server)> _running = [];
-    private readonly List<(Node Node, LabNode Lab, Dictionary<uint, Ipv4Address> Peers, HostStackConfig? Host)> _plan;
+    private readonly List<(Node? Node, LabNode Lab, Dictionary<uint, Ipv4Address> Peers, HostStackConfig? Host)> _plan;
+    private readonly Dictionary<uint, MacAddress> _nodeMacs;
     private readonly Action<string> _log;
 
-    private LiveDaemon(LabFile lab, List<(Node, LabNode, Dictionary<uint, Ipv4Address>, HostStackConfig?)> plan, Action<string> log)
+    private LiveDaemon(LabFile lab, List<(Node?, LabNode, Dictionary<uint, Ipv4Address>, HostStackConfig?)> plan, Dictionary<uint, MacAddress> nodeMacs, Action<string> log)
     {
         Lab = lab;
         _plan = plan;
+        _nodeMacs = nodeMacs;
         _log = log;
     }
 
@@ -37,11 +41,14 @@ public sealed class LiveDaemon : IDisposable
     /// </summary>
     public bool UseFlowCache
     {
-        get => _plan.All(p => p.Node.UseFlowCache);
+        get => _plan.All(p => p.Node?.UseFlowCache ?? true);
         set
         {
             foreach (var p in _plan)
-                p.Node.UseFlowCache = value;
+            {
+                if (p.Node is { } n)
+                    n.UseFlowCache = value;
+            }
         }
     }
 
@@ -60,7 +67,7 @@ public sealed class LiveDaemon : IDisposable
     private LiveMetrics? _metrics;
 
     /// <summary>The nodes started: name and control socket, in the order of the lab file.</summary>
-    public IEnumerable<(string Name, string ControlSocket)> Running => _running.Select(r => (r.Node.Node.Name, r.Node.Lab.ControlSocket));
+    public IEnumerable<(string Name, string ControlSocket)> Running => _running.Select(r => (r.Node.Name, r.Node.Lab.ControlSocket));
 
     /// <summary>Builds the engine nodes of <paramref name="lab"/> (only <paramref name="onlyNode"/> if given) and checks every binding.</summary>
     /// <exception cref="InputException">A binding, peer or node is wrong (position given), the scenario does not load, or a node's own flows do not parse.</exception>
@@ -71,6 +78,7 @@ public sealed class LiveDaemon : IDisposable
         {
             "none" => null,
             "embedded" => AntreaScenario.LoadEmbedded(),
+            var e when e.StartsWith(LabFileParser.EmbeddedPrefix, StringComparison.Ordinal) => AntreaScenario.LoadEmbedded(e[LabFileParser.EmbeddedPrefix.Length..]),
             _ => AntreaScenario.Load(lab.Scenario),
         };
         var selected = lab.Nodes.Where(n => onlyNode is null || n.Name == onlyNode).ToList();
@@ -79,20 +87,30 @@ public sealed class LiveDaemon : IDisposable
 
         // Node IPs of every lab node with an underlay: each one's peers by default.
         var nodeIps = new Dictionary<string, Ipv4Address>(StringComparer.Ordinal);
+        var nodeMacs = new Dictionary<uint, MacAddress>();
         if (scenario is not null)
         {
             foreach (var n in scenario.Cluster.Nodes)
                 nodeIps[n.Name] = n.NodeIp;
+            foreach (var n in scenario.Model.Nodes)
+            {
+                if (Ipv4Address.TryParse(n.NodeIp, out var ip))
+                {
+                    nodeIps.TryAdd(n.Name, ip);
+                    if (MacAddress.TryParse(n.NodeMac, out var mac))
+                        nodeMacs[ip.Value] = mac;
+                }
+            }
         }
 
-        var plan = new List<(Node, LabNode, Dictionary<uint, Ipv4Address>, HostStackConfig?)>();
+        var plan = new List<(Node?, LabNode, Dictionary<uint, Ipv4Address>, HostStackConfig?)>();
         foreach (var ln in selected)
         {
-            Node node = BuildNode(lab, ln, scenario);
+            Node? node = scenario is { IsCalico: true } calico ? CheckHostNode(lab, ln, calico) : BuildNode(lab, ln, scenario);
             // What the flows loaded with that OVS would accept silently (each with FILE:LINE).
-            foreach (var w in node.Bridge.Tables.LoadWarnings)
+            foreach (var w in node?.Bridge.Tables.LoadWarnings ?? [])
                 log($"{ln.Name}: warning: {w.File}:{w.Line}: {w.Message}");
-            foreach (string w in node.Bridge.LoadWarnings)
+            foreach (string w in node?.Bridge.LoadWarnings ?? [])
                 log($"{ln.Name}: warning: {w}");
             var peers = new Dictionary<uint, Ipv4Address>();
             if (ln.Underlay is not null)
@@ -112,9 +130,40 @@ public sealed class LiveDaemon : IDisposable
                     peers[peerIp.Value] = Ipv4Address.Read(p.Endpoint.Address.GetAddressBytes());
                 }
             }
-            plan.Add((node, ln, peers, ln.Host && scenario is not null ? HostConfig(scenario, ln.Name) : null));
+            var hostConfig = ln.Host && scenario is not null ? HostConfig(scenario, ln.Name) : null;
+            if (ln.Local is { } local && hostConfig is null)
+                throw new InputException(lab.Path, local.Line, local.Column, $"node {ln.Name}: local: binds the node's own stack, but the node runs no host stack ({(ln.Host ? "the scenario gives it no gateway address" : "host: false")})");
+            plan.Add((node, ln, peers, hostConfig));
         }
-        return new LiveDaemon(lab, plan, log);
+        return new LiveDaemon(lab, plan, nodeMacs, log);
+    }
+
+    /// <summary>
+    /// A node of a Calico scenario: no bridge (null), its host the whole node. Its bindings name the host's devices (the
+    /// pods' cali veths), never the uplink (the underlay carries it) or vxlan.calico (its datagrams are the underlay's).
+    /// </summary>
+    private static Node? CheckHostNode(LabFile lab, LabNode ln, AntreaScenario scenario)
+    {
+        var model = scenario.Model.Nodes.FirstOrDefault(n => n.Name == ln.Name)
+            ?? throw new InputException(lab.Path, ln.Line, ln.Column, $"node {ln.Name} is not in the scenario (it has {string.Join(", ", scenario.Model.Nodes.Select(n => n.Name))})");
+        string where = $"node {ln.Name} has no bridge (a Calico node: its host is the node)";
+        if (ln.FlowsText is not null || ln.AddFlowsText is not null)
+            throw new InputException(lab.Path, ln.Line, ln.Column, $"{where}: it takes no flows");
+        if (!ln.Host)
+            throw new InputException(lab.Path, ln.Line, ln.Column, $"{where}: host: false would leave nothing to run");
+        var devices = model.Pods.Select(p => p.Port).ToList();
+        foreach (var b in ln.Ports)
+        {
+            if (b.OfPort is not null)
+                throw new InputException(lab.Path, b.Line, b.Column, $"{where}: port '{b.Port}' takes no ofport");
+            if (!devices.Contains(b.Port))
+            {
+                string? near = DidYouMean.Closest(b.Port, devices);
+                throw new InputException(lab.Path, b.Line, b.Column, $"{where}: '{b.Port}' is none of its pods' veths{(near is null ? "" : $" (did you mean '{near}'?)")}",
+                    $"its pods' veths are {string.Join(", ", devices)}; the uplink and vxlan.calico are carried by 'underlay'");
+            }
+        }
+        return null;
     }
 
     /// <summary>The Linux host behind a scenario node's gateway (interfaces, routes, neighbours, iptables, ipsets), or null when it has none.</summary>
@@ -182,16 +231,17 @@ public sealed class LiveDaemon : IDisposable
         {
             foreach (var (node, lab, peers, hostConfig) in _plan)
             {
-                string prefix = node.Name;
+                string prefix = lab.Name;
                 Action<string> log = m => _log($"{prefix}: {m}");
                 var host = hostConfig is null ? null : HostStack.Create(hostConfig);
-                ConntrackLimits.ApplyTo(node.Conntrack);
+                if (node is not null)
+                    ConntrackLimits.ApplyTo(node.Conntrack);
                 if (host is not null)
                     ConntrackLimits.ApplyTo(host.Conntrack);
                 LiveNode live;
                 try
                 {
-                    live = LiveNode.Open(node, lab, peers, host, log, Workers);
+                    live = LiveNode.Open(node, lab, peers, host, log, Workers, _nodeMacs);
                 }
                 catch
                 {
@@ -211,8 +261,9 @@ public sealed class LiveDaemon : IDisposable
                 }
                 _running.Add((live, server));
                 live.Start();
-                log($"running: {string.Join(", ", live.Ports.Select(p => $"{p.BridgePort.OfPort}({p.BridgePort.Name})={p.Binding.Describe()}"))}; "
-                    + $"host stack {(live.Host is null ? "none" : "behind " + (node.Bridge.Ports.FirstOrDefault(p => p.Kind == PortKind.Gateway)?.Name ?? "?"))}; "
+                log($"running: {string.Join(", ", live.Ports.Select(p => p.BridgePort is { } bp ? $"{bp.OfPort}({bp.Name})={p.Binding.Describe()}" : $"{p.Name}={p.Binding.Describe()}"))}; "
+                    + $"host stack {(live.Host is null ? "none" : node is null ? "(the whole node, no bridge)" : "behind " + (node.Bridge.Ports.FirstOrDefault(p => p.Kind == PortKind.Gateway)?.Name ?? "?"))}; "
+                    + (live.Local is { } lp ? $"local stack {lp.Binding.Describe()}; " : "")
                     + $"underlay {live.DescribeUnderlay()}{(peers.Count > 0 ? " peers " + string.Join(", ", peers.Select(kv => $"{new Ipv4Address(kv.Key)}->{kv.Value}")) : "")}; control {server.Path}");
             }
             if (Metrics is { } endpoint)
@@ -237,7 +288,7 @@ public sealed class LiveDaemon : IDisposable
         {
             server.Dispose();
             live.Dispose();
-            _log($"{live.Node.Name}: stopped");
+            _log($"{live.Name}: stopped");
         }
         _running.Clear();
     }
@@ -246,6 +297,6 @@ public sealed class LiveDaemon : IDisposable
     {
         Stop();
         foreach (var (node, _, _, _) in _plan)
-            node.Dispose();
+            node?.Dispose();
     }
 }

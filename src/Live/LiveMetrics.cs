@@ -118,36 +118,20 @@ internal sealed class LiveMetrics : IDisposable
         foreach (var live in _nodes)
         {
             var node = live.Node;
-            string n = node.Name;
+            string n = live.Name;
             foreach (var b in live.Ports)
             {
                 var s = b.Statistics;
-                string p = b.BridgePort.Name;
+                string p = b.Name;
                 _rxPackets.WithLabels(n, p).IncTo(s.RxPackets);
                 _rxBytes.WithLabels(n, p).IncTo(s.RxBytes);
-                _rxDropped.WithLabels(n, p).IncTo(s.RxDropped + b.BridgePort.Counters.RxDropped);
+                _rxDropped.WithLabels(n, p).IncTo(b.RxDropped);
                 _txPackets.WithLabels(n, p).IncTo(s.TxPackets);
                 _txBytes.WithLabels(n, p).IncTo(s.TxBytes);
                 _txDropped.WithLabels(n, p).IncTo(s.TxDropped);
             }
-            var bridge = node.Bridge;
-            foreach (var (table, reason, count) in bridge.Drops.NonZero())
-            {
-                string t = table == DropCounters.NoTable ? "none" : table.ToString(CultureInfo.InvariantCulture);
-                _drops.WithLabels(n, t, DropReasonNames.Name(reason)).IncTo(count);
-            }
-            foreach (var (table, (matched, missed)) in bridge.TableLookups())
-            {
-                string t = table.ToString(CultureInfo.InvariantCulture);
-                _matched.WithLabels(n, t).IncTo(matched);
-                _missed.WithLabels(n, t).IncTo(missed);
-            }
-            var cache = node.CacheStats;
-            _cacheHits.WithLabels(n).IncTo(cache.Hits);
-            _cacheMisses.WithLabels(n).IncTo(cache.Misses);
-            _cacheFlushes.WithLabels(n).IncTo(cache.Flushes);
-            _megaflows.WithLabels(n).Set(cache.Entries);
-            Conntrack(n, "bridge", node.Conntrack);
+            if (node is not null)
+                UpdateBridge(n, node);
             if (live.Host is { } host)
             {
                 Conntrack(n, "host", host.Conntrack);
@@ -160,6 +144,28 @@ internal sealed class LiveMetrics : IDisposable
             _underlaySendErrors.WithLabels(n).IncTo(c.UnderlaySendErrors);
             _portFaults.WithLabels(n).IncTo(c.PortFaults);
         }
+    }
+
+    private void UpdateBridge(string n, Engine.Node node)
+    {
+        var bridge = node.Bridge;
+        foreach (var (table, reason, count) in bridge.Drops.NonZero())
+        {
+            string t = table == DropCounters.NoTable ? "none" : table.ToString(CultureInfo.InvariantCulture);
+            _drops.WithLabels(n, t, DropReasonNames.Name(reason)).IncTo(count);
+        }
+        foreach (var (table, (matched, missed)) in bridge.TableLookups())
+        {
+            string t = table.ToString(CultureInfo.InvariantCulture);
+            _matched.WithLabels(n, t).IncTo(matched);
+            _missed.WithLabels(n, t).IncTo(missed);
+        }
+        var cache = node.CacheStats;
+        _cacheHits.WithLabels(n).IncTo(cache.Hits);
+        _cacheMisses.WithLabels(n).IncTo(cache.Misses);
+        _cacheFlushes.WithLabels(n).IncTo(cache.Flushes);
+        _megaflows.WithLabels(n).Set(cache.Entries);
+        Conntrack(n, "bridge", node.Conntrack);
     }
 
     private void Conntrack(string node, string table, ConnectionTracker tracker)

@@ -37,7 +37,7 @@ public sealed partial class AntreaV010FlowsTests
     }
 
     // Flows by table, each conjunction id replaced by the clauses it joins (match and clause/of).
-    private static Dictionary<int, HashSet<string>> Canonical(IEnumerable<string> flows)
+    internal static Dictionary<int, HashSet<string>> Canonical(IEnumerable<string> flows)
     {
         var list = flows.ToList();
         var joins = new Dictionary<string, SortedSet<string>>(StringComparer.Ordinal);

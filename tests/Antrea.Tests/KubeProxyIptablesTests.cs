@@ -19,7 +19,7 @@ public sealed class KubeProxyIptablesTests
     }
 
     // The KUBE-* lines of an iptables-save document as our writer prints them (11-digit probabilities), per chain.
-    private static Dictionary<string, List<string>> KubeChains(string document, string file)
+    internal static Dictionary<string, List<string>> KubeChains(string document, string file)
     {
         var rules = IptablesSaveParser.ParseText(document, file);
         string saved = IptablesSaveWriter.Write(rules, counters: false, table: "nat", out string error) ?? throw new InvalidOperationException(error);

@@ -18,7 +18,7 @@ public sealed class ScenarioTextPropertyTests
     private static readonly AntreaScenario Embedded = AntreaScenario.LoadEmbedded();
     private static readonly string[] Hostile = ["=", ",", "/", ":", ".", "\"", "'", "\t", "\r", "0", "9", "x", "Z", "-", " ", "\uFEFF", "(", ")", "[", "]", "{", "}", "#", "\n"];
 
-    private sealed record Edit(int Kind, double Where, int Pick);
+    internal sealed record Edit(int Kind, double Where, int Pick);
 
     private sealed record Case(string File, Edit[] Edits)
     {
@@ -27,7 +27,7 @@ public sealed class ScenarioTextPropertyTests
         public override string ToString() => $"{File}: {string.Join(", ", Edits.Select(e => e.ToString()))}";
     }
 
-    private static string ApplyOne(string text, Edit e)
+    internal static string ApplyOne(string text, Edit e)
     {
         if (text.Length == 0)
             return Hostile[e.Pick % Hostile.Length];

@@ -72,6 +72,9 @@ public sealed class LabFileTests
     [InlineData("nodes: []\n", 1, 8, "expected a mapping (key: value), got a list")]
     [InlineData("scenario: /nonexistent/scenario\nnodes:\n  worker1: {}\n", 1, 11, "lab file: scenario '/nonexistent/scenario' does not exist")]
     [InlineData("nodes: {}\n", 1, 8, "'nodes' is empty")]
+    [InlineData("scenario: embedded:calcio\nnodes:\n  master: {}\n", 1, 11, "no embedded lab 'calcio' (did you mean 'calico'?)")]
+    [InlineData("nodes:\n  worker1:\n    local: { bind: tap:x, ofport: 3 }\n", 3, 20, "local: the node's own stack has no ofport")]
+    [InlineData("nodes:\n  worker1:\n    ports:\n      a: tap:x\n    local: tap:x\n", 5, 12, "interface 'x' is bound twice")]
     public void ErrorsNameTheLineAndColumn(string yaml, int line, int column, string message)
     {
         var e = Assert.Throws<InputException>(() => LabFileParser.Parse(yaml, "lab.yaml"));
@@ -84,7 +87,7 @@ public sealed class LabFileTests
     [InlineData("scenario: embedded\nnodes:\n  worker1:\n    contrl: x.sock\n", 4, 5, "did you mean 'control'?")]
     [InlineData("scenario: embedded\nnodez:\n  worker1: {}\n", 2, 1, "did you mean 'nodes'?")]
     [InlineData("nodes:\n  worker1:\n    ports:\n      a: { bind: tap:x, rign: v3 }\n", 4, 25, "did you mean 'ring'?")]
-    [InlineData("nodes:\n  worker1:\n    colour: blue\n", 3, 5, "the keys here are control, underlay, peers, ports, flows, flowsText, addFlows, host")]
+    [InlineData("nodes:\n  worker1:\n    colour: blue\n", 3, 5, "the keys here are control, underlay, peers, ports, local, flows, flowsText, addFlows, host")]
     public void AnUnknownKeySaysWhichKeyWasMeant(string yaml, int line, int column, string hint)
     {
         var e = Assert.Throws<InputException>(() => LabFileParser.Parse(yaml, "lab.yaml"));
@@ -193,5 +196,56 @@ public sealed class LabFileTests
         string warning = Assert.Single(log, l => l.Contains("warning:", StringComparison.Ordinal));
         Assert.Contains("conjunction(7,...) and conjunction(8,...) overlap at priority 300 in table 50", warning, StringComparison.Ordinal);
         Assert.StartsWith("worker2: warning: /labs/overlap.yaml", warning, StringComparison.Ordinal);
+    }
+
+    private const string CalicoLab =
+        """
+        scenario: embedded:calico
+        nodes:
+          worker1:
+            underlay: 127.0.0.22:4789
+            local: { bind: tap:n-worker1, mac: 52:54:00:3a:6c:88 }
+            ports:
+              cali6847b0d64cd: tap:p-q6k4p
+              calie3ba9b96e53: { bind: tap:p-debug, mtu: 1450 }
+          worker2:
+            underlay: 127.0.0.23:4789
+        """;
+
+    [Fact]
+    public void ACalicoLabNamesItsEmbeddedLabThePodsVethsAndTheNodesOwnStack()
+    {
+        var lab = LabFileParser.Parse(CalicoLab, "/labs/calico.yaml");
+        Assert.Equal("embedded:calico", lab.Scenario);
+        var w1 = lab.Nodes[0];
+        Assert.Equal(new LabPortBinding("local", LabPortKind.Tap, "n-worker1", 5, 20) { Mac = "52:54:00:3a:6c:88" }, w1.Local);
+        Assert.Equal(["cali6847b0d64cd", "calie3ba9b96e53"], w1.Ports.Select(p => p.Port));
+        Assert.Null(lab.Nodes[1].Local);
+        // The daemon builds worker1 without a bridge: its host is the node, its bindings its host's devices.
+        using var daemon = LiveDaemon.Build(lab, "worker1", _ => { });
+        Assert.Equal("/labs/calico.yaml", daemon.Lab.Path);
+        Assert.Equal("embedded", LabFileParser.Parse("scenario: embedded:seed\nnodes:\n  worker1: {}\n", "lab.yaml").Scenario);
+    }
+
+    [Theory]
+    [InlineData("    ports:\n      cali6847b0d64ce: tap:x\n", 5, 24, "'cali6847b0d64ce' is none of its pods' veths (did you mean 'cali6847b0d64cd'?)")]
+    [InlineData("    ports:\n      cali6847b0d64cd: { bind: tap:x, ofport: 5 }\n", 5, 32, "port 'cali6847b0d64cd' takes no ofport")]
+    [InlineData("    addFlows: |\n      table=0 actions=drop\n", 3, 3, "has no bridge (a Calico node: its host is the node): it takes no flows")]
+    [InlineData("    host: false\n", 3, 3, "host: false would leave nothing to run")]
+    public void TheDaemonRefusesWhatACalicoNodeCannotHave(string node, int line, int column, string message)
+    {
+        var lab = LabFileParser.Parse("scenario: embedded:calico\nnodes:\n  worker1:\n" + node, "lab.yaml");
+        var e = Assert.Throws<InputException>(() => LiveDaemon.Build(lab, null, _ => { }));
+        Assert.Contains(message, e.Message, StringComparison.Ordinal);
+        Assert.Equal((line, column), (e.Line, e.Column));
+    }
+
+    [Fact]
+    public void TheLocalBindingNeedsAHostStack()
+    {
+        var lab = LabFileParser.Parse("scenario: embedded\nnodes:\n  worker1:\n    host: false\n    local: tap:x\n", "lab.yaml");
+        var e = Assert.Throws<InputException>(() => LiveDaemon.Build(lab, null, _ => { }));
+        Assert.Contains("local: binds the node's own stack, but the node runs no host stack (host: false)", e.Message, StringComparison.Ordinal);
+        Assert.Equal((5, 12), (e.Line, e.Column));
     }
 }

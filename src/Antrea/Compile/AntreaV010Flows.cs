@@ -129,7 +129,7 @@ public static class AntreaV010Flows
     }
 
     // The peer's gateway address: its gateway port's, else the first address of its pod CIDR.
-    private static string PeerGateway(NodeModel n)
+    internal static string PeerGateway(NodeModel n)
     {
         if (n.Gateway?.Ip is { } ip)
             return ip.Split('/')[0];

@@ -5,10 +5,17 @@ namespace Datapath.Antrea.Compile;
 /// <summary>
 /// One port of a Kubernetes Service as kube-proxy programs it: its ServicePortName (<c>namespace/name:port</c>, the
 /// port's name empty for an unnamed port), protocol, ClusterIP and port, NodePort (0: none), and its ready endpoints
-/// as <c>IP:PORT</c>.
+/// as <c>IP:PORT</c>; its Service's ClientIP session affinity (the timeout in seconds, 0: none) and whether its
+/// externalTrafficPolicy is Local.
 /// </summary>
 public sealed record KubeServicePort(string Namespace, string Name, string PortName, string Protocol, string ClusterIp, int Port, int NodePort, IReadOnlyList<string> Endpoints)
 {
+    /// <summary>sessionAffinity ClientIP's timeoutSeconds (kube-proxy's StickyMaxAgeSeconds); 0: no affinity.</summary>
+    public int AffinitySeconds { get; init; }
+
+    /// <summary>externalTrafficPolicy: Local (NodePort traffic goes to the node's own endpoints only).</summary>
+    public bool ExternalLocal { get; init; }
+
     /// <summary>kube-proxy's ServicePortName.String(): <c>namespace/name:portname</c> (the colon stays for an unnamed port).</summary>
     public string ServicePortName => $"{Namespace}/{Name}:{PortName}";
 

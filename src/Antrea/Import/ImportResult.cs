@@ -20,7 +20,7 @@ public sealed class ImportResult
     /// <summary>What is missing or left out, and what it costs (<c>worker1: no ip neigh: ...</c>).</summary>
     public List<string> Notes { get; } = [];
 
-    public string ClusterYaml => ClusterYamlWriter.Write(Model, ["Imported by `datapath import` from the nodes' dumps (docs/import.md)."]);
+    public string ClusterYaml => Compile.ScenarioWriter.ClusterYaml(Model, ["Imported by `datapath import` from the nodes' dumps (docs/import.md)."]);
 
     /// <summary>
     /// Writes the scenario into <paramref name="directory"/> (new, or empty) and loads it as every command will, so

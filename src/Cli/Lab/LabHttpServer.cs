@@ -1,10 +1,10 @@
 namespace Datapath.Cli.Lab;
 
 /// <summary>
-/// The backend pods' web server for the seed lab: a small python3 script answering every GET on
-/// TCP 80 (and on 22, so that a TCP 22 connection that is refused or answered proves the policy
-/// did not drop it) with the page the seed's curl shows: <c>Praqma Network MultiTool (with NGINX) - backend1 - 10.222.1.47/24</c>.
-/// It writes READY_FILE once both sockets listen.
+/// The backend pods' web server: a small python3 script answering every GET on each port it is given (the TCP ports
+/// the scenario's Services send to the pod, and 22, so that a TCP 22 connection that is refused or answered proves the
+/// policy did not drop it) with the page the seed's curl shows: <c>Praqma Network MultiTool (with NGINX) - backend1 - 10.222.1.47/24</c>.
+/// Usage: <c>http_server.py POD IP/LEN READY_FILE PORT...</c>; it writes READY_FILE once every socket listens.
 /// </summary>
 internal static class LabHttpServer
 {
@@ -12,7 +12,7 @@ internal static class LabHttpServer
         """
         # datapath lab: the backend pods' HTTP server (answers like the seed's Praqma multitool)
         import sys, threading, http.server, socketserver
-        pod, cidr, ready = sys.argv[1], sys.argv[2], sys.argv[3]
+        pod, cidr, ready, ports = sys.argv[1], sys.argv[2], sys.argv[3], [int(p) for p in sys.argv[4:]]
         page = ("Praqma Network MultiTool (with NGINX) - %s - %s\n" % (pod, cidr)).encode()
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -31,7 +31,7 @@ internal static class LabHttpServer
             daemon_threads = True
             allow_reuse_address = True
 
-        servers = [Server(("0.0.0.0", port), Handler) for port in (80, 22)]
+        servers = [Server(("0.0.0.0", port), Handler) for port in ports]
         for s in servers[1:]:
             threading.Thread(target=s.serve_forever, daemon=True).start()
         open(ready, "w").write("ready\n")

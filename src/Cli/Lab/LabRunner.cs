@@ -8,17 +8,22 @@ using Datapath.Cli.Output;
 namespace Datapath.Cli.Lab;
 
 /// <summary>
-/// `datapath lab up|down`: the seed lab on real traffic (docs/lab.md). Up writes a lab file for the
-/// seed's worker1 (frontend, backend1) and worker2 (backend2), starts one `datapath run --node`
-/// process per worker (GENEVE between them over UDP on two loopback addresses), moves each pod's TAP
-/// into a network namespace of its own with the pod's MAC, IP, MTU and default route via its
-/// gateway, and starts the backends' HTTP servers. Everything made is written to DIR/lab.state;
-/// down removes exactly that and reports workers that died while the lab was up.
+/// `datapath lab up|down`: a scenario on real traffic (docs/lab.md): the embedded seed lab (default), the embedded Calico
+/// lab (`--lab calico`) or any scenario directory (`--scenario DIR`). Up decides everything first (<see cref="LabPlan"/>:
+/// the nodes, their pods, names and addresses), writes a lab file, starts one `datapath run --node` process per node (the
+/// tunnel between them over UDP on loopback addresses: GENEVE for Antrea, vxlan.calico's VXLAN for Calico), moves each
+/// pod's TAP into a network namespace of its own with the pod's MAC, IP, MTU and default route (via its gateway; on Calico
+/// via 169.254.1.1, answered by proxy ARP), gives each node with a host stack a namespace of its own whose processes are
+/// the node's (their packets leave through its OUTPUT chains, what its INPUT delivers comes back), and starts HTTP
+/// servers in the pods the scenario's Services send to. Everything made is written to DIR/lab.state; down removes
+/// exactly that and reports workers that died while the lab was up.
 /// </summary>
 internal sealed class LabRunner(LabOptions options, TextWriter stdout, TextWriter stderr)
 {
     private const string StateFile = "lab.state";
-    private static readonly (string Pod, string Node)[] s_pods = [("frontend", "worker1"), ("backend1", "worker1"), ("backend2", "worker2")];
+
+    /// <summary>The on-link next hop of a node's namespace (any address answers: the node's stack replies to its ARP).</summary>
+    private const string NodeStackNextHop = "169.254.1.1";
 
     private string Dir => options.Directory;
 
@@ -42,7 +47,27 @@ internal sealed class LabRunner(LabOptions options, TextWriter stdout, TextWrite
         if (File.Exists(StatePath) || System.IO.Directory.Exists(StatePath))
             return CliError.Environment(stderr, $"a lab is already up in {Dir} (run: datapath lab down --dir {Dir})");
 
-        var scenario = AntreaScenario.LoadEmbedded();
+        AntreaScenario scenario;
+        string labScenario;
+        try
+        {
+            scenario = options.Scenario is { } dir ? AntreaScenario.Load(dir) : AntreaScenario.LoadEmbedded(options.Lab ?? "seed");
+            labScenario = options.Scenario ?? (options.Lab is null or "seed" ? "embedded" : Live.LabFileParser.EmbeddedPrefix + options.Lab);
+        }
+        catch (Exception e) when (CliError.TryReport(stderr, e, options.Scenario ?? $"<embedded {options.Lab ?? "seed"} lab>", out int code))
+        {
+            return code;
+        }
+        LabPlan plan;
+        try
+        {
+            plan = LabPlan.Make(scenario, labScenario, options);
+        }
+        catch (LabEnvironmentException e)
+        {
+            return CliError.BadInput(stderr, $"lab up: {e.Message}");
+        }
+
         var state = new LabState { CreatedDirectory = !System.IO.Directory.Exists(Dir) };
         try
         {
@@ -54,28 +79,28 @@ internal sealed class LabRunner(LabOptions options, TextWriter stdout, TextWrite
         }
         try
         {
-            foreach (var (pod, _) in s_pods)
+            var existing = Run("ip", ["netns", "list"]).Output.Split('\n').Select(l => l.Split(' ')[0]).ToHashSet(StringComparer.Ordinal);
+            foreach (var ns in plan.Nodes.Select(n => n.Namespace).OfType<string>().Concat(plan.Pods.Select(p => p.Namespace)))
             {
-                string ns = options.Prefix + pod;
-                if (Run("ip", ["netns", "list"]).Output.Split('\n').Any(l => l.Split(' ')[0] == ns))
+                if (existing.Contains(ns))
                     throw new LabEnvironmentException($"network namespace {ns} already exists (another lab? use --prefix, or remove it: ip netns del {ns})");
             }
+            state.Taps.AddRange(plan.Pods.Select(p => p.Tap).Concat(plan.Nodes.Select(n => n.Tap).OfType<string>()));
             string labPath = Path.Combine(Dir, "lab.yaml");
-            File.WriteAllText(labPath, LabYaml(scenario));
+            File.WriteAllText(labPath, LabYaml(plan));
             state.Files.Add(labPath);
             string script = Path.Combine(Dir, "http_server.py");
             File.WriteAllText(script, LabHttpServer.Script);
             state.Files.Add(script);
             Save(state);
 
-            string[] nodes = ["worker1", "worker2"];
-            for (int i = 0; i < nodes.Length; i++)
+            for (int i = 0; i < plan.Nodes.Count; i++)
             {
-                string node = nodes[i];
+                string node = plan.Nodes[i].Model.Name;
                 string log = Path.Combine(Dir, node + ".log");
                 string socket = Path.Combine(Dir, node + ".sock");
                 string[] metrics = options.Metrics is { } m ? ["--metrics", m.Plus(i).ToString()] : [];
-                int pid = StartDetached(log, [.. DatapathCommand(), "run", labPath, "--node", node, "--workers", options.Workers.ToString(System.Globalization.CultureInfo.InvariantCulture), .. metrics]);
+                int pid = StartDetached(log, [.. DatapathCommand(), "run", labPath, "--node", node, "--workers", options.Workers.ToString(CultureInfo.InvariantCulture), .. metrics]);
                 state.Workers.Add(new LabProcess { Name = node, Pid = pid, Log = log, Socket = socket });
                 state.Files.Add(log);
                 Save(state);
@@ -83,47 +108,19 @@ internal sealed class LabRunner(LabOptions options, TextWriter stdout, TextWrite
             foreach (var w in state.Workers)
                 WaitForWorker(w);
 
-            foreach (var (pod, nodeName) in s_pods)
+            foreach (var node in plan.Nodes)
             {
-                var (_, model) = scenario.FindPod(pod) ?? throw new LabEnvironmentException($"the seed scenario has no pod {pod}");
-                var nodeModel = scenario.Model.Nodes.First(n => n.Name == nodeName);
-                var gw = nodeModel.Gateway!;
-                string gwIp = gw.Ip!.Split('/')[0];
-                string prefixLength = nodeModel.PodCidr?.Split('/') is [_, var len] ? len : "24";
-                string ns = options.Prefix + pod;
-                string tap = TapName(pod);
-                Check("ip", ["netns", "add", ns]);
-                state.Namespaces.Add(ns);
-                Save(state);
-                Check("ip", ["netns", "exec", ns, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1"]);
-                Check("ip", ["netns", "exec", ns, "sysctl", "-qw", "net.ipv6.conf.default.disable_ipv6=1"]);
-                Check("ip", ["link", "set", "dev", tap, "netns", ns]);
-                Check("ip", ["-n", ns, "link", "set", "dev", tap, "name", "eth0"]);
-                Check("ip", ["-n", ns, "link", "set", "dev", "eth0", "address", model.Mac, "mtu", (gw.Mtu > 0 ? gw.Mtu : 1450).ToString(CultureInfo.InvariantCulture)]);
-                Check("ip", ["-n", ns, "addr", "add", $"{model.Ip}/{prefixLength}", "dev", "eth0"]);
-                Check("ip", ["-n", ns, "link", "set", "lo", "up"]);
-                Check("ip", ["-n", ns, "link", "set", "eth0", "up"]);
-                Check("ip", ["-n", ns, "route", "add", "default", "via", gwIp, "dev", "eth0"]);
-                if (options.StaticGatewayArp)
-                    Check("ip", ["-n", ns, "neigh", "replace", gwIp, "lladdr", gw.Mac!, "dev", "eth0", "nud", "permanent"]);
-                if (pod.StartsWith("backend", StringComparison.Ordinal))
-                {
-                    string log = Path.Combine(Dir, pod + "-http.log");
-                    string ready = Path.Combine(Dir, pod + ".ready");
-                    state.Files.Add(log);
-                    state.Files.Add(ready);
-                    int pid = StartDetached(log, ["ip", "netns", "exec", ns, "python3", script, pod, $"{model.Ip}/{prefixLength}", ready]);
-                    state.Servers.Add(new LabProcess { Name = pod, Pid = pid, Log = log, Namespace = ns });
-                    Save(state);
-                    WaitFor(() => File.Exists(ready), TimeSpan.FromSeconds(20), $"the HTTP server in {ns} did not start (see {log})", () => IsAlive(pid) ? null : $"the HTTP server in {ns} exited (see {log}: {Tail(log)})");
-                }
+                if (node.Namespace is not null)
+                    MakeNodeNamespace(plan, node, state);
             }
+            foreach (var pod in plan.Pods)
+                MakePod(plan, pod, script, state);
             Save(state);
-            stdout.WriteLine($"lab up in {Dir}: namespaces {string.Join(", ", state.Namespaces)}; workers {string.Join(", ", state.Workers.Select(w => $"{w.Name} (pid {w.Pid}, control {w.Socket})"))}");
-            stdout.WriteLine($"try: ip netns exec {options.Prefix}frontend curl -s http://10.222.2.34/");
-            stdout.WriteLine($"     datapath ctl {state.Workers[0].Socket} dump-flows table=90");
+            stdout.WriteLine($"lab up in {Dir} ({scenario.Source}): namespaces {string.Join(", ", state.Namespaces)}; workers {string.Join(", ", state.Workers.Select(w => $"{w.Name} (pid {w.Pid}, control {w.Socket})"))}");
+            foreach (var hint in Hints(plan))
+                stdout.WriteLine(hint);
             if (options.Metrics is { } metricsAt)
-                stdout.WriteLine($"     curl -s {metricsAt.Url}   (worker2: {metricsAt.Plus(1).Url})");
+                stdout.WriteLine($"     curl -s {metricsAt.Url}   (the next node's: {metricsAt.Plus(1).Url}, and so on)");
             stdout.WriteLine($"down: datapath lab down --dir {Dir}");
             return ExitCodes.Ok;
         }
@@ -137,6 +134,109 @@ internal sealed class LabRunner(LabOptions options, TextWriter stdout, TextWrite
         }
     }
 
+    /// <summary>A pod's namespace: its TAP as eth0 with the pod's MAC, address, MTU and default route; its HTTP server if it has ports.</summary>
+    private void MakePod(LabPlan plan, LabPlanPod pod, string script, LabState state)
+    {
+        var model = pod.Model;
+        string ns = pod.Namespace;
+        string gwIp, prefixLength, gwMac;
+        int mtu;
+        if (plan.IsCalico)
+        {
+            // Calico: the pod's /32, its gateway 169.254.1.1 on-link (the cali veth answers by proxy ARP).
+            gwIp = "169.254.1.1";
+            prefixLength = "32";
+            gwMac = model.PortMac;
+            mtu = pod.Node.Vxlan?.Mtu is > 0 and var m ? m : 1450;
+        }
+        else
+        {
+            var gw = pod.Node.Gateway ?? throw new LabEnvironmentException($"node {pod.Node.Name} has no gateway for pod {pod.Name}");
+            gwIp = gw.Ip!.Split('/')[0];
+            prefixLength = pod.Node.PodCidr?.Split('/') is [_, var len] ? len : "24";
+            gwMac = gw.Mac!;
+            mtu = gw.Mtu > 0 ? gw.Mtu : 1450;
+        }
+        string tap = pod.Tap;
+        AddNamespace(ns, state);
+        Check("ip", ["link", "set", "dev", tap, "netns", ns]);
+        Check("ip", ["-n", ns, "link", "set", "dev", tap, "name", "eth0"]);
+        Check("ip", ["-n", ns, "link", "set", "dev", "eth0", "address", model.Mac, "mtu", mtu.ToString(CultureInfo.InvariantCulture)]);
+        Check("ip", ["-n", ns, "addr", "add", $"{model.Ip}/{prefixLength}", "dev", "eth0"]);
+        Check("ip", ["-n", ns, "link", "set", "lo", "up"]);
+        Check("ip", ["-n", ns, "link", "set", "eth0", "up"]);
+        if (plan.IsCalico)
+            Check("ip", ["-n", ns, "route", "add", gwIp, "dev", "eth0", "scope", "link"]);
+        Check("ip", ["-n", ns, "route", "add", "default", "via", gwIp, "dev", "eth0"]);
+        if (options.StaticGatewayArp)
+            Check("ip", ["-n", ns, "neigh", "replace", gwIp, "lladdr", gwMac, "dev", "eth0", "nud", "permanent"]);
+        if (pod.ServerPorts.Count == 0)
+            return;
+        string log = Path.Combine(Dir, pod.Name + "-http.log");
+        string ready = Path.Combine(Dir, pod.Name + ".ready");
+        state.Files.Add(log);
+        state.Files.Add(ready);
+        int pid = StartDetached(log, ["ip", "netns", "exec", ns, "python3", script, pod.Name, $"{model.Ip}/{prefixLength}", ready,
+            .. pod.ServerPorts.Select(p => p.ToString(CultureInfo.InvariantCulture))]);
+        state.Servers.Add(new LabProcess { Name = pod.Name, Pid = pid, Log = log, Namespace = ns });
+        Save(state);
+        WaitFor(() => File.Exists(ready), TimeSpan.FromSeconds(20), $"the HTTP server in {ns} did not start (see {log})", () => IsAlive(pid) ? null : $"the HTTP server in {ns} exited (see {log}: {Tail(log)})");
+    }
+
+    /// <summary>
+    /// A node's namespace: its local TAP as eth0 (the MAC the lab file gives it: the node's), the host's addresses, and one
+    /// route per host route through the node's stack with the source the host would pick (<see cref="LabPlan.NodeStack"/>).
+    /// </summary>
+    private void MakeNodeNamespace(LabPlan plan, LabPlanNode node, LabState state)
+    {
+        string ns = node.Namespace!;
+        var (addresses, routes, mtu) = plan.NodeStack(node);
+        AddNamespace(ns, state);
+        Check("ip", ["link", "set", "dev", node.Tap!, "netns", ns]);
+        Check("ip", ["-n", ns, "link", "set", "dev", node.Tap!, "name", "eth0"]);
+        Check("ip", ["-n", ns, "link", "set", "dev", "eth0", "mtu", mtu.ToString(CultureInfo.InvariantCulture)]);
+        foreach (var a in addresses)
+            Check("ip", ["-n", ns, "addr", "add", a + "/32", "dev", "eth0"]);
+        Check("ip", ["-n", ns, "link", "set", "lo", "up"]);
+        Check("ip", ["-n", ns, "link", "set", "eth0", "up"]);
+        foreach (var (prefix, source) in routes)
+            Check("ip", ["-n", ns, "route", "replace", prefix == "0.0.0.0/0" ? "default" : prefix, "via", NodeStackNextHop, "dev", "eth0", "onlink", "src", source]);
+    }
+
+    private void AddNamespace(string ns, LabState state)
+    {
+        Check("ip", ["netns", "add", ns]);
+        state.Namespaces.Add(ns);
+        Save(state);
+        Check("ip", ["netns", "exec", ns, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1"]);
+        Check("ip", ["netns", "exec", ns, "sysctl", "-qw", "net.ipv6.conf.default.disable_ipv6=1"]);
+    }
+
+    /// <summary>What to try: a curl from the first pod (or node) to a pod with a server on another node, and to each TCP ClusterIP.</summary>
+    private IEnumerable<string> Hints(LabPlan plan)
+    {
+        var pods = plan.Pods.ToList();
+        string? from = pods.FirstOrDefault(p => p.ServerPorts.Count == 0)?.Namespace ?? pods.FirstOrDefault()?.Namespace ?? plan.Nodes.Select(n => n.Namespace).FirstOrDefault(n => n is not null);
+        if (from is null)
+            yield break;
+        string first = "try: ";
+        if (pods.FirstOrDefault(p => p.ServerPorts.Count > 0 && p.Namespace != from) is { } server)
+        {
+            int port = server.ServerPorts.FirstOrDefault(p => p != LabPlan.ExtraServerPort, LabPlan.ExtraServerPort);
+            yield return $"{first}ip netns exec {from} curl -s http://{server.Model.Ip}:{port.ToString(CultureInfo.InvariantCulture)}/";
+            first = "     ";
+        }
+        foreach (var s in plan.Scenario.Model.Services.Where(s => string.Equals(s.Protocol, "TCP", StringComparison.OrdinalIgnoreCase)
+            && s.Endpoints.Any(e => pods.Exists(p => p.ServerPorts.Count > 0 && e.StartsWith(p.Model.Ip + ":", StringComparison.Ordinal)))))
+        {
+            yield return $"{first}ip netns exec {from} curl -s http://{s.ClusterIp}:{s.Port.ToString(CultureInfo.InvariantCulture)}/   # {s.Name}";
+            first = "     ";
+        }
+        if (plan.Nodes.FirstOrDefault(n => n.Namespace is not null) is { } node)
+            yield return $"     ip netns exec {node.Namespace} curl ...   # from {node.Model.Name} itself: its OUTPUT chains, DNAT and MASQUERADE";
+        yield return $"     datapath ctl {Path.Combine(Dir, plan.Nodes[0].Model.Name + ".sock")} stats";
+    }
+
     /// <summary>lab up failed (an environment problem, exit 2): says why and removes what was made.</summary>
     private int Undo(LabState state, string why)
     {
@@ -145,33 +245,31 @@ internal sealed class LabRunner(LabOptions options, TextWriter stdout, TextWrite
         return ExitCodes.Environment;
     }
 
-    /// <summary>The TAP of a pod: PREFIXtap-fe, -b1, -b2 (interface names have at most 15 characters).</summary>
-    private string TapName(string pod) => options.Prefix + "tap-" + (pod == "frontend" ? "fe" : "b" + pod[^1]);
-
-    private string LabYaml(AntreaScenario scenario)
+    private string LabYaml(LabPlan plan)
     {
+        var inv = CultureInfo.InvariantCulture;
         var sb = new StringBuilder();
-        sb.Append("# written by `datapath lab up` (docs/lab.md): the seed lab, one process per worker\n");
-        sb.Append("scenario: embedded\nnodes:\n");
-        string[] underlay = [options.Underlay1, options.Underlay2];
-        int i = 0;
-        foreach (var node in new[] { "worker1", "worker2" })
+        sb.Append(inv, $"# written by `datapath lab up` (docs/lab.md): {plan.Scenario.Source}, one process per node\n");
+        sb.Append(inv, $"scenario: {plan.LabScenario}\nnodes:\n");
+        int port = plan.Scenario.Model.Cluster.Tunnel.UdpPort;
+        foreach (var node in plan.Nodes)
         {
-            sb.Append(CultureInfo.InvariantCulture, $"  {node}:\n    control: {node}.sock\n    underlay: {underlay[i++]}:6081\n");
-            if (LocalProbeFlow(scenario, node) is { } probe)
+            string name = node.Model.Name;
+            sb.Append(inv, $"  {name}:\n    control: {name}.sock\n    underlay: {node.Underlay}:{port.ToString(inv)}\n");
+            if (!plan.IsCalico && LocalProbeFlow(plan.Scenario, name) is { } probe)
             {
                 // docs/lab.md, "Pinging the gateway": Antrea v0.10 installs this rule; the seed's hand-written table 90 lacks it.
                 sb.Append("    addFlows: |\n");
                 sb.Append("      # Antrea v0.10 localProbeFlow (IngressRuleTable): the node itself, from its gateway address, may reach its pods\n");
-                sb.Append(CultureInfo.InvariantCulture, $"      {probe}\n");
+                sb.Append(inv, $"      {probe}\n");
             }
-            sb.Append("    ports:\n");
-            foreach (var (pod, n) in s_pods)
+            if (node.Tap is not null)
+                sb.Append(inv, $"    local: {{ bind: tap:{node.Tap}, mac: {node.Model.NodeMac} }}   # the node's own processes (namespace {node.Namespace})\n");
+            if (node.Pods.Count > 0)
             {
-                if (n != node)
-                    continue;
-                var (_, model) = scenario.FindPod(pod)!.Value;
-                sb.Append(CultureInfo.InvariantCulture, $"      {model.Port}: tap:{TapName(pod)}\n");
+                sb.Append("    ports:\n");
+                foreach (var pod in node.Pods)
+                    sb.Append(inv, $"      {pod.Model.Port}: tap:{pod.Tap}   # {pod.Model.Pod}\n");
             }
         }
         return sb.ToString();
@@ -305,10 +403,10 @@ internal sealed class LabRunner(LabOptions options, TextWriter stdout, TextWrite
                 Run("kill", ["-KILL", s.Pid.ToString(CultureInfo.InvariantCulture)]);
         }
         // TAPs still in the root namespace (up failed before moving them) die with their worker; check anyway.
-        foreach (var (pod, _) in s_pods)
+        foreach (var tap in state.Taps)
         {
-            if (Run("ip", ["link", "show", "dev", TapName(pod)]).Code == 0)
-                Run("ip", ["link", "del", "dev", TapName(pod)]);
+            if (Run("ip", ["link", "show", "dev", tap]).Code == 0)
+                Run("ip", ["link", "del", "dev", tap]);
         }
         foreach (var f in state.Files.Append(StatePath))
         {

@@ -9,6 +9,9 @@ internal sealed class LabState
 
     public List<LabProcess> Servers { get; set; } = [];
 
+    /// <summary>The TAPs the workers make for the lab (removed if still in the root namespace).</summary>
+    public List<string> Taps { get; set; } = [];
+
     /// <summary>Files and the directory made (removed last).</summary>
     public List<string> Files { get; set; } = [];
 

@@ -15,6 +15,7 @@ public sealed partial class HostStack
         if (key.NwProto == IpProtocols.Udp && (key.NwFrag & 1) == 0 && IsVxlanPort(key.TpDst))
             return ReceiveVxlan(ctx, buf);
         Interlocked.Increment(ref _delivered);
+        ctx.Sink?.Delivered(this, buf);
         if (key.NwProto == IpProtocols.Icmp && key.IcmpType == IcmpHeader.TypeEchoRequest && key.IcmpCode == 0
             && (key.NwFrag & 1) == 0 && IsOwnUnicastAddress(key.NwDst)
             && IcmpHeader.TryRead(buf[key.Layout.L4Offset..], out var icmp))

@@ -16,4 +16,13 @@ public interface IHostSink
     void Dropped(HostStack host, DropReason reason)
     {
     }
+
+    /// <summary>
+    /// An IPv4 packet INPUT delivered to the host's local sockets, as a socket reads it: NAT undone (MASQUERADE in
+    /// PREROUTING, DNAT in INPUT), a VXLAN datagram's inner frame rather than the datagram. The live daemon hands it to
+    /// the node's own processes (a TAP in the node's namespace). Valid only during the call.
+    /// </summary>
+    void Delivered(HostStack host, ReadOnlySpan<byte> frame)
+    {
+    }
 }

@@ -30,4 +30,13 @@ public interface IJourneySink
     void Answer(in JourneyExit exit, ReadOnlySpan<byte> frame)
     {
     }
+
+    /// <summary>
+    /// What <paramref name="node"/>'s host delivered to its local sockets, as they read it (<see cref="Host.IHostSink.Delivered"/>:
+    /// NAT undone, a VXLAN datagram's inner frame), during the traversal whose delivery <see cref="Deliver"/> reports. The live
+    /// daemon writes it into the node's namespace, where the node's own processes (curl) run.
+    /// </summary>
+    void DeliverLocal(JourneyNode node, ReadOnlySpan<byte> frame)
+    {
+    }
 }

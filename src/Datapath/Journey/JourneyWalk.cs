@@ -140,6 +140,9 @@ internal sealed class JourneyWalk(Journey journey) : IPacketSink, IHostSink
         Drop(new JourneyDrop(_current!, JourneyDropPlace.HostQueued, DropCounters.NoTable, reason));
     }
 
+    /// <summary>IHostSink: what the current host delivered to its local sockets, as they read it.</summary>
+    public void Delivered(HostStack host, ReadOnlySpan<byte> frame) => _sink?.DeliverLocal(_current!, frame);
+
     /// <summary>IPacketSink: a frame the current bridge sends.</summary>
     public void Output(Node node, BridgePort port, ReadOnlySpan<byte> frame)
     {
