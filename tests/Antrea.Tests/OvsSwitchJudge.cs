@@ -29,7 +29,10 @@ internal sealed class OvsSwitchJudge : IDisposable
     public string Bridge { get; private set; } = "";
 
     /// <summary>Starts the daemons with bridge <paramref name="bridge"/>, or returns null with why they cannot run here.</summary>
-    public static OvsSwitchJudge? TryStart(string bridge, IEnumerable<(uint OfPort, string Name)> ports, IEnumerable<KeyValuePair<byte, string>> tableNames, out string? skipReason)
+    /// <param name="nativeTunnels">Start ovs-vswitchd with <c>--enable-dummy</c> rather than <c>=override</c>, so that a port
+    /// of type geneve is a native tunnel port (tnl_push/tnl_pop over a bridge given an address with netdev-dummy/ip4addr),
+    /// as OVS's tunnel-push-pop tests run it; override makes every port type a plain dummy.</param>
+    public static OvsSwitchJudge? TryStart(string bridge, IEnumerable<(uint OfPort, string Name)> ports, IEnumerable<KeyValuePair<byte, string>> tableNames, out string? skipReason, bool nativeTunnels = false)
     {
         skipReason = null;
         // unixctl socket paths are limited to 108 bytes: keep the directory short.
@@ -42,7 +45,7 @@ internal sealed class OvsSwitchJudge : IDisposable
             judge.Start("ovsdb-server", Path.Combine(dir, "conf.db"), $"--remote=punix:{dir}/db.sock", $"--unixctl={dir}/ovsdb.ctl");
             judge.WaitFor("db.sock");
             judge.Vsctl("--no-wait", "init");
-            judge.Start("ovs-vswitchd", $"unix:{dir}/db.sock", "--enable-dummy=override", $"--unixctl={dir}/vswitchd.ctl");
+            judge.Start("ovs-vswitchd", $"unix:{dir}/db.sock", nativeTunnels ? "--enable-dummy" : "--enable-dummy=override", $"--unixctl={dir}/vswitchd.ctl");
             judge.WaitFor("vswitchd.ctl");
             var args = new List<string> { "add-br", bridge, "--", "set", "bridge", bridge, "datapath_type=dummy" };
             foreach (var (ofport, name) in ports)
@@ -117,7 +120,8 @@ internal sealed class OvsSwitchJudge : IDisposable
         return psi;
     }
 
-    private void Vsctl(params string[] args) => Tool("ovs-vsctl", [$"--db=unix:{_dir}/db.sock", "--timeout=10", .. args]);
+    /// <summary>Runs ovs-vsctl against the switch's database (add-br, add-port, set ...); throws with its stderr when it fails.</summary>
+    public void Vsctl(params string[] args) => Tool("ovs-vsctl", [$"--db=unix:{_dir}/db.sock", "--timeout=10", .. args]);
 
     private void Start(string tool, params string[] args)
     {
