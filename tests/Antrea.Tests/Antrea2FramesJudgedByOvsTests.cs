@@ -180,25 +180,7 @@ public sealed class Antrea2FramesJudgedByOvsTests
             var byPort = new Dictionary<string, List<byte[]>>(StringComparer.Ordinal);
             foreach (string port in ports.Distinct())
             {
-                string file = Path.Combine(dir, port + ".pcap");
-                if (!File.Exists(file))
-                    continue;
-                byte[] data;
-                using (var fs = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite))
-                {
-                    data = new byte[fs.Length];
-                    fs.ReadExactly(data);
-                }
-                var frames = new List<byte[]>();
-                for (int off = 24; off + 16 <= data.Length;)
-                {
-                    int caplen = (int)BinaryPrimitives.ReadUInt32LittleEndian(data.AsSpan(off + 8));
-                    if (off + 16 + caplen > data.Length)
-                        break;
-                    frames.Add(data[(off + 16)..(off + 16 + caplen)]);
-                    off += 16 + caplen;
-                }
-                if (frames.Count > 0)
+                if (OvsSwitchJudge.ReadTxPcap(Path.Combine(dir, port + ".pcap")) is { Count: > 0 } frames)
                     byPort[port] = frames;
             }
             if (byPort.Values.Sum(l => l.Count) >= expected || sw.Elapsed > TimeSpan.FromSeconds(10))
