@@ -65,6 +65,20 @@ public sealed class Antrea2LabCommandTests : IDisposable
     }
 
     [Fact]
+    public void The_demos_capture_replays_through_the_lab_to_the_same_ports()
+    {
+        var (code, _, err) = CliRunner.Run("demo", "--lab", "antrea-2", "--no-frames", "--out", _dir);
+        Assert.True(code == 0, err);
+        (code, string json, err) = CliRunner.Run("replay", "--lab", "antrea-2", "--cluster", Path.Combine(_dir, "phases.pcapng"), "--out", Path.Combine(_dir, "out"), "--json");
+        Assert.True(code == 0, err);
+        using var doc = JsonDocument.Parse(json);
+        var outputs = doc.RootElement.GetProperty("outputs");
+        Assert.True(outputs.TryGetProperty("worker2/backend2-202ff6", out _), json);   // the affinity Service's SYN across the tunnel
+        Assert.True(outputs.TryGetProperty("worker1/backend1-bab86f", out _), json);   // backendsvc's SYN
+        Assert.Equal(2, doc.RootElement.GetProperty("drops").GetProperty("drop-action").GetInt32()); // EgressDefaultRule and SpoofGuard
+    }
+
+    [Fact]
     public void A_misspelt_lab_is_refused_with_the_labs_names()
     {
         var (code, _, err) = CliRunner.Run("demo", "--lab", "antrea2");
