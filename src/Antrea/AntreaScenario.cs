@@ -60,7 +60,7 @@ public sealed class AntreaScenario
     /// <summary>The seed lab shipped inside the binary.</summary>
     public static AntreaScenario LoadEmbedded() => Load(ScenarioFiles.Embedded);
 
-    /// <summary>The labs shipped inside the binary, by the name <c>--lab</c> takes: <c>seed</c> (Antrea, the seed articles' cluster) and <c>calico</c>.</summary>
+    /// <summary>The labs shipped inside the binary, by the name <c>--lab</c> takes: <c>seed</c> (Antrea v0.10, the seed articles' cluster), <c>calico</c> and <c>antrea-2</c> (the seed's workers in Antrea 2.x's pipeline).</summary>
     public static IReadOnlyList<string> EmbeddedLabs => ScenarioFiles.EmbeddedLabs;
 
     /// <summary>An embedded lab by name (<see cref="EmbeddedLabs"/>).</summary>

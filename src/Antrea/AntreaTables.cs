@@ -1,6 +1,10 @@
 namespace Datapath.Antrea;
 
-/// <summary>Antrea v0.10's OpenFlow tables (pkg/agent/openflow/pipeline.go at v0.10.0): ids and names.</summary>
+/// <summary>
+/// Antrea's OpenFlow tables: v0.10's fixed ids and names (pkg/agent/openflow/pipeline.go at v0.10.0), the seed lab's,
+/// and Antrea 2.x's names in the numbers its flexible pipeline gives them for the Antrea 2.x lab's feature set
+/// (<see cref="V2FlowTables"/>).
+/// </summary>
 public static class AntreaTables
 {
     public const byte Classification = 0;
@@ -54,6 +58,28 @@ public static class AntreaTables
         new(L2ForwardingOut, "Output"),
     ];
 
+    /// <summary>
+    /// Antrea 2.x's tables as its agent realizes them for the Antrea 2.x lab's feature set (defaults plus
+    /// antreaProxy.proxyAll; IPv4; encap; no TrafficControl, L7NetworkPolicy, Multicast, EgressTrafficShaping or DSR).
+    /// Antrea v2.7.0 numbers its tables in realization order (pkg/agent/openflow/client.go and pipeline.go
+    /// generatePipeline: pipelineRoot, then pipelineARP, then pipelineIP, each in pipeline.go's declaration order, only
+    /// the tables some activated feature's getRequiredTables names), so the numbers hold for this feature set only: with
+    /// Multicast PipelineIPClassifier comes after SpoofGuard, with TrafficControl TrafficControl after L2ForwardingCalc.
+    /// Left out here, as the agent leaves them out: IPv6, PipelineIPClassifier, DSRServiceMark, DNAT,
+    /// EgressSecurityClassifier, EgressQoS, TrafficControl, VLAN and the Multicast and NonIP pipelines.
+    /// </summary>
+    public static IReadOnlyList<KeyValuePair<byte, string>> V2FlowTables { get; } =
+    [
+        .. new[]
+        {
+            "PipelineRootClassifier", "ARPSpoofGuard", "ARPResponder", "Classifier", "SpoofGuard", "UnSNAT", "ConntrackZone",
+            "ConntrackState", "PreRoutingClassifier", "NodePortMark", "SessionAffinity", "ServiceLB", "EndpointDNAT",
+            "AntreaPolicyEgressRule", "EgressRule", "EgressDefaultRule", "EgressMetric", "L3Forwarding", "EgressMark", "L3DecTTL",
+            "SNATMark", "SNAT", "L2ForwardingCalc", "IngressSecurityClassifier", "AntreaPolicyIngressRule", "IngressRule",
+            "IngressDefaultRule", "IngressMetric", "ConntrackCommit", "Output",
+        }.Select((name, id) => new KeyValuePair<byte, string>((byte)id, name)),
+    ];
+
     /// <summary>The table's name as Antrea v0.10's GetFlowTableName gives it (the first entry for the number), or null.</summary>
     public static string? Name(byte table)
         => V010FlowTables.FirstOrDefault(t => t.Key == table).Value;
@@ -64,6 +90,7 @@ public static class AntreaTables
         {
             // One name per table, as GetFlowTableName answers (table 40: "DNAT(SessionAffinity)").
             ["antrea-v0.10"] = [.. V010FlowTables.DistinctBy(t => t.Key)],
+            ["antrea-2"] = V2FlowTables,
         };
 
     /// <summary>All tables of the pipeline in order.</summary>

@@ -28,8 +28,11 @@ internal sealed class ScenarioFiles
     /// <summary>The Calico lab shipped inside the binary (src/Antrea/Calico).</summary>
     public static ScenarioFiles EmbeddedCalico { get; } = new(null, "calico", "Datapath.Antrea.Calico.");
 
+    /// <summary>The Antrea 2.x lab shipped inside the binary (src/Antrea/Antrea2).</summary>
+    public static ScenarioFiles EmbeddedAntrea2 { get; } = new(null, "antrea-2", "Datapath.Antrea.Antrea2.");
+
     /// <summary>The embedded labs' names.</summary>
-    public static IReadOnlyList<string> EmbeddedLabs { get; } = ["seed", "calico"];
+    public static IReadOnlyList<string> EmbeddedLabs { get; } = ["seed", "calico", "antrea-2"];
 
     /// <summary>An embedded lab by name.</summary>
     /// <exception cref="ArgumentException">No lab has that name.</exception>
@@ -37,6 +40,7 @@ internal sealed class ScenarioFiles
     {
         "seed" => Embedded,
         "calico" => EmbeddedCalico,
+        "antrea-2" => EmbeddedAntrea2,
         _ => throw new ArgumentException($"no embedded lab '{name}' (labs: {string.Join(", ", EmbeddedLabs)})", nameof(name)),
     };
 

@@ -29,7 +29,10 @@ internal sealed class OvsSwitchJudge : IDisposable
     public string Bridge { get; private set; } = "";
 
     /// <summary>Starts the daemons with bridge <paramref name="bridge"/>, or returns null with why they cannot run here.</summary>
-    public static OvsSwitchJudge? TryStart(string bridge, IEnumerable<(uint OfPort, string Name)> ports, IEnumerable<KeyValuePair<byte, string>> tableNames, out string? skipReason)
+    /// <param name="nativeTunnels">Start ovs-vswitchd with <c>--enable-dummy</c> rather than <c>=override</c>, so that a port
+    /// of type geneve is a native tunnel port (tnl_push/tnl_pop over a bridge given an address with netdev-dummy/ip4addr),
+    /// as OVS's tunnel-push-pop tests run it; override makes every port type a plain dummy.</param>
+    public static OvsSwitchJudge? TryStart(string bridge, IEnumerable<(uint OfPort, string Name)> ports, IEnumerable<KeyValuePair<byte, string>> tableNames, out string? skipReason, bool nativeTunnels = false)
     {
         skipReason = null;
         // unixctl socket paths are limited to 108 bytes: keep the directory short.
@@ -42,7 +45,7 @@ internal sealed class OvsSwitchJudge : IDisposable
             judge.Start("ovsdb-server", Path.Combine(dir, "conf.db"), $"--remote=punix:{dir}/db.sock", $"--unixctl={dir}/ovsdb.ctl");
             judge.WaitFor("db.sock");
             judge.Vsctl("--no-wait", "init");
-            judge.Start("ovs-vswitchd", $"unix:{dir}/db.sock", "--enable-dummy=override", $"--unixctl={dir}/vswitchd.ctl");
+            judge.Start("ovs-vswitchd", $"unix:{dir}/db.sock", nativeTunnels ? "--enable-dummy" : "--enable-dummy=override", $"--unixctl={dir}/vswitchd.ctl");
             judge.WaitFor("vswitchd.ctl");
             var args = new List<string> { "add-br", bridge, "--", "set", "bridge", bridge, "datapath_type=dummy" };
             foreach (var (ofport, name) in ports)
@@ -76,6 +79,32 @@ internal sealed class OvsSwitchJudge : IDisposable
 
     /// <summary>Sets columns of the bridge (<c>ovs-vsctl set bridge BRIDGE COLUMN=VALUE...</c>), e.g. other_config:hwaddr=.</summary>
     public void SetBridge(params string[] columns) => Vsctl(["set", "bridge", Bridge, .. columns]);
+
+    /// <summary>
+    /// The frames a dummy port has transmitted so far, in order, from its tx_pcap (classic pcap, written as frames leave;
+    /// a record still being written is left for the next read). None when the file is not there yet.
+    /// </summary>
+    public static List<byte[]> ReadTxPcap(string file)
+    {
+        var frames = new List<byte[]>();
+        if (!File.Exists(file))
+            return frames;
+        byte[] data;
+        using (var fs = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite))
+        {
+            data = new byte[fs.Length];
+            fs.ReadExactly(data);
+        }
+        for (int off = 24; off + 16 <= data.Length;)
+        {
+            int caplen = (int)System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(data.AsSpan(off + 8));
+            if (off + 16 + caplen > data.Length)
+                break;
+            frames.Add(data[(off + 16)..(off + 16 + caplen)]);
+            off += 16 + caplen;
+        }
+        return frames;
+    }
 
     /// <summary>Runs ovs-ofctl against the switch; throws with its stderr when it fails.</summary>
     public string Ofctl(params string[] args) => Tool("ovs-ofctl", args);
@@ -117,7 +146,8 @@ internal sealed class OvsSwitchJudge : IDisposable
         return psi;
     }
 
-    private void Vsctl(params string[] args) => Tool("ovs-vsctl", [$"--db=unix:{_dir}/db.sock", "--timeout=10", .. args]);
+    /// <summary>Runs ovs-vsctl against the switch's database (add-br, add-port, set ...); throws with its stderr when it fails.</summary>
+    public void Vsctl(params string[] args) => Tool("ovs-vsctl", [$"--db=unix:{_dir}/db.sock", "--timeout=10", .. args]);
 
     private void Start(string tool, params string[] args)
     {

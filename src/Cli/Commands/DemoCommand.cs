@@ -15,7 +15,8 @@ namespace Datapath.Cli.Commands;
 /// `datapath demo`: the packet walk of the seed articles on the embedded seed cluster — the frontend's
 /// SYN to the backendsvc ClusterIP through worker1's tables, the host's DNAT, the tunnel, worker2's
 /// tables and backend2's port; the SYN-ACK's way back; and the side stories (a spoofed source, ARP).
-/// `demo --lab calico`: the Calico seeds' walks on the Calico lab (DemoPhases.Calico).
+/// `demo --lab calico`: the Calico seeds' walks on the Calico lab (DemoPhases.Calico); `demo --lab antrea-2` the same
+/// cluster in Antrea 2.x's pipeline with AntreaProxy (DemoPhases.Antrea2).
 /// </summary>
 internal sealed class DemoCommand : ICliCommand
 {
@@ -36,7 +37,7 @@ internal sealed class DemoCommand : ICliCommand
             var scenario = args.Load(parse, stderr, out int code);
             if (scenario is null)
                 return code;
-            var phases = DemoPhases.For(scenario.IsCalico);
+            var phases = DemoPhases.For(scenario);
             try
             {
                 foreach (var phase in phases)

@@ -12,7 +12,7 @@ namespace Datapath.Cli.Commands;
 internal sealed class DumpGroupsCommand : NodeReplyCommand
 {
     private readonly Argument<string?> _group = new("GROUP") { Description = "Print only this group (its group_id), as ovs-ofctl dump-groups BRIDGE GROUP", Arity = ArgumentArity.ZeroOrOne };
-    private readonly Option<bool> _names = new("--names") { Description = "Print port names (the default when the output is a terminal, as ovs-ofctl)" };
+    private readonly Option<bool> _names = new("--names") { Description = "Print port and table names (the default when the output is a terminal, as ovs-ofctl)" };
     private readonly Option<bool> _noNames = new("--no-names") { Description = "Print port numbers" };
 
     public override int Order => 41;
@@ -41,6 +41,7 @@ internal sealed class DumpGroupsCommand : NodeReplyCommand
             only = n;
         }
         bool show = parse.GetValue(_names) || (!parse.GetValue(_noNames) && !Console.IsOutputRedirected);
-        return node.Bridge.DumpGroups(show ? NamesShown.Ports : NamesShown.None, only);
+        // ovs-ofctl --names names the tables of resubmit(,T) in buckets too, as in dump-flows.
+        return node.Bridge.DumpGroups(show ? NamesShown.PortsAndTables : NamesShown.None, only);
     }
 }

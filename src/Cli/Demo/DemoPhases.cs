@@ -1,10 +1,17 @@
 namespace Datapath.Cli.Demo;
 
-/// <summary>The demo's packets, in the order the seed articles walk them: the Antrea seed lab's, or the Calico lab's.</summary>
+/// <summary>The demo's packets, in the order the seed articles walk them: the Antrea seed lab's, the Calico lab's, or the Antrea 2.x lab's.</summary>
 internal static class DemoPhases
 {
-    /// <summary>The phases for a lab: Calico's when its nodes are Calico's.</summary>
-    public static IReadOnlyList<DemoPhase> For(bool calico) => calico ? Calico : All;
+    /// <summary>
+    /// The phases for a lab: Calico's when its nodes are Calico's, the Antrea 2.x lab's when its bridges run Antrea 2.x's
+    /// pipeline (table 0 named PipelineRootClassifier, as cluster.yaml's <c>tables: antrea-2</c> names it), else the seed's.
+    /// </summary>
+    public static IReadOnlyList<DemoPhase> For(Antrea.AntreaScenario scenario)
+        => scenario.IsCalico ? Calico
+            : scenario.Cluster.Nodes.Any(n => n.Bridge.TableNames?.NameOf(0) == "PipelineRootClassifier") ? Antrea2
+            : All;
+
 
     /// <summary>The Calico lab (seeds 002 and 003): the curl from a node, its answer, a pod's gateway, DNS, a three-endpoint Service.</summary>
     public static IReadOnlyList<DemoPhase> Calico { get; } =
@@ -37,5 +44,28 @@ internal static class DemoPhases
             "ARP, Request who-has 10.222.1.1 tell 10.222.1.48", SeedFrames.FrontendArpForGateway),
         new("The seed's `arp -a` mystery: who answers for 10.222.2.1?", "worker1", "antrea-gw0",
             "ARP, Request who-has 10.222.2.1 tell 10.222.1.1", SeedFrames.HostArpForPeerGateway),
+    ];
+
+    /// <summary>
+    /// The Antrea 2.x lab: the frontend's SYN to backendsvc (AntreaProxy's group picks a backend in br-int, no kube-proxy),
+    /// the backend's answer, the session-affinity Service, a NodePort from worker2's own stack across the tunnel to the
+    /// frontend, the policies' verdicts, and the seed's ARP walks in the new tables.
+    /// </summary>
+    public static IReadOnlyList<DemoPhase> Antrea2 { get; } =
+    [
+        new("The frontend's SYN to backendsvc (10.104.65.133:80): ServiceLB's select group picks backend1, EndpointDNAT, IngressRule", "worker1", "frontend-a3ba2f",
+            "be:2c:bf:e4:ec:c5 > 4e:99:08:c1:53:be, 10.222.1.48.56670 > 10.104.65.133.80: Flags [S]", SeedFrames.FrontendSyn),
+        new("backend1's SYN-ACK on its way back (un-DNAT in ConntrackZone)", "worker1", "backend1-bab86f",
+            "f2:32:d8:07:e2:a6 > 4e:99:08:c1:53:be, 10.222.1.47.80 > 10.222.1.48.56670: Flags [S.]", () => []) { ReplyTo = 0, Reply = Antrea2Frames.SynAckTo },
+        new("The frontend's SYN to backendsvc-affinity (10.104.65.140:80, sessionAffinity: ClientIP): the group picks backend2, ServiceLB learns it, the tunnel", "worker1", "frontend-a3ba2f",
+            "be:2c:bf:e4:ec:c5 > 4e:99:08:c1:53:be, 10.222.1.48.56672 > 10.104.65.140.80: Flags [S]", Antrea2Frames.FrontendSynToAffinityService),
+        new("curl http://10.79.1.202:30080 from worker2's own stack: ANTREA-OUTPUT's DNAT to 169.254.0.252, NodePortMark, SNAT to the gateway, the tunnel", "worker2", "(host stack)",
+            "SRC=10.79.1.202 DST=10.79.1.202 SPORT=41820 DPORT=30080 SYN -> frontendsvc's endpoint 10.222.1.48:80 on worker1", Antrea2Frames.CurlNodePortFromWorker2) { FromHost = true },
+        new("backend1's SYN to the frontend: backendpolicy isolates the backends' egress (EgressDefaultRule drops it)", "worker1", "backend1-bab86f",
+            "f2:32:d8:07:e2:a6 > 4e:99:08:c1:53:be, 10.222.1.47.38100 > 10.222.1.48.80: Flags [S]", Antrea2Frames.Backend1SynToFrontend),
+        new("The frontend's DNS query to 10.79.1.5:53: frontendpolicy's UDP 53 rule admits it; EgressMark, the gateway, masquerade", "worker1", "frontend-a3ba2f",
+            "be:2c:bf:e4:ec:c5 > 4e:99:08:c1:53:be, 10.222.1.48.40001 > 10.79.1.5.53: UDP", Antrea2Frames.FrontendUdpToPort53),
+        // The seed's side stories, the same frames in the new tables: SpoofGuard, ARPSpoofGuard and NORMAL, ARPResponder.
+        All[3], All[4], All[5],
     ];
 }

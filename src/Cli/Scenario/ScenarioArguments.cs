@@ -22,7 +22,7 @@ internal sealed class ScenarioArguments
     public Option<string?> Lab { get; } = new("--lab")
     {
         HelpName = "NAME",
-        Description = "An embedded lab instead of the seed lab: seed (Antrea, the seed articles' cluster; the default) or calico (Calico VXLAN nodes, kube-proxy iptables)",
+        Description = "An embedded lab instead of the seed lab: seed (Antrea v0.10, the seed articles' cluster; the default), calico (Calico VXLAN nodes, kube-proxy iptables) or antrea-2 (the seed's workers in Antrea 2.x's pipeline: AntreaProxy with proxyAll, session affinity, NodePort, PacketIn meters)",
     };
 
     public Option<string> Node { get; } = new("--node") { Description = "The node (e.g. worker1)", Required = true };

@@ -242,7 +242,7 @@ public sealed class CalicoLabTests : IDisposable
     }
 
     [Theory]
-    [InlineData(new[] { "trace", "--lab", "calicoo", "--node", "worker1", "--from-host", "tcp,nw_dst=10.43.0.10" }, "error: --lab calicoo: no such embedded lab (labs: seed, calico); did you mean 'calico'?")]
+    [InlineData(new[] { "trace", "--lab", "calicoo", "--node", "worker1", "--from-host", "tcp,nw_dst=10.43.0.10" }, "error: --lab calicoo: no such embedded lab (labs: seed, calico, antrea-2); did you mean 'calico'?")]
     [InlineData(new[] { "trace", "--lab", "calico", "--scenario", "x", "--node", "worker1", "--from-host", "tcp,nw_dst=10.43.0.10" }, "error: --scenario and --lab: give one of them (a directory, or an embedded lab)")]
     [InlineData(new[] { "trace", "--lab", "calico", "--node", "worker9", "--from-host", "tcp,nw_dst=10.43.0.10" }, "error: no node named 'worker9' in the scenario (nodes: master, worker1, worker2); did you mean 'worker1'?")]
     [InlineData(new[] { "trace", "--lab", "calico", "--node", "worker1", "--in-port", "cali0", "tcp,nw_dst=10.43.0.10" }, "error: --in-port cali0: node worker1 has no bridge, and its host no device 'cali0'")]
