@@ -164,6 +164,15 @@ internal sealed class Translator
                 case ActionKind.SetField:
                     {
                         var sf = (SetFieldAction)action;
+                        if (sf.PushesVlan && (ctx.Key.VlanTci & VlanTag.Cfi) == 0)
+                        {
+                            // OVS's xlate of mod_vlan_vid/pcp (push_vlan_if_needed): an untagged packet gets a tag
+                            // with VID and PCP 0 before the write.
+                            if (ctx.TrackConsulted)
+                                ctx.Consulted.VlanTci = 0xffff;
+                            ctx.Emit(DpKind.PushVlan).EtherType = EtherTypes.Vlan;
+                            ctx.Key.VlanTci = VlanTag.Cfi;
+                        }
                         UInt128 old = ta is null ? default : FieldRegistry.Read(in ctx.Key, sf.Destination.Field);
                         if (ctx.TrackConsulted)
                             ConsultWrite(ctx, sf.Destination);

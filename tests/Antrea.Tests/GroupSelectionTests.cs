@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using Datapath.Engine;
 using Datapath.Packets;
 
@@ -112,23 +111,8 @@ public sealed class GroupSelectionTests
             var byFrame = new Dictionary<string, uint>(StringComparer.Ordinal);
             for (uint p = 2; p <= 5; p++)
             {
-                string file = Path.Combine(dir, $"p{p}.pcap");
-                if (!File.Exists(file))
-                    continue;
-                byte[] data;
-                using (var fs = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite))
-                {
-                    data = new byte[fs.Length];
-                    fs.ReadExactly(data);
-                }
-                for (int off = 24; off + 16 <= data.Length;)
-                {
-                    int caplen = (int)BinaryPrimitives.ReadUInt32LittleEndian(data.AsSpan(off + 8));
-                    if (off + 16 + caplen > data.Length)
-                        break;
-                    byFrame[Convert.ToHexString(data, off + 16, caplen)] = p;
-                    off += 16 + caplen;
-                }
+                foreach (var frame in DummyPortPcap.Read(Path.Combine(dir, $"p{p}.pcap")))
+                    byFrame[Convert.ToHexString(frame)] = p;
             }
             if (byFrame.Count >= expected)
                 return byFrame;

@@ -151,9 +151,9 @@ public static class ActionParser
                     var tunId = FieldRegistry.Get(FieldId.TunId);
                     return new SetFieldAction(FieldRef.Whole(tunId), id, tunId.FullMask, SetFieldSyntax.Mod, name, "0x" + ((ulong)id).ToString("x", System.Globalization.CultureInfo.InvariantCulture));
                 }
-            case "mod_vlan_vid":
+            case "mod_vlan_vid" or "set_vlan_vid":
                 return ParseVlan(keyword, RequireArg(arg, keyword, start), argOffset, pcp: false);
-            case "mod_vlan_pcp":
+            case "mod_vlan_pcp" or "set_vlan_pcp":
                 return ParseVlan(keyword, RequireArg(arg, keyword, start), argOffset, pcp: true);
             case "resubmit":
                 return ParseResubmit(RequireArg(arg, keyword, start), argOffset, parenForm, ports);
@@ -315,10 +315,14 @@ public static class ActionParser
         if (pcp ? v > 7 : v > 4095)
             throw Error($"{keyword}: {arg} is out of range (0..{(pcp ? 7 : 4095)})", offset);
         var tci = FieldRegistry.Get(FieldId.VlanTci);
-        // The CFI/"present" bit is set too: modifying the VID of an untagged packet pushes a tag (OpenFlow 1.0).
+        // The CFI/"present" bit is set too: modifying the VID or PCP of an untagged packet pushes a tag (OpenFlow
+        // 1.0). set_vlan_vid/pcp are OpenFlow 1.1's spellings, which leave an untagged packet alone; but ovs-ofctl
+        // can send them to a switch only as OpenFlow 1.0's actions (its usable protocols for them are OpenFlow10
+        // and NXM), so the switch installs, runs and dumps mod_vlan_vid/pcp: so do we.
+        string name = pcp ? "mod_vlan_pcp" : "mod_vlan_vid";
         return pcp
-            ? new SetFieldAction(FieldRef.Whole(tci), (v << 13) | 0x1000, 0xf000, SetFieldSyntax.Mod, keyword, arg)
-            : new SetFieldAction(FieldRef.Whole(tci), v | 0x1000, 0x1fff, SetFieldSyntax.Mod, keyword, arg);
+            ? new SetFieldAction(FieldRef.Whole(tci), (v << 13) | 0x1000, 0xf000, SetFieldSyntax.Mod, name, arg)
+            : new SetFieldAction(FieldRef.Whole(tci), v | 0x1000, 0x1fff, SetFieldSyntax.Mod, name, arg);
     }
 
     // ---- ports and tables
