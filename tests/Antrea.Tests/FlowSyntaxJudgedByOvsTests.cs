@@ -25,13 +25,18 @@ public sealed class FlowSyntaxJudgedByOvsTests
         { "dl_vlan=5,actions=strip_vlan", "nxm" },
         { "dl_vlan=5,dl_vlan_pcp=3,actions=output:2", "nxm" },
         { "vlan_tci=0x2005/0xefff,actions=output:2", "nxm" },
-        { "vlan_tci=0x0000,actions=mod_vlan_vid:7,mod_vlan_pcp:2,output:2", "nxm" },
+        { "vlan_tci=0x0000/0x1fff,actions=mod_vlan_vid:7,mod_vlan_pcp:2,output:2", "nxm" },
         { "dl_vlan=5,actions=pop_vlan", "of15" },
         { "dl_vlan=5,actions=set_vlan_vid:9,set_vlan_pcp:1", "nxm" },
         { "icmp6,icmp_type=135,nd_target=fe80::1,actions=drop", "nxm" },
         { "icmp6,icmp_type=136,icmp_code=0,nd_tll=00:11:22:33:44:55,actions=drop", "nxm" },
         { "tcp6,ipv6_src=2001:db8::/32,ipv6_dst=fd00::1,tp_dst=443,actions=drop", "nxm" },
         { "reg0=0xab05/0xff0f,actions=drop", "nxm" },
+        { "actions=write_actions(output:1)", "of15" },
+        { "ip,actions=output:1,clear_actions,write_actions(set_field:0x1->reg0,output:2),write_metadata:0x1/0x1,goto_table:3", "of15" },
+        { "actions=write_metadata:0x5", "nxm" },
+        { "actions=exit", "nxm" },
+        { "actions=clone(load:0x1->NXM_NX_REG0[],resubmit(,1)),output:2", "nxm" },
     };
 
     [JudgedTheory(nameof(OvsSwitchJudge))]
@@ -66,6 +71,17 @@ public sealed class FlowSyntaxJudgedByOvsTests
         { "actions=load:0x5->NXM_NX_REG0[0..3],resubmit(,1)\ntable=1,reg0[0..3]=5,actions=output:2\ntable=1,actions=output:3", "udp" },
         // resubmit(port) looks up with that in_port and restores the packet's own for the actions (ovs-actions(7)).
         { "in_port=1,actions=resubmit(2)\nin_port=2,actions=resubmit(,1)\ntable=1,in_port=1,actions=output:3\ntable=1,in_port=2,actions=output:4", "udp" },
+        // The action set runs at the end of the pipeline: its set_fields, then its one final action (output);
+        // clear_actions empties it; exit ends every list and, in OVS 3.1, the action set too; write_metadata is masked.
+        { "actions=output:2,write_actions(output:3)", "udp" },
+        { "actions=write_actions(output:3),goto_table:1\ntable=1,actions=clear_actions,write_actions(mod_vlan_vid:4,output:2)", "udp" },
+        { "actions=write_actions(mod_dl_dst:02:00:00:00:00:99,output:4,output:2),goto_table:1\ntable=1,actions=exit,output:3", "udp" },
+        { "actions=resubmit(,1),output:3\ntable=1,actions=output:2,exit", "udp" },
+        { "actions=write_actions(dec_ttl,output:2)", "udp" },
+        { "actions=write_metadata:0x5/0xff,goto_table:1\ntable=1,metadata=0x5,actions=output:2\ntable=1,actions=output:3", "udp" },
+        // clone: the packet and its metadata are restored after it.
+        { "actions=clone(mod_dl_dst:02:00:00:00:00:77,output:2),output:3", "udp" },
+        { "actions=clone(load:0x1->NXM_NX_REG0[],resubmit(,1)),resubmit(,1)\ntable=1,reg0=1,actions=output:2\ntable=1,actions=output:3", "udp" },
         // dec_ttl at TTL 1: a packet-in (no controller here), nothing sent.
         { "ip,actions=dec_ttl,output:2", "udpTtl1" },
         { "ip,actions=dec_ttl,output:2", "udp" },
@@ -138,14 +154,15 @@ public sealed class FlowSyntaxJudgedByOvsTests
     internal static OvsSwitchJudge StartOvs() => OvsSwitchJudge.TryStart("br0", s_ports, [], out string? why) ?? throw new InvalidOperationException(why);
 
     /// <summary>
-    /// add-flow as a user types it: ovs-ofctl's default (OpenFlow 1.0 with NXM) where that can carry the flow, else
-    /// OpenFlow 1.5 (instructions, push_vlan, OXM-only fields).
+    /// add-flow in OpenFlow 1.5, as Antrea installs flows, or, for what only OpenFlow 1.0 with NXM can carry
+    /// (strip_vlan, dec_ttl with ids, set_vlan_vid), in ovs-ofctl's default. Not the default first: OpenFlow 1.0
+    /// silently drops the instructions it cannot carry (write_actions, clear_actions).
     /// </summary>
     internal static void AddFlowAsOfctlNegotiates(OvsSwitchJudge ovs, string flow)
     {
-        var (code, _, _) = ovs.TryOfctl("add-flow", ovs.Bridge, flow);
+        var (code, _, _) = ovs.TryOfctl("-O", "OpenFlow15", "add-flow", ovs.Bridge, flow);
         if (code != 0)
-            ovs.Ofctl("-O", "OpenFlow15", "add-flow", ovs.Bridge, flow);
+            ovs.Ofctl("add-flow", ovs.Bridge, flow);
     }
 
     internal static string OvsDump(OvsSwitchJudge ovs, string version)

@@ -48,7 +48,65 @@ public static class ActionParser
         }
         if (dropAt >= 0 && items.Any(a => a is not SimpleAction { Kind: ActionKind.Drop }))
             throw Error("\"drop\" must not be accompanied by any other action or instruction", dropAt);
+        CheckInstructionOrder(items, offsets);
         return new ActionList([.. items], [.. offsets]);
+    }
+
+    // ofpacts_verify's instruction order (OpenFlow 1.1+): apply_actions, clear_actions, write_actions,
+    // write_metadata, goto_table, each instruction at most once.
+    private static void CheckInstructionOrder(List<FlowAction> items, List<int> offsets)
+    {
+        int last = 0;
+        for (int i = 0; i < items.Count; i++)
+        {
+            int rank = InstructionRank(items[i]);
+            if (rank != 0 && rank == last)
+                throw Error($"duplicate {InstructionName(rank)} instruction not allowed, for OpenFlow 1.1+ compatibility", offsets[i]);
+            if (rank < last)
+                throw Error($"invalid instruction ordering: {InstructionName(rank)} must appear before {InstructionName(last)}, for OpenFlow 1.1+ compatibility", offsets[i]);
+            last = rank;
+        }
+    }
+
+    private static int InstructionRank(FlowAction a) => a switch
+    {
+        SimpleAction { Kind: ActionKind.ClearActions } => 1,
+        NestedActions { Kind: ActionKind.WriteActions } => 2,
+        SetFieldAction { Keyword: "write_metadata" } => 3,
+        ResubmitAction { IsGotoTable: true } => 4,
+        _ => 0,
+    };
+
+    private static string InstructionName(int rank) => rank switch
+    {
+        1 => "clear_actions",
+        2 => "write_actions",
+        3 => "write_metadata",
+        4 => "goto_table",
+        _ => "apply_actions",
+    };
+
+    // An inner list's offsets made relative to the whole action text.
+    private static ActionList Rebased(ActionList inner, int offset)
+    {
+        var offsets = new int[inner.Count];
+        for (int i = 0; i < offsets.Length; i++)
+            offsets[i] = inner.OffsetOf(i) + offset;
+        return new ActionList([.. inner.Items], offsets);
+    }
+
+    // write_metadata:VALUE[/MASK]: metadata = (metadata & ~MASK) | (VALUE & MASK), printed as OVS prints it (%#x, the
+    // mask only when it is not all ones).
+    private static SetFieldAction ParseWriteMetadata(string arg, int offset)
+    {
+        int slash = arg.IndexOf('/', StringComparison.Ordinal);
+        UInt128 v = ParseUInt128(slash < 0 ? arg : arg[..slash], offset, "write_metadata");
+        UInt128 m = slash < 0 ? ulong.MaxValue : ParseUInt128(arg[(slash + 1)..], offset + slash + 1, "write_metadata mask");
+        if (v > ulong.MaxValue || m > ulong.MaxValue)
+            throw Error($"write_metadata: {arg} does not fit in 64 bits", offset);
+        var metadata = FieldRegistry.Get(FieldId.Metadata);
+        string text = FieldSyntax.CHex(v) + (m == ulong.MaxValue ? "" : "/" + FieldSyntax.CHex(m));
+        return new SetFieldAction(FieldRef.Whole(metadata), v, m, SetFieldSyntax.Mod, "write_metadata", text);
     }
 
     /// <summary>Splits [start, start+length) at commas outside parentheses, trimming spaces.</summary>
@@ -182,7 +240,18 @@ public static class ActionParser
                 return FinTimeoutAction.Parse(arg!, argOffset);
             case "meter":
                 return new MeterAction(ParseUInt32(RequireArg(arg, keyword, start), argOffset, "meter id"));
-            case "clone" or "sample" or "enqueue" or "write_actions" or "bundle" or "multipath" or "check_pkt_larger":
+            case "write_actions" or "clone" when parenForm:
+                {
+                    var inner = Parse(arg!, ports);
+                    return new NestedActions(kw == "clone" ? ActionKind.Clone : ActionKind.WriteActions, Rebased(inner, argOffset));
+                }
+            case "clear_actions" when arg is null:
+                return new SimpleAction(ActionKind.ClearActions, "clear_actions");
+            case "exit" when arg is null:
+                return new SimpleAction(ActionKind.Exit, "exit");
+            case "write_metadata":
+                return ParseWriteMetadata(RequireArg(arg, keyword, start), argOffset);
+            case "sample" or "enqueue" or "bundle" or "multipath" or "check_pkt_larger":
                 throw Error($"action '{keyword}' is not supported by this datapath", start);
         }
         if (arg is null)
