@@ -52,7 +52,7 @@ public sealed class ActionParserTests
     [InlineData("ct(commit,zone=70000)", 15, "out of range")]
     [InlineData("resubmit(,300)", 10, "out of range")]
     [InlineData("conjunction(1,4/3)", 14, "invalid")]
-    [InlineData("clone(output:1)", 0, "not supported")]
+    [InlineData("check_pkt_larger(1500)", 0, "not supported")]
     public void Reports_errors_at_their_column_in_the_action_text(string text, int offset, string message)
     {
         var e = Assert.Throws<InputException>(() => ActionParser.Parse(text, s_ports));
