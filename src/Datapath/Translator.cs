@@ -230,7 +230,7 @@ internal sealed class Translator
                 Group(ctx, (GroupAction)action, ta);
                 break;
             case ActionKind.DecTtl:
-                if (!DecTtl(ctx, ta))
+                if (!DecTtl(ctx, (action as DecTtlAction)?.PacketIns ?? 1, ta))
                     return false;
                 break;
             case ActionKind.Drop:
@@ -296,6 +296,30 @@ internal sealed class Translator
             case ActionKind.Clone:
                 Clone(ctx, (NestedActions)action, step);
                 break;
+            case ActionKind.Push:
+                {
+                    var f = ((StackAction)action).Field;
+                    if (ctx.TrackConsulted)
+                        f.Consult(ref ctx.Consulted);
+                    ctx.Push(f.Read(in ctx.Key));
+                    ta?.Effects.Add($"pushed {FieldSyntax.CHex(ctx.Stack[ctx.StackCount - 1])} ({ctx.StackCount - ctx.StackBase} on the stack)");
+                    break;
+                }
+            case ActionKind.Pop:
+                {
+                    var f = ((StackAction)action).Field;
+                    if (ctx.StackCount == ctx.StackBase)
+                    {
+                        ta?.Effects.Add("stack underflow: nothing popped");
+                        break;
+                    }
+                    if (ctx.TrackConsulted)
+                        ConsultWrite(ctx, f);
+                    f.Write(ref ctx.Key, ctx.Stack[--ctx.StackCount] & f.ValueMask);
+                    ctx.Dirty = true;
+                    ta?.Effects.Add($"popped {FieldSyntax.CHex(f.Read(in ctx.Key))} into {f}");
+                    break;
+                }
         }
         return true;
     }
@@ -373,12 +397,18 @@ internal sealed class Translator
         for (int i = start; i < count; i++)
             ctx.AddToActionSet(ctx.ActionSet[i]);
         ctx.ActionSetStart = count;
+        int stackBase = ctx.StackBase, stackCount = ctx.StackCount;
+        for (int i = stackBase; i < stackCount; i++)
+            ctx.Push(ctx.Stack[i]);
+        ctx.StackBase = stackCount;
         DoActions(ctx, clone.Actions, step);
         bool exit = ctx.Exit;
         RunActionSet(ctx);
         ctx.Exit = exit;
         ctx.ActionSetStart = start;
         ctx.ActionSetCount = count;
+        ctx.StackBase = stackBase;
+        ctx.StackCount = stackCount;
         ctx.Key = saved;
         ctx.TableId = table;
         ctx.Dirty = true;
@@ -424,6 +454,12 @@ internal sealed class Translator
         }
         else
             port = oa.Port;
+        if (oa.MaxLength != 0)
+        {
+            // output(port=,max_len=): LOCAL, IN_PORT or a port number (the parser refuses the other reserved ports).
+            EmitOutput(ctx, port == OpenFlowPorts.InPort ? ctx.Key.InPort : port, ta, allowInPort: port == OpenFlowPorts.InPort, oa.MaxLength);
+            return;
+        }
         if (ta is not null && oa.Source is not null)
             ta.OvsLines.Add($"-> output port is {port}"); // xlate_output_reg_action's report
 
@@ -458,7 +494,7 @@ internal sealed class Translator
         }
     }
 
-    private void EmitOutput(XlateContext ctx, uint port, TraceAction? ta, bool allowInPort)
+    private void EmitOutput(XlateContext ctx, uint port, TraceAction? ta, bool allowInPort, uint maxLength = 0)
     {
         if (!allowInPort && port == ctx.Key.InPort)
         {
@@ -476,6 +512,7 @@ internal sealed class Translator
             ctx.Consulted.NwEcn = 0xff; // the outer header inherits the inner ECN (OVS's tnl_push un-wildcards it too)
         ref var a = ref ctx.Emit(DpKind.Output);
         a.Port = port;
+        a.MaxLength = maxLength;
         if (ta is not null && p.Kind == PortKind.Tunnel)
             OvsTraceNotes.TunnelOutput(_node, in ctx.Key, ta.OvsLines);
         if (ta is not null)
@@ -708,7 +745,7 @@ internal sealed class Translator
     // ---- dec_ttl
 
     /// <summary>False when the TTL expired (the rest of this action list is skipped, as OVS does).</summary>
-    private static bool DecTtl(XlateContext ctx, TraceAction? ta)
+    private static bool DecTtl(XlateContext ctx, int packetIns, TraceAction? ta)
     {
         if (!ctx.Key.IsIp)
         {
@@ -722,7 +759,8 @@ internal sealed class Translator
             // ovs-actions(7): no decrement; a packet-in with reason OFPR_INVALID_TTL (OVS's datapath
             // action userspace(controller(reason=2))), a counted punt here; this action list stops,
             // outer resubmit levels go on. Unless something else outputs, the packet ends ttl-expired.
-            ctx.Emit(DpKind.Punt);
+            for (int i = 0; i < packetIns; i++)
+                ctx.Emit(DpKind.Punt); // one packet-in per controller id of dec_ttl(id1,id2,...)
             ctx.RecordDrop(DropReason.TtlExpired);
             ta?.Effects.Add($"nw_ttl {ctx.Key.NwTtl}: decrement TTL exception, packet-in (invalid_ttl) to the controller (none attached); the rest of this action list is skipped");
             return false;

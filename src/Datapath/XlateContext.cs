@@ -136,6 +136,18 @@ internal sealed class XlateContext
     public int ActionSetStart;
     public int ActionSetCount;
 
+    /// <summary>The pass's push/pop stack: entries [<see cref="StackBase"/>, <see cref="StackCount"/>); a clone works on a copy above them.</summary>
+    public UInt128[] Stack = new UInt128[16];
+    public int StackBase;
+    public int StackCount;
+
+    public void Push(UInt128 value)
+    {
+        if (StackCount == Stack.Length)
+            Array.Resize(ref Stack, Stack.Length * 2);
+        Stack[StackCount++] = value;
+    }
+
     public void AddToActionSet(Actions.FlowAction action)
     {
         if (ActionSetCount == ActionSet.Length)
@@ -204,6 +216,8 @@ internal sealed class XlateContext
         Recirculating = false;
         ActionSetStart = 0;
         ActionSetCount = 0;
+        StackBase = 0;
+        StackCount = 0;
     }
 
     /// <summary>The index of a snapshot equal to the current key, taking one if the key changed.</summary>

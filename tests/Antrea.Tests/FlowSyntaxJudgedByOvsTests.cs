@@ -33,6 +33,10 @@ public sealed class FlowSyntaxJudgedByOvsTests
         { "tcp6,ipv6_src=2001:db8::/32,ipv6_dst=fd00::1,tp_dst=443,actions=drop", "nxm" },
         { "reg0=0xab05/0xff0f,actions=drop", "nxm" },
         { "actions=write_actions(output:1)", "of15" },
+        { "ip,actions=dec_ttl(1,2),output(port=2,max_len=64)", "nxm" },
+        { "actions=output(port=IN_PORT,max_len=14),output(port=LOCAL,max_len=100)", "nxm" },
+        { "actions=push:NXM_NX_REG0[],push:NXM_NX_REG1[0..7],pop:NXM_NX_REG2[0..15],pop:NXM_OF_IN_PORT[]", "nxm" },
+        { "actions=move:NXM_OF_IN_PORT[]->NXM_NX_REG0[0..15]", "nxm" },
         { "ip,actions=output:1,clear_actions,write_actions(set_field:0x1->reg0,output:2),write_metadata:0x1/0x1,goto_table:3", "of15" },
         { "actions=write_metadata:0x5", "nxm" },
         { "actions=exit", "nxm" },
@@ -82,10 +86,30 @@ public sealed class FlowSyntaxJudgedByOvsTests
         // clone: the packet and its metadata are restored after it.
         { "actions=clone(mod_dl_dst:02:00:00:00:00:77,output:2),output:3", "udp" },
         { "actions=clone(load:0x1->NXM_NX_REG0[],resubmit(,1)),resubmit(,1)\ntable=1,reg0=1,actions=output:2\ntable=1,actions=output:3", "udp" },
+        // output(port=,max_len=) sends the first max_len bytes.
+        { "actions=output(port=2,max_len=20),output:3", "udp" },
+        // push/pop: a stack per pass, last in first out, pop keeping the low bits; the stack survives resubmits.
+        { "actions=load:0x2->NXM_NX_REG0[],load:0x3->NXM_NX_REG1[],push:NXM_NX_REG0[],push:NXM_NX_REG1[],resubmit(,1)\ntable=1,actions=pop:NXM_NX_REG2[],pop:NXM_NX_REG3[0..7],output:NXM_NX_REG2[]", "udp" },
+        { "actions=push:NXM_OF_IN_PORT[],load:0x4->NXM_NX_REG0[],push:NXM_NX_REG0[],pop:NXM_NX_REG1[],pop:NXM_NX_REG2[],output:NXM_NX_REG1[],resubmit(,1)\ntable=1,reg2=1,actions=output:3", "udp" },
         // dec_ttl at TTL 1: a packet-in (no controller here), nothing sent.
         { "ip,actions=dec_ttl,output:2", "udpTtl1" },
         { "ip,actions=dec_ttl,output:2", "udp" },
+        { "ip,actions=dec_ttl(1,2),output:2", "udpTtl1" },
     };
+
+    [Fact]
+    public void Dec_ttl_at_ttl_1_is_one_counted_punt_per_controller_id()
+    {
+        foreach (var (actions, punts) in new[] { ("dec_ttl", 1L), ("dec_ttl(1,2)", 2L) })
+        {
+            var br = OurBridge();
+            br.AddFlow($"ip,actions={actions},output:2");
+            using var node = new Node("n", br, Ipv4Address.Parse("192.0.2.1"), Client);
+            node.Process(1, Frame("udpTtl1"), null, 0);
+            Assert.Equal(punts, br.Punts);
+            Assert.Equal(1, br.Drops.Get(DropReason.TtlExpired));
+        }
+    }
 
     [JudgedTheory(nameof(OvsSwitchJudge))]
     [MemberData(nameof(Frames))]

@@ -33,4 +33,8 @@ public enum ActionKind
     Clone,
     /// <summary>exit: no further action runs, at any resubmit level, nor the action set (OVS 3.1's behaviour).</summary>
     Exit,
+    /// <summary>push:FIELD[range]: the bits go on the pass's stack (<see cref="StackAction"/>).</summary>
+    Push,
+    /// <summary>pop:FIELD[range]: the stack's top goes into the bits (<see cref="StackAction"/>).</summary>
+    Pop,
 }

@@ -173,12 +173,19 @@ public static class ActionParser
         {
             case "drop" when arg is null:
                 return new SimpleAction(ActionKind.Drop, "drop");
-            case "dec_ttl" when arg is null || (parenForm && arg.Length == 0):
-                return new SimpleAction(ActionKind.DecTtl, "dec_ttl");
+            case "dec_ttl" when arg is null || parenForm:
+                return DecTtlAction.Parse(arg ?? "", argOffset);
+            case "push" or "pop" when !parenForm:
+                {
+                    var f = kw == "pop" ? ParseWritable(RequireArg(arg, keyword, start), argOffset) : ParseFieldRef(RequireArg(arg, keyword, start), argOffset);
+                    return new StackAction(kw == "pop" ? ActionKind.Pop : ActionKind.Push, f);
+                }
             case "pop_vlan" or "strip_vlan" when arg is null:
                 return new SimpleAction(ActionKind.PopVlan, keyword);
             case "ct_clear" when arg is null:
                 return new SimpleAction(ActionKind.CtClear, "ct_clear");
+            case "output" when parenForm:
+                return ParseOutputTruncated(RequireArg(arg, keyword, start), argOffset, ports);
             case "output":
                 return ParseOutput(RequireArg(arg, keyword, start), argOffset, ports);
             case "load":
@@ -427,6 +434,42 @@ public static class ActionParser
             return new OutputAction(src);
         }
         return new OutputAction(ParseOutputPort(arg, offset, ports), arg);
+    }
+
+    // output(port=P,max_len=N), OVS's parse_truncate_subfield: both keys, a port below OFPP_MAX or LOCAL or IN_PORT,
+    // max_len at least an Ethernet header.
+    private static OutputAction ParseOutputTruncated(string arg, int offset, IPortMap? ports)
+    {
+        uint? port = null;
+        string? portText = null;
+        uint? maxLen = null;
+        foreach (var (s, len) in SplitTopLevel(arg, 0, arg.Length))
+        {
+            string part = arg.Substring(s, len);
+            int eq = part.IndexOf('=', StringComparison.Ordinal);
+            string key = eq < 0 ? part : part[..eq], value = eq < 0 ? "" : part[(eq + 1)..];
+            if (key == "port")
+            {
+                if (!TryParsePort(value, ports, out uint p))
+                    throw Error($"output to unknown truncate port: {value}", offset + s);
+                if (p >= OpenFlowPorts.Max && p is not (OpenFlowPorts.Local or OpenFlowPorts.InPort))
+                    throw Error($"output to unsupported truncate port: {value}", offset + s, "output(port=...,max_len=...) sends to a port below 65280, LOCAL or IN_PORT");
+                port = p;
+                portText = value;
+            }
+            else if (key == "max_len")
+            {
+                uint n = ParseUInt32(value, offset + s + eq + 1, "max_len");
+                if (n < EthernetHeader.Length)
+                    throw Error($"max_len {n} is less than the minimum value {EthernetHeader.Length}", offset + s + eq + 1);
+                maxLen = n;
+            }
+            else
+                throw Error($"invalid key '{key}' in output_trunc argument", offset + s);
+        }
+        if (port is null || maxLen is null)
+            throw Error($"{arg}: output to unknown port", offset, "output(port=PORT,max_len=BYTES) needs both");
+        return new OutputAction(port.Value, portText) { MaxLength = maxLen.Value };
     }
 
     // ofpact_check_output_port: no output to NONE or to a number at or above OFPP_MAX that is not reserved.
