@@ -218,6 +218,8 @@ public static class FlowParser
                     }
                     if (!FieldRegistry.TryGet(key, out FieldInfo? f))
                         throw Error(file, lineNumber, keyAt, FieldSyntax.UnknownFieldMessage(key));
+                    if (f.Id is FieldId.TunTos or FieldId.TunTtl)
+                        throw Error(file, lineNumber, keyAt, $"{key}: no OpenFlow version can match this field (ovs-ofctl: actions are invalid with specified match (OFPBAC_MATCH_INCONSISTENT))", "OVS has tun_tos and tun_ttl in its flows, but neither NXM nor OXM can carry a match on them");
                     // ovs-ofctl's parse_field reads an empty value as "0/0": a wildcard for a number,
                     // an error for an address or a port, which have no such form.
                     bool empty = string.IsNullOrEmpty(value);

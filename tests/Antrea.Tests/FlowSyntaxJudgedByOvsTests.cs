@@ -33,6 +33,10 @@ public sealed class FlowSyntaxJudgedByOvsTests
         { "tcp6,ipv6_src=2001:db8::/32,ipv6_dst=fd00::1,tp_dst=443,actions=drop", "nxm" },
         { "reg0=0xab05/0xff0f,actions=drop", "nxm" },
         { "actions=write_actions(output:1)", "of15" },
+        { "actions=controller(max_len=100,reason=no_match,id=5)", "nxm" },
+        { "actions=controller(reason=invalid_ttl,userdata=01.02,pause,meter_id=3)", "nxm" },
+        { "actions=controller,controller:128,controller(max_len=64)", "nxm" },
+        { "ct_state=+trk-inv,ip,actions=resubmit(,1,ct)", "nxm" },
         { "ip,actions=dec_ttl(1,2),output(port=2,max_len=64)", "nxm" },
         { "actions=output(port=IN_PORT,max_len=14),output(port=LOCAL,max_len=100)", "nxm" },
         { "actions=push:NXM_NX_REG0[],push:NXM_NX_REG1[0..7],pop:NXM_NX_REG2[0..15],pop:NXM_OF_IN_PORT[]", "nxm" },
@@ -54,6 +58,39 @@ public sealed class FlowSyntaxJudgedByOvsTests
         ovs.Ofctl("del-flows", ovs.Bridge);
         AddFlowAsOfctlNegotiates(ovs, ours);
         Assert.Equal(OvsDump(ovs, version), ours);
+    }
+
+    /// <summary>What OVS refuses, refused with its reason, located: the flow, then the column and words of our error.</summary>
+    public static TheoryData<string, string> Refused => new()
+    {
+        { "tun_tos=1,actions=drop", "1:1: tun_tos: no OpenFlow version can match this field" },
+        { "tun_ttl=1,actions=drop", "1:1: tun_ttl: no OpenFlow version can match this field" },
+        { "actions=controller(reason=foo)", "1:20: unknown reason \"foo\"" },
+        { "actions=controller(max_len=x)", "1:20: invalid max_len \"x\"" },
+        { "actions=controller(userdata=zz)", "1:20: bad hex digit in `controller' action `userdata'" },
+        { "actions=controller(bogus)", "1:20: unknown key \"bogus\" parsing controller action" },
+        { "actions=set_field:1->ct_mark", "1:9: cannot set CT fields outside of ct action" },
+        { "actions=output:2,move:NXM_NX_REG0[]->NXM_NX_CT_LABEL[0..31]", "1:18: cannot set CT fields outside of ct action" },
+        { "actions=goto_table:1,goto_table:2", "1:22: duplicate goto_table instruction not allowed" },
+        { "actions=goto_table:1,output:2", "1:22: invalid instruction ordering: apply_actions must appear before goto_table" },
+        { "actions=drop,output:1", "1:9: \"drop\" must not be accompanied by any other action or instruction" },
+        { "ip,actions=resubmit(,1,ct)", "1:12: resubmit(,1,ct): actions are invalid with specified match (OFPBAC_MATCH_INCONSISTENT)" },
+        { "ct_state=+trk,ip,actions=resubmit(,1,ct)", "1:26: resubmit(,1,ct): actions are invalid with specified match (OFPBAC_MATCH_INCONSISTENT)" },
+        { "actions=output(port=NORMAL,max_len=100)", "1:16: output to unsupported truncate port: NORMAL" },
+        { "actions=output(port=1,max_len=13)", "1:31: max_len 13 is less than the minimum value 14" },
+        { "reg0[0..3]=0x15,actions=drop", "1:12: reg0[0..3]: value 0x15 does not fit into 4 bits" },
+    };
+
+    [JudgedTheory(nameof(OvsSwitchJudge))]
+    [MemberData(nameof(Refused))]
+    public void What_ovs_refuses_we_refuse_with_its_reason(string flow, string error)
+    {
+        using var ovs = StartOvs();
+        var (v10, _, _) = ovs.TryOfctl("add-flow", ovs.Bridge, flow);
+        var (v15, _, _) = ovs.TryOfctl("-O", "OpenFlow15", "add-flow", ovs.Bridge, flow);
+        Assert.True(v10 != 0 && v15 != 0, $"OVS 3.1 accepts [{flow}]");
+        var e = Assert.Throws<InputException>(() => OurBridge().AddFlow(flow, "case.flows"));
+        Assert.Contains("case.flows:" + error, e.Message, StringComparison.Ordinal);
     }
 
     /// <summary>Flows, then the frame that enters p1 (a name of <see cref="Frame"/>).</summary>

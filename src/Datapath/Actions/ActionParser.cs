@@ -49,6 +49,13 @@ public static class ActionParser
         if (dropAt >= 0 && items.Any(a => a is not SimpleAction { Kind: ActionKind.Drop }))
             throw Error("\"drop\" must not be accompanied by any other action or instruction", dropAt);
         CheckInstructionOrder(items, offsets);
+        for (int i = 0; i < items.Count; i++)
+        {
+            // ofpacts_check: ct_mark and ct_label are written by ct(commit,exec(...)) only.
+            FieldRef? dst = items[i] switch { SetFieldAction sf => sf.Destination, MoveAction mv => mv.Destination, StackAction { Kind: ActionKind.Pop } p => p.Field, _ => null };
+            if (dst is { Field.Id: FieldId.CtMark or FieldId.CtLabel })
+                throw Error("cannot set CT fields outside of ct action", offsets[i], "write ct_mark and ct_label inside ct(commit,exec(...))");
+        }
         return new ActionList([.. items], [.. offsets]);
     }
 
@@ -240,7 +247,7 @@ public static class ActionParser
             case "note":
                 return ParseNote(arg ?? "", argOffset);
             case "controller":
-                return new ControllerAction(token);
+                return ControllerAction.Parse(arg, parenForm, argOffset);
             case "learn" when parenForm:
                 return LearnAction.Parse(arg!, argOffset, ports);
             case "fin_timeout" when parenForm:
