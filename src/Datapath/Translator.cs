@@ -39,6 +39,7 @@ namespace Datapath.Engine;
 //    own in_port, as OVS's xlate_table_action restores it right after the lookup.
 //  - Group buckets and clone(...) run on a copy of the key (OVS clones them); a clone also works on a
 //    copy of the action set, kept above the packet's in XlateContext.ActionSet and dropped after it.
+//  - push/pop share one stack per pass (XlateContext.Stack); a clone pushes onto a copy above it.
 //  - The action set (write_actions appends, clear_actions empties) runs once, at the end of the
 //    pass's pipeline (RunActionSet, OVS's ofpacts_execute_action_set order), not after exit, a
 //    failure or a recirculation.
