@@ -211,8 +211,15 @@ public static class FlowParser
                             b.Set(FieldId.NwProto, sh.NwProto);
                         break;
                     }
+                    if (key.Contains('[', StringComparison.Ordinal))
+                    {
+                        set.Add((SetSubfield(b, file, lineNumber, keyAt, valueAt, key, value), keyAt));
+                        break;
+                    }
                     if (!FieldRegistry.TryGet(key, out FieldInfo? f))
                         throw Error(file, lineNumber, keyAt, FieldSyntax.UnknownFieldMessage(key));
+                    if (f.Id is FieldId.TunTos or FieldId.TunTtl)
+                        throw Error(file, lineNumber, keyAt, $"{key}: no OpenFlow version can match this field (ovs-ofctl: actions are invalid with specified match (OFPBAC_MATCH_INCONSISTENT))", "OVS has tun_tos and tun_ttl in its flows, but neither NXM nor OXM can carry a match on them");
                     // ovs-ofctl's parse_field reads an empty value as "0/0": a wildcard for a number,
                     // an error for an address or a port, which have no such form.
                     bool empty = string.IsNullOrEmpty(value);
@@ -233,7 +240,14 @@ public static class FlowParser
         {
             if (match.GetMask(f) == 0)
                 continue;
-            if (Prerequisites.Check(match, f) is { } why)
+            // icmp_type and icmp_code are tp_src/tp_dst of ICMP or ICMPv6: after icmp6 they are ICMPv6's, as OVS reads them.
+            FieldInfo checkedAs = f.Id switch
+            {
+                FieldId.IcmpType when Prerequisites.Check(match, FieldRegistry.Get(FieldId.Icmpv6Type)) is null => FieldRegistry.Get(FieldId.Icmpv6Type),
+                FieldId.IcmpCode when Prerequisites.Check(match, FieldRegistry.Get(FieldId.Icmpv6Code)) is null => FieldRegistry.Get(FieldId.Icmpv6Code),
+                _ => f,
+            };
+            if (Prerequisites.Check(match, checkedAs) is { } why)
                 throw Error(file, lineNumber, col, why);
         }
 
@@ -308,6 +322,28 @@ public static class FlowParser
             _ => (0xf000u, VlanTag.Cfi | ((uint)n << 13)),
         };
         b.Set(tci, (tv & ~bits) | set, tm | bits);
+    }
+
+    /// <summary>
+    /// A subfield match, <c>reg0[0..3]=0x5</c> or <c>NXM_NX_REG0[4]=1</c>, merged into the field's value and mask as
+    /// OVS's parse_subfield does: the bits of the range take the value, the field's other bits keep what earlier
+    /// keys set (<c>reg0=0x10/0xf0,reg0[0..3]=5</c> is <c>reg0=0x15/0xff</c>). The value is a plain integer.
+    /// </summary>
+    private static FieldInfo SetSubfield(MatchBuilder b, string file, int line, int keyAt, int valueAt, string key, string? value)
+    {
+        if (!FieldSyntax.TryParseSubfield(key, out Subfield sf, out string? error))
+            throw Error(file, line, keyAt, error!);
+        if (!FieldSyntax.TryParseInteger(value ?? "", out UInt128 v) || (value ?? "").Trim().Length != (value ?? "").Length)
+            throw Error(file, line, valueAt, $"{key}: cannot parse integer value: {value}");
+        if (sf.Count < 128 && v >> sf.Count != 0)
+            throw Error(file, line, valueAt, $"{key}: value {FieldSyntax.CHex(v)} does not fit into {sf.Count} bits");
+        FieldInfo f = sf.Field;
+        if (!f.Maskable && !sf.IsWholeField)
+            throw Error(file, line, keyAt, $"{key}: {f.Name} does not support masking (ovs-fields(7) lists it as not maskable), so only the whole field may be matched");
+        UInt128 bits = sf.FieldMask;
+        UInt128 oldValue = FieldRegistry.Read(in b.Value, f), oldMask = FieldRegistry.Read(in b.Mask, f);
+        b.Set(f, (oldValue & ~bits) | (v << sf.Start), oldMask | bits);
+        return f;
     }
 
     // ofputil_parse_key_value: skip ", \t\r\n"; key ends at one of ":=(, \t\r\n"; a value after

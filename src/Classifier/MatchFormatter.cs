@@ -12,9 +12,8 @@ namespace Datapath.Classifier;
 /// </summary>
 /// <remarks>
 /// Where our FlowKey differs from OVS's struct flow the printed text stays OVS's: arp_op has its own
-/// storage here but prints where OVS prints it.  One deliberate change: ICMPv6 type/code print as
-/// <c>icmpv6_type</c>/<c>icmpv6_code</c> (OVS prints <c>icmp_type</c>, which its own parser then
-/// rejects for lack of the ICMPv4 prerequisite), so every printed match parses back.
+/// storage here but prints where OVS prints it; ICMPv6 type/code print as <c>icmp_type</c>/<c>icmp_code</c>
+/// after <c>icmp6</c>, as OVS 3.1 prints and parses them.
 /// </remarks>
 internal static class MatchFormatter
 {
@@ -110,13 +109,7 @@ internal static class MatchFormatter
             TunMetadata(sb, match, i);
         Field(sb, match, FieldId.Metadata, ports);
         Field(sb, match, FieldId.InPort, ports);
-        if (m.VlanTci != 0)
-        {
-            sb.Append("vlan_tci=0x").Append(v.VlanTci.ToString("x4", CultureInfo.InvariantCulture));
-            if (m.VlanTci != 0xffff)
-                sb.Append("/0x").Append(m.VlanTci.ToString("x4", CultureInfo.InvariantCulture));
-            sb.Append(',');
-        }
+        Vlan(sb, v.VlanTci, m.VlanTci);
         Field(sb, match, FieldId.EthSrc, ports);
         Field(sb, match, FieldId.EthDst, ports);
         if (!skipType && m.EthType != 0)
@@ -176,8 +169,9 @@ internal static class MatchFormatter
         }
         else if (isIcmp6)
         {
-            Field(sb, match, FieldId.Icmpv6Type, ports);
-            Field(sb, match, FieldId.Icmpv6Code, ports);
+            // OVS prints ICMPv6's type and code as icmp_type/icmp_code (one tp_src/tp_dst) and reads them back so.
+            Field(sb, match, FieldId.Icmpv6Type, ports, name: "icmp_type");
+            Field(sb, match, FieldId.Icmpv6Code, ports, name: "icmp_code");
             Field(sb, match, FieldId.NdTarget, ports);
             Field(sb, match, FieldId.NdSll, ports);
             Field(sb, match, FieldId.NdTll, ports);
@@ -194,6 +188,27 @@ internal static class MatchFormatter
             sb.Length--;
     }
 
+    // match_format's 802.1Q tag: dl_vlan/dl_vlan_pcp when the tag's presence and whole VID and/or PCP are
+    // matched, else vlan_tci with its mask (none when all ones).
+    private static void Vlan(StringBuilder sb, ushort tci, ushort mask)
+    {
+        if (mask == 0)
+            return;
+        int vid = mask & 0x0fff, pcp = mask & 0xe000;
+        if ((mask & VlanTag.Cfi) != 0 && (tci & VlanTag.Cfi) != 0 && vid is 0 or 0x0fff && pcp is 0 or 0xe000 && (vid | pcp) != 0)
+        {
+            if (vid != 0)
+                sb.Append("dl_vlan=").Append((tci & 0x0fff).ToString(CultureInfo.InvariantCulture)).Append(',');
+            if (pcp != 0)
+                sb.Append("dl_vlan_pcp=").Append((tci >> 13).ToString(CultureInfo.InvariantCulture)).Append(',');
+            return;
+        }
+        sb.Append("vlan_tci=0x").Append(tci.ToString("x4", CultureInfo.InvariantCulture));
+        if (mask != 0xffff)
+            sb.Append("/0x").Append(mask.ToString("x4", CultureInfo.InvariantCulture));
+        sb.Append(',');
+    }
+
     // tun_metadata_match_format: a match on the option's presence alone prints bare ("tun_metadata0"),
     // as ovs-ofctl prints and parses it; with value bits it prints as any field.
     private static void TunMetadata(StringBuilder sb, Match match, int index)
@@ -205,7 +220,7 @@ internal static class MatchFormatter
             sb.Append(f.Name).Append(',');
     }
 
-    private static void Field(StringBuilder sb, Match match, FieldId id, IPortMap? ports, bool onlyIf = true)
+    private static void Field(StringBuilder sb, Match match, FieldId id, IPortMap? ports, bool onlyIf = true, string? name = null)
     {
         if (!onlyIf)
             return;
@@ -213,6 +228,6 @@ internal static class MatchFormatter
         UInt128 mask = match.GetMask(f);
         if (mask == 0)
             return;
-        sb.Append(f.Name).Append('=').Append(FieldSyntax.FormatMaskedValue(f, match.GetValue(f), mask, ports)).Append(',');
+        sb.Append(name ?? f.Name).Append('=').Append(FieldSyntax.FormatMaskedValue(f, match.GetValue(f), mask, ports)).Append(',');
     }
 }

@@ -34,4 +34,6 @@ internal struct DpAction
     /// <summary>The recirc_id the packet resumes with (the frozen state of table and registers: RecirculationIds).</summary>
     public uint RecircId;
     public ushort EtherType;
+    /// <summary>For <see cref="DpKind.Output"/>: send only the first this many bytes (output(port=,max_len=)); 0: the whole frame.</summary>
+    public uint MaxLength;
 }

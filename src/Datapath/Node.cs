@@ -572,7 +572,7 @@ public sealed class Node : IDisposable
             switch (a.Kind)
             {
                 case DpKind.Output:
-                    Deliver(ctx, a.Port, sink);
+                    Deliver(ctx, a.Port, sink, a.MaxLength);
                     break;
                 case DpKind.Ct:
                     {
@@ -635,7 +635,7 @@ public sealed class Node : IDisposable
         return -1;
     }
 
-    private void Deliver(XlateContext ctx, uint portNumber, IPacketSink? sink)
+    private void Deliver(XlateContext ctx, uint portNumber, IPacketSink? sink, uint maxLength = 0)
     {
         if (!Bridge.TryGetPort(portNumber, out var port))
         {
@@ -643,6 +643,8 @@ public sealed class Node : IDisposable
             return;
         }
         ReadOnlySpan<byte> frame = ctx.Frame;
+        if (maxLength != 0 && frame.Length > maxLength)
+            frame = frame[..(int)maxLength]; // OVS's truncate datapath action: the copy sent is cut, the packet is not
         if (port.Kind == PortKind.Tunnel)
         {
             ref FlowKey k = ref ctx.Applied;

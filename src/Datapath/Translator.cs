@@ -37,7 +37,12 @@ namespace Datapath.Engine;
 //    the resubmit total never exceeds MaxResubmits: a loop is a counted drop, not a hang.
 //  - resubmit(port) changes in_port for its lookup only: the rule found runs with the packet's
 //    own in_port, as OVS's xlate_table_action restores it right after the lookup.
-//  - Group buckets run on a copy of the key (OVS clones them).
+//  - Group buckets and clone(...) run on a copy of the key (OVS clones them); a clone also works on a
+//    copy of the action set, kept above the packet's in XlateContext.ActionSet and dropped after it.
+//  - push/pop share one stack per pass (XlateContext.Stack); a clone pushes onto a copy above it.
+//  - The action set (write_actions appends, clear_actions empties) runs once, at the end of the
+//    pass's pipeline (RunActionSet, OVS's ofpacts_execute_action_set order), not after exit, a
+//    failure or a recirculation.
 //  - learn adds or refreshes its flow at once (Bridge.Learn, at the packet's time) and lists it in
 //    XlateContext.Learns, which the flow cache keeps with the megaflow and runs again on each hit; its
 //    sources are consulted (OVS's learn_mask). meter:N is a datapath action (DpKind.Meter): the
@@ -74,6 +79,7 @@ internal sealed class Translator
     {
         ctx.ResetPass();
         LookupAndRun(ctx, table);
+        RunActionSet(ctx);
     }
 
     // lookupInPort, from resubmit(port,...): the in_port of the lookup only; the rule's actions run
@@ -145,121 +151,268 @@ internal sealed class Translator
         var items = list.Items;
         for (int i = 0; i < items.Length; i++)
         {
-            if (ctx.Exit)
+            if (ctx.Exit || !RunAction(ctx, items[i], step))
                 return;
-            var action = items[i];
-            TraceAction? ta = null;
-            if (step is not null)
-            {
-                var sb = new StringBuilder();
-                action.Format(sb, NameView.For(_bridge, _bridge.TableNames, ctx.Trace?.Names ?? NamesShown.Ports));
-                string text = sb.ToString();
-                sb.Clear();
-                action.FormatOvs(sb);
-                ta = new TraceAction(text) { OvsText = sb.ToString() };
-                step.Actions.Add(ta);
-            }
-            switch (action.Kind)
-            {
-                case ActionKind.SetField:
-                    {
-                        var sf = (SetFieldAction)action;
-                        UInt128 old = ta is null ? default : FieldRegistry.Read(in ctx.Key, sf.Destination.Field);
-                        if (ctx.TrackConsulted)
-                            ConsultWrite(ctx, sf.Destination);
-                        sf.Execute(ref ctx.Key);
-                        ctx.Dirty = true;
-                        if (ta is not null)
-                            ta.Effects.Add(Change(ctx, sf.Destination.Field, old, in ctx.Key));
-                        break;
-                    }
-                case ActionKind.Move:
-                    {
-                        var mv = (MoveAction)action;
-                        if (ctx.TrackConsulted)
-                        {
-                            mv.Source.Consult(ref ctx.Consulted);
-                            ConsultWrite(ctx, mv.Destination);
-                        }
-                        UInt128 old = ta is null ? default : FieldRegistry.Read(in ctx.Key, mv.Destination.Field);
-                        mv.Execute(ref ctx.Key);
-                        ctx.Dirty = true;
-                        if (ta is not null)
-                        {
-                            ta.Effects.Add(Change(ctx, mv.Destination.Field, old, in ctx.Key));
-                            ta.OvsLines.Add("-> " + OvsTraceNotes.SubfieldIsNow(mv.Destination, in ctx.Key));
-                        }
-                        break;
-                    }
-                case ActionKind.Output:
-                    Output(ctx, (OutputAction)action, ta);
-                    break;
-                case ActionKind.Resubmit:
-                    Resubmit(ctx, (ResubmitAction)action, ta);
-                    break;
-                case ActionKind.Ct:
-                    Ct(ctx, (CtAction)action, ta);
-                    break;
-                case ActionKind.CtClear:
-                    ClearConntrack(ctx);
-                    ctx.Dirty = true;
-                    break;
-                case ActionKind.Conjunction:
-                case ActionKind.Note:
-                    break;
-                case ActionKind.Group:
-                    Group(ctx, (GroupAction)action, ta);
-                    break;
-                case ActionKind.DecTtl:
-                    if (!DecTtl(ctx, ta))
-                        return;
-                    break;
-                case ActionKind.Drop:
-                    ctx.RecordDrop(DropReason.ExplicitDrop);
-                    break;
-                case ActionKind.PushVlan:
-                    if (ctx.TrackConsulted)
-                        ctx.Consulted.VlanTci = 0xffff;
-                    if ((ctx.Key.VlanTci & 0x1000) != 0)
-                    {
-                        ctx.RecordDrop(DropReason.ActionFailed);
-                        ta?.Effects.Add("packet is already tagged: double tagging is not supported");
-                        return;
-                    }
-                    ctx.Emit(DpKind.PushVlan).EtherType = ((PushVlanAction)action).EtherType;
-                    ctx.Key.VlanTci = 0x1000;
-                    ctx.Dirty = true;
-                    break;
-                case ActionKind.PopVlan:
-                    if (ctx.TrackConsulted)
-                        ctx.Consulted.VlanTci = 0xffff;
-                    if ((ctx.Key.VlanTci & 0x1000) != 0)
-                    {
-                        ctx.Emit(DpKind.PopVlan);
-                        ctx.Key.VlanTci = 0;
-                        ctx.Dirty = true;
-                    }
-                    break;
-                case ActionKind.Controller:
-                    ctx.Emit(DpKind.Punt);
-                    ctx.RecordDrop(DropReason.ControllerPunt);
-                    ta?.Effects.Add("punted to the controller (none attached)");
-                    break;
-                case ActionKind.Learn:
-                    Learn(ctx, (LearnAction)action, ta);
-                    break;
-                case ActionKind.FinTimeout:
-                    FinTimeout(ctx, (FinTimeoutAction)action, ta);
-                    break;
-                case ActionKind.Meter:
-                    {
-                        uint id = ((MeterAction)action).MeterId;
-                        ctx.Emit(DpKind.Meter).Port = id;
-                        ta?.Effects.Add(_bridge.TryGetMeter(id, out _) ? $"meter {id}: the packet goes on if its bands let it" : $"meter {id} does not exist: no metering");
-                        break;
-                    }
-            }
         }
+    }
+
+    /// <summary>Runs one action; false when the rest of its list is skipped (dec_ttl at TTL 1, a failed push_vlan).</summary>
+    private bool RunAction(XlateContext ctx, FlowAction action, TraceStep? step)
+    {
+        TraceAction? ta = null;
+        if (step is not null)
+        {
+            var sb = new StringBuilder();
+            action.Format(sb, NameView.For(_bridge, _bridge.TableNames, ctx.Trace?.Names ?? NamesShown.Ports));
+            string text = sb.ToString();
+            sb.Clear();
+            action.FormatOvs(sb);
+            ta = new TraceAction(text) { OvsText = sb.ToString() };
+            step.Actions.Add(ta);
+        }
+        switch (action.Kind)
+        {
+            case ActionKind.SetField:
+                {
+                    var sf = (SetFieldAction)action;
+                    if (sf.PushesVlan && (ctx.Key.VlanTci & VlanTag.Cfi) == 0)
+                    {
+                        // OVS's xlate of mod_vlan_vid/pcp (push_vlan_if_needed): an untagged packet gets a tag
+                        // with VID and PCP 0 before the write.
+                        if (ctx.TrackConsulted)
+                            ctx.Consulted.VlanTci = 0xffff;
+                        ctx.Emit(DpKind.PushVlan).EtherType = EtherTypes.Vlan;
+                        ctx.Key.VlanTci = VlanTag.Cfi;
+                    }
+                    UInt128 old = ta is null ? default : FieldRegistry.Read(in ctx.Key, sf.Destination.Field);
+                    if (ctx.TrackConsulted)
+                        ConsultWrite(ctx, sf.Destination);
+                    sf.Execute(ref ctx.Key);
+                    ctx.Dirty = true;
+                    if (ta is not null)
+                        ta.Effects.Add(Change(ctx, sf.Destination.Field, old, in ctx.Key));
+                    break;
+                }
+            case ActionKind.Move:
+                {
+                    var mv = (MoveAction)action;
+                    if (ctx.TrackConsulted)
+                    {
+                        mv.Source.Consult(ref ctx.Consulted);
+                        ConsultWrite(ctx, mv.Destination);
+                    }
+                    UInt128 old = ta is null ? default : FieldRegistry.Read(in ctx.Key, mv.Destination.Field);
+                    mv.Execute(ref ctx.Key);
+                    ctx.Dirty = true;
+                    if (ta is not null)
+                    {
+                        ta.Effects.Add(Change(ctx, mv.Destination.Field, old, in ctx.Key));
+                        ta.OvsLines.Add("-> " + OvsTraceNotes.SubfieldIsNow(mv.Destination, in ctx.Key));
+                    }
+                    break;
+                }
+            case ActionKind.Output:
+                Output(ctx, (OutputAction)action, ta);
+                break;
+            case ActionKind.Resubmit:
+                Resubmit(ctx, (ResubmitAction)action, ta);
+                break;
+            case ActionKind.Ct:
+                Ct(ctx, (CtAction)action, ta);
+                break;
+            case ActionKind.CtClear:
+                ClearConntrack(ctx);
+                ctx.Dirty = true;
+                break;
+            case ActionKind.Conjunction:
+            case ActionKind.Note:
+                break;
+            case ActionKind.Group:
+                Group(ctx, (GroupAction)action, ta);
+                break;
+            case ActionKind.DecTtl:
+                if (!DecTtl(ctx, (action as DecTtlAction)?.PacketIns ?? 1, ta))
+                    return false;
+                break;
+            case ActionKind.Drop:
+                ctx.RecordDrop(DropReason.ExplicitDrop);
+                break;
+            case ActionKind.PushVlan:
+                if (ctx.TrackConsulted)
+                    ctx.Consulted.VlanTci = 0xffff;
+                if ((ctx.Key.VlanTci & 0x1000) != 0)
+                {
+                    ctx.RecordDrop(DropReason.ActionFailed);
+                    ta?.Effects.Add("packet is already tagged: double tagging is not supported");
+                    return false;
+                }
+                ctx.Emit(DpKind.PushVlan).EtherType = ((PushVlanAction)action).EtherType;
+                ctx.Key.VlanTci = 0x1000;
+                ctx.Dirty = true;
+                break;
+            case ActionKind.PopVlan:
+                if (ctx.TrackConsulted)
+                    ctx.Consulted.VlanTci = 0xffff;
+                if ((ctx.Key.VlanTci & 0x1000) != 0)
+                {
+                    ctx.Emit(DpKind.PopVlan);
+                    ctx.Key.VlanTci = 0;
+                    ctx.Dirty = true;
+                }
+                break;
+            case ActionKind.Controller:
+                ctx.Emit(DpKind.Punt);
+                ctx.RecordDrop(DropReason.ControllerPunt);
+                ta?.Effects.Add("punted to the controller (none attached)");
+                break;
+            case ActionKind.Learn:
+                Learn(ctx, (LearnAction)action, ta);
+                break;
+            case ActionKind.FinTimeout:
+                FinTimeout(ctx, (FinTimeoutAction)action, ta);
+                break;
+            case ActionKind.Meter:
+                {
+                    uint id = ((MeterAction)action).MeterId;
+                    ctx.Emit(DpKind.Meter).Port = id;
+                    ta?.Effects.Add(_bridge.TryGetMeter(id, out _) ? $"meter {id}: the packet goes on if its bands let it" : $"meter {id} does not exist: no metering");
+                    break;
+                }
+            case ActionKind.WriteActions:
+                {
+                    var items = ((NestedActions)action).Actions.Items;
+                    for (int i = 0; i < items.Length; i++)
+                        ctx.AddToActionSet(items[i]);
+                    ta?.Effects.Add($"action set: {ctx.ActionSetCount - ctx.ActionSetStart} action(s)");
+                    break;
+                }
+            case ActionKind.ClearActions:
+                ctx.ActionSetCount = ctx.ActionSetStart;
+                ta?.Effects.Add("action set cleared");
+                break;
+            case ActionKind.Exit:
+                ctx.Exit = true;
+                ta?.Effects.Add("exit: no further actions, at any level; the action set does not run (as in OVS 3.1)");
+                break;
+            case ActionKind.Clone:
+                Clone(ctx, (NestedActions)action, step);
+                break;
+            case ActionKind.Push:
+                {
+                    var f = ((StackAction)action).Field;
+                    if (ctx.TrackConsulted)
+                        f.Consult(ref ctx.Consulted);
+                    ctx.Push(f.Read(in ctx.Key));
+                    ta?.Effects.Add($"pushed {FieldSyntax.CHex(ctx.Stack[ctx.StackCount - 1])} ({ctx.StackCount - ctx.StackBase} on the stack)");
+                    break;
+                }
+            case ActionKind.Pop:
+                {
+                    var f = ((StackAction)action).Field;
+                    if (ctx.StackCount == ctx.StackBase)
+                    {
+                        ta?.Effects.Add("stack underflow: nothing popped");
+                        break;
+                    }
+                    if (ctx.TrackConsulted)
+                        ConsultWrite(ctx, f);
+                    f.Write(ref ctx.Key, ctx.Stack[--ctx.StackCount] & f.ValueMask);
+                    ctx.Dirty = true;
+                    ta?.Effects.Add($"popped {FieldSyntax.CHex(f.Read(in ctx.Key))} into {f}");
+                    break;
+                }
+        }
+        return true;
+    }
+
+    // ---- the action set, clone
+
+    /// <summary>
+    /// The end of the pipeline: the action set runs as OVS's ofpacts_execute_action_set orders it, and only when it
+    /// holds a final action (ct, ct_clear, resubmit, output, group: the one of the highest of those classes, the last
+    /// written among equals): the last strip_vlan, push_vlan and dec_ttl, then every set_field/load/move in the order
+    /// written, then the final action. Not after exit (as OVS 3.1), a recirculation (see docs/classifier.md) or a failed pass.
+    /// </summary>
+    private void RunActionSet(XlateContext ctx)
+    {
+        int start = ctx.ActionSetStart, end = ctx.ActionSetCount;
+        // After exit nothing of it runs: OVS 3.1's xlate_action_set runs the set through do_xlate_actions with
+        // ctx->exit still set, which stops before the first action (ovs-actions(7) says the set runs).
+        if (end == start || ctx.Error is not null || ctx.Recirculating || ctx.Exit)
+            return;
+        FlowAction? final = null, pop = null, push = null, decTtl = null;
+        int finalClass = -1;
+        for (int i = start; i < end; i++)
+        {
+            var a = ctx.ActionSet[i];
+            int cls = a.Kind switch
+            {
+                ActionKind.Ct => 0,
+                ActionKind.CtClear => 1,
+                ActionKind.Resubmit => 2,
+                ActionKind.Output => 3,
+                ActionKind.Group => 4,
+                _ => -1,
+            };
+            if (cls >= 0 && cls >= finalClass)
+            {
+                final = a;
+                finalClass = cls;
+            }
+            else if (a.Kind == ActionKind.PopVlan)
+                pop = a;
+            else if (a.Kind == ActionKind.PushVlan)
+                push = a;
+            else if (a.Kind == ActionKind.DecTtl)
+                decTtl = a;
+        }
+        if (final is null)
+            return;
+        TraceStep? step = null;
+        if (ctx.Trace is { } t)
+        {
+            step = new TraceStep(ctx.NodeName, TraceKind.OpenFlow, ctx.Depth) { Table = ctx.TableId, Summary = "action set" };
+            t.Steps.Add(step);
+        }
+        if ((pop is not null && !RunAction(ctx, pop, step)) || (push is not null && !RunAction(ctx, push, step)) || (decTtl is not null && !RunAction(ctx, decTtl, step)))
+            return;
+        for (int i = start; i < end; i++)
+        {
+            var a = ctx.ActionSet[i];
+            if (a.Kind is ActionKind.SetField or ActionKind.Move)
+                RunAction(ctx, a, step);
+        }
+        RunAction(ctx, final, step);
+    }
+
+    /// <summary>
+    /// clone(...): its actions run on the packet as it is, with a copy of the action set, which runs at the clone's end
+    /// (OVS's clone_xlate_actions); then the key (packet and metadata), the table and the action set are restored.
+    /// An exit inside the clone ends the outer lists too, as in OVS.
+    /// </summary>
+    private void Clone(XlateContext ctx, NestedActions clone, TraceStep? step)
+    {
+        FlowKey saved = ctx.Key;
+        byte table = ctx.TableId;
+        int start = ctx.ActionSetStart, count = ctx.ActionSetCount;
+        for (int i = start; i < count; i++)
+            ctx.AddToActionSet(ctx.ActionSet[i]);
+        ctx.ActionSetStart = count;
+        int stackBase = ctx.StackBase, stackCount = ctx.StackCount;
+        for (int i = stackBase; i < stackCount; i++)
+            ctx.Push(ctx.Stack[i]);
+        ctx.StackBase = stackCount;
+        DoActions(ctx, clone.Actions, step);
+        bool exit = ctx.Exit;
+        RunActionSet(ctx);
+        ctx.Exit = exit;
+        ctx.ActionSetStart = start;
+        ctx.ActionSetCount = count;
+        ctx.StackBase = stackBase;
+        ctx.StackCount = stackCount;
+        ctx.Key = saved;
+        ctx.TableId = table;
+        ctx.Dirty = true;
     }
 
     /// <summary>
@@ -302,6 +455,12 @@ internal sealed class Translator
         }
         else
             port = oa.Port;
+        if (oa.MaxLength != 0)
+        {
+            // output(port=,max_len=): LOCAL, IN_PORT or a port number (the parser refuses the other reserved ports).
+            EmitOutput(ctx, port == OpenFlowPorts.InPort ? ctx.Key.InPort : port, ta, allowInPort: port == OpenFlowPorts.InPort, oa.MaxLength);
+            return;
+        }
         if (ta is not null && oa.Source is not null)
             ta.OvsLines.Add($"-> output port is {port}"); // xlate_output_reg_action's report
 
@@ -336,7 +495,7 @@ internal sealed class Translator
         }
     }
 
-    private void EmitOutput(XlateContext ctx, uint port, TraceAction? ta, bool allowInPort)
+    private void EmitOutput(XlateContext ctx, uint port, TraceAction? ta, bool allowInPort, uint maxLength = 0)
     {
         if (!allowInPort && port == ctx.Key.InPort)
         {
@@ -354,6 +513,7 @@ internal sealed class Translator
             ctx.Consulted.NwEcn = 0xff; // the outer header inherits the inner ECN (OVS's tnl_push un-wildcards it too)
         ref var a = ref ctx.Emit(DpKind.Output);
         a.Port = port;
+        a.MaxLength = maxLength;
         if (ta is not null && p.Kind == PortKind.Tunnel)
             OvsTraceNotes.TunnelOutput(_node, in ctx.Key, ta.OvsLines);
         if (ta is not null)
@@ -482,6 +642,7 @@ internal sealed class Translator
             a.RecircTable = table;
             a.RecircId = ctx.RecircIds!.Get(table, in ctx.Key);
             ctx.Exit = true;
+            ctx.Recirculating = true;
             ta?.Effects.Add($"conntrack in zone {cmd.Zone}{(cmd.Commit ? ", commit" : "")}; the pipeline resumes at table {table} (recirculation)");
         }
         else
@@ -585,7 +746,7 @@ internal sealed class Translator
     // ---- dec_ttl
 
     /// <summary>False when the TTL expired (the rest of this action list is skipped, as OVS does).</summary>
-    private static bool DecTtl(XlateContext ctx, TraceAction? ta)
+    private static bool DecTtl(XlateContext ctx, int packetIns, TraceAction? ta)
     {
         if (!ctx.Key.IsIp)
         {
@@ -599,7 +760,8 @@ internal sealed class Translator
             // ovs-actions(7): no decrement; a packet-in with reason OFPR_INVALID_TTL (OVS's datapath
             // action userspace(controller(reason=2))), a counted punt here; this action list stops,
             // outer resubmit levels go on. Unless something else outputs, the packet ends ttl-expired.
-            ctx.Emit(DpKind.Punt);
+            for (int i = 0; i < packetIns; i++)
+                ctx.Emit(DpKind.Punt); // one packet-in per controller id of dec_ttl(id1,id2,...)
             ctx.RecordDrop(DropReason.TtlExpired);
             ta?.Effects.Add($"nw_ttl {ctx.Key.NwTtl}: decrement TTL exception, packet-in (invalid_ttl) to the controller (none attached); the rest of this action list is skipped");
             return false;

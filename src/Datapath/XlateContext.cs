@@ -125,6 +125,35 @@ internal sealed class XlateContext
     public int Resubmits;
     public byte TableId;
     public bool Exit;
+    /// <summary>The pass ended in ct(table=N): the walk goes on after conntrack, in the next pass.</summary>
+    public bool Recirculating;
+
+    /// <summary>
+    /// The packet's action set (write_actions appends, clear_actions empties; run at the end of the pipeline):
+    /// entries [<see cref="ActionSetStart"/>, <see cref="ActionSetCount"/>); a clone works on a copy above them.
+    /// </summary>
+    public Actions.FlowAction[] ActionSet = new Actions.FlowAction[16];
+    public int ActionSetStart;
+    public int ActionSetCount;
+
+    /// <summary>The pass's push/pop stack: entries [<see cref="StackBase"/>, <see cref="StackCount"/>); a clone works on a copy above them.</summary>
+    public UInt128[] Stack = new UInt128[16];
+    public int StackBase;
+    public int StackCount;
+
+    public void Push(UInt128 value)
+    {
+        if (StackCount == Stack.Length)
+            Array.Resize(ref Stack, Stack.Length * 2);
+        Stack[StackCount++] = value;
+    }
+
+    public void AddToActionSet(Actions.FlowAction action)
+    {
+        if (ActionSetCount == ActionSet.Length)
+            Array.Resize(ref ActionSet, ActionSet.Length * 2);
+        ActionSet[ActionSetCount++] = action;
+    }
     public DropReason? Error;
     public byte ErrorTable;
     public DropReason? LastDrop;
@@ -184,6 +213,11 @@ internal sealed class XlateContext
         Depth = 0;
         Resubmits = 0;
         Exit = false;
+        Recirculating = false;
+        ActionSetStart = 0;
+        ActionSetCount = 0;
+        StackBase = 0;
+        StackCount = 0;
     }
 
     /// <summary>The index of a snapshot equal to the current key, taking one if the key changed.</summary>

@@ -180,7 +180,7 @@ public sealed class Antrea2FramesJudgedByOvsTests
             var byPort = new Dictionary<string, List<byte[]>>(StringComparer.Ordinal);
             foreach (string port in ports.Distinct())
             {
-                if (OvsSwitchJudge.ReadTxPcap(Path.Combine(dir, port + ".pcap")) is { Count: > 0 } frames)
+                if (DummyPortPcap.Read(Path.Combine(dir, port + ".pcap")) is { Count: > 0 } frames)
                     byPort[port] = frames;
             }
             if (byPort.Values.Sum(l => l.Count) >= expected || sw.Elapsed > TimeSpan.FromSeconds(10))

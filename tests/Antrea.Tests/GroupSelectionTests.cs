@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using Datapath.Engine;
 using Datapath.Packets;
 
@@ -112,8 +111,8 @@ public sealed class GroupSelectionTests
             var byFrame = new Dictionary<string, uint>(StringComparer.Ordinal);
             for (uint p = 2; p <= 5; p++)
             {
-                foreach (byte[] f in OvsSwitchJudge.ReadTxPcap(Path.Combine(dir, $"p{p}.pcap")))
-                    byFrame[Convert.ToHexString(f)] = p;
+                foreach (var frame in DummyPortPcap.Read(Path.Combine(dir, $"p{p}.pcap")))
+                    byFrame[Convert.ToHexString(frame)] = p;
             }
             if (byFrame.Count >= expected)
                 return byFrame;

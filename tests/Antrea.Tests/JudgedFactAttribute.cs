@@ -6,14 +6,16 @@ internal sealed class JudgedFactAttribute : FactAttribute
 {
     public JudgedFactAttribute(string judge)
     {
-        string? skip = judge switch
-        {
-            nameof(LinuxJudge) => LinuxJudge.SkipReason,
-            nameof(OvsdbJudge) => OvsdbJudge.SkipReason,
-            nameof(OvsSwitchJudge) => OvsSwitchJudge.SkipReason,
-            _ => throw new ArgumentException($"no judge {judge}", nameof(judge)),
-        };
-        if (skip is not null)
+        if (SkipReason(judge) is { } skip)
             Skip = skip;
     }
+
+    /// <summary>Why <paramref name="judge"/> cannot run here, or null.</summary>
+    internal static string? SkipReason(string judge) => judge switch
+    {
+        nameof(LinuxJudge) => LinuxJudge.SkipReason,
+        nameof(OvsdbJudge) => OvsdbJudge.SkipReason,
+        nameof(OvsSwitchJudge) => OvsSwitchJudge.SkipReason,
+        _ => throw new ArgumentException($"no judge {judge}", nameof(judge)),
+    };
 }

@@ -80,32 +80,6 @@ internal sealed class OvsSwitchJudge : IDisposable
     /// <summary>Sets columns of the bridge (<c>ovs-vsctl set bridge BRIDGE COLUMN=VALUE...</c>), e.g. other_config:hwaddr=.</summary>
     public void SetBridge(params string[] columns) => Vsctl(["set", "bridge", Bridge, .. columns]);
 
-    /// <summary>
-    /// The frames a dummy port has transmitted so far, in order, from its tx_pcap (classic pcap, written as frames leave;
-    /// a record still being written is left for the next read). None when the file is not there yet.
-    /// </summary>
-    public static List<byte[]> ReadTxPcap(string file)
-    {
-        var frames = new List<byte[]>();
-        if (!File.Exists(file))
-            return frames;
-        byte[] data;
-        using (var fs = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite))
-        {
-            data = new byte[fs.Length];
-            fs.ReadExactly(data);
-        }
-        for (int off = 24; off + 16 <= data.Length;)
-        {
-            int caplen = (int)System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(data.AsSpan(off + 8));
-            if (off + 16 + caplen > data.Length)
-                break;
-            frames.Add(data[(off + 16)..(off + 16 + caplen)]);
-            off += 16 + caplen;
-        }
-        return frames;
-    }
-
     /// <summary>Runs ovs-ofctl against the switch; throws with its stderr when it fails.</summary>
     public string Ofctl(params string[] args) => Tool("ovs-ofctl", args);
 

@@ -91,7 +91,7 @@ public class FlowParserTests
     [InlineData("ct_state=0x21,ip", "ct_state=new|trk,ip")]
     [InlineData("tcp,tcp_flags=+syn-ack", "tcp,tcp_flags=+syn-ack")]
     [InlineData("ipv6,ipv6_src=fe80::/64", "ipv6,ipv6_src=fe80::/64")]
-    [InlineData("icmp6,icmpv6_type=135,nd_target=fe80::1", "icmp6,icmpv6_type=135,nd_target=fe80::1")]
+    [InlineData("icmp6,icmpv6_type=135,nd_target=fe80::1", "icmp6,icmp_type=135,nd_target=fe80::1")]
     [InlineData("icmp,icmp_type=8", "icmp,icmp_type=8")]
     [InlineData("ip,nw_frag=later", "ip,nw_frag=later")]
     [InlineData("udp6,tp_src=53", "udp6,tp_src=53")]

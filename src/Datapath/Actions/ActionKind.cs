@@ -25,4 +25,16 @@ public enum ActionKind
     FinTimeout,
     /// <summary>meter:N: the packet passes the meter's bands or is dropped.</summary>
     Meter,
+    /// <summary>write_actions(...): the actions join the action set (<see cref="NestedActions"/>).</summary>
+    WriteActions,
+    /// <summary>clear_actions: the action set is emptied.</summary>
+    ClearActions,
+    /// <summary>clone(...): the actions run on a copy of the packet (<see cref="NestedActions"/>).</summary>
+    Clone,
+    /// <summary>exit: no further action runs, at any resubmit level, nor the action set (OVS 3.1's behaviour).</summary>
+    Exit,
+    /// <summary>push:FIELD[range]: the bits go on the pass's stack (<see cref="StackAction"/>).</summary>
+    Push,
+    /// <summary>pop:FIELD[range]: the stack's top goes into the bits (<see cref="StackAction"/>).</summary>
+    Pop,
 }

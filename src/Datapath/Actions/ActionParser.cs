@@ -48,7 +48,72 @@ public static class ActionParser
         }
         if (dropAt >= 0 && items.Any(a => a is not SimpleAction { Kind: ActionKind.Drop }))
             throw Error("\"drop\" must not be accompanied by any other action or instruction", dropAt);
+        CheckInstructionOrder(items, offsets);
+        for (int i = 0; i < items.Count; i++)
+        {
+            // ofpacts_check: ct_mark and ct_label are written by ct(commit,exec(...)) only.
+            FieldRef? dst = items[i] switch { SetFieldAction sf => sf.Destination, MoveAction mv => mv.Destination, StackAction { Kind: ActionKind.Pop } p => p.Field, _ => null };
+            if (dst is { Field.Id: FieldId.CtMark or FieldId.CtLabel })
+                throw Error("cannot set CT fields outside of ct action", offsets[i], "write ct_mark and ct_label inside ct(commit,exec(...))");
+        }
         return new ActionList([.. items], [.. offsets]);
+    }
+
+    // ofpacts_verify's instruction order (OpenFlow 1.1+): apply_actions, clear_actions, write_actions,
+    // write_metadata, goto_table, each instruction at most once.
+    private static void CheckInstructionOrder(List<FlowAction> items, List<int> offsets)
+    {
+        int last = 0;
+        for (int i = 0; i < items.Count; i++)
+        {
+            int rank = InstructionRank(items[i]);
+            if (rank != 0 && rank == last)
+                throw Error($"duplicate {InstructionName(rank)} instruction not allowed, for OpenFlow 1.1+ compatibility", offsets[i]);
+            if (rank < last)
+                throw Error($"invalid instruction ordering: {InstructionName(rank)} must appear before {InstructionName(last)}, for OpenFlow 1.1+ compatibility", offsets[i]);
+            last = rank;
+        }
+    }
+
+    private static int InstructionRank(FlowAction a) => a switch
+    {
+        SimpleAction { Kind: ActionKind.ClearActions } => 1,
+        NestedActions { Kind: ActionKind.WriteActions } => 2,
+        SetFieldAction { Keyword: "write_metadata" } => 3,
+        ResubmitAction { IsGotoTable: true } => 4,
+        _ => 0,
+    };
+
+    private static string InstructionName(int rank) => rank switch
+    {
+        1 => "clear_actions",
+        2 => "write_actions",
+        3 => "write_metadata",
+        4 => "goto_table",
+        _ => "apply_actions",
+    };
+
+    // An inner list's offsets made relative to the whole action text.
+    private static ActionList Rebased(ActionList inner, int offset)
+    {
+        var offsets = new int[inner.Count];
+        for (int i = 0; i < offsets.Length; i++)
+            offsets[i] = inner.OffsetOf(i) + offset;
+        return new ActionList([.. inner.Items], offsets);
+    }
+
+    // write_metadata:VALUE[/MASK]: metadata = (metadata & ~MASK) | (VALUE & MASK), printed as OVS prints it (%#x, the
+    // mask only when it is not all ones).
+    private static SetFieldAction ParseWriteMetadata(string arg, int offset)
+    {
+        int slash = arg.IndexOf('/', StringComparison.Ordinal);
+        UInt128 v = ParseUInt128(slash < 0 ? arg : arg[..slash], offset, "write_metadata");
+        UInt128 m = slash < 0 ? ulong.MaxValue : ParseUInt128(arg[(slash + 1)..], offset + slash + 1, "write_metadata mask");
+        if (v > ulong.MaxValue || m > ulong.MaxValue)
+            throw Error($"write_metadata: {arg} does not fit in 64 bits", offset);
+        var metadata = FieldRegistry.Get(FieldId.Metadata);
+        string text = FieldSyntax.CHex(v) + (m == ulong.MaxValue ? "" : "/" + FieldSyntax.CHex(m));
+        return new SetFieldAction(FieldRef.Whole(metadata), v, m, SetFieldSyntax.Mod, "write_metadata", text);
     }
 
     /// <summary>Splits [start, start+length) at commas outside parentheses, trimming spaces.</summary>
@@ -115,12 +180,19 @@ public static class ActionParser
         {
             case "drop" when arg is null:
                 return new SimpleAction(ActionKind.Drop, "drop");
-            case "dec_ttl" when arg is null || (parenForm && arg.Length == 0):
-                return new SimpleAction(ActionKind.DecTtl, "dec_ttl");
+            case "dec_ttl" when arg is null || parenForm:
+                return DecTtlAction.Parse(arg ?? "", argOffset);
+            case "push" or "pop" when !parenForm:
+                {
+                    var f = kw == "pop" ? ParseWritable(RequireArg(arg, keyword, start), argOffset) : ParseFieldRef(RequireArg(arg, keyword, start), argOffset);
+                    return new StackAction(kw == "pop" ? ActionKind.Pop : ActionKind.Push, f);
+                }
             case "pop_vlan" or "strip_vlan" when arg is null:
                 return new SimpleAction(ActionKind.PopVlan, keyword);
             case "ct_clear" when arg is null:
                 return new SimpleAction(ActionKind.CtClear, "ct_clear");
+            case "output" when parenForm:
+                return ParseOutputTruncated(RequireArg(arg, keyword, start), argOffset, ports);
             case "output":
                 return ParseOutput(RequireArg(arg, keyword, start), argOffset, ports);
             case "load":
@@ -151,9 +223,9 @@ public static class ActionParser
                     var tunId = FieldRegistry.Get(FieldId.TunId);
                     return new SetFieldAction(FieldRef.Whole(tunId), id, tunId.FullMask, SetFieldSyntax.Mod, name, "0x" + ((ulong)id).ToString("x", System.Globalization.CultureInfo.InvariantCulture));
                 }
-            case "mod_vlan_vid":
+            case "mod_vlan_vid" or "set_vlan_vid":
                 return ParseVlan(keyword, RequireArg(arg, keyword, start), argOffset, pcp: false);
-            case "mod_vlan_pcp":
+            case "mod_vlan_pcp" or "set_vlan_pcp":
                 return ParseVlan(keyword, RequireArg(arg, keyword, start), argOffset, pcp: true);
             case "resubmit":
                 return ParseResubmit(RequireArg(arg, keyword, start), argOffset, parenForm, ports);
@@ -175,14 +247,25 @@ public static class ActionParser
             case "note":
                 return ParseNote(arg ?? "", argOffset);
             case "controller":
-                return new ControllerAction(token);
+                return ControllerAction.Parse(arg, parenForm, argOffset);
             case "learn" when parenForm:
                 return LearnAction.Parse(arg!, argOffset, ports);
             case "fin_timeout" when parenForm:
                 return FinTimeoutAction.Parse(arg!, argOffset);
             case "meter":
                 return new MeterAction(ParseUInt32(RequireArg(arg, keyword, start), argOffset, "meter id"));
-            case "clone" or "sample" or "enqueue" or "write_actions" or "bundle" or "multipath" or "check_pkt_larger":
+            case "write_actions" or "clone" when parenForm:
+                {
+                    var inner = Parse(arg!, ports);
+                    return new NestedActions(kw == "clone" ? ActionKind.Clone : ActionKind.WriteActions, Rebased(inner, argOffset));
+                }
+            case "clear_actions" when arg is null:
+                return new SimpleAction(ActionKind.ClearActions, "clear_actions");
+            case "exit" when arg is null:
+                return new SimpleAction(ActionKind.Exit, "exit");
+            case "write_metadata":
+                return ParseWriteMetadata(RequireArg(arg, keyword, start), argOffset);
+            case "sample" or "enqueue" or "bundle" or "multipath" or "check_pkt_larger":
                 throw Error($"action '{keyword}' is not supported by this datapath", start);
         }
         if (arg is null)
@@ -315,10 +398,14 @@ public static class ActionParser
         if (pcp ? v > 7 : v > 4095)
             throw Error($"{keyword}: {arg} is out of range (0..{(pcp ? 7 : 4095)})", offset);
         var tci = FieldRegistry.Get(FieldId.VlanTci);
-        // The CFI/"present" bit is set too: modifying the VID of an untagged packet pushes a tag (OpenFlow 1.0).
+        // The CFI/"present" bit is set too: modifying the VID or PCP of an untagged packet pushes a tag (OpenFlow
+        // 1.0). set_vlan_vid/pcp are OpenFlow 1.1's spellings, which leave an untagged packet alone; but ovs-ofctl
+        // can send them to a switch only as OpenFlow 1.0's actions (its usable protocols for them are OpenFlow10
+        // and NXM), so the switch installs, runs and dumps mod_vlan_vid/pcp: so do we.
+        string name = pcp ? "mod_vlan_pcp" : "mod_vlan_vid";
         return pcp
-            ? new SetFieldAction(FieldRef.Whole(tci), (v << 13) | 0x1000, 0xf000, SetFieldSyntax.Mod, keyword, arg)
-            : new SetFieldAction(FieldRef.Whole(tci), v | 0x1000, 0x1fff, SetFieldSyntax.Mod, keyword, arg);
+            ? new SetFieldAction(FieldRef.Whole(tci), (v << 13) | 0x1000, 0xf000, SetFieldSyntax.Mod, name, arg)
+            : new SetFieldAction(FieldRef.Whole(tci), v | 0x1000, 0x1fff, SetFieldSyntax.Mod, name, arg);
     }
 
     // ---- ports and tables
@@ -354,6 +441,42 @@ public static class ActionParser
             return new OutputAction(src);
         }
         return new OutputAction(ParseOutputPort(arg, offset, ports), arg);
+    }
+
+    // output(port=P,max_len=N), OVS's parse_truncate_subfield: both keys, a port below OFPP_MAX or LOCAL or IN_PORT,
+    // max_len at least an Ethernet header.
+    private static OutputAction ParseOutputTruncated(string arg, int offset, IPortMap? ports)
+    {
+        uint? port = null;
+        string? portText = null;
+        uint? maxLen = null;
+        foreach (var (s, len) in SplitTopLevel(arg, 0, arg.Length))
+        {
+            string part = arg.Substring(s, len);
+            int eq = part.IndexOf('=', StringComparison.Ordinal);
+            string key = eq < 0 ? part : part[..eq], value = eq < 0 ? "" : part[(eq + 1)..];
+            if (key == "port")
+            {
+                if (!TryParsePort(value, ports, out uint p))
+                    throw Error($"output to unknown truncate port: {value}", offset + s);
+                if (p >= OpenFlowPorts.Max && p is not (OpenFlowPorts.Local or OpenFlowPorts.InPort))
+                    throw Error($"output to unsupported truncate port: {value}", offset + s, "output(port=...,max_len=...) sends to a port below 65280, LOCAL or IN_PORT");
+                port = p;
+                portText = value;
+            }
+            else if (key == "max_len")
+            {
+                uint n = ParseUInt32(value, offset + s + eq + 1, "max_len");
+                if (n < EthernetHeader.Length)
+                    throw Error($"max_len {n} is less than the minimum value {EthernetHeader.Length}", offset + s + eq + 1);
+                maxLen = n;
+            }
+            else
+                throw Error($"invalid key '{key}' in output_trunc argument", offset + s);
+        }
+        if (port is null || maxLen is null)
+            throw Error($"{arg}: output to unknown port", offset, "output(port=PORT,max_len=BYTES) needs both");
+        return new OutputAction(port.Value, portText) { MaxLength = maxLen.Value };
     }
 
     // ofpact_check_output_port: no output to NONE or to a number at or above OFPP_MAX that is not reserved.

@@ -36,6 +36,15 @@ public static class ActionValidator
                 return Prerequisites.Check(match, src.Field);
             case LearnAction learn:
                 return learn.Check(match);
+            case ResubmitAction { WithCt: true } when !IsCtValid(match):
+                return "actions are invalid with specified match (OFPBAC_MATCH_INCONSISTENT): resubmit(...,ct) needs a match on a valid connection (ct_state with +new, +est, +rel, +rpl, +snat or +dnat, or +trk-inv)";
+            case NestedActions nested:
+                foreach (var inner in nested.Actions.Items)
+                {
+                    if (CheckOne(inner, match) is { } ie)
+                        return ie;
+                }
+                return null;
             case CtAction ct:
                 {
                     string? ip = Prerequisites.Check(match, FieldRegistry.Get(FieldId.NwProto));
@@ -53,5 +62,14 @@ public static class ActionValidator
             default:
                 return null;
         }
+    }
+
+    // OVS's is_ct_valid on a match: one of the bits that imply a valid connection, or +trk with an explicit -inv.
+    private static bool IsCtValid(Match match)
+    {
+        uint v = (uint)match.GetValue(FieldId.CtState), m = (uint)match.GetMask(FieldId.CtState);
+        uint valid = (uint)(CtStateFlags.New | CtStateFlags.Established | CtStateFlags.Related | CtStateFlags.Reply | CtStateFlags.SrcNat | CtStateFlags.DstNat);
+        return (v & valid) != 0
+            || ((v & (uint)CtStateFlags.Tracked) != 0 && (m & (uint)CtStateFlags.Invalid) != 0 && (v & (uint)CtStateFlags.Invalid) == 0);
     }
 }

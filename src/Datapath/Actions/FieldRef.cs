@@ -22,7 +22,8 @@ public readonly struct FieldRef
         Brackets = brackets;
     }
 
-    public static FieldRef Whole(FieldInfo field, string? name = null, bool brackets = true) => new(field, 0, field.BitWidth, name, brackets);
+    /// <summary>The whole field as OVS sizes it under <paramref name="name"/> (NXM_OF_IN_PORT and in_port: 16 bits, OvsFieldNames.Width).</summary>
+    public static FieldRef Whole(FieldInfo field, string? name = null, bool brackets = true) => new(field, 0, OvsFieldNames.Width(field, name), name, brackets);
 
     public FieldInfo Field { get; }
     public int Start { get; }
@@ -49,7 +50,7 @@ public readonly struct FieldRef
         sb.Append(Name);
         if (!Brackets)
             return;
-        if (IsWhole)
+        if (Start == 0 && Count == OvsFieldNames.Width(Field, Name))
             sb.Append("[]");
         else if (Count == 1)
             sb.Append('[').Append(Start).Append(']');

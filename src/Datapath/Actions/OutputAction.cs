@@ -38,8 +38,17 @@ public sealed class OutputAction : FlowAction
     /// <summary>Written without the <c>output:</c> keyword.</summary>
     public bool Bare { get; }
 
+    /// <summary><c>output(port=P,max_len=N)</c>: the copy sent is cut to its first N bytes (OVS's output_trunc); 0: whole.</summary>
+    public uint MaxLength { get; init; }
+
     public override void Format(StringBuilder sb, IPortMap? ports)
     {
+        if (MaxLength != 0)
+        {
+            sb.Append("output(port=").Append(OpenFlowPorts.ReservedName(Port) ?? FieldSyntax.FormatPort(Port, ports))
+                .Append(",max_len=").Append(MaxLength.ToString(CultureInfo.InvariantCulture)).Append(')');
+            return;
+        }
         if (Source is { } src)
         {
             sb.Append("output:");

@@ -52,6 +52,9 @@ public sealed class SetFieldAction : FlowAction
     /// <summary>The value as written, for set_field and mod_* (a MAC, an address, flags).</summary>
     public string? ValueText { get; }
 
+    /// <summary>A write of the 802.1Q tag that gives an untagged packet one (mod_vlan_vid, mod_vlan_pcp: OpenFlow 1.0's push_vlan_if_needed).</summary>
+    public bool PushesVlan => Destination.Field.Id == FieldId.VlanTci && Syntax == SetFieldSyntax.Mod;
+
     public void Execute(ref FlowKey key)
     {
         if (_bits.IsSet)

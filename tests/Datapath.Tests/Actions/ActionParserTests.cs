@@ -26,7 +26,7 @@ public sealed class ActionParserTests
     [InlineData("set_field:0x1/0xffff->reg0,set_field:10.0.0.1->nw_dst,goto_table:5")]
     [InlineData("ct(commit,zone=NXM_NX_REG4[0..15],nat(dst=10.0.0.1-10.0.0.9:80-90,random))")]
     [InlineData("ct(nat),resubmit(2,7),resubmit(,7,ct),output:9,LOCAL,output:\"antrea-gw0\"")]
-    [InlineData("push_vlan:0x8100,mod_vlan_vid:10,pop_vlan,strip_vlan,group:3,note:00.01.02,controller,mod_nw_tos:8,mod_tp_dst:8080,mod_nw_src:1.2.3.4")]
+    [InlineData("push_vlan:0x8100,mod_vlan_vid:10,pop_vlan,strip_vlan,group:3,note:00.01.02,CONTROLLER:65535,mod_nw_tos:8,mod_tp_dst:8080,mod_nw_src:1.2.3.4")]
     public void Parses_and_prints_back_as_loaded(string text)
     {
         var list = ActionParser.Parse(text, s_ports);
@@ -52,7 +52,7 @@ public sealed class ActionParserTests
     [InlineData("ct(commit,zone=70000)", 15, "out of range")]
     [InlineData("resubmit(,300)", 10, "out of range")]
     [InlineData("conjunction(1,4/3)", 14, "invalid")]
-    [InlineData("clone(output:1)", 0, "not supported")]
+    [InlineData("check_pkt_larger(1500)", 0, "not supported")]
     public void Reports_errors_at_their_column_in_the_action_text(string text, int offset, string message)
     {
         var e = Assert.Throws<InputException>(() => ActionParser.Parse(text, s_ports));

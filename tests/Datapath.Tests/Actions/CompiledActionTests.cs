@@ -60,7 +60,7 @@ public sealed class CompiledActionTests
     [InlineData("set_field:10.0.0.9->nw_dst")]
     [InlineData("mod_tp_dst:8080")]
     [InlineData("load:0xabcd->NXM_NX_XXREG3[0..15]")]
-    [InlineData("set_field:0x1->ct_label")]
+    [InlineData("set_field:::1->tun_ipv6_dst")]
     [InlineData("move:NXM_OF_ETH_SRC[]->NXM_OF_ETH_DST[]")]
     [InlineData("move:NXM_NX_REG0[0..7]->NXM_NX_REG5[8..15]")]
     [InlineData("move:NXM_NX_XXREG3[]->NXM_NX_XXREG0[]")]
