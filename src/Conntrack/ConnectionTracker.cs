@@ -182,11 +182,41 @@ public sealed partial class ConnectionTracker
     }
 
     /// <summary>Execute after a successful key extraction: <paramref name="hash"/> is the table hash
-    /// of <paramref name="ck"/>. Shared by <see cref="Execute"/> and the batch entry point.</summary>
-    private bool ExecuteKeyed(ref FlowKey key, Span<byte> frame, in CtCommand cmd, long nowMs, in ConnKey ck, ulong hash, bool related)
+    /// of <paramref name="packetKey"/>. Shared by <see cref="Execute"/> and the batch entry point.</summary>
+    private bool ExecuteKeyed(ref FlowKey key, Span<byte> frame, in CtCommand cmd, long nowMs, in ConnKey packetKey, ulong hash, bool related)
     {
         ushort zone = cmd.Zone;
-        var conn = FindLive(ck, hash, nowMs, out bool reply);
+        var ck = packetKey;
+        // OVS process_one keeps the packet's ct_state within a zone ("reset ct_state whenever
+        // entering a new zone"): a second ct() in the same zone adds to what the first found.
+        var prior = key.CtState != 0 && key.CtZone == zone ? (CtStateFlags)key.CtState & ~CtStateFlags.Tracked : 0;
+        bool natted = (prior & (CtStateFlags.SrcNat | CtStateFlags.DstNat)) != 0;
+        Connection? conn;
+        bool reply;
+        if (!related && natted)
+        {
+            // OVS initial_conn_lookup: a packet an earlier ct(nat) in this zone already translated is
+            // found by its reverse key (the translated tuple is its connection's reply, reversed), and
+            // then stands for the connection's own tuple: a second ct() in the zone tracks the same
+            // connection instead of committing the translated tuple as a new one.
+            var reverse = ck.Reverse();
+            ulong reverseHash = _table.Hash(reverse);
+            conn = FindLive(reverse, reverseHash, nowMs, out reply);
+            if (conn is not null)
+            {
+                reply = !reply;
+                ck = reply ? conn.Reply : conn.Orig;
+                hash = _table.Hash(ck);
+            }
+            else
+            {
+                conn = FindLive(ck, hash, nowMs, out reply);
+            }
+        }
+        else
+        {
+            conn = FindLive(ck, hash, nowMs, out reply);
+        }
         if (conn is null && cmd.Commit && !related && cmd.Nat is not { Kind: NatKind.Snat or NatKind.Dnat })
         {
             // A commit will probe the reply key's slot next: start that miss now, beside the
@@ -202,8 +232,8 @@ public sealed partial class ConnectionTracker
                 WriteMetadata(ref key, zone, CtStateFlags.Invalid, null);
                 return true;
             }
-            var rel = CtStateFlags.Related | (reply ? CtStateFlags.Reply : 0);
-            if (cmd.Nat is not null && conn.NatAction != 0)
+            var rel = prior | CtStateFlags.Related | (reply ? CtStateFlags.Reply : 0);
+            if (cmd.Nat is not null && conn.NatAction != 0 && !natted)
                 ApplyNatRelated(conn, reply, ref key, frame, ref rel);
             WriteMetadata(ref key, zone, rel, conn);
             return true;
@@ -237,11 +267,12 @@ public sealed partial class ConnectionTracker
                 }
                 else
                 {
+                    // OVS conn_update_state: invalid replaces the state, the others add to it.
                     state = res switch
                     {
                         CtUpdate.Invalid => CtStateFlags.Invalid,
-                        CtUpdate.ValidNew => CtStateFlags.New,
-                        _ => CtStateFlags.Established | (reply ? CtStateFlags.Reply : 0),
+                        CtUpdate.ValidNew => prior | CtStateFlags.New,
+                        _ => (prior & ~CtStateFlags.New) | CtStateFlags.Established | (reply ? CtStateFlags.Reply : 0),
                     };
                     break;
                 }
@@ -289,7 +320,8 @@ public sealed partial class ConnectionTracker
         }
         if (cmd.Commit && (cmd.MarkMask | cmd.LabelMask) != 0)
             SetMarkAndLabel(conn, cmd.Mark, cmd.MarkMask, cmd.Label, cmd.LabelMask);
-        if (cmd.Nat is not null && conn.NatAction != 0)
+        // OVS handle_nat: a packet already translated in this zone is not translated again.
+        if (cmd.Nat is not null && conn.NatAction != 0 && !natted)
             ApplyNat(conn, reply, ref key, frame, ref state);
         WriteMetadata(ref key, zone, state, conn);
         return true;
@@ -318,9 +350,10 @@ public sealed partial class ConnectionTracker
                 using (c.Lock())
                 {
                     var res = TcpTracker.Update(c, seg, reply, _tcpBeLiberal);
-                    if (res == CtUpdate.Valid)
+                    if (res is CtUpdate.Valid or CtUpdate.ValidNew)
                     {
-                        c.TimeoutAttr = TcpTracker.TimeoutAttr(c, policy.Mapping);
+                        // ValidNew: OVS's CT_TM_TCP_FIRST_PACKET, which conntrack-tp.c maps to tcp_syn_sent.
+                        c.TimeoutAttr = res == CtUpdate.ValidNew ? CtTimeoutAttr.TcpSynSent : TcpTracker.TimeoutAttr(c, policy.Mapping);
                         Volatile.Write(ref c.ExpirationMs, nowMs + policy.GetMs(c.TimeoutAttr));
                     }
                     return res;

@@ -106,10 +106,20 @@ internal static class TcpTracker
         if (InvalidFlags(flags))
             return CtUpdate.Invalid;
 
-        if ((flags & (Syn | Ack)) == Syn && dst.State >= PeerState.FinWait2 && src.State >= PeerState.FinWait2)
+        if ((flags & (Syn | Ack)) == Syn)
         {
-            src.State = dst.State = PeerState.Closed;
-            return CtUpdate.New;
+            if (dst.State >= PeerState.FinWait2 && src.State >= PeerState.FinWait2)
+            {
+                src.State = dst.State = PeerState.Closed;
+                return CtUpdate.New;
+            }
+            if (src.State <= PeerState.SynSent)
+            {
+                // A SYN again from an end that has sent only SYNs (a retransmission, or the same SYN in a
+                // second ct() of the pipeline): still a new connection (conntrack-tcp.c, CT_UPDATE_VALID_NEW).
+                src.State = PeerState.SynSent;
+                return CtUpdate.ValidNew;
+            }
         }
 
         int sws = 0, dws = 0;

@@ -20,15 +20,31 @@ public sealed class Antrea2FramesJudgedByOvsTests
     private static readonly MacAddress Node1Mac = MacAddress.Parse("00:50:56:8f:4e:82"), Node2Mac = MacAddress.Parse("00:50:56:8f:1c:f6");
     private static readonly Ipv4Address Frontend = Ipv4Address.Parse("10.222.1.48"), Backend1 = Ipv4Address.Parse("10.222.1.47"), Backend2 = Ipv4Address.Parse("10.222.2.34");
     private static readonly Ipv4Address Node1 = Ipv4Address.Parse("10.79.1.201"), Node2 = Ipv4Address.Parse("10.79.1.202");
-    // backendsvc and the affinity Service. Not here yet: frontendsvc from the frontend (a hairpin) and the NodePort from the
-    // outside. Both commit their DNATed connection a second time in zone 65520 (SNATMark, ConntrackCommit) and depend on the
-    // marks that commit sets; OVS's conntrack reuses the packet's tracked connection there (conntrack.c process_one_fast),
-    // ours looks the post-NAT tuple up and commits a second connection, so their replies leave by another port.
-    private static readonly string[] s_services = ["10.104.65.133", "10.104.65.140"];
+    // backendsvc, the affinity Service and frontendsvc (from the frontend itself: a hairpin). The hairpin and the NodePort
+    // from the outside (case 4) commit their DNATed connection again in zone 65520 (SNATMark, ConntrackCommit) and depend
+    // on the marks that commit sets: conntrack must find the translated packet's connection by its reverse key
+    // (conntrack.c initial_conn_lookup), not commit the translated tuple as a second connection.
+    private static readonly string[] s_services = ["10.104.65.133", "10.104.65.140", "10.108.240.18"];
     private const string Uplink = "ens160";
 
     [JudgedFact(nameof(OvsSwitchJudge))]
     public void Random_traffic_through_worker1_leaves_every_port_as_it_leaves_open_vswitch()
+        => JudgeWorker1(scripted: null, minimumOutputs: 100);
+
+    // The connections whose DNATed packets are committed again in zone 65520 (SNATMark, ConntrackCommit), each SYN
+    // followed at once by its SYN-ACK: the frontend to frontendsvc (a hairpin: SNATed to the virtual Service IP and sent
+    // back in on its own port) and the outside to frontendsvc's NodePort (the reply leaves by antrea-gw0 through
+    // L3Forwarding's from-gateway flow, with the ct_mark that second commit set).
+    [JudgedFact(nameof(OvsSwitchJudge))]
+    public void Service_connections_committed_twice_in_one_zone_leave_as_they_leave_open_vswitch()
+        => JudgeWorker1(scripted:
+        [
+            ("frontend-a3ba2f", PacketBuilder.Tcp(FrontendMac, Gw1, Frontend, Ipv4Address.Parse("10.108.240.18"), 41001, 80, TcpFlags.Syn, seq: 1000)),
+            ("antrea-gw0", PacketBuilder.Tcp(Gw1, Gvmac, Ipv4Address.Parse("10.79.1.5"), Ipv4Address.Parse("169.254.0.252"), 41002, 30080, TcpFlags.Syn, seq: 2000, ttl: 63)),
+            ("frontend-a3ba2f", PacketBuilder.Tcp(FrontendMac, Gw1, Frontend, Ipv4Address.Parse("10.104.65.133"), 41003, 80, TcpFlags.Syn, seq: 3000)),
+        ], minimumOutputs: 4);
+
+    private static void JudgeWorker1((string Port, byte[] Frame)[]? scripted, int minimumOutputs)
     {
         var lab = AntreaScenario.LoadEmbedded("antrea-2");
         var node = lab.GetNode("worker1");
@@ -52,11 +68,14 @@ public sealed class Antrea2FramesJudgedByOvsTests
             var ours = new Dictionary<string, List<byte[]>>(StringComparer.Ordinal);
             var rng = new Random(20261207);
             var replies = new List<(string Port, byte[] Frame)>();
+            var queue = new Queue<(string Port, byte[] Frame)>(scripted ?? []);
             int sent = 0;
-            for (int i = 0; i < 160; i++)
+            for (int i = 0; scripted is null ? i < 160 : queue.Count > 0; i++)
             {
-                // A reply to an earlier output now and then (the connection's second packet), else a new frame.
-                var (port, frame) = replies.Count > 0 && rng.Next(3) == 0 ? Take(replies, rng) : NewFrame(rng, i);
+                // Scripted: each frame, then at once the answers to what it sent. Random: a reply to an earlier output
+                // now and then (the connection's second packet), else a new frame.
+                var (port, frame) = scripted is not null ? queue.Dequeue()
+                    : replies.Count > 0 && rng.Next(3) == 0 ? Take(replies, rng) : NewFrame(rng, i);
                 ovs.Appctl("netdev-dummy/receive", port, Convert.ToHexString(frame).ToLowerInvariant());
                 var trace = new Engine.Tracing.Trace();
                 uint inPort = port == Uplink ? bridge.Ports.Single(p => p.Kind == PortKind.Tunnel).OfPort : bridge.Ports.Single(p => p.Name == port).OfPort;
@@ -67,12 +86,17 @@ public sealed class Antrea2FramesJudgedByOvsTests
                     string name = bridge.Ports.Single(p => p.OfPort == o.OfPort).Kind == PortKind.Tunnel ? Uplink : bridge.Ports.Single(p => p.OfPort == o.OfPort).Name;
                     (ours.TryGetValue(name, out var l) ? l : ours[name] = []).Add(o.Frame);
                     if (ReplyTo(name, o.Frame) is { } r)
-                        replies.Add(r);
+                    {
+                        if (scripted is null)
+                            replies.Add(r);
+                        else
+                            queue.Enqueue(r);
+                    }
                 }
             }
             int expected = ours.Values.Sum(l => l.Count);
-            Assert.True(expected > 100, $"only {expected} frames left our bridge: the traffic proves little");
-            Assert.True(ours.ContainsKey(Uplink) && ours.ContainsKey("backend1-bab86f") && ours.ContainsKey("frontend-a3ba2f") && ours.ContainsKey("antrea-gw0"),
+            Assert.True(expected >= minimumOutputs, $"only {expected} frames left our bridge: the traffic proves little");
+            Assert.True(scripted is not null ? ours.ContainsKey("antrea-gw0") : ours.ContainsKey(Uplink) && ours.ContainsKey("backend1-bab86f") && ours.ContainsKey("frontend-a3ba2f") && ours.ContainsKey("antrea-gw0"),
                 "the traffic should leave by every port: " + string.Join(", ", ours.Keys));
             var theirs = ReadTransmitted(dir, [.. ours.Keys, .. bridge.Ports.Where(p => p.Kind != PortKind.Tunnel).Select(p => p.Name)], expected);
             foreach (var port in theirs.Keys.Union(ours.Keys).Distinct())
@@ -121,6 +145,8 @@ public sealed class Antrea2FramesJudgedByOvsTests
                 return rng.Next(2) == 0
                     ? ("backend1-bab86f", PacketBuilder.Tcp(Backend1Mac, Gw1, Backend1, Frontend, sport, 80, TcpFlags.Syn))
                     : ("backend1-bab86f", PacketBuilder.Tcp(Backend1Mac, Gw1, Ipv4Address.Parse("10.222.1.99"), Frontend, sport, 80, TcpFlags.Syn));
+            case 4 when rng.Next(3) == 0:   // the outside to frontendsvc's NodePort, DNATed by the host to the virtual NodePort IP
+                return ("antrea-gw0", PacketBuilder.Tcp(Gw1, Gvmac, Ipv4Address.Parse("10.79.1.5"), Ipv4Address.Parse("169.254.0.252"), sport, 30080, TcpFlags.Syn, ttl: 63));
             case 4:        // the outside through the host to the frontend (allowed) or a backend (not), unmasqueraded
                 return ("antrea-gw0", PacketBuilder.Tcp(Gw1, rng.Next(2) == 0 ? FrontendMac : Backend1Mac, Ipv4Address.Parse("10.79.1.5"),
                     rng.Next(2) == 0 ? Frontend : Backend1, sport, 80, TcpFlags.Syn, ttl: 63));

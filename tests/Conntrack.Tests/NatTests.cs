@@ -48,6 +48,33 @@ public class NatTests
             Assert.Single(t.Dump()));
     }
 
+    [Fact]
+    public void A_second_commit_in_the_zone_tracks_the_translated_packet_as_its_own_connection()
+    {
+        // Antrea 2.x: EndpointDNAT commits with nat(dst=...), then IngressRule, SNATMark and ConntrackCommit commit the
+        // translated packet again in zone 65520. OVS (conntrack.c initial_conn_lookup) finds the connection by the
+        // translated packet's reverse key and keeps the packet's ct_state in the zone: one connection, still +dnat,
+        // and the second commit's exec() lands on it.
+        var t = Trackers.Ovs();
+        var syn = Pkt.Tcp("10.222.1.48", 56670, "10.104.65.133", 80, TcpFlags.Syn, seq: 569506855);
+        Assert.Equal(Pkt.NewTrk | CtStateFlags.DstNat, syn.Ct(t, CommitNat(ToEndpoint)));
+        Assert.Equal(Pkt.NewTrk | CtStateFlags.DstNat, syn.Ct(t, new CtCommand(Zone, commit: true) { Label = 0x3, LabelMask = 0xffffffff }));
+        Assert.Equal(1, t.Count);
+        Assert.Equal((UInt128)0x3, syn.Key.CtLabel);
+        Assert.Equal(Ipv4Address.Parse("10.104.65.133").Value, syn.Key.CtNwDst);
+
+        // The endpoint's answer, and the translated packet's second ct() in the zone, see the one connection too.
+        var synAck = Pkt.Tcp("10.222.2.34", 80, "10.222.1.48", 56670, TcpFlags.Syn | TcpFlags.Ack, seq: 7, ack: 569506856);
+        Assert.Equal(Pkt.EstRplTrk | CtStateFlags.DstNat, synAck.Ct(t, ApplyNat()));
+        Assert.Equal(Pkt.EstRplTrk | CtStateFlags.DstNat, synAck.Ct(t, Pkt.Commit(Zone)));
+        Assert.Equal((UInt128)0x3, synAck.Key.CtLabel);
+        Assert.Equal(1, t.Count);
+
+        // In another zone the packet starts afresh: its translated tuple is a new connection there.
+        Assert.Equal(Pkt.NewTrk, syn.Ct(t, Pkt.Commit(65521)));
+        Assert.Equal(2, t.Count);
+    }
+
     [TsharkFact]
     public void Dnat_round_trip_checksums_are_good_according_to_tshark()
     {

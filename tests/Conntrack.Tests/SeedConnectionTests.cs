@@ -73,7 +73,7 @@ public class SeedConnectionTests
         Syn().Ct(t, Pkt.Commit(AntreaZone));
         var again = Syn();
         var cmd = new CtCommand(AntreaZone, commit: true) { Mark = 0x2f, MarkMask = 0x0f, Label = 0x1234, LabelMask = 0xff00 };
-        Assert.Equal(Pkt.EstTrk, again.Ct(t, cmd)); // OVS userspace: later valid packets are +est
+        Assert.Equal(Pkt.NewTrk, again.Ct(t, cmd)); // OVS userspace: a SYN again before any reply is still +new (CT_UPDATE_VALID_NEW)
         Assert.Equal(0x0fu, again.Key.CtMark);
         Assert.Equal((UInt128)0x1200, again.Key.CtLabel);
         Assert.Equal(1, t.Count);

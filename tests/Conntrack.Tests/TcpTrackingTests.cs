@@ -118,11 +118,14 @@ public class TcpTrackingTests
     }
 
     [Fact]
-    public void Retransmitted_syn_is_established_in_ovs_semantics()
+    public void Retransmitted_syn_is_still_new_in_ovs_semantics()
     {
+        // conntrack-tcp.c: a SYN from an end that has sent only SYNs is CT_UPDATE_VALID_NEW (+new), until a reply.
         var t = Trackers.Ovs();
         Go(t, C(S, 100));
-        Assert.Equal(Pkt.EstTrk, Go(t, C(S, 100)));
+        Assert.Equal(Pkt.NewTrk, Go(t, C(S, 100)));
+        Go(t, Srv(S | A, 500, 101));
+        Assert.Equal(Pkt.EstTrk, Go(t, C(A, 101, 501)));
     }
 
     [Theory]
