@@ -21,7 +21,7 @@ internal sealed class LabCommand : ICliCommand
         var dir = new Option<string>("--dir") { Description = "Where the lab keeps its files (lab.yaml, logs, control sockets, lab.state)", DefaultValueFactory = _ => "/tmp/datapath-lab" };
         var prefix = new Option<string>("--prefix") { Description = "Prefix for the namespaces and TAPs made (frontend -> PREFIXfrontend); at most 6 characters", DefaultValueFactory = _ => "" };
         var underlay = new Option<string?>("--underlay") { Description = "The nodes' underlay addresses (loopback), one per node in the scenario's order: A,B[,C...] (default 127.0.0.11, 127.0.0.12, ...)" };
-        var labName = new Option<string?>("--lab") { HelpName = "NAME", Description = "An embedded lab: seed (the default: Antrea, the seed articles' cluster) or calico (Calico VXLAN nodes, kube-proxy iptables)" };
+        var labName = new Option<string?>("--lab") { HelpName = "NAME", Description = "An embedded lab: seed (the default: Antrea v0.10, the seed articles' cluster), calico (Calico VXLAN nodes, kube-proxy iptables) or antrea-2 (the seed's workers in Antrea 2.x's pipeline)" };
         var scenarioDir = new Option<string?>("--scenario") { HelpName = "DIR", Description = "Any scenario directory (cluster.yaml and the files it names), Antrea or Calico" };
         var systemPods = new Option<bool>("--system-pods") { Description = "Also give kube-system's pods (coredns, dashboards) namespaces; by default only the workloads get one" };
         var staticArp = new Option<bool>("--static-gateway-arp") { Description = "Give each pod a permanent neighbour entry for its gateway instead of letting the host stack answer its ARP" };
@@ -29,7 +29,7 @@ internal sealed class LabCommand : ICliCommand
             "Receive threads per port for each node's `datapath run` (its --workers; default 1): multi-queue TAPs",
             min: 1, max: 64, defaultValue: 1, what: "a number of threads");
         var metrics = MetricsOption.Create("Serve each node's counters in Prometheus text format: the first at http://ADDR:PORT/metrics, the next at PORT+1, ...");
-        var command = new Command("lab", "Build (up) or remove (down) a lab on real traffic (the seed lab, --lab calico or --scenario DIR): namespaces, TAPs, a datapath per node, HTTP servers")
+        var command = new Command("lab", "Build (up) or remove (down) a lab on real traffic (the seed lab, --lab calico|antrea-2 or --scenario DIR): namespaces, TAPs, a datapath per node, HTTP servers")
         {
             action, dir, prefix, labName, scenarioDir, underlay, systemPods, staticArp, workers, metrics,
         };
