@@ -390,6 +390,9 @@ public sealed class Bridge : IPortMap
                 // ofproto_check_ofpacts: a meter instruction names a meter the switch has.
                 if (actions.Items[i] is MeterAction m && !TryGetMeter(m.MeterId, out _))
                     throw ActionParser.Error($"meter {m.MeterId} does not exist (OFPMMFC_INVALID_METER)", actions.OffsetOf(i), "add the meter first (add-meter, or the scenario's meters file)");
+                // ... and a group action a group the switch has (OFPBAC_BAD_OUT_GROUP), as OVS 3.1 refuses it.
+                if (actions.Items[i] is GroupAction g && !TryGetGroup(g.GroupId, out _))
+                    throw ActionParser.Error($"group {g.GroupId} does not exist (OFPBAC_BAD_OUT_GROUP)", actions.OffsetOf(i), "add the group first (add-group, or the scenario's groups file)");
             }
         }
         catch (InputException e) when (e.File == ActionParser.Fragment)
@@ -416,9 +419,6 @@ public sealed class Bridge : IPortMap
                 {
                     case ResubmitAction { Table: { } t } when !Tables.Rules(t).Any():
                         _warnings.Add($"{file}:{line}:{at}: {(list.Items[i] is ResubmitAction { IsGotoTable: true } ? "goto_table" : "resubmit")} to table {t}, which has no rules (packets will be dropped there as no-match)");
-                        break;
-                    case GroupAction g when !_groups.ContainsKey(g.GroupId):
-                        _warnings.Add($"{file}:{line}:{at}: group {g.GroupId} is not defined (packets will be dropped as group-missing)");
                         break;
                 }
             }

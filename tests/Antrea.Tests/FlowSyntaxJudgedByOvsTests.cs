@@ -79,6 +79,7 @@ public sealed class FlowSyntaxJudgedByOvsTests
         { "actions=output(port=NORMAL,max_len=100)", "1:16: output to unsupported truncate port: NORMAL" },
         { "actions=output(port=1,max_len=13)", "1:31: max_len 13 is less than the minimum value 14" },
         { "reg0[0..3]=0x15,actions=drop", "1:12: reg0[0..3]: value 0x15 does not fit into 4 bits" },
+        { "ip,actions=group:7", "1:12: group 7 does not exist (OFPBAC_BAD_OUT_GROUP)" },
     };
 
     [JudgedTheory(nameof(OvsSwitchJudge))]

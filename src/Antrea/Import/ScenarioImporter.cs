@@ -192,7 +192,7 @@ public static class ScenarioImporter
         }
         else if (flowsText.Contains("group:", StringComparison.Ordinal))
         {
-            Note("no ovs-ofctl dump-groups, and the flows use groups: packets reaching them drop as group-missing");
+            Note("no ovs-ofctl dump-groups, and the flows use groups: OVS refuses a flow whose group it lacks (OFPBAC_BAD_OUT_GROUP), so those flows are errors; collect ovs-ofctl dump-groups br-int");
         }
         using (var fr = new StringReader(flowsText))
             bridge.LoadFlows(fr, flows.Path);

@@ -34,7 +34,7 @@ internal sealed class ScenarioArguments
 
     public Option<bool> Strict { get; } = new("--strict")
     {
-        Description = "Treat load warnings as errors: conjunctive flows that overlap at one priority (ovs-fields(7) calls the result unpredictable), resubmits to empty tables, undefined groups",
+        Description = "Treat load warnings as errors: conjunctive flows that overlap at one priority (ovs-fields(7) calls the result unpredictable), resubmits to empty tables",
     };
 
     public void AddTo(Command command, bool node = true)
