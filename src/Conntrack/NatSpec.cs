@@ -179,12 +179,13 @@ public sealed class NatSpec
             if (PortMax != PortMin)
                 sb.Append('-').Append(PortMax.ToString(CultureInfo.InvariantCulture));
         }
+        // format_NAT's order: persistent, then hash or random.
+        if ((Flags & NatFlags.Persistent) != 0)
+            sb.Append(",persistent");
         if ((Flags & NatFlags.Hash) != 0)
             sb.Append(",hash");
         if ((Flags & NatFlags.Random) != 0)
             sb.Append(",random");
-        if ((Flags & NatFlags.Persistent) != 0)
-            sb.Append(",persistent");
         return sb.Append(')').ToString();
     }
 }

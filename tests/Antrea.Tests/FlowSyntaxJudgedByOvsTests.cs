@@ -43,6 +43,8 @@ public sealed class FlowSyntaxJudgedByOvsTests
         { "actions=move:NXM_OF_IN_PORT[]->NXM_NX_REG0[0..15]", "nxm" },
         { "ip,actions=output:1,clear_actions,write_actions(set_field:0x1->reg0,output:2),write_metadata:0x1/0x1,goto_table:3", "of15" },
         { "actions=write_metadata:0x5", "nxm" },
+        { "ip,actions=ct(commit,nat(src=10.0.0.1-10.0.0.9:1000-2000,persistent,hash))", "nxm" },
+        { "ip,actions=ct(commit,nat(dst=10.0.0.1,persistent,random))", "nxm" },
         { "actions=exit", "nxm" },
         { "actions=clone(load:0x1->NXM_NX_REG0[],resubmit(,1)),output:2", "nxm" },
     };

@@ -247,7 +247,7 @@ public class NatTests
     [InlineData("", "nat")]
     [InlineData("dst=10.222.2.34:80", "nat(dst=10.222.2.34:80)")]
     [InlineData("src=10.0.0.1-10.0.0.9:1000-2000,random", "nat(src=10.0.0.1-10.0.0.9:1000-2000,random)")]
-    [InlineData("src=10.0.0.1,hash,persistent", "nat(src=10.0.0.1,hash,persistent)")]
+    [InlineData("src=10.0.0.1,hash,persistent", "nat(src=10.0.0.1,persistent,hash)")]
     public void NatSpec_parses_and_prints_as_ovs_ofctl(string text, string printed)
     {
         Assert.True(NatSpec.TryParse(text, out var spec, out var error), error);
