@@ -379,6 +379,12 @@ public sealed class Bridge : IPortMap
     /// <summary>Parses and checks the flow's actions onto its rule and records where they were written.</summary>
     private void AttachActions(ParsedFlow pf, FlowRule rule)
     {
+        for (int n = 0; n < 8; n++)
+        {
+            // ovs-fields(7): a flow may match tun_metadataN only once the TLV map gives it an option.
+            if (pf.Match.GetMask(FieldId.TunMetadata0 + n) != 0 && UnmappedTunMetadata(FieldId.TunMetadata0 + n) is { } unmapped)
+                throw new InputException(pf.File, pf.Line, 1, UnmappedTunMetadataMessage(unmapped), UnmappedTunMetadataHint(unmapped));
+        }
         string text = pf.ActionsText ?? "";
         ActionList actions;
         try
@@ -393,6 +399,18 @@ public sealed class Bridge : IPortMap
                 // ... and a group action a group the switch has (OFPBAC_BAD_OUT_GROUP), as OVS 3.1 refuses it.
                 if (actions.Items[i] is GroupAction g && !TryGetGroup(g.GroupId, out _))
                     throw ActionParser.Error($"group {g.GroupId} does not exist (OFPBAC_BAD_OUT_GROUP)", actions.OffsetOf(i), "add the group first (add-group, or the scenario's groups file)");
+                // ... and tun_metadataN, read or written, a field the TLV map has (NXFMFC_INVALID_TLV_FIELD).
+                var (source, destination) = actions.Items[i] switch
+                {
+                    SetFieldAction sf => ((FieldInfo?)null, (FieldInfo?)sf.Destination.Field),
+                    MoveAction mv => (mv.Source.Field, mv.Destination.Field),
+                    _ => (null, null),
+                };
+                foreach (var f in (ReadOnlySpan<FieldInfo?>)[source, destination])
+                {
+                    if (f is not null && UnmappedTunMetadata(f.Id) is { } n)
+                        throw ActionParser.Error(UnmappedTunMetadataMessage(n), actions.OffsetOf(i), UnmappedTunMetadataHint(n));
+                }
             }
         }
         catch (InputException e) when (e.File == ActionParser.Fragment)
@@ -402,6 +420,15 @@ public sealed class Bridge : IPortMap
         rule.Actions = actions;
         _locations[rule] = (pf.File, pf.Line, pf.ActionsColumn);
     }
+
+    /// <summary>N when <paramref name="id"/> is tun_metadataN and the TLV map does not map it; else null.</summary>
+    private int? UnmappedTunMetadata(FieldId id)
+        => id is >= FieldId.TunMetadata0 and <= FieldId.TunMetadata7 && (TlvMap.MappedIndexes & (1u << (id - FieldId.TunMetadata0))) == 0
+            ? id - FieldId.TunMetadata0 : null;
+
+    private static string UnmappedTunMetadataMessage(int n) => $"tun_metadata{n} has no TLV mapping (NXFMFC_INVALID_TLV_FIELD)";
+
+    private static string UnmappedTunMetadataHint(int n) => $"map a GENEVE option to it first, as ovs-ofctl add-tlv-map does: {{class=0xffff,type={n},len=4}}->tun_metadata{n}";
 
     private readonly Dictionary<FlowRule, (string File, int Line, int Column)> _locations = new(ReferenceEqualityComparer.Instance);
 

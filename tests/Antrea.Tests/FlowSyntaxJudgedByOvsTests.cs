@@ -82,6 +82,9 @@ public sealed class FlowSyntaxJudgedByOvsTests
         { "actions=output(port=1,max_len=13)", "1:31: max_len 13 is less than the minimum value 14" },
         { "reg0[0..3]=0x15,actions=drop", "1:12: reg0[0..3]: value 0x15 does not fit into 4 bits" },
         { "ip,actions=group:7", "1:12: group 7 does not exist (OFPBAC_BAD_OUT_GROUP)" },
+        { "tun_metadata0=0x1,actions=drop", "1:1: tun_metadata0 has no TLV mapping (NXFMFC_INVALID_TLV_FIELD)" },
+        { "actions=set_field:0x1->tun_metadata0", "1:9: tun_metadata0 has no TLV mapping (NXFMFC_INVALID_TLV_FIELD)" },
+        { "actions=move:NXM_NX_TUN_METADATA1[0..7]->NXM_NX_REG0[0..7]", "1:9: tun_metadata1 has no TLV mapping (NXFMFC_INVALID_TLV_FIELD)" },
     };
 
     [JudgedTheory(nameof(OvsSwitchJudge))]

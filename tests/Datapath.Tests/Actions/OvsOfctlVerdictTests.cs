@@ -293,7 +293,9 @@ public sealed class OvsOfctlVerdictTests
 
     private static (bool Accepted, string Why) Load(string flow)
     {
-        var bridge = new Bridge();
+        // ovs-ofctl parse-flow consults no switch; a bridge refuses tun_metadata0 until its TLV map names it, so this
+        // one has Antrea's map, as the switch the seed flows run on has.
+        var bridge = new Bridge { TlvMap = Geneve.TlvMap.Parse("{class=0xffff,type=0,len=4}->tun_metadata0") };
         try
         {
             using var reader = new StringReader(flow);
