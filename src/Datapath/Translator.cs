@@ -226,6 +226,7 @@ internal sealed class Translator
                 break;
             case ActionKind.Conjunction:
             case ActionKind.Note:
+            case ActionKind.Queue:
                 break;
             case ActionKind.Group:
                 Group(ctx, (GroupAction)action, ta);

@@ -45,6 +45,8 @@ public sealed class FlowSyntaxJudgedByOvsTests
         { "actions=write_metadata:0x5", "nxm" },
         { "ip,actions=ct(commit,nat(src=10.0.0.1-10.0.0.9:1000-2000,persistent,hash))", "nxm" },
         { "ip,actions=ct(commit,nat(dst=10.0.0.1,persistent,random))", "nxm" },
+        { "actions=set_queue:3,output:2,pop_queue,output:3", "nxm" },
+        { "actions=set_queue:4294967295", "of15" },
         { "actions=exit", "nxm" },
         { "actions=clone(load:0x1->NXM_NX_REG0[],resubmit(,1)),output:2", "nxm" },
     };
@@ -128,6 +130,8 @@ public sealed class FlowSyntaxJudgedByOvsTests
         { "actions=write_metadata:0x5/0xff,goto_table:1\ntable=1,metadata=0x5,actions=output:2\ntable=1,actions=output:3", "udp" },
         // clone: the packet and its metadata are restored after it.
         { "actions=clone(mod_dl_dst:02:00:00:00:00:77,output:2),output:3", "udp" },
+        // set_queue/pop_queue pick a QoS queue of the output port: the frames are those of a plain output.
+        { "actions=set_queue:3,output:2,pop_queue,output:3", "udp" },
         { "actions=clone(load:0x1->NXM_NX_REG0[],resubmit(,1)),resubmit(,1)\ntable=1,reg0=1,actions=output:2\ntable=1,actions=output:3", "udp" },
         // output(port=,max_len=) sends the first max_len bytes.
         { "actions=output(port=2,max_len=20),output:3", "udp" },

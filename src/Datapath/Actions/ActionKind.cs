@@ -37,4 +37,9 @@ public enum ActionKind
     Push,
     /// <summary>pop:FIELD[range]: the stack's top goes into the bits (<see cref="StackAction"/>).</summary>
     Pop,
+    /// <summary>
+    /// set_queue:N and pop_queue: the packet's QoS queue on its output port (OVS's skb_priority). This datapath's
+    /// ports have no queues, so they change no frame and no verdict: accepted and printed, as OVS prints them.
+    /// </summary>
+    Queue,
 }

@@ -263,6 +263,10 @@ public static class ActionParser
                 return new SimpleAction(ActionKind.ClearActions, "clear_actions");
             case "exit" when arg is null:
                 return new SimpleAction(ActionKind.Exit, "exit");
+            case "set_queue":
+                return new SimpleAction(ActionKind.Queue, "set_queue:" + ParseUInt32(RequireArg(arg, keyword, start), argOffset, "queue id").ToString(CultureInfo.InvariantCulture));
+            case "pop_queue" when arg is null:
+                return new SimpleAction(ActionKind.Queue, "pop_queue");
             case "write_metadata":
                 return ParseWriteMetadata(RequireArg(arg, keyword, start), argOffset);
             case "sample" or "enqueue" or "bundle" or "multipath" or "check_pkt_larger":
