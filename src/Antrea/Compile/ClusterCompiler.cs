@@ -70,7 +70,7 @@ public static class ClusterCompiler
         if (texts.Length == 0)
             return compiled;
         var files = new Dictionary<string, string>(compiled.Files, StringComparer.Ordinal) { ["manifests.yaml"] = texts.ToString() };
-        return new CompiledScenario(compiled.Model, files, compiled.Notes);
+        return new CompiledScenario(compiled.Model, files, compiled.Notes) { Ports = compiled.Ports };
     }
 
     private static string ReadInput(string path)
@@ -131,7 +131,7 @@ public static class ClusterCompiler
             files[n.Iptables!] = $"# {n.Name}: kube-proxy's (Kubernetes 1.18, iptables mode) and the Antrea v0.10 agent's rules, as iptables-save prints them\n" + t.Save();
             n.Ipsets = ipsets;
         }
-        return new CompiledScenario(cluster, files, notes);
+        return new CompiledScenario(cluster, files, notes) { Ports = ports };
     }
 
     // ---- nodes

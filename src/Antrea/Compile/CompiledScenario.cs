@@ -7,6 +7,9 @@ namespace Datapath.Antrea.Compile;
 /// </summary>
 public sealed class CompiledScenario(ScenarioModel model, IReadOnlyDictionary<string, string> files, IReadOnlyList<string> notes)
 {
+    /// <summary>The Service ports the compile placed, in allocation order (AntreaProxy's group ids follow it).</summary>
+    public IReadOnlyList<KubeServicePort> Ports { get; init; } = [];
+
     public ScenarioModel Model { get; } = model;
     public IReadOnlyDictionary<string, string> Files { get; } = files;
     public IReadOnlyList<string> Notes { get; } = notes;
