@@ -5,7 +5,7 @@ namespace Datapath.Antrea.Tests;
 /// <summary>
 /// Issue 16.4's Antrea 2.x part, so far: compiling the embedded Antrea 2.x lab's manifests.yaml with its cluster.yaml
 /// gives AntreaProxy's Service groups (one select group per Service port, a bucket per endpoint, remote ones marked,
-/// ClientIP affinity back through ServiceLB) and the agent's PacketIn meters exactly as the lab's dumps hold them.
+/// ClientIP affinity back through ServiceLB) the route client's ipsets (pod CIDRs, NodePorts) and the agent's PacketIn meters exactly as the lab's dumps hold them.
 /// </summary>
 public sealed class CompileAntrea2Tests
 {
@@ -22,6 +22,16 @@ public sealed class CompileAntrea2Tests
         var compiled = CompileLab();
         var n = compiled.Model.Nodes.Single(x => x.Name == node);
         Assert.Equal(File.ReadAllText(Path.Combine(LabDir, $"{node}.groups")), AntreaV2Groups.For(n, compiled.Ports));
+    }
+
+    [Theory]
+    [InlineData("worker1")]
+    [InlineData("worker2")]
+    public void The_lab_compiles_to_its_ipsets(string node)
+    {
+        var compiled = CompileLab();
+        var n = compiled.Model.Nodes.Single(x => x.Name == node);
+        Assert.Equal(File.ReadAllText(Path.Combine(LabDir, $"{node}.ipsets")), AntreaV2IpSets.For(compiled.Model, n, compiled.Ports));
     }
 
     [Theory]
