@@ -56,6 +56,27 @@ internal static class LabEnvironment
         => (Environment.GetEnvironmentVariable("PATH") ?? "/usr/sbin:/usr/bin:/sbin:/bin").Split(':').Any(d => File.Exists(Path.Combine(d, name)));
 
     /// <summary>Runs a command (no shell) and returns its exit code and output; 127 if it cannot start; killed after <paramref name="timeout"/>.</summary>
+    /// <summary>
+    /// Takes a lab down as `lab down` does, then removes whatever is left with its names as a last resort: its datapath
+    /// processes (by pid, only while they are still datapath's) and the namespaces with its prefix, with their processes.
+    /// </summary>
+    public static void TearDown(string dir, IEnumerable<int> pids, string prefix)
+    {
+        if (File.Exists(Path.Combine(dir, "lab.state")))
+            Datapath("lab", "down", "--dir", dir);
+        foreach (int pid in pids)
+        {
+            if (File.Exists($"/proc/{pid}/cmdline") && File.ReadAllText($"/proc/{pid}/cmdline").Contains("datapath", StringComparison.Ordinal))
+                Run("kill", "-KILL", pid.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+        foreach (var ns in Run("ip", "netns", "list").Out.Split('\n').Select(l => l.Split(' ')[0]).Where(n => n.StartsWith(prefix, StringComparison.Ordinal)))
+        {
+            foreach (var pid in Run("ip", "netns", "pids", ns).Out.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+                Run("kill", "-KILL", pid.Trim());
+            Run("ip", "netns", "del", ns);
+        }
+    }
+
     public static (int Code, string Out, string Err) Run(string file, params string[] args) => RunFor(TimeSpan.FromSeconds(120), file, args);
 
     public static (int Code, string Out, string Err) RunFor(TimeSpan timeout, string file, params string[] args)

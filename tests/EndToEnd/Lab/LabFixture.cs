@@ -110,20 +110,7 @@ public sealed class LabFixture : IDisposable
     {
         if (LabEnvironment.SkipReason is not null)
             return;
-        if (File.Exists(Path.Combine(Dir, "lab.state")))
-            LabEnvironment.Datapath("lab", "down", "--dir", Dir);
-        // Last resort: whatever is left with our names.
-        foreach (int pid in Pids)
-        {
-            if (File.Exists($"/proc/{pid}/cmdline") && File.ReadAllText($"/proc/{pid}/cmdline").Contains("datapath", StringComparison.Ordinal))
-                LabEnvironment.Run("kill", "-KILL", pid.ToString(CultureInfo.InvariantCulture));
-        }
-        foreach (var ns in LabEnvironment.Run("ip", "netns", "list").Out.Split('\n').Select(l => l.Split(' ')[0]).Where(n => n.StartsWith(Prefix, StringComparison.Ordinal)))
-        {
-            foreach (var pid in LabEnvironment.Run("ip", "netns", "pids", ns).Out.Split('\n', StringSplitOptions.RemoveEmptyEntries))
-                LabEnvironment.Run("kill", "-KILL", pid.Trim());
-            LabEnvironment.Run("ip", "netns", "del", ns);
-        }
+        LabEnvironment.TearDown(Dir, Pids, Prefix);
         foreach (var tap in new[] { "fe", "b1", "b2" })
             LabEnvironment.Run("ip", "link", "del", "dev", Prefix + "tap-" + tap);
         if (Directory.Exists(Dir))

@@ -90,19 +90,7 @@ public sealed class LiveLab : IDisposable
     {
         if (LabEnvironment.SkipReason is not null)
             return;
-        if (File.Exists(Path.Combine(Dir, "lab.state")))
-            LabEnvironment.Datapath("lab", "down", "--dir", Dir);
-        foreach (int pid in Pids)
-        {
-            if (File.Exists($"/proc/{pid}/cmdline") && File.ReadAllText($"/proc/{pid}/cmdline").Contains("datapath", StringComparison.Ordinal))
-                LabEnvironment.Run("kill", "-KILL", pid.ToString(CultureInfo.InvariantCulture));
-        }
-        foreach (var ns in LabEnvironment.Run("ip", "netns", "list").Out.Split('\n').Select(l => l.Split(' ')[0]).Where(n => n.StartsWith(Prefix, StringComparison.Ordinal)))
-        {
-            foreach (var pid in LabEnvironment.Run("ip", "netns", "pids", ns).Out.Split('\n', StringSplitOptions.RemoveEmptyEntries))
-                LabEnvironment.Run("kill", "-KILL", pid.Trim());
-            LabEnvironment.Run("ip", "netns", "del", ns);
-        }
+        LabEnvironment.TearDown(Dir, Pids, Prefix);
         if (Directory.Exists(Dir))
             Directory.Delete(Dir, recursive: true);
     }
