@@ -18,9 +18,15 @@ namespace Datapath.Engine;
 // cut into runs.  JourneyPartitioner classifies frames one by one, from the current position, against the
 // connection tables as they are now: a frame of a live connection gets a worker (a symmetric hash of the
 // connection after NAT, so both directions and every NAT stage meet on one worker), anything else is serial.
-// A stretch of at least MinParallelRun parallel frames runs in parallel: each worker runs its frames in input
-// order into its own JourneyRecorder; then the dispatcher hands every frame's events to the sink in window
-// order (merge by index: each frame's events are contiguous in one recorder).  A serial frame, and a stretch
+// A stretch of at least MinParallelRun parallel frames runs in parallel, in chunks of at most ChunkFrames: each
+// worker runs its frames of the chunk in input order into its own JourneyRecorder (two per worker, one per chunk
+// parity); then the dispatcher hands every frame's events to the sink in window order (merge by index: each
+// frame's events are contiguous in one recorder).
+// Pipeline: the dispatcher starts chunk k, runs its own share of it, merges chunk k-1 into the sink (the pcap
+// writes) and classifies chunk k+1 while the other threads still run chunk k; it waits for chunk k only before
+// starting k+1. Classifying ahead is as safe as classifying a chunk's later frames before its earlier ones run
+// (which a chunk always did): a frame is parallel only if its connection is live, new connections are serial,
+// and a serial frame or a short stretch runs only after the pending chunk is merged.  A serial frame, and a stretch
 // too short to be worth a wake-up, runs on the dispatcher alone, straight into the sink, after everything
 // before it has been handed on.  So ARP (neighbours, MAC learning), new connections (NAT choices,
 // `statistic --mode random` draws, conntrack limits), ICMP errors, fragments and non-IP frames run exactly as
@@ -56,8 +62,8 @@ namespace Datapath.Engine;
 // Cost
 // ----
 // Per frame on the dispatcher: classification (a key extraction and a conntrack probe per table and zone in
-// use) and, for parallel frames, the merge (one copy of each output).  Per parallel run: one semaphore
-// release per worker and one wait.  With one worker nothing of this happens: frames run straight into the sink.
+// use) and, for parallel frames, the merge (one copy of each output).  Per chunk: one semaphore release per
+// worker and one wait.  With one worker nothing of this happens: frames run straight into the sink.
 public sealed class JourneyWorkers : IDisposable
 {
     /// <summary>Fewer parallel frames in a row than this run on the dispatcher alone (a wake-up costs about as much).</summary>
@@ -68,6 +74,12 @@ public sealed class JourneyWorkers : IDisposable
     /// its own and every other slot goes to the other threads (with 2 workers: 1 of 8 and 7 of 8).
     /// </summary>
     public const int SlotsPerWorker = 4;
+
+    /// <summary>
+    /// Most frames in one chunk: the worker threads run a chunk while the dispatcher hands the previous one to the
+    /// sink and classifies the next.
+    /// </summary>
+    public const int ChunkFrames = 512;
 
     /// <summary>Windows between two re-reads of the zones in use; sooner after a window where most frames ran alone.</summary>
     private const int ZoneRefreshWindows = 64;
@@ -84,8 +96,9 @@ public sealed class JourneyWorkers : IDisposable
     private bool _mostlySerial;
     private JourneyResult[] _results = [];
     private JourneyWindow? _window;
-    private int _runStart, _runEnd;
+    private int _runStart, _runEnd, _runParity;
     private volatile bool _stopping;
+    private bool _running; // a chunk was started and not yet waited for
     private long _parallelFrames, _serialFrames, _parallelRuns, _orderHazards;
 
     /// <param name="journey">The journey every frame takes.</param>
@@ -147,25 +160,60 @@ public sealed class JourneyWorkers : IDisposable
                 _windowsSinceRefresh = 0;
             }
             long serialBefore = _serialFrames;
+            Chunk pending = default; // the chunk the workers run (or ran), not yet handed to the sink
+            int parity = 0;
             int i = 0;
-            while (i < window.Count)
+            try
             {
-                int j = i;
-                while (j < window.Count)
+                while (i < window.Count)
                 {
-                    int slot = window.IsLocal(j) ? JourneyPartitioner.Serial
-                        : _partitioner.Classify(window.Node(j), window.InPort(j), window.Frame(j), window.NowMs(j));
-                    if (slot == JourneyPartitioner.Serial)
-                        break;
-                    _assigned[j++] = _slotWorker[slot];
+                    // Classified while the workers run the pending chunk (see the essay, "Pipeline").
+                    int j = i;
+                    bool serialNext = false;
+                    while (j < window.Count && j - i < ChunkFrames)
+                    {
+                        int slot = window.IsLocal(j) ? JourneyPartitioner.Serial
+                            : _partitioner.Classify(window.Node(j), window.InPort(j), window.Frame(j), window.NowMs(j));
+                        if (slot == JourneyPartitioner.Serial)
+                        {
+                            serialNext = true;
+                            break;
+                        }
+                        _assigned[j++] = _slotWorker[slot];
+                    }
+                    if (j - i >= MinParallelRun)
+                    {
+                        var chunk = new Chunk(i, j, parity);
+                        parity ^= 1;
+                        if (pending.Active)
+                            Complete(ref pending);
+                        Start(window, ref chunk);
+                        if (pending.Active)
+                            Merge(window, ref pending, sink);
+                        pending = chunk;
+                    }
+                    else
+                    {
+                        Finish(window, ref pending, sink);
+                        RunSerial(window, i, j, sink, own);
+                    }
+                    if (serialNext)
+                    {
+                        Finish(window, ref pending, sink);
+                        RunSerial(window, j, j + 1, sink, own);
+                        j++;
+                    }
+                    i = j;
                 }
-                if (j - i >= MinParallelRun)
-                    RunParallel(window, i, j, sink);
-                else
-                    RunSerial(window, i, j, sink, own);
-                if (j < window.Count)
-                    RunSerial(window, j, j + 1, sink, own);
-                i = j + 1;
+                Finish(window, ref pending, sink);
+            }
+            finally
+            {
+                if (_running)
+                {
+                    _done.Wait(); // an exception while the workers run: they finish before the window may be reused
+                    _running = false;
+                }
             }
             _mostlySerial = (_serialFrames - serialBefore) * 2 > window.Count;
         }
@@ -173,6 +221,75 @@ public sealed class JourneyWorkers : IDisposable
         {
             own.End();
         }
+    }
+
+    /// <summary>Frames [Start, End) of the window run by the worker threads into their recorders of one parity.</summary>
+    private struct Chunk(int start, int end, int parity)
+    {
+        public readonly int Start = start, End = end, Parity = parity;
+        public bool Active = true;
+        public bool Completed;
+        public long HazardBefore;
+    }
+
+    /// <summary>Wakes the worker threads on <paramref name="chunk"/>; the caller's thread goes on meanwhile.</summary>
+    private void Start(JourneyWindow window, ref Chunk chunk)
+    {
+        chunk.HazardBefore = HazardState();
+        (_window, _runStart, _runEnd, _runParity) = (window, chunk.Start, chunk.End, chunk.Parity);
+        _done.Reset(_threads.Length);
+        _running = true;
+        for (int w = 1; w < _workers.Length; w++)
+            _workers[w].Start.Release();
+        _workers[0].RunShare(); // never throws: a failure is kept, and rethrown by Complete
+    }
+
+    /// <summary>Waits until the worker threads have run <paramref name="chunk"/>; rethrows a worker's exception.</summary>
+    private void Complete(ref Chunk chunk)
+    {
+        _done.Wait();
+        _running = false;
+        chunk.Completed = true;
+        _parallelRuns++;
+        _parallelFrames += chunk.End - chunk.Start;
+        if (HazardState() != chunk.HazardBefore)
+            _orderHazards++;
+        foreach (var w in _workers)
+        {
+            if (w.Failure is { } failure)
+            {
+                chunk.Active = false;
+                foreach (var x in _workers)
+                    x.Failure = null;
+                failure.Throw();
+            }
+        }
+    }
+
+    /// <summary>Hands every frame of a completed chunk to the sink, in window order (merge by index).</summary>
+    private void Merge(JourneyWindow window, ref Chunk chunk, IJourneyWindowSink sink)
+    {
+        Span<int> cursor = stackalloc int[_workers.Length];
+        for (int i = chunk.Start; i < chunk.End; i++)
+        {
+            var recorder = _workers[_assigned[i]].Recorders[chunk.Parity];
+            ref int c = ref cursor[_assigned[i]];
+            sink.FrameStart(window, i);
+            while (c < recorder.Count && recorder[c].Frame == i)
+                recorder.Replay(c++, sink);
+            sink.FrameDone(window, i, in _results[i]);
+        }
+        chunk.Active = false;
+    }
+
+    /// <summary>Completes and merges the pending chunk, if any: everything before the next frame is in the sink.</summary>
+    private void Finish(JourneyWindow window, ref Chunk pending, IJourneyWindowSink sink)
+    {
+        if (!pending.Active)
+            return;
+        if (!pending.Completed)
+            Complete(ref pending);
+        Merge(window, ref pending, sink);
     }
 
     private void RunSerial(JourneyWindow window, int start, int end, IJourneyWindowSink sink, JourneyBatch batch)
@@ -248,42 +365,6 @@ public sealed class JourneyWorkers : IDisposable
         public ReadOnlySpan<byte> Frame(int index) => window.Frame(_indices[index]);
     }
 
-    private void RunParallel(JourneyWindow window, int start, int end, IJourneyWindowSink sink)
-    {
-        var before = HazardState();
-        (_window, _runStart, _runEnd) = (window, start, end);
-        _done.Reset(_threads.Length);
-        for (int w = 1; w < _workers.Length; w++)
-            _workers[w].Start.Release();
-        _workers[0].RunShare();
-        _done.Wait(); // worker 0 never throws out of RunShare: every worker's failure is rethrown below
-        _window = null;
-        _parallelRuns++;
-        _parallelFrames += end - start;
-        if (HazardState() != before)
-            _orderHazards++;
-        foreach (var w in _workers)
-        {
-            if (w.Failure is { } failure)
-            {
-                foreach (var x in _workers)
-                    x.Failure = null;
-                failure.Throw();
-            }
-        }
-
-        Span<int> cursor = stackalloc int[_workers.Length];
-        for (int i = start; i < end; i++)
-        {
-            var recorder = _workers[_assigned[i]].Recorder;
-            ref int c = ref cursor[_assigned[i]];
-            sink.FrameStart(window, i);
-            while (c < recorder.Count && recorder[c].Frame == i)
-                recorder.Replay(c++, sink);
-            sink.FrameDone(window, i, in _results[i]);
-        }
-    }
-
     /// <summary>What an order-dependent choice changes: the random sources and the learning tables (see the essay).</summary>
     private long HazardState()
     {
@@ -316,7 +397,8 @@ public sealed class JourneyWorkers : IDisposable
         public void Dispose() => Start.Dispose();
 
         public readonly SemaphoreSlim Start = new(0);
-        public readonly JourneyRecorder Recorder = new();
+        /// <summary>Two recorders: the chunk being run fills one while the dispatcher merges the other.</summary>
+        public readonly JourneyRecorder[] Recorders = [new(), new()];
         public readonly JourneyBatch Batch = new(owner._nodes);
         public ExceptionDispatchInfo? Failure;
 
@@ -334,7 +416,8 @@ public sealed class JourneyWorkers : IDisposable
 
         public void RunShare()
         {
-            Recorder.Clear();
+            var recorder = Recorders[owner._runParity];
+            recorder.Clear();
             var window = owner._window!;
             var assigned = owner._assigned;
             try
@@ -355,10 +438,10 @@ public sealed class JourneyWorkers : IDisposable
                     {
                         int f = mine[k];
                         Batch.Next();
-                        Recorder.Begin(f);
+                        recorder.Begin(f);
                         owner._results[f] = slots[k] >= 0
-                            ? owner._journey.RunPrepared(window.Node(f), slots[k], window.InPort(f), window.Frame(f), Recorder, window.NowMs(f))
-                            : owner._journey.Run(window.Node(f), window.InPort(f), window.Frame(f), Recorder, window.NowMs(f));
+                            ? owner._journey.RunPrepared(window.Node(f), slots[k], window.InPort(f), window.Frame(f), recorder, window.NowMs(f))
+                            : owner._journey.Run(window.Node(f), window.InPort(f), window.Frame(f), recorder, window.NowMs(f));
                     }
                 }
             }
