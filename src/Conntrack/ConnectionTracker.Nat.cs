@@ -31,8 +31,9 @@ public sealed partial class ConnectionTracker
         var cur = c.Reply.Reverse();
         bool snat = nat.Kind == NatKind.Snat;
         bool hasPorts = o.NwProto is IpProtocols.Tcp or IpProtocols.Udp or IpProtocols.Sctp;
-        uint addrMin = nat.AddressMin.Value;
-        ulong addrCount = (ulong)nat.AddressMax.Value - addrMin + 1;
+        // nat(src) / nat(dst) without an address keep the connection's own (OVS find_addr's all-zero case).
+        uint addrMin = nat.HasAddress ? nat.AddressMin.Value : snat ? cur.Src4 : cur.Dst4;
+        ulong addrCount = nat.HasAddress ? (ulong)nat.AddressMax.Value - addrMin + 1 : 1;
         ushort keepPort = snat ? cur.SrcPort : cur.DstPort;
 
         ulong h = (nat.Flags & NatFlags.Random) != 0 ? NextRandomUnsynchronized() : o.Hash(_table.Seed ^ 0x5bd1e995UL);

@@ -32,11 +32,16 @@ public enum NatFlags : byte
 /// The nat(...) argument of ct(): kind, IPv4 address range, port range, flags. Immutable; parse it
 /// once per rule. A <see cref="PortMin"/> of 0 means "no port range": the port is kept if the
 /// resulting tuple is free, else (SNAT only) an ephemeral port 1024..65535 is searched, as OVS does.
+/// Without an address (<c>nat(src)</c>, <c>nat(dst)</c>; <see cref="HasAddress"/> false) the address
+/// is kept and only the port may change to make the tuple unique (OVS conntrack.c find_addr: an
+/// all-zero range keeps the connection's own address).
 /// </summary>
 public sealed class NatSpec
 {
-    public NatSpec(NatKind kind, Ipv4Address addressMin, Ipv4Address addressMax, ushort portMin = 0, ushort portMax = 0, NatFlags flags = NatFlags.None)
+    public NatSpec(NatKind kind, Ipv4Address addressMin, Ipv4Address addressMax, ushort portMin = 0, ushort portMax = 0, NatFlags flags = NatFlags.None, bool hasAddress = true)
     {
+        if (!hasAddress && (portMin != 0 || addressMin.Value != 0 || addressMax.Value != 0))
+            throw new ArgumentException("a port range needs an address range", nameof(portMin));
         if (kind != NatKind.ApplyExisting && addressMax.Value < addressMin.Value)
             throw new ArgumentException($"address range {addressMin}-{addressMax} is empty", nameof(addressMax));
         if (portMax < portMin)
@@ -47,6 +52,7 @@ public sealed class NatSpec
         PortMin = portMin;
         PortMax = portMin != 0 && portMax == 0 ? portMin : portMax;
         Flags = flags;
+        HasAddress = hasAddress && kind != NatKind.ApplyExisting;
     }
 
     /// <summary><c>nat</c> without arguments.</summary>
@@ -63,9 +69,12 @@ public sealed class NatSpec
     public ushort PortMax { get; }
     public NatFlags Flags { get; }
 
+    /// <summary>False for <c>nat(src)</c> / <c>nat(dst)</c> (and <c>nat</c>): the connection's own address is kept.</summary>
+    public bool HasAddress { get; }
+
     /// <summary>
     /// Parses the text inside nat(...) as ovs-ofctl writes it: empty, or
-    /// <c>src|dst=ADDR[-ADDR][:PORT[-PORT]][,random|hash][,persistent]</c>.
+    /// <c>src|dst[=ADDR[-ADDR][:PORT[-PORT]]][,random|hash][,persistent]</c> (OVS parse_NAT).
     /// </summary>
     public static bool TryParse(string text, out NatSpec? spec, out string? error)
     {
@@ -80,10 +89,11 @@ public sealed class NatSpec
         NatKind kind = NatKind.ApplyExisting;
         Ipv4Address lo = default, hi = default;
         ushort plo = 0, phi = 0;
+        bool hasAddress = false;
         var flags = NatFlags.None;
         foreach (var part in parts)
         {
-            if (part.StartsWith("src=", StringComparison.Ordinal) || part.StartsWith("dst=", StringComparison.Ordinal))
+            if (part is "src" or "dst" || part.StartsWith("src=", StringComparison.Ordinal) || part.StartsWith("dst=", StringComparison.Ordinal))
             {
                 if (kind != NatKind.ApplyExisting)
                 {
@@ -91,7 +101,9 @@ public sealed class NatSpec
                     return false;
                 }
                 kind = part[0] == 's' ? NatKind.Snat : NatKind.Dnat;
-                if (!TryParseRange(part[4..], out lo, out hi, out plo, out phi, out error))
+                // "src" and "src=" name no address (OVS str_to_nat_range of an empty string).
+                hasAddress = part.Length > 4;
+                if (hasAddress && !TryParseRange(part[4..], out lo, out hi, out plo, out phi, out error))
                     return false;
             }
             else if (part == "random")
@@ -122,7 +134,7 @@ public sealed class NatSpec
             error = "nat: flags need src= or dst=";
             return false;
         }
-        spec = kind == NatKind.ApplyExisting ? ApplyExisting : new NatSpec(kind, lo, hi, plo, phi, flags);
+        spec = kind == NatKind.ApplyExisting ? ApplyExisting : new NatSpec(kind, lo, hi, plo, phi, flags, hasAddress);
         return true;
     }
 
@@ -164,11 +176,15 @@ public sealed class NatSpec
         return true;
     }
 
-    /// <summary>As ovs-ofctl prints it: <c>nat</c>, <c>nat(dst=10.0.0.1:80)</c>, <c>nat(src=10.0.0.1-10.0.0.9:1000-2000,random)</c>.</summary>
+    /// <summary>As ovs-ofctl prints it: <c>nat</c>, <c>nat(src)</c>, <c>nat(dst=10.0.0.1:80)</c>,
+    /// <c>nat(src=10.0.0.1-10.0.0.9:1000-2000,random)</c>. OVS's format_NAT prints the flags only after an
+    /// address, so <c>nat(src,random)</c> prints as <c>nat(src)</c> (the flag is kept and still applies).</summary>
     public override string ToString()
     {
         if (Kind == NatKind.ApplyExisting)
             return "nat";
+        if (!HasAddress)
+            return Kind == NatKind.Snat ? "nat(src)" : "nat(dst)";
         var sb = new StringBuilder("nat(");
         sb.Append(Kind == NatKind.Snat ? "src=" : "dst=").Append(AddressMin.ToString());
         if (AddressMax != AddressMin)

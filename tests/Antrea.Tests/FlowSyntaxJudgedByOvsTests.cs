@@ -53,7 +53,10 @@ public sealed class FlowSyntaxJudgedByOvsTests
 
     [JudgedTheory(nameof(OvsSwitchJudge))]
     [MemberData(nameof(Printed))]
-    public void Our_dump_of_a_flow_is_what_ovs_dumps_for_it(string flow, string version)
+    public void Our_dump_of_a_flow_is_what_ovs_dumps_for_it(string flow, string version) => AssertOvsDumpsOurPrintBack(flow, version);
+
+    /// <summary>Our dump of <paramref name="flow"/>, loaded into OVS, dumps back (in <paramref name="version"/>) as the same text.</summary>
+    internal static void AssertOvsDumpsOurPrintBack(string flow, string version)
     {
         var br = OurBridge();
         br.AddFlow(flow);
@@ -91,7 +94,10 @@ public sealed class FlowSyntaxJudgedByOvsTests
 
     [JudgedTheory(nameof(OvsSwitchJudge))]
     [MemberData(nameof(Refused))]
-    public void What_ovs_refuses_we_refuse_with_its_reason(string flow, string error)
+    public void What_ovs_refuses_we_refuse_with_its_reason(string flow, string error) => AssertOvsAndWeRefuse(flow, error);
+
+    /// <summary>OVS refuses <paramref name="flow"/> in OpenFlow 1.0 and 1.5; we refuse it with <paramref name="error"/> (LINE:COL: words).</summary>
+    internal static void AssertOvsAndWeRefuse(string flow, string error)
     {
         using var ovs = StartOvs();
         var (v10, _, _) = ovs.TryOfctl("add-flow", ovs.Bridge, flow);
@@ -160,9 +166,11 @@ public sealed class FlowSyntaxJudgedByOvsTests
 
     [JudgedTheory(nameof(OvsSwitchJudge))]
     [MemberData(nameof(Frames))]
-    public void Every_port_sends_what_ovs_sends(string flows, string frame)
+    public void Every_port_sends_what_ovs_sends(string flows, string frame) => AssertEveryPortSendsWhatOvsSends(flows, Frame(frame));
+
+    /// <summary>Loads <paramref name="flows"/> into OVS and into our bridge, sends <paramref name="f"/> into p1 of both, and compares what every port transmits.</summary>
+    internal static void AssertEveryPortSendsWhatOvsSends(string flows, byte[] f)
     {
-        byte[] f = Frame(frame);
         using var ovs = StartOvs();
         string dir = Directory.CreateTempSubdirectory("fx").FullName;
         try

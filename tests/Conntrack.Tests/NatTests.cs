@@ -152,6 +152,30 @@ public class NatTests
     }
 
     [Fact]
+    public void Nat_src_without_an_address_keeps_the_address_and_moves_the_port_only_when_the_tuple_is_taken()
+    {
+        // OVS conntrack.c find_addr: an all-zero range keeps the connection's own source; the port stays when free.
+        var t = Trackers.Ovs();
+        Assert.True(NatSpec.TryParse("src", out var keep, out _));
+        var a = Pkt.Udp("10.0.0.1", 4000, "8.8.8.8", 53);
+        Assert.Equal(Pkt.NewTrk | CtStateFlags.SrcNat, a.Ct(t, CommitNat(keep!)));
+        Assert.Equal(Ipv4Address.Parse("10.0.0.1").Value, a.Key.NwSrc);
+        Assert.Equal((ushort)4000, a.Key.TpSrc);
+
+        // 10.0.0.2:4000 was SNATed to 10.0.0.1:4000 first: the reply tuple is taken, so nat(src) picks another port.
+        var t2 = Trackers.Ovs();
+        Pkt.Udp("10.0.0.2", 4000, "8.8.8.8", 53).Ct(t2, CommitNat(NatSpec.Snat(Ipv4Address.Parse("10.0.0.1"))));
+        var b = Pkt.Udp("10.0.0.1", 4000, "8.8.8.8", 53);
+        Assert.Equal(Pkt.NewTrk | CtStateFlags.SrcNat, b.Ct(t2, CommitNat(keep!)));
+        Assert.Equal(Ipv4Address.Parse("10.0.0.1").Value, b.Key.NwSrc);
+        Assert.NotEqual((ushort)4000, b.Key.TpSrc);
+        AssertChecksumsValid(b);
+        var reply = Pkt.Udp("8.8.8.8", 53, "10.0.0.1", b.Key.TpSrc);
+        Assert.Equal(Pkt.EstRplTrk | CtStateFlags.SrcNat, reply.Ct(t2, ApplyNat()));
+        Assert.Equal((ushort)4000, reply.Key.TpDst);
+    }
+
+    [Fact]
     public void Port_range_is_used_and_exhaustion_refuses_the_commit_with_a_counter()
     {
         var t = Trackers.Ovs();
@@ -248,6 +272,9 @@ public class NatTests
     [InlineData("dst=10.222.2.34:80", "nat(dst=10.222.2.34:80)")]
     [InlineData("src=10.0.0.1-10.0.0.9:1000-2000,random", "nat(src=10.0.0.1-10.0.0.9:1000-2000,random)")]
     [InlineData("src=10.0.0.1,hash,persistent", "nat(src=10.0.0.1,persistent,hash)")]
+    [InlineData("src", "nat(src)")]
+    [InlineData("dst=", "nat(dst)")]
+    [InlineData("src,random", "nat(src)")] // format_NAT prints the flags only after an address
     public void NatSpec_parses_and_prints_as_ovs_ofctl(string text, string printed)
     {
         Assert.True(NatSpec.TryParse(text, out var spec, out var error), error);
@@ -260,6 +287,7 @@ public class NatTests
     [InlineData("dst=10.0.0.1:0")]
     [InlineData("dst=10.0.0.1,random,hash")]
     [InlineData("random")]
+    [InlineData("src,dst")]
     [InlineData("src=10.0.0.1,dst=10.0.0.2")]
     public void NatSpec_rejects_bad_text_with_a_message(string text)
     {

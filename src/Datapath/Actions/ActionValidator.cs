@@ -50,6 +50,9 @@ public static class ActionValidator
                     string? ip = Prerequisites.Check(match, FieldRegistry.Get(FieldId.NwProto));
                     if (ip is not null)
                         return "ct needs a match on ip or ipv6 (" + ip + ")";
+                    // OVS check_NAT: an IPv4 range needs a match on ip (eth_type 0x0800), not only on ip or ipv6.
+                    if (ct.Nat is { HasAddress: true } && (match.GetMask(FieldId.EthType) & 0xffff) != 0xffff | match.GetValue(FieldId.EthType) != 0x0800)
+                        return "actions are invalid with specified match (OFPBAC_MATCH_INCONSISTENT): an IPv4 nat range needs a match on ip";
                     if (ct.ZoneSource is { } z && Prerequisites.Check(match, z.Field) is { } ze)
                         return ze;
                     foreach (var e in ct.Exec)
