@@ -33,6 +33,8 @@ public static class FlowParser
         ["igmp"] = (EtherTypes.IPv4, 2),
         ["arp"] = (EtherTypes.Arp, 0),
         ["rarp"] = (EtherTypes.Rarp, 0),
+        ["mpls"] = (EtherTypes.Mpls, 0),
+        ["mplsm"] = (EtherTypes.MplsMulticast, 0),
     };
 
     private static readonly string[] s_keywords =

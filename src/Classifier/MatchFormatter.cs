@@ -86,6 +86,14 @@ internal static class MatchFormatter
             {
                 shorthand = "rarp";
             }
+            else if (dlType == EtherTypes.Mpls)
+            {
+                shorthand = "mpls";
+            }
+            else if (dlType == EtherTypes.MplsMulticast)
+            {
+                shorthand = "mplsm";
+            }
             else
             {
                 skipType = false;
@@ -158,9 +166,20 @@ internal static class MatchFormatter
             Field(sb, match, FieldId.ArpSha, ports);
             Field(sb, match, FieldId.ArpTha, ports);
         }
-        Field(sb, match, FieldId.NwTos, ports);
-        Field(sb, match, FieldId.NwEcn, ports);
-        Field(sb, match, FieldId.NwTtl, ports);
+        if (typeFull && EtherTypes.IsMpls(dlType))
+        {
+            // The top label stack entry shares the storage of nw_tos/nw_ecn/nw_ttl (FlowKey); OVS prints it here.
+            Field(sb, match, FieldId.MplsLabel, ports);
+            Field(sb, match, FieldId.MplsTc, ports);
+            Field(sb, match, FieldId.MplsTtl, ports);
+            Field(sb, match, FieldId.MplsBos, ports);
+        }
+        else
+        {
+            Field(sb, match, FieldId.NwTos, ports);
+            Field(sb, match, FieldId.NwEcn, ports);
+            Field(sb, match, FieldId.NwTtl, ports);
+        }
         Field(sb, match, FieldId.NwFrag, ports);
         if (typeFull && dlType == EtherTypes.IPv4 && protoFull && v.NwProto == IpProtocols.Icmp)
         {

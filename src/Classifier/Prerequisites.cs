@@ -30,6 +30,7 @@ public static class Prerequisites
                 && match.GetMask(FieldId.Icmpv6Type) == 0xff && (uint)match.GetValue(FieldId.Icmpv6Type) is 135 or 136,
             FieldPrerequisite.CtTracked => (match.GetMask(FieldId.CtState) & (uint)CtStateFlags.Tracked) != 0
                 && (match.GetValue(FieldId.CtState) & (uint)CtStateFlags.Tracked) != 0 && DlTypeIs(match, EtherTypes.IPv4),
+            FieldPrerequisite.Mpls => DlTypeIs(match, EtherTypes.Mpls) || DlTypeIs(match, EtherTypes.MplsMulticast),
             _ => true,
         };
         if (ok)
@@ -47,6 +48,7 @@ public static class Prerequisites
             FieldPrerequisite.Icmpv6 => "icmp6 (dl_type=0x86dd, nw_proto=58)",
             FieldPrerequisite.Nd => "icmp6 with icmpv6_type=135 or 136 (neighbor discovery)",
             FieldPrerequisite.CtTracked => "ip with ct_state=+trk",
+            FieldPrerequisite.Mpls => "mpls or mplsm (dl_type=0x8847 or 0x8848)",
             _ => "its prerequisite",
         };
         return $"{field.Name}: prerequisites not met (OFPBMC_BAD_PREREQ: a prerequisite was not met): {field.Name} requires {need}";

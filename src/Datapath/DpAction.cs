@@ -15,6 +15,10 @@ internal enum DpKind : byte
     Punt,
     /// <summary>meter(id): the packet passes the bridge's meter <see cref="DpAction.Port"/> or is dropped there (the rest does not run).</summary>
     Meter,
+    /// <summary>push_mpls: a label stack entry (<see cref="DpAction.Port"/>, as on the wire) after the L2 headers, dl_type <see cref="DpAction.EtherType"/>.</summary>
+    PushMpls,
+    /// <summary>pop_mpls: the top label stack entry removed, dl_type <see cref="DpAction.EtherType"/>.</summary>
+    PopMpls,
 }
 
 /// <summary>
@@ -26,7 +30,7 @@ internal struct DpAction
 {
     public DpKind Kind;
     public int Snapshot;
-    /// <summary>The output port; for <see cref="DpKind.Meter"/>, the meter id.</summary>
+    /// <summary>The output port; for <see cref="DpKind.Meter"/>, the meter id; for <see cref="DpKind.PushMpls"/>, the entry pushed.</summary>
     public uint Port;
     public CtCommand Ct;
     public bool Recirc;

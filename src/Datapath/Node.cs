@@ -617,6 +617,12 @@ public sealed class Node : IDisposable
                 case DpKind.PopVlan:
                     PopVlan(ctx);
                     break;
+                case DpKind.PushMpls:
+                    PushMpls(ctx, a.EtherType, a.Port);
+                    break;
+                case DpKind.PopMpls:
+                    PopMpls(ctx, a.EtherType);
+                    break;
                 case DpKind.Punt:
                     Bridge.CountPunt();
                     break;
@@ -744,6 +750,36 @@ public sealed class Node : IDisposable
         Reparse(ctx);
     }
 
+    // push_mpls as OVS's packets.c push_mpls: the entry goes after the Ethernet and VLAN headers (before an MPLS frame's
+    // stack), whose innermost EtherType becomes the MPLS one; the frame's fields are then extracted afresh.
+    private static void PushMpls(XlateContext ctx, ushort etherType, uint lse)
+    {
+        int at = ctx.Applied.Layout.L3Offset;
+        if (at < EthernetHeader.Length || ctx.FrameStart < 4)
+            return;
+        var buf = ctx.Buffer.AsSpan();
+        buf.Slice(ctx.FrameStart, at).CopyTo(buf.Slice(ctx.FrameStart - 4, at));
+        ctx.FrameStart -= 4;
+        ctx.FrameLength += 4;
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(buf[(ctx.FrameStart + at - 2)..], etherType);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(buf[(ctx.FrameStart + at)..], lse);
+        FlowKey.ExtractPacketFields(ctx.Frame, ref ctx.Applied);
+    }
+
+    // pop_mpls as packets.c pop_mpls: the innermost EtherType becomes the given one and the top entry goes.
+    private static void PopMpls(XlateContext ctx, ushort etherType)
+    {
+        int at = ctx.Applied.Layout.L3Offset;
+        if (!ctx.Applied.IsMpls || at < EthernetHeader.Length || ctx.FrameLength < at + 4)
+            return;
+        var buf = ctx.Buffer.AsSpan();
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(buf[(ctx.FrameStart + at - 2)..], etherType);
+        buf.Slice(ctx.FrameStart, at).CopyTo(buf.Slice(ctx.FrameStart + 4, at));
+        ctx.FrameStart += 4;
+        ctx.FrameLength -= 4;
+        FlowKey.ExtractPacketFields(ctx.Frame, ref ctx.Applied);
+    }
+
     /// <summary>After a header push/pop: the frame's layout and tag changed; everything else is as applied.</summary>
     private static void Reparse(XlateContext ctx)
     {
@@ -767,6 +803,8 @@ public sealed class Node : IDisposable
                 DpKind.Ct => $"ct(zone={a.Ct.Zone}{(a.Ct.Commit ? ",commit" : "")}{(a.Ct.MarkMask != 0 ? $",mark=0x{a.Ct.Mark:x}/0x{a.Ct.MarkMask:x}" : "")}{(a.Ct.Nat is { } n ? "," + n : "")}){(a.Recirc ? $",recirc(table={a.RecircTable})" : "")}",
                 DpKind.PushVlan => $"push_vlan(tpid=0x{a.EtherType:x4})",
                 DpKind.PopVlan => "pop_vlan",
+                DpKind.PushMpls => $"push_mpls(label={a.Port >> 12},tc={(a.Port >> 9) & 7},ttl={a.Port & 0xff},bos={(a.Port >> 8) & 1},eth_type=0x{a.EtherType:x})",
+                DpKind.PopMpls => $"pop_mpls(eth_type=0x{a.EtherType:x})",
                 _ => "userspace(controller)",
             });
         }

@@ -122,11 +122,12 @@ public static class OvsHash
     private static ushort Be16(ushort hostOrder) => BinaryPrimitives.ReverseEndianness(hostOrder);
 
     /// <summary>
-    /// <c>flow_hash_symmetric_l3l4(flow, basis, inc_udp_ports=false)</c>: what the datapath's
+    /// <c>flow_hash_symmetric_l3l4(flow, basis, inc_udp_ports)</c>: what the datapath's
     /// <c>hash(sym_l4(basis))</c> action computes (odp-execute's OVS_HASH_ALG_SYM_L4) — the XOR of the addresses,
-    /// the protocol, and the XOR of the ports for unfragmented TCP and SCTP; non-IP frames hash their L2 header.
+    /// the protocol, and the XOR of the ports for unfragmented TCP and SCTP (and UDP with
+    /// <paramref name="udpPorts"/>, bundle's and multipath's <c>symmetric_l3l4+udp</c>); non-IP frames hash their L2 header.
     /// </summary>
-    public static uint SymmetricL3L4(in FlowKey key, uint basis)
+    public static uint SymmetricL3L4(in FlowKey key, uint basis, bool udpPorts = false)
     {
         uint hash = basis;
         if (key.EthType == EtherTypes.IPv4)
@@ -139,9 +140,29 @@ public static class OvsHash
         else
             return SymmetricL2(in key, basis);
         hash = Add(hash, key.NwProto);
-        if ((key.NwFrag & 3) == 0 && key.NwProto is IpProtocols.Tcp or IpProtocols.Sctp)
+        if ((key.NwFrag & 3) == 0 && (key.NwProto is IpProtocols.Tcp or IpProtocols.Sctp || (udpPorts && key.NwProto == IpProtocols.Udp)))
             hash = Add(hash, Be16((ushort)(key.TpSrc ^ key.TpDst)));
         return Finish(hash, basis);
+    }
+
+    /// <summary>
+    /// <c>flow_hash_symmetric_l3(flow, basis)</c>: jhash over a 20-byte struct of the XORed IPv4 or IPv6 addresses
+    /// and dl_type (multipath's and bundle's <c>symmetric_l3</c>).
+    /// </summary>
+    public static uint SymmetricL3(in FlowKey key, uint basis)
+    {
+        // struct { union { be32 ipv4; in6_addr ipv6 } @0 (16); be16 eth_type @16; } padded to 20 bytes.
+        Span<byte> f = stackalloc byte[20];
+        f.Clear();
+        BinaryPrimitives.WriteUInt16BigEndian(f[16..], key.EthType);
+        if (key.EthType == EtherTypes.IPv4)
+            BinaryPrimitives.WriteUInt32BigEndian(f, key.NwSrc ^ key.NwDst);
+        else if (key.EthType == EtherTypes.IPv6)
+        {
+            BinaryPrimitives.WriteUInt64BigEndian(f, key.Ipv6SrcHi ^ key.Ipv6DstHi);
+            BinaryPrimitives.WriteUInt64BigEndian(f[8..], key.Ipv6SrcLo ^ key.Ipv6DstLo);
+        }
+        return JhashBytes(f, basis);
     }
 
     /// <summary><c>flow_hash_symmetric_l2</c>: dl_type, the XOR of the VLAN ids, the XOR of the MACs.</summary>

@@ -58,7 +58,7 @@ namespace Datapath.Engine;
 // One classifier lookup per table visited (most of the time), one Interlocked stats update per
 // rule hit, one 336-byte key snapshot per datapath action emitted after a key change; field writes
 // are compiled at flow load (KeyBits: one masked store); no allocation unless tracing.
-internal sealed class Translator
+internal sealed partial class Translator
 {
     private readonly Node _node;
     private readonly Bridge _bridge;
@@ -307,6 +307,31 @@ internal sealed class Translator
                     ta?.Effects.Add($"pushed {FieldSyntax.CHex(ctx.Stack[ctx.StackCount - 1])} ({ctx.StackCount - ctx.StackBase} on the stack)");
                     break;
                 }
+            case ActionKind.Sample:
+                ta?.Effects.Add("sample: no IPFIX collector here (OVS samples nothing either without IPFIX): no change");
+                break;
+            case ActionKind.Enqueue:
+                Output(ctx, ((EnqueueAction)action).Output, ta);
+                break;
+            case ActionKind.Bundle:
+                Bundle(ctx, (BundleAction)action, ta);
+                break;
+            case ActionKind.Multipath:
+                Multipath(ctx, (MultipathAction)action, ta);
+                break;
+            case ActionKind.PushMpls:
+                PushMpls(ctx, (MplsAction)action, ta);
+                break;
+            case ActionKind.PopMpls:
+                PopMpls(ctx, (MplsAction)action, ta);
+                break;
+            case ActionKind.SetMpls:
+                SetMpls(ctx, (MplsAction)action, ta);
+                break;
+            case ActionKind.DecMplsTtl:
+                if (!DecMplsTtl(ctx, ta))
+                    return false;
+                break;
             case ActionKind.Pop:
                 {
                     var f = ((StackAction)action).Field;

@@ -154,6 +154,15 @@ internal sealed class XlateContext
             Array.Resize(ref ActionSet, ActionSet.Length * 2);
         ActionSet[ActionSetCount++] = action;
     }
+    /// <summary>
+    /// The pass's MPLS label stack entries the frame does not have yet (push_mpls), and for each the key before it was
+    /// pushed (what pop_mpls restores); and how many of the frame's own entries pop_mpls removed (the next one is read
+    /// from the frame). Reset per pass.
+    /// </summary>
+    public int MplsPushed;
+    public int MplsPopped;
+    public FlowKey[] MplsBelow = new FlowKey[Translator.MaxMplsLabels];
+
     public DropReason? Error;
     public byte ErrorTable;
     public DropReason? LastDrop;
@@ -218,6 +227,8 @@ internal sealed class XlateContext
         ActionSetCount = 0;
         StackBase = 0;
         StackCount = 0;
+        MplsPushed = 0;
+        MplsPopped = 0;
     }
 
     /// <summary>The index of a snapshot equal to the current key, taking one if the key changed.</summary>

@@ -17,6 +17,8 @@ public enum FieldId
     NwSrc, NwDst, Ipv6Src, Ipv6Dst, Ipv6Label, NdTarget, NdSll, NdTll,
     NwProto, NwTos, NwEcn, NwTtl, NwFrag,
     TpSrc, TpDst, TcpFlags, IcmpType, IcmpCode, Icmpv6Type, Icmpv6Code,
+    /// <summary>The top MPLS label stack entry's fields (see <see cref="FlowKey"/>: they share the storage of L3 fields an MPLS packet does not have).</summary>
+    MplsLabel, MplsTc, MplsBos, MplsTtl,
 }
 
 /// <summary>What a rule must also match before it may match a field (ovs-fields(7) "Prerequisites").</summary>
@@ -45,6 +47,8 @@ public enum FieldPrerequisite
     Nd,
     /// <summary>ct_state has +trk and dl_type is IPv4 (ct_nw_*, ct_tp_*, ct_nw_proto).</summary>
     CtTracked,
+    /// <summary>dl_type is 0x8847 (mpls) or 0x8848 (mplsm).</summary>
+    Mpls,
 }
 
 /// <summary>How a field's value is written in OpenFlow flow syntax.</summary>

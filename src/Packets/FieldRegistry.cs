@@ -190,6 +190,11 @@ public static class FieldRegistry
         Add(FieldId.IcmpCode, "icmp_code", FieldStorage.U16, Off(ref k.TpDst), 8, false, FieldPrerequisite.Icmpv4, FieldFormat.Decimal, ["icmpv4_code", "NXM_OF_ICMP_CODE", "OXM_OF_ICMPV4_CODE"]);
         Add(FieldId.Icmpv6Type, "icmpv6_type", FieldStorage.U16, Off(ref k.TpSrc), 8, false, FieldPrerequisite.Icmpv6, FieldFormat.Decimal, ["NXM_NX_ICMPV6_TYPE", "OXM_OF_ICMPV6_TYPE"]);
         Add(FieldId.Icmpv6Code, "icmpv6_code", FieldStorage.U16, Off(ref k.TpDst), 8, false, FieldPrerequisite.Icmpv6, FieldFormat.Decimal, ["NXM_NX_ICMPV6_CODE", "OXM_OF_ICMPV6_CODE"]);
+        // The top label stack entry of an MPLS packet, in the storage of L3 fields such a packet does not have (FlowKey).
+        Add(FieldId.MplsLabel, "mpls_label", FieldStorage.U32, Off(ref k.Ipv6Label), 20, false, FieldPrerequisite.Mpls, FieldFormat.Decimal, ["OXM_OF_MPLS_LABEL"]);
+        Add(FieldId.MplsTc, "mpls_tc", FieldStorage.U8, Off(ref k.NwTos), 3, false, FieldPrerequisite.Mpls, FieldFormat.Decimal, ["OXM_OF_MPLS_TC"]);
+        Add(FieldId.MplsBos, "mpls_bos", FieldStorage.U8, Off(ref k.NwEcn), 1, false, FieldPrerequisite.Mpls, FieldFormat.Decimal, ["OXM_OF_MPLS_BOS"], writable: false);
+        Add(FieldId.MplsTtl, "mpls_ttl", FieldStorage.U8, Off(ref k.NwTtl), 8, false, FieldPrerequisite.Mpls, FieldFormat.Decimal, ["NXM_NX_MPLS_TTL"]);
         return [.. rows];
     }
 }

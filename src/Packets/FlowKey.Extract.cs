@@ -30,6 +30,8 @@ namespace Datapath.Packets;
 //    (hop-by-hop, routing, destination options, AH, fragment); fragments as IPv4.
 //  - L4: TCP ports and the 12 flag bits, UDP/SCTP ports, ICMPv4/ICMPv6/IGMP type and code in
 //    tp_src/tp_dst; ND target and nd_sll/nd_tll (stored in ArpSha/ArpTha).
+//  - MPLS (0x8847/0x8848): the top label stack entry's label, tc, bos and ttl (in L3 storage an
+//    MPLS packet does not use); nothing after the stack is parsed.
 //
 // Where we differ: OVS drops the L3 fields of an IPv4/IPv6 packet whose total length exceeds
 // the frame; we keep what we read and flag the key Truncated (captures have snap lengths), and
@@ -144,7 +146,73 @@ public partial struct FlowKey
             case EtherTypes.Rarp:
                 ParseArp(ref p, off, len, ref key);
                 break;
+            case EtherTypes.Mpls:
+            case EtherTypes.MplsMulticast:
+                ParseMpls(ref p, off, len, ref key);
+                break;
         }
+    }
+
+    /// <summary>
+    /// Re-extracts the L3 and L4 fields of <paramref name="key"/> as if the frame's payload of type
+    /// <paramref name="etherType"/> started at <paramref name="offset"/>: what a packet is after pop_mpls
+    /// (OVS recirculates to parse it). The L3/L4 fields and the layout's offsets are rewritten; L2 and
+    /// metadata are kept; dl_type becomes <paramref name="etherType"/>.
+    /// </summary>
+    public static void ExtractL3(ReadOnlySpan<byte> frame, int offset, ushort etherType, ref FlowKey key)
+    {
+        ClearL3(ref key);
+        key.EthType = etherType;
+        key.Layout.L3Offset = (ushort)offset;
+        key.Layout.L4Offset = 0;
+        key.Layout.PayloadOffset = 0;
+        key.Layout.Flags &= ParseFlags.Vlan | ParseFlags.DoubleVlan;
+        if ((uint)offset > (uint)frame.Length)
+        {
+            key.Layout.Flags |= ParseFlags.Truncated;
+            return;
+        }
+        ref byte p = ref MemoryMarshal.GetReference(frame);
+        int len = frame.Length;
+        switch (etherType)
+        {
+            case EtherTypes.IPv4:
+                ParseIpv4(ref p, offset, len, ref key);
+                break;
+            case EtherTypes.IPv6:
+                ParseIpv6(ref p, offset, len, ref key);
+                break;
+            case EtherTypes.Arp:
+            case EtherTypes.Rarp:
+                ParseArp(ref p, offset, len, ref key);
+                break;
+            case EtherTypes.Mpls:
+            case EtherTypes.MplsMulticast:
+                ParseMpls(ref p, offset, len, ref key);
+                break;
+        }
+    }
+
+    /// <summary>Zeroes every L3 and L4 field, ARP's and the MPLS entry's (OVS's flow_push_mpls clears them so).</summary>
+    public static void ClearL3(ref FlowKey key)
+    {
+        key.ArpOp = 0;
+        key.ArpSha = key.ArpTha = 0;
+        int l3 = (int)Unsafe.ByteOffset(ref Unsafe.As<FlowKey, byte>(ref key), ref Unsafe.As<uint, byte>(ref key.NwSrc));
+        int layout = (int)Unsafe.ByteOffset(ref Unsafe.As<FlowKey, byte>(ref key), ref Unsafe.As<PacketLayout, byte>(ref key.Layout));
+        key.Bytes[l3..layout].Clear();
+    }
+
+    // MPLS (RFC 3032): the top label stack entry into the L3 storage it shares (FlowKey); L3Offset is the top entry's
+    // offset, as OVS's l2_5_ofs. OVS does not parse what the stack carries, and neither do we.
+    private static void ParseMpls(ref byte p, int off, int len, ref FlowKey key)
+    {
+        if (len - off < 4)
+        {
+            key.Layout.Flags |= ParseFlags.Truncated;
+            return;
+        }
+        key.MplsLse = U32(ref p, off);
     }
 
     private static void ParseArp(ref byte p, int off, int len, ref FlowKey key)

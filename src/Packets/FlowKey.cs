@@ -19,7 +19,11 @@ namespace Datapath.Packets;
 // in_port, conntrack), L2, L3, L4, and a last word of parse layout that is never matched.
 // A Match is two FlowKeys (value and mask), so masking, hashing and comparing are loops over
 // Words.  Storage is shared where OVS shares it: arp_spa/arp_tpa live in NwSrc/NwDst,
-// icmp_type/icmp_code in TpSrc/TpDst, nd_sll/nd_tll in ArpSha/ArpTha.
+// icmp_type/icmp_code in TpSrc/TpDst, nd_sll/nd_tll in ArpSha/ArpTha.  One share is ours:
+// the top MPLS label stack entry (OVS's mpls_lse[0]) has no word of its own; an MPLS packet
+// has no L3 fields (OVS does not parse past the label stack, and push_mpls clears them), so
+// mpls_label lives in Ipv6Label (20 bits), mpls_tc in NwTos, mpls_bos in NwEcn and mpls_ttl
+// in NwTtl, meaningful only when EthType is 0x8847/0x8848.  The key keeps its 46 words.
 //
 // Invariants
 // ----------
@@ -133,6 +137,20 @@ public partial struct FlowKey
     public readonly bool IsIpv6 => EthType == EtherTypes.IPv6;
     public readonly bool IsIp => EthType is EtherTypes.IPv4 or EtherTypes.IPv6;
     public readonly bool IsArp => EthType is EtherTypes.Arp or EtherTypes.Rarp;
+    public readonly bool IsMpls => EthType is EtherTypes.Mpls or EtherTypes.MplsMulticast;
+
+    /// <summary>The top MPLS label stack entry as on the wire (label 20 | tc 3 | bos 1 | ttl 8), from the L3 storage it shares.</summary>
+    public uint MplsLse
+    {
+        readonly get => (Ipv6Label << 12) | ((uint)(NwTos & 7) << 9) | ((uint)(NwEcn & 1) << 8) | NwTtl;
+        set
+        {
+            Ipv6Label = value >> 12;
+            NwTos = (byte)((value >> 9) & 7);
+            NwEcn = (byte)((value >> 8) & 1);
+            NwTtl = (byte)value;
+        }
+    }
 
     /// <summary>xregN: reg(2N) is the high half, reg(2N+1) the low half (ovs-fields(7)).</summary>
     public readonly ulong GetXreg(int n) => ((ulong)Regs[2 * n] << 32) | Regs[2 * n + 1];

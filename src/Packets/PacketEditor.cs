@@ -107,6 +107,16 @@ public static class PacketEditor
     /// <summary>Sets the TCP/UDP/SCTP destination port, or the ICMP/ICMPv6 code.</summary>
     public static bool SetTpDst(Span<byte> frame, in PacketLayout layout, ushort value) => SetTransportWord(frame, layout, source: false, value);
 
+    /// <summary>Rewrites the top MPLS label stack entry (at the layout's L3 offset, after an MPLS EtherType).</summary>
+    public static bool SetMplsLse(Span<byte> frame, in PacketLayout layout, uint lse)
+    {
+        int at = layout.L3Offset;
+        if (at == 0 || frame.Length < at + 4 || !EtherTypes.IsMpls(EtherTypeBefore(frame, at)))
+            return false;
+        BinaryPrimitives.WriteUInt32BigEndian(frame[at..], lse);
+        return true;
+    }
+
     public static bool SetArpOp(Span<byte> frame, in PacketLayout layout, ushort op)
     {
         if (!TryArp(frame, layout, out int l3))
@@ -126,8 +136,8 @@ public static class PacketEditor
     /// <summary>
     /// Writes every header field in which <paramref name="modified"/> differs from
     /// <paramref name="original"/> (the key extracted from this frame): Ethernet addresses, the
-    /// outer VLAN TCI, ARP op/sha/spa/tha/tpa, IPv4 src/dst/tos/ecn/ttl, IPv6 src/dst/label/tos/ecn/hop
-    /// limit, TCP/UDP ports and ICMP type/code. Returns false when some difference cannot be
+    /// outer VLAN TCI, ARP op/sha/spa/tha/tpa, the top MPLS label stack entry, IPv4 src/dst/tos/ecn/ttl,
+    /// IPv6 src/dst/label/tos/ecn/hop limit, TCP/UDP ports and ICMP type/code. Returns false when some difference cannot be
     /// written in place (dl_type, nw_proto, pushing or popping a VLAN tag, nd_target, tcp_flags,
     /// nw_frag); the other differences are still written.
     /// </summary>
@@ -161,6 +171,13 @@ public static class PacketEditor
                 ok &= SetArpSpa(frame, layout, modified.NwSrc);
             if (modified.NwDst != original.NwDst)
                 ok &= SetArpTpa(frame, layout, modified.NwDst);
+            return ok;
+        }
+        if (original.IsMpls)
+        {
+            // The top label stack entry (mpls_label, mpls_tc, mpls_ttl; mpls_bos is read-only).
+            if (modified.MplsLse != original.MplsLse)
+                ok &= SetMplsLse(frame, layout, modified.MplsLse);
             return ok;
         }
         if (original.IsIpv4)

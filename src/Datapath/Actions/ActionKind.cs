@@ -42,4 +42,20 @@ public enum ActionKind
     /// ports have no queues, so they change no frame and no verdict: accepted and printed, as OVS prints them.
     /// </summary>
     Queue,
+    /// <summary>sample(...): IPFIX sampling; no collector here, so no frame or verdict changes (<see cref="SampleAction"/>).</summary>
+    Sample,
+    /// <summary>enqueue:PORT:QUEUE: output to PORT, queues not emulated (<see cref="EnqueueAction"/>).</summary>
+    Enqueue,
+    /// <summary>bundle(...) and bundle_load(...): a member chosen by hash or liveness (<see cref="BundleAction"/>).</summary>
+    Bundle,
+    /// <summary>multipath(...): a link number chosen by hash into a field (<see cref="MultipathAction"/>).</summary>
+    Multipath,
+    /// <summary>push_mpls:ETHERTYPE (<see cref="MplsAction"/>).</summary>
+    PushMpls,
+    /// <summary>pop_mpls:ETHERTYPE (<see cref="MplsAction"/>).</summary>
+    PopMpls,
+    /// <summary>set_mpls_label, set_mpls_tc, set_mpls_ttl: the top label stack entry of an MPLS packet (<see cref="MplsAction"/>).</summary>
+    SetMpls,
+    /// <summary>dec_mpls_ttl (<see cref="MplsAction"/>).</summary>
+    DecMplsTtl,
 }

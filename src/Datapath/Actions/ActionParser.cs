@@ -15,7 +15,7 @@ namespace Datapath.Engine.Actions;
 /// the 1-based column of the offending token within the action text. The caller, which knows where
 /// the text starts, re-bases them with <see cref="InputException.Within"/>.
 /// </remarks>
-public static class ActionParser
+public static partial class ActionParser
 {
     /// <summary>The file name of an action-text error before its caller re-bases it.</summary>
     public const string Fragment = "ACTIONS";
@@ -269,7 +269,25 @@ public static class ActionParser
                 return new SimpleAction(ActionKind.Queue, "pop_queue");
             case "write_metadata":
                 return ParseWriteMetadata(RequireArg(arg, keyword, start), argOffset);
-            case "sample" or "enqueue" or "bundle" or "multipath" or "check_pkt_larger":
+            case "sample" when parenForm:
+                return ParseSample(arg!, argOffset, ports);
+            case "enqueue":
+                return ParseEnqueue(arg ?? "", argOffset, ports);
+            case "bundle" or "bundle_load" when parenForm:
+                return ParseBundle(arg!, argOffset, load: kw == "bundle_load", ports);
+            case "multipath" when parenForm:
+                return ParseMultipath(arg!, argOffset);
+            case "push_mpls" or "pop_mpls":
+                return ParsePushPopMpls(kw, RequireArg(arg, keyword, start), argOffset, push: kw == "push_mpls");
+            case "set_mpls_label":
+                return ParseSetMpls(kw, arg ?? "", argOffset, FieldId.MplsLabel);
+            case "set_mpls_tc":
+                return ParseSetMpls(kw, arg ?? "", argOffset, FieldId.MplsTc);
+            case "set_mpls_ttl":
+                return ParseSetMpls(kw, arg ?? "", argOffset, FieldId.MplsTtl);
+            case "dec_mpls_ttl" when arg is null:
+                return MplsAction.DecTtl();
+            case "check_pkt_larger":
                 throw Error($"action '{keyword}' is not supported by this datapath", start);
         }
         if (arg is null)

@@ -21,7 +21,19 @@ public static class ActionValidator
             string? error = CheckOne(actions.Items[i], match);
             if (error is not null)
                 throw ActionParser.Error($"{actions.Items[i]}: {error}", actions.OffsetOf(i));
+            if (actions.Items[i] is MplsAction { Kind: ActionKind.PushMpls or ActionKind.PopMpls } mpls)
+                match = AfterMpls(match, mpls);
         }
+    }
+
+    // check_PUSH_MPLS / check_POP_MPLS: the actions after them see the new dl_type; after a push nothing is known
+    // of the network protocol (nw_proto wildcarded), so L3 writes after push_mpls are inconsistent with the match.
+    private static Match AfterMpls(Match match, MplsAction mpls)
+    {
+        var b = new MatchBuilder(match).Set(FieldId.EthType, mpls.EtherType);
+        if (mpls.Kind == ActionKind.PushMpls)
+            b.Set(FieldId.NwProto, 0, 0);
+        return b.Build();
     }
 
     private static string? CheckOne(FlowAction action, Match match)
@@ -34,6 +46,10 @@ public static class ActionValidator
                 return Prerequisites.Check(match, mv.Source.Field) ?? Prerequisites.Check(match, mv.Destination.Field);
             case OutputAction { Source: { } src }:
                 return Prerequisites.Check(match, src.Field);
+            case BundleAction { Destination: { } bd }:
+                return Prerequisites.Check(match, bd.Field);
+            case MultipathAction mp:
+                return Prerequisites.Check(match, mp.Destination.Field);
             case LearnAction learn:
                 return learn.Check(match);
             case ResubmitAction { WithCt: true } when !IsCtValid(match):

@@ -71,6 +71,13 @@ internal static class OvsDatapathActions
                 case DpKind.PopVlan:
                     sb.Append("pop_vlan");
                     break;
+                case DpKind.PushMpls:
+                    sb.Append("push_mpls(label=").Append(a.Port >> 12).Append(",tc=").Append((a.Port >> 9) & 7).Append(",ttl=").Append(a.Port & 0xff)
+                        .Append(",bos=").Append((a.Port >> 8) & 1).Append(",eth_type=0x").Append(a.EtherType.ToString("x", CultureInfo.InvariantCulture)).Append(')');
+                    break;
+                case DpKind.PopMpls:
+                    sb.Append("pop_mpls(eth_type=0x").Append(a.EtherType.ToString("x", CultureInfo.InvariantCulture)).Append(')');
+                    break;
                 default:
                     sb.Append("userspace(controller)");
                     break;
