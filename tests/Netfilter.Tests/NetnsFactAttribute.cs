@@ -2,7 +2,7 @@ using System.Diagnostics;
 
 namespace Datapath.Netfilter.Tests;
 
-/// <summary>A fact that needs root, network namespaces and iptables/ipset (installed with apt-get when missing);
+/// <summary>A fact that needs root, network namespaces and iptables/ipset/conntrack (installed with apt-get when missing);
 /// skipped with the reason otherwise.</summary>
 [AttributeUsage(AttributeTargets.Method)]
 internal sealed class NetnsFactAttribute : FactAttribute
@@ -21,17 +21,17 @@ internal sealed class NetnsFactAttribute : FactAttribute
             return "network namespaces need Linux";
         if (Shell.Run("id", "-u").Output.Trim() != "0")
             return "needs root (ip netns add, iptables-restore in a namespace)";
-        if (!File.Exists("/usr/sbin/iptables-restore") || !File.Exists("/usr/sbin/ipset"))
+        if (!File.Exists("/usr/sbin/iptables-restore") || !File.Exists("/usr/sbin/ipset") || !File.Exists("/usr/sbin/conntrack"))
         {
             var env = new Dictionary<string, string> { ["DEBIAN_FRONTEND"] = "noninteractive" };
-            var r = Shell.Run("apt-get", "install -y iptables ipset", env: env);
+            var r = Shell.Run("apt-get", "install -y iptables ipset conntrack", env: env);
             if (r.ExitCode != 0)
             {
                 Shell.Run("apt-get", "update", env: env);
-                r = Shell.Run("apt-get", "install -y iptables ipset", env: env);
+                r = Shell.Run("apt-get", "install -y iptables ipset conntrack", env: env);
             }
             if (r.ExitCode != 0)
-                return "iptables/ipset are not installed and `apt-get install -y iptables ipset` failed: " + r.Error.Trim();
+                return "iptables/ipset/conntrack are not installed and `apt-get install -y iptables ipset conntrack` failed: " + r.Error.Trim();
         }
         string ns = "nf-probe-" + Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture);
         var add = Shell.Run("ip", "netns add " + ns);
