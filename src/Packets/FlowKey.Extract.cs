@@ -134,23 +134,7 @@ public partial struct FlowKey
         key.EthType = type;
         key.Layout.L3Offset = (ushort)off;
 
-        switch (type)
-        {
-            case EtherTypes.IPv4:
-                ParseIpv4(ref p, off, len, ref key);
-                break;
-            case EtherTypes.IPv6:
-                ParseIpv6(ref p, off, len, ref key);
-                break;
-            case EtherTypes.Arp:
-            case EtherTypes.Rarp:
-                ParseArp(ref p, off, len, ref key);
-                break;
-            case EtherTypes.Mpls:
-            case EtherTypes.MplsMulticast:
-                ParseMpls(ref p, off, len, ref key);
-                break;
-        }
+        ParseL3(ref p, off, len, type, ref key);
     }
 
     /// <summary>
@@ -174,21 +158,28 @@ public partial struct FlowKey
         }
         ref byte p = ref MemoryMarshal.GetReference(frame);
         int len = frame.Length;
-        switch (etherType)
+        ParseL3(ref p, offset, len, etherType, ref key);
+    }
+
+    /// <summary>The L3 (and L4) fields of a payload of <paramref name="type"/> at <paramref name="off"/>; other types leave them clear.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void ParseL3(ref byte p, int off, int len, ushort type, ref FlowKey key)
+    {
+        switch (type)
         {
             case EtherTypes.IPv4:
-                ParseIpv4(ref p, offset, len, ref key);
+                ParseIpv4(ref p, off, len, ref key);
                 break;
             case EtherTypes.IPv6:
-                ParseIpv6(ref p, offset, len, ref key);
+                ParseIpv6(ref p, off, len, ref key);
                 break;
             case EtherTypes.Arp:
             case EtherTypes.Rarp:
-                ParseArp(ref p, offset, len, ref key);
+                ParseArp(ref p, off, len, ref key);
                 break;
             case EtherTypes.Mpls:
             case EtherTypes.MplsMulticast:
-                ParseMpls(ref p, offset, len, ref key);
+                ParseMpls(ref p, off, len, ref key);
                 break;
         }
     }
