@@ -60,6 +60,13 @@ public static class CaptureTime
     /// <summary>Whole milliseconds (floor), saturated to Int64 beyond ±2.9e8 years.</summary>
     public static long Milliseconds(Int128 nanoseconds)
     {
+        if (nanoseconds >= long.MinValue && nanoseconds <= long.MaxValue)
+        {
+            // Split's 64-bit case: replay converts every frame's timestamp.
+            long n = (long)nanoseconds;
+            long q = Math.DivRem(n, 1_000_000, out long r);
+            return r < 0 ? q - 1 : q;
+        }
         Int128 ms = Int128.DivRem(nanoseconds, 1_000_000).Quotient;
         if (ms * 1_000_000 > nanoseconds)
             ms--;

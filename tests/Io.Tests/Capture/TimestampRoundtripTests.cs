@@ -148,4 +148,32 @@ public class TimestampRoundtripTests
     [InlineData("-62167219200000000001", "-0001-12-31T23:59:59.999999999Z")]
     public void Iso8601_text_covers_every_year(string nanoseconds, string text)
         => Assert.Equal(text, CaptureTime.Iso8601(Int128.Parse(nanoseconds, System.Globalization.CultureInfo.InvariantCulture)));
+
+    [Theory]
+    [InlineData("0", 0L)]
+    [InlineData("999999", 0L)]
+    [InlineData("1000000", 1L)]
+    [InlineData("-1", -1L)]
+    [InlineData("-1000000", -1L)]
+    [InlineData("-1000001", -2L)]
+    [InlineData("1700000000123456789", 1700000000123L)]
+    [InlineData("9223372036854775807", 9223372036854L)]
+    [InlineData("-9223372036854775808", -9223372036855L)]
+    [InlineData("9223372036854775808", 9223372036854L)] // just past Int64: the 128-bit case
+    [InlineData("-9223372036854775809", -9223372036855L)]
+    [InlineData("18446744073709551615000000000000000", 9223372036854775807L)] // saturated
+    public void Milliseconds_are_the_floor_on_both_sides_of_the_epoch_and_of_int64(string nanoseconds, long milliseconds)
+        => Assert.Equal(milliseconds, CaptureTime.Milliseconds(Int128.Parse(nanoseconds, System.Globalization.CultureInfo.InvariantCulture)));
+
+    [Fact]
+    public void Milliseconds_of_random_times_equal_the_exact_floor_division()
+    {
+        var random = new Random(20261207);
+        for (int i = 0; i < 100_000; i++)
+        {
+            long n = random.NextInt64(long.MinValue, long.MaxValue);
+            var exact = System.Numerics.BigInteger.Divide(n - (((n % 1_000_000) + 1_000_000) % 1_000_000), 1_000_000);
+            Assert.Equal((long)exact, CaptureTime.Milliseconds(n));
+        }
+    }
 }
