@@ -168,10 +168,13 @@ internal sealed class ReplayCommand : ICliCommand
                 void RunAll(Action<long>? advance)
                 {
                     var window = new JourneyWindow();
+                    // The hosts' timers change only when frames run (a flush) or timers do: read once after each.
+                    long nextTimerMs = journey.NextTimerMs;
                     void Flush()
                     {
                         pool.Run(window, sink);
                         window.Clear();
+                        nextTimerMs = journey.NextTimerMs;
                     }
                     bool Next(out CapturedFrame frame)
                     {
@@ -194,7 +197,7 @@ internal sealed class ReplayCommand : ICliCommand
                         firstMs ??= lastMs = ms;
                         lastMs = Math.Max(lastMs, ms);
                         // The hosts' neighbour timers due before this frame run first, each at its own time.
-                        if (journey.NextTimerMs <= ms)
+                        if (nextTimerMs <= ms)
                         {
                             Flush();
                             journey.RunTimersUntil(ms, sink, (due, result) =>
@@ -202,6 +205,7 @@ internal sealed class ReplayCommand : ICliCommand
                                 sink.TimestampNanoseconds = due * 1_000_000;
                                 summary.TimersDone(in result);
                             });
+                            nextTimerMs = journey.NextTimerMs;
                         }
                         // --from-host: the node's stack sends the frame (JourneyWindow.AddLocal runs it alone, in order).
                         if (local)
