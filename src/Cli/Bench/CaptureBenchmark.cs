@@ -55,9 +55,10 @@ internal sealed class CaptureBenchmark : IJourneyWindowSink
     {
         var windows = new List<JourneyWindow>();
         long frames = 0;
+        using var pool = new JourneyWorkers(journey, workers);
         using (var reader = PacketFileReader.Open(path))
         {
-            var window = new JourneyWindow();
+            var window = new JourneyWindow(pool.WindowCapacity);
             while (reader.TryReadNext(out var frame))
             {
                 window.Add(node, inPort.OfPort, frame.Span, frame.TimestampMilliseconds);
@@ -65,7 +66,7 @@ internal sealed class CaptureBenchmark : IJourneyWindowSink
                 if (window.IsFull)
                 {
                     windows.Add(window);
-                    window = new JourneyWindow();
+                    window = new JourneyWindow(pool.WindowCapacity);
                 }
             }
             if (window.Count > 0)
@@ -74,7 +75,6 @@ internal sealed class CaptureBenchmark : IJourneyWindowSink
         var bridge = node.Bridged.Bridge;
         var before = bridge.TableLookups();
         var sink = new CaptureBenchmark();
-        using var pool = new JourneyWorkers(journey, workers);
         long allocated = GC.GetTotalAllocatedBytes(precise: true);
         var clock = Stopwatch.StartNew();
         foreach (var w in windows)

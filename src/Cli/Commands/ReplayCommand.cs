@@ -167,7 +167,7 @@ internal sealed class ReplayCommand : ICliCommand
                 using var pool = new JourneyWorkers(journey, parse.GetValue(workers));
                 void RunAll(Action<long>? advance)
                 {
-                    var window = new JourneyWindow();
+                    var window = new JourneyWindow(pool.WindowCapacity);
                     // The hosts' timers change only when frames run (a flush) or timers do: read once after each.
                     long nextTimerMs = journey.NextTimerMs;
                     void Flush()

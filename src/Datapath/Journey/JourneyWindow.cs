@@ -20,8 +20,11 @@ public sealed class JourneyWindow
     private byte[] _arena = new byte[64 * 1024];
     private int _used;
 
+    /// <summary>Frames per window unless the caller says otherwise.</summary>
+    public const int DefaultCapacity = 4096;
+
     /// <param name="capacity">Frames per window.</param>
-    public JourneyWindow(int capacity = 4096)
+    public JourneyWindow(int capacity = DefaultCapacity)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
         Capacity = capacity;

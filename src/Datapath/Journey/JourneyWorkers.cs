@@ -132,6 +132,13 @@ public sealed class JourneyWorkers : IDisposable
     /// <summary>Threads that run frames, the caller's included.</summary>
     public int Count => _workers.Length;
 
+    /// <summary>
+    /// Frames per window a caller should fill (<see cref="JourneyWindow"/>'s capacity): the pipeline of chunks drains at
+    /// the end of each window (the dispatcher merges the last chunk, then the caller fills the next window while the
+    /// other threads wait), so with threads a window is four times the one-thread size.
+    /// </summary>
+    public int WindowCapacity => _workers.Length > 1 ? 4 * JourneyWindow.DefaultCapacity : JourneyWindow.DefaultCapacity;
+
     /// <summary>Frames run in parallel runs, frames run alone, parallel runs, and runs with an order hazard (see the essay).</summary>
     public (long ParallelFrames, long SerialFrames, long ParallelRuns, long OrderHazards) Stats
         => (_parallelFrames, _serialFrames, _parallelRuns, _orderHazards);
