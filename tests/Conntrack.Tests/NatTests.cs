@@ -284,7 +284,6 @@ public class NatTests
     [Theory]
     [InlineData("dst=10.0.0.300")]
     [InlineData("src=10.0.0.9-10.0.0.1")]
-    [InlineData("dst=10.0.0.1:0")]
     [InlineData("dst=10.0.0.1,random,hash")]
     [InlineData("random")]
     [InlineData("src,dst")]
