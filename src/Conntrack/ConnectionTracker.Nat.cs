@@ -100,7 +100,20 @@ public sealed partial class ConnectionTracker
     {
         var target = reply ? c.Orig.Reverse() : c.Reply.Reverse();
         RewriteTo(target, ref key, frame, source: true, destination: true);
-        state |= (CtStateFlags)c.NatAction;
+        state |= NatState(c, reply);
+    }
+
+    /// <summary>
+    /// The ct_state NAT flag of a packet translated for <paramref name="c"/>: the translation done to this packet,
+    /// so a reply's is the reverse of the connection's (OVS nat_packet's nat_action_reverse, the kernel's reverse
+    /// manip type): the endpoint's answer to a DNATed connection is +snat, the answer to an SNATed one +dnat.
+    /// </summary>
+    private static CtStateFlags NatState(Connection c, bool reply)
+    {
+        var action = (CtStateFlags)c.NatAction;
+        if (!reply)
+            return action;
+        return ((action & CtStateFlags.SrcNat) != 0 ? CtStateFlags.DstNat : 0) | ((action & CtStateFlags.DstNat) != 0 ? CtStateFlags.SrcNat : 0);
     }
 
     /// <summary>Writes <paramref name="t"/>'s addresses and ports into the frame and key where they differ.</summary>
@@ -166,6 +179,6 @@ public sealed partial class ConnectionTracker
         RewriteAddress(target, ref key, frame, source: false);
         if (fromEndpoint)
             RewriteAddress(target, ref key, frame, source: true);
-        state |= (CtStateFlags)c.NatAction;
+        state |= NatState(c, reply);
     }
 }

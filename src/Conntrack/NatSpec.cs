@@ -136,7 +136,7 @@ public sealed class NatSpec
         }
         var parts = text.Split(',', StringSplitOptions.TrimEntries);
         NatKind kind = NatKind.ApplyExisting;
-        NatRange range = default;
+        NatRangeSyntax range = default;
         var flags = NatFlags.None;
         foreach (var part in parts)
         {
@@ -149,7 +149,7 @@ public sealed class NatSpec
                 }
                 kind = part[0] == 's' ? NatKind.Snat : NatKind.Dnat;
                 // "src" and "src=" name no address (OVS str_to_nat_range of an empty string).
-                if (part.Length > 4 && !NatRange.TryParse(part[4..], out range, out error))
+                if (part.Length > 4 && !NatRangeSyntax.TryParse(part[4..], out range, out error))
                     return false;
             }
             else if (part == "random")

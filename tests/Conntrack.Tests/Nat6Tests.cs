@@ -74,7 +74,7 @@ public class Nat6Tests
         AssertRewrittenKeyIsTheFrames(syn);
 
         var synAck = Tcp6(Endpoint, 8080, Client, 40000, TcpFlags.Syn | TcpFlags.Ack, seq: 7, ack: 1001);
-        Assert.Equal(Pkt.EstRplTrk | CtStateFlags.DstNat, synAck.Ct(t, ApplyNat()));
+        Assert.Equal(Pkt.EstRplTrk | CtStateFlags.SrcNat, synAck.Ct(t, ApplyNat()));
         Assert.Equal((ClusterIp, Client, (ushort)80, (ushort)40000), (synAck.Key.Ipv6Src, synAck.Key.Ipv6Dst, synAck.Key.TpSrc, synAck.Key.TpDst));
         AssertRewrittenKeyIsTheFrames(synAck);
         Assert.Equal(
@@ -93,7 +93,7 @@ public class Nat6Tests
         AssertRewrittenKeyIsTheFrames(query);
 
         var answer = Udp6(Internet, 53, NodeIp, 1500);
-        Assert.Equal(Pkt.EstRplTrk | CtStateFlags.SrcNat, answer.Ct(t, ApplyNat()));
+        Assert.Equal(Pkt.EstRplTrk | CtStateFlags.DstNat, answer.Ct(t, ApplyNat()));
         Assert.Equal((Internet, Client, (ushort)5353), (answer.Key.Ipv6Src, answer.Key.Ipv6Dst, answer.Key.TpDst));
         AssertRewrittenKeyIsTheFrames(answer);
 
@@ -114,7 +114,7 @@ public class Nat6Tests
         AssertTransportChecksumValid(ping.Frame, ping.Key.Layout.L3Offset);
 
         var pong = Echo6(Internet, NodeIp, reply: true, id: 77);
-        Assert.Equal(Pkt.EstRplTrk | CtStateFlags.SrcNat, pong.Ct(t, ApplyNat()));
+        Assert.Equal(Pkt.EstRplTrk | CtStateFlags.DstNat, pong.Ct(t, ApplyNat()));
         Assert.Equal(Client, pong.Key.Ipv6Dst);
         AssertTransportChecksumValid(pong.Frame, pong.Key.Layout.L3Offset);
     }
@@ -127,7 +127,7 @@ public class Nat6Tests
         query.Ct(t, CommitNat(NatSpec.Dnat(Endpoint, 5353)));
         // The endpoint answers "port unreachable" (type 1 code 4) quoting the datagram it received: to the endpoint's port.
         var error = Error6(Endpoint, Client, 1, 4, 0, query);
-        Assert.Equal(CtStateFlags.Related | CtStateFlags.Reply | CtStateFlags.Tracked | CtStateFlags.DstNat, error.Ct(t, ApplyNat()));
+        Assert.Equal(CtStateFlags.Related | CtStateFlags.Reply | CtStateFlags.Tracked | CtStateFlags.SrcNat, error.Ct(t, ApplyNat()));
         Assert.Equal((ClusterIp, Client), (error.Key.Ipv6Src, error.Key.Ipv6Dst));
         int inner = error.Key.Layout.L4Offset + 8;
         Assert.Equal((Client.Value, ClusterIp.Value), (Addr(error.Frame, inner + 8), Addr(error.Frame, inner + 24)));
@@ -145,7 +145,7 @@ public class Nat6Tests
         var synAck = Tcp6(Endpoint, 8080, Client, 40000, TcpFlags.Syn | TcpFlags.Ack, seq: 7, ack: 1001);
         synAck.Ct(t, ApplyNat());
         var error = Error6(Endpoint, Client, 2, 0, 1280, syn);
-        Assert.Equal(CtStateFlags.Related | CtStateFlags.Reply | CtStateFlags.Tracked | CtStateFlags.DstNat, error.Ct(t, ApplyNat()));
+        Assert.Equal(CtStateFlags.Related | CtStateFlags.Reply | CtStateFlags.Tracked | CtStateFlags.SrcNat, error.Ct(t, ApplyNat()));
         int icmp = error.Key.Layout.L4Offset, inner = icmp + 8;
         Assert.Equal(1280u, BinaryPrimitives.ReadUInt32BigEndian(error.Frame.AsSpan(icmp + 4)));
         Assert.Equal((Client.Value, ClusterIp.Value), (Addr(error.Frame, inner + 8), Addr(error.Frame, inner + 24)));
@@ -162,7 +162,7 @@ public class Nat6Tests
         var ping = Echo6(Client, Internet, reply: false, id: 9);
         ping.Ct(t, CommitNat(NatSpec.Snat(NodeIp)));
         var error = Error6(Router, NodeIp, 3, 0, 0, ping);
-        Assert.Equal(CtStateFlags.Related | CtStateFlags.Reply | CtStateFlags.Tracked | CtStateFlags.SrcNat, error.Ct(t, ApplyNat()));
+        Assert.Equal(CtStateFlags.Related | CtStateFlags.Reply | CtStateFlags.Tracked | CtStateFlags.DstNat, error.Ct(t, ApplyNat()));
         Assert.Equal((Router, Client), (error.Key.Ipv6Src, error.Key.Ipv6Dst));
         int inner = error.Key.Layout.L4Offset + 8;
         Assert.Equal((Client.Value, Internet.Value), (Addr(error.Frame, inner + 8), Addr(error.Frame, inner + 24)));

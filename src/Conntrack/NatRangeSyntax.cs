@@ -11,11 +11,11 @@ namespace Datapath.Conntrack;
 /// range is "garbage" in OVS's words. <see cref="Family"/> is 0 when no address was read: OVS accepts
 /// a text its scan consumes but inet_pton refuses (<c>fd00::1:</c>) as no address at all.
 /// </summary>
-internal readonly struct NatRange
+internal readonly struct NatRangeSyntax
 {
     private const int Ipv6ScanLength = 46; // OVS IPV6_SCAN_LEN
 
-    private NatRange(byte family, UInt128 min, UInt128 max, ushort portMin, ushort portMax)
+    private NatRangeSyntax(byte family, UInt128 min, UInt128 max, ushort portMin, ushort portMax)
     {
         Family = family;
         Min = min;
@@ -32,7 +32,7 @@ internal readonly struct NatRange
     public ushort PortMin { get; }
     public ushort PortMax { get; }
 
-    public static bool TryParse(string s, out NatRange range, out string? error)
+    public static bool TryParse(string s, out NatRangeSyntax range, out string? error)
     {
         range = default;
         error = null;
@@ -87,7 +87,7 @@ internal readonly struct NatRange
             error = $"nat: garbage ({s[n..]}) after nat range \"{s}\" (pos: {n})";
             return false;
         }
-        range = new NatRange(family, min, max, portMin, portMax);
+        range = new NatRangeSyntax(family, min, max, portMin, portMax);
         return true;
     }
 
