@@ -177,6 +177,13 @@ public sealed class FlowSyntaxJudgedByOvsTests
     /// </summary>
     internal static void AssertEveryPortSendsWhatOvsSends(string flows, params (uint Port, byte[] Frame)[] walk)
     {
+        var (ours, theirs) = SendThroughBoth(flows, walk);
+        Assert.Equal(theirs, ours);
+    }
+
+    /// <summary>What every port transmits, as PORT:HEX sorted, in our bridge and in OVS, after <paramref name="walk"/>.</summary>
+    internal static (string[] Ours, string[] Theirs) SendThroughBoth(string flows, params (uint Port, byte[] Frame)[] walk)
+    {
         using var ovs = StartOvs();
         string dir = Directory.CreateTempSubdirectory("fx").FullName;
         try
@@ -200,8 +207,7 @@ public sealed class FlowSyntaxJudgedByOvsTests
                 ovs.Appctl("netdev-dummy/receive", s_ports.Single(p => p.Item1 == port).Item2, Convert.ToHexString(f));
                 theirs = Transmitted(dir, ours.Count);
             }
-            string[] sorted = [.. ours.Order(StringComparer.Ordinal)];
-            Assert.Equal(theirs, sorted);
+            return ([.. ours.Order(StringComparer.Ordinal)], theirs);
         }
         finally
         {
