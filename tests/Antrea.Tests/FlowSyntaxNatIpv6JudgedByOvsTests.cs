@@ -31,6 +31,8 @@ public sealed class FlowSyntaxNatIpv6JudgedByOvsTests
         { "ipv6,actions=ct(commit,nat(dst=fd00::1:80))", "nxm" },
         { "tcp6,actions=ct(commit,zone=65520,nat(dst=[FD00:10:0::A]:8080,persistent,random),table=1)", "of15" },
         { "ipv6,actions=ct(commit,nat(src=::))", "nxm" },
+        // an IPv4-mapped address prints dotted, as inet_ntop prints it
+        { "ipv6,actions=ct(commit,nat(src=::FFFF:10.0.0.1))", "nxm" },
     };
 
     [JudgedTheory(nameof(OvsSwitchJudge))]
