@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using Datapath.Packets;
 
 namespace Datapath.Conntrack;
@@ -9,10 +8,13 @@ namespace Datapath.Conntrack;
 // translation. A packet of the original direction is rewritten to Reply.Reverse(), a reply to
 // Orig.Reverse(); so one comparison per field says what to change, and SNAT and DNAT on one
 // connection (netfilter's DNAT in PREROUTING plus MASQUERADE in POSTROUTING) compose.
-// Frames are edited through Packets' PacketEditor, which fixes the IPv4 header and TCP/UDP
-// checksums incrementally (RFC 1624). ICMP errors about a NATed connection get their embedded
-// header translated back too (OVS and Linux do), with the checksums it carries fixed through
-// Checksum.Incremental16/32. NAT ranges are IPv4; IPv6 connections are tracked but not NATed.
+// Addresses are 128-bit numbers for both families (ConnKey's layout), so one selection serves
+// IPv4 and IPv6 ranges; a range of the other family than the connection's binds nothing.
+// Frames are edited through Packets' PacketEditor, which fixes the IPv4 header and TCP/UDP/ICMPv6
+// checksums incrementally (RFC 1624; IPv6 through the pseudo-header). ICMP and ICMPv6 errors about
+// a NATed connection get their embedded header translated back too (OVS and Linux do), with the
+// checksums it carries fixed (IcmpErrorNat). ICMP and ICMPv6 echo keep their identifier: it is the
+// connection's "port" in the key but only TCP, UDP and SCTP ports are translated, as OVS's pat_proto.
 public sealed partial class ConnectionTracker
 {
     private const ushort EphemeralMin = 1024;
@@ -26,19 +28,19 @@ public sealed partial class ConnectionTracker
     private bool TrySelectNatUnsynchronized(Connection c, NatSpec nat, long nowMs, bool linuxSemantics = false)
     {
         var o = c.Orig;
-        if (!o.IsIpv4 || nat.Kind == NatKind.ApplyExisting)
+        if (nat.Kind == NatKind.ApplyExisting || !nat.Fits(!o.IsIpv4))
             return false;
         var cur = c.Reply.Reverse();
         bool snat = nat.Kind == NatKind.Snat;
         bool hasPorts = o.NwProto is IpProtocols.Tcp or IpProtocols.Udp or IpProtocols.Sctp;
         // nat(src) / nat(dst) without an address keep the connection's own (OVS find_addr's all-zero case).
-        uint addrMin = nat.HasAddress ? nat.AddressMin.Value : snat ? cur.Src4 : cur.Dst4;
-        ulong addrCount = nat.HasAddress ? (ulong)nat.AddressMax.Value - addrMin + 1 : 1;
+        UInt128 addrMin = nat.HasAddress ? nat.RangeMin : snat ? cur.Src : cur.Dst;
+        ulong addrCount = nat.RangeCount;
         ushort keepPort = snat ? cur.SrcPort : cur.DstPort;
 
         ulong h = (nat.Flags & NatFlags.Random) != 0 ? NextRandomUnsynchronized() : o.Hash(_table.Seed ^ 0x5bd1e995UL);
         ulong addrHash = (nat.Flags & NatFlags.Persistent) != 0
-            ? ConnKey.Ipv4(o.Src4, snat ? 0 : o.Dst4, 0, 0, o.Zone, o.NwProto).Hash(_table.Seed ^ 0x27d4eb2fUL)
+            ? new ConnKey(o.SrcHi, o.SrcLo, snat ? 0 : o.DstHi, snat ? 0 : o.DstLo, 0, 0, o.Zone, o.NwProto, o.Family).Hash(_table.Seed ^ 0x27d4eb2fUL)
             : h;
         ulong addrStart = addrHash % addrCount;
 
@@ -50,7 +52,7 @@ public sealed partial class ConnectionTracker
 
         for (ulong ai = 0; ai < addrCount; ai++)
         {
-            uint addr = (uint)(addrMin + (addrStart + ai) % addrCount);
+            UInt128 addr = addrMin + (addrStart + ai) % addrCount;
             if (!range && TryBind(c, cur, snat, addr, keepPort, nowMs, linuxSemantics))
                 return true;
             for (int pi = 0; pi < rangeSize; pi++)
@@ -63,11 +65,12 @@ public sealed partial class ConnectionTracker
         return false;
     }
 
-    private bool TryBind(Connection c, in ConnKey cur, bool snat, uint addr, ushort port, long nowMs, bool linuxSemantics)
+    private bool TryBind(Connection c, in ConnKey cur, bool snat, UInt128 addr, ushort port, long nowMs, bool linuxSemantics)
     {
+        ulong hi = (ulong)(addr >> 64), lo = (ulong)addr;
         var translated = snat
-            ? cur.With(0, addr, cur.DstHi, cur.DstLo, cur.IsIcmp ? cur.SrcPort : port, cur.DstPort)
-            : cur.With(cur.SrcHi, cur.SrcLo, 0, addr, cur.SrcPort, cur.IsIcmp ? cur.DstPort : port);
+            ? cur.With(hi, lo, cur.DstHi, cur.DstLo, cur.IsIcmp ? cur.SrcPort : port, cur.DstPort)
+            : cur.With(cur.SrcHi, cur.SrcLo, hi, lo, cur.SrcPort, cur.IsIcmp ? cur.DstPort : port);
         var reply = translated.Reverse();
         if (FindLiveUnsynchronized(reply, _table.Hash(reply), nowMs, out _) is not null)
             return false;
@@ -75,8 +78,8 @@ public sealed partial class ConnectionTracker
         // OVS marks the connection with the action asked for (ct_state +snat/+dnat even when the
         // chosen tuple equals the old one); Linux only when the tuple changed (nf_nat_setup_info).
         bool changed = snat
-            ? translated.SrcLo != cur.SrcLo || translated.SrcPort != cur.SrcPort
-            : translated.DstLo != cur.DstLo || translated.DstPort != cur.DstPort;
+            ? translated.Src != cur.Src || translated.SrcPort != cur.SrcPort
+            : translated.Dst != cur.Dst || translated.DstPort != cur.DstPort;
         if (changed || !linuxSemantics)
             c.NatAction |= (byte)(snat ? CtStateFlags.SrcNat : CtStateFlags.DstNat);
         return true;
@@ -97,18 +100,31 @@ public sealed partial class ConnectionTracker
     {
         var target = reply ? c.Orig.Reverse() : c.Reply.Reverse();
         RewriteTo(target, ref key, frame, source: true, destination: true);
-        state |= (CtStateFlags)c.NatAction;
+        state |= NatState(c, reply);
+    }
+
+    /// <summary>
+    /// The ct_state NAT flag of a packet translated for <paramref name="c"/>: the translation done to this packet,
+    /// so a reply's is the reverse of the connection's (OVS nat_packet's nat_action_reverse, the kernel's reverse
+    /// manip type): the endpoint's answer to a DNATed connection is +snat, the answer to an SNATed one +dnat.
+    /// </summary>
+    private static CtStateFlags NatState(Connection c, bool reply)
+    {
+        var action = (CtStateFlags)c.NatAction;
+        if (!reply)
+            return action;
+        return ((action & CtStateFlags.SrcNat) != 0 ? CtStateFlags.DstNat : 0) | ((action & CtStateFlags.DstNat) != 0 ? CtStateFlags.SrcNat : 0);
     }
 
     /// <summary>Writes <paramref name="t"/>'s addresses and ports into the frame and key where they differ.</summary>
     private static void RewriteTo(in ConnKey t, ref FlowKey key, Span<byte> frame, bool source, bool destination)
     {
-        if (!t.IsIpv4 || !key.IsIpv4)
+        if (t.IsIpv4 ? !key.IsIpv4 : !key.IsIpv6)
             return;
-        if (source && key.NwSrc != t.Src4 && PacketEditor.SetIpv4Src(frame, key.Layout, t.Src4))
-            key.NwSrc = t.Src4;
-        if (destination && key.NwDst != t.Dst4 && PacketEditor.SetIpv4Dst(frame, key.Layout, t.Dst4))
-            key.NwDst = t.Dst4;
+        if (source)
+            RewriteAddress(t, ref key, frame, source: true);
+        if (destination)
+            RewriteAddress(t, ref key, frame, source: false);
         if (t.NwProto is IpProtocols.Tcp or IpProtocols.Udp or IpProtocols.Sctp)
         {
             if (source && key.TpSrc != t.SrcPort && PacketEditor.SetTpSrc(frame, key.Layout, t.SrcPort))
@@ -118,83 +134,51 @@ public sealed partial class ConnectionTracker
         }
     }
 
+    /// <summary>The frame's and key's source (or destination) address becomes <paramref name="t"/>'s, of the key's family.</summary>
+    private static void RewriteAddress(in ConnKey t, ref FlowKey key, Span<byte> frame, bool source)
+    {
+        if (t.IsIpv4)
+        {
+            uint to = source ? t.Src4 : t.Dst4;
+            ref uint field = ref source ? ref key.NwSrc : ref key.NwDst;
+            if (field != to && (source ? PacketEditor.SetIpv4Src(frame, key.Layout, to) : PacketEditor.SetIpv4Dst(frame, key.Layout, to)))
+                field = to;
+            return;
+        }
+        var address = source ? new Ipv6Address(t.SrcHi, t.SrcLo) : new Ipv6Address(t.DstHi, t.DstLo);
+        if ((source ? key.Ipv6Src : key.Ipv6Dst) == address)
+            return;
+        if (source ? PacketEditor.SetIpv6Src(frame, key.Layout, address) : PacketEditor.SetIpv6Dst(frame, key.Layout, address))
+        {
+            if (source)
+                key.Ipv6Src = address;
+            else
+                key.Ipv6Dst = address;
+        }
+    }
+
     /// <summary>
-    /// NAT for an ICMP error related to <paramref name="c"/>: the outer destination is translated as
-    /// a packet of that direction would be (the outer source only when the connection's endpoint
+    /// NAT for an ICMP or ICMPv6 error related to <paramref name="c"/>: the outer destination is translated
+    /// as a packet of that direction would be (the outer source only when the connection's endpoint
     /// itself sent the error), and the embedded header is put back into the form its sender knows.
     /// </summary>
     private static void ApplyNatRelated(Connection c, bool reply, ref FlowKey key, Span<byte> frame, ref CtStateFlags state)
     {
-        if (!c.Orig.IsIpv4 || !key.IsIpv4)
+        bool v4 = c.Orig.IsIpv4;
+        if (v4 ? !key.IsIpv4 : !key.IsIpv6)
             return;
         var target = reply ? c.Orig.Reverse() : c.Reply.Reverse();
         var seenFrom = reply ? c.Reply : c.Orig; // the tuple such a packet carries before translation
-        bool fromEndpoint = key.NwSrc == seenFrom.Src4;
-        int icmp = key.Layout.L4Offset;
+        bool fromEndpoint = v4 ? key.NwSrc == seenFrom.Src4 : key.Ipv6SrcHi == seenFrom.SrcHi && key.Ipv6SrcLo == seenFrom.SrcLo;
         // The embedded packet travelled the other way, already translated; restore its pre-translation tuple.
         var innerTarget = reply ? c.Orig : c.Reply;
-        RewriteEmbedded(frame, icmp, innerTarget);
-        if (key.NwDst != target.Dst4 && PacketEditor.SetIpv4Dst(frame, key.Layout, target.Dst4))
-            key.NwDst = target.Dst4;
-        if (fromEndpoint && key.NwSrc != target.Src4 && PacketEditor.SetIpv4Src(frame, key.Layout, target.Src4))
-            key.NwSrc = target.Src4;
-        state |= (CtStateFlags)c.NatAction;
-    }
-
-    /// <summary>Rewrites the IPv4 header (and ports) embedded in an ICMP error at <paramref name="icmp"/>
-    /// to <paramref name="t"/>, fixing the embedded IP checksum, the embedded TCP/UDP checksum when
-    /// present, and the ICMP checksum that covers them all.</summary>
-    private static void RewriteEmbedded(Span<byte> frame, int icmp, in ConnKey t)
-    {
-        int ip = icmp + 8;
-        if ((uint)(ip + 20) > (uint)frame.Length)
-            return;
-        int ihl = (frame[ip] & 0x0f) * 4;
-        int l4 = ip + ihl;
-        byte proto = frame[ip + 9];
-
-        uint oldSrc = BinaryPrimitives.ReadUInt32BigEndian(frame[(ip + 12)..]);
-        uint oldDst = BinaryPrimitives.ReadUInt32BigEndian(frame[(ip + 16)..]);
-        uint newSrc = t.Src4, newDst = t.Dst4;
-        ushort icmpSum = BinaryPrimitives.ReadUInt16BigEndian(frame[(icmp + 2)..]);
-
-        if (oldSrc != newSrc || oldDst != newDst)
-        {
-            ushort ipSum = BinaryPrimitives.ReadUInt16BigEndian(frame[(ip + 10)..]);
-            ushort newIpSum = Checksum.Incremental32(Checksum.Incremental32(ipSum, oldSrc, newSrc), oldDst, newDst);
-            BinaryPrimitives.WriteUInt32BigEndian(frame[(ip + 12)..], newSrc);
-            BinaryPrimitives.WriteUInt32BigEndian(frame[(ip + 16)..], newDst);
-            BinaryPrimitives.WriteUInt16BigEndian(frame[(ip + 10)..], newIpSum);
-            icmpSum = Checksum.Incremental32(icmpSum, oldSrc, newSrc);
-            icmpSum = Checksum.Incremental32(icmpSum, oldDst, newDst);
-            icmpSum = Checksum.Incremental16(icmpSum, ipSum, newIpSum);
-        }
-
-        if (proto is IpProtocols.Tcp or IpProtocols.Udp && (uint)(l4 + 4) <= (uint)frame.Length)
-        {
-            ushort oldSport = BinaryPrimitives.ReadUInt16BigEndian(frame[l4..]);
-            ushort oldDport = BinaryPrimitives.ReadUInt16BigEndian(frame[(l4 + 2)..]);
-            BinaryPrimitives.WriteUInt16BigEndian(frame[l4..], t.SrcPort);
-            BinaryPrimitives.WriteUInt16BigEndian(frame[(l4 + 2)..], t.DstPort);
-            icmpSum = Checksum.Incremental16(icmpSum, oldSport, t.SrcPort);
-            icmpSum = Checksum.Incremental16(icmpSum, oldDport, t.DstPort);
-
-            // The embedded transport checksum covers the pseudo-header addresses and the ports.
-            int sumAt = l4 + (proto == IpProtocols.Tcp ? 16 : 6);
-            if ((uint)(sumAt + 2) <= (uint)frame.Length)
-            {
-                ushort l4Sum = BinaryPrimitives.ReadUInt16BigEndian(frame[sumAt..]);
-                if (!(proto == IpProtocols.Udp && l4Sum == 0))
-                {
-                    ushort n = Checksum.Incremental32(l4Sum, oldSrc, newSrc);
-                    n = Checksum.Incremental32(n, oldDst, newDst);
-                    n = Checksum.Incremental16(n, oldSport, t.SrcPort);
-                    n = Checksum.Incremental16(n, oldDport, t.DstPort);
-                    BinaryPrimitives.WriteUInt16BigEndian(frame[sumAt..], n);
-                    icmpSum = Checksum.Incremental16(icmpSum, l4Sum, n);
-                }
-            }
-        }
-        BinaryPrimitives.WriteUInt16BigEndian(frame[(icmp + 2)..], icmpSum);
+        if (v4)
+            IcmpErrorNat.RewriteEmbeddedIpv4(frame, key.Layout.L4Offset, innerTarget.Src4, innerTarget.Dst4, innerTarget.SrcPort, innerTarget.DstPort);
+        else
+            IcmpErrorNat.RewriteEmbeddedIpv6(frame, key.Layout.L4Offset, innerTarget.Src, innerTarget.Dst, innerTarget.SrcPort, innerTarget.DstPort);
+        RewriteAddress(target, ref key, frame, source: false);
+        if (fromEndpoint)
+            RewriteAddress(target, ref key, frame, source: true);
+        state |= NatState(c, reply);
     }
 }

@@ -169,7 +169,20 @@ public sealed class FlowSyntaxJudgedByOvsTests
     public void Every_port_sends_what_ovs_sends(string flows, string frame) => AssertEveryPortSendsWhatOvsSends(flows, Frame(frame));
 
     /// <summary>Loads <paramref name="flows"/> into OVS and into our bridge, sends <paramref name="f"/> into p1 of both, and compares what every port transmits.</summary>
-    internal static void AssertEveryPortSendsWhatOvsSends(string flows, byte[] f)
+    internal static void AssertEveryPortSendsWhatOvsSends(string flows, byte[] f) => AssertEveryPortSendsWhatOvsSends(flows, (1u, f));
+
+    /// <summary>
+    /// As above for a walk of several frames, each entering the port it names, in order (a request, then its reply):
+    /// OVS gets the next frame only once it has transmitted what we transmitted for the ones before.
+    /// </summary>
+    internal static void AssertEveryPortSendsWhatOvsSends(string flows, params (uint Port, byte[] Frame)[] walk)
+    {
+        var (ours, theirs) = SendThroughBoth(flows, walk);
+        Assert.Equal(theirs, ours);
+    }
+
+    /// <summary>What every port transmits, as PORT:HEX sorted, in our bridge and in OVS, after <paramref name="walk"/>.</summary>
+    internal static (string[] Ours, string[] Theirs) SendThroughBoth(string flows, params (uint Port, byte[] Frame)[] walk)
     {
         using var ovs = StartOvs();
         string dir = Directory.CreateTempSubdirectory("fx").FullName;
@@ -184,13 +197,17 @@ public sealed class FlowSyntaxJudgedByOvsTests
             using (var r = new StringReader(flows))
                 br.LoadFlows(r, "judged.flows");
             using var node = new Node("n", br, Ipv4Address.Parse("192.0.2.1"), Client);
-            var trace = new Engine.Tracing.Trace();
-            node.Process(1, f, null, 0, trace);
-            string[] ours = [.. trace.Outputs.Select(o => $"{o.Port}:{Convert.ToHexString(o.Frame)}").Order(StringComparer.Ordinal)];
-
-            ovs.Appctl("netdev-dummy/receive", "p1", Convert.ToHexString(f));
-            string[] theirs = Transmitted(dir, ours.Length);
-            Assert.Equal(theirs, ours);
+            var ours = new List<string>();
+            string[] theirs = [];
+            foreach (var (port, f) in walk)
+            {
+                var trace = new Engine.Tracing.Trace();
+                node.Process(port, (byte[])f.Clone(), null, 0, trace);
+                ours.AddRange(trace.Outputs.Select(o => $"{o.Port}:{Convert.ToHexString(o.Frame)}"));
+                ovs.Appctl("netdev-dummy/receive", s_ports.Single(p => p.Item1 == port).Item2, Convert.ToHexString(f));
+                theirs = Transmitted(dir, ours.Count);
+            }
+            return ([.. ours.Order(StringComparer.Ordinal)], theirs);
         }
         finally
         {

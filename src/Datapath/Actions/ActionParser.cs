@@ -626,6 +626,9 @@ public static partial class ActionParser
         }
         if (exec.Count > 0 && !commit)
             throw Error("ct: exec() needs commit (OVS rejects setting ct_mark/ct_label without it)", offset);
+        // OVS decode_NXAST_RAW_CT: without commit, only a bare nat may be given.
+        if (nat is { Kind: not NatKind.ApplyExisting } && !commit)
+            throw Error($"ct: {nat} needs commit (OFPBAC_BAD_ARGUMENT): without it only a bare nat applies a binding", offset);
         return new CtAction
         {
             Commit = commit,

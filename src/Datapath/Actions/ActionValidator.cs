@@ -66,9 +66,11 @@ public static class ActionValidator
                     string? ip = Prerequisites.Check(match, FieldRegistry.Get(FieldId.NwProto));
                     if (ip is not null)
                         return "ct needs a match on ip or ipv6 (" + ip + ")";
-                    // OVS check_NAT: an IPv4 range needs a match on ip (eth_type 0x0800), not only on ip or ipv6.
-                    if (ct.Nat is { HasAddress: true } && (match.GetMask(FieldId.EthType) & 0xffff) != 0xffff | match.GetValue(FieldId.EthType) != 0x0800)
-                        return "actions are invalid with specified match (OFPBAC_MATCH_INCONSISTENT): an IPv4 nat range needs a match on ip";
+                    // OVS check_NAT: an IPv4 range needs a match on ip (eth_type 0x0800), an IPv6 range one on ipv6
+                    // (0x86dd), not only on ip or ipv6.
+                    if (ct.Nat is { HasAddress: true } nat
+                        && ((match.GetMask(FieldId.EthType) & 0xffff) != 0xffff | match.GetValue(FieldId.EthType) != (nat.IsIpv6 ? 0x86ddu : 0x0800u)))
+                        return "actions are invalid with specified match (OFPBAC_MATCH_INCONSISTENT): " + (nat.IsIpv6 ? "an IPv6 nat range needs a match on ipv6" : "an IPv4 nat range needs a match on ip");
                     if (ct.ZoneSource is { } z && Prerequisites.Check(match, z.Field) is { } ze)
                         return ze;
                     foreach (var e in ct.Exec)
