@@ -55,4 +55,46 @@ public sealed class CompileAntrea2Tests
         }
         Assert.Contains("    tables: antrea-2\n", ScenarioWriter.ClusterYaml(compiled.Model), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void A_compiled_lab_compiled_again_is_the_same()
+    {
+        string dir = Directory.CreateTempSubdirectory("recompile-a2").FullName;
+        try
+        {
+            var first = CompileLab();
+            ScenarioWriter.WriteDirectory(dir, first.Model, first.Files);
+            var again = ClusterCompiler.Compile(Path.Combine(dir, "cluster.yaml"), [Path.Combine(dir, "manifests.yaml")], CompilePipeline.Antrea2);
+            Assert.Equal(ScenarioWriter.ClusterYaml(first.Model), ScenarioWriter.ClusterYaml(again.Model));
+            Assert.Equal(first.Files.Keys.Order(StringComparer.Ordinal), again.Files.Keys.Order(StringComparer.Ordinal));
+            foreach (var (name, text) in first.Files.Where(f => f.Key != "manifests.yaml"))
+                Assert.Equal(text, again.Files[name]);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void A_headless_service_gets_no_group_and_the_next_takes_its_number()
+    {
+        string dir = Directory.CreateTempSubdirectory("headless-a2").FullName;
+        try
+        {
+            string manifests = Path.Combine(dir, "manifests.yaml");
+            string lab = File.ReadAllText(Path.Combine(LabDir, "manifests.yaml"));
+            int affinity = lab.IndexOf("apiVersion: v1\nkind: Service\nmetadata: { name: backendsvc-affinity", StringComparison.Ordinal);
+            File.WriteAllText(manifests, lab[..affinity] + "apiVersion: v1\nkind: Service\nmetadata: { name: headless }\nspec: { clusterIP: None, selector: { role: backend }, ports: [ { port: 80 } ] }\n---\n" + lab[affinity..]);
+            var compiled = CompileLab(manifests);
+            string groups = compiled.Files["worker1.groups"];
+            Assert.Equal(3, groups.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+            Assert.Equal(File.ReadAllText(Path.Combine(LabDir, "worker1.groups")), groups);
+            Assert.DoesNotContain("nw_dst=None", compiled.Files["worker1.flows"], StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
 }

@@ -210,9 +210,11 @@ public static class ClusterCompiler
             n.Neighbors.Insert(0, new NeighborModel { Ip = virtualIp, Mac = cluster.Cluster.GlobalVirtualMac!, Dev = gw });
     }
 
-    // The Antrea 2.x scenario's files: per node its flows, groups, meters, iptables and ipsets.
-    private static Dictionary<string, string> Antrea2Files(ScenarioModel cluster, List<NodeModel> bridges, KubeManifests manifests, List<KubeServicePort> ports)
+    // The Antrea 2.x scenario's files: per node its flows, groups, meters, iptables and ipsets. AntreaProxy skips a
+    // headless Service (clusterIP None): it gets no group, and the next Service's group takes its number.
+    private static Dictionary<string, string> Antrea2Files(ScenarioModel cluster, List<NodeModel> bridges, KubeManifests manifests, List<KubeServicePort> allPorts)
     {
+        var ports = allPorts.Where(p => p.ClusterIp != "None").ToList();
         var files = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var n in bridges)
         {
