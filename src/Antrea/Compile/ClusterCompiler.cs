@@ -10,9 +10,13 @@ namespace Datapath.Antrea.Compile;
 // ===========
 //
 // cluster.yaml's nodes (and what it already holds: pods, services) plus Kubernetes objects become a scenario the
-// rest of the tool loads: each node's Antrea v0.10 flows (AntreaV010Flows), its iptables as kube-proxy 1.18 and the
-// Antrea agent leave them (KubeProxyIptables, AntreaV010Iptables), the ANTREA-POD-IP ipset, and cluster.yaml written
-// back with every pod, port and service. The manifests are applied to cluster.yaml as `kubectl apply` to a running
+// rest of the tool loads, for one of two pipelines (CompilePipeline). Antrea v0.10: each node's flows
+// (AntreaV010Flows), its iptables as kube-proxy 1.18 and the Antrea agent leave them (KubeProxyIptables,
+// AntreaV010Iptables) and the ANTREA-POD-IP ipset. Antrea 2.x with AntreaProxy's proxyAll: each node's flows
+// (AntreaV2Flows, AntreaV2PolicyFlows), Service groups (AntreaV2Groups), PacketIn meters (AntreaV2Meters), ANTREA-*
+// iptables (AntreaV2Iptables) and ipsets (AntreaV2IpSets), its routes to the service CIDR and the virtual NodePort
+// IP through the virtual Service IP, and no externalTrafficPolicy Local (refused: its local-endpoint groups are not
+// written). Both: cluster.yaml written back with every pod, port and service, its tables: set to the pipeline's. The manifests are applied to cluster.yaml as `kubectl apply` to a running
 // cluster: an object that cluster.yaml already has keeps what the cluster gave it (a pod its address, ofport and
 // MACs, a Service its clusterIP and nodePorts) and takes the manifest's labels, selector and ports; a new one is
 // given what the cluster would give it.
@@ -93,7 +97,7 @@ public static class ClusterCompiler
         var notes = new List<string>(manifests.Skipped);
         var c = cluster.Cluster;
         if (c.IsCalico)
-            throw at.At("cluster.cni", "cni: calico: the compile writes Antrea's pipeline (OVS flows), not Calico's", "drop 'cni: calico'");
+            throw at.At("cluster.cni", $"cni: calico: the compile writes Antrea {(pipeline == CompilePipeline.Antrea2 ? "2.x" : "v0.10")}'s pipeline (OVS flows), not Calico's", "drop 'cni: calico'");
         string podCidr = c.PodCidr ?? throw at.At("cluster", "cluster: podCIDR is required to compile (kube-proxy's --cluster-cidr; nodes' pod CIDRs come from it)", "podCIDR: 10.222.0.0/16");
         string serviceCidr = c.ServiceCidr ?? throw at.At("cluster", "cluster: serviceCIDR is required to compile (table 40 sends it to kube-proxy; clusterIPs come from it)", "serviceCIDR: 10.96.0.0/12");
         c.GlobalVirtualMac ??= DefaultVirtualMac;

@@ -75,4 +75,23 @@ public sealed class CompileAntrea2CommandTests : IDisposable
         // each.
         BackendSpread.AssertSpread(counts, new() { ["backend1"] = 6 / 16.0, ["backend3"] = 5 / 16.0, ["backend2"] = 5 / 16.0 });
     }
+
+    [Fact]
+    public void ExternalTrafficPolicy_Local_is_a_located_error_and_an_unknown_pipeline_is_named()
+    {
+        string manifests = Path.Combine(_dir, "local.yaml");
+        File.WriteAllText(manifests, File.ReadAllText(Path.Combine(LabDir, "manifests.yaml")).Replace("  type: NodePort\n", "  type: NodePort\n  externalTrafficPolicy: Local\n", StringComparison.Ordinal));
+        var (code, _, err) = CompileCommandTests.Run("compile", manifests, "--cluster", Path.Combine(LabDir, "cluster.yaml"), "--out", Path.Combine(_dir, "out"), "--pipeline", "antrea-2");
+        Assert.Equal(1, code);
+        int line = File.ReadAllLines(manifests).ToList().FindIndex(l => l.Contains("externalTrafficPolicy", StringComparison.Ordinal)) + 1;
+        Assert.StartsWith($"error: {manifests}:{line}:", err, StringComparison.Ordinal);
+        Assert.Contains("service default/frontendsvc: externalTrafficPolicy Local", err, StringComparison.Ordinal);
+        Assert.Contains("compile with --pipeline antrea-v0.10", err, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(_dir, "out")));
+
+        (code, _, err) = CompileCommandTests.Run("compile", manifests, "--cluster", Path.Combine(LabDir, "cluster.yaml"), "--out", Path.Combine(_dir, "out"), "--pipeline", "antrea2");
+        Assert.Equal(1, code);
+        Assert.Contains("'antrea2' not recognized", err, StringComparison.Ordinal);
+        Assert.Contains("'antrea-2'", err, StringComparison.Ordinal);
+    }
 }
