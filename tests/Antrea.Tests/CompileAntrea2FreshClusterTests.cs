@@ -122,4 +122,16 @@ public sealed class CompileAntrea2FreshClusterTests : IDisposable
 
     private static byte[] Tcp(AntreaScenario scenario, PodModel from, string to, ushort port, ushort sport)
         => PacketBuilder.Tcp(MacAddress.Parse(from.Mac), MacAddress.Parse(Gateway(scenario, from)), Ipv4Address.Parse(from.Ip), Ipv4Address.Parse(to), sport, port, TcpFlags.Syn);
+
+    [Fact]
+    public void An_affinity_longer_than_a_16_bit_hard_timeout_is_cut_to_65535_seconds()
+    {
+        string manifests = _fixture.Write("app-day.yaml", CompileFixtures.Manifests
+            .Replace("  externalTrafficPolicy: Local\n", "", StringComparison.Ordinal)
+            .Replace("timeoutSeconds: 600", "timeoutSeconds: 86400", StringComparison.Ordinal));
+        var compiled = ClusterCompiler.Compile(_fixture.ClusterPath, [manifests], CompilePipeline.Antrea2);
+        var learns = compiled.Files["node-a.flows"].Split('\n').Where(l => l.Contains("learn(", StringComparison.Ordinal)).ToList();
+        Assert.Equal(2, learns.Count);   // the ClusterIP's and the NodePort's
+        Assert.All(learns, l => Assert.Contains("learn(table=SessionAffinity,hard_timeout=65535,", l, StringComparison.Ordinal));
+    }
 }

@@ -23,7 +23,7 @@ namespace Datapath.Antrea.Compile;
 //     external SNAT marks;
 //   - per Service port (InstallServiceFlows): the ServiceLB flow loading the group id into reg7 and selecting the
 //     group (AntreaV2Groups numbers them), on the NodePort too (ToNodePortAddressRegMark, reg4[19]), ClientIP
-//     affinity's learn flow at priority 190 (the cookie carries the group id);
+//     affinity's learn flow at priority 190 (the cookie carries the group id; its hard_timeout at most 65535 s);
 //   - per endpoint of any Service (InstallEndpointFlows): the DNAT flow matching reg3 (its IP) and reg4[0..15] (its
 //     port), and for a local pod endpoint the hairpin SNAT mark;
 //   - Egress (egressInitFlows): no SNAT for traffic to the node, the Service CIDR or a peer node;
@@ -41,6 +41,12 @@ public static class AntreaV2Flows
 
     /// <summary>The conntrack zone of AntreaProxy's SNAT (SNATCtZone).</summary>
     public const int SnatCtZone = 65521;
+
+    /// <summary>
+    /// The longest ClientIP affinity AntreaProxy can give (maxSupportedAffinityTimeout): the learned flow's
+    /// hard_timeout is 16 bits, so a Service's timeoutSeconds above it (the API allows 86400) is cut to it.
+    /// </summary>
+    public const int MaxAffinityTimeout = ushort.MaxValue;
 
     /// <summary>The id of the agent's OpenFlow controller connection, in its controller() actions.</summary>
     public const int ControllerId = 62373;
@@ -223,7 +229,7 @@ public static class AntreaV2Flows
             "sctp" => (132, "OXM_OF_SCTP_DST[]"),
             _ => (6, "NXM_OF_TCP_DST[]"),
         };
-        return Inv($"learn(table=SessionAffinity,hard_timeout={port.AffinitySeconds},priority=200,delete_learned,cookie=0x{cookie:x},eth_type=0x800,nw_proto={number},")
+        return Inv($"learn(table=SessionAffinity,hard_timeout={Math.Min(port.AffinitySeconds, MaxAffinityTimeout)},priority=200,delete_learned,cookie=0x{cookie:x},eth_type=0x800,nw_proto={number},")
             + $"{dst},NXM_OF_IP_DST[],NXM_OF_IP_SRC[],load:NXM_NX_REG4[0..15]->NXM_NX_REG4[0..15],load:NXM_NX_REG4[26]->NXM_NX_REG4[26],"
             + $"load:NXM_NX_REG3[]->NXM_NX_REG3[],load:0x2->NXM_NX_REG4[16..18],load:0x1->NXM_NX_REG0[9]{(external ? ",load:0x1->NXM_NX_REG4[21]" : "")}),"
             + "set_field:0x20000/0x70000->reg4,goto_table:EndpointDNAT";
