@@ -134,4 +134,28 @@ public sealed class CompileAntrea2FreshClusterTests : IDisposable
         Assert.Equal(2, learns.Count);   // the ClusterIP's and the NodePort's
         Assert.All(learns, l => Assert.Contains("learn(table=SessionAffinity,hard_timeout=65535,", l, StringComparison.Ordinal));
     }
+
+    [Fact]
+    public void A_host_network_endpoint_is_local_on_its_node_and_not_remote_anywhere()
+    {
+        string manifests = _fixture.Write("app-host.yaml", CompileFixtures.Manifests.Replace("  externalTrafficPolicy: Local\n", "", StringComparison.Ordinal) + """
+
+            ---
+            apiVersion: v1
+            kind: Pod
+            metadata: { name: node-agent, labels: { app: agent } }
+            spec: { nodeName: node-b, hostNetwork: true, containers: [ { name: a, image: agent } ] }
+            ---
+            apiVersion: v1
+            kind: Service
+            metadata: { name: agent }
+            spec: { selector: { app: agent }, ports: [ { port: 9100 } ] }
+            """);
+        var compiled = ClusterCompiler.Compile(_fixture.ClusterPath, [manifests], CompilePipeline.Antrea2);
+        const string hairpin = "table=SNATMark, priority=190,ct_state=+new+trk,ip,nw_src=192.168.50.12,nw_dst=192.168.50.12 actions=";
+        Assert.Contains(hairpin, compiled.Files["node-b.flows"], StringComparison.Ordinal);
+        Assert.DoesNotContain(hairpin, compiled.Files["node-a.flows"], StringComparison.Ordinal);
+        // A node's address is never RemoteEndpointRegMark'ed (AntreaProxy's nodeIPChecker), not even on the other node.
+        Assert.Contains("group_id=5,type=select,bucket=bucket_id:0,weight:100,actions=set_field:0xc0a8320c->reg3,set_field:0x238c/0xffff->reg4,resubmit(,EndpointDNAT)\n", compiled.Files["node-a.groups"], StringComparison.Ordinal);
+    }
 }

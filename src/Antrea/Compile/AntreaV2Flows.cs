@@ -25,7 +25,7 @@ namespace Datapath.Antrea.Compile;
 //     group (AntreaV2Groups numbers them), on the NodePort too (ToNodePortAddressRegMark, reg4[19]), ClientIP
 //     affinity's learn flow at priority 190 (the cookie carries the group id; its hard_timeout at most 65535 s);
 //   - per endpoint of any Service (InstallEndpointFlows): the DNAT flow matching reg3 (its IP) and reg4[0..15] (its
-//     port), and for a local pod endpoint the hairpin SNAT mark;
+//     port), and for a local endpoint (a local pod, or the node itself for hostNetwork) the hairpin SNAT mark;
 //   - Egress (egressInitFlows): no SNAT for traffic to the node, the Service CIDR or a peer node;
 //   - NetworkPolicy (networkPolicyInitFlows with the PacketIn meters): established and related traffic past the
 //     rule tables, the packet-in Output flows through meter 256; the cluster's NetworkPolicies (AntreaV2PolicyFlows).
@@ -209,12 +209,13 @@ public static class AntreaV2Flows
             }
         }
 
-        // InstallEndpointFlows: one DNAT flow per endpoint (address, port, protocol), a hairpin mark per local pod endpoint.
+        // InstallEndpointFlows: one DNAT flow per endpoint (address, port, protocol), a hairpin mark per local endpoint.
         var endpoints = ports.SelectMany(p => p.Endpoints.Select(e => (Endpoint: AntreaV2Endpoint.Parse(e), Protocol: p.IptablesProtocol))).Distinct().ToList();
         foreach (var (e, proto) in endpoints)
             f.Add(S, "EndpointDNAT", 200, Inv($"{proto},reg3=0x{e.Address:x},reg4=0x{0x20000 | e.Port:x}/0x7ffff"),
                 Inv($"ct(commit,table=AntreaPolicyEgressRule,zone={zone},nat(dst={e.Ip}:{e.Port}),exec(set_field:0x10/0x10->ct_mark))"));
-        var local = node.Pods.Select(p => p.Ip).ToHashSet(StringComparer.Ordinal);
+        // IsLocal: the endpoint runs on this node, a pod's or (hostNetwork) the node's own address.
+        var local = node.Pods.Select(p => p.Ip).Append(node.NodeIp).ToHashSet(StringComparer.Ordinal);
         foreach (string ip in endpoints.Select(e => e.Endpoint.Ip).Where(local.Contains).Distinct(StringComparer.Ordinal))
             f.Add(S, "SNATMark", 190, $"ct_state=+new+trk,ip,nw_src={ip},nw_dst={ip}", hairpinCommit);
     }
