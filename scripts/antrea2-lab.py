@@ -300,17 +300,6 @@ def iptables(node):
     gw_name = node["gw"][0]
     return f"""# iptables-save on {node['name']}: the chains Antrea 2.x's route client writes (pkg/agent/route/route_linux.go,
 # syncIPTables and restoreIptablesData) with antreaProxy.proxyAll on, encap GENEVE, no kube-proxy, no Egress IPs.
-*raw
-:PREROUTING ACCEPT [0:0]
-:OUTPUT ACCEPT [0:0]
-:ANTREA-OUTPUT - [0:0]
-:ANTREA-PREROUTING - [0:0]
--A PREROUTING -m comment --comment "Antrea: jump to Antrea prerouting rules" -j ANTREA-PREROUTING
--A OUTPUT -m comment --comment "Antrea: jump to Antrea output rules" -j ANTREA-OUTPUT
-# Antrea also writes five NOTRACK rules here (`-j CT --notrack`: GENEVE UDP 6081 to and from LOCAL addresses, and
-# traffic to and from the ANTREA-EXTERNAL-IP set). This datapath's netfilter has no CT target yet; none of them
-# changes a packet of this lab (the bridge's tunnel frames do not pass the host stack, the set is empty).
-COMMIT
 *mangle
 :PREROUTING ACCEPT [0:0]
 :INPUT ACCEPT [0:0]
@@ -322,6 +311,17 @@ COMMIT
 -A PREROUTING -m comment --comment "Antrea: jump to Antrea prerouting rules" -j ANTREA-PREROUTING
 -A OUTPUT -m comment --comment "Antrea: jump to Antrea output rules" -j ANTREA-OUTPUT
 -A ANTREA-OUTPUT -o {gw_name} -m comment --comment "Antrea: mark LOCAL output packets" -m addrtype --src-type LOCAL -j MARK --set-xmark 0x80000000/0x80000000
+COMMIT
+*raw
+:PREROUTING ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+:ANTREA-OUTPUT - [0:0]
+:ANTREA-PREROUTING - [0:0]
+-A PREROUTING -m comment --comment "Antrea: jump to Antrea prerouting rules" -j ANTREA-PREROUTING
+-A OUTPUT -m comment --comment "Antrea: jump to Antrea output rules" -j ANTREA-OUTPUT
+# Antrea also writes five NOTRACK rules here (`-j CT --notrack`: GENEVE UDP 6081 to and from LOCAL addresses, and
+# traffic to and from the ANTREA-EXTERNAL-IP set). This datapath's netfilter has no CT target yet; none of them
+# changes a packet of this lab (the bridge's tunnel frames do not pass the host stack, the set is empty).
 COMMIT
 *filter
 :INPUT ACCEPT [0:0]
@@ -348,7 +348,7 @@ COMMIT
 -A OUTPUT -m comment --comment "Antrea: jump to Antrea output rules" -j ANTREA-OUTPUT
 -A POSTROUTING -m comment --comment "Antrea: jump to Antrea postrouting rules" -j ANTREA-POSTROUTING
 -A ANTREA-OUTPUT -m comment --comment "Antrea: DNAT local to NodePort packets" -m set --match-set ANTREA-NODEPORT-IP dst,dst -j DNAT --to-destination {VIRTUAL_NODEPORT_IP}
--A ANTREA-POSTROUTING -s {node['cidr']} -m comment --comment "Antrea: masquerade Pod to external packets" -m set ! --match-set ANTREA-POD-IP dst ! -o {gw_name} -j MASQUERADE
+-A ANTREA-POSTROUTING -s {node['cidr']} ! -o {gw_name} -m comment --comment "Antrea: masquerade Pod to external packets" -m set ! --match-set ANTREA-POD-IP dst -j MASQUERADE
 -A ANTREA-POSTROUTING -o {gw_name} -m comment --comment "Antrea: masquerade LOCAL traffic" -m addrtype ! --src-type LOCAL --limit-iface-out -m addrtype --src-type LOCAL -j MASQUERADE --random-fully
 -A ANTREA-POSTROUTING -s {VIRTUAL_SVC_IP}/32 -m comment --comment "Antrea: masquerade OVS virtual source IP" -j MASQUERADE
 -A ANTREA-PREROUTING -m comment --comment "Antrea: DNAT external to NodePort packets" -m set --match-set ANTREA-NODEPORT-IP dst,dst -j DNAT --to-destination {VIRTUAL_NODEPORT_IP}

@@ -67,7 +67,7 @@ public sealed class CompileFreshClusterTests : IDisposable
         var backends = new HashSet<string>(StringComparer.Ordinal);
         for (int i = 0; i < 30; i++)
         {
-            var sink = new Sink();
+            var sink = new CompileJourneySink();
             journey.Inject("node-a", client.Port, Syn(client, Ipv4Address.Parse("10.96.0.2"), 80, (ushort)(30000 + i)), sink, 1000 + i);
             journey.Settle(sink);
             backends.UnionWith(sink.Syns.Select(s => s.Where));
@@ -82,21 +82,10 @@ public sealed class CompileFreshClusterTests : IDisposable
     public void A_local_NodePort_reaches_the_node_s_own_backends_with_the_client_s_address(string nodeName, string[] local)
     {
         using var journey = ScenarioHosts.BuildJourney(_scenario, JourneyScope.Cluster, seed: 9);
-        var node = journey.GetNode(nodeName);
-        var uplink = node.Host!.Interfaces.Single(i => i.Name == "eth0");
-        var model = Node(nodeName);
         var reached = new Dictionary<string, int>(StringComparer.Ordinal);
-        for (int i = 0; i < 40; i++)
+        foreach (var (where, src, client) in CompileJourneySink.NodePortFromOutside(journey, Node(nodeName), 30000, 40))
         {
-            var sink = new Sink();
-            // Each connection from its own client address: affinity must not hide the balancing.
-            var syn = PacketBuilder.Tcp(MacAddress.Parse("02:00:00:00:00:99"), MacAddress.Parse(model.NodeMac), new Ipv4Address(0xc0a832c8u + (uint)i),
-                Ipv4Address.Parse(model.NodeIp), 5555, 30000, TcpFlags.Syn);
-            journey.RunHost(node, uplink, syn, sink, 1000 + i);
-            journey.Settle(sink);
-            Assert.True(sink.Syns.Count() == 1, $"exits {string.Join(", ", sink.Exits.Select(e => e.Where))}; drops {string.Join(", ", sink.Drops)}");
-            var (where, src) = sink.Syns.Single();
-            Assert.Equal(new Ipv4Address(0xc0a832c8u + (uint)i), src);
+            Assert.Equal(client, src);
             reached[where] = reached.GetValueOrDefault(where) + 1;
         }
         Assert.Equal(local.Select(p => $"{nodeName}/{Pod(p).Port}").Order(StringComparer.Ordinal), reached.Keys.Order(StringComparer.Ordinal));
@@ -107,14 +96,14 @@ public sealed class CompileFreshClusterTests : IDisposable
     {
         using var journey = ScenarioHosts.BuildJourney(_scenario, JourneyScope.Cluster, seed: 1);
         var client = Pod("client");
-        var sink = new Sink();
+        var sink = new CompileJourneySink();
         journey.Inject("node-a", client.Port, Syn(client, Ipv4Address.Parse("10.96.0.4"), 81, 40000), sink, 1000);
         journey.Settle(sink);
         // kube-proxy's REJECT: an ICMP port unreachable (type 3, code 3) back to the client's port.
         Assert.Contains(sink.Exits, e => e.Where == $"node-a/{client.Port}" && e.Frame.Length > 37 && e.Frame[23] == 1 && e.Frame[34] == 3 && e.Frame[35] == 3);
 
         // upstream-dns has no selector: its Endpoints object's address is where the query goes, out of the uplink.
-        sink = new Sink();
+        sink = new CompileJourneySink();
         journey.Inject("node-a", client.Port, PacketBuilder.Udp(MacAddress.Parse(client.Mac), MacAddress.Parse(Node("node-a").Gateway!.Mac!),
             Ipv4Address.Parse(client.Ip), Ipv4Address.Parse("10.96.0.3"), 33333, 53, new byte[12]), sink, 2000);
         journey.Settle(sink);
@@ -125,28 +114,4 @@ public sealed class CompileFreshClusterTests : IDisposable
     private byte[] Syn(PodModel from, Ipv4Address to, ushort port, ushort sport)
         => PacketBuilder.Tcp(MacAddress.Parse(from.Mac), MacAddress.Parse(_scenario.Model.Nodes.Single(n => n.Pods.Contains(from)).Gateway!.Mac!),
             Ipv4Address.Parse(from.Ip), to, sport, port, TcpFlags.Syn);
-
-    private sealed class Sink : IJourneySink
-    {
-        public List<(string Where, byte[] Frame)> Exits { get; } = [];
-
-        // The TCP SYNs that left on a pod's port, with their source address.
-        public IEnumerable<(string Where, Ipv4Address Source)> Syns => Exits
-            .Where(e => e.Frame.Length >= 54 && e.Frame[12] == 8 && e.Frame[13] == 0 && e.Frame[23] == 6 && (e.Frame[14 + ((e.Frame[14] & 15) * 4) + 13] & 0x12) == 2)
-            .Select(e => (e.Where, Ipv4Address.Read(e.Frame.AsSpan(26))));
-
-        public void Output(in JourneyExit exit, ReadOnlySpan<byte> frame) => Exits.Add((exit.ToString(), frame.ToArray()));
-
-        public void Transit(in JourneyExit via, ReadOnlySpan<byte> frame)
-        {
-        }
-
-        public void Deliver(JourneyNode node, ReadOnlySpan<byte> frame)
-        {
-        }
-
-        public List<string> Drops { get; } = [];
-
-        public void Drop(in JourneyDrop drop) => Drops.Add(drop.ToString());
-    }
 }

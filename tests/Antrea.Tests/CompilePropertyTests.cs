@@ -10,18 +10,18 @@ namespace Datapath.Antrea.Tests;
 /// characters deleted, doubled or replaced, values emptied, lines deleted, doubled or swapped) in the fresh cluster's
 /// cluster.yaml or manifests. The contract: the compile succeeds and what it writes loads as a scenario, or it is
 /// refused with an <see cref="InputException"/> naming one of its inputs at a line it has — never another exception,
-/// never an error in the scenario it wrote.
+/// never an error in the scenario it wrote, for either pipeline.
 /// </summary>
 public sealed class CompilePropertyTests
 {
-    private sealed record Case(bool Cluster, ScenarioTextPropertyTests.Edit[] Edits)
+    private sealed record Case(bool Cluster, CompilePipeline Pipeline, ScenarioTextPropertyTests.Edit[] Edits)
     {
-        public override string ToString() => $"{(Cluster ? "cluster.yaml" : "app.yaml")}: {string.Join(", ", Edits.Select(e => e.ToString()))}";
+        public override string ToString() => $"{(Cluster ? "cluster.yaml" : "app.yaml")} ({Pipeline}): {string.Join(", ", Edits.Select(e => e.ToString()))}";
     }
 
     private static readonly Gen<Case> ACase =
-        Gen.Select(Gen.Bool, Gen.Select(Gen.Int[0, 6], Gen.Double[0, 0.999], Gen.Int[0, 1000], (k, w, p) => new ScenarioTextPropertyTests.Edit(k, w, p)).Array[1, 3],
-            (cluster, edits) => new Case(cluster, edits));
+        Gen.Select(Gen.Bool, Gen.Bool, Gen.Select(Gen.Int[0, 6], Gen.Double[0, 0.999], Gen.Int[0, 1000], (k, w, p) => new ScenarioTextPropertyTests.Edit(k, w, p)).Array[1, 3],
+            (cluster, v2, edits) => new Case(cluster, v2 ? CompilePipeline.Antrea2 : CompilePipeline.AntreaV010, edits));
 
     [Fact]
     [Trait("Category", PropertyRun.Trait)]
@@ -30,12 +30,14 @@ public sealed class CompilePropertyTests
         PropertyRun.Check(nameof(Edited_inputs_compile_to_a_scenario_that_loads_or_are_refused_at_a_line_of_the_edited_file), ACase, c =>
         {
             using var fixture = new CompileFixtures();
+            if (c.Pipeline == CompilePipeline.Antrea2) // the antrea-2 compile refuses externalTrafficPolicy Local: edit a manifest it takes
+                File.WriteAllText(fixture.ManifestsPath, CompileFixtures.Manifests.Replace("  externalTrafficPolicy: Local\n", "", StringComparison.Ordinal));
             string path = c.Cluster ? fixture.ClusterPath : fixture.ManifestsPath;
             string text = c.Edits.Aggregate(File.ReadAllText(path), ScenarioTextPropertyTests.ApplyOne);
             File.WriteAllText(path, text);
             try
             {
-                var compiled = ClusterCompiler.Compile(fixture.ClusterPath, [fixture.ManifestsPath]);
+                var compiled = ClusterCompiler.Compile(fixture.ClusterPath, [fixture.ManifestsPath], c.Pipeline);
                 ScenarioWriter.WriteDirectory(fixture.Out, compiled.Model, compiled.Files);
                 AntreaScenario.Load(fixture.Out);
             }

@@ -137,10 +137,10 @@ public static class AntreaV010Flows
         return new Ipv4Address(net.Value + 1).ToString();
     }
 
-    private static bool Selects(Dictionary<string, string> selector, PodModel pod, string ns, string podNamespace)
+    internal static bool Selects(Dictionary<string, string> selector, PodModel pod, string ns, string podNamespace)
         => ns == podNamespace && selector.All(kv => pod.Labels.TryGetValue(kv.Key, out var v) && v == kv.Value);
 
-    private static string NamespaceOf(PodModel p) => p.Pod.Contains('/', StringComparison.Ordinal) ? p.Pod[..p.Pod.IndexOf('/', StringComparison.Ordinal)] : "default";
+    internal static string NamespaceOf(PodModel p) => p.Pod.Contains('/', StringComparison.Ordinal) ? p.Pod[..p.Pod.IndexOf('/', StringComparison.Ordinal)] : "default";
 
     private static void PolicyFlows(ScenarioModel cluster, NodeModel node, IReadOnlyList<KubeNetworkPolicy> policies, List<string> egress, List<string> ingress)
     {

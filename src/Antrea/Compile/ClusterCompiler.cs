@@ -10,9 +10,13 @@ namespace Datapath.Antrea.Compile;
 // ===========
 //
 // cluster.yaml's nodes (and what it already holds: pods, services) plus Kubernetes objects become a scenario the
-// rest of the tool loads: each node's Antrea v0.10 flows (AntreaV010Flows), its iptables as kube-proxy 1.18 and the
-// Antrea agent leave them (KubeProxyIptables, AntreaV010Iptables), the ANTREA-POD-IP ipset, and cluster.yaml written
-// back with every pod, port and service. The manifests are applied to cluster.yaml as `kubectl apply` to a running
+// rest of the tool loads, for one of two pipelines (CompilePipeline). Antrea v0.10: each node's flows
+// (AntreaV010Flows), its iptables as kube-proxy 1.18 and the Antrea agent leave them (KubeProxyIptables,
+// AntreaV010Iptables) and the ANTREA-POD-IP ipset. Antrea 2.x with AntreaProxy's proxyAll: each node's flows
+// (AntreaV2Flows, AntreaV2PolicyFlows), Service groups (AntreaV2Groups), PacketIn meters (AntreaV2Meters), ANTREA-*
+// iptables (AntreaV2Iptables) and ipsets (AntreaV2IpSets), its routes to the service CIDR and the virtual NodePort
+// IP through the virtual Service IP, and no externalTrafficPolicy Local (refused: its local-endpoint groups are not
+// written). Both: cluster.yaml written back with every pod, port and service, its tables: set to the pipeline's. The manifests are applied to cluster.yaml as `kubectl apply` to a running
 // cluster: an object that cluster.yaml already has keeps what the cluster gave it (a pod its address, ofport and
 // MACs, a Service its clusterIP and nodePorts) and takes the manifest's labels, selector and ports; a new one is
 // given what the cluster would give it.
@@ -51,7 +55,7 @@ public static class ClusterCompiler
     /// given). The manifests' text goes into the scenario as manifests.yaml, each file after a comment naming it.
     /// </summary>
     /// <exception cref="InputException">A file is missing or wrong, or the compile refuses something (located).</exception>
-    public static CompiledScenario Compile(string clusterYamlPath, IReadOnlyList<string> manifestPaths)
+    public static CompiledScenario Compile(string clusterYamlPath, IReadOnlyList<string> manifestPaths, CompilePipeline pipeline = CompilePipeline.AntreaV010)
     {
         ArgumentNullException.ThrowIfNull(clusterYamlPath);
         ArgumentNullException.ThrowIfNull(manifestPaths);
@@ -66,7 +70,7 @@ public static class ClusterCompiler
             manifests.Read(text, path);
             texts.Append(texts.Length == 0 ? "" : "---\n").Append("# ").Append(Path.GetFileName(path)).Append('\n').Append(text.TrimEnd('\n')).Append('\n');
         }
-        var compiled = Compile(yaml, cluster, manifests);
+        var compiled = Compile(yaml, cluster, manifests, pipeline);
         if (texts.Length == 0)
             return compiled;
         var files = new Dictionary<string, string>(compiled.Files, StringComparer.Ordinal) { ["manifests.yaml"] = texts.ToString() };
@@ -84,7 +88,7 @@ public static class ClusterCompiler
 
     /// <summary>Compiles <paramref name="cluster"/> (read from <paramref name="clusterYaml"/> as a compile's input) with <paramref name="manifests"/>.</summary>
     /// <exception cref="InputException">Something the cluster or the API server would refuse, at its key.</exception>
-    public static CompiledScenario Compile(YamlInput clusterYaml, ScenarioModel cluster, KubeManifests manifests)
+    public static CompiledScenario Compile(YamlInput clusterYaml, ScenarioModel cluster, KubeManifests manifests, CompilePipeline pipeline = CompilePipeline.AntreaV010)
     {
         ArgumentNullException.ThrowIfNull(clusterYaml);
         ArgumentNullException.ThrowIfNull(cluster);
@@ -93,27 +97,34 @@ public static class ClusterCompiler
         var notes = new List<string>(manifests.Skipped);
         var c = cluster.Cluster;
         if (c.IsCalico)
-            throw at.At("cluster.cni", "cni: calico: the compile writes Antrea v0.10's pipeline (OVS flows), not Calico's", "drop 'cni: calico'");
+            throw at.At("cluster.cni", $"cni: calico: the compile writes Antrea {(pipeline == CompilePipeline.Antrea2 ? "2.x" : "v0.10")}'s pipeline (OVS flows), not Calico's", "drop 'cni: calico'");
         string podCidr = c.PodCidr ?? throw at.At("cluster", "cluster: podCIDR is required to compile (kube-proxy's --cluster-cidr; nodes' pod CIDRs come from it)", "podCIDR: 10.222.0.0/16");
         string serviceCidr = c.ServiceCidr ?? throw at.At("cluster", "cluster: serviceCIDR is required to compile (table 40 sends it to kube-proxy; clusterIPs come from it)", "serviceCIDR: 10.96.0.0/12");
         c.GlobalVirtualMac ??= DefaultVirtualMac;
+        if (pipeline == CompilePipeline.Antrea2 && manifests.Services.FirstOrDefault(s => s.ExternalLocal) is { } localOnly)
+            throw localOnly.Source!.At("spec.externalTrafficPolicy", $"service {localOnly.Key}: externalTrafficPolicy Local: the antrea-2 compile writes AntreaProxy's cluster-wide groups only, not the local-endpoint group and short-circuit flows Local needs",
+                "drop externalTrafficPolicy (Cluster), or compile with --pipeline antrea-v0.10");
 
         bool anyFlows = cluster.Nodes.Any(n => n.Flows is not null);
         var bridges = cluster.Nodes.Where(n => !anyFlows || n.Flows is not null).ToList();
         for (int i = 0; i < cluster.Nodes.Count; i++)
         {
             if (bridges.Contains(cluster.Nodes[i]))
-                PrepareNode(cluster, cluster.Nodes[i], i, CidrBlock.Parse(podCidr), at);
+                PrepareNode(cluster, cluster.Nodes[i], i, CidrBlock.Parse(podCidr), at, pipeline);
         }
         foreach (var n in bridges)
         {
             if (!n.Routes.Any(r => r.StartsWith("default ", StringComparison.Ordinal)))
                 notes.Add($"node {n.Name} has no default route in cluster.yaml: from its host, addresses outside the pod CIDRs have no route (a Service's REJECT and node-IP endpoints need one); add its `ip route` lines as routes:");
             AddRoutesAndNeighbors(cluster, n);
+            if (pipeline == CompilePipeline.Antrea2)
+                AddProxyAllRoutes(cluster, n, serviceCidr);
         }
 
         PlacePods(cluster, bridges, manifests, at, notes);
         var ports = PlaceServices(cluster, manifests, CidrBlock.Parse(serviceCidr), notes);
+        if (pipeline == CompilePipeline.Antrea2)
+            return new CompiledScenario(cluster, Antrea2Files(cluster, bridges, manifests, ports), notes) { Ports = ports };
 
         var files = new Dictionary<string, string>(StringComparer.Ordinal);
         const string ipsets = "ipsets.save";
@@ -136,7 +147,7 @@ public static class ClusterCompiler
 
     // ---- nodes
 
-    private static void PrepareNode(ScenarioModel cluster, NodeModel n, int index, CidrBlock clusterPods, KubeSource at)
+    private static void PrepareNode(ScenarioModel cluster, NodeModel n, int index, CidrBlock clusterPods, KubeSource at, CompilePipeline pipeline)
     {
         if (n.NodeMac.Length == 0)
             n.NodeMac = Mac("node/" + n.Name);
@@ -176,9 +187,48 @@ public static class ClusterCompiler
             n.Tunnel.OfPort = 1;
         n.Flows = n.Name + ".flows";
         n.Iptables = n.Name + ".iptables";
-        n.Groups = null;
-        n.Meters = null;
-        n.Tables ??= [.. AntreaTables.NameSets["antrea-v0.10"]];
+        bool v2 = pipeline == CompilePipeline.Antrea2;
+        n.Groups = v2 ? n.Name + ".groups" : null;
+        n.Meters = v2 ? n.Name + ".meters" : null;
+        n.Ipsets = v2 ? n.Name + ".ipsets" : null;
+        n.Tables = [.. AntreaTables.NameSets[v2 ? "antrea-2" : "antrea-v0.10"]];
+    }
+
+    // AntreaProxy's routes with proxyAll: the Service CIDR and the virtual NodePort DNAT IP through the virtual Service
+    // IP, that address on the gateway, and its permanent neighbour (the global virtual MAC), each unless cluster.yaml has it.
+    private static void AddProxyAllRoutes(ScenarioModel cluster, NodeModel n, string serviceCidr)
+    {
+        string gw = n.Gateway!.Name!;
+        const string virtualIp = AntreaV2Flows.VirtualServiceIp;
+        foreach (var (dst, route) in new[]
+        {
+            (serviceCidr, $"{serviceCidr} via {virtualIp} dev {gw}"),
+            (AntreaV2Flows.VirtualNodePortDnatIp, $"{AntreaV2Flows.VirtualNodePortDnatIp} via {virtualIp} dev {gw}"),
+            (virtualIp, $"{virtualIp} dev {gw} scope link"),
+        })
+        {
+            if (!n.Routes.Any(r => r.Split(' ', 2)[0] == dst))
+                n.Routes.Add(route);
+        }
+        if (!n.Neighbors.Any(x => x.Ip == virtualIp))
+            n.Neighbors.Insert(0, new NeighborModel { Ip = virtualIp, Mac = cluster.Cluster.GlobalVirtualMac!, Dev = gw });
+    }
+
+    // The Antrea 2.x scenario's files: per node its flows, groups, meters, iptables and ipsets. AntreaProxy skips a
+    // headless Service (clusterIP None): it gets no group, and the next Service's group takes its number.
+    private static Dictionary<string, string> Antrea2Files(ScenarioModel cluster, List<NodeModel> bridges, KubeManifests manifests, List<KubeServicePort> allPorts)
+    {
+        var ports = allPorts.Where(p => p.ClusterIp != "None").ToList();
+        var files = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var n in bridges)
+        {
+            files[n.Flows!] = AntreaV2Flows.For(cluster, n, ports, manifests.Policies);
+            files[n.Groups!] = AntreaV2Groups.For(cluster, n, ports);
+            files[n.Meters!] = AntreaV2Meters.Text();
+            files[n.Iptables!] = AntreaV2Iptables.For(n);
+            files[n.Ipsets!] = AntreaV2IpSets.For(cluster, n, ports);
+        }
+        return files;
     }
 
     private static void AddRoutesAndNeighbors(ScenarioModel cluster, NodeModel n)

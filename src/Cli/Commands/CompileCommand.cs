@@ -7,9 +7,11 @@ using Datapath.Packets;
 namespace Datapath.Cli.Commands;
 
 /// <summary>
-/// `datapath compile MANIFESTS.yaml... --cluster cluster.yaml --out DIR`: Kubernetes objects (Pods, Services,
-/// Endpoints, EndpointSlices, NetworkPolicies) applied to cluster.yaml's nodes become a scenario directory (cluster.yaml
-/// with every pod, port and service, each node's Antrea v0.10 flows, kube-proxy's and Antrea's iptables, the ipset),
+/// `datapath compile MANIFESTS.yaml... --cluster cluster.yaml --out DIR [--pipeline antrea-v0.10|antrea-2]`: Kubernetes
+/// objects (Pods, Services, Endpoints, EndpointSlices, NetworkPolicies) applied to cluster.yaml's nodes become a scenario
+/// directory: cluster.yaml with every pod, port and service, and per node either Antrea v0.10's flows with kube-proxy's
+/// and Antrea's iptables and the ipset (antrea-v0.10, the default), or Antrea 2.x's flows, Service groups, PacketIn
+/// meters, ANTREA-* iptables and ipsets (antrea-2: AntreaProxy with proxyAll, no kube-proxy),
 /// which every scenario command then loads with <c>--scenario DIR</c>. The directory is loaded before the command
 /// ends, so what it wrote is what `demo`, `trace`, `replay` and `dump-flows --strict` accept (ClusterCompiler's essay
 /// says what the compile decides; docs/compile.md is the user's account).
@@ -27,10 +29,17 @@ internal sealed class CompileCommand : ICliCommand
         };
         var cluster = new Option<string>("--cluster") { HelpName = "cluster.yaml", Description = "The cluster's nodes (a cluster.yaml: its nodes, and the pods and services it already has)", Required = true };
         var output = new Option<string>("--out") { HelpName = "DIR", Description = "The scenario directory to write (created; its files are replaced)", Required = true };
-        var quiet = new Option<bool>("--quiet") { Description = "Do not list what the compile allocated (pods' addresses and ports, clusterIPs, NodePorts)" };
-        var command = new Command("compile", "Compile Kubernetes manifests and cluster.yaml's nodes into a scenario: Antrea v0.10 flows and kube-proxy iptables per node")
+        var pipeline = new Option<string>("--pipeline")
         {
-            manifests, cluster, output, quiet,
+            HelpName = "PIPELINE",
+            Description = "The Antrea pipeline to write: antrea-v0.10 (the seed lab's, with kube-proxy's iptables; the default) or antrea-2 (the --lab antrea-2 lab's: AntreaProxy with proxyAll, groups, meters, Antrea's own iptables)",
+            DefaultValueFactory = _ => "antrea-v0.10",
+        };
+        pipeline.AcceptOnlyFromAmong(s_pipelines.Keys.ToArray());
+        var quiet = new Option<bool>("--quiet") { Description = "Do not list what the compile allocated (pods' addresses and ports, clusterIPs, NodePorts)" };
+        var command = new Command("compile", "Compile Kubernetes manifests and cluster.yaml's nodes into a scenario: per node Antrea v0.10 flows and kube-proxy iptables, or Antrea 2.x's flows, groups, meters and iptables (--pipeline antrea-2)")
+        {
+            manifests, cluster, output, pipeline, quiet,
         };
         command.SetAction(parse =>
         {
@@ -38,10 +47,11 @@ internal sealed class CompileCommand : ICliCommand
             var stderr = parse.InvocationConfiguration.Error;
             string clusterPath = parse.GetValue(cluster)!;
             string dir = parse.GetValue(output)!;
+            var target = s_pipelines[parse.GetValue(pipeline)!];
             CompiledScenario compiled;
             try
             {
-                compiled = ClusterCompiler.Compile(clusterPath, parse.GetValue(manifests) ?? []);
+                compiled = ClusterCompiler.Compile(clusterPath, parse.GetValue(manifests) ?? [], target);
             }
             catch (InputException e)
             {
@@ -58,7 +68,9 @@ internal sealed class CompileCommand : ICliCommand
             {
                 written = ScenarioWriter.WriteDirectory(dir, compiled.Model, compiled.Files,
                     [$"written by datapath compile from {Path.GetFileName(clusterPath)}{string.Concat((parse.GetValue(manifests) ?? []).Select(m => " and " + Path.GetFileName(m)))}:",
-                     "Antrea v0.10's flows and kube-proxy's (Kubernetes 1.18) iptables per node; load it with --scenario DIR"]);
+                     target == CompilePipeline.Antrea2
+                        ? "Antrea 2.x's flows, groups, meters, iptables and ipsets per node (AntreaProxy with proxyAll); load it with --scenario DIR"
+                        : "Antrea v0.10's flows and kube-proxy's (Kubernetes 1.18) iptables per node; load it with --scenario DIR"]);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
@@ -93,4 +105,11 @@ internal sealed class CompileCommand : ICliCommand
         });
         return command;
     }
+
+    // --pipeline's values.
+    private static readonly Dictionary<string, CompilePipeline> s_pipelines = new(StringComparer.Ordinal)
+    {
+        ["antrea-v0.10"] = CompilePipeline.AntreaV010,
+        ["antrea-2"] = CompilePipeline.Antrea2,
+    };
 }

@@ -61,7 +61,7 @@ public sealed class CompileCommandTests : IDisposable
     }
 
     // Each phase's verdict: where its frames left, what dropped them (node, table, reason), which hosts took them.
-    private static List<string> DemoVerdicts(string[] scenario)
+    internal static List<string> DemoVerdicts(string[] scenario)
     {
         var (code, json, err) = Run(["demo", "--json", .. scenario]);
         Assert.True(code == 0, err);
@@ -78,21 +78,11 @@ public sealed class CompileCommandTests : IDisposable
     private static IEnumerable<string> Outputs(JsonElement verdict)
         => verdict.GetProperty("outputs").EnumerateArray().Select(o => $"{o.GetProperty("node").GetString()}/{o.GetProperty("port").GetString()}");
 
-    private const string Backend3 = """
-        ---
-        apiVersion: v1
-        kind: Pod
-        metadata: { name: backend3, labels: { role: backend } }
-        spec:
-          containers: [ { image: dumlutimuralp/networktest, name: backend3 } ]
-          nodeName: worker2
-        """;
-
     [Fact]
     public void A_third_backend_is_one_yaml_edit_and_3000_connections_spread_over_three_backends()
     {
         string manifests = Path.Combine(_dir, "manifests.yaml");
-        File.WriteAllText(manifests, File.ReadAllText(Path.Combine(SeedDir, "manifests.yaml")) + Backend3 + "\n");
+        File.WriteAllText(manifests, File.ReadAllText(Path.Combine(SeedDir, "manifests.yaml")) + BackendSpread.Backend3 + "\n");
         string dir = CompileSeed(manifests);
         var model = AntreaScenario.Load(dir).Model;
         var backend3 = model.Nodes.Single(n => n.Name == "worker2").Pods.Single(p => p.Pod == "default/backend3");
@@ -103,44 +93,9 @@ public sealed class CompileCommandTests : IDisposable
 
         // The frontend opens 3,000 connections to backendsvc's ClusterIP, one SYN each, 1 ms apart.
         const int Connections = 3000;
-        string capture = Path.Combine(_dir, "syns.pcapng");
-        using (var w = PcapngWriter.Create(capture))
-        {
-            int frontend = w.AddInterface("worker1/frontend-a3ba2f");
-            for (int i = 0; i < Connections; i++)
-                w.WriteFrame(frontend, PacketBuilder.Tcp(MacAddress.Parse("be:2c:bf:e4:ec:c5"), MacAddress.Parse("4e:99:08:c1:53:be"),
-                    Ipv4Address.Parse("10.222.1.48"), Ipv4Address.Parse("10.104.65.133"), (ushort)(20000 + i), 80, TcpFlags.Syn, seq: (uint)i), 1_000_000_000L + i * 1_000_000L);
-        }
-        string replayed = Path.Combine(_dir, "replayed");
-        var (code, _, err) = Run("replay", "--scenario", dir, "--cluster", capture, "--out", replayed);
-        Assert.True(code == 0, err);
-        var counts = new Dictionary<string, int>
-        {
-            ["backend1"] = Syns(Path.Combine(replayed, "worker1", "backend1-bab86f.pcap")),
-            ["backend2"] = Syns(Path.Combine(replayed, "worker2", "backend2-202ff6.pcap")),
-            ["backend3"] = Syns(Path.Combine(replayed, "worker2", backend3.Port + ".pcap")),
-        };
+        var counts = BackendSpread.Replay(dir, _dir, Connections, backend3.Port);
         Assert.Equal(Connections, counts.Values.Sum());
-        // KUBE-SVC: 0.33333333349, then 0.5 of the rest, then the rest: a third each. Two degrees of freedom: p > 0.01 <=> chi-square < 9.2103.
-        double expected = Connections / 3.0;
-        double chi2 = counts.Values.Sum(c => (c - expected) * (c - expected) / expected);
-        Assert.True(chi2 < 9.2103, $"chi-square {chi2:F2} (p <= 0.01): {string.Join(", ", counts.Select(kv => $"{kv.Key}={kv.Value}"))}");
-    }
-
-    // TCP SYNs to port 80 in a pod's capture (its ARP requests aside).
-    private static int Syns(string pcap)
-    {
-        int n = 0;
-        using var reader = PacketFileReader.Open(pcap);
-        while (reader.TryReadNext(out var frame))
-        {
-            var f = frame.Span;
-            if (f.Length < 54 || f[12] != 0x08 || f[13] != 0x00 || f[23] != 6)
-                continue;
-            int l4 = 14 + ((f[14] & 0x0f) * 4);
-            if (((f[l4 + 2] << 8) | f[l4 + 3]) == 80 && (f[l4 + 13] & 0x12) == 0x02)
-                n++;
-        }
-        return n;
+        // KUBE-SVC: 0.33333333349, then 0.5 of the rest, then the rest: a third each.
+        BackendSpread.AssertSpread(counts, new() { ["backend1"] = 1 / 3.0, ["backend2"] = 1 / 3.0, ["backend3"] = 1 / 3.0 });
     }
 }
