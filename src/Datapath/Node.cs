@@ -216,7 +216,7 @@ public sealed class Node : IDisposable
                     continue;
             }
             ReadOnlySpan<byte> inner = frame.Slice(p.InnerOffset, p.InnerLength);
-            FlowKey.Extract(inner, inPort, out p.Key);
+            FlowKey.Extract(inner, inPort, out p.Key, Bridge.VlanLimit);
             if ((p.Key.Layout.Flags & (ParseFlags.Truncated | ParseFlags.Malformed)) != 0)
                 continue;
             if (tunnel)
@@ -357,7 +357,7 @@ public sealed class Node : IDisposable
             fromTunnel = true;
         }
 
-        FlowKey.Extract(ctx.Frame, inPort, out ctx.Key);
+        FlowKey.Extract(ctx.Frame, inPort, out ctx.Key, Bridge.VlanLimit);
         if ((ctx.Key.Layout.Flags & (ParseFlags.Truncated | ParseFlags.Malformed)) != 0)
             return Drop(ctx, port, DropReason.Malformed, DropCounters.NoTable, $"frame is {((ctx.Key.Layout.Flags & ParseFlags.Truncated) != 0 ? "truncated" : "malformed")}");
         if (fromTunnel)
@@ -612,6 +612,8 @@ public sealed class Node : IDisposable
                         break;
                     }
                 case DpKind.PushVlan:
+                    if (a.EvictInnerVlan)
+                        RemoveSecondVlan(ctx);
                     PushVlan(ctx, a.EtherType);
                     break;
                 case DpKind.PopVlan:
@@ -739,6 +741,18 @@ public sealed class Node : IDisposable
         Reparse(ctx);
     }
 
+    // The frame's second tag out, its first kept (TPID and TCI): a push that finds two tags in the flow (EvictInnerVlan).
+    private static void RemoveSecondVlan(XlateContext ctx)
+    {
+        if ((ctx.Applied.Layout.Flags & ParseFlags.DoubleVlan) == 0 || ctx.FrameLength < EthernetHeader.Length + 2 * VlanTag.Length)
+            return;
+        var buf = ctx.Buffer.AsSpan();
+        buf.Slice(ctx.FrameStart, 16).CopyTo(buf.Slice(ctx.FrameStart + 4, 16));
+        ctx.FrameStart += 4;
+        ctx.FrameLength -= 4;
+        Reparse(ctx);
+    }
+
     private static void PopVlan(XlateContext ctx)
     {
         var buf = ctx.Buffer.AsSpan();
@@ -780,7 +794,10 @@ public sealed class Node : IDisposable
         FlowKey.ExtractPacketFields(ctx.Frame, ref ctx.Applied);
     }
 
-    /// <summary>After a header push/pop: the frame's layout and tag changed; everything else is as applied.</summary>
+    /// <summary>
+    /// After a header push/pop: the frame's layout and tag changed; everything else is as applied. Both tags are read
+    /// whatever Bridge.VlanLimit says: they are the flow's after a push (the datapath keeps the L3 offset it had).
+    /// </summary>
     private static void Reparse(XlateContext ctx)
     {
         FlowKey.Extract(ctx.Frame, ctx.Applied.InPort, out var fresh);

@@ -175,14 +175,10 @@ internal sealed partial class Translator
             case ActionKind.SetField:
                 {
                     var sf = (SetFieldAction)action;
-                    if (sf.PushesVlan && (ctx.Key.VlanTci & VlanTag.Cfi) == 0)
+                    if (sf.Destination.Field.Id == FieldId.VlanTci)
                     {
-                        // OVS's xlate of mod_vlan_vid/pcp (push_vlan_if_needed): an untagged packet gets a tag
-                        // with VID and PCP 0 before the write.
-                        if (ctx.TrackConsulted)
-                            ctx.Consulted.VlanTci = 0xffff;
-                        ctx.Emit(DpKind.PushVlan).EtherType = EtherTypes.Vlan;
-                        ctx.Key.VlanTci = VlanTag.Cfi;
+                        WriteVlanTci(ctx, sf, ta);
+                        break;
                     }
                     UInt128 old = ta is null ? default : FieldRegistry.Read(in ctx.Key, sf.Destination.Field);
                     if (ctx.TrackConsulted)
@@ -202,8 +198,11 @@ internal sealed partial class Translator
                         ConsultWrite(ctx, mv.Destination);
                     }
                     UInt128 old = ta is null ? default : FieldRegistry.Read(in ctx.Key, mv.Destination.Field);
+                    ushort vlanBefore = ctx.Key.VlanTci;
                     mv.Execute(ref ctx.Key);
                     ctx.Dirty = true;
+                    if (mv.Destination.Field.Id == FieldId.VlanTci)
+                        CommitVlanPresence(ctx, vlanBefore);
                     if (ta is not null)
                     {
                         ta.Effects.Add(Change(ctx, mv.Destination.Field, old, in ctx.Key));
@@ -239,27 +238,10 @@ internal sealed partial class Translator
                 ctx.RecordDrop(DropReason.ExplicitDrop);
                 break;
             case ActionKind.PushVlan:
-                if (ctx.TrackConsulted)
-                    ctx.Consulted.VlanTci = 0xffff;
-                if ((ctx.Key.VlanTci & 0x1000) != 0)
-                {
-                    ctx.RecordDrop(DropReason.ActionFailed);
-                    ta?.Effects.Add("packet is already tagged: double tagging is not supported");
-                    return false;
-                }
-                ctx.Emit(DpKind.PushVlan).EtherType = ((PushVlanAction)action).EtherType;
-                ctx.Key.VlanTci = 0x1000;
-                ctx.Dirty = true;
+                PushVlan(ctx, ((PushVlanAction)action).EtherType, ta);
                 break;
             case ActionKind.PopVlan:
-                if (ctx.TrackConsulted)
-                    ctx.Consulted.VlanTci = 0xffff;
-                if ((ctx.Key.VlanTci & 0x1000) != 0)
-                {
-                    ctx.Emit(DpKind.PopVlan);
-                    ctx.Key.VlanTci = 0;
-                    ctx.Dirty = true;
-                }
+                PopVlan(ctx);
                 break;
             case ActionKind.Controller:
                 ctx.Emit(DpKind.Punt);
@@ -342,8 +324,11 @@ internal sealed partial class Translator
                     }
                     if (ctx.TrackConsulted)
                         ConsultWrite(ctx, f);
+                    ushort vlanBefore = ctx.Key.VlanTci;
                     f.Write(ref ctx.Key, ctx.Stack[--ctx.StackCount] & f.ValueMask);
                     ctx.Dirty = true;
+                    if (f.Field.Id == FieldId.VlanTci)
+                        CommitVlanPresence(ctx, vlanBefore);
                     ta?.Effects.Add($"popped {FieldSyntax.CHex(f.Read(in ctx.Key))} into {f}");
                     break;
                 }
