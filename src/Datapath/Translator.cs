@@ -41,8 +41,9 @@ namespace Datapath.Engine;
 //    copy of the action set, kept above the packet's in XlateContext.ActionSet and dropped after it.
 //  - push/pop share one stack per pass (XlateContext.Stack); a clone pushes onto a copy above it.
 //  - The action set (write_actions appends, clear_actions empties) runs once, at the end of the
-//    pass's pipeline (RunActionSet, OVS's ofpacts_execute_action_set order), not after exit, a
-//    failure or a recirculation.
+//    pass's pipeline (RunActionSet, OVS's ofpacts_execute_action_set order), not after exit or a
+//    failure. A ct(table=N) freezes the stack and the action set with the recirc_id (as OVS's
+//    frozen_state does) and the pass it resumes starts with them: the set then runs at its end.
 //  - learn adds or refreshes its flow at once (Bridge.Learn, at the packet's time) and lists it in
 //    XlateContext.Learns, which the flow cache keeps with the megaflow and runs again on each hit; its
 //    sources are consulted (OVS's learn_mask). meter:N is a datapath action (DpKind.Meter): the
@@ -78,6 +79,14 @@ internal sealed partial class Translator
     public void Translate(XlateContext ctx, byte table)
     {
         ctx.ResetPass();
+        if (ctx.Key.RecircId != 0 && ctx.RecircIds is { } ids && ids.TryThaw(ctx.Key.RecircId, out var stack, out var actionSet))
+        {
+            // After ct(table=N): the stack and the action set the recirculation froze, as OVS's xlate_actions thaws them.
+            foreach (UInt128 v in stack)
+                ctx.Push(v);
+            foreach (var a in actionSet)
+                ctx.AddToActionSet(a);
+        }
         LookupAndRun(ctx, table);
         RunActionSet(ctx);
     }
@@ -342,7 +351,8 @@ internal sealed partial class Translator
     /// The end of the pipeline: the action set runs as OVS's ofpacts_execute_action_set orders it, and only when it
     /// holds a final action (ct, ct_clear, resubmit, output, group: the one of the highest of those classes, the last
     /// written among equals): the last strip_vlan, push_vlan and dec_ttl, then every set_field/load/move in the order
-    /// written, then the final action. Not after exit (as OVS 3.1), a recirculation (see docs/classifier.md) or a failed pass.
+    /// written, then the final action. Not after exit (as OVS 3.1) or a failed pass; a pass that recirculates froze its set
+    /// with the recirc_id, and the set runs at the end of the pass that resumes (see docs/classifier.md).
     /// </summary>
     private void RunActionSet(XlateContext ctx)
     {
@@ -651,7 +661,10 @@ internal sealed partial class Translator
         {
             a.Recirc = true;
             a.RecircTable = table;
-            a.RecircId = ctx.RecircIds!.Get(table, in ctx.Key);
+            // The stack and the action set are frozen with the recirculation (OVS's finish_freezing__) and come back in
+            // the next pass (Translate).
+            a.RecircId = ctx.RecircIds!.Get(table, in ctx.Key, ctx.Stack.AsSpan(ctx.StackBase, ctx.StackCount - ctx.StackBase),
+                ctx.ActionSet.AsSpan(ctx.ActionSetStart, ctx.ActionSetCount - ctx.ActionSetStart));
             ctx.Exit = true;
             ctx.Recirculating = true;
             ta?.Effects.Add($"conntrack in zone {cmd.Zone}{(cmd.Commit ? ", commit" : "")}; the pipeline resumes at table {table} (recirculation)");
