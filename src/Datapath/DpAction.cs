@@ -45,4 +45,9 @@ internal struct DpAction
     /// push (what OVS's commit_vlan_action does: pop both, push the outer one back, push the new one).
     /// </summary>
     public bool EvictInnerVlan;
+    /// <summary>
+    /// For <see cref="DpKind.Ct"/> with <see cref="Recirc"/>: a ct(table=N) inside clone(...). Conntrack runs on a copy of
+    /// the packet, which resumes at the table after the packet's pass; the packet itself goes on untouched.
+    /// </summary>
+    public bool Fork;
 }

@@ -420,7 +420,7 @@ public sealed class Node : IDisposable
                 actionCount = ctx.ActionCount;
             }
             int next = Execute(ctx, entry, actions, actionCount, sink, nowMs);
-            if (next < 0)
+            if (next < 0 && (next = ResumeFork(ctx)) < 0)
                 break;
             if (++recirculations > MaxRecirculations)
                 return Drop(ctx, port, DropReason.RecirculationLimit, (byte)next, $"more than {MaxRecirculations} recirculations");
@@ -574,6 +574,9 @@ public sealed class Node : IDisposable
                 case DpKind.Output:
                     Deliver(ctx, a.Port, sink, a.MaxLength);
                     break;
+                case DpKind.Ct when a.Fork:
+                    Fork(ctx, in a, nowMs);
+                    break;
                 case DpKind.Ct:
                     {
                         ref FlowKey ctKey = ref ctx.Applied;
@@ -641,6 +644,42 @@ public sealed class Node : IDisposable
             }
         }
         return -1;
+    }
+
+    // ct(table=N) inside clone(...): conntrack runs on a copy of the frame, kept to resume after the packet's pass
+    // (OVS's datapath clone(ct(...),recirc(id))); the packet and what the frame holds stay as they were.
+    private void Fork(XlateContext ctx, in DpAction a, long nowMs)
+    {
+        var f = ctx.AddFork(ctx.FrameLength);
+        ctx.Frame.CopyTo(f.Frame);
+        f.Key = ctx.Applied;
+        f.Table = a.RecircTable;
+        bool tracked = Conntrack.Execute(ref f.Key, f.Frame.AsSpan(0, f.Length), in a.Ct, nowMs);
+        ctx.Trace?.Steps.Add(new TraceStep(Name, TraceKind.Conntrack, 0)
+        {
+            Summary = $"ct(zone={a.Ct.Zone}{(a.Ct.Commit ? ",commit" : "")}{(a.Ct.Nat is { } n ? "," + n : "")}) on a clone of the packet -> {FlowFormatter.FormatConntrack(in f.Key)}",
+        });
+        if (!tracked)
+        {
+            ctx.ForkCount--;
+            ctx.RecordDrop(DropReason.CtLimit);
+            return;
+        }
+        f.Key.RecircId = a.RecircId;
+    }
+
+    // The next forked copy, if any: its frame and key become the packet's; returns its table, or -1.
+    private static int ResumeFork(XlateContext ctx)
+    {
+        if (ctx.ForkNext == ctx.ForkCount)
+            return -1;
+        var f = ctx.Forks[ctx.ForkNext++];
+        f.Frame.AsSpan(0, f.Length).CopyTo(ctx.Buffer.AsSpan(XlateContext.Headroom));
+        ctx.FrameStart = XlateContext.Headroom;
+        ctx.FrameLength = f.Length;
+        ctx.Applied = f.Key;
+        ctx.KeyIsApplied();
+        return f.Table;
     }
 
     private void Deliver(XlateContext ctx, uint portNumber, IPacketSink? sink, uint maxLength = 0)

@@ -39,6 +39,8 @@ namespace Datapath.Engine;
 //    own in_port, as OVS's xlate_table_action restores it right after the lookup.
 //  - Group buckets and clone(...) run on a copy of the key (OVS clones them); a clone also works on a
 //    copy of the action set, kept above the packet's in XlateContext.ActionSet and dropped after it.
+//  - A ct(table=N) inside clone(...) does not end the pass: it forks (DpAction.Fork), as OVS's
+//    compose_recirculate_and_fork does; conntrack runs on a copy that resumes after the packet's pass.
 //  - push/pop share one stack per pass (XlateContext.Stack); a clone pushes onto a copy above it.
 //  - The action set (write_actions appends, clear_actions empties) runs once, at the end of the
 //    pass's pipeline (RunActionSet, OVS's ofpacts_execute_action_set order), not after exit or a
@@ -423,7 +425,9 @@ internal sealed partial class Translator
         for (int i = stackBase; i < stackCount; i++)
             ctx.Push(ctx.Stack[i]);
         ctx.StackBase = stackCount;
+        ctx.CloneDepth++;
         DoActions(ctx, clone.Actions, step);
+        ctx.CloneDepth--;
         bool exit = ctx.Exit;
         RunActionSet(ctx);
         ctx.Exit = exit;
@@ -661,13 +665,24 @@ internal sealed partial class Translator
         {
             a.Recirc = true;
             a.RecircTable = table;
+            a.Fork = ctx.CloneDepth > 0;
             // The stack and the action set are frozen with the recirculation (OVS's finish_freezing__) and come back in
             // the next pass (Translate).
             a.RecircId = ctx.RecircIds!.Get(table, in ctx.Key, ctx.Stack.AsSpan(ctx.StackBase, ctx.StackCount - ctx.StackBase),
                 ctx.ActionSet.AsSpan(ctx.ActionSetStart, ctx.ActionSetCount - ctx.ActionSetStart));
-            ctx.Exit = true;
-            ctx.Recirculating = true;
-            ta?.Effects.Add($"conntrack in zone {cmd.Zone}{(cmd.Commit ? ", commit" : "")}; the pipeline resumes at table {table} (recirculation)");
+            if (a.Fork)
+            {
+                // OVS's compose_recirculate_and_fork inside a clone: a copy of the packet recirculates, the clone and
+                // everything after it go on with the packet untracked.
+                ClearConntrack(ctx);
+                ta?.Effects.Add($"conntrack in zone {cmd.Zone}{(cmd.Commit ? ", commit" : "")} on a copy of the packet, which resumes at table {table} (recirculation); the packet continues untracked");
+            }
+            else
+            {
+                ctx.Exit = true;
+                ctx.Recirculating = true;
+                ta?.Effects.Add($"conntrack in zone {cmd.Zone}{(cmd.Commit ? ", commit" : "")}; the pipeline resumes at table {table} (recirculation)");
+            }
         }
         else
         {

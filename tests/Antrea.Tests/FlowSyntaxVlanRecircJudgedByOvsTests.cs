@@ -103,6 +103,12 @@ public sealed class FlowSyntaxVlanRecircJudgedByOvsTests
         { "ip,actions=load:0x3->NXM_NX_REG0[],push:NXM_NX_REG0[],ct(table=1)\ntable=1,ip,actions=load:0x2->NXM_NX_REG0[],push:NXM_NX_REG0[],ct(table=2)\ntable=2,actions=pop:NXM_NX_REG1[],pop:NXM_NX_REG2[],output:NXM_NX_REG1[],output:NXM_NX_REG2[]", "udp" },
         { "ip,actions=push:OXM_OF_VLAN_VID[],pop_vlan,ct(table=1)\ntable=1,actions=pop:NXM_NX_REG0[0..11],resubmit(,2)\ntable=2,reg0=5,vlan_tci=0,actions=output:2\ntable=2,actions=output:3", "tagged5" },
         { "ip,actions=push:NXM_NX_REG5[],ct(table=1)\ntable=1,actions=pop:NXM_NX_REG0[],pop:NXM_NX_REG1[],output:3", "udp" },
+        // clone(ct(table=N)) forks: a copy recirculates (with the stack), the packet goes on after the clone untracked.
+        { "ip,actions=clone(ct(table=1)),output:3\ntable=1,actions=output:2", "udp" },
+        { "ip,actions=clone(ct(table=1),output:4),output:3\ntable=1,ct_state=+trk,actions=output:2", "udp" },
+        { "ip,actions=load:0x2->NXM_NX_REG0[],push:NXM_NX_REG0[],clone(ct(table=1)),pop:NXM_NX_REG1[],output:NXM_NX_REG1[]\ntable=1,actions=pop:NXM_NX_REG2[],resubmit(,2)\ntable=2,reg2=2,actions=output:4\ntable=2,actions=output:3", "udp" },
+        { "ip,actions=clone(ct(commit,nat(dst=10.10.0.9),table=1)),output:3\ntable=1,ct_state=+dnat,actions=output:2", "udp" },
+        { "ip,actions=clone(ct(table=1)),clone(ct(zone=5,table=2)),output:3\ntable=1,actions=output:2\ntable=2,ct_zone=5,actions=output:4", "udp" },
     };
 
     [JudgedTheory(nameof(OvsSwitchJudge))]

@@ -58,9 +58,13 @@ internal static class OvsDatapathActions
                         sb.Append(numbers.TryGetValue(a.Port, out uint dp) ? dp : a.Port);
                     break;
                 case DpKind.Ct:
+                    if (a.Fork)
+                        sb.Append("clone(");
                     Conntrack(sb, in a.Ct);
                     if (a.Recirc)
                         sb.Append(",recirc(0x").Append(trace.ShownRecircId(a.RecircId).ToString("x", CultureInfo.InvariantCulture)).Append(')');
+                    if (a.Fork)
+                        sb.Append(')');
                     break;
                 case DpKind.PushVlan:
                     sb.Append("push_vlan(");

@@ -76,6 +76,19 @@ public sealed class FrozenStateTests : IDisposable
         Assert.Equal(MacAddress.Parse("02:00:00:00:00:99"), MacAddress.Read(sent.Frame));
     }
 
+    [Fact]
+    public void A_ct_table_inside_clone_forks_a_copy_that_resumes_after_the_packets_pass_also_from_the_cache()
+    {
+        // OVS's clone(ct(...),recirc(id)),3: the packet leaves by port 3 untracked, the copy resumes at table 1 tracked.
+        Load("ip,actions=clone(ct(table=1)),output:3\n"
+             + "table=1,ct_state=+trk,actions=output:2\n"
+             + "table=1,actions=output:4");
+        for (int round = 0; round < 2; round++)
+            Assert.Equal(2, _node.Process(1, Udp(), _sent, 0).Outputs);
+        Assert.Equal([3u, 2u, 3u, 2u], _sent.Taken());
+        Assert.True(_node.CacheStats.Hits > 0, "the second packet runs from the flow cache");
+    }
+
     /// <summary>The ports frames went out of, in order.</summary>
     private sealed class Ports : IPacketSink
     {
