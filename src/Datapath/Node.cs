@@ -856,8 +856,8 @@ public sealed class Node : IDisposable
             parts.Add(a.Kind switch
             {
                 DpKind.Output => Bridge.TryGetPort(a.Port, out var p) ? $"{p.Name}({p.OfPort})" : a.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                DpKind.Ct => $"ct(zone={a.Ct.Zone}{(a.Ct.Commit ? ",commit" : "")}{(a.Ct.MarkMask != 0 ? $",mark=0x{a.Ct.Mark:x}/0x{a.Ct.MarkMask:x}" : "")}{(a.Ct.Nat is { } n ? "," + n : "")}){(a.Recirc ? $",recirc(table={a.RecircTable})" : "")}",
-                DpKind.PushVlan => $"push_vlan(tpid=0x{a.EtherType:x4})",
+                DpKind.Ct => $"{(a.Fork ? "clone(" : "")}ct(zone={a.Ct.Zone}{(a.Ct.Commit ? ",commit" : "")}{(a.Ct.MarkMask != 0 ? $",mark=0x{a.Ct.Mark:x}/0x{a.Ct.MarkMask:x}" : "")}{(a.Ct.Nat is { } n ? "," + n : "")}){(a.Recirc ? $",recirc(table={a.RecircTable})" : "")}{(a.Fork ? ")" : "")}",
+                DpKind.PushVlan => $"{(a.EvictInnerVlan ? "pop_vlan(inner)," : "")}push_vlan(tpid=0x{a.EtherType:x4})",
                 DpKind.PopVlan => "pop_vlan",
                 DpKind.PushMpls => $"push_mpls(label={a.Port >> 12},tc={(a.Port >> 9) & 7},ttl={a.Port & 0xff},bos={(a.Port >> 8) & 1},eth_type=0x{a.EtherType:x})",
                 DpKind.PopMpls => $"pop_mpls(eth_type=0x{a.EtherType:x})",
