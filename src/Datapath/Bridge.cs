@@ -76,6 +76,18 @@ public sealed class Bridge : IPortMap
     /// </summary>
     public TableNameMap? TableNames { get; set; }
 
+    /// <summary>
+    /// How many VLAN tags a received frame's flow holds (OVS's Open_vSwitch other_config:vlan-limit, whose default is 1):
+    /// 1 or 2, 0 meaning OVS's own maximum (2). Beyond it a tag is payload: a QinQ frame then matches dl_type=0x8100.
+    /// </summary>
+    public int VlanLimit
+    {
+        get => _vlanLimit;
+        set => _vlanLimit = value is 0 or > FlowKey.MaxVlanHeaders ? FlowKey.MaxVlanHeaders : value > 0 ? value : throw new ArgumentOutOfRangeException(nameof(value), "vlan-limit is not negative");
+    }
+
+    private int _vlanLimit = 1;
+
     TableNameMap? IPortMap.TableNames => null;
 
     /// <summary>What the bridge's flow, action and group parsers read names with: its ports and its table names.</summary>

@@ -40,4 +40,14 @@ internal struct DpAction
     public ushort EtherType;
     /// <summary>For <see cref="DpKind.Output"/>: send only the first this many bytes (output(port=,max_len=)); 0: the whole frame.</summary>
     public uint MaxLength;
+    /// <summary>
+    /// For <see cref="DpKind.PushVlan"/>: the flow held two tags, OVS's most, so the inner one leaves the frame before the
+    /// push (what OVS's commit_vlan_action does: pop both, push the outer one back, push the new one).
+    /// </summary>
+    public bool EvictInnerVlan;
+    /// <summary>
+    /// For <see cref="DpKind.Ct"/> with <see cref="Recirc"/>: a ct(table=N) inside clone(...). Conntrack runs on a copy of
+    /// the packet, which resumes at the table after the packet's pass; the packet itself goes on untouched.
+    /// </summary>
+    public bool Fork;
 }

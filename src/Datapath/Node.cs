@@ -216,7 +216,7 @@ public sealed class Node : IDisposable
                     continue;
             }
             ReadOnlySpan<byte> inner = frame.Slice(p.InnerOffset, p.InnerLength);
-            FlowKey.Extract(inner, inPort, out p.Key);
+            FlowKey.Extract(inner, inPort, out p.Key, Bridge.VlanLimit);
             if ((p.Key.Layout.Flags & (ParseFlags.Truncated | ParseFlags.Malformed)) != 0)
                 continue;
             if (tunnel)
@@ -357,7 +357,7 @@ public sealed class Node : IDisposable
             fromTunnel = true;
         }
 
-        FlowKey.Extract(ctx.Frame, inPort, out ctx.Key);
+        FlowKey.Extract(ctx.Frame, inPort, out ctx.Key, Bridge.VlanLimit);
         if ((ctx.Key.Layout.Flags & (ParseFlags.Truncated | ParseFlags.Malformed)) != 0)
             return Drop(ctx, port, DropReason.Malformed, DropCounters.NoTable, $"frame is {((ctx.Key.Layout.Flags & ParseFlags.Truncated) != 0 ? "truncated" : "malformed")}");
         if (fromTunnel)
@@ -420,7 +420,7 @@ public sealed class Node : IDisposable
                 actionCount = ctx.ActionCount;
             }
             int next = Execute(ctx, entry, actions, actionCount, sink, nowMs);
-            if (next < 0)
+            if (next < 0 && (next = ResumeFork(ctx)) < 0)
                 break;
             if (++recirculations > MaxRecirculations)
                 return Drop(ctx, port, DropReason.RecirculationLimit, (byte)next, $"more than {MaxRecirculations} recirculations");
@@ -574,6 +574,9 @@ public sealed class Node : IDisposable
                 case DpKind.Output:
                     Deliver(ctx, a.Port, sink, a.MaxLength);
                     break;
+                case DpKind.Ct when a.Fork:
+                    Fork(ctx, in a, nowMs);
+                    break;
                 case DpKind.Ct:
                     {
                         ref FlowKey ctKey = ref ctx.Applied;
@@ -612,6 +615,8 @@ public sealed class Node : IDisposable
                         break;
                     }
                 case DpKind.PushVlan:
+                    if (a.EvictInnerVlan)
+                        RemoveSecondVlan(ctx);
                     PushVlan(ctx, a.EtherType);
                     break;
                 case DpKind.PopVlan:
@@ -639,6 +644,42 @@ public sealed class Node : IDisposable
             }
         }
         return -1;
+    }
+
+    // ct(table=N) inside clone(...): conntrack runs on a copy of the frame, kept to resume after the packet's pass
+    // (OVS's datapath clone(ct(...),recirc(id))); the packet and what the frame holds stay as they were.
+    private void Fork(XlateContext ctx, in DpAction a, long nowMs)
+    {
+        var f = ctx.AddFork(ctx.FrameLength);
+        ctx.Frame.CopyTo(f.Frame);
+        f.Key = ctx.Applied;
+        f.Table = a.RecircTable;
+        bool tracked = Conntrack.Execute(ref f.Key, f.Frame.AsSpan(0, f.Length), in a.Ct, nowMs);
+        ctx.Trace?.Steps.Add(new TraceStep(Name, TraceKind.Conntrack, 0)
+        {
+            Summary = $"ct(zone={a.Ct.Zone}{(a.Ct.Commit ? ",commit" : "")}{(a.Ct.Nat is { } n ? "," + n : "")}) on a clone of the packet -> {FlowFormatter.FormatConntrack(in f.Key)}",
+        });
+        if (!tracked)
+        {
+            ctx.ForkCount--;
+            ctx.RecordDrop(DropReason.CtLimit);
+            return;
+        }
+        f.Key.RecircId = a.RecircId;
+    }
+
+    // The next forked copy, if any: its frame and key become the packet's; returns its table, or -1.
+    private static int ResumeFork(XlateContext ctx)
+    {
+        if (ctx.ForkNext == ctx.ForkCount)
+            return -1;
+        var f = ctx.Forks[ctx.ForkNext++];
+        f.Frame.AsSpan(0, f.Length).CopyTo(ctx.Buffer.AsSpan(XlateContext.Headroom));
+        ctx.FrameStart = XlateContext.Headroom;
+        ctx.FrameLength = f.Length;
+        ctx.Applied = f.Key;
+        ctx.KeyIsApplied();
+        return f.Table;
     }
 
     private void Deliver(XlateContext ctx, uint portNumber, IPacketSink? sink, uint maxLength = 0)
@@ -739,6 +780,18 @@ public sealed class Node : IDisposable
         Reparse(ctx);
     }
 
+    // The frame's second tag out, its first kept (TPID and TCI): a push that finds two tags in the flow (EvictInnerVlan).
+    private static void RemoveSecondVlan(XlateContext ctx)
+    {
+        if ((ctx.Applied.Layout.Flags & ParseFlags.DoubleVlan) == 0 || ctx.FrameLength < EthernetHeader.Length + 2 * VlanTag.Length)
+            return;
+        var buf = ctx.Buffer.AsSpan();
+        buf.Slice(ctx.FrameStart, 16).CopyTo(buf.Slice(ctx.FrameStart + 4, 16));
+        ctx.FrameStart += 4;
+        ctx.FrameLength -= 4;
+        Reparse(ctx);
+    }
+
     private static void PopVlan(XlateContext ctx)
     {
         var buf = ctx.Buffer.AsSpan();
@@ -780,7 +833,10 @@ public sealed class Node : IDisposable
         FlowKey.ExtractPacketFields(ctx.Frame, ref ctx.Applied);
     }
 
-    /// <summary>After a header push/pop: the frame's layout and tag changed; everything else is as applied.</summary>
+    /// <summary>
+    /// After a header push/pop: the frame's layout and tag changed; everything else is as applied. Both tags are read
+    /// whatever Bridge.VlanLimit says: they are the flow's after a push (the datapath keeps the L3 offset it had).
+    /// </summary>
     private static void Reparse(XlateContext ctx)
     {
         FlowKey.Extract(ctx.Frame, ctx.Applied.InPort, out var fresh);
@@ -800,8 +856,8 @@ public sealed class Node : IDisposable
             parts.Add(a.Kind switch
             {
                 DpKind.Output => Bridge.TryGetPort(a.Port, out var p) ? $"{p.Name}({p.OfPort})" : a.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                DpKind.Ct => $"ct(zone={a.Ct.Zone}{(a.Ct.Commit ? ",commit" : "")}{(a.Ct.MarkMask != 0 ? $",mark=0x{a.Ct.Mark:x}/0x{a.Ct.MarkMask:x}" : "")}{(a.Ct.Nat is { } n ? "," + n : "")}){(a.Recirc ? $",recirc(table={a.RecircTable})" : "")}",
-                DpKind.PushVlan => $"push_vlan(tpid=0x{a.EtherType:x4})",
+                DpKind.Ct => $"{(a.Fork ? "clone(" : "")}ct(zone={a.Ct.Zone}{(a.Ct.Commit ? ",commit" : "")}{(a.Ct.MarkMask != 0 ? $",mark=0x{a.Ct.Mark:x}/0x{a.Ct.MarkMask:x}" : "")}{(a.Ct.Nat is { } n ? "," + n : "")}){(a.Recirc ? $",recirc(table={a.RecircTable})" : "")}{(a.Fork ? ")" : "")}",
+                DpKind.PushVlan => $"{(a.EvictInnerVlan ? "pop_vlan(inner)," : "")}push_vlan(tpid=0x{a.EtherType:x4})",
                 DpKind.PopVlan => "pop_vlan",
                 DpKind.PushMpls => $"push_mpls(label={a.Port >> 12},tc={(a.Port >> 9) & 7},ttl={a.Port & 0xff},bos={(a.Port >> 8) & 1},eth_type=0x{a.EtherType:x})",
                 DpKind.PopMpls => $"pop_mpls(eth_type=0x{a.EtherType:x})",

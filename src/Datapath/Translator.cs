@@ -39,10 +39,13 @@ namespace Datapath.Engine;
 //    own in_port, as OVS's xlate_table_action restores it right after the lookup.
 //  - Group buckets and clone(...) run on a copy of the key (OVS clones them); a clone also works on a
 //    copy of the action set, kept above the packet's in XlateContext.ActionSet and dropped after it.
+//  - A ct(table=N) inside clone(...) does not end the pass: it forks (DpAction.Fork), as OVS's
+//    compose_recirculate_and_fork does; conntrack runs on a copy that resumes after the packet's pass.
 //  - push/pop share one stack per pass (XlateContext.Stack); a clone pushes onto a copy above it.
 //  - The action set (write_actions appends, clear_actions empties) runs once, at the end of the
-//    pass's pipeline (RunActionSet, OVS's ofpacts_execute_action_set order), not after exit, a
-//    failure or a recirculation.
+//    pass's pipeline (RunActionSet, OVS's ofpacts_execute_action_set order), not after exit or a
+//    failure. A ct(table=N) freezes the stack and the action set with the recirc_id (as OVS's
+//    frozen_state does) and the pass it resumes starts with them: the set then runs at its end.
 //  - learn adds or refreshes its flow at once (Bridge.Learn, at the packet's time) and lists it in
 //    XlateContext.Learns, which the flow cache keeps with the megaflow and runs again on each hit; its
 //    sources are consulted (OVS's learn_mask). meter:N is a datapath action (DpKind.Meter): the
@@ -78,6 +81,14 @@ internal sealed partial class Translator
     public void Translate(XlateContext ctx, byte table)
     {
         ctx.ResetPass();
+        if (ctx.Key.RecircId != 0 && ctx.RecircIds is { } ids && ids.TryThaw(ctx.Key.RecircId, out var stack, out var actionSet))
+        {
+            // After ct(table=N): the stack and the action set the recirculation froze, as OVS's xlate_actions thaws them.
+            foreach (UInt128 v in stack)
+                ctx.Push(v);
+            foreach (var a in actionSet)
+                ctx.AddToActionSet(a);
+        }
         LookupAndRun(ctx, table);
         RunActionSet(ctx);
     }
@@ -175,14 +186,10 @@ internal sealed partial class Translator
             case ActionKind.SetField:
                 {
                     var sf = (SetFieldAction)action;
-                    if (sf.PushesVlan && (ctx.Key.VlanTci & VlanTag.Cfi) == 0)
+                    if (sf.Destination.Field.Id == FieldId.VlanTci)
                     {
-                        // OVS's xlate of mod_vlan_vid/pcp (push_vlan_if_needed): an untagged packet gets a tag
-                        // with VID and PCP 0 before the write.
-                        if (ctx.TrackConsulted)
-                            ctx.Consulted.VlanTci = 0xffff;
-                        ctx.Emit(DpKind.PushVlan).EtherType = EtherTypes.Vlan;
-                        ctx.Key.VlanTci = VlanTag.Cfi;
+                        WriteVlanTci(ctx, sf, ta);
+                        break;
                     }
                     UInt128 old = ta is null ? default : FieldRegistry.Read(in ctx.Key, sf.Destination.Field);
                     if (ctx.TrackConsulted)
@@ -202,8 +209,11 @@ internal sealed partial class Translator
                         ConsultWrite(ctx, mv.Destination);
                     }
                     UInt128 old = ta is null ? default : FieldRegistry.Read(in ctx.Key, mv.Destination.Field);
+                    ushort vlanBefore = ctx.Key.VlanTci;
                     mv.Execute(ref ctx.Key);
                     ctx.Dirty = true;
+                    if (mv.Destination.Field.Id == FieldId.VlanTci)
+                        CommitVlanPresence(ctx, vlanBefore);
                     if (ta is not null)
                     {
                         ta.Effects.Add(Change(ctx, mv.Destination.Field, old, in ctx.Key));
@@ -239,27 +249,10 @@ internal sealed partial class Translator
                 ctx.RecordDrop(DropReason.ExplicitDrop);
                 break;
             case ActionKind.PushVlan:
-                if (ctx.TrackConsulted)
-                    ctx.Consulted.VlanTci = 0xffff;
-                if ((ctx.Key.VlanTci & 0x1000) != 0)
-                {
-                    ctx.RecordDrop(DropReason.ActionFailed);
-                    ta?.Effects.Add("packet is already tagged: double tagging is not supported");
-                    return false;
-                }
-                ctx.Emit(DpKind.PushVlan).EtherType = ((PushVlanAction)action).EtherType;
-                ctx.Key.VlanTci = 0x1000;
-                ctx.Dirty = true;
+                PushVlan(ctx, ((PushVlanAction)action).EtherType, ta);
                 break;
             case ActionKind.PopVlan:
-                if (ctx.TrackConsulted)
-                    ctx.Consulted.VlanTci = 0xffff;
-                if ((ctx.Key.VlanTci & 0x1000) != 0)
-                {
-                    ctx.Emit(DpKind.PopVlan);
-                    ctx.Key.VlanTci = 0;
-                    ctx.Dirty = true;
-                }
+                PopVlan(ctx);
                 break;
             case ActionKind.Controller:
                 ctx.Emit(DpKind.Punt);
@@ -342,8 +335,11 @@ internal sealed partial class Translator
                     }
                     if (ctx.TrackConsulted)
                         ConsultWrite(ctx, f);
+                    ushort vlanBefore = ctx.Key.VlanTci;
                     f.Write(ref ctx.Key, ctx.Stack[--ctx.StackCount] & f.ValueMask);
                     ctx.Dirty = true;
+                    if (f.Field.Id == FieldId.VlanTci)
+                        CommitVlanPresence(ctx, vlanBefore);
                     ta?.Effects.Add($"popped {FieldSyntax.CHex(f.Read(in ctx.Key))} into {f}");
                     break;
                 }
@@ -357,7 +353,8 @@ internal sealed partial class Translator
     /// The end of the pipeline: the action set runs as OVS's ofpacts_execute_action_set orders it, and only when it
     /// holds a final action (ct, ct_clear, resubmit, output, group: the one of the highest of those classes, the last
     /// written among equals): the last strip_vlan, push_vlan and dec_ttl, then every set_field/load/move in the order
-    /// written, then the final action. Not after exit (as OVS 3.1), a recirculation (see docs/classifier.md) or a failed pass.
+    /// written, then the final action. Not after exit (as OVS 3.1) or a failed pass; a pass that recirculates froze its set
+    /// with the recirc_id, and the set runs at the end of the pass that resumes (see docs/classifier.md).
     /// </summary>
     private void RunActionSet(XlateContext ctx)
     {
@@ -428,7 +425,9 @@ internal sealed partial class Translator
         for (int i = stackBase; i < stackCount; i++)
             ctx.Push(ctx.Stack[i]);
         ctx.StackBase = stackCount;
+        ctx.CloneDepth++;
         DoActions(ctx, clone.Actions, step);
+        ctx.CloneDepth--;
         bool exit = ctx.Exit;
         RunActionSet(ctx);
         ctx.Exit = exit;
@@ -666,10 +665,24 @@ internal sealed partial class Translator
         {
             a.Recirc = true;
             a.RecircTable = table;
-            a.RecircId = ctx.RecircIds!.Get(table, in ctx.Key);
-            ctx.Exit = true;
-            ctx.Recirculating = true;
-            ta?.Effects.Add($"conntrack in zone {cmd.Zone}{(cmd.Commit ? ", commit" : "")}; the pipeline resumes at table {table} (recirculation)");
+            a.Fork = ctx.CloneDepth > 0;
+            // The stack and the action set are frozen with the recirculation (OVS's finish_freezing__) and come back in
+            // the next pass (Translate).
+            a.RecircId = ctx.RecircIds!.Get(table, in ctx.Key, ctx.Stack.AsSpan(ctx.StackBase, ctx.StackCount - ctx.StackBase),
+                ctx.ActionSet.AsSpan(ctx.ActionSetStart, ctx.ActionSetCount - ctx.ActionSetStart));
+            if (a.Fork)
+            {
+                // OVS's compose_recirculate_and_fork inside a clone: a copy of the packet recirculates, the clone and
+                // everything after it go on with the packet untracked.
+                ClearConntrack(ctx);
+                ta?.Effects.Add($"conntrack in zone {cmd.Zone}{(cmd.Commit ? ", commit" : "")} on a copy of the packet, which resumes at table {table} (recirculation); the packet continues untracked");
+            }
+            else
+            {
+                ctx.Exit = true;
+                ctx.Recirculating = true;
+                ta?.Effects.Add($"conntrack in zone {cmd.Zone}{(cmd.Commit ? ", commit" : "")}; the pipeline resumes at table {table} (recirculation)");
+            }
         }
         else
         {

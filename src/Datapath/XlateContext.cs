@@ -201,6 +201,28 @@ internal sealed class XlateContext
         Outputs = 0;
         FrameStart = Headroom;
         FrameLength = 0;
+        ForkCount = 0;
+        ForkNext = 0;
+    }
+
+    /// <summary>Inside clone(...): a ct(table=N) there forks the packet instead of ending the pass.</summary>
+    public int CloneDepth;
+
+    /// <summary>The packet's forked recirculations, [<see cref="ForkNext"/>, <see cref="ForkCount"/>) still to run; the slots are reused.</summary>
+    public readonly List<ForkedRecirculation> Forks = [];
+    public int ForkCount;
+    public int ForkNext;
+
+    /// <summary>A slot for one more fork, with room for <paramref name="length"/> bytes.</summary>
+    public ForkedRecirculation AddFork(int length)
+    {
+        if (ForkCount == Forks.Count)
+            Forks.Add(new ForkedRecirculation());
+        var f = Forks[ForkCount++];
+        if (f.Frame.Length < length)
+            f.Frame = new byte[Math.Max(length, 256)];
+        f.Length = length;
+        return f;
     }
 
     public void ResetPass()
@@ -223,6 +245,7 @@ internal sealed class XlateContext
         Resubmits = 0;
         Exit = false;
         Recirculating = false;
+        CloneDepth = 0;
         ActionSetStart = 0;
         ActionSetCount = 0;
         StackBase = 0;

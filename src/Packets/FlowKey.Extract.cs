@@ -21,7 +21,9 @@ namespace Datapath.Packets;
 //
 // What OVS does and we do too:
 //  - Up to two VLAN tags (0x8100, or 0x88a8 outside); vlan_tci = TCI | CFI (0x1000), the outer
-//    tag in VlanTci, the inner in VlanTci2.  Further tags leave dl_type = the TPID.
+//    tag in VlanTci, the inner in VlanTci2.  Further tags leave dl_type = the TPID.  The number
+//    parsed is a limit as OVS's other_config:vlan-limit sets flow_vlan_limit (a bridge passes 1,
+//    OVS's default: the inner tag of a QinQ frame is payload and dl_type is 0x8100).
 //  - 802.3 frames (type < 0x600): LLC/SNAP with OUI 0 gives the SNAP type, else dl_type 0x05ff.
 //  - ARP/RARP: arp_op/spa/tpa/sha/tha only for Ethernet/IPv4 ARP with an opcode <= 0xff.
 //  - IPv4: nw_tos = tos & 0xfc, nw_ecn = tos & 3, nw_ttl, nw_proto; nw_frag 1 (first) / 3 (later);
@@ -54,11 +56,20 @@ public partial struct FlowKey
     /// Extracts the flow of <paramref name="frame"/> received on <paramref name="inPort"/> into
     /// <paramref name="key"/> (all other fields zero). One pass, no allocation, never throws.
     /// </summary>
-    public static void Extract(ReadOnlySpan<byte> frame, uint inPort, out FlowKey key)
+    public static void Extract(ReadOnlySpan<byte> frame, uint inPort, out FlowKey key) => Extract(frame, inPort, out key, MaxVlanHeaders);
+
+    /// <summary>OVS's FLOW_MAX_VLAN_HEADERS: the most tags a key holds (VlanTci, VlanTci2).</summary>
+    public const int MaxVlanHeaders = 2;
+
+    /// <summary>
+    /// <see cref="Extract(ReadOnlySpan{byte}, uint, out FlowKey)"/> parsing at most <paramref name="vlanLimit"/> VLAN
+    /// tags (1 or 2; OVS's flow_vlan_limit): a further tag is payload, its TPID the dl_type.
+    /// </summary>
+    public static void Extract(ReadOnlySpan<byte> frame, uint inPort, out FlowKey key, int vlanLimit)
     {
         key = default;
         key.InPort = inPort;
-        ExtractCore(frame, ref key);
+        ExtractCore(frame, ref key, vlanLimit);
     }
 
     /// <summary>
@@ -70,10 +81,10 @@ public partial struct FlowKey
     {
         int l2 = (int)Unsafe.ByteOffset(ref Unsafe.As<FlowKey, byte>(ref key), ref Unsafe.As<ulong, byte>(ref key.EthSrc));
         key.Bytes[l2..].Clear();
-        ExtractCore(frame, ref key);
+        ExtractCore(frame, ref key, MaxVlanHeaders);
     }
 
-    private static void ExtractCore(ReadOnlySpan<byte> frame, ref FlowKey key)
+    private static void ExtractCore(ReadOnlySpan<byte> frame, ref FlowKey key, int vlanLimit)
     {
         int len = frame.Length;
         ref byte p = ref MemoryMarshal.GetReference(frame);
@@ -91,7 +102,7 @@ public partial struct FlowKey
         ushort type = U16(ref p, 12);
         int off = EthernetHeader.Length;
 
-        if (type is EtherTypes.Vlan or EtherTypes.QinQ)
+        if (type is EtherTypes.Vlan or EtherTypes.QinQ && vlanLimit > 0)
         {
             if (len < off + 4)
             {
@@ -102,7 +113,7 @@ public partial struct FlowKey
             type = U16(ref p, off + 2);
             off += 4;
             key.Layout.Flags = ParseFlags.Vlan;
-            if (type is EtherTypes.Vlan or EtherTypes.QinQ)
+            if (type is EtherTypes.Vlan or EtherTypes.QinQ && vlanLimit > 1)
             {
                 key.Layout.Flags = ParseFlags.Vlan | ParseFlags.DoubleVlan;
                 if (len < off + 4)

@@ -310,6 +310,10 @@ public static partial class ActionParser
         text = text.Trim();
         int lb = text.IndexOf('[', StringComparison.Ordinal);
         string name = lb < 0 ? text : text[..lb];
+        if (VlanFieldViews.IsMatchOnly(name))
+            throw Error($"{name} is a match field only: OVS 3.1 has no OpenFlow encoding for writing it (it sends set_field:N->dl_vlan as a write of in_port); write vlan_vid, vlan_pcp or vlan_tci", offset);
+        if (VlanFieldViews.TryGet(name, out int viewStart, out int viewWidth))
+            return ParseVlanView(text, name, lb, viewStart, viewWidth, offset);
         if (!FieldRegistry.TryGet(name, out var field))
             throw Error($"unknown field '{name}'", offset);
         if (lb < 0)
@@ -333,6 +337,27 @@ public static partial class ActionParser
         if (b < a || b >= field.BitWidth)
             throw Error($"bits {a}..{b} are outside {field.Name}, which has {field.BitWidth} bits", offset + lb + 1);
         return new FieldRef(field, a, b - a + 1, name);
+    }
+
+    // OXM_OF_VLAN_VID[a..b] / OXM_OF_VLAN_PCP[a..b] as the bits of vlan_tci they are; vlan_vid / vlan_pcp without a range
+    // (set_field's spelling): the whole view (for vlan_vid the present bit too, OVS's 13-bit value).
+    private static FieldRef ParseVlanView(string text, string name, int lb, int viewStart, int viewWidth, int offset)
+    {
+        var tci = FieldRegistry.Get(FieldId.VlanTci);
+        if (lb < 0)
+            return new FieldRef(tci, viewStart, viewStart == 0 ? viewWidth + 1 : viewWidth, name, brackets: false);
+        if (text[^1] != ']')
+            throw Error($"'{text}': missing ']'", offset + text.Length);
+        string range = text[(lb + 1)..^1];
+        int a = 0, b = viewWidth - 1, dots = range.IndexOf("..", StringComparison.Ordinal);
+        if (range.Length > 0 && (dots < 0
+                ? !int.TryParse(range, NumberStyles.None, CultureInfo.InvariantCulture, out a) || (b = a) < 0
+                : !int.TryParse(range.AsSpan(0, dots), NumberStyles.None, CultureInfo.InvariantCulture, out a)
+                  || !int.TryParse(range.AsSpan(dots + 2), NumberStyles.None, CultureInfo.InvariantCulture, out b)))
+            throw Error($"'{range}' is not a bit range (a..b)", offset + lb + 1);
+        if (b < a || b >= viewWidth)
+            throw Error($"bits {a}..{b} are outside {name}, which has {viewWidth} bits", offset + lb + 1);
+        return new FieldRef(tci, viewStart + a, b - a + 1, name);
     }
 
     private static FieldRef ParseWritable(string text, int offset)
@@ -365,6 +390,8 @@ public static partial class ActionParser
     {
         var (left, right, rightOffset) = SplitArrow(arg, offset, "set_field");
         var dst = ParseWritable(right, rightOffset);
+        if (VlanFieldViews.IsView(dst))
+            return ParseSetVlanView(left, dst, offset);
         if (!FieldSyntax.TryParseValue(dst.Field, left, ports, out var value, out var mask, out var error))
             throw Error($"set_field: {error}", offset);
         if (!dst.IsWhole)
@@ -375,6 +402,28 @@ public static partial class ActionParser
                 mask = dst.ValueMask;
         }
         return new SetFieldAction(dst, value, mask, SetFieldSyntax.SetField, valueText: left);
+    }
+
+    // set_field:N[/M]->vlan_vid and ->vlan_pcp. vlan_vid takes OpenFlow 1.2's 13-bit form, and its present bit goes into
+    // value and mask whether written or not (OpenFlow 1.5 requires it there; OVS dumps set_field:5->vlan_vid as
+    // set_field:4101->vlan_vid); both print as OVS's mf_format does, the value in decimal and a mask in hex.
+    private static SetFieldAction ParseSetVlanView(string text, FieldRef dst, int offset)
+    {
+        bool vid = !VlanFieldViews.IsPcp(dst);
+        uint max = vid ? 0x1fffu : 7u;
+        int slash = text.IndexOf('/', StringComparison.Ordinal);
+        string v = (slash < 0 ? text : text[..slash]).Trim();
+        UInt128 m = dst.ValueMask;
+        if (!FieldSyntax.TryParseInteger(v, out UInt128 value) || value > max
+            || (slash >= 0 && (!FieldSyntax.TryParseInteger(text.AsSpan(slash + 1).Trim(), out m) || m > max)))
+            throw Error($"set_field: {text} is not a valid value for field {dst.Name} ({(vid ? "a VID, 0x1000 for the present bit: at most 0x1fff" : "0 to 7")})", offset);
+        if (vid)
+        {
+            value |= VlanTag.Cfi;
+            m |= VlanTag.Cfi;
+        }
+        string shown = value.ToString(CultureInfo.InvariantCulture) + (m == dst.ValueMask ? "" : "/0x" + m.ToString("x", CultureInfo.InvariantCulture));
+        return new SetFieldAction(dst, value, m, SetFieldSyntax.SetField, valueText: shown);
     }
 
     private static MoveAction ParseMove(string arg, int offset)

@@ -16,13 +16,45 @@ public static class ActionValidator
     {
         ArgumentNullException.ThrowIfNull(actions);
         ArgumentNullException.ThrowIfNull(match);
+        // The 802.1Q tags the packet has at each action, as OVS's check_* track them on the match: the outer one is
+        // known from vlan_tci's present bit, the inner one only from a push.
+        bool outer = (match.GetMask(FieldId.VlanTci) & match.GetValue(FieldId.VlanTci) & VlanTag.Cfi) != 0, inner = false;
         for (int i = 0; i < actions.Items.Length; i++)
         {
-            string? error = CheckOne(actions.Items[i], match);
+            string? error = CheckOne(actions.Items[i], match) ?? CheckVlan(actions.Items[i], ref outer, ref inner);
             if (error is not null)
                 throw ActionParser.Error($"{actions.Items[i]}: {error}", actions.OffsetOf(i));
             if (actions.Items[i] is MplsAction { Kind: ActionKind.PushMpls or ActionKind.PopMpls } mpls)
                 match = AfterMpls(match, mpls);
+        }
+    }
+
+    // check_PUSH_VLAN: a third tag is refused (OVS keeps two); check_STRIP_VLAN shifts the inner one out; check_SET_FIELD:
+    // a write of vlan_vid or vlan_pcp needs a tag, and a write of vlan_tci says whether there is one after it.
+    private static string? CheckVlan(FlowAction action, ref bool outer, ref bool inner)
+    {
+        switch (action)
+        {
+            case PushVlanAction:
+                if (inner)
+                    return "actions are invalid with specified match (OFPBAC_BAD_TAG): the packet already has two VLAN tags here, the most OVS keeps";
+                inner = outer;
+                outer = true;
+                return null;
+            case SimpleAction { Kind: ActionKind.PopVlan }:
+                outer = inner;
+                inner = false;
+                return null;
+            case SetFieldAction sf when sf.Destination.Field.Id == FieldId.VlanTci:
+                if (VlanFieldViews.IsView(sf.Destination))
+                {
+                    return outer ? null
+                        : $"actions are invalid with specified match (OFPBAC_MATCH_INCONSISTENT): set_field {(VlanFieldViews.IsPcp(sf.Destination) ? "vlan_pcp" : "vlan_vid")} lacks correct prerequisites (a VLAN tag: vlan_tci=0x1000/0x1000, or an earlier push_vlan)";
+                }
+                outer = sf.Syntax == SetFieldSyntax.Mod || ((sf.Value << sf.Destination.Start) & VlanTag.Cfi) != 0;
+                return null;
+            default:
+                return null;
         }
     }
 

@@ -50,12 +50,13 @@ public readonly struct FieldRef
         sb.Append(Name);
         if (!Brackets)
             return;
-        if (Start == 0 && Count == OvsFieldNames.Width(Field, Name))
+        int start = Start - VlanFieldViews.ViewStart(Field, Name); // OXM_OF_VLAN_PCP[] is vlan_tci[13..15]
+        if (start == 0 && Count == OvsFieldNames.Width(Field, Name))
             sb.Append("[]");
         else if (Count == 1)
-            sb.Append('[').Append(Start).Append(']');
+            sb.Append('[').Append(start).Append(']');
         else
-            sb.Append('[').Append(Start).Append("..").Append(Start + Count - 1).Append(']');
+            sb.Append('[').Append(start).Append("..").Append(start + Count - 1).Append(']');
     }
 
     public override string ToString()

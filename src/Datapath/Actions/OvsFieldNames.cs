@@ -62,19 +62,22 @@ public static class OvsFieldNames
 
     /// <summary>The field's width in OVS as written (16 for NXM_OF_IN_PORT / in_port, else the registry's).</summary>
     public static int Width(FieldInfo field, string? written)
-        => field.Id == FieldId.InPort && !IsOxmInPort(written) ? 16 : field.BitWidth;
+        => field.Id == FieldId.InPort && !IsOxmInPort(written) ? 16
+            : field.Id == FieldId.VlanTci && written is not null && VlanFieldViews.TryGet(written, out _, out int w) ? w
+            : field.BitWidth;
 
     /// <summary>Appends a subfield as OVS's mf_format_subfield does: <c>NXM_NX_REG4[0..15]</c>, <c>NXM_OF_IP_SRC[]</c>.</summary>
     public static void AppendSubfield(StringBuilder sb, FieldRef f)
     {
         ArgumentNullException.ThrowIfNull(sb);
-        sb.Append(NxmName(f.Field, f.Name));
-        if (f.Start == 0 && f.Count == Width(f.Field, f.Name))
+        int start = f.Start - VlanFieldViews.ViewStart(f.Field, f.Name);
+        sb.Append(VlanFieldViews.IsView(f) ? (VlanFieldViews.IsPcp(f) ? "OXM_OF_VLAN_PCP" : "OXM_OF_VLAN_VID") : NxmName(f.Field, f.Name));
+        if (start == 0 && f.Count == Width(f.Field, f.Name))
             sb.Append("[]");
         else if (f.Count == 1)
-            sb.Append('[').Append(f.Start).Append(']');
+            sb.Append('[').Append(start).Append(']');
         else
-            sb.Append('[').Append(f.Start).Append("..").Append(f.Start + f.Count - 1).Append(']');
+            sb.Append('[').Append(start).Append("..").Append(start + f.Count - 1).Append(']');
     }
 
     private static string Transport(string? written)

@@ -52,8 +52,8 @@ public sealed class SetFieldAction : FlowAction
     /// <summary>The value as written, for set_field and mod_* (a MAC, an address, flags).</summary>
     public string? ValueText { get; }
 
-    /// <summary>A write of the 802.1Q tag that gives an untagged packet one (mod_vlan_vid, mod_vlan_pcp: OpenFlow 1.0's push_vlan_if_needed).</summary>
-    public bool PushesVlan => Destination.Field.Id == FieldId.VlanTci && Syntax == SetFieldSyntax.Mod;
+    /// <summary>A write of the PCP view (set_field vlan_pcp, load to OXM_OF_VLAN_PCP): it needs a tag, and an untagged packet is left alone.</summary>
+    public bool NeedsVlanTag => VlanFieldViews.IsPcp(Destination);
 
     public void Execute(ref FlowKey key)
     {
@@ -107,12 +107,12 @@ public sealed class SetFieldAction : FlowAction
     /// <summary>
     /// <c>set_field:VALUE[/MASK]->FIELD</c> whatever the spelling (OVS 3.1 prints a load of a bit range as
     /// the masked write of the whole field: <c>load:0x1->NXM_NX_REG0[16]</c> is <c>set_field:0x10000/0x10000->reg0</c>).
-    /// The mod_vlan_* forms print as loaded.
+    /// The mod_vlan_* forms and the writes of the VLAN views (vlan_vid, vlan_pcp, OXM_OF_VLAN_*) print as loaded.
     /// </summary>
     public override void FormatOvs(StringBuilder sb)
     {
         var field = Destination.Field;
-        if (field.Id == FieldId.VlanTci && Syntax == SetFieldSyntax.Mod)
+        if ((field.Id == FieldId.VlanTci && Syntax == SetFieldSyntax.Mod) || VlanFieldViews.IsView(Destination))
         {
             Format(sb, null);
             return;

@@ -58,15 +58,34 @@ internal static class OvsDatapathActions
                         sb.Append(numbers.TryGetValue(a.Port, out uint dp) ? dp : a.Port);
                     break;
                 case DpKind.Ct:
+                    if (a.Fork)
+                        sb.Append("clone(");
                     Conntrack(sb, in a.Ct);
                     if (a.Recirc)
                         sb.Append(",recirc(0x").Append(trace.ShownRecircId(a.RecircId).ToString("x", CultureInfo.InvariantCulture)).Append(')');
+                    if (a.Fork)
+                        sb.Append(')');
                     break;
                 case DpKind.PushVlan:
+                    if (a.EvictInnerVlan)
+                    {
+                        // OVS's commit when the flow already held two tags: both popped, the outer pushed back.
+                        ushort outer = ctx.Snapshots[a.Snapshot].VlanTci;
+                        sb.Append("pop_vlan,pop_vlan,push_vlan(");
+                        ushort outerTpid = LastPushedTpid(ctx, i);
+                        if (outerTpid != EtherTypes.Vlan)
+                            sb.Append("tpid=0x").Append(outerTpid.ToString("x4", CultureInfo.InvariantCulture)).Append(',');
+                        sb.Append("vid=").Append(outer & 0xfff).Append(",pcp=").Append(outer >> 13).Append("),");
+                    }
                     sb.Append("push_vlan(");
                     if (a.EtherType != EtherTypes.Vlan)
                         sb.Append("tpid=0x").Append(a.EtherType.ToString("x4", CultureInfo.InvariantCulture)).Append(',');
-                    sb.Append("vid=").Append(k.VlanTci & 0xfff).Append(",pcp=").Append(k.VlanTci >> 13).Append(')');
+                    {
+                        // OVS commits the tag when the packet next leaves or goes to conntrack: the TCI pushed is the
+                        // flow's then (push_vlan:0x8100,mod_vlan_vid:12,output:2 is push_vlan(vid=12,pcp=0),2).
+                        ushort tci = PushedTci(ctx, i);
+                        sb.Append("vid=").Append(tci & 0xfff).Append(",pcp=").Append(tci >> 13).Append(')');
+                    }
                     break;
                 case DpKind.PopVlan:
                     sb.Append("pop_vlan");
@@ -118,6 +137,33 @@ internal static class OvsDatapathActions
     }
 
     /// <summary>choose_port: the number at the first digit of the name (0 when none or out of range).</summary>
+    // The TPID of the last tag pushed before action i (the outer tag then), else 802.1Q.
+    private static ushort LastPushedTpid(XlateContext ctx, int i)
+    {
+        for (int j = i - 1; j >= 0; j--)
+        {
+            if (ctx.Actions[j].Kind == DpKind.PushVlan)
+                return ctx.Actions[j].EtherType;
+            if (ctx.Actions[j].Kind == DpKind.PopVlan)
+                break;
+        }
+        return EtherTypes.Vlan;
+    }
+
+    // The outer TCI at the first output or ct after the push at action i (no other push or pop between), else none yet.
+    private static ushort PushedTci(XlateContext ctx, int i)
+    {
+        for (int j = i + 1; j < ctx.ActionCount; j++)
+        {
+            ref DpAction b = ref ctx.Actions[j];
+            if (b.Kind is DpKind.Output or DpKind.Ct)
+                return ctx.Snapshots[b.Snapshot].VlanTci;
+            if (b.Kind is DpKind.PushVlan or DpKind.PopVlan)
+                break;
+        }
+        return 0;
+    }
+
     private static uint NameNumber(string name)
     {
         int i = 0;
@@ -216,7 +262,10 @@ internal static class OvsDatapathActions
               .Append("/0x").Append(ct.LabelMask.ToString("x", CultureInfo.InvariantCulture));
         if (ct.Nat is { } nat)
             sb.Append(sb.Length > start ? "," : "").Append(nat);
-        sb.Append(')');
+        if (sb.Length == start)
+            sb.Length = start - 1; // format_odp_conntrack_action prints a ct() with no attribute as "ct"
+        else
+            sb.Append(')');
     }
 
     /// <summary>
