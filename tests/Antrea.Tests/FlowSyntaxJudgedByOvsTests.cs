@@ -169,7 +169,13 @@ public sealed class FlowSyntaxJudgedByOvsTests
     public void Every_port_sends_what_ovs_sends(string flows, string frame) => AssertEveryPortSendsWhatOvsSends(flows, Frame(frame));
 
     /// <summary>Loads <paramref name="flows"/> into OVS and into our bridge, sends <paramref name="f"/> into p1 of both, and compares what every port transmits.</summary>
-    internal static void AssertEveryPortSendsWhatOvsSends(string flows, byte[] f)
+    internal static void AssertEveryPortSendsWhatOvsSends(string flows, byte[] f) => AssertEveryPortSendsWhatOvsSends(flows, [f]);
+
+    /// <summary>
+    /// As for one frame, with <paramref name="frames"/> sent one after the other into the same two switches (so that
+    /// the later frames of a megaflow take both switches' caches); after each, every port has sent the same so far.
+    /// </summary>
+    internal static void AssertEveryPortSendsWhatOvsSends(string flows, byte[][] frames)
     {
         using var ovs = StartOvs();
         string dir = Directory.CreateTempSubdirectory("fx").FullName;
@@ -184,18 +190,28 @@ public sealed class FlowSyntaxJudgedByOvsTests
             using (var r = new StringReader(flows))
                 br.LoadFlows(r, "judged.flows");
             using var node = new Node("n", br, Ipv4Address.Parse("192.0.2.1"), Client);
-            var trace = new Engine.Tracing.Trace();
-            node.Process(1, f, null, 0, trace);
-            string[] ours = [.. trace.Outputs.Select(o => $"{o.Port}:{Convert.ToHexString(o.Frame)}").Order(StringComparer.Ordinal)];
-
-            ovs.Appctl("netdev-dummy/receive", "p1", Convert.ToHexString(f));
-            string[] theirs = Transmitted(dir, ours.Length);
-            Assert.Equal(theirs, ours);
+            var sent = new SentFrames();
+            for (int i = 0; i < frames.Length; i++)
+            {
+                node.Process(1, frames[i], sent, i);
+                string[] ours = [.. sent.Frames.Order(StringComparer.Ordinal)];
+                ovs.Appctl("netdev-dummy/receive", "p1", Convert.ToHexString(frames[i]));
+                string[] theirs = Transmitted(dir, ours.Length, linger: i == frames.Length - 1);
+                Assert.True(theirs.SequenceEqual(ours), $"after frame {i} ({Convert.ToHexString(frames[i])}): OVS sent\n  {string.Join("\n  ", theirs)}\nwe sent\n  {string.Join("\n  ", ours)}");
+            }
         }
         finally
         {
             Directory.Delete(dir, recursive: true);
         }
+    }
+
+    /// <summary>Every frame our node sent, as PORT:HEX.</summary>
+    private sealed class SentFrames : IPacketSink
+    {
+        public List<string> Frames { get; } = [];
+
+        public void Output(Node node, BridgePort port, ReadOnlySpan<byte> frame) => Frames.Add($"{port.Name}:{Convert.ToHexString(frame)}");
     }
 
     internal static byte[] Frame(string name)
@@ -251,8 +267,8 @@ public sealed class FlowSyntaxJudgedByOvsTests
     }
 
     // What the dummy ports transmitted (their tx_pcap files, classic pcap), as PORT:HEX sorted; waits for the
-    // frames we sent, and a little longer so that one OVS sends and we do not is seen.
-    private static string[] Transmitted(string dir, int expected)
+    // frames we sent, and (linger) a little longer so that one OVS sends and we do not is seen.
+    private static string[] Transmitted(string dir, int expected, bool linger = true)
     {
         var sw = System.Diagnostics.Stopwatch.StartNew();
         while (true)
@@ -263,7 +279,7 @@ public sealed class FlowSyntaxJudgedByOvsTests
                 foreach (var frame in DummyPortPcap.Read(Path.Combine(dir, name + ".pcap")))
                     frames.Add($"{name}:{Convert.ToHexString(frame)}");
             }
-            if ((frames.Count >= expected && sw.Elapsed > TimeSpan.FromMilliseconds(400)) || sw.Elapsed > TimeSpan.FromSeconds(10))
+            if ((frames.Count >= expected && (!linger || sw.Elapsed > TimeSpan.FromMilliseconds(400))) || sw.Elapsed > TimeSpan.FromSeconds(10))
                 return [.. frames.Order(StringComparer.Ordinal)];
             Thread.Sleep(50);
         }
