@@ -131,6 +131,24 @@ public sealed class FlowSyntaxMplsBundleJudgedByOvsTests
         Assert.Contains("case.flows:" + error, e.Message, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// A deliberate difference: an IP rewrite after push_mpls (the packet is MPLS, its IP header opaque) is refused by
+    /// OVS over OpenFlow 1.1+ (check_set_ipv4: inconsistent with the match) and accepted only over OpenFlow 1.0, which
+    /// checks nothing; we refuse it, as we refuse every IP rewrite on a flow that does not match IP.
+    /// </summary>
+    [JudgedFact(nameof(OvsSwitchJudge))]
+    public void An_ip_rewrite_after_push_mpls_only_openflow_10_accepts_we_refuse()
+    {
+        const string flow = "ip,actions=push_mpls:0x8847,mod_nw_dst:10.0.0.9,output:2";
+        using var ovs = StartOvs();
+        var (v15, _, why) = ovs.TryOfctl("-O", "OpenFlow15", "add-flow", ovs.Bridge, flow);
+        Assert.NotEqual(0, v15);
+        Assert.Contains("none of the usable flow formats (OpenFlow10,NXM)", why, StringComparison.Ordinal);
+        ovs.Ofctl("-O", "OpenFlow10", "add-flow", ovs.Bridge, flow);
+        var e = Assert.Throws<InputException>(() => OurBridge().AddFlow(flow, "case.flows"));
+        Assert.Contains("case.flows:1:29: mod_nw_dst:10.0.0.9: nw_dst: prerequisites not met", e.Message, StringComparison.Ordinal);
+    }
+
     /// <summary>Flows, then the frames that enter p1 (a name of <see cref="Frames"/>).</summary>
     public static TheoryData<string, string> Walks => new()
     {
@@ -145,10 +163,21 @@ public sealed class FlowSyntaxMplsBundleJudgedByOvsTests
         { "actions=bundle(symmetric_l3,0,hrw,ofport,members:2,3,4)", "random" },
         { "actions=bundle(symmetric_l4,0,hrw,ofport,members:2,3,4)", "random6" },
         { "actions=bundle(symmetric_l3,0,hrw,ofport,members:2,3,4)", "random6" },
+        // Frames of every kind (tagged, ARP, ICMP, IPv6, fragments, neither IP nor ARP) through each hash.
+        { "actions=bundle(symmetric_l4,0,hrw,ofport,members:2,3,4)", "mixed" },
+        { "actions=bundle(symmetric_l3l4,0,hrw,ofport,members:2,3,4)", "mixed" },
+        { "actions=bundle(symmetric_l3l4+udp,0,hrw,ofport,members:2,3,4)", "mixed" },
+        { "actions=bundle(nw_src,0,hrw,ofport,members:2,3,4)", "mixed" },
+        { "actions=bundle(nw_dst,0,hrw,ofport,members:2,3,4)", "mixed" },
+        { "actions=bundle(symmetric_l3,0,hrw,ofport,members:2,3,4)", "mixed" },
+        { "actions=bundle(eth_src,0,hrw,ofport,members:2,3,4)", "mixed" },
         // A member that is not a port of the bridge is never chosen; IN_PORT is live.
         { "actions=bundle(eth_src,0,hrw,ofport,members:9,3,IN_PORT)", "random" },
         { "actions=bundle(nw_src,0,active_backup,ofport,members:9,3,2)", "random" },
         { "actions=bundle(nw_src,0,active_backup,ofport,members:9)", "random" },
+        { "actions=bundle(nw_src,0,active_backup,ofport,members:NONE,2)", "udp" },
+        { "actions=bundle(nw_src,0,active_backup,ofport,members:LOCAL,2)", "udp" },
+        { "actions=bundle(nw_src,0,hrw,ofport,members:)", "udp" },
         // bundle_load writes the member's port number, NONE (0xffff) when none is live.
         { "actions=bundle_load(symmetric_l3l4+udp,0,hrw,ofport,NXM_NX_REG0[],members:2,3,4),output:NXM_NX_REG0[0..15]", "random" },
         { "actions=bundle_load(eth_src,0,hrw,ofport,reg1[0..15],members:9),resubmit(,1)\ntable=1,reg1=0xffff,actions=output:2\ntable=1,actions=output:3", "random" },
@@ -159,12 +188,29 @@ public sealed class FlowSyntaxMplsBundleJudgedByOvsTests
         { "actions=multipath(symmetric_l3l4+udp,9,iter_hash,3,4,reg0[0..1]),resubmit(,1)\n" + LinkTable, "random" },
         { "actions=multipath(nw_src,0,iter_hash,3,0,reg0[0..15]),resubmit(,1)\n" + LinkTable, "random" },
         { "actions=multipath(symmetric_l3,0,hrw,3,0,reg0[0..15]),resubmit(,1)\n" + LinkTable, "random6" },
+        // The link itself, written into eth_dst's low 16 bits: every algorithm over many links (hrw above 64 is iter_hash).
+        { "actions=multipath(symmetric_l4,0,modulo_n,1000,0,reg0[0..15]),move:NXM_NX_REG0[0..15]->NXM_OF_ETH_DST[0..15],output:2", "mixed" },
+        { "actions=multipath(symmetric_l3l4+udp,0,hash_threshold,1000,0,reg0[0..15]),move:NXM_NX_REG0[0..15]->NXM_OF_ETH_DST[0..15],output:2", "mixed" },
+        { "actions=multipath(symmetric_l3l4,0,hrw,60,0,reg0[0..15]),move:NXM_NX_REG0[0..15]->NXM_OF_ETH_DST[0..15],output:2", "mixed" },
+        { "actions=multipath(nw_src,0,hrw,65,0,reg0[0..15]),move:NXM_NX_REG0[0..15]->NXM_OF_ETH_DST[0..15],output:2", "mixed" },
+        { "actions=multipath(nw_dst,0,iter_hash,1000,1024,reg0[0..15]),move:NXM_NX_REG0[0..15]->NXM_OF_ETH_DST[0..15],output:2", "mixed" },
+        { "actions=multipath(symmetric_l3,5,iter_hash,3000,100,reg0[0..15]),move:NXM_NX_REG0[0..15]->NXM_OF_ETH_DST[0..15],output:2", "mixed" },
+        { "actions=multipath(eth_src,0,modulo_n,65536,0,NXM_NX_REG0[]),move:NXM_NX_REG0[0..15]->NXM_OF_ETH_DST[0..15],output:2", "mixed" },
+        { "actions=multipath(symmetric_l4,0,modulo_n,5,0,reg0[4..6]),move:NXM_NX_REG0[]->NXM_OF_ETH_DST[0..31],output:2", "mixed" },
+        { "actions=bundle_load(symmetric_l3l4,0,hrw,ofport,reg0[8..23],members:2,3,4,5,6),move:NXM_NX_REG0[]->NXM_OF_ETH_DST[0..31],output:2", "mixed" },
         // push_mpls onto IP (tc from the DSCP, ttl from the IP TTL), the set actions, dec_mpls_ttl, a second push.
         { "ip,actions=push_mpls:0x8847,output:2", "udp" },
         { "ip,actions=push_mpls:0x8848,set_mpls_label(10),set_mpls_tc(3),set_mpls_ttl(9),dec_mpls_ttl,output:2", "udp" },
         { "ip,actions=push_mpls:0x8847,set_field:77->mpls_label,push_mpls:0x8847,set_mpls_label(88),output:3", "udp" },
         { "ipv6,actions=push_mpls:0x8847,output:2", "udp6" },
         { "arp,actions=push_mpls:0x8847,output:2", "arp" },
+        { "actions=push_mpls:0x8847,output:2", "tagged" },
+        { "ip,actions=push_mpls:0x8847,push_mpls:0x8847,push_mpls:0x8847,output:2", "udp" },
+        { "ip,actions=push_mpls:0x8847,push_mpls:0x8847,push_mpls:0x8847,push_mpls:0x8847,output:2", "udp" },
+        { "ip,actions=push_mpls:0x8847,output:2,pop_mpls:0x0800,output:3", "udp" },
+        { "ip,actions=push_mpls:0x8847,resubmit(,1)\ntable=1,mpls,mpls_label=0,mpls_tc=6,mpls_ttl=33,mpls_bos=1,actions=output:2\ntable=1,actions=output:3", "udp" },
+        { "ipv6,actions=push_mpls:0x8847,resubmit(,1)\ntable=1,mpls,mpls_label=2,actions=output:2\ntable=1,actions=output:3", "udp6" },
+        { "ip,actions=push_mpls:0x8847,set_field:5->mpls_ttl,load:0x3->OXM_OF_MPLS_TC[],dec_mpls_ttl,output:2", "udp" },
         // MPLS packets: matched on the top entry, its fields rewritten, decremented, popped to IP.
         { "mpls,mpls_label=16,mpls_bos=1,actions=output:2\nmpls,actions=output:3", "mpls" },
         { "mpls,mpls_label=16,mpls_bos=1,actions=output:2\nmpls,mpls_tc=5,mpls_ttl=20,actions=output:4\nmpls,actions=output:3", "mpls2" },
@@ -175,6 +221,29 @@ public sealed class FlowSyntaxMplsBundleJudgedByOvsTests
         { "mpls,mpls_bos=1,actions=pop_mpls:0x0800,output:2", "mpls" },
         { "mpls,actions=pop_mpls:0x0800,resubmit(,1)\ntable=1,ip,nw_dst=10.10.0.2,actions=output:2\ntable=1,actions=output:3", "mpls" },
         { "mpls,actions=pop_mpls:0x8847,output:2", "mpls2" },
+        { "mpls,actions=pop_mpls:0x8847,resubmit(,1)\ntable=1,mpls,mpls_label=16,mpls_tc=1,mpls_ttl=7,actions=output:2\ntable=1,actions=output:3", "mpls2" },
+        // A pop to an EtherType that is not MPLS pops the whole stack (commit_mpls_action); OVS's flow holds 3 entries,
+        // so a deeper stack is not popped, nor pushed onto beyond 3: the packet is dropped.
+        { "mpls,actions=pop_mpls:0x0800,output:2", "mpls2" },
+        { "mpls,actions=pop_mpls:0x0800,output:2", "mpls3" },
+        { "mpls,actions=pop_mpls:0x8847,output:2,pop_mpls:0x8847,output:3", "mpls3" },
+        { "mpls,actions=pop_mpls:0x8847,output:2", "mpls4" },
+        { "mpls,actions=output:3,pop_mpls:0x0800,output:2", "mpls4" },
+        { "mpls,actions=push_mpls:0x8847,output:2", "mpls3" },
+        { "mpls,actions=push_mpls:0x8847,output:2,push_mpls:0x8847,output:3", "mpls2" },
+        { "mpls,actions=push_mpls:0x8847,set_mpls_label(5),pop_mpls:0x0800,output:2", "mpls2" },
+        { "ip,actions=push_mpls:0x8847,push_mpls:0x8847,pop_mpls:0x0800,output:2", "udp" },
+        { "mpls,actions=pop_mpls:0x86dd,output:2", "mpls6" },
+        { "mpls,actions=dec_ttl,output:2", "mpls" },
+        { "mpls,actions=dec_mpls_ttl,output:2,dec_mpls_ttl,output:3", "mplsTtl2" },
+        { "mpls,actions=set_mpls_ttl(0),output:2,dec_mpls_ttl,output:3", "mpls" },
+        // MPLS actions on a flow that does not match MPLS (OVS takes them over OpenFlow 1.0 only): nothing to change,
+        // and dec_mpls_ttl ends the list; dec_ttl on an MPLS packet does nothing.
+        { "ip,actions=set_mpls_label(5),dec_mpls_ttl,output:2\nactions=output:3", "udp" },
+        { "ip,actions=pop_mpls:0x0800,output:2", "udp" },
+        { "ip,actions=push_mpls:0x8847,dec_ttl,output:2", "udp" },
+        { "mpls,mpls_label=16,actions=output:2\nmplsm,mpls_label=16,actions=output:3\nactions=output:4", "mplsm" },
+        { "mpls,actions=push_vlan:0x8100,mod_vlan_vid:5,output:2", "mpls" },
         // sample with no IPFIX on the bridge does nothing; enqueue is an output (no queues in either datapath).
         { "actions=sample(probability=65535,collector_set_id=1,obs_domain_id=2,obs_point_id=3),output:2", "random" },
         { "actions=enqueue:2:3,set_queue:5,output:3,pop_queue,enqueue(IN_PORT,1)", "udp" },
@@ -203,6 +272,13 @@ public sealed class FlowSyntaxMplsBundleJudgedByOvsTests
             "mpls" => [WithMpls(udp, EtherTypes.Mpls, Lse(16, 5, true, 20))],
             "mpls2" => [WithMpls(udp, EtherTypes.Mpls, Lse(30, 5, false, 20), Lse(16, 1, true, 7))],
             "mplsTtl1" => [WithMpls(udp, EtherTypes.Mpls, Lse(16, 0, true, 1))],
+            "mpls3" => [WithMpls(udp, EtherTypes.Mpls, Lse(30, 5, false, 20), Lse(31, 2, false, 8), Lse(16, 1, true, 7))],
+            "mpls4" => [WithMpls(udp, EtherTypes.Mpls, Lse(30, 5, false, 20), Lse(31, 2, false, 8), Lse(32, 2, false, 8), Lse(16, 1, true, 7))],
+            "mplsTtl2" => [WithMpls(udp, EtherTypes.Mpls, Lse(16, 0, true, 2))],
+            "mplsm" => [WithMpls(udp, EtherTypes.MplsMulticast, Lse(16, 0, true, 9))],
+            "mpls6" => [WithMpls(Frames("udp6")[0], EtherTypes.Mpls, Lse(2, 0, true, 9))],
+            "tagged" => [PacketBuilder.WithVlan(udp, 5), PacketBuilder.WithVlan(Frames("udp6")[0], (3 << 13) | 7)],
+            "mixed" => MixedFrames(),
             _ => throw new ArgumentException($"no frames {name}", nameof(name)),
         };
     }
@@ -241,6 +317,38 @@ public sealed class FlowSyntaxMplsBundleJudgedByOvsTests
             frames.Add(f);
         }
         return [.. frames];
+    }
+
+    // One of each kind a hash treats apart, each twice: tagged, ARP, ICMP, IPv4 and IPv6 TCP/UDP both ways, a first
+    // and a later fragment, SCTP, and an LLDP frame (neither IP nor ARP); then random flows.
+    private static byte[][] MixedFrames()
+    {
+        MacAddress a = MacAddress.Parse("02:aa:00:00:00:01"), b = MacAddress.Parse("02:bb:00:00:00:02");
+        Ipv4Address x = Ipv4Address.Parse("10.1.2.3"), y = Ipv4Address.Parse("10.9.8.7");
+        Ipv6Address x6 = Ipv6Address.Parse("fd00::a"), y6 = Ipv6Address.Parse("fd00:9::b");
+        var udp = PacketBuilder.Udp(a, b, x, y, 1234, 80, new byte[16]);
+        var lldp = new byte[60];
+        a.Write(lldp.AsSpan(6));
+        MacAddress.Parse("01:80:c2:00:00:0e").Write(lldp);
+        BinaryPrimitives.WriteUInt16BigEndian(lldp.AsSpan(12), 0x88cc);
+        byte[][] kinds =
+        [
+            udp,
+            PacketBuilder.Udp(b, a, y, x, 80, 1234, new byte[16]),
+            PacketBuilder.Tcp(a, b, x, y, 1234, 80, TcpFlags.Syn),
+            PacketBuilder.Tcp(b, a, y, x, 80, 1234, TcpFlags.Syn | TcpFlags.Ack),
+            PacketBuilder.WithVlan(udp, 7),
+            PacketBuilder.WithVlan(udp, (5 << 13) | 9),
+            PacketBuilder.Arp(1, a, x, default, y, a, MacAddress.Parse("ff:ff:ff:ff:ff:ff")),
+            PacketBuilder.IcmpEcho(a, b, x, y, reply: false, 7, 1),
+            PacketBuilder.Udp6(a, b, x6, y6, 1234, 80, new byte[16]),
+            PacketBuilder.Tcp6(b, a, y6, x6, 80, 1234, TcpFlags.Syn),
+            PacketBuilder.Ipv4(a, b, x, y, IpProtocols.Udp, PacketBuilder.UdpDatagram(1234, 80, new byte[16]), flagsAndFragmentOffset: 0x2000),
+            PacketBuilder.Ipv4(a, b, x, y, IpProtocols.Udp, new byte[24], flagsAndFragmentOffset: 0x0003),
+            PacketBuilder.Ipv4(a, b, x, y, 132, new byte[24]),
+            lldp,
+        ];
+        return [.. kinds, .. kinds, .. RandomFrames(seed: 99, count: 8, ipv6: false), .. RandomFrames(seed: 98, count: 6, ipv6: true)];
     }
 
     private static MacAddress RandomMac(Random rng)
