@@ -45,6 +45,13 @@ public sealed class FlowSyntaxMplsBundleJudgedByOvsTests
         { "ip,actions=push_mpls:0x8847,set_mpls_ttl(9),dec_mpls_ttl,output:2", "nxm" },
         { "mpls,actions=set_field:7->mpls_label,set_field:2->mpls_tc", "of15" },
         { "mpls,actions=load:0x7->OXM_OF_MPLS_LABEL[],load:0x2->OXM_OF_MPLS_TC[]", "nxm" },
+        { "mpls,mpls_label=0x10,actions=drop", "nxm" },
+        { "mpls,actions=set_field:5->mpls_ttl", "of15" },
+        { "mpls,actions=load:0x5->NXM_NX_MPLS_TTL[]", "nxm" },
+        { "mpls,actions=move:OXM_OF_MPLS_LABEL[]->NXM_NX_REG0[0..19]", "nxm" },
+        { "actions=multipath(eth_src,0,modulo_n,2,0,NXM_OF_ETH_DST[0..15])", "nxm" },
+        { "ip,actions=multipath(eth_src,0,modulo_n,2,0,NXM_OF_IP_DST[0..15])", "nxm" },
+        { "actions=bundle_load(eth_src,0,hrw,ofport,NXM_OF_VLAN_TCI[],members:1)", "nxm" },
     };
 
     [JudgedTheory(nameof(OvsSwitchJudge))]
@@ -90,6 +97,10 @@ public sealed class FlowSyntaxMplsBundleJudgedByOvsTests
         { "mpls,actions=set_field:1048576->mpls_label", "1:24: set_field: mpls_label: value 1048576 does not fit in 20 bits" },
         { "mpls,actions=set_field:8->mpls_tc", "1:24: set_field: mpls_tc: value 8 does not fit in 3 bits" },
         { "mpls,actions=set_field:1->mpls_bos", "1:27: field mpls_bos is read-only" },
+        { "mpls,mpls_label=5/0xff,actions=drop", "1:17: mpls_label: field does not support masking (ovs-fields(7) lists it as not maskable)" },
+        { "mpls,mpls_ttl=5/0xf,actions=drop", "1:15: mpls_ttl: field does not support masking (ovs-fields(7) lists it as not maskable)" },
+        { "mpls,mpls_tc=5/1,actions=drop", "1:14: mpls_tc: field does not support masking (ovs-fields(7) lists it as not maskable)" },
+        { "actions=multipath(eth_src,0,modulo_n,2,0,NXM_OF_IP_DST[0..15])", "1:9: multipath(eth_src,0,modulo_n,2,0,NXM_OF_IP_DST[0..15]): nw_dst: prerequisites not met (OFPBMC_BAD_PREREQ: a prerequisite was not met): nw_dst requires ip or arp" },
         { "mpls,mpls_ttl=300,actions=drop", "1:15: mpls_ttl: value 300 does not fit in 8 bits" },
         { "actions=sample(collector_set_id=1)", "1:16: non-zero \"probability\" must be specified on sample" },
         { "actions=sample(probability=0)", "1:28: invalid probability value \"0\"" },
