@@ -72,6 +72,27 @@ public sealed class FlowSyntaxMplsBundleJudgedByOvsTests
         Assert.Equal(OvsDump(ovs, "nxm"), ours);
     }
 
+    /// <summary>With port names shown (<c>--names</c>), members, the enqueue port and the sampling port print as names, reserved ports as theirs.</summary>
+    [JudgedFact(nameof(OvsSwitchJudge))]
+    public void Members_and_queue_ports_print_as_port_names_as_ovs_prints_them()
+    {
+        string[] flows =
+        [
+            "in_port=1,actions=bundle(eth_src,0,hrw,ofport,members:1,2,LOCAL),enqueue:2:3,sample(probability=5,collector_set_id=1,obs_domain_id=2,obs_point_id=3,sampling_port=3)",
+            "in_port=2,actions=enqueue:IN_PORT:3,bundle_load(eth_src,0,hrw,ofport,reg0[],members:4,IN_PORT)",
+        ];
+        var br = OurBridge();
+        using var ovs = StartOvs();
+        ovs.Ofctl("del-flows", ovs.Bridge);
+        foreach (string flow in flows)
+        {
+            br.AddFlow(flow);
+            ovs.Ofctl("-O", "OpenFlow10", "add-flow", ovs.Bridge, flow);
+        }
+        string[] theirs = [.. ovs.Ofctl("--names", "--no-stats", "dump-flows", ovs.Bridge).Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)];
+        Assert.Equal(theirs, br.DumpFlows(withStats: false, names: NamesShown.Ports));
+    }
+
     /// <summary>What OVS refuses, refused with its reason: the flow, then the column and words of our error.</summary>
     public static TheoryData<string, string> Refused => new()
     {
