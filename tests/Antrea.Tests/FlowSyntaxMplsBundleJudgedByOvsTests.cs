@@ -289,6 +289,43 @@ public sealed class FlowSyntaxMplsBundleJudgedByOvsTests
     public void Every_port_sends_what_ovs_sends_through_mpls_bundle_and_multipath(string flows, string frames)
         => AssertEveryPortSendsWhatOvsSends(flows, Frames(frames));
 
+    /// <summary>Flows, then the frame (a name of <see cref="Frames"/>) whose ofproto/trace datapath actions we print as OVS does.</summary>
+    public static TheoryData<string, string> Traced => new()
+    {
+        { "ip,actions=push_mpls:0x8847,set_mpls_label(10),output:2", "udp" },
+        { "ip,actions=push_mpls:0x8847,output:2,set_mpls_ttl(5),output:3", "udp" },
+        { "ip,actions=mod_dl_dst:02:00:00:00:00:99,push_mpls:0x8848,set_mpls_tc(1),push_mpls:0x8847,set_mpls_label(7),output:2", "udp" },
+        { "ipv6,actions=push_mpls:0x8847,output:2", "udp6" },
+        { "mpls,actions=set_mpls_label(99),set_mpls_tc(6),output:2", "mpls" },
+        { "mpls,actions=dec_mpls_ttl,output:2", "mpls" },
+        { "mpls,actions=push_mpls:0x8847,set_mpls_label(200),output:2", "mpls" },
+        { "mpls,actions=pop_mpls:0x0800,output:2", "mpls" },
+        { "mpls,actions=pop_mpls:0x8847,output:2", "mpls2" },
+        { "mpls,actions=pop_mpls:0x0800,output:2", "mpls2" },
+        { "ip,actions=push_mpls:0x8847,output:2,pop_mpls:0x0800,output:3", "udp" },
+    };
+
+    [JudgedTheory(nameof(OvsSwitchJudge))]
+    [MemberData(nameof(Traced))]
+    public void Our_trace_shows_the_mpls_datapath_actions_ovs_shows(string flows, string frame)
+    {
+        byte[] f = Frames(frame)[0];
+        using var ovs = StartOvs();
+        ovs.Ofctl("del-flows", ovs.Bridge);
+        foreach (string line in flows.Split('\n'))
+            AddFlowAsOfctlNegotiates(ovs, line);
+        string theirs = ovs.Appctl("ofproto/trace", ovs.Bridge, "in_port=1", Convert.ToHexString(f)).Split('\n')
+            .Single(l => l.StartsWith("Datapath actions: ", StringComparison.Ordinal))["Datapath actions: ".Length..];
+        var br = OurBridge();
+        using (var r = new StringReader(flows))
+            br.LoadFlows(r, "traced.flows");
+        using var node = new Node("n", br, Ipv4Address.Parse("192.0.2.1"), Client);
+        var trace = new Engine.Tracing.Trace();
+        node.Process(1, f, null, 0, trace);
+        string? ours = trace.Passes[0].OvsDatapathActions;
+        Assert.True(theirs == ours, $"OVS: {theirs}\nours: {ours}");
+    }
+
     private static readonly MacAddress Client = MacAddress.Parse("02:00:00:00:00:01"), Server = MacAddress.Parse("02:00:00:00:00:02");
 
     internal static byte[][] Frames(string name)
