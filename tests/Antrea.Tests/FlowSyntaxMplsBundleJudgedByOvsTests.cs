@@ -305,24 +305,54 @@ public sealed class FlowSyntaxMplsBundleJudgedByOvsTests
         { "ip,actions=push_mpls:0x8847,output:2,pop_mpls:0x0800,output:3", "udp" },
     };
 
+    /// <summary>Flows, then the frame whose ofproto/trace megaflow (the fields bundle and multipath hash) we print as OVS does.</summary>
+    public static TheoryData<string, string> Megaflows => new()
+    {
+        { "actions=bundle(eth_src,0,hrw,ofport,members:2,3,4)", "udp" },
+        { "actions=bundle(symmetric_l4,0,hrw,ofport,members:2,3,4)", "udp" },
+        { "actions=bundle(symmetric_l4,0,hrw,ofport,members:2,3,4)", "tagged" },
+        { "actions=bundle(symmetric_l4,0,hrw,ofport,members:2,3,4)", "arp" },
+        { "vlan_tci=0x0000/0x1fff,actions=output:2", "udp" },
+        { "actions=bundle(symmetric_l3l4,0,hrw,ofport,members:2,3,4)", "udp" },
+        { "actions=bundle(symmetric_l3l4+udp,0,hrw,ofport,members:2,3,4)", "udp" },
+        { "actions=bundle(nw_src,0,hrw,ofport,members:2,3,4)", "udp" },
+        { "actions=bundle(nw_dst,0,hrw,ofport,members:2,3)", "udp6" },
+        { "actions=bundle(symmetric_l3,0,hrw,ofport,members:2,3)", "udp" },
+        { "actions=bundle(nw_src,0,active_backup,ofport,members:2,3)", "udp" },
+        { "actions=bundle(nw_src,0,hrw,ofport,members:3)", "udp" },
+        { "actions=bundle_load(symmetric_l4,0,hrw,ofport,reg0[0..15],members:2,3),output:NXM_NX_REG0[0..15]", "udp" },
+        { "actions=multipath(eth_src,0,modulo_n,3,0,reg0[0..1]),resubmit(,1)\n" + LinkTable, "udp" },
+        { "actions=multipath(symmetric_l3l4+udp,0,hrw,3,0,reg0[0..1]),resubmit(,1)\n" + LinkTable, "udp" },
+        { "actions=multipath(symmetric_l4,0,iter_hash,3,0,reg0[0..1]),resubmit(,1)\n" + LinkTable, "tagged" },
+        { "actions=multipath(symmetric_l3,0,hash_threshold,3,0,reg0[0..1]),resubmit(,1)\n" + LinkTable, "arp" },
+    };
+
+    [JudgedTheory(nameof(OvsSwitchJudge))]
+    [MemberData(nameof(Megaflows))]
+    public void Our_trace_shows_the_megaflow_ovs_shows_for_bundle_and_multipath(string flows, string frame)
+        => AssertTraceLineIsOvs(flows, Frames(frame)[0], "Megaflow: ", p => p.Megaflow);
+
     [JudgedTheory(nameof(OvsSwitchJudge))]
     [MemberData(nameof(Traced))]
     public void Our_trace_shows_the_mpls_datapath_actions_ovs_shows(string flows, string frame)
+        => AssertTraceLineIsOvs(flows, Frames(frame)[0], "Datapath actions: ", p => p.OvsDatapathActions);
+
+    // ofproto/trace's line starting with label for f through flows, and ours (the first pass's, by what).
+    private static void AssertTraceLineIsOvs(string flows, byte[] f, string label, Func<Engine.Tracing.TracePass, string?> what)
     {
-        byte[] f = Frames(frame)[0];
         using var ovs = StartOvs();
         ovs.Ofctl("del-flows", ovs.Bridge);
         foreach (string line in flows.Split('\n'))
             AddFlowAsOfctlNegotiates(ovs, line);
         string theirs = ovs.Appctl("ofproto/trace", ovs.Bridge, "in_port=1", Convert.ToHexString(f)).Split('\n')
-            .Single(l => l.StartsWith("Datapath actions: ", StringComparison.Ordinal))["Datapath actions: ".Length..];
+            .Single(l => l.StartsWith(label, StringComparison.Ordinal))[label.Length..];
         var br = OurBridge();
         using (var r = new StringReader(flows))
             br.LoadFlows(r, "traced.flows");
         using var node = new Node("n", br, Ipv4Address.Parse("192.0.2.1"), Client);
         var trace = new Engine.Tracing.Trace();
         node.Process(1, f, null, 0, trace);
-        string? ours = trace.Passes[0].OvsDatapathActions;
+        string? ours = what(trace.Passes[0]);
         Assert.True(theirs == ours, $"OVS: {theirs}\nours: {ours}");
     }
 
