@@ -346,12 +346,7 @@ public sealed class FlowSyntaxMplsBundleJudgedByOvsTests
         foreach (string flows in new[] { $"actions=bundle({fields},0,hrw,ofport,members:2,3,4)", $"actions=multipath({fields},0,modulo_n,3,0,reg0[0..1]),resubmit(,1)\n{LinkTable}" })
         {
             using var ovs = StartOvs();
-            ovs.Ofctl("del-flows", ovs.Bridge);
-            foreach (string line in flows.Split('\n'))
-                AddFlowAsOfctlNegotiates(ovs, line);
-            var br = OurBridge();
-            using (var r = new StringReader(flows))
-                br.LoadFlows(r, "traced.flows");
+            var br = LoadInBoth(ovs, flows);
             using var node = new Node("n", br, Ipv4Address.Parse("192.0.2.1"), Client);
             var wrong = new List<string>();
             foreach (byte[] f in MixedFrames().Take(14))
@@ -391,13 +386,8 @@ public sealed class FlowSyntaxMplsBundleJudgedByOvsTests
     private static void AssertTraceLineIsOvs(string flows, byte[] f, string label, Func<Engine.Tracing.TracePass, string?> what)
     {
         using var ovs = StartOvs();
-        ovs.Ofctl("del-flows", ovs.Bridge);
-        foreach (string line in flows.Split('\n'))
-            AddFlowAsOfctlNegotiates(ovs, line);
+        var br = LoadInBoth(ovs, flows);
         string theirs = TraceLine(ovs, f, label);
-        var br = OurBridge();
-        using (var r = new StringReader(flows))
-            br.LoadFlows(r, "traced.flows");
         using var node = new Node("n", br, Ipv4Address.Parse("192.0.2.1"), Client);
         var trace = new Engine.Tracing.Trace();
         node.Process(1, f, null, 0, trace);
