@@ -287,7 +287,58 @@ public sealed class FlowSyntaxMplsBundleJudgedByOvsTests
     [JudgedTheory(nameof(OvsSwitchJudge))]
     [MemberData(nameof(Walks))]
     public void Every_port_sends_what_ovs_sends_through_mpls_bundle_and_multipath(string flows, string frames)
-        => AssertEveryPortSendsWhatOvsSends(flows, Frames(frames));
+        => AssertEveryPortSendsWhatOvsSendsForEach(flows, Frames(frames));
+
+    /// <summary>
+    /// Loads <paramref name="flows"/> into OVS and our bridge and sends <paramref name="frames"/> into p1 of both, one
+    /// after the other, ours without a trace (so that the later frames of a megaflow take both switches' caches); after
+    /// each, every port has sent the same so far.
+    /// </summary>
+    private static void AssertEveryPortSendsWhatOvsSendsForEach(string flows, byte[][] frames)
+    {
+        using var ovs = StartOvs();
+        string dir = Directory.CreateTempSubdirectory("fx").FullName;
+        try
+        {
+            foreach (var (_, name) in s_ports)
+                ovs.SetInterfaceOptions(name, $"tx_pcap={dir}/{name}.pcap");
+            var br = LoadInBoth(ovs, flows);
+            using var node = new Node("n", br, Ipv4Address.Parse("192.0.2.1"), Client);
+            var sent = new SentFrames();
+            for (int i = 0; i < frames.Length; i++)
+            {
+                node.Process(1, frames[i], sent, i);
+                string[] ours = [.. sent.Frames.Order(StringComparer.Ordinal)];
+                ovs.Appctl("netdev-dummy/receive", "p1", Convert.ToHexString(frames[i]));
+                string[] theirs = Transmitted(dir, ours.Length, linger: i == frames.Length - 1);
+                Assert.True(theirs.SequenceEqual(ours), $"after frame {i} ({Convert.ToHexString(frames[i])}): OVS sent\n  {string.Join("\n  ", theirs)}\nwe sent\n  {string.Join("\n  ", ours)}");
+            }
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    /// <summary>Loads <paramref name="flows"/> (one a line) into OVS, in place of its flows, and into a new bridge of ours, which it returns.</summary>
+    private static Bridge LoadInBoth(OvsSwitchJudge ovs, string flows)
+    {
+        ovs.Ofctl("del-flows", ovs.Bridge);
+        foreach (string line in flows.Split('\n'))
+            AddFlowAsOfctlNegotiates(ovs, line);
+        var br = OurBridge();
+        using (var r = new StringReader(flows))
+            br.LoadFlows(r, "judged.flows");
+        return br;
+    }
+
+    /// <summary>Every frame our node sent, as PORT:HEX.</summary>
+    private sealed class SentFrames : IPacketSink
+    {
+        public List<string> Frames { get; } = [];
+
+        public void Output(Node node, BridgePort port, ReadOnlySpan<byte> frame) => Frames.Add($"{port.Name}:{Convert.ToHexString(frame)}");
+    }
 
     /// <summary>Flows, then the frame (a name of <see cref="Frames"/>) whose ofproto/trace datapath actions we print as OVS does.</summary>
     public static TheoryData<string, string> Traced => new()
