@@ -108,7 +108,8 @@ public static class FlowHashFields
                 Addresses(ref mask, v4, v6, src: true, dst: true);
                 mask.NwProto = 0xff;
                 mask.NwFrag = 0xff;
-                if (key.NwProto is IpProtocols.Tcp or IpProtocols.Sctp || (fields == NxHashFields.SymmetricL3L4Udp && key.NwProto == IpProtocols.Udp))
+                // Ports are hashed only for a whole datagram (flow_hash_symmetric_l3l4 skips them for fragments).
+                if (key.NwFrag == 0 && (key.NwProto is IpProtocols.Tcp or IpProtocols.Sctp || (fields == NxHashFields.SymmetricL3L4Udp && key.NwProto == IpProtocols.Udp)))
                     mask.TpSrc = mask.TpDst = 0xffff;
                 break;
             case NxHashFields.NwSrc:

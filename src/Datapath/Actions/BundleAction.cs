@@ -11,7 +11,8 @@ namespace Datapath.Engine.Actions;
 /// (OFPP_NONE, 0xffff, when none is live) into DST instead (lib/bundle.c). <c>hrw</c> takes the live member with the
 /// highest <c>hash_2words(index, flow_hash_fields(flow, fields, basis))</c>, <c>active_backup</c> the first live one.
 /// A member is live as OVS's member_enabled_cb says: a port of the bridge (whose ports are always up here, as OVS's
-/// dummy ports are), or one of IN_PORT, TABLE, NORMAL, FLOOD, ALL, NONE; never CONTROLLER or a missing port.
+/// dummy ports are), LOCAL (the bridge's own port), or one of IN_PORT, TABLE, NORMAL, FLOOD, ALL, NONE; never
+/// CONTROLLER or a port the bridge lacks.
 /// </summary>
 public sealed class BundleAction : FlowAction
 {

@@ -86,6 +86,10 @@ internal static class Megaflow
     {
         _ = ports; // ofproto/trace prints datapath-side numbers, not names
         Mask(in consulted, in key, out var mask);
+        // An untagged packet's datapath key has no 802.1Q header, which is all a consulted vlan_tci says of it: OVS
+        // prints no vlan_tci in its megaflow then.
+        if ((key.VlanTci & VlanTag.Cfi) == 0)
+            mask.VlanTci = mask.VlanTci2 = 0;
         ushort tunFlagsMask = mask.TunFlags;
         mask.TunFlags = 0;
         var match = new Match(in key, in mask);

@@ -33,7 +33,10 @@ internal static class OvsDatapathActions
         var numbers = PortNumbers(node.Bridge, out uint uplink);
         var sb = new StringBuilder();
         FlowKey committed = ctx.PassStart;
-        bool slow = false;
+        bool slow = false, popped = false;
+        // commit_mpls_action: OVS pushes MPLS entries when it commits (at an output), each with the entry's final
+        // value, after the Ethernet sets; the indices of the push_mpls actions not yet committed.
+        var pushes = new List<int>();
         for (int i = 0; i < ctx.ActionCount; i++)
         {
             ref DpAction a = ref ctx.Actions[i];
@@ -41,8 +44,17 @@ internal static class OvsDatapathActions
             if (a.Kind is DpKind.Output or DpKind.Ct)
             {
                 slow |= CommitSets(sb, in committed, in k);
+                CommitMpls(sb, ctx, pushes, popped, in committed, in k);
                 committed = k;
+                pushes.Clear();
+                popped = false;
             }
+            if (a.Kind == DpKind.PushMpls)
+            {
+                pushes.Add(i);
+                continue;
+            }
+            popped |= a.Kind == DpKind.PopMpls;
             int before = sb.Length;
             if (before > 0)
                 sb.Append(',');
@@ -89,10 +101,6 @@ internal static class OvsDatapathActions
                     break;
                 case DpKind.PopVlan:
                     sb.Append("pop_vlan");
-                    break;
-                case DpKind.PushMpls:
-                    sb.Append("push_mpls(label=").Append(a.Port >> 12).Append(",tc=").Append((a.Port >> 9) & 7).Append(",ttl=").Append(a.Port & 0xff)
-                        .Append(",bos=").Append((a.Port >> 8) & 1).Append(",eth_type=0x").Append(a.EtherType.ToString("x", CultureInfo.InvariantCulture)).Append(')');
                     break;
                 case DpKind.PopMpls:
                     sb.Append("pop_mpls(eth_type=0x").Append(a.EtherType.ToString("x", CultureInfo.InvariantCulture)).Append(')');
@@ -175,6 +183,33 @@ internal static class OvsDatapathActions
         return j > i && uint.TryParse(name.AsSpan(i, j - i), NumberStyles.None, CultureInfo.InvariantCulture, out uint n) && n != uint.MaxValue ? n : 0;
     }
 
+    // The pending pushes, bottom first: each entry as it stands now (the top is the key's, one below it the copy the
+    // next push made, with its own bottom-of-stack bit), each with the packet's EtherType now (push_mpls writes it
+    // into the Ethernet header, so only the last one's stays); or, with none pending, set(mpls(...)) when the top entry
+    // changed since the last commit (not across a pop, whose new top the packet already has).
+    private static void CommitMpls(StringBuilder sb, XlateContext ctx, List<int> pushes, bool popped, in FlowKey was, in FlowKey now)
+    {
+        if (pushes.Count == 0)
+        {
+            if (!popped && was.IsMpls && now.IsMpls && was.MplsLse != now.MplsLse)
+                Mpls(sb.Append(sb.Length > 0 ? "," : "").Append("set("), now.MplsLse).Append(')');
+            return;
+        }
+        for (int j = 0; j < pushes.Count; j++)
+        {
+            ref DpAction push = ref ctx.Actions[pushes[j]];
+            uint lse = j == pushes.Count - 1 ? now.MplsLse : (ctx.Actions[pushes[j + 1]].Port & ~0x100u) | (push.Port & 0x100u);
+            sb.Append(sb.Length > 0 ? "," : "").Append("push_");
+            Mpls(sb, lse);
+            sb.Length--;
+            sb.Append(",eth_type=0x").Append(now.EthType.ToString("x", CultureInfo.InvariantCulture)).Append(')');
+        }
+    }
+
+    private static StringBuilder Mpls(StringBuilder sb, uint lse)
+        => sb.Append("mpls(label=").Append(lse >> 12).Append(",tc=").Append((lse >> 9) & 7).Append(",ttl=").Append(lse & 0xff)
+            .Append(",bos=").Append((lse >> 8) & 1).Append(')');
+
     /// <summary>commit_odp_actions with masked sets: each changed header once, only its changed fields; true when one is ARP's (slow path).</summary>
     private static bool CommitSets(StringBuilder sb, in FlowKey was, in FlowKey now)
     {
@@ -184,6 +219,9 @@ internal static class OvsDatapathActions
         if (was.EthDst != now.EthDst)
             fields.Add("dst=" + new MacAddress(now.EthDst));
         Set(sb, "eth", fields);
+        // Across a push or pop of MPLS the packet's L3 is another header (parsed afresh after a pop): nothing to set.
+        if (was.EthType != now.EthType && (was.IsMpls || now.IsMpls))
+            return false;
         if (now.IsArp)
         {
             if (was.NwSrc != now.NwSrc)
