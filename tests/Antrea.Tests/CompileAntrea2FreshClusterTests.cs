@@ -9,8 +9,10 @@ namespace Datapath.Antrea.Tests;
 /// UDP Service fed by an Endpoints object, a Service without endpoints, a NodePort Service with ClientIP affinity, an
 /// EndpointSlice, bare nodes) comes out as AntreaProxy writes it, Open vSwitch 3.1 takes every compiled flow and group
 /// and prints it back as compiled, and frames walked through the compiled cluster show the affinity, the UDP DNAT out
-/// of the uplink and the NodePort through the host's DNAT to the virtual NodePort IP. externalTrafficPolicy Local,
-/// which the antrea-2 compile does not write, is refused at its line.
+/// of the uplink and the NodePort through the host's DNAT to the virtual NodePort IP. With web's externalTrafficPolicy
+/// Local, each node gets AntreaProxy's local group before web's cluster group: a NodePort connection from outside
+/// reaches only that node's backends with the client's address, on a node without one it goes to the agent (a
+/// packet-in, which this datapath counts as a punt), and pods still reach every backend through the ClusterIP.
 /// </summary>
 public sealed class CompileAntrea2FreshClusterTests : IDisposable
 {
@@ -26,13 +28,106 @@ public sealed class CompileAntrea2FreshClusterTests : IDisposable
         return _fixture.Out;
     }
 
-    [Fact]
-    public void ExternalTrafficPolicy_Local_is_refused_at_its_line()
+    private string CompileWithLocal(string manifests = CompileFixtures.Manifests)
     {
-        var e = Assert.Throws<InputException>(() => ClusterCompiler.Compile(_fixture.ClusterPath, [_fixture.ManifestsPath], CompilePipeline.Antrea2));
-        Assert.Equal(_fixture.ManifestsPath, e.File);
-        Assert.Contains("externalTrafficPolicy: Local", File.ReadAllLines(_fixture.ManifestsPath)[e.Line - 1], StringComparison.Ordinal);
-        Assert.Contains("service default/web: externalTrafficPolicy Local", e.Message, StringComparison.Ordinal);
+        var compiled = ClusterCompiler.Compile(_fixture.ClusterPath, [_fixture.Write("app-local.yaml", manifests)], CompilePipeline.Antrea2);
+        ScenarioWriter.WriteDirectory(_fixture.Out, compiled.Model, compiled.Files);
+        return _fixture.Out;
+    }
+
+    [Fact]
+    public void ExternalTrafficPolicy_Local_gives_each_node_a_local_group_before_the_cluster_group()
+    {
+        var scenario = AntreaScenario.Load(CompileWithLocal());
+        string Ip(string pod) => Pod(scenario, pod).Ip;
+        string Bucket(string pod, bool remote) => $"{(remote ? "set_field:0x4000000/0x4000000->reg4," : "")}set_field:0x{Ipv4Address.Parse(Ip(pod)).Value:x}->reg3,set_field:0x1f90/0xffff->reg4,resubmit(,ServiceLB)";
+        string[] Group(AntreaScenario s, string node, int id) => [.. s.ReadFile($"{node}.groups")!.Split('\n').Single(l => l.StartsWith($"group_id={id},", StringComparison.Ordinal)).Split(",bucket=").Skip(1).Select(b => b[(b.IndexOf("actions=", StringComparison.Ordinal) + 8)..])];
+        // web is the first Service port: group 1 its local group (this node's backends only), group 2 its cluster group.
+        Assert.Equal([Bucket("web-1", remote: false)], Group(scenario, "node-a", 1));
+        Assert.Equal(new[] { "web-2", "web-3" }.Select(p => Bucket(p, remote: false)).Order(StringComparer.Ordinal), Group(scenario, "node-b", 1).Order(StringComparer.Ordinal));
+        Assert.Equal(3, Group(scenario, "node-a", 2).Length);
+        Assert.Equal(2, Group(scenario, "node-a", 2).Count(b => b.StartsWith("set_field:0x4000000/0x4000000->reg4,", StringComparison.Ordinal)));
+        Assert.Equal(5, scenario.ReadFile("node-a.groups")!.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length); // web's two, upstream-dns, sliced, idle
+        string flows = scenario.ReadFile("node-a.flows")!;
+        const string external = "actions=set_field:0x200/0x200->reg0,set_field:0x30000/0x70000->reg4,set_field:0x200000/0x200000->reg4,";
+        // The ClusterIP balances over the cluster group; the NodePort over the local one, but from a local pod or the node
+        // itself (FromLocalRegMark) the short circuit at priority 210 takes the cluster group.
+        Assert.Contains("table=ServiceLB, priority=200,tcp,reg4=0x10000/0x70000,nw_dst=10.96.0.2,tp_dst=80 actions=set_field:0x200/0x200->reg0,set_field:0x30000/0x70000->reg4,set_field:0x2->reg7,group:2\n", flows, StringComparison.Ordinal);
+        Assert.Contains($"table=ServiceLB, priority=200,tcp,reg4=0x90000/0xf0000,tp_dst=30000 {external}set_field:0x1->reg7,group:1\n", flows, StringComparison.Ordinal);
+        Assert.Contains($"table=ServiceLB, priority=210,tcp,reg4=0x10090000/0x100f0000,tp_dst=30000 {external}set_field:0x2->reg7,group:2\n", flows, StringComparison.Ordinal);
+        // The learn flows' cookies carry the group each balances over: the ClusterIP's 2, the NodePort's 1.
+        Assert.Contains("table=ServiceLB, priority=190,tcp,reg4=0x30000/0x70000,nw_dst=10.96.0.2,tp_dst=80 actions=learn(table=SessionAffinity,hard_timeout=600,priority=200,delete_learned,cookie=0x1030000000002,", flows, StringComparison.Ordinal);
+        Assert.Contains("table=ServiceLB, priority=190,tcp,reg4=0xb0000/0xf0000,tp_dst=30000 actions=learn(table=SessionAffinity,hard_timeout=600,priority=200,delete_learned,cookie=0x1030000000001,", flows, StringComparison.Ordinal);
+        Assert.Contains("set_field:0x3->reg7,group:3", flows, StringComparison.Ordinal); // upstream-dns after web's two
+        Assert.All(scenario.Cluster.Nodes, n => Assert.Empty(n.Bridge.LoadWarnings));
+    }
+
+    [Theory]
+    [InlineData("node-a", new[] { "web-1" })]
+    [InlineData("node-b", new[] { "web-2", "web-3" })]
+    public void A_local_NodePort_reaches_the_node_s_own_backends_with_the_client_s_address(string node, string[] local)
+    {
+        var scenario = AntreaScenario.Load(CompileWithLocal());
+        using var journey = ScenarioHosts.BuildJourney(scenario, JourneyScope.Cluster, seed: 9);
+        var reached = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (where, source, client) in CompileJourneySink.NodePortFromOutside(journey, scenario.Model.Nodes.Single(n => n.Name == node), 30000, 40))
+        {
+            Assert.Equal(client, source); // no SNAT: the backend sees the client
+            reached.Add(where);
+        }
+        Assert.Equal(local.Select(p => $"{node}/{Pod(scenario, p).Port}").Order(StringComparer.Ordinal), reached.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public void A_local_NodePort_on_a_node_without_a_backend_goes_to_the_agent_and_no_pod()
+    {
+        // web-2 and web-3 leave web: its one backend is web-1 on node-a, and node-b's local group is empty.
+        var scenario = AntreaScenario.Load(CompileWithLocal(CompileFixtures.Manifests
+            .Replace("name: web-2, labels: { app: web }", "name: web-2, labels: { app: other }", StringComparison.Ordinal)
+            .Replace("name: web-3, labels: { app: web }", "name: web-3, labels: { app: other }", StringComparison.Ordinal)));
+        Assert.Equal("group_id=1,type=select,bucket=bucket_id:0,weight:100,actions=set_field:0x4000/0x4000->reg0,resubmit(,EndpointDNAT)",
+            scenario.ReadFile("node-b.groups")!.Split('\n')[0]);
+        using var journey = ScenarioHosts.BuildJourney(scenario, JourneyScope.Cluster, seed: 3);
+        var nodeB = scenario.Model.Nodes.Single(n => n.Name == "node-b");
+        var host = journey.GetNode("node-b");
+        for (int i = 0; i < 5; i++)
+        {
+            var sink = new CompileJourneySink();
+            var syn = PacketBuilder.Tcp(MacAddress.Parse("02:00:00:00:00:99"), MacAddress.Parse(nodeB.NodeMac), new Ipv4Address(0xc0a832c8u + (uint)i), Ipv4Address.Parse(nodeB.NodeIp), 5555, 30000, TcpFlags.Syn);
+            journey.RunHost(host, host.Host!.Interfaces.Single(x => x.Name == "eth0"), syn, sink, 1000 + i);
+            journey.Settle(sink);
+            Assert.Empty(sink.Syns);
+            // SvcNoEpRegMark's EndpointDNAT flow sends it to the agent, which would reject it; here that is a counted punt.
+            Assert.Equal([$"node-b br-int table {AntreaTables.V2FlowTables.Single(t => t.Value == "EndpointDNAT").Key}: controller-punt"], sink.Drops);
+        }
+        // node-a still has web-1, and reaches it.
+        var reached = CompileJourneySink.NodePortFromOutside(journey, scenario.Model.Nodes.Single(n => n.Name == "node-a"), 30000, 3);
+        Assert.All(reached, r => Assert.Equal($"node-a/{Pod(scenario, "web-1").Port}", r.Where));
+    }
+
+    [Fact]
+    public void Pods_reach_every_backend_through_the_ClusterIP_and_the_NodePort_s_short_circuit()
+    {
+        // Without affinity one client pod spreads over the backends.
+        var scenario = AntreaScenario.Load(CompileWithLocal(CompileFixtures.Manifests
+            .Replace("  sessionAffinity: ClientIP\n  sessionAffinityConfig: { clientIP: { timeoutSeconds: 600 } }\n", "", StringComparison.Ordinal)));
+        using var journey = ScenarioHosts.BuildJourney(scenario, JourneyScope.Cluster, seed: 5);
+        var client = Pod(scenario, "client");
+        var nodeA = scenario.Model.Nodes.Single(n => n.Name == "node-a");
+        var every = new[] { "web-1", "web-2", "web-3" }.Select(p => $"{scenario.Model.Nodes.Single(n => n.Pods.Contains(Pod(scenario, p))).Name}/{Pod(scenario, p).Port}").Order(StringComparer.Ordinal);
+        foreach (var (to, port, sports) in new[] { ("10.96.0.2", (ushort)80, 30000), (nodeA.NodeIp, (ushort)30000, 31000) })
+        {
+            var backends = new HashSet<string>(StringComparer.Ordinal);
+            for (int i = 0; i < 40; i++)
+            {
+                var sink = new CompileJourneySink();
+                journey.Inject("node-a", client.Port, Tcp(scenario, client, to, port, (ushort)(sports + i)), sink, 1000 + i);
+                journey.Settle(sink);
+                Assert.True(sink.Syns.Count() == 1, $"{to}:{port}: exits {string.Join(", ", sink.Exits.Select(e => e.Where))}; drops {string.Join(", ", sink.Drops)}");
+                backends.UnionWith(sink.Syns.Select(s => s.Where));
+            }
+            Assert.Equal(every, backends.Order(StringComparer.Ordinal));
+        }
     }
 
     [Fact]
@@ -58,13 +153,15 @@ public sealed class CompileAntrea2FreshClusterTests : IDisposable
     }
 
     [Theory]
-    [InlineData("node-a")]
-    [InlineData("node-b")]
-    public void Open_vSwitch_3_1_prints_every_compiled_flow_and_group_back_as_compiled(string node)
+    [InlineData("node-a", false)]
+    [InlineData("node-b", false)]
+    [InlineData("node-a", true)]
+    [InlineData("node-b", true)]
+    public void Open_vSwitch_3_1_prints_every_compiled_flow_and_group_back_as_compiled(string node, bool externalLocal)
     {
         if (OvsSwitchJudge.SkipReason is { } skip)
             throw new InvalidOperationException(skip); // a theory has no skip of its own: the judge must run (CI installs it)
-        var scenario = AntreaScenario.Load(CompileWithoutLocal());
+        var scenario = AntreaScenario.Load(externalLocal ? CompileWithLocal() : CompileWithoutLocal());
         var bridge = scenario.GetNode(node).Bridge;
         using var ovs = Antrea2JudgedByOvsTests.StartLike(bridge);
         Antrea2JudgedByOvsTests.LoadOurDump(ovs, bridge);

@@ -30,8 +30,6 @@ public sealed class CompilePropertyTests
         PropertyRun.Check(nameof(Edited_inputs_compile_to_a_scenario_that_loads_or_are_refused_at_a_line_of_the_edited_file), ACase, c =>
         {
             using var fixture = new CompileFixtures();
-            if (c.Pipeline == CompilePipeline.Antrea2) // the antrea-2 compile refuses externalTrafficPolicy Local: edit a manifest it takes
-                File.WriteAllText(fixture.ManifestsPath, CompileFixtures.Manifests.Replace("  externalTrafficPolicy: Local\n", "", StringComparison.Ordinal));
             string path = c.Cluster ? fixture.ClusterPath : fixture.ManifestsPath;
             string text = c.Edits.Aggregate(File.ReadAllText(path), ScenarioTextPropertyTests.ApplyOne);
             File.WriteAllText(path, text);

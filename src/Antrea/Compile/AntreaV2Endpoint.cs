@@ -13,4 +13,7 @@ internal readonly record struct AntreaV2Endpoint(string Ip, uint Address, int Po
         string ip = endpoint[..colon];
         return new AntreaV2Endpoint(ip, Ipv4Address.Parse(ip).Value, int.Parse(endpoint[(colon + 1)..], CultureInfo.InvariantCulture));
     }
+
+    /// <summary>The addresses of endpoints local to <paramref name="node"/> (IsLocal): its pods' and, for hostNetwork, its own.</summary>
+    public static HashSet<string> LocalTo(NodeModel node) => node.Pods.Select(p => p.Ip).Append(node.NodeIp).ToHashSet(StringComparer.Ordinal);
 }

@@ -22,8 +22,10 @@ namespace Datapath.Antrea.Compile;
 //     zone 65521, NodePortMark for the node IP and the virtual NodePort DNAT IP 169.254.0.252, the hairpin and
 //     external SNAT marks;
 //   - per Service port (InstallServiceFlows): the ServiceLB flow loading the group id into reg7 and selecting the
-//     group (AntreaV2Groups numbers them), on the NodePort too (ToNodePortAddressRegMark, reg4[19]), ClientIP
-//     affinity's learn flow at priority 190 (the cookie carries the group id; its hard_timeout at most 65535 s);
+//     group (AntreaV2ServiceGroupIds numbers them), on the NodePort too (ToNodePortAddressRegMark, reg4[19]), ClientIP
+//     affinity's learn flow at priority 190 (the cookie carries the group id; its hard_timeout at most 65535 s); with
+//     externalTrafficPolicy Local the NodePort's flow and learn flow take the local group, and a priority-210 flow
+//     for traffic from a local pod or the node (FromLocalRegMark, reg4[28]) short-circuits to the cluster group;
 //   - per endpoint of any Service (InstallEndpointFlows): the DNAT flow matching reg3 (its IP) and reg4[0..15] (its
 //     port), and for a local endpoint (a local pod, or the node itself for hostNetwork) the hairpin SNAT mark;
 //   - Egress (egressInitFlows): no SNAT for traffic to the node, the Service CIDR or a peer node;
@@ -188,24 +190,31 @@ public static class AntreaV2Flows
             Inv($"ct(commit,table=L2ForwardingCalc,zone={SnatCtZone},nat(src={gwIp}),exec(set_field:0x10/0x10->ct_mark,set_field:0x20/0x20->ct_mark))"));
         f.Add(S, "Output", 210, "ct_mark=0x40/0x40,reg0=0x200000/0x600000", "IN_PORT");
 
-        // InstallServiceFlows, per Service port: its group is its place in the compile's order.
+        // InstallServiceFlows, per Service port: its groups are numbered in the compile's order (AntreaV2ServiceGroupIds).
+        var groups = AntreaV2ServiceGroupIds.Number(ports);
         for (int i = 0; i < ports.Count; i++)
         {
             var port = ports[i];
-            uint group = (uint)i + 1;
+            var ids = groups[i];
             string proto = port.IptablesProtocol;
             string state = port.AffinitySeconds > 0 ? "0x30000" : "0x20000";
-            string select = Inv($"set_field:0x{group:x}->reg7,group:{group}");
+            string Select(uint group) => Inv($"set_field:0x{group:x}->reg7,group:{group}");
             f.Add(S, "ServiceLB", 200, Inv($"{proto},reg4=0x10000/0x70000,nw_dst={port.ClusterIp},tp_dst={port.Port}"),
-                $"set_field:0x200/0x200->reg0,set_field:{state}/0x70000->reg4,{select}");
+                $"set_field:0x200/0x200->reg0,set_field:{state}/0x70000->reg4,{Select(ids.Cluster)}");
             if (port.NodePort != 0)
-                f.Add(S, "ServiceLB", 200, Inv($"{proto},reg4=0x90000/0xf0000,tp_dst={port.NodePort}"),
-                    $"set_field:0x200/0x200->reg0,set_field:{state}/0x70000->reg4,set_field:0x200000/0x200000->reg4,{select}");
+            {
+                string external = $"set_field:0x200/0x200->reg0,set_field:{state}/0x70000->reg4,set_field:0x200000/0x200000->reg4,";
+                f.Add(S, "ServiceLB", 200, Inv($"{proto},reg4=0x90000/0xf0000,tp_dst={port.NodePort}"), external + Select(ids.External));
+                // externalTrafficPolicy Local's short circuit: from a local pod or the node (FromLocalRegMark, reg4[28]) the
+                // NodePort balances over the cluster group.
+                if (ids.Local != 0)
+                    f.Add(S, "ServiceLB", 210, Inv($"{proto},reg4=0x10090000/0x100f0000,tp_dst={port.NodePort}"), external + Select(ids.Cluster));
+            }
             if (port.AffinitySeconds > 0)
             {
-                f.Add(S, "ServiceLB", 190, Inv($"{proto},reg4=0x30000/0x70000,nw_dst={port.ClusterIp},tp_dst={port.Port}"), Learn(port, group, external: false), group);
+                f.Add(S, "ServiceLB", 190, Inv($"{proto},reg4=0x30000/0x70000,nw_dst={port.ClusterIp},tp_dst={port.Port}"), Learn(port, ids.Cluster, external: false), ids.Cluster);
                 if (port.NodePort != 0)
-                    f.Add(S, "ServiceLB", 190, Inv($"{proto},reg4=0xb0000/0xf0000,tp_dst={port.NodePort}"), Learn(port, group, external: true), group);
+                    f.Add(S, "ServiceLB", 190, Inv($"{proto},reg4=0xb0000/0xf0000,tp_dst={port.NodePort}"), Learn(port, ids.External, external: true), ids.External);
             }
         }
 
@@ -215,7 +224,7 @@ public static class AntreaV2Flows
             f.Add(S, "EndpointDNAT", 200, Inv($"{proto},reg3=0x{e.Address:x},reg4=0x{0x20000 | e.Port:x}/0x7ffff"),
                 Inv($"ct(commit,table=AntreaPolicyEgressRule,zone={zone},nat(dst={e.Ip}:{e.Port}),exec(set_field:0x10/0x10->ct_mark))"));
         // IsLocal: the endpoint runs on this node, a pod's or (hostNetwork) the node's own address.
-        var local = node.Pods.Select(p => p.Ip).Append(node.NodeIp).ToHashSet(StringComparer.Ordinal);
+        var local = AntreaV2Endpoint.LocalTo(node);
         foreach (string ip in endpoints.Select(e => e.Endpoint.Ip).Where(local.Contains).Distinct(StringComparer.Ordinal))
             f.Add(S, "SNATMark", 190, $"ct_state=+new+trk,ip,nw_src={ip},nw_dst={ip}", hairpinCommit);
     }

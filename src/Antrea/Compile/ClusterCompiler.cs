@@ -15,11 +15,11 @@ namespace Datapath.Antrea.Compile;
 // AntreaV010Iptables) and the ANTREA-POD-IP ipset. Antrea 2.x with AntreaProxy's proxyAll: each node's flows
 // (AntreaV2Flows, AntreaV2PolicyFlows), Service groups (AntreaV2Groups), PacketIn meters (AntreaV2Meters), ANTREA-*
 // iptables (AntreaV2Iptables) and ipsets (AntreaV2IpSets), its routes to the service CIDR and the virtual NodePort
-// IP through the virtual Service IP, and no externalTrafficPolicy Local (refused: its local-endpoint groups are not
-// written). Both: cluster.yaml written back with every pod, port and service, its tables: set to the pipeline's. The manifests are applied to cluster.yaml as `kubectl apply` to a running
-// cluster: an object that cluster.yaml already has keeps what the cluster gave it (a pod its address, ofport and
-// MACs, a Service its clusterIP and nodePorts) and takes the manifest's labels, selector and ports; a new one is
-// given what the cluster would give it.
+// IP through the virtual Service IP; externalTrafficPolicy Local as AntreaProxy's per-node local group. Both:
+// cluster.yaml written back with every pod, port and service, its tables: set to the pipeline's. The manifests are
+// applied to cluster.yaml as `kubectl apply` to a running cluster: an object that cluster.yaml already has keeps
+// what the cluster gave it (a pod its address, ofport and MACs, a Service its clusterIP and nodePorts) and takes the
+// manifest's labels, selector and ports; a new one is given what the cluster would give it.
 //
 // Which nodes get a bridge: those cluster.yaml gives `flows:` (the seed's workers; its master stays a peer whose
 // pod CIDR is reached through the tunnel), or every node when none has flows (a cluster.yaml of bare nodes).
@@ -101,10 +101,6 @@ public static class ClusterCompiler
         string podCidr = c.PodCidr ?? throw at.At("cluster", "cluster: podCIDR is required to compile (kube-proxy's --cluster-cidr; nodes' pod CIDRs come from it)", "podCIDR: 10.222.0.0/16");
         string serviceCidr = c.ServiceCidr ?? throw at.At("cluster", "cluster: serviceCIDR is required to compile (table 40 sends it to kube-proxy; clusterIPs come from it)", "serviceCIDR: 10.96.0.0/12");
         c.GlobalVirtualMac ??= DefaultVirtualMac;
-        if (pipeline == CompilePipeline.Antrea2 && manifests.Services.FirstOrDefault(s => s.ExternalLocal) is { } localOnly)
-            throw localOnly.Source!.At("spec.externalTrafficPolicy", $"service {localOnly.Key}: externalTrafficPolicy Local: the antrea-2 compile writes AntreaProxy's cluster-wide groups only, not the local-endpoint group and short-circuit flows Local needs",
-                "drop externalTrafficPolicy (Cluster), or compile with --pipeline antrea-v0.10");
-
         bool anyFlows = cluster.Nodes.Any(n => n.Flows is not null);
         var bridges = cluster.Nodes.Where(n => !anyFlows || n.Flows is not null).ToList();
         for (int i = 0; i < cluster.Nodes.Count; i++)

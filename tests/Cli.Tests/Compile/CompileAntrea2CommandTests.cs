@@ -77,21 +77,40 @@ public sealed class CompileAntrea2CommandTests : IDisposable
     }
 
     [Fact]
-    public void ExternalTrafficPolicy_Local_is_a_located_error_and_an_unknown_pipeline_is_named()
+    public void ExternalTrafficPolicy_Local_compiles_to_a_local_group_per_node_that_loads_strictly()
     {
         string manifests = Path.Combine(_dir, "local.yaml");
         File.WriteAllText(manifests, File.ReadAllText(Path.Combine(LabDir, "manifests.yaml")).Replace("  type: NodePort\n", "  type: NodePort\n  externalTrafficPolicy: Local\n", StringComparison.Ordinal));
-        var (code, _, err) = CompileCommandTests.Run("compile", manifests, "--cluster", Path.Combine(LabDir, "cluster.yaml"), "--out", Path.Combine(_dir, "out"), "--pipeline", "antrea-2");
-        Assert.Equal(1, code);
-        int line = File.ReadAllLines(manifests).ToList().FindIndex(l => l.Contains("externalTrafficPolicy", StringComparison.Ordinal)) + 1;
-        Assert.StartsWith($"error: {manifests}:{line}:", err, StringComparison.Ordinal);
-        Assert.Contains("service default/frontendsvc: externalTrafficPolicy Local", err, StringComparison.Ordinal);
-        Assert.Contains("compile with --pipeline antrea-v0.10", err, StringComparison.Ordinal);
-        Assert.False(Directory.Exists(Path.Combine(_dir, "out")));
+        string dir = CompileLab(manifests);
+        // frontendsvc, the third Service port: group 3 its local group (the frontend on worker1, none on worker2), 4 its cluster group.
+        const string frontend = "set_field:0xade0130->reg3,set_field:0x50/0xffff->reg4,resubmit(,12)";
+        var expected = new Dictionary<string, string>
+        {
+            ["worker1"] = $"group_id=3,type=select,bucket=bucket_id:0,weight:100,actions={frontend}",
+            ["worker2"] = "group_id=3,type=select,bucket=bucket_id:0,weight:100,actions=set_field:0x4000/0x4000->reg0,resubmit(,12)",
+        };
+        foreach (var (node, local) in expected)
+        {
+            var (gc, groups, ge) = CompileCommandTests.Run("dump-groups", "--scenario", dir, "--node", node);
+            Assert.True(gc == 0, ge);
+            Assert.Contains(" " + local + "\n", groups, StringComparison.Ordinal);
+            Assert.Contains($"group_id=4,type=select,bucket=bucket_id:0,weight:100,actions={(node == "worker2" ? "set_field:0x4000000/0x4000000->reg4," : "")}{frontend}\n", groups, StringComparison.Ordinal);
+            var (fc, flows, fe) = CompileCommandTests.Run("dump-flows", "--scenario", dir, "--node", node, "--strict", "table=ServiceLB,tcp,tp_dst=30080");
+            Assert.True(fc == 0, fe);
+            Assert.Equal("", fe);
+            Assert.Contains("priority=200,tcp,reg4=0x90000/0xf0000,tp_dst=30080 actions=set_field:0x200/0x200->reg0,set_field:0x20000/0x70000->reg4,set_field:0x200000/0x200000->reg4,set_field:0x3->reg7,group:3\n", flows, StringComparison.Ordinal);
+            Assert.Contains("priority=210,tcp,reg4=0x10090000/0x100f0000,tp_dst=30080 actions=set_field:0x200/0x200->reg0,set_field:0x20000/0x70000->reg4,set_field:0x200000/0x200000->reg4,set_field:0x4->reg7,group:4\n", flows, StringComparison.Ordinal);
+        }
+    }
 
-        (code, _, err) = CompileCommandTests.Run("compile", manifests, "--cluster", Path.Combine(LabDir, "cluster.yaml"), "--out", Path.Combine(_dir, "out"), "--pipeline", "antrea2");
+    [Fact]
+    public void An_unknown_pipeline_is_named()
+    {
+        string manifests = Path.Combine(LabDir, "manifests.yaml");
+        var (code, _, err) = CompileCommandTests.Run("compile", manifests, "--cluster", Path.Combine(LabDir, "cluster.yaml"), "--out", Path.Combine(_dir, "out"), "--pipeline", "antrea2");
         Assert.Equal(1, code);
         Assert.Contains("'antrea2' not recognized", err, StringComparison.Ordinal);
         Assert.Contains("'antrea-2'", err, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(_dir, "out")));
     }
 }
