@@ -5,11 +5,6 @@ namespace Datapath.Io.Capture;
 /// <summary>
 /// The output buffer of the pcap and pcapng writers: records are assembled in a pooled array and
 /// written to the stream in large chunks; a frame bigger than the buffer goes to the stream directly.
-/// <para>Write-behind (files only): a full chunk is handed to a thread-pool task that writes it while the
-/// writer fills a second buffer, so the kernel's copy into the page cache runs on another core. At most one
-/// chunk is in flight: the next hand-over, a direct write, <see cref="Flush"/> and <see cref="Dispose"/> wait for
-/// it first, so the stream sees the chunks in order and exactly as a synchronous writer writes them, and a failed
-/// write (a full disk) is thrown by the writer's next call.</para>
 /// </summary>
 internal sealed class CaptureWriteBuffer : IDisposable
 {
@@ -18,8 +13,6 @@ internal sealed class CaptureWriteBuffer : IDisposable
     private readonly Stream _stream;
     private readonly bool _leaveOpen;
     private byte[] _buffer;
-    private byte[] _spare;
-    private Task? _pending;
     private int _count;
 
     public CaptureWriteBuffer(Stream stream, bool leaveOpen, int size = DefaultSize)
@@ -27,7 +20,6 @@ internal sealed class CaptureWriteBuffer : IDisposable
         _stream = stream;
         _leaveOpen = leaveOpen;
         _buffer = ArrayPool<byte>.Shared.Rent(size);
-        _spare = stream is FileStream ? ArrayPool<byte>.Shared.Rent(size) : [];
     }
 
     /// <summary>Bytes handed to the stream or still buffered.</summary>
@@ -67,7 +59,6 @@ internal sealed class CaptureWriteBuffer : IDisposable
             }
             else
             {
-                WaitPending();
                 _stream.Write(data);
             }
         }
@@ -84,34 +75,15 @@ internal sealed class CaptureWriteBuffer : IDisposable
     public void Flush()
     {
         FlushBuffer();
-        WaitPending();
         _stream.Flush();
     }
 
     private void FlushBuffer()
     {
-        if (_count == 0)
-            return;
-        if (_spare.Length == 0)
+        if (_count > 0)
         {
             _stream.Write(_buffer, 0, _count);
             _count = 0;
-            return;
-        }
-        WaitPending();
-        var (full, length, stream) = (_buffer, _count, _stream);
-        _pending = Task.Run(() => stream.Write(full, 0, length));
-        (_buffer, _spare) = (_spare, full);
-        _count = 0;
-    }
-
-    /// <summary>Waits for the chunk in flight, if any; its failure is thrown here.</summary>
-    private void WaitPending()
-    {
-        if (_pending is { } pending)
-        {
-            _pending = null;
-            pending.GetAwaiter().GetResult();
         }
     }
 
@@ -125,18 +97,8 @@ internal sealed class CaptureWriteBuffer : IDisposable
         }
         finally
         {
-            try
-            {
-                _pending?.Wait(); // only after a failed Flush: no buffer goes back to the pool while a task writes it
-            }
-            catch (AggregateException)
-            {
-                // that failure was thrown by Flush already
-            }
             ArrayPool<byte>.Shared.Return(_buffer);
-            if (_spare.Length > 0)
-                ArrayPool<byte>.Shared.Return(_spare);
-            _buffer = _spare = [];
+            _buffer = [];
             if (!_leaveOpen)
                 _stream.Dispose();
         }
