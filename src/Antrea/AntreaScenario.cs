@@ -136,6 +136,8 @@ public sealed class AntreaScenario
             TlvMap = TlvMap.Parse(AntreaFields.TlvMap),
             TableNames = n.Tables is { } tables ? new TableNameMap(tables) : null,
         };
+        if (n.VlanLimit is { } vlanLimit)
+            bridge.VlanLimit = vlanLimit;
         if (n.Tunnel is { } tun)
             bridge.AddPort(tun.OfPort, tun.Name ?? "antrea-tun0", MacAddress.Parse(tun.Mac!), PortKind.Tunnel);
         var gw = n.Gateway!;

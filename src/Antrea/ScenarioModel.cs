@@ -59,6 +59,8 @@ public sealed class NodeModel
     public List<FdbModel> Fdb { get; set; } = [];
     /// <summary>The bridge's table names (<c>tables:</c>, a name set or number → name), or null: tables have numbers only.</summary>
     public List<KeyValuePair<byte, string>>? Tables { get; set; }
+    /// <summary>The VLAN tags a received frame's flow holds (<c>vlanLimit:</c>, OVS's other_config:vlan-limit), or null: OVS's default, 1.</summary>
+    public int? VlanLimit { get; set; }
 }
 
 public sealed class PortModel

@@ -47,7 +47,7 @@ internal static class ScenarioReader
     private static readonly string[] s_clusterKeys = ["cni", "podCIDR", "serviceCIDR", "globalVirtualMAC", "tunnel", "ctZone"];
     private static readonly string[] s_cnis = ["antrea", "calico"];
     private static readonly string[] s_tunnelConfigKeys = ["type", "udpPort", "vni", "csum"];
-    private static readonly string[] s_nodeKeys = ["name", "nodeIP", "nodeMAC", "uplink", "podCIDR", "gateway", "tunnel", "pods", "routes", "neighbors", "flows", "groups", "meters", "iptables", "ipsets", "tables", "vxlan", "fdb"];
+    private static readonly string[] s_nodeKeys = ["name", "nodeIP", "nodeMAC", "uplink", "podCIDR", "gateway", "tunnel", "pods", "routes", "neighbors", "flows", "groups", "meters", "iptables", "ipsets", "tables", "vlanLimit", "vxlan", "fdb"];
     private static readonly string[] s_fdbKeys = ["mac", "dst"];
     /// <summary>The MAC Calico gives the host side of every pod veth.</summary>
     internal const string CalicoVethMac = "ee:ee:ee:ee:ee:ee";
@@ -167,13 +167,15 @@ internal static class ScenarioReader
         if (!bridge)
         {
             // The bridge's ports and groups, and the host behind its gateway, exist only with flows.
-            foreach (string key in new[] { "tunnel", "pods", "groups", "meters", "routes", "neighbors", "iptables", "ipsets", "tables" })
+            foreach (string key in new[] { "tunnel", "pods", "groups", "meters", "routes", "neighbors", "iptables", "ipsets", "tables", "vlanLimit" })
             {
                 if (YamlInput.Get(map, key) is not null)
                     throw yaml.At(yaml.Key(map, key), $"{what}: '{key}' needs 'flows' (the node's bridge)");
             }
         }
         node.Tables = ReadTables(yaml, map, what);
+        // OVS's other_config:vlan-limit: 0 (and anything above the 2 tags a flow holds) is OVS's maximum.
+        node.VlanLimit = (int?)yaml.OptionalInteger(map, "vlanLimit", what, 0, int.MaxValue, "0 or more: 0 means the most a flow holds, 2");
         var ports = new List<(uint OfPort, string Name, YamlNode OfPortAt, YamlNode NameAt)>();
         if (YamlInput.Get(map, "gateway") is { } g)
         {

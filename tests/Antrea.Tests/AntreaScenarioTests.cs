@@ -41,6 +41,30 @@ public sealed class AntreaScenarioTests
         Assert.Contains("nosuchport", e.What, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// vlanLimit is OVS's other_config:vlan-limit: under the default (1) a QinQ frame's inner tag is payload, so its flow
+    /// is dl_type=0x8100; with vlanLimit: 2 the flow holds both tags and the IPv4 header behind them.
+    /// </summary>
+    [Theory]
+    [InlineData(null, EtherTypes.Vlan, (ushort)0)]
+    [InlineData(2, EtherTypes.IPv4, (ushort)(0x1000 | 100))]
+    [InlineData(0, EtherTypes.IPv4, (ushort)(0x1000 | 100))]
+    public void VlanLimit_sets_how_many_tags_a_received_frames_flow_holds(int? vlanLimit, ushort ethType, ushort innerTci)
+    {
+        using var copy = new SeedScenarioCopy();
+        var s = vlanLimit is null ? AntreaScenario.Load(copy.Directory)
+            : copy.LoadWith(SeedScenarioCopy.SeedWith("flows: worker1.flows", $"flows: worker1.flows\n    vlanLimit: {vlanLimit}"));
+        var worker1 = s.GetNode("worker1");
+        var udp = PacketBuilder.Udp(MacAddress.Parse("4e:99:08:c1:53:be"), MacAddress.Parse("aa:bb:cc:dd:ee:ff"),
+            Ipv4Address.Parse("10.222.1.1"), Ipv4Address.Parse("10.222.2.34"), 5000, 53, new byte[8]);
+        var qinq = PacketBuilder.WithVlan(PacketBuilder.WithVlan(udp, 100), 5, EtherTypes.QinQ);
+        var trace = new Engine.Tracing.Trace();
+        worker1.Process(worker1.Bridge.GetPort("antrea-gw0").OfPort, qinq, null, 0, trace);
+        var flow = trace.Steps.First(t => t.Kind == Engine.Tracing.TraceKind.Ingress).Flow!.Value;
+        Assert.Equal((ushort)(0x1000 | 5), flow.VlanTci);
+        Assert.Equal((ethType, innerTci), (flow.EthType, flow.VlanTci2));
+    }
+
     [Fact]
     public void Missing_directory_is_a_whole_file_error_naming_it()
     {

@@ -157,6 +157,8 @@ public static partial class ScenarioWriter
             string? set = AntreaTables.NameSets.FirstOrDefault(s => s.Value.SequenceEqual(tables)).Key;
             Key("tables", set ?? "{ " + string.Join(", ", tables.Select(t => string.Create(CultureInfo.InvariantCulture, $"{t.Key}: {Scalar(t.Value)}"))) + " }");
         }
+        if (n.VlanLimit is { } vlanLimit)
+            Key("vlanLimit", vlanLimit.ToString(CultureInfo.InvariantCulture));
     }
 
     private static string Port(PortModel p, bool calico)
