@@ -58,23 +58,7 @@ public sealed class CompileAntrea2Tests
 
     [Fact]
     public void A_compiled_lab_compiled_again_is_the_same()
-    {
-        string dir = Directory.CreateTempSubdirectory("recompile-a2").FullName;
-        try
-        {
-            var first = CompileLab();
-            ScenarioWriter.WriteDirectory(dir, first.Model, first.Files);
-            var again = ClusterCompiler.Compile(Path.Combine(dir, "cluster.yaml"), [Path.Combine(dir, "manifests.yaml")], CompilePipeline.Antrea2);
-            Assert.Equal(ScenarioWriter.ClusterYaml(first.Model), ScenarioWriter.ClusterYaml(again.Model));
-            Assert.Equal(first.Files.Keys.Order(StringComparer.Ordinal), again.Files.Keys.Order(StringComparer.Ordinal));
-            foreach (var (name, text) in first.Files.Where(f => f.Key != "manifests.yaml"))
-                Assert.Equal(text, again.Files[name]);
-        }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
-        }
-    }
+        => CompileFixtures.AssertCompilesAgainTheSame(CompileLab(), CompilePipeline.Antrea2);
 
     [Fact]
     public void A_headless_service_gets_no_group_and_the_next_takes_its_number()

@@ -1,3 +1,5 @@
+using Datapath.Antrea.Compile;
+
 namespace Datapath.Antrea.Tests;
 
 /// <summary>
@@ -118,4 +120,26 @@ internal sealed class CompileFixtures : IDisposable
     }
 
     public void Dispose() => System.IO.Directory.Delete(Directory, recursive: true);
+
+    /// <summary>
+    /// A compiled scenario, written out and compiled again from its own cluster.yaml and manifests.yaml with
+    /// <paramref name="pipeline"/>, gives the same cluster.yaml and the same files (a compile is a fixed point).
+    /// </summary>
+    public static void AssertCompilesAgainTheSame(CompiledScenario first, CompilePipeline pipeline)
+    {
+        string dir = System.IO.Directory.CreateTempSubdirectory("recompile").FullName;
+        try
+        {
+            ScenarioWriter.WriteDirectory(dir, first.Model, first.Files);
+            var again = ClusterCompiler.Compile(Path.Combine(dir, "cluster.yaml"), [Path.Combine(dir, "manifests.yaml")], pipeline);
+            Assert.Equal(ScenarioWriter.ClusterYaml(first.Model), ScenarioWriter.ClusterYaml(again.Model));
+            Assert.Equal(first.Files.Keys.Order(StringComparer.Ordinal), again.Files.Keys.Order(StringComparer.Ordinal));
+            foreach (var (name, text) in first.Files.Where(f => f.Key != "manifests.yaml"))
+                Assert.Equal(text, again.Files[name]);
+        }
+        finally
+        {
+            System.IO.Directory.Delete(dir, recursive: true);
+        }
+    }
 }

@@ -62,21 +62,5 @@ public sealed class CompileSeedTests
 
     [Fact]
     public void A_compiled_scenario_compiled_again_is_the_same()
-    {
-        string dir = Directory.CreateTempSubdirectory("recompile").FullName;
-        try
-        {
-            var first = CompileSeed();
-            ScenarioWriter.WriteDirectory(dir, first.Model, first.Files);
-            var again = ClusterCompiler.Compile(Path.Combine(dir, "cluster.yaml"), [Path.Combine(dir, "manifests.yaml")]);
-            Assert.Equal(ScenarioWriter.ClusterYaml(first.Model), ScenarioWriter.ClusterYaml(again.Model));
-            Assert.Equal(first.Files.Keys.Order(StringComparer.Ordinal), again.Files.Keys.Order(StringComparer.Ordinal));
-            foreach (var (name, text) in first.Files.Where(f => f.Key != "manifests.yaml"))
-                Assert.Equal(text, again.Files[name]);
-        }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
-        }
-    }
+        => CompileFixtures.AssertCompilesAgainTheSame(CompileSeed(), CompilePipeline.AntreaV010);
 }

@@ -190,12 +190,7 @@ public sealed class FlowSyntaxJudgedByOvsTests
         {
             foreach (var (p, name) in s_ports)
                 ovs.SetInterfaceOptions(name, $"tx_pcap={dir}/{name}.pcap");
-            ovs.Ofctl("del-flows", ovs.Bridge);
-            foreach (string line in flows.Split('\n'))
-                AddFlowAsOfctlNegotiates(ovs, line);
-            var br = OurBridge();
-            using (var r = new StringReader(flows))
-                br.LoadFlows(r, "judged.flows");
+            var br = LoadInBoth(ovs, flows);
             using var node = new Node("n", br, Ipv4Address.Parse("192.0.2.1"), Client);
             var ours = new List<string>();
             string[] theirs = [];
@@ -237,6 +232,18 @@ public sealed class FlowSyntaxJudgedByOvsTests
         BinaryPrimitives.WriteUInt16BigEndian(f.AsSpan(14 + 10), 0);
         BinaryPrimitives.WriteUInt16BigEndian(f.AsSpan(14 + 10), Checksum.Ipv4Header(f.AsSpan(14, 20)));
         return f;
+    }
+
+    /// <summary>Loads <paramref name="flows"/> (one a line) into OVS, in place of its flows, and into a new bridge of ours, which it returns.</summary>
+    internal static Bridge LoadInBoth(OvsSwitchJudge ovs, string flows)
+    {
+        ovs.Ofctl("del-flows", ovs.Bridge);
+        foreach (string line in flows.Split('\n'))
+            AddFlowAsOfctlNegotiates(ovs, line);
+        var br = OurBridge();
+        using (var r = new StringReader(flows))
+            br.LoadFlows(r, "judged.flows");
+        return br;
     }
 
     internal static Bridge OurBridge()

@@ -320,18 +320,6 @@ public sealed class FlowSyntaxMplsBundleJudgedByOvsTests
         }
     }
 
-    /// <summary>Loads <paramref name="flows"/> (one a line) into OVS, in place of its flows, and into a new bridge of ours, which it returns.</summary>
-    private static Bridge LoadInBoth(OvsSwitchJudge ovs, string flows)
-    {
-        ovs.Ofctl("del-flows", ovs.Bridge);
-        foreach (string line in flows.Split('\n'))
-            AddFlowAsOfctlNegotiates(ovs, line);
-        var br = OurBridge();
-        using (var r = new StringReader(flows))
-            br.LoadFlows(r, "judged.flows");
-        return br;
-    }
-
     /// <summary>Every frame our node sent, as PORT:HEX.</summary>
     private sealed class SentFrames : IPacketSink
     {

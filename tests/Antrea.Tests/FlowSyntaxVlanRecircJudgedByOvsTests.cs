@@ -133,15 +133,10 @@ public sealed class FlowSyntaxVlanRecircJudgedByOvsTests
     {
         byte[] f = VlanFrame(frame);
         using var ovs = StartOvs();
-        ovs.Ofctl("del-flows", ovs.Bridge);
-        foreach (string line in flows.Split('\n'))
-            AddFlowAsOfctlNegotiates(ovs, line);
+        var br = LoadInBoth(ovs, flows);
         string[] theirs = [.. ovs.Appctl("ofproto/trace", ovs.Bridge, "in_port=1", Convert.ToHexString(f)).Split('\n')
             .Where(l => l.StartsWith("Datapath actions: ", StringComparison.Ordinal)).Select(WithoutRecircIds)];
 
-        var br = OurBridge();
-        using (var r = new StringReader(flows))
-            br.LoadFlows(r, "judged.flows");
         using var node = new Engine.Node("n", br, Ipv4Address.Parse("192.0.2.1"), MacAddress.Parse("02:00:00:00:00:01"));
         var trace = new Engine.Tracing.Trace();
         node.Process(1, f, null, 0, trace);
