@@ -23,8 +23,9 @@ internal enum DpKind : byte
 
 /// <summary>
 /// One datapath action. <see cref="Snapshot"/> indexes the key snapshot the frame must reflect
-/// before the action runs: the executor writes the difference with PacketEditor.ApplyKey, which
-/// is OVS's set(eth(...)),set(ipv4(...)) actions in one step.
+/// before the action runs: the executor writes the difference (PacketEditor.ApplyKey, or for a cached
+/// pass the header fields its Cache.SnapshotStep names), which is OVS's set(eth(...)),set(ipv4(...))
+/// actions in one step.
 /// </summary>
 internal struct DpAction
 {

@@ -88,6 +88,9 @@ public sealed class Node : IDisposable
         }
     }
 
+    /// <summary>The megaflows every thread's flow cache holds for this node (tests and reports; not while traffic runs).</summary>
+    internal IEnumerable<MegaflowEntry> CachedMegaflows => _contexts.Values.SelectMany(c => c.Cache?.Entries ?? []);
+
     /// <summary>
     /// Opens a batch on this thread: until the scope is disposed, flow cache hits are counted in
     /// their megaflows and port rx/tx in the thread's tally, and credited to the rules and ports once,
@@ -551,10 +554,27 @@ public sealed class Node : IDisposable
     private int Execute(XlateContext ctx, MegaflowEntry? entry, DpAction[] actions, int count, IPacketSink? sink, long nowMs)
     {
         int applied = -1;
+        bool inPlace = entry is { InPlace: true };
         for (int i = 0; i < count; i++)
         {
             ref DpAction a = ref actions[i];
-            if (a.Snapshot != applied)
+            if (inPlace)
+            {
+                // The cached pass's snapshot steps: a few words of the applied key and the header fields that change.
+                SnapshotStep step = entry!.Steps[i];
+                if (step.OpCount != 0)
+                {
+                    Span<ulong> words = ctx.Applied.Words;
+                    for (int d = step.OpStart, end = d + step.OpCount; d < end; d++)
+                    {
+                        KeyDelta op = entry.StepOps[d];
+                        words[op.Word] = (words[op.Word] & ~op.Mask) | op.Value;
+                    }
+                }
+                if (step.Fields != HeaderFields.None)
+                    PacketEditor.ApplyFields(ctx.Frame, in ctx.Applied.Layout, in ctx.Applied, step.Fields);
+            }
+            else if (a.Snapshot != applied)
             {
                 ref FlowKey next = ref ctx.NextApplied;
                 if (entry is null)

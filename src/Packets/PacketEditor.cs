@@ -143,72 +143,139 @@ public static class PacketEditor
     /// </summary>
     public static bool ApplyKey(Span<byte> frame, in FlowKey original, in FlowKey modified)
     {
-        ref readonly PacketLayout layout = ref original.Layout;
-        bool ok = true;
+        var fields = Diff(in original, in modified, out bool writable);
+        return ApplyFields(frame, in original.Layout, in modified, fields) & writable;
+    }
+
+    /// <summary>
+    /// The header fields in which <paramref name="modified"/> differs from <paramref name="original"/> (the key of the
+    /// frame as it is) that <see cref="ApplyFields"/> writes, read by the original's protocol (an ARP frame's nw_src is
+    /// its spa). <paramref name="writable"/> is false when some other difference cannot be written in place (dl_type,
+    /// nw_proto, a VLAN tag pushed or popped, the inner tag, nd_target, tcp_flags, nw_frag).
+    /// </summary>
+    public static HeaderFields Diff(in FlowKey original, in FlowKey modified, out bool writable)
+    {
+        var f = HeaderFields.None;
+        writable = true;
         if (modified.EthSrc != original.EthSrc)
-            ok &= SetEthSrc(frame, new MacAddress(modified.EthSrc));
+            f |= HeaderFields.EthSrc;
         if (modified.EthDst != original.EthDst)
-            ok &= SetEthDst(frame, new MacAddress(modified.EthDst));
+            f |= HeaderFields.EthDst;
         if (modified.VlanTci != original.VlanTci)
         {
-            ok &= (original.VlanTci & VlanTag.Cfi) != 0 && (modified.VlanTci & VlanTag.Cfi) != 0
-                && SetVlanTci(frame, layout, modified.VlanTci);
+            if ((original.VlanTci & VlanTag.Cfi) != 0 && (modified.VlanTci & VlanTag.Cfi) != 0)
+                f |= HeaderFields.VlanTci;
+            else
+                writable = false;
         }
         if (modified.EthType != original.EthType || modified.NwProto != original.NwProto || modified.VlanTci2 != original.VlanTci2
             || modified.TcpFlags != original.TcpFlags || modified.NwFrag != original.NwFrag
             || modified.NdTargetHi != original.NdTargetHi || modified.NdTargetLo != original.NdTargetLo)
-            ok = false;
+            writable = false;
 
         if (original.IsArp)
         {
             if (modified.ArpOp != original.ArpOp)
-                ok &= SetArpOp(frame, layout, modified.ArpOp);
+                f |= HeaderFields.ArpOp;
             if (modified.ArpSha != original.ArpSha)
-                ok &= SetArpSha(frame, layout, new MacAddress(modified.ArpSha));
+                f |= HeaderFields.ArpSha;
             if (modified.ArpTha != original.ArpTha)
-                ok &= SetArpTha(frame, layout, new MacAddress(modified.ArpTha));
+                f |= HeaderFields.ArpTha;
             if (modified.NwSrc != original.NwSrc)
-                ok &= SetArpSpa(frame, layout, modified.NwSrc);
+                f |= HeaderFields.ArpSpa;
             if (modified.NwDst != original.NwDst)
-                ok &= SetArpTpa(frame, layout, modified.NwDst);
-            return ok;
+                f |= HeaderFields.ArpTpa;
+            return f;
         }
         if (original.IsMpls)
         {
             // The top label stack entry (mpls_label, mpls_tc, mpls_ttl; mpls_bos is read-only).
             if (modified.MplsLse != original.MplsLse)
-                ok &= SetMplsLse(frame, layout, modified.MplsLse);
-            return ok;
+                f |= HeaderFields.MplsLse;
+            return f;
         }
         if (original.IsIpv4)
         {
             if (modified.NwSrc != original.NwSrc)
-                ok &= SetIpv4Src(frame, layout, modified.NwSrc);
+                f |= HeaderFields.Ipv4Src;
             if (modified.NwDst != original.NwDst)
-                ok &= SetIpv4Dst(frame, layout, modified.NwDst);
+                f |= HeaderFields.Ipv4Dst;
         }
         else if (original.IsIpv6)
         {
             if (modified.Ipv6SrcHi != original.Ipv6SrcHi || modified.Ipv6SrcLo != original.Ipv6SrcLo)
-                ok &= SetIpv6Src(frame, layout, modified.Ipv6Src);
+                f |= HeaderFields.Ipv6Src;
             if (modified.Ipv6DstHi != original.Ipv6DstHi || modified.Ipv6DstLo != original.Ipv6DstLo)
-                ok &= SetIpv6Dst(frame, layout, modified.Ipv6Dst);
+                f |= HeaderFields.Ipv6Dst;
             if (modified.Ipv6Label != original.Ipv6Label)
-                ok &= SetIpv6Label(frame, layout, modified.Ipv6Label);
+                f |= HeaderFields.Ipv6Label;
         }
         else
         {
-            return ok;
+            return f;
         }
         if (modified.NwTos != original.NwTos)
-            ok &= SetIpTos(frame, layout, modified.NwTos);
+            f |= HeaderFields.NwTos;
         if (modified.NwEcn != original.NwEcn)
-            ok &= SetIpEcn(frame, layout, modified.NwEcn);
+            f |= HeaderFields.NwEcn;
         if (modified.NwTtl != original.NwTtl)
-            ok &= SetIpTtl(frame, layout, modified.NwTtl);
+            f |= HeaderFields.NwTtl;
         if (modified.TpSrc != original.TpSrc)
-            ok &= SetTpSrc(frame, layout, modified.TpSrc);
+            f |= HeaderFields.TpSrc;
         if (modified.TpDst != original.TpDst)
+            f |= HeaderFields.TpDst;
+        return f;
+    }
+
+    /// <summary>
+    /// Writes <paramref name="fields"/> of <paramref name="modified"/> into the frame, whose parse layout is
+    /// <paramref name="layout"/>, fixing the checksums that cover them. False when some field's header is not there.
+    /// </summary>
+    public static bool ApplyFields(Span<byte> frame, in PacketLayout layout, in FlowKey modified, HeaderFields fields)
+    {
+        if (fields == HeaderFields.None)
+            return true;
+        bool ok = true;
+        if ((fields & HeaderFields.EthSrc) != 0)
+            ok &= SetEthSrc(frame, new MacAddress(modified.EthSrc));
+        if ((fields & HeaderFields.EthDst) != 0)
+            ok &= SetEthDst(frame, new MacAddress(modified.EthDst));
+        if ((fields & HeaderFields.VlanTci) != 0)
+            ok &= SetVlanTci(frame, layout, modified.VlanTci);
+        if ((fields & (HeaderFields.ArpOp | HeaderFields.ArpSha | HeaderFields.ArpTha | HeaderFields.ArpSpa | HeaderFields.ArpTpa)) != 0)
+        {
+            if ((fields & HeaderFields.ArpOp) != 0)
+                ok &= SetArpOp(frame, layout, modified.ArpOp);
+            if ((fields & HeaderFields.ArpSha) != 0)
+                ok &= SetArpSha(frame, layout, new MacAddress(modified.ArpSha));
+            if ((fields & HeaderFields.ArpTha) != 0)
+                ok &= SetArpTha(frame, layout, new MacAddress(modified.ArpTha));
+            if ((fields & HeaderFields.ArpSpa) != 0)
+                ok &= SetArpSpa(frame, layout, modified.NwSrc);
+            if ((fields & HeaderFields.ArpTpa) != 0)
+                ok &= SetArpTpa(frame, layout, modified.NwDst);
+        }
+        if ((fields & HeaderFields.MplsLse) != 0)
+            ok &= SetMplsLse(frame, layout, modified.MplsLse);
+        if ((fields & HeaderFields.Ipv4Src) != 0)
+            ok &= SetIpv4Src(frame, layout, modified.NwSrc);
+        if ((fields & HeaderFields.Ipv4Dst) != 0)
+            ok &= SetIpv4Dst(frame, layout, modified.NwDst);
+        if ((fields & HeaderFields.Ipv6Src) != 0)
+            ok &= SetIpv6Src(frame, layout, modified.Ipv6Src);
+        if ((fields & HeaderFields.Ipv6Dst) != 0)
+            ok &= SetIpv6Dst(frame, layout, modified.Ipv6Dst);
+        if ((fields & HeaderFields.Ipv6Label) != 0)
+            ok &= SetIpv6Label(frame, layout, modified.Ipv6Label);
+        if ((fields & HeaderFields.NwTos) != 0)
+            ok &= SetIpTos(frame, layout, modified.NwTos);
+        if ((fields & HeaderFields.NwEcn) != 0)
+            ok &= SetIpEcn(frame, layout, modified.NwEcn);
+        if ((fields & HeaderFields.NwTtl) != 0)
+            ok &= SetIpTtl(frame, layout, modified.NwTtl);
+        if ((fields & HeaderFields.TpSrc) != 0)
+            ok &= SetTpSrc(frame, layout, modified.TpSrc);
+        if ((fields & HeaderFields.TpDst) != 0)
             ok &= SetTpDst(frame, layout, modified.TpDst);
         return ok;
     }

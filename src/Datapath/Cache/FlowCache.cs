@@ -27,7 +27,9 @@ namespace Datapath.Engine.Cache;
 //                                    partitioned by recirc_id where OVS partitions by in_port)
 //   install:      after a slow pass: mask = consulted bits + what OVS always matches (in_port,
 //                 recirc_id, dl_type, nw_frag, the tunnel's outer header), minus the frozen
-//                 state that recirc_id implies (metadata, registers).
+//                 state that recirc_id implies (metadata, registers); and, walking the actions as
+//                 Node.Execute will, each snapshot change as in-place steps (SnapshotStep: the
+//                 words that change from the previous snapshot and the header fields to write).
 // An entry is used for any key equal to its Value under its Mask. That is sound because every
 // input of a pass either is a consulted bit of the key or is part of the bridge's state that the
 // version check covers: the flow tables (FlowTableSet.Version, which every add/mod/del and
@@ -61,7 +63,8 @@ namespace Datapath.Engine.Cache;
 //
 // Cost
 // ----
-// A hit: one hash of 13 words, one slot load, one masked compare of the megaflow's words; a miss
+// A hit: one hash of 13 words, one slot load, one masked compare of the megaflow's words, then per
+// snapshot change a few word edits and the changed header fields (in-place entries); a miss
 // in the front: one hash and probe per subtable of the partition. Memory: the front's 8192 slots
 // (128 KiB) plus ~1 KiB per megaflow.
 internal sealed class FlowCache
@@ -314,6 +317,65 @@ internal sealed class FlowCache
         e.Rules = [.. ctx.RuleCredits];
         e.Buckets = [.. ctx.BucketCredits];
         e.Learns = [.. ctx.Learns];
+        BuildSteps(ctx, in passStart, e);
         return true;
+    }
+
+    /// <summary>
+    /// Fills the entry's in-place <see cref="MegaflowEntry.Steps"/> by walking its actions as Node.Execute will: each
+    /// snapshot change becomes the word changes from the previous snapshot (bits it sets, and bits the previous one
+    /// set that go back to the megaflow's value) and the header fields that differ; leaves InPlace false when that
+    /// walk does not hold for every packet of the megaflow.
+    /// </summary>
+    private static void BuildSteps(XlateContext ctx, in FlowKey passStart, MegaflowEntry e)
+    {
+        ReadOnlySpan<ulong> mask = MegaflowEntry.MemoryMarshalWords(in e.Mask);
+        ReadOnlySpan<ulong> value = MegaflowEntry.MemoryMarshalWords(in e.Value);
+        var steps = new SnapshotStep[e.ActionCount];
+        var ops = new List<KeyDelta>();
+        Span<ulong> curMask = stackalloc ulong[FlowKey.WordCount], curValue = stackalloc ulong[FlowKey.WordCount];
+        Span<ulong> tgtMask = stackalloc ulong[FlowKey.WordCount], tgtValue = stackalloc ulong[FlowKey.WordCount];
+        curMask.Clear();
+        curValue.Clear();
+        int applied = -1; // the start key
+        bool afterCt = false;
+        for (int i = 0; i < e.ActionCount; i++)
+        {
+            ref DpAction a = ref e.Actions[i];
+            if (afterCt || a.Kind is DpKind.PushVlan or DpKind.PopVlan or DpKind.PushMpls or DpKind.PopMpls)
+                return;
+            if (a.Snapshot != applied)
+            {
+                tgtMask.Clear();
+                tgtValue.Clear();
+                for (int d = e.DeltaStart[a.Snapshot]; d < e.DeltaStart[a.Snapshot + 1]; d++)
+                {
+                    tgtMask[e.Deltas[d].Word] = e.Deltas[d].Mask;
+                    tgtValue[e.Deltas[d].Word] = e.Deltas[d].Value;
+                }
+                int start = ops.Count;
+                for (int w = 0; w < FlowKey.WordCount - 1; w++)
+                {
+                    ulong restore = curMask[w] & ~tgtMask[w];
+                    if ((restore & ~mask[w]) != 0)
+                        return; // a bit put back that the megaflow does not know
+                    if (curMask[w] == tgtMask[w] && curValue[w] == tgtValue[w])
+                        continue;
+                    ulong clear = tgtMask[w] | restore;
+                    if (clear != 0)
+                        ops.Add(new KeyDelta(w, clear, tgtValue[w] | (value[w] & restore)));
+                }
+                ref readonly FlowKey from = ref applied < 0 ? ref passStart : ref ctx.Snapshots[applied];
+                var fields = PacketEditor.Diff(in from, in ctx.Snapshots[a.Snapshot], out _);
+                steps[i] = new SnapshotStep(start, ops.Count - start, fields);
+                tgtMask.CopyTo(curMask);
+                tgtValue.CopyTo(curValue);
+                applied = a.Snapshot;
+            }
+            afterCt = a.Kind == DpKind.Ct && !a.Recirc;
+        }
+        e.Steps = steps;
+        e.StepOps = [.. ops];
+        e.InPlace = true;
     }
 }

@@ -39,6 +39,17 @@ internal sealed class MegaflowEntry
     public int[] DeltaStart = [0];
     public int SnapshotCount;
 
+    /// <summary>
+    /// The snapshots can be applied one after another in place (<see cref="Steps"/>), with no copy of the start key
+    /// and no key comparison: no action after a ct() without recirculation, no VLAN or MPLS push or pop (they change
+    /// the frame's layout), and every bit a later snapshot puts back is a consulted one. Otherwise each snapshot is
+    /// built from the start key with <see cref="ApplyDeltas"/> and the frame edited with PacketEditor.ApplyKey.
+    /// </summary>
+    public bool InPlace;
+    /// <summary>Per action (InPlace entries): the key words and header fields its snapshot changes.</summary>
+    public SnapshotStep[] Steps = [];
+    public KeyDelta[] StepOps = [];
+
     /// <summary>The pass's translation error (ends the packet at once), or null.</summary>
     public DropReason? Error;
     public byte ErrorTable;
