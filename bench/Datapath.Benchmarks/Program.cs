@@ -20,7 +20,17 @@ internal static class Program
         }
         if (args is ["--fastpath-cpu-time", ..])
         {
-            Console.Write(Pipeline.FastPathCpuTimeHarness.Run(only: args.Length > 1 ? args[1] : null));
+            // --fastpath-cpu-time [NAME [ROUNDS]]: more rounds make a longer run for a profiler.
+            Console.Write(Pipeline.FastPathCpuTimeHarness.Run(
+                rounds: args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 100,
+                only: args.Length > 1 ? args[1] : null));
+            return;
+        }
+        if (args is ["--journey-cpu-time", var capture, ..])
+        {
+            Console.Write(Pipeline.JourneyCpuTimeHarness.Run(capture, args.Length > 2 ? args[2] : "antrea-gw0",
+                args.Length > 3 ? int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture) : 5,
+                args.Length > 4 ? int.Parse(args[4], System.Globalization.CultureInfo.InvariantCulture) : 1));
             return;
         }
         if (args is ["--prepared-cpu-time", ..])

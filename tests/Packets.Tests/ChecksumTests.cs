@@ -46,6 +46,22 @@ public class ChecksumTests
         }
     }
 
+    [Theory]
+    [InlineData(0xFF)]
+    [InlineData(0x80)]
+    public void Add_of_a_largest_frame_of_one_byte_agrees_with_a_naive_sum(byte fill)
+    {
+        // The worst case for the accumulator's headroom: 65535 bytes, every word at or near its maximum.
+        var data = new byte[65535];
+        Array.Fill(data, fill);
+        ulong naive = 0;
+        for (int i = 0; i < data.Length; i += 2)
+            naive += (uint)(data[i] << 8) | (i + 1 < data.Length ? data[i + 1] : 0u);
+        while (naive > 0xffff)
+            naive = (naive & 0xffff) + (naive >> 16);
+        Assert.Equal((uint)naive, Checksum.Add(data));
+    }
+
     [Fact]
     public void Ipv4Header_matches_a_known_header()
     {
