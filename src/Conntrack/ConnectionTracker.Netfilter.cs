@@ -179,7 +179,7 @@ public sealed partial class ConnectionTracker
             }
             if (!HasRoomUnsynchronized(c.Zone, nowMs))
                 return false;
-            Volatile.Write(ref c.ExpirationMs, nowMs + _policies[c.Zone].GetMs(c.TimeoutAttr));
+            SetExpiration(c, nowMs + _policies[c.Zone].GetMs(c.TimeoutAttr));
             InsertUnsynchronized(c, hash);
         }
         confirmed = new NfConntrack(c, ct.State, ct.IsReply, isConfirmed: true);

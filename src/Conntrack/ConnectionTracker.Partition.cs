@@ -44,6 +44,14 @@ public sealed partial class ConnectionTracker
     /// reply tuple reversed): the same for every direction and NAT stage of one connection.
     /// </summary>
     public bool TryFindLive(in CtTuple tuple, ushort zone, long nowMs, out CtTuple translated)
+        => TryFindLive(in tuple, zone, nowMs, out translated, out _);
+
+    /// <summary>
+    /// <see cref="TryFindLive(in CtTuple, ushort, long, out CtTuple)"/>, with when the connection found expires as
+    /// it stands now (<paramref name="expiresMs"/>): it stays live at least until then unless
+    /// <see cref="LivenessGeneration"/> moves.
+    /// </summary>
+    public bool TryFindLive(in CtTuple tuple, ushort zone, long nowMs, out CtTuple translated, out long expiresMs)
     {
         var ck = tuple.ToKey(zone);
         var conn = FindLive(ck, _table.Hash(ck), nowMs, out _);
@@ -55,11 +63,20 @@ public sealed partial class ConnectionTracker
         if (conn is null || conn.IsRemoved)
         {
             translated = default;
+            expiresMs = 0;
             return false;
         }
         translated = CtTuple.FromKey(conn.Reply.Reverse());
+        expiresMs = Volatile.Read(ref conn.ExpirationMs);
         return true;
     }
+
+    /// <summary>
+    /// Changes whenever a connection leaves the table (expiry, removal, flush) or a connection's expiry moves
+    /// earlier: while it stands still, a connection found live stays live until the expiry it had when found.
+    /// Written on those events only, so reading it per packet costs no cache-line transfer between threads.
+    /// </summary>
+    public long LivenessGeneration => Volatile.Read(ref _livenessGeneration);
 
     /// <summary>
     /// The state of the random source NAT draws from (<c>random</c> port selection): it changes exactly when a

@@ -87,6 +87,7 @@ public sealed partial class ConnectionTracker
     private int _limit;
     private volatile bool _tcpBeLiberal;
     private ulong _rng; // xorshift state for NAT "random"; writer lock held
+    private long _livenessGeneration; // see LivenessGeneration
     private long _lastFullSweepMs = long.MinValue / 2; // writer lock held
 
     // Construction: single-threaded.
@@ -354,7 +355,7 @@ public sealed partial class ConnectionTracker
                     {
                         // ValidNew: OVS's CT_TM_TCP_FIRST_PACKET, which conntrack-tp.c maps to tcp_syn_sent.
                         c.TimeoutAttr = res == CtUpdate.ValidNew ? CtTimeoutAttr.TcpSynSent : TcpTracker.TimeoutAttr(c, policy.Mapping);
-                        Volatile.Write(ref c.ExpirationMs, nowMs + policy.GetMs(c.TimeoutAttr));
+                        SetExpiration(c, nowMs + policy.GetMs(c.TimeoutAttr));
                     }
                     return res;
                 }
@@ -368,7 +369,7 @@ public sealed partial class ConnectionTracker
                         c.TimeoutAttr = CtTimeoutAttr.IcmpReply;
                     }
                 }
-                Volatile.Write(ref c.ExpirationMs, nowMs + policy.GetMs(c.TimeoutAttr));
+                SetExpiration(c, nowMs + policy.GetMs(c.TimeoutAttr));
                 return CtUpdate.Valid;
             default:
                 var result = CtUpdate.Valid;
@@ -389,7 +390,7 @@ public sealed partial class ConnectionTracker
                         }
                     }
                 }
-                Volatile.Write(ref c.ExpirationMs, nowMs + policy.GetMs(c.TimeoutAttr));
+                SetExpiration(c, nowMs + policy.GetMs(c.TimeoutAttr));
                 return result;
         }
     }
@@ -515,6 +516,17 @@ public sealed partial class ConnectionTracker
         }
     }
 
+    /// <summary>
+    /// Sets when <paramref name="c"/> expires; an expiry moved earlier (a shorter timeout after a state change, or a
+    /// capture's clock going back) advances <see cref="LivenessGeneration"/>.
+    /// </summary>
+    private void SetExpiration(Connection c, long expirationMs)
+    {
+        if (expirationMs < c.ExpirationMs)
+            Interlocked.Increment(ref _livenessGeneration);
+        Volatile.Write(ref c.ExpirationMs, expirationMs);
+    }
+
     private void RemoveConnection(Connection c)
     {
         lock (_writeLock)
@@ -526,6 +538,7 @@ public sealed partial class ConnectionTracker
         if (Interlocked.CompareExchange(ref c.Status, Connection.StatusRemoved, Connection.StatusLive) != Connection.StatusLive)
             return false;
         _table.RemoveUnsynchronized(c);
+        Interlocked.Increment(ref _livenessGeneration);
         Volatile.Write(ref _count, _count - 1);
         Volatile.Write(ref _zoneCounts[c.Zone], _zoneCounts[c.Zone] - 1);
         if (expired)

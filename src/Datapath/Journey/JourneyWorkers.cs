@@ -62,7 +62,9 @@ namespace Datapath.Engine;
 // Cost
 // ----
 // Per frame on the dispatcher: classification (a key extraction and a conntrack probe per table and zone in
-// use) and, for parallel frames, the merge (one copy of each output).  Per chunk: one semaphore release per
+// use, or a look into the partitioner's memo of verdicts for a connection it knows) and, for parallel frames,
+// the merge (one copy of each output). Each worker writes its frames' results into an array of its own (one
+// shared array made neighbouring frames of two workers fight over its cache lines).  Per chunk: one semaphore release per
 // worker and one wait.  With one worker nothing of this happens: frames run straight into the sink.
 public sealed class JourneyWorkers : IDisposable
 {
@@ -94,7 +96,6 @@ public sealed class JourneyWorkers : IDisposable
     private int[] _assigned = [];
     private int _windowsSinceRefresh = ZoneRefreshWindows;
     private bool _mostlySerial;
-    private JourneyResult[] _results = [];
     private JourneyWindow? _window;
     private int _runStart, _runEnd, _runParity;
     private volatile bool _stopping;
@@ -159,7 +160,8 @@ public sealed class JourneyWorkers : IDisposable
             if (_assigned.Length < window.Count)
             {
                 _assigned = new int[window.Capacity];
-                _results = new JourneyResult[window.Capacity];
+                foreach (var w in _workers)
+                    w.Results = new JourneyResult[window.Capacity];
             }
             if (_mostlySerial || ++_windowsSinceRefresh >= ZoneRefreshWindows)
             {
@@ -284,7 +286,7 @@ public sealed class JourneyWorkers : IDisposable
             sink.FrameStart(window, i);
             while (c < recorder.Count && recorder[c].Frame == i)
                 recorder.Replay(c++, sink);
-            sink.FrameDone(window, i, in _results[i]);
+            sink.FrameDone(window, i, in _workers[_assigned[i]].Results[i]);
         }
         chunk.Active = false;
     }
@@ -406,6 +408,12 @@ public sealed class JourneyWorkers : IDisposable
         public readonly SemaphoreSlim Start = new(0);
         /// <summary>Two recorders: the chunk being run fills one while the dispatcher merges the other.</summary>
         public readonly JourneyRecorder[] Recorders = [new(), new()];
+        /// <summary>
+        /// The results of the frames this worker ran, by window index: an array of its own, so that two workers
+        /// writing the results of neighbouring frames never share a cache line (one shared array cost a line
+        /// transfer per frame; measured in bench/README.md).
+        /// </summary>
+        public JourneyResult[] Results = [];
         public readonly JourneyBatch Batch = new(owner._nodes);
         public ExceptionDispatchInfo? Failure;
 
@@ -446,7 +454,7 @@ public sealed class JourneyWorkers : IDisposable
                         int f = mine[k];
                         Batch.Next();
                         recorder.Begin(f);
-                        owner._results[f] = slots[k] >= 0
+                        Results[f] = slots[k] >= 0
                             ? owner._journey.RunPrepared(window.Node(f), slots[k], window.InPort(f), window.Frame(f), recorder, window.NowMs(f))
                             : owner._journey.Run(window.Node(f), window.InPort(f), window.Frame(f), recorder, window.NowMs(f));
                     }
