@@ -8,9 +8,9 @@ namespace Datapath.Benchmarks.Pipeline;
 /// <summary>
 /// The fast path: worker1 of the seed scenario with its flow cache, one core, established 64-byte
 /// TCP (60 bytes without the FCS). The main case is antrea-gw0 → the tunnel (the DNATed frame of
-/// the articles' phase 2, 10.222.1.48 → backend2 10.222.2.34 with the global virtual MAC): three
-/// cached passes (tables 0/10/30 → ct → 31/40/105... → ct → 110...), two ct() lookups of an
-/// established connection, and the GENEVE encapsulation with its UDP checksum. Frames are run in
+/// the articles' phase 2, 10.222.1.48 → backend2 10.222.2.34 with the global virtual MAC): two
+/// cached passes (tables 0/10/30 → ct(zone=65520) → 31/40/50/70/105/110: dec_ttl, tun_dst, output),
+/// one ct() lookup of an established connection, and the GENEVE encapsulation with its UDP checksum. Frames are run in
 /// batches of 32 (Node.Batch: rule stats pushed once per batch, as dpif-netdev does). The baseline
 /// is the same frame on the slow path.
 /// </summary>
