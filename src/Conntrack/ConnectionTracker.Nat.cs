@@ -62,7 +62,46 @@ public sealed partial class ConnectionTracker
                     return true;
             }
         }
-        return false;
+        // OVS 3.1 (nat_get_unique_tuple): a DNAT whose destination tuples are all taken falls back to the source port,
+        // for TCP and UDP — one pod's source port to two services of one endpoint (a ClusterIP, then a NodePort) would
+        // otherwise clash on the reply tuple. The kernel's netfilter remaps it too, at its own SNAT null binding and
+        // with its own choice of port; the host stack keeps refusing here (docs/classifier.md).
+        return !snat && !linuxSemantics && o.NwProto is IpProtocols.Tcp or IpProtocols.Udp
+            && TryBindSourcePort(c, cur, addrMin + addrStart % addrCount, range ? (ushort)(rangeMin + portStart) : keepPort, nowMs);
+    }
+
+    /// <summary>
+    /// DNAT to <paramref name="addr"/>:<paramref name="dstPort"/> with the source port changed: OVS's nat_get_unique_l4 over
+    /// the source port's class (1-511, 600-1023 or 1024-65535, as set_sport_range), from the packet's own port upward and
+    /// round, at most 128 tries; then rounds of half as many from random places while at least 16 (the random numbers are
+    /// ours, drawn in order, so replays stay deterministic). The connection is marked +dnat only, as OVS marks it.
+    /// </summary>
+    private bool TryBindSourcePort(Connection c, in ConnKey cur, UInt128 addr, ushort dstPort, long nowMs)
+    {
+        ushort sport = cur.SrcPort;
+        (int min, int max) = sport < 512 ? (1, 511) : sport < 1024 ? (600, 1023) : (EphemeralMin, EphemeralMax);
+        int range = max - min + 1;
+        int attempts = Math.Min(range, 128);
+        int port = sport;
+        ulong hi = (ulong)(addr >> 64), lo = (ulong)addr;
+        while (true)
+        {
+            for (int i = 0; i < attempts; i++)
+            {
+                var reply = cur.With(cur.SrcHi, cur.SrcLo, hi, lo, (ushort)port, dstPort).Reverse();
+                if (FindLiveUnsynchronized(reply, _table.Hash(reply), nowMs, out _) is null)
+                {
+                    c.Reply = reply;
+                    c.NatAction |= (byte)CtStateFlags.DstNat;
+                    return true;
+                }
+                port = port < min || port >= max ? min : port + 1;
+            }
+            if (attempts >= range || attempts < 16)
+                return false;
+            attempts /= 2;
+            port = min + (int)(NextRandomUnsynchronized() % (ulong)range);
+        }
     }
 
     private bool TryBind(Connection c, in ConnKey cur, bool snat, UInt128 addr, ushort port, long nowMs, bool linuxSemantics)

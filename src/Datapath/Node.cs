@@ -554,6 +554,10 @@ public sealed class Node : IDisposable
     private int Execute(XlateContext ctx, MegaflowEntry? entry, DpAction[] actions, int count, IPacketSink? sink, long nowMs)
     {
         int applied = -1;
+        // After a ct() that does not recirculate, the frame and the applied key are what conntrack left (NAT included):
+        // a later snapshot writes only what the translation changed since the snapshot the ct() ran on, as OVS's
+        // datapath runs the set() actions after ct(nat) on the translated packet.
+        bool afterCt = false;
         bool inPlace = entry is { InPlace: true };
         for (int i = 0; i < count; i++)
         {
@@ -573,6 +577,14 @@ public sealed class Node : IDisposable
                 }
                 if (step.Fields != HeaderFields.None)
                     PacketEditor.ApplyFields(ctx.Frame, in ctx.Applied.Layout, in ctx.Applied, step.Fields);
+            }
+            else if (afterCt)
+            {
+                if (a.Snapshot != applied)
+                {
+                    ApplySinceCt(ctx, entry, applied, a.Snapshot);
+                    applied = a.Snapshot;
+                }
             }
             else if (a.Snapshot != applied)
             {
@@ -601,7 +613,7 @@ public sealed class Node : IDisposable
                     {
                         ref FlowKey ctKey = ref ctx.Applied;
                         bool tracked = Conntrack.Execute(ref ctKey, ctx.Frame, in a.Ct, nowMs);
-                        applied = -1;
+                        afterCt = true;
                         if (ctx.Trace is { } t)
                         {
                             t.Steps.Add(new TraceStep(Name, TraceKind.Conntrack, 0)
@@ -664,6 +676,36 @@ public sealed class Node : IDisposable
             }
         }
         return -1;
+    }
+
+    /// <summary>
+    /// Moves the frame and the applied key (what a ct() left) from snapshot <paramref name="from"/> to
+    /// <paramref name="to"/>: the key words and header fields in which the two snapshots differ, nothing else.
+    /// </summary>
+    private static void ApplySinceCt(XlateContext ctx, MegaflowEntry? entry, int from, int to)
+    {
+        ref FlowKey a = ref ctx.SnapshotFrom, b = ref ctx.SnapshotTo;
+        if (entry is null)
+        {
+            a = ctx.Snapshots[from];
+            b = ctx.Snapshots[to];
+        }
+        else
+        {
+            a = ctx.Key;
+            entry.ApplyDeltas(from, ref a);
+            b = ctx.Key;
+            entry.ApplyDeltas(to, ref b);
+        }
+        var fields = PacketEditor.Diff(in a, in b, out _);
+        Span<ulong> words = ctx.Applied.Words;
+        ReadOnlySpan<ulong> fa = a.Words, fb = b.Words;
+        for (int w = 0; w < FlowKey.WordCount - 1; w++)
+        {
+            ulong changed = fa[w] ^ fb[w];
+            words[w] = (words[w] & ~changed) | (fb[w] & changed);
+        }
+        PacketEditor.ApplyFields(ctx.Frame, in ctx.Applied.Layout, in ctx.Applied, fields);
     }
 
     // ct(table=N) inside clone(...): conntrack runs on a copy of the frame, kept to resume after the packet's pass

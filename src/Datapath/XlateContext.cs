@@ -182,6 +182,8 @@ internal sealed class XlateContext
     public long NowMs;
     /// <summary>Scratch for Prepare: tunnel fields, and the key a cached pass's first ct() will see.</summary>
     public FlowKey PrepareTunnel, PrepareCtKey;
+    /// <summary>Scratch for the executor after a ct() without recirculation: two snapshots to take the difference of.</summary>
+    public FlowKey SnapshotFrom, SnapshotTo;
     /// <summary>The connection hashes Prepare prefetched, for its second pass.</summary>
     public readonly ulong[] PrepareHashes = new ulong[Node.MaxPreparedFrames];
 

@@ -195,6 +195,35 @@ public class NatTests
     }
 
     [Fact]
+    public void A_second_service_to_the_same_endpoint_from_the_same_source_port_gets_the_next_source_port()
+    {
+        // The frontend's port 56670 first to the ClusterIP, then to a NodePort: both DNAT to backend2:80, so the second
+        // connection's reply tuple (backend2:80 -> frontend:56670) is the first one's. OVS 3.1 (nat_get_unique_tuple)
+        // falls back to the source port, from the packet's own upward in 1024-65535: 56671; still only +dnat.
+        var t = Trackers.Ovs();
+        var first = Pkt.Tcp("10.222.1.48", 56670, "10.104.65.133", 80, TcpFlags.Syn, seq: 1);
+        Assert.Equal(Pkt.NewTrk | CtStateFlags.DstNat, first.Ct(t, CommitNat(ToEndpoint)));
+        var second = Pkt.Tcp("10.222.1.48", 56670, "192.168.77.101", 30080, TcpFlags.Syn, seq: 2);
+        Assert.Equal(Pkt.NewTrk | CtStateFlags.DstNat, second.Ct(t, CommitNat(ToEndpoint)));
+        Assert.Equal((Ipv4Address.Parse("10.222.2.34").Value, (ushort)56671, (ushort)80), (second.Key.NwDst, second.Key.TpSrc, second.Key.TpDst));
+        AssertChecksumsValid(second);
+        Assert.Equal(2, t.Count);
+        Assert.Equal(0, t.Counters.NatExhausted);
+
+        // backend2's answer to the remapped port is the second connection's, translated back to the NodePort and 56670.
+        var synAck = Pkt.Tcp("10.222.2.34", 80, "10.222.1.48", 56671, TcpFlags.Syn | TcpFlags.Ack, seq: 7, ack: 3);
+        Assert.Equal(Pkt.EstRplTrk | CtStateFlags.SrcNat, synAck.Ct(t, ApplyNat()));
+        Assert.Equal((Ipv4Address.Parse("192.168.77.101").Value, (ushort)30080, (ushort)56670), (synAck.Key.NwSrc, synAck.Key.TpSrc, synAck.Key.TpDst));
+
+        // The source ports below 1024 keep to their class: 600-1023 for 1000, so 1001 next.
+        var low1 = Pkt.Udp("10.222.1.48", 1000, "10.104.65.133", 80);
+        low1.Ct(t, CommitNat(ToEndpoint));
+        var low2 = Pkt.Udp("10.222.1.48", 1000, "192.168.77.101", 30080);
+        low2.Ct(t, CommitNat(ToEndpoint));
+        Assert.Equal((ushort)1001, low2.Key.TpSrc);
+    }
+
+    [Fact]
     public void Address_range_hash_selection_is_reproducible_and_persistent_ignores_ports()
     {
         var range = new NatSpec(NatKind.Dnat, Ipv4Address.Parse("10.1.0.1"), Ipv4Address.Parse("10.1.0.200"), 80, 80, NatFlags.Persistent);
