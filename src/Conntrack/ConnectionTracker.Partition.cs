@@ -41,14 +41,8 @@ public sealed partial class ConnectionTracker
     /// Whether a live (unexpired) connection of <paramref name="zone"/> has <paramref name="tuple"/> as its
     /// original or its reply direction, or as the reverse of one (a packet of the connection after its NAT,
     /// as the next hop sees it); if so, <paramref name="translated"/> is its original direction after NAT (the
-    /// reply tuple reversed): the same for every direction and NAT stage of one connection.
-    /// </summary>
-    public bool TryFindLive(in CtTuple tuple, ushort zone, long nowMs, out CtTuple translated)
-        => TryFindLive(in tuple, zone, nowMs, out translated, out _);
-
-    /// <summary>
-    /// <see cref="TryFindLive(in CtTuple, ushort, long, out CtTuple)"/>, with when the connection found expires as
-    /// it stands now (<paramref name="expiresMs"/>): it stays live at least until then unless
+    /// reply tuple reversed): the same for every direction and NAT stage of one connection; <paramref name="expiresMs"/>
+    /// is when that connection expires as it stands now: it stays live at least until then unless
     /// <see cref="LivenessGeneration"/> moves.
     /// </summary>
     public bool TryFindLive(in CtTuple tuple, ushort zone, long nowMs, out CtTuple translated, out long expiresMs)

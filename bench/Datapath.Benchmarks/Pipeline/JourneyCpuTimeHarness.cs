@@ -50,9 +50,8 @@ public static class JourneyCpuTimeHarness
             report.AppendLine(string.Create(CultureInfo.InvariantCulture,
                 $"round {r + 1}: {frames:N0} frames, {clock.Elapsed.TotalNanoseconds / frames:F0} ns/frame, {frames / clock.Elapsed.TotalSeconds / 1e6:F2} M frames/s ({sink.Outputs:N0} outputs, {sink.Drops:N0} drops so far)"));
         }
-        var part = typeof(JourneyWorkers).GetField("_partitioner", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!.GetValue(pool);
-        if (part is not null)
-            report.AppendLine("memo hits: " + part.GetType().GetProperty("RememberedHits")!.GetValue(part));
+        if (workers > 1)
+            report.AppendLine(string.Create(CultureInfo.InvariantCulture, $"classified from the partitioner's memo: {pool.RememberedVerdicts:N0} frames"));
         return report.ToString();
     }
 

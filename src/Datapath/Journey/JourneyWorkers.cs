@@ -133,6 +133,9 @@ public sealed class JourneyWorkers : IDisposable
     /// <summary>Threads that run frames, the caller's included.</summary>
     public int Count => _workers.Length;
 
+    /// <summary>Frames the partitioner classified from its memo of verdicts, without a conntrack probe (benchmarks and tests).</summary>
+    internal long RememberedVerdicts => _partitioner?.RememberedHits ?? 0;
+
     /// <summary>
     /// Frames per window a caller should fill (<see cref="JourneyWindow"/>'s capacity): the pipeline of chunks drains at
     /// the end of each window (the dispatcher merges the last chunk, then the caller fills the next window while the
